@@ -1,0 +1,164 @@
+//! One diagnostic type for everything a user can get wrong in a `.bio` file:
+//! a code (what kind of error, stable for tests and docs), a message, a
+//! primary label at the exact span, optional secondary labels, and a help.
+
+use bioflux_grammar::ast::Span;
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use std::fmt;
+use std::sync::Arc;
+
+/// The kinds of error, as the `bio::` code miette prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Code {
+    Syntax,
+    Undefined,
+    Duplicate,
+    Cycle,
+    MissingValue,
+    MissingUnit,
+    Arity,
+    UnitMismatch,
+    UnknownUnit,
+    Type,
+    NotConstant,
+    UnknownSetting,
+    BadValue,
+    Reactor,
+    Coupling,
+    Network,
+    Schedule,
+    Io,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Syntax => "bio::syntax",
+            Code::Undefined => "bio::undefined",
+            Code::Duplicate => "bio::duplicate",
+            Code::Cycle => "bio::cycle",
+            Code::MissingValue => "bio::missing_value",
+            Code::MissingUnit => "bio::missing_unit",
+            Code::Arity => "bio::arity",
+            Code::UnitMismatch => "bio::unit_mismatch",
+            Code::UnknownUnit => "bio::unknown_unit",
+            Code::Type => "bio::type",
+            Code::NotConstant => "bio::not_constant",
+            Code::UnknownSetting => "bio::unknown_setting",
+            Code::BadValue => "bio::bad_value",
+            Code::Reactor => "bio::reactor",
+            Code::Coupling => "bio::coupling",
+            Code::Network => "bio::network",
+            Code::Schedule => "bio::schedule",
+            Code::Io => "bio::io",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub message: String,
+    pub span: Span,
+    pub label: String,
+    pub secondary: Vec<(Span, String)>,
+    pub help: Option<String>,
+    source: Option<Arc<NamedSource<String>>>,
+}
+
+impl Diagnostic {
+    pub fn new(code: Code, span: Span, message: impl Into<String>, label: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            message: message.into(),
+            span,
+            label: label.into(),
+            secondary: Vec::new(),
+            help: None,
+            source: None,
+        }
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_label(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.secondary.push((span, label.into()));
+        self
+    }
+
+    /// Attaches the file the spans point into, for rendering.
+    pub fn with_source(mut self, source: Arc<NamedSource<String>>) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// The diagnostic as miette draws it, without colours (stable for tests).
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+            .with_width(100)
+            .render_report(&mut out, self)
+            .expect("rendering into a String cannot fail");
+        out
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+impl miette::Diagnostic for Diagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code.as_str()))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_deref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let primary = LabeledSpan::new_primary_with_span(Some(self.label.clone()), (self.span.start, self.span.len()));
+        let rest = self
+            .secondary
+            .iter()
+            .map(|(s, l)| LabeledSpan::new_with_span(Some(l.clone()), (s.start, s.len())));
+        Some(Box::new(std::iter::once(primary).chain(rest)))
+    }
+}
+
+/// Up to three known names close to `name`, best first.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut scored: Vec<(f64, &str)> = candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .map(|c| (strsim::jaro_winkler(&name.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|(s, _)| *s > 0.8)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(3).map(|(_, c)| c).collect()
+}
+
+/// "did you mean `a` or `b`?", or `fallback` when nothing is close.
+pub fn suggestion<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>, fallback: &str) -> String {
+    let close = did_you_mean(name, candidates);
+    match close.as_slice() {
+        [] => fallback.to_string(),
+        [one] => format!("did you mean `{one}`?"),
+        many => {
+            let quoted: Vec<String> = many.iter().map(|c| format!("`{c}`")).collect();
+            format!("did you mean one of {}?", quoted.join(", "))
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! The meaning of each operation on numbers, used to fold constants while
+//! checking (parameter values, schedule times, bounds). Simulation does not
+//! come through here: the model is compiled to native code.
+
+use crate::model::Func;
+use bioflux_grammar::ast::BinOp;
+
+/// Conditions are numbers: 1 for true, 0 for false.
+pub fn binary(op: BinOp, a: f64, b: f64) -> f64 {
+    let truth = |c: bool| f64::from(c);
+    match op {
+        BinOp::Add => a + b,
+        BinOp::Sub => a - b,
+        BinOp::Mul => a * b,
+        BinOp::Div => a / b,
+        BinOp::Pow => a.powf(b),
+        BinOp::Lt => truth(a < b),
+        BinOp::Le => truth(a <= b),
+        BinOp::Gt => truth(a > b),
+        BinOp::Ge => truth(a >= b),
+        BinOp::Eq => truth(a == b),
+        BinOp::Ne => truth(a != b),
+        BinOp::And => truth(a != 0.0 && b != 0.0),
+        BinOp::Or => truth(a != 0.0 || b != 0.0),
+    }
+}
+
+/// A built-in function at time `t` (only `step` and `ramp` read it).
+pub fn call(f: Func, args: &[f64], t: f64) -> f64 {
+    match f {
+        Func::Exp => args[0].exp(),
+        Func::Ln => args[0].ln(),
+        Func::Log10 => args[0].log10(),
+        Func::Sqrt => args[0].sqrt(),
+        Func::Abs => args[0].abs(),
+        Func::Min => args.iter().copied().fold(f64::INFINITY, f64::min),
+        Func::Max => args.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        Func::Pow => args[0].powf(args[1]),
+        Func::Step => {
+            if t < args[0] {
+                args[1]
+            } else {
+                args[2]
+            }
+        }
+        Func::Ramp => {
+            let (t0, t1, a, b) = (args[0], args[1], args[2], args[3]);
+            if t <= t0 {
+                a
+            } else if t >= t1 {
+                b
+            } else {
+                a + (b - a) * (t - t0) / (t1 - t0)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ramp_and_step_by_hand() {
+        assert_eq!(call(Func::Step, &[5.0, 0.02, 0.05], 4.999), 0.02);
+        assert_eq!(call(Func::Step, &[5.0, 0.02, 0.05], 5.0), 0.05);
+        assert_eq!(call(Func::Ramp, &[2.0, 4.0, 0.0, 10.0], 3.0), 5.0);
+        assert_eq!(call(Func::Ramp, &[2.0, 4.0, 0.0, 10.0], 9.0), 10.0);
+        assert_eq!(call(Func::Max, &[1.0, 3.0, 2.0], 0.0), 3.0);
+    }
+}

@@ -1,0 +1,10 @@
+//! The `.bio` language: a pest grammar, an AST whose nodes keep their source
+//! spans, the parser from text to AST, and the canonical formatter.
+
+pub mod ast;
+mod comments;
+pub mod format;
+mod parse;
+
+pub use format::{format_model, format_source};
+pub use parse::{SyntaxError, parse, parse_expr};

@@ -1,0 +1,691 @@
+//! pest pairs → AST.
+
+use crate::ast::*;
+use crate::comments::scan_comments;
+use pest::Parser;
+use pest::iterators::Pair;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "src/bio.pest"]
+struct BioParser;
+
+/// A syntax error: what was expected, where.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SyntaxError {
+    pub message: String,
+    pub span: Span,
+}
+
+/// Parses a whole `.bio` file.
+pub fn parse(source: &str) -> Result<Model, SyntaxError> {
+    let mut pairs = BioParser::parse(Rule::file, source).map_err(syntax_error)?;
+    let file = pairs.next().expect("the file rule always yields one pair");
+    let span = span_of(&file);
+    let mut inner = file.into_inner();
+    let model_decl = inner.next().expect("grammar: file starts with model_decl");
+    let name = ident(last_inner(model_decl));
+    let items = inner
+        .filter(|p| p.as_rule() != Rule::EOI)
+        .map(item)
+        .collect();
+    Ok(Model {
+        name,
+        items,
+        comments: scan_comments(source),
+        span,
+    })
+}
+
+/// Parses a single expression (used by the REPL and by tests).
+pub fn parse_expr(source: &str) -> Result<Expr, SyntaxError> {
+    let mut pairs = BioParser::parse(Rule::expr, source).map_err(syntax_error)?;
+    let pair = pairs.next().expect("expr yields one pair");
+    if pair.as_span().end() != source.trim_end().len() {
+        let at = pair.as_span().end();
+        return Err(SyntaxError {
+            message: "unexpected text after the expression".into(),
+            span: Span::new(at, source.len()),
+        });
+    }
+    Ok(expr(pair))
+}
+
+fn syntax_error(e: pest::error::Error<Rule>) -> SyntaxError {
+    let span = match e.location {
+        pest::error::InputLocation::Pos(p) => Span::new(p, p),
+        pest::error::InputLocation::Span((s, e)) => Span::new(s, e),
+    };
+    let e = e.renamed_rules(|r| rule_description(r).to_string());
+    let message = match &e.variant {
+        pest::error::ErrorVariant::ParsingError { .. } => e.variant.message().into_owned(),
+        pest::error::ErrorVariant::CustomError { message } => message.clone(),
+    };
+    SyntaxError { message, span }
+}
+
+/// The words users see in "expected ..." messages.
+fn rule_description(rule: &Rule) -> &'static str {
+    match rule {
+        Rule::EOI => "end of file",
+        Rule::model_decl | Rule::kw_model => "`model NAME` as the first line",
+        Rule::param_stmt | Rule::kw_param => "`param`",
+        Rule::let_stmt | Rule::kw_let => "`let`",
+        Rule::reactor_stmt | Rule::kw_reactor => "`reactor`",
+        Rule::species_stmt | Rule::kw_species => "`species`",
+        Rule::cell_stmt | Rule::kw_cell => "`cell`",
+        Rule::exchange_stmt | Rule::kw_exchange => "`exchange`",
+        Rule::growth_stmt | Rule::kw_growth => "`growth`",
+        Rule::rate_stmt | Rule::kw_rate => "`rate`",
+        Rule::output_stmt | Rule::kw_output => "`output`",
+        Rule::simulate_stmt | Rule::kw_simulate => "`simulate`",
+        Rule::network_stmt | Rule::kw_network => "`network`",
+        Rule::schedule_stmt | Rule::kw_schedule => "`schedule`",
+        Rule::reaction_item | Rule::kw_reaction => "`reaction`",
+        Rule::metabolite_item | Rule::kw_metabolite => "`metabolite`",
+        Rule::objective_item | Rule::kw_objective => "`objective`",
+        Rule::bound_item | Rule::kw_bound => "`bound`",
+        Rule::input_item | Rule::kw_input => "`input`",
+        Rule::inlet_item | Rule::kw_inlet => "`inlet`",
+        Rule::kw_then => "`then`",
+        Rule::kw_else => "`else`",
+        Rule::kw_and | Rule::kw_or => "a logical operator",
+        Rule::kw_not => "`not`",
+        Rule::ident | Rule::setting_key => "a name",
+        Rule::flux_id => "a reaction id",
+        Rule::met_id => "a metabolite id",
+        Rule::number | Rule::signed_number => "a number",
+        Rule::string => "a string in double quotes",
+        Rule::unit | Rule::unit_expr | Rule::unit_factor | Rule::unit_base => "a unit such as [mmol/L]",
+        Rule::unit_name => "a unit name",
+        Rule::unit_op => "`*` or `/` between units",
+        Rule::unit_power => "an integer power",
+        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::cmp_expr => {
+            "an expression"
+        }
+        Rule::sum | Rule::product | Rule::unary | Rule::power | Rule::postfix | Rule::primary => {
+            "an expression"
+        }
+        Rule::cmp_op => "a comparison",
+        Rule::add_op => "`+` or `-`",
+        Rule::mul_op => "`*` or `/`",
+        Rule::setting => "`name = value`",
+        Rule::named_arg => "`key = value`",
+        Rule::literal => "a value (number, string, true/false or name)",
+        Rule::cell_body => "`{`",
+        Rule::objective_term => "a reaction id",
+        Rule::bound_op => "`>=`, `<=` or `=`",
+        Rule::arrow => "`->` or `<->`",
+        Rule::flux_bounds => "bounds such as [-1000, 1000]",
+        Rule::schedule_row => "a row `time: value`",
+        Rule::reaction_side | Rule::met_term | Rule::coefficient => "a metabolite",
+        _ => "more input",
+    }
+}
+
+/// The pair's span without trailing whitespace and comments: pest keeps
+/// what it skipped before an absent trailing optional inside the pair.
+fn span_of(p: &Pair<Rule>) -> Span {
+    let start = p.as_span().start();
+    Span::new(start, start + significant_len(p.as_str()))
+}
+
+/// Length of `text` up to its last character that is not whitespace or
+/// part of a comment.
+fn significant_len(text: &str) -> usize {
+    let b = text.as_bytes();
+    let (mut i, mut last, mut in_string) = (0, 0, false);
+    while i < b.len() {
+        if in_string {
+            match b[i] {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i = (i + 1).min(b.len());
+            last = i;
+            continue;
+        }
+        match (b[i], b.get(i + 1)) {
+            (b'/', Some(b'/')) => i = text[i..].find('\n').map_or(b.len(), |n| i + n),
+            (b'/', Some(b'*')) => i = text[i + 2..].find("*/").map_or(b.len(), |n| i + 2 + n + 2),
+            (c, _) if c.is_ascii_whitespace() => i += 1,
+            (c, _) => {
+                in_string = c == b'"';
+                i += 1;
+                last = i;
+            }
+        }
+    }
+    last
+}
+
+fn last_inner(p: Pair<Rule>) -> Pair<Rule> {
+    p.into_inner().last().expect("grammar guarantees a child")
+}
+
+fn ident(p: Pair<Rule>) -> Ident {
+    Ident {
+        name: p.as_str().to_string(),
+        span: span_of(&p),
+    }
+}
+
+fn number(p: Pair<Rule>) -> Number {
+    let text = p.as_str().trim().to_string();
+    Number {
+        // The grammar only admits text that f64 parses.
+        value: text.parse().unwrap_or(f64::NAN),
+        span: span_of(&p),
+        text,
+    }
+}
+
+fn string(p: Pair<Rule>) -> StringLit {
+    let span = span_of(&p);
+    let raw = p.into_inner().next().map(|i| i.as_str()).unwrap_or("");
+    StringLit {
+        value: raw.replace("\\\"", "\"").replace("\\\\", "\\"),
+        span,
+    }
+}
+
+fn is_keyword(p: &Pair<Rule>) -> bool {
+    matches!(
+        p.as_rule(),
+        Rule::kw_param
+            | Rule::kw_let
+            | Rule::kw_reactor
+            | Rule::kw_species
+            | Rule::kw_cell
+            | Rule::kw_exchange
+            | Rule::kw_growth
+            | Rule::kw_rate
+            | Rule::kw_output
+            | Rule::kw_simulate
+            | Rule::kw_network
+            | Rule::kw_schedule
+            | Rule::kw_reaction
+            | Rule::kw_metabolite
+            | Rule::kw_objective
+            | Rule::kw_bound
+            | Rule::kw_input
+            | Rule::kw_inlet
+    )
+}
+
+/// The children of a statement without its leading keyword.
+fn operands(p: Pair<Rule>) -> impl Iterator<Item = Pair<Rule>> {
+    p.into_inner().filter(|c| !is_keyword(c))
+}
+
+fn item(p: Pair<Rule>) -> Item {
+    let span = span_of(&p);
+    let rule = p.as_rule();
+    let mut it = operands(p);
+    let kind = match rule {
+        Rule::param_stmt => {
+            let name = ident(it.next().unwrap());
+            let (value, unit) = value_or_unit(it.next());
+            ItemKind::Param { name, value, unit }
+        }
+        Rule::let_stmt => ItemKind::Let {
+            name: ident(it.next().unwrap()),
+            value: expr(it.next().unwrap()),
+        },
+        Rule::species_stmt => {
+            let name = ident(it.next().unwrap());
+            let mut initial = None;
+            let mut unit = None;
+            let mut role = None;
+            for c in it {
+                match c.as_rule() {
+                    Rule::expr => initial = Some(expr(c)),
+                    Rule::unit => unit = Some(unit_expr(c.into_inner().next().unwrap())),
+                    _ => role = Some(ident(c)),
+                }
+            }
+            ItemKind::Species {
+                name,
+                initial,
+                unit,
+                role,
+            }
+        }
+        Rule::reactor_stmt => ItemKind::Reactor {
+            kind: ident(it.next().unwrap()),
+            items: it.map(reactor_item).collect(),
+        },
+        Rule::cell_stmt => {
+            let name = ident(it.next().unwrap());
+            let plugin = ident(it.next().unwrap());
+            let mut args = Vec::new();
+            let mut body = None;
+            for c in it {
+                match c.as_rule() {
+                    Rule::string => args.push(PluginArg::Source(Source::Path(string(c)))),
+                    Rule::ident => args.push(PluginArg::Source(Source::Network(ident(c)))),
+                    Rule::named_arg => args.push(named_arg(c)),
+                    _ => body = Some(c.into_inner().map(cell_item).collect()),
+                }
+            }
+            ItemKind::Cell {
+                name,
+                plugin,
+                args,
+                body,
+            }
+        }
+        Rule::exchange_stmt => ItemKind::Exchange {
+            species: ident(it.next().unwrap()),
+            value: expr(it.next().unwrap()),
+        },
+        Rule::growth_stmt => ItemKind::Growth {
+            species: ident(it.next().unwrap()),
+            value: expr(it.next().unwrap()),
+        },
+        Rule::rate_stmt => ItemKind::Rate {
+            species: ident(it.next().unwrap()),
+            value: expr(it.next().unwrap()),
+        },
+        Rule::output_stmt => ItemKind::Output {
+            names: it
+                .map(|c| match c.as_rule() {
+                    Rule::cell_ref => {
+                        let (cell, output) = cell_ref(c);
+                        OutputRef::CellOutput { cell, output }
+                    }
+                    _ => OutputRef::Name(ident(c)),
+                })
+                .collect(),
+        },
+        Rule::simulate_stmt => ItemKind::Simulate {
+            settings: it.map(setting).collect(),
+        },
+        Rule::network_stmt => ItemKind::Network {
+            name: ident(it.next().unwrap()),
+            items: it.map(network_item).collect(),
+        },
+        Rule::schedule_stmt => {
+            let name = ident(it.next().unwrap());
+            let mut unit = None;
+            let mut interpolation = None;
+            let mut rows = Vec::new();
+            for c in it {
+                match c.as_rule() {
+                    Rule::unit => unit = Some(unit_expr(c.into_inner().next().unwrap())),
+                    Rule::ident => interpolation = Some(ident(c)),
+                    _ => {
+                        let row_span = span_of(&c);
+                        let mut r = c.into_inner();
+                        rows.push(ScheduleRow {
+                            time: expr(r.next().unwrap()),
+                            value: expr(r.next().unwrap()),
+                            span: row_span,
+                        });
+                    }
+                }
+            }
+            ItemKind::Schedule {
+                name,
+                unit,
+                interpolation,
+                rows,
+            }
+        }
+        r => unreachable!("not a statement rule: {r:?}"),
+    };
+    Item { kind, span }
+}
+
+fn value_or_unit(p: Option<Pair<Rule>>) -> (Option<Expr>, Option<UnitExpr>) {
+    match p {
+        Some(c) if c.as_rule() == Rule::expr => (Some(expr(c)), None),
+        Some(c) => (None, Some(unit_expr(c.into_inner().next().unwrap()))),
+        None => (None, None),
+    }
+}
+
+fn setting(p: Pair<Rule>) -> Setting {
+    let span = span_of(&p);
+    let mut it = p.into_inner();
+    Setting {
+        key: ident(it.next().unwrap()),
+        value: expr(it.next().unwrap()),
+        span,
+    }
+}
+
+fn reactor_item(p: Pair<Rule>) -> ReactorItem {
+    match p.as_rule() {
+        Rule::inlet_item => {
+            let span = span_of(&p);
+            let mut it = operands(p);
+            ReactorItem::Inlet {
+                species: ident(it.next().unwrap()),
+                value: expr(it.next().unwrap()),
+                span,
+            }
+        }
+        _ => ReactorItem::Setting(setting(p)),
+    }
+}
+
+fn named_arg(p: Pair<Rule>) -> PluginArg {
+    let span = span_of(&p);
+    let mut it = p.into_inner();
+    let key = ident(it.next().unwrap());
+    let lit = it.next().unwrap().into_inner().next().unwrap();
+    let value = match lit.as_rule() {
+        Rule::string => Literal::Str(string(lit)),
+        Rule::kw_true => Literal::Bool(true, span_of(&lit)),
+        Rule::kw_false => Literal::Bool(false, span_of(&lit)),
+        Rule::signed_number => Literal::Number(number(lit)),
+        _ => Literal::Ident(ident(lit)),
+    };
+    PluginArg::Named { key, value, span }
+}
+
+fn cell_item(p: Pair<Rule>) -> CellItem {
+    let span = span_of(&p);
+    let kind = match p.as_rule() {
+        Rule::objective_item => CellItemKind::Objective(objective_terms(p)),
+        Rule::bound_item => {
+            let mut it = operands(p);
+            let flux = ident(it.next().unwrap());
+            let op = match it.next().unwrap().as_str() {
+                ">=" => BoundOp::Lower,
+                "<=" => BoundOp::Upper,
+                _ => BoundOp::Fixed,
+            };
+            CellItemKind::Bound {
+                flux,
+                op,
+                value: expr(it.next().unwrap()),
+            }
+        }
+        Rule::input_item => {
+            let mut it = operands(p);
+            CellItemKind::Input {
+                name: ident(it.next().unwrap()),
+                value: expr(it.next().unwrap()),
+            }
+        }
+        _ => CellItemKind::Setting(setting(p)),
+    };
+    CellItem { kind, span }
+}
+
+fn objective_terms(p: Pair<Rule>) -> Vec<ObjectiveTerm> {
+    operands(p)
+        .map(|t| {
+            let span = span_of(&t);
+            let mut sense = None;
+            let mut flux = None;
+            for c in t.into_inner() {
+                match c.as_rule() {
+                    Rule::sense => {
+                        sense = Some(if c.as_str() == "max" {
+                            Sense::Maximize
+                        } else {
+                            Sense::Minimize
+                        })
+                    }
+                    _ => flux = Some(ident(c)),
+                }
+            }
+            ObjectiveTerm {
+                sense,
+                flux: flux.expect("grammar: objective term has an id"),
+                span,
+            }
+        })
+        .collect()
+}
+
+fn network_item(p: Pair<Rule>) -> NetworkItem {
+    let span = span_of(&p);
+    match p.as_rule() {
+        Rule::reaction_item => {
+            let mut it = operands(p);
+            let id = ident(it.next().unwrap());
+            let reactants = met_terms(it.next().unwrap());
+            let reversible = matches!(it.next().unwrap().as_str(), "<->" | "<=>");
+            let products = met_terms(it.next().unwrap());
+            let bounds = it.next().map(|b| {
+                let mut b = b.into_inner();
+                (expr(b.next().unwrap()), expr(b.next().unwrap()))
+            });
+            NetworkItem::Reaction(Reaction {
+                id,
+                reactants,
+                reversible,
+                products,
+                bounds,
+                span,
+            })
+        }
+        Rule::metabolite_item => {
+            let mut it = operands(p);
+            NetworkItem::Metabolite {
+                id: ident(it.next().unwrap()),
+                formula: it.next().map(string),
+                span,
+            }
+        }
+        _ => NetworkItem::Objective {
+            terms: objective_terms(p),
+            span,
+        },
+    }
+}
+
+fn met_terms(p: Pair<Rule>) -> Vec<MetTerm> {
+    p.into_inner()
+        .map(|t| {
+            let mut coefficient = None;
+            let mut metabolite = None;
+            for c in t.into_inner() {
+                match c.as_rule() {
+                    Rule::coefficient => coefficient = Some(number(c)),
+                    _ => metabolite = Some(ident(c)),
+                }
+            }
+            MetTerm {
+                coefficient,
+                metabolite: metabolite.expect("grammar: a term has a metabolite"),
+            }
+        })
+        .collect()
+}
+
+fn cell_ref(p: Pair<Rule>) -> (Ident, Ident) {
+    let mut it = p.into_inner();
+    (ident(it.next().unwrap()), ident(it.next().unwrap()))
+}
+
+// ---- expressions ----
+
+fn expr(p: Pair<Rule>) -> Expr {
+    let span = span_of(&p);
+    match p.as_rule() {
+        Rule::expr | Rule::primary => expr(p.into_inner().next().unwrap()),
+        Rule::or_expr | Rule::and_expr | Rule::sum | Rule::product => left_assoc(p),
+        Rule::not_expr => {
+            let mut it = p.into_inner();
+            let first = it.next().unwrap();
+            if first.as_rule() == Rule::kw_not {
+                Expr {
+                    kind: ExprKind::Not(Box::new(expr(it.next().unwrap()))),
+                    span,
+                }
+            } else {
+                expr(first)
+            }
+        }
+        Rule::cmp_expr => {
+            let mut it = p.into_inner();
+            let lhs = expr(it.next().unwrap());
+            match it.next() {
+                None => lhs,
+                Some(op) => {
+                    let op = match op.as_str() {
+                        "<" => BinOp::Lt,
+                        "<=" => BinOp::Le,
+                        ">" => BinOp::Gt,
+                        ">=" => BinOp::Ge,
+                        "==" => BinOp::Eq,
+                        _ => BinOp::Ne,
+                    };
+                    let rhs = expr(it.next().unwrap());
+                    binary(op, lhs, rhs, span)
+                }
+            }
+        }
+        Rule::unary => {
+            let children: Vec<_> = p.into_inner().collect();
+            let (negs, rest) = children.split_at(children.len() - 1);
+            let mut e = expr(rest[0].clone());
+            for n in negs.iter().rev() {
+                e = Expr {
+                    span: Span::new(n.as_span().start(), e.span.end),
+                    kind: ExprKind::Neg(Box::new(e)),
+                };
+            }
+            e
+        }
+        Rule::power => {
+            let mut it = p.into_inner();
+            let base = expr(it.next().unwrap());
+            match it.next() {
+                None => base,
+                Some(exp) => binary(BinOp::Pow, base, expr(exp), span),
+            }
+        }
+        Rule::postfix => {
+            let mut it = p.into_inner();
+            let e = expr(it.next().unwrap());
+            match it.next() {
+                None => e,
+                Some(u) => Expr {
+                    kind: ExprKind::WithUnit {
+                        expr: Box::new(e),
+                        unit: unit_expr(u.into_inner().next().unwrap()),
+                    },
+                    span,
+                },
+            }
+        }
+        Rule::if_expr => {
+            let mut it = p.into_inner().filter(|c| c.as_rule() == Rule::expr);
+            Expr {
+                kind: ExprKind::If {
+                    cond: Box::new(expr(it.next().unwrap())),
+                    then: Box::new(expr(it.next().unwrap())),
+                    otherwise: Box::new(expr(it.next().unwrap())),
+                },
+                span,
+            }
+        }
+        Rule::number => Expr {
+            kind: ExprKind::Number(number(p)),
+            span,
+        },
+        Rule::ident => Expr {
+            kind: ExprKind::Name(ident(p)),
+            span,
+        },
+        Rule::cell_ref => {
+            let (cell, output) = cell_ref(p);
+            Expr {
+                kind: ExprKind::CellOutput { cell, output },
+                span,
+            }
+        }
+        Rule::call => {
+            let mut it = p.into_inner();
+            Expr {
+                kind: ExprKind::Call {
+                    func: ident(it.next().unwrap()),
+                    args: it.map(expr).collect(),
+                },
+                span,
+            }
+        }
+        r => unreachable!("not an expression rule: {r:?}"),
+    }
+}
+
+fn binary(op: BinOp, lhs: Expr, rhs: Expr, span: Span) -> Expr {
+    Expr {
+        kind: ExprKind::Binary {
+            op,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+        },
+        span,
+    }
+}
+
+/// `a op b op c` → `(a op b) op c`.
+fn left_assoc(p: Pair<Rule>) -> Expr {
+    let mut it = p.into_inner();
+    let mut lhs = expr(it.next().unwrap());
+    while let Some(op) = it.next() {
+        let op = match op.as_str() {
+            "+" => BinOp::Add,
+            "-" => BinOp::Sub,
+            "*" => BinOp::Mul,
+            "/" => BinOp::Div,
+            "and" => BinOp::And,
+            _ => BinOp::Or,
+        };
+        let rhs = expr(it.next().unwrap());
+        let span = lhs.span.join(rhs.span);
+        lhs = binary(op, lhs, rhs, span);
+    }
+    lhs
+}
+
+fn unit_expr(p: Pair<Rule>) -> UnitExpr {
+    let span = span_of(&p);
+    match p.as_rule() {
+        Rule::unit_expr => {
+            let mut it = p.into_inner();
+            let mut lhs = unit_expr(it.next().unwrap());
+            while let Some(op) = it.next() {
+                let rhs = unit_expr(it.next().unwrap());
+                let span = lhs.span.join(rhs.span);
+                let (l, r) = (Box::new(lhs), Box::new(rhs));
+                let kind = if op.as_str() == "*" {
+                    UnitKind::Mul(l, r)
+                } else {
+                    UnitKind::Div(l, r)
+                };
+                lhs = UnitExpr { kind, span };
+            }
+            lhs
+        }
+        Rule::unit_factor => {
+            let mut it = p.into_inner();
+            let base = unit_expr(it.next().unwrap());
+            match it.next() {
+                None => base,
+                Some(pow) => UnitExpr {
+                    // The grammar admits digits only; absurd powers saturate.
+                    kind: UnitKind::Pow(Box::new(base), pow.as_str().parse().unwrap_or(i32::MAX)),
+                    span,
+                },
+            }
+        }
+        Rule::unit_base => unit_expr(p.into_inner().next().unwrap()),
+        Rule::unit_one => UnitExpr {
+            kind: UnitKind::One,
+            span,
+        },
+        Rule::unit_name => UnitExpr {
+            kind: UnitKind::Name(p.as_str().to_string()),
+            span,
+        },
+        r => unreachable!("not a unit rule: {r:?}"),
+    }
+}
