@@ -137,17 +137,24 @@ impl miette::Diagnostic for Diagnostic {
     }
 }
 
-/// Up to three known names close to `name`, best first.
+/// The known names closest to `name` by edit distance (transpositions
+/// count as one edit, so `ned` finds `end`), at most three, best first.
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
-    let mut scored: Vec<(f64, &str)> = candidates
+    let lower = name.to_lowercase();
+    let max_edits = (name.chars().count() / 3).max(1);
+    let mut scored: Vec<(usize, f64, &str)> = candidates
         .into_iter()
         .filter(|c| *c != name)
-        .map(|c| (strsim::jaro_winkler(&name.to_lowercase(), &c.to_lowercase()), c))
-        .filter(|(s, _)| *s > 0.8)
+        .map(|c| {
+            let c_lower = c.to_lowercase();
+            (strsim::osa_distance(&lower, &c_lower), strsim::jaro_winkler(&lower, &c_lower), c)
+        })
+        .filter(|(d, jw, _)| *d <= max_edits || *jw > 0.9)
         .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-    scored.dedup_by(|a, b| a.1 == b.1);
-    scored.into_iter().take(3).map(|(_, c)| c).collect()
+    scored.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(b.2)));
+    scored.dedup_by(|a, b| a.2 == b.2);
+    let best = scored.first().map(|s| s.0);
+    scored.into_iter().filter(|s| Some(s.0) == best).take(3).map(|s| s.2).collect()
 }
 
 /// "did you mean `a` or `b`?", or `fallback` when nothing is close.
