@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "bioflux", version, about = "Simulate bioprocess and dynamic FBA models written in the .bio language")]
+#[command(
+    name = "bioflux",
+    version,
+    about = "Simulate bioprocess and dynamic FBA models written in the .bio language"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

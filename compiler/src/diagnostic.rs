@@ -147,14 +147,23 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
         .filter(|c| *c != name)
         .map(|c| {
             let c_lower = c.to_lowercase();
-            (strsim::osa_distance(&lower, &c_lower), strsim::jaro_winkler(&lower, &c_lower), c)
+            (
+                strsim::osa_distance(&lower, &c_lower),
+                strsim::jaro_winkler(&lower, &c_lower),
+                c,
+            )
         })
         .filter(|(d, jw, _)| *d <= max_edits || *jw > 0.9)
         .collect();
     scored.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(b.2)));
     scored.dedup_by(|a, b| a.2 == b.2);
     let best = scored.first().map(|s| s.0);
-    scored.into_iter().filter(|s| Some(s.0) == best).take(3).map(|s| s.2).collect()
+    scored
+        .into_iter()
+        .filter(|s| Some(s.0) == best)
+        .take(3)
+        .map(|s| s.2)
+        .collect()
 }
 
 /// "did you mean `a` or `b`?", or `fallback` when nothing is close.

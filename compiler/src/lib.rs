@@ -32,6 +32,11 @@ pub fn parse_source(name: &str, source: &str) -> Result<bioflux_grammar::ast::Mo
 }
 
 fn syntax_diagnostic(e: &bioflux_grammar::SyntaxError) -> Diagnostic {
-    Diagnostic::new(Code::Syntax, Span::new(e.span.start, e.span.end), format!("syntax error: {}", e.message), e.message.clone())
-        .help("see docs/language.md for the syntax of each statement")
+    Diagnostic::new(
+        Code::Syntax,
+        Span::new(e.span.start, e.span.end),
+        format!("syntax error: {}", e.message),
+        e.message.clone(),
+    )
+    .help("see docs/language.md for the syntax of each statement")
 }

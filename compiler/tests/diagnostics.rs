@@ -414,10 +414,15 @@ fn every_malformed_model_gets_the_right_diagnostic() {
             }
             Err(d) => d,
         };
-        let found = diags.iter().find(|d| d.code == case.code && d.message.contains(case.message));
+        let found = diags
+            .iter()
+            .find(|d| d.code == case.code && d.message.contains(case.message));
         let Some(d) = found else {
             let got: Vec<String> = diags.iter().map(|d| format!("{:?}: {}", d.code, d.message)).collect();
-            failures.push(format!("{}: no {:?} containing {:?}; got {got:?}", case.name, case.code, case.message));
+            failures.push(format!(
+                "{}: no {:?} containing {:?}; got {got:?}",
+                case.name, case.code, case.message
+            ));
             continue;
         };
         let at_ok = if d.span.is_empty() {
@@ -443,7 +448,13 @@ fn every_malformed_model_gets_the_right_diagnostic() {
         }
     }
     assert!(CASES.len() >= 25);
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), CASES.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        CASES.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -96,10 +96,7 @@ pub enum ItemKind {
     /// `let mu = mu_max * S / (Ks + S)`
     Let { name: Ident, value: Expr },
     /// `reactor fedbatch { volume = 1 [L] ... }`
-    Reactor {
-        kind: Ident,
-        items: Vec<ReactorItem>,
-    },
+    Reactor { kind: Ident, items: Vec<ReactorItem> },
     /// `species glucose = 10 [mmol/L] : substrate`
     Species {
         name: Ident,
@@ -125,10 +122,7 @@ pub enum ItemKind {
     /// `simulate { end = 15 [h] output = 0.1 [h] }`
     Simulate { settings: Vec<Setting> },
     /// `network core { reaction ... objective BIOMASS }`
-    Network {
-        name: Ident,
-        items: Vec<NetworkItem>,
-    },
+    Network { name: Ident, items: Vec<NetworkItem> },
     /// `schedule feed_profile [L/h] linear { 0 [h]: 0  5 [h]: 0.02 }`
     Schedule {
         name: Ident,
@@ -207,7 +201,10 @@ pub enum CellItemKind {
         value: Expr,
     },
     /// `input temperature = expr`, for plugins whose inputs are not bounds.
-    Input { name: Ident, value: Expr },
+    Input {
+        name: Ident,
+        value: Expr,
+    },
     /// `infeasible = relax` and other options.
     Setting(Setting),
 }

@@ -196,9 +196,11 @@ impl Printer<'_> {
                 span.end,
                 &format!("growth {} = {}", species.name, expr(value)),
             ),
-            ItemKind::Rate { species, value } => {
-                self.leaf(span.start, span.end, &format!("rate {} = {}", species.name, expr(value)))
-            }
+            ItemKind::Rate { species, value } => self.leaf(
+                span.start,
+                span.end,
+                &format!("rate {} = {}", species.name, expr(value)),
+            ),
             ItemKind::Output { names } => {
                 let names: Vec<String> = names
                     .iter()
@@ -342,7 +344,12 @@ fn network_item(it: &NetworkItem) -> String {
             let mut s = format!(
                 "reaction {}: {}",
                 r.id.name,
-                parts.iter().filter(|p| !p.is_empty()).cloned().collect::<Vec<_>>().join(" ")
+                parts
+                    .iter()
+                    .filter(|p| !p.is_empty())
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" ")
             );
             if let Some((lo, hi)) = &r.bounds {
                 s += &format!(" [{}, {}]", expr(lo), expr(hi));
@@ -415,7 +422,11 @@ fn write_expr(out: &mut String, e: &Expr, min: u8) {
             out.push_str("not ");
             write_expr(out, x, 3);
         }
-        ExprKind::Binary { op: BinOp::Pow, lhs, rhs } => {
+        ExprKind::Binary {
+            op: BinOp::Pow,
+            lhs,
+            rhs,
+        } => {
             write_expr(out, lhs, 9);
             out.push('^');
             write_expr(out, rhs, 7);

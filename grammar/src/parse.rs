@@ -24,10 +24,7 @@ pub fn parse(source: &str) -> Result<Model, SyntaxError> {
     let mut inner = file.into_inner();
     let model_decl = inner.next().expect("grammar: file starts with model_decl");
     let name = ident(last_inner(model_decl));
-    let items = inner
-        .filter(|p| p.as_rule() != Rule::EOI)
-        .map(item)
-        .collect();
+    let items = inner.filter(|p| p.as_rule() != Rule::EOI).map(item).collect();
     Ok(Model {
         name,
         items,
@@ -99,12 +96,8 @@ fn rule_description(rule: &Rule) -> &'static str {
         Rule::unit_name => "a unit name",
         Rule::unit_op => "`*` or `/` between units",
         Rule::unit_power => "an integer power",
-        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::cmp_expr => {
-            "an expression"
-        }
-        Rule::sum | Rule::product | Rule::unary | Rule::power | Rule::postfix | Rule::primary => {
-            "an expression"
-        }
+        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::cmp_expr => "an expression",
+        Rule::sum | Rule::product | Rule::unary | Rule::power | Rule::postfix | Rule::primary => "an expression",
         Rule::cmp_op => "a comparison",
         Rule::add_op => "`+` or `-`",
         Rule::mul_op => "`*` or `/`",

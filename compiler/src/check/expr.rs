@@ -185,7 +185,10 @@ impl<'a> Checker<'a> {
             ExprKind::If { cond, then, otherwise } => {
                 let c = self.expr(cond, constant);
                 if matches!(c.ty, Ty::Num(_) | Ty::Bare) {
-                    self.type_error(cond.span, "the condition of `if` must be a comparison, such as `t > 5 [h]`");
+                    self.type_error(
+                        cond.span,
+                        "the condition of `if` must be a comparison, such as `t > 5 [h]`",
+                    );
                 }
                 let (a, b) = (self.expr(then, constant), self.expr(otherwise, constant));
                 let ty = self.same_dim(a.ty, b.ty, then.span, otherwise.span, "the two branches of `if`");
@@ -228,7 +231,13 @@ impl<'a> Checker<'a> {
             "known units: mol mmol umol g mg kg gDW mgDW L mL uL h min s d M mM, and products, quotients and powers of them",
         );
         self.error(
-            Diagnostic::new(Code::UnknownUnit, span, format!("unknown unit `{name}`"), "not a unit bioflux knows").help(help),
+            Diagnostic::new(
+                Code::UnknownUnit,
+                span,
+                format!("unknown unit `{name}`"),
+                "not a unit bioflux knows",
+            )
+            .help(help),
         );
     }
 
@@ -317,8 +326,13 @@ impl<'a> Checker<'a> {
             && !d.is_none()
         {
             self.error(
-                Diagnostic::new(Code::UnitMismatch, se, format!("an exponent must be dimensionless, not {d}"), format!("this is {d}"))
-                    .help("divide by a reference value to make it dimensionless"),
+                Diagnostic::new(
+                    Code::UnitMismatch,
+                    se,
+                    format!("an exponent must be dimensionless, not {d}"),
+                    format!("this is {d}"),
+                )
+                .help("divide by a reference value to make it dimensionless"),
             );
             return Ty::Error;
         }
@@ -464,8 +478,13 @@ impl<'a> Checker<'a> {
                     .collect();
                 let help = suggestion(&id.name, cells, "declare it: `cell ecoli = pfba(\"model.xml\")`");
                 self.error(
-                    Diagnostic::new(Code::Undefined, id.span, format!("no cell model named `{}`", id.name), "not a cell model in this file")
-                        .help(help),
+                    Diagnostic::new(
+                        Code::Undefined,
+                        id.span,
+                        format!("no cell model named `{}`", id.name),
+                        "not a cell model in this file",
+                    )
+                    .help(help),
                 );
                 None
             }
@@ -479,7 +498,9 @@ impl<'a> Checker<'a> {
             return true;
         };
         let net = &self.networks[n];
-        if net.reactions.iter().any(|r| r.id == name.name) || (!is_input && STANDARD_OUTPUTS.contains(&name.name.as_str())) {
+        if net.reactions.iter().any(|r| r.id == name.name)
+            || (!is_input && STANDARD_OUTPUTS.contains(&name.name.as_str()))
+        {
             return true;
         }
         let help = suggestion(
@@ -508,11 +529,20 @@ impl<'a> Checker<'a> {
                 "functions: exp ln log10 sqrt abs min max pow step ramp",
             );
             if let Some(&(sym, _)) = self.symbols.get(func.name.as_str()) {
-                help = format!("`{}` is {}; only built-in functions can be called", func.name, sym.describe());
+                help = format!(
+                    "`{}` is {}; only built-in functions can be called",
+                    func.name,
+                    sym.describe()
+                );
             }
             self.error(
-                Diagnostic::new(Code::Undefined, func.span, format!("unknown function `{}`", func.name), "not a function")
-                    .help(help),
+                Diagnostic::new(
+                    Code::Undefined,
+                    func.span,
+                    format!("unknown function `{}`", func.name),
+                    "not a function",
+                )
+                .help(help),
             );
             for a in args {
                 self.expr(a, constant);
@@ -536,7 +566,13 @@ impl<'a> Checker<'a> {
                 Diagnostic::new(
                     Code::Arity,
                     span,
-                    format!("`{}` takes {expected} argument{}, but {} {} given", func.name, if min == 1 { "" } else { "s" }, args.len(), if args.len() == 1 { "was" } else { "were" }),
+                    format!(
+                        "`{}` takes {expected} argument{}, but {} {} given",
+                        func.name,
+                        if min == 1 { "" } else { "s" },
+                        args.len(),
+                        if args.len() == 1 { "was" } else { "were" }
+                    ),
                     "wrong number of arguments",
                 )
                 .help(format!("usage: {usage}")),
@@ -581,8 +617,13 @@ impl<'a> Checker<'a> {
                     Some(r) => Ty::Num(r),
                     None => {
                         self.error(
-                            Diagnostic::new(Code::UnitMismatch, spans[0], format!("the square root of {d} has no unit"), format!("this is {d}"))
-                                .help("sqrt needs a quantity whose unit is a square, such as L^2"),
+                            Diagnostic::new(
+                                Code::UnitMismatch,
+                                spans[0],
+                                format!("the square root of {d} has no unit"),
+                                format!("this is {d}"),
+                            )
+                            .help("sqrt needs a quantity whose unit is a square, such as L^2"),
                         );
                         Ty::Error
                     }
@@ -593,7 +634,13 @@ impl<'a> Checker<'a> {
             Func::Min | Func::Max => {
                 let mut ty = args[0].ty;
                 for i in 1..args.len() {
-                    ty = self.same_dim(ty, args[i].ty, spans[0], spans[i], &format!("the arguments of `{name}`"));
+                    ty = self.same_dim(
+                        ty,
+                        args[i].ty,
+                        spans[0],
+                        spans[i],
+                        &format!("the arguments of `{name}`"),
+                    );
                 }
                 ty
             }
@@ -615,8 +662,13 @@ impl<'a> Checker<'a> {
             && !d.is_none()
         {
             self.error(
-                Diagnostic::new(Code::UnitMismatch, span, format!("`{func}` needs a dimensionless argument, not {d}"), format!("this is {d}"))
-                    .help("divide by a reference value, e.g. `ln(S / S0)`"),
+                Diagnostic::new(
+                    Code::UnitMismatch,
+                    span,
+                    format!("`{func}` needs a dimensionless argument, not {d}"),
+                    format!("this is {d}"),
+                )
+                .help("divide by a reference value, e.g. `ln(S / S0)`"),
             );
         }
     }
@@ -626,8 +678,13 @@ impl<'a> Checker<'a> {
             && d != Dim::TIME
         {
             self.error(
-                Diagnostic::new(Code::UnitMismatch, span, format!("`{func}` switches at a time, but this is {d}"), format!("this is {d}"))
-                    .help("write the time with a unit, e.g. `5 [h]`; a bare number is read in hours"),
+                Diagnostic::new(
+                    Code::UnitMismatch,
+                    span,
+                    format!("`{func}` switches at a time, but this is {d}"),
+                    format!("this is {d}"),
+                )
+                .help("write the time with a unit, e.g. `5 [h]`; a bare number is read in hours"),
             );
         }
     }
@@ -637,8 +694,13 @@ impl<'a> Checker<'a> {
         match ty {
             Ty::Num(d) if d != want => {
                 self.error(
-                    Diagnostic::new(Code::UnitMismatch, span, format!("{what} must be in {want}, but this is {d}"), format!("this is {d}"))
-                        .help(help.to_string()),
+                    Diagnostic::new(
+                        Code::UnitMismatch,
+                        span,
+                        format!("{what} must be in {want}, but this is {d}"),
+                        format!("this is {d}"),
+                    )
+                    .help(help.to_string()),
                 );
                 false
             }
@@ -658,7 +720,6 @@ impl<'a> Checker<'a> {
             .map(|(n, _)| *n)
             .collect()
     }
-
 }
 
 /// `expr × factor`, folded when `expr` is a constant.

@@ -21,20 +21,40 @@ const INTERPOLATIONS: [&str; 2] = ["hold", "linear"];
 impl<'a> Checker<'a> {
     /// `key = value` settings of a block by key; unknown and repeated keys
     /// are reported.
-    fn settings(&mut self, settings: impl IntoIterator<Item = &'a ast::Setting>, known: &[&str], block: &str) -> HashMap<&'a str, &'a ast::Setting> {
+    fn settings(
+        &mut self,
+        settings: impl IntoIterator<Item = &'a ast::Setting>,
+        known: &[&str],
+        block: &str,
+    ) -> HashMap<&'a str, &'a ast::Setting> {
         let mut map: HashMap<&'a str, &'a ast::Setting> = HashMap::new();
         for s in settings {
             let key = s.key.name.as_str();
             if !known.contains(&key) {
-                let help = suggestion(key, known.iter().copied(), &format!("a `{block}` block knows: {}", known.join(", ")));
+                let help = suggestion(
+                    key,
+                    known.iter().copied(),
+                    &format!("a `{block}` block knows: {}", known.join(", ")),
+                );
                 self.error(
-                    Diagnostic::new(Code::UnknownSetting, s.key.span, format!("`{block}` has no setting `{key}`"), "unknown setting").help(help),
+                    Diagnostic::new(
+                        Code::UnknownSetting,
+                        s.key.span,
+                        format!("`{block}` has no setting `{key}`"),
+                        "unknown setting",
+                    )
+                    .help(help),
                 );
             } else if let Some(prev) = map.get(key) {
                 self.error(
-                    Diagnostic::new(Code::Duplicate, s.key.span, format!("`{key}` is set twice"), "set again here")
-                        .with_label(prev.key.span, "first set here")
-                        .help("remove one of them"),
+                    Diagnostic::new(
+                        Code::Duplicate,
+                        s.key.span,
+                        format!("`{key}` is set twice"),
+                        "set again here",
+                    )
+                    .with_label(prev.key.span, "first set here")
+                    .help("remove one of them"),
                 );
             } else {
                 map.insert(key, s);
@@ -48,8 +68,20 @@ impl<'a> Checker<'a> {
         if let Some(i) = allowed.iter().position(|a| *a == id.name) {
             return Some(i);
         }
-        let help = suggestion(&id.name, allowed.iter().copied(), &format!("choose one of: {}", allowed.join(", ")));
-        self.error(Diagnostic::new(Code::BadValue, id.span, format!("unknown {what} `{}`", id.name), format!("not a {what}")).help(help));
+        let help = suggestion(
+            &id.name,
+            allowed.iter().copied(),
+            &format!("choose one of: {}", allowed.join(", ")),
+        );
+        self.error(
+            Diagnostic::new(
+                Code::BadValue,
+                id.span,
+                format!("unknown {what} `{}`", id.name),
+                format!("not a {what}"),
+            )
+            .help(help),
+        );
         None
     }
 
@@ -59,8 +91,13 @@ impl<'a> Checker<'a> {
             ExprKind::Name(id) => self.keyword(id, allowed, what),
             _ => {
                 self.error(
-                    Diagnostic::new(Code::BadValue, s.value.span, format!("`{}` takes one of: {}", s.key.name, allowed.join(", ")), "not one of them")
-                        .help(format!("for example `{} = {}`", s.key.name, allowed[0])),
+                    Diagnostic::new(
+                        Code::BadValue,
+                        s.value.span,
+                        format!("`{}` takes one of: {}", s.key.name, allowed.join(", ")),
+                        "not one of them",
+                    )
+                    .help(format!("for example `{} = {}`", s.key.name, allowed[0])),
                 );
                 None
             }
@@ -72,15 +109,32 @@ impl<'a> Checker<'a> {
             Some(&(Symbol::Species(i), _)) => Some(i),
             Some(&(sym, _)) => {
                 self.error(
-                    Diagnostic::new(Code::Coupling, id.span, format!("`{}` is {}, not a species", id.name, sym.describe()), "not a species")
-                        .help("balances, inlets and couplings name a `species`"),
+                    Diagnostic::new(
+                        Code::Coupling,
+                        id.span,
+                        format!("`{}` is {}, not a species", id.name, sym.describe()),
+                        "not a species",
+                    )
+                    .help("balances, inlets and couplings name a `species`"),
                 );
                 None
             }
             None => {
                 let species: Vec<&str> = self.decls.species.iter().map(|s| s.name.name.as_str()).collect();
-                let help = suggestion(&id.name, species, "declare it: `species glucose = 10 [mmol/L] : substrate`");
-                self.error(Diagnostic::new(Code::Undefined, id.span, format!("no species named `{}`", id.name), "not a species in this model").help(help));
+                let help = suggestion(
+                    &id.name,
+                    species,
+                    "declare it: `species glucose = 10 [mmol/L] : substrate`",
+                );
+                self.error(
+                    Diagnostic::new(
+                        Code::Undefined,
+                        id.span,
+                        format!("no species named `{}`", id.name),
+                        "not a species in this model",
+                    )
+                    .help(help),
+                );
                 None
             }
         }
@@ -104,12 +158,23 @@ impl<'a> Checker<'a> {
                 None => Role::Other,
             },
         };
-        let unknown = NodeInfo { ty: Ty::Error, value: None, index: i };
+        let unknown = NodeInfo {
+            ty: Ty::Error,
+            value: None,
+            index: i,
+        };
         let Some(initial) = initial else {
-            let unit = unit.map(|u| format!(" [{}]", unit_text(u))).unwrap_or_else(|| " [mmol/L]".into());
+            let unit = unit
+                .map(|u| format!(" [{}]", unit_text(u)))
+                .unwrap_or_else(|| " [mmol/L]".into());
             self.error(
-                Diagnostic::new(Code::MissingValue, name.span, format!("species `{}` has no initial concentration", name.name), "needs an initial value")
-                    .help(format!("give it one: `species {} = 0{unit}`", name.name)),
+                Diagnostic::new(
+                    Code::MissingValue,
+                    name.span,
+                    format!("species `{}` has no initial concentration", name.name),
+                    "needs an initial value",
+                )
+                .help(format!("give it one: `species {} = 0{unit}`", name.name)),
             );
             return unknown;
         };
@@ -118,8 +183,17 @@ impl<'a> Checker<'a> {
             Ty::Num(d) => d,
             Ty::Bare => {
                 self.error(
-                    Diagnostic::new(Code::MissingUnit, initial.span, format!("the initial concentration of `{}` has no unit", name.name), "a number without a unit")
-                        .help(format!("write its unit: `species {} = {} [mmol/L]` (or g/L, gDW/L, ...)", name.name, bioflux_grammar::format::expr(initial))),
+                    Diagnostic::new(
+                        Code::MissingUnit,
+                        initial.span,
+                        format!("the initial concentration of `{}` has no unit", name.name),
+                        "a number without a unit",
+                    )
+                    .help(format!(
+                        "write its unit: `species {} = {} [mmol/L]` (or g/L, gDW/L, ...)",
+                        name.name,
+                        bioflux_grammar::format::expr(initial)
+                    )),
                 );
                 return unknown;
             }
@@ -127,8 +201,13 @@ impl<'a> Checker<'a> {
         };
         if !dim.is_concentration() {
             self.error(
-                Diagnostic::new(Code::UnitMismatch, initial.span, format!("a species is a concentration (mmol/L, g/L, gDW/L, ...), but this is {dim}"), format!("this is {dim}"))
-                    .help("give the initial concentration, not an amount; the amount is concentration × volume"),
+                Diagnostic::new(
+                    Code::UnitMismatch,
+                    initial.span,
+                    format!("a species is a concentration (mmol/L, g/L, gDW/L, ...), but this is {dim}"),
+                    format!("this is {dim}"),
+                )
+                .help("give the initial concentration, not an amount; the amount is concentration × volume"),
             );
             return unknown;
         }
@@ -145,15 +224,29 @@ impl<'a> Checker<'a> {
             role,
             span: name.span,
         });
-        NodeInfo { ty: Ty::Num(dim), value: None, index: i }
+        NodeInfo {
+            ty: Ty::Num(dim),
+            value: None,
+            index: i,
+        }
     }
 
     pub(super) fn resolve_schedule(&mut self, i: usize) -> NodeInfo {
         let item = self.decls.schedules[i];
-        let ItemKind::Schedule { name, unit, interpolation, rows } = &item.kind else {
+        let ItemKind::Schedule {
+            name,
+            unit,
+            interpolation,
+            rows,
+        } = &item.kind
+        else {
             unreachable!("schedules holds schedule items");
         };
-        let unknown = NodeInfo { ty: Ty::Error, value: None, index: i };
+        let unknown = NodeInfo {
+            ty: Ty::Error,
+            value: None,
+            index: i,
+        };
         let unit = match unit.as_ref().map(eval_unit) {
             Some(Err((n, s))) => {
                 self.unknown_unit(&n, s);
@@ -171,8 +264,13 @@ impl<'a> Checker<'a> {
         };
         if rows.is_empty() {
             self.error(
-                Diagnostic::new(Code::Schedule, name.span, format!("schedule `{}` has no rows", name.name), "empty schedule")
-                    .help("add rows `time: value`, e.g. `0 [h]: 0` and `5 [h]: 0.02`"),
+                Diagnostic::new(
+                    Code::Schedule,
+                    name.span,
+                    format!("schedule `{}` has no rows", name.name),
+                    "empty schedule",
+                )
+                .help("add rows `time: value`, e.g. `0 [h]: 0` and `5 [h]: 0.02`"),
             );
             return unknown;
         }
@@ -182,14 +280,26 @@ impl<'a> Checker<'a> {
         let mut last: Option<(f64, Span)> = None;
         for row in rows {
             let t = self.constant_expr(&row.time, "a schedule time");
-            self.expect_dim(t.ty, Dim::TIME, row.time.span, "a schedule time", "write times with a unit, e.g. `5 [h]`; bare numbers are hours");
+            self.expect_dim(
+                t.ty,
+                Dim::TIME,
+                row.time.span,
+                "a schedule time",
+                "write times with a unit, e.g. `5 [h]`; bare numbers are hours",
+            );
             let v = self.constant_expr(&row.value, "a schedule value");
             let (vd, mut value) = (v.ty, v.value.unwrap_or(f64::NAN));
             match (vd, unit) {
                 (Ty::Bare, Some(u)) => value *= u.factor,
                 (Ty::Num(d), _) => match dim {
                     Some(want) if want != d => {
-                        self.expect_dim(vd, want, row.value.span, "every value of a schedule", "all rows of a schedule have the unit of the schedule");
+                        self.expect_dim(
+                            vd,
+                            want,
+                            row.value.span,
+                            "every value of a schedule",
+                            "all rows of a schedule have the unit of the schedule",
+                        );
                     }
                     _ => dim = Some(d),
                 },
@@ -200,9 +310,14 @@ impl<'a> Checker<'a> {
                 && time <= prev
             {
                 self.error(
-                    Diagnostic::new(Code::Schedule, row.time.span, format!("schedule times must increase, but {time} h comes after {prev} h"), "not after the previous row")
-                        .with_label(prev_span, "previous row")
-                        .help("list the rows in time order, each at a later time"),
+                    Diagnostic::new(
+                        Code::Schedule,
+                        row.time.span,
+                        format!("schedule times must increase, but {time} h comes after {prev} h"),
+                        "not after the previous row",
+                    )
+                    .with_label(prev_span, "previous row")
+                    .help("list the rows in time order, each at a later time"),
                 );
             }
             last = Some((time, row.time.span));
@@ -210,8 +325,19 @@ impl<'a> Checker<'a> {
             values.push(value);
         }
         let dim = dim.unwrap_or(Dim::NONE);
-        self.schedules[i] = Some(Schedule { name: name.name.clone(), times, values, interpolation, dim, span: name.span });
-        NodeInfo { ty: Ty::Num(dim), value: None, index: i }
+        self.schedules[i] = Some(Schedule {
+            name: name.name.clone(),
+            times,
+            values,
+            interpolation,
+            dim,
+            span: name.span,
+        });
+        NodeInfo {
+            ty: Ty::Num(dim),
+            value: None,
+            index: i,
+        }
     }
 
     // ---- cells ----
@@ -221,7 +347,13 @@ impl<'a> Checker<'a> {
     pub(super) fn check_cell_headers(&mut self) {
         for ci in 0..self.decls.cells.len() {
             let item = self.decls.cells[ci];
-            let ItemKind::Cell { name, plugin, args, body } = &item.kind else {
+            let ItemKind::Cell {
+                name,
+                plugin,
+                args,
+                body,
+            } = &item.kind
+            else {
                 unreachable!("cells holds cell items");
             };
             let mut source = CellSource::None;
@@ -252,9 +384,14 @@ impl<'a> Checker<'a> {
                     PluginArg::Named { key, value, span } => {
                         if let Some(prev) = option_spans.get(key.name.as_str()) {
                             self.error(
-                                Diagnostic::new(Code::Duplicate, *span, format!("`{}` is given twice", key.name), "given again here")
-                                    .with_label(*prev, "first given here")
-                                    .help("remove one of them"),
+                                Diagnostic::new(
+                                    Code::Duplicate,
+                                    *span,
+                                    format!("`{}` is given twice", key.name),
+                                    "given again here",
+                                )
+                                .with_label(*prev, "first given here")
+                                .help("remove one of them"),
                             );
                             continue;
                         }
@@ -305,8 +442,16 @@ impl<'a> Checker<'a> {
                 }
                 if objective.is_empty() {
                     self.error(
-                        Diagnostic::new(Code::Network, name.span, format!("cell `{}` has no objective", name.name), "nothing to optimise")
-                            .help(format!("add `objective BIOMASS` to network `{}` or `objective = BIOMASS` to this cell", self.networks[n].name)),
+                        Diagnostic::new(
+                            Code::Network,
+                            name.span,
+                            format!("cell `{}` has no objective", name.name),
+                            "nothing to optimise",
+                        )
+                        .help(format!(
+                            "add `objective BIOMASS` to network `{}` or `objective = BIOMASS` to this cell",
+                            self.networks[n].name
+                        )),
                     );
                 }
             }
@@ -343,7 +488,15 @@ impl<'a> Checker<'a> {
                 if let Some((sym, _)) = other {
                     help = format!("`{}` is {}; {fallback}", n.name, sym.describe());
                 }
-                self.error(Diagnostic::new(Code::Undefined, n.span, format!("no network named `{}`", n.name), "not a network in this file").help(help));
+                self.error(
+                    Diagnostic::new(
+                        Code::Undefined,
+                        n.span,
+                        format!("no network named `{}`", n.name),
+                        "not a network in this file",
+                    )
+                    .help(help),
+                );
                 CellSource::None
             }
         }
@@ -365,13 +518,25 @@ impl<'a> Checker<'a> {
                 self.cell_has_port(ci, port, true);
                 let clash = seen
                     .iter()
-                    .find(|((n, o), _)| *n == port.name && (*o == op || matches!((o, op), (Some(ast::BoundOp::Fixed), Some(_)) | (Some(_), Some(ast::BoundOp::Fixed)))))
+                    .find(|((n, o), _)| {
+                        *n == port.name
+                            && (*o == op
+                                || matches!(
+                                    (o, op),
+                                    (Some(ast::BoundOp::Fixed), Some(_)) | (Some(_), Some(ast::BoundOp::Fixed))
+                                ))
+                    })
                     .map(|(_, s)| *s);
                 if let Some(prev) = clash {
                     self.error(
-                        Diagnostic::new(Code::Duplicate, it.span, format!("`{}` is constrained twice", port.name), "constrained again here")
-                            .with_label(prev, "first here")
-                            .help("give each reaction at most one lower and one upper bound, or one `=`"),
+                        Diagnostic::new(
+                            Code::Duplicate,
+                            it.span,
+                            format!("`{}` is constrained twice", port.name),
+                            "constrained again here",
+                        )
+                        .with_label(prev, "first here")
+                        .help("give each reaction at most one lower and one upper bound, or one `=`"),
                     );
                 }
                 seen.insert((&port.name, op), it.span);
@@ -388,11 +553,21 @@ impl<'a> Checker<'a> {
                 }
                 if typed.cells.contains(&ci) {
                     self.error(
-                        Diagnostic::new(Code::Coupling, value.span, format!("an input of cell `{}` depends on its own outputs", self.cells[ci].name), "uses this cell's outputs")
-                            .help("a cell model's inputs must come from the state, time and parameters"),
+                        Diagnostic::new(
+                            Code::Coupling,
+                            value.span,
+                            format!("an input of cell `{}` depends on its own outputs", self.cells[ci].name),
+                            "uses this cell's outputs",
+                        )
+                        .help("a cell model's inputs must come from the state, time and parameters"),
                     );
                 }
-                self.cells[ci].inputs.push(CellInput { name: port.name.clone(), bound: op, value: typed.expr, span: it.span });
+                self.cells[ci].inputs.push(CellInput {
+                    name: port.name.clone(),
+                    bound: op,
+                    value: typed.expr,
+                    span: it.span,
+                });
             }
         }
     }
@@ -400,10 +575,17 @@ impl<'a> Checker<'a> {
     // ---- the reactor ----
 
     pub(super) fn check_reactor(&mut self) {
-        let Some(item) = self.ast.items.iter().find(|i| matches!(i.kind, ItemKind::Reactor { .. })) else {
+        let Some(item) = self
+            .ast
+            .items
+            .iter()
+            .find(|i| matches!(i.kind, ItemKind::Reactor { .. }))
+        else {
             return;
         };
-        let ItemKind::Reactor { kind, items } = &item.kind else { unreachable!() };
+        let ItemKind::Reactor { kind, items } = &item.kind else {
+            unreachable!()
+        };
         let kind_ = match self.keyword(kind, &REACTOR_KINDS, "reactor kind") {
             Some(0) => ReactorKind::Batch,
             Some(1) => ReactorKind::FedBatch,
@@ -420,30 +602,61 @@ impl<'a> Checker<'a> {
         );
         let not_here = |key: &str| -> Option<&'static str> {
             match (kind_, key) {
-                (ReactorKind::Batch, "feed" | "dilution" | "outflow" | "inlet") => Some("a batch reactor has no flows; use `reactor fedbatch` for a feed, or `reactor continuous` for a feed and an outflow"),
-                (ReactorKind::FedBatch, "dilution" | "outflow") => Some("a fed-batch reactor has no outflow; use `reactor continuous`"),
+                (ReactorKind::Batch, "feed" | "dilution" | "outflow" | "inlet") => Some(
+                    "a batch reactor has no flows; use `reactor fedbatch` for a feed, or `reactor continuous` for a feed and an outflow",
+                ),
+                (ReactorKind::FedBatch, "dilution" | "outflow") => {
+                    Some("a fed-batch reactor has no outflow; use `reactor continuous`")
+                }
                 _ => None,
             }
         };
         for (key, s) in &settings {
             if let Some(help) = not_here(key) {
-                self.error(Diagnostic::new(Code::Reactor, s.key.span, format!("`{key}` does not apply to a {} reactor", kind.name), "not for this kind of reactor").help(help));
+                self.error(
+                    Diagnostic::new(
+                        Code::Reactor,
+                        s.key.span,
+                        format!("`{key}` does not apply to a {} reactor", kind.name),
+                        "not for this kind of reactor",
+                    )
+                    .help(help),
+                );
             }
         }
         let volume = match settings.get("volume") {
             Some(s) => {
                 let t = self.constant_expr(&s.value, "the initial volume");
-                self.expect_dim(t.ty, Dim::VOLUME, s.value.span, "the volume", "write it with a unit, e.g. `volume = 1 [L]`");
+                self.expect_dim(
+                    t.ty,
+                    Dim::VOLUME,
+                    s.value.span,
+                    "the volume",
+                    "write it with a unit, e.g. `volume = 1 [L]`",
+                );
                 let v = t.value.unwrap_or(f64::NAN);
                 if v <= 0.0 {
-                    self.error(Diagnostic::new(Code::BadValue, s.value.span, "the initial volume must be positive", "not positive").help("e.g. `volume = 1 [L]`"));
+                    self.error(
+                        Diagnostic::new(
+                            Code::BadValue,
+                            s.value.span,
+                            "the initial volume must be positive",
+                            "not positive",
+                        )
+                        .help("e.g. `volume = 1 [L]`"),
+                    );
                 }
                 v
             }
             None => {
                 self.error(
-                    Diagnostic::new(Code::MissingValue, kind.span, "the reactor has no initial volume", "needs `volume = ...`")
-                        .help("add `volume = 1 [L]` to the reactor block"),
+                    Diagnostic::new(
+                        Code::MissingValue,
+                        kind.span,
+                        "the reactor has no initial volume",
+                        "needs `volume = ...`",
+                    )
+                    .help("add `volume = 1 [L]` to the reactor block"),
                 );
                 f64::NAN
             }
@@ -451,7 +664,13 @@ impl<'a> Checker<'a> {
         let flow = |c: &mut Self, key: &str, dim: Dim, example: &str| -> Option<Expr> {
             let s = settings.get(key)?;
             let t = c.expr(&s.value, false);
-            c.expect_dim(t.ty, dim, s.value.span, &format!("the {key}"), &format!("for example `{example}`"));
+            c.expect_dim(
+                t.ty,
+                dim,
+                s.value.span,
+                &format!("the {key}"),
+                &format!("for example `{example}`"),
+            );
             Some(t.expr)
         };
         let feed = flow(self, "feed", Dim::VOLUME_PER_TIME, "feed = 0.05 [L/h]");
@@ -459,14 +678,25 @@ impl<'a> Checker<'a> {
         let outflow = flow(self, "outflow", Dim::VOLUME_PER_TIME, "outflow = 0.05 [L/h]");
         match kind_ {
             ReactorKind::FedBatch if feed.is_none() => self.error(
-                Diagnostic::new(Code::Reactor, kind.span, "a fed-batch reactor needs a feed", "no `feed = ...`")
-                    .help("add e.g. `feed = step(5 [h], 0, 0.02) [L/h]`, or make it `reactor batch`"),
+                Diagnostic::new(
+                    Code::Reactor,
+                    kind.span,
+                    "a fed-batch reactor needs a feed",
+                    "no `feed = ...`",
+                )
+                .help("add e.g. `feed = step(5 [h], 0, 0.02) [L/h]`, or make it `reactor batch`"),
             ),
             ReactorKind::Continuous if feed.is_some() == dilution.is_some() => {
                 let (msg, label) = if feed.is_some() {
-                    ("give a continuous reactor a feed or a dilution rate, not both", "both given")
+                    (
+                        "give a continuous reactor a feed or a dilution rate, not both",
+                        "both given",
+                    )
                 } else {
-                    ("a continuous reactor needs a feed or a dilution rate", "no `feed` or `dilution`")
+                    (
+                        "a continuous reactor needs a feed or a dilution rate",
+                        "no `feed` or `dilution`",
+                    )
                 };
                 self.error(Diagnostic::new(Code::Reactor, kind.span, msg, label).help("`dilution = 0.1 [1/h]` (inflow = outflow = D·V), or `feed = 0.1 [L/h]` (outflow = feed unless `outflow` is given)"));
             }
@@ -480,23 +710,56 @@ impl<'a> Checker<'a> {
         let mut inlets: Vec<(usize, Expr)> = Vec::new();
         let mut inlet_spans: HashMap<usize, Span> = HashMap::new();
         for it in items {
-            let ReactorItem::Inlet { species, value, span } = it else { continue };
+            let ReactorItem::Inlet { species, value, span } = it else {
+                continue;
+            };
             if let Some(help) = not_here("inlet") {
-                self.error(Diagnostic::new(Code::Reactor, *span, "a batch reactor has no inlet", "no feed to carry it").help(help));
+                self.error(
+                    Diagnostic::new(
+                        Code::Reactor,
+                        *span,
+                        "a batch reactor has no inlet",
+                        "no feed to carry it",
+                    )
+                    .help(help),
+                );
                 continue;
             }
-            let Some(si) = self.species_index(species) else { continue };
+            let Some(si) = self.species_index(species) else {
+                continue;
+            };
             let t = self.expr(value, false);
             if let Some(d) = self.species_dim(si) {
-                self.expect_dim(t.ty, d, value.span, &format!("the inlet concentration of `{}`", species.name), "an inlet concentration has the unit of the species");
+                self.expect_dim(
+                    t.ty,
+                    d,
+                    value.span,
+                    &format!("the inlet concentration of `{}`", species.name),
+                    "an inlet concentration has the unit of the species",
+                );
             }
             if let Some(prev) = inlet_spans.insert(si, *span) {
-                self.error(Diagnostic::new(Code::Duplicate, *span, format!("two inlet concentrations for `{}`", species.name), "second inlet").with_label(prev, "first inlet").help("keep one"));
+                self.error(
+                    Diagnostic::new(
+                        Code::Duplicate,
+                        *span,
+                        format!("two inlet concentrations for `{}`", species.name),
+                        "second inlet",
+                    )
+                    .with_label(prev, "first inlet")
+                    .help("keep one"),
+                );
                 continue;
             }
             inlets.push((si, t.expr));
         }
-        self.reactor = Some(Reactor { kind: kind_, volume, inflow, outflow, inlets });
+        self.reactor = Some(Reactor {
+            kind: kind_,
+            volume,
+            inflow,
+            outflow,
+            inlets,
+        });
     }
 
     // ---- couplings ----
@@ -506,32 +769,75 @@ impl<'a> Checker<'a> {
         // the exchange lines need.
         let mut growth_spans: HashMap<usize, Span> = HashMap::new();
         for item in &self.ast.items {
-            let ItemKind::Growth { species, value } = &item.kind else { continue };
-            let Some(si) = self.species_index(species) else { continue };
+            let ItemKind::Growth { species, value } = &item.kind else {
+                continue;
+            };
+            let Some(si) = self.species_index(species) else {
+                continue;
+            };
             let t = self.expr(value, false);
             if let Some(s) = &self.species[si]
                 && s.role != Role::Biomass
             {
                 self.error(
-                    Diagnostic::new(Code::Coupling, species.span, format!("`{}` is not a biomass species", species.name), "not declared `: biomass`")
-                        .help(format!("growth applies to biomass: `species {} = 0.1 [gDW/L] : biomass`", species.name)),
+                    Diagnostic::new(
+                        Code::Coupling,
+                        species.span,
+                        format!("`{}` is not a biomass species", species.name),
+                        "not declared `: biomass`",
+                    )
+                    .help(format!(
+                        "growth applies to biomass: `species {} = 0.1 [gDW/L] : biomass`",
+                        species.name
+                    )),
                 );
             }
-            self.expect_dim(t.ty, Dim::PER_TIME, value.span, "a specific growth rate", "growth rates are in 1/h, e.g. `mu_max * S / (Ks + S)` with mu_max in [1/h]");
+            self.expect_dim(
+                t.ty,
+                Dim::PER_TIME,
+                value.span,
+                "a specific growth rate",
+                "growth rates are in 1/h, e.g. `mu_max * S / (Ks + S)` with mu_max in [1/h]",
+            );
             if let Some(prev) = growth_spans.insert(si, item.span) {
-                self.error(Diagnostic::new(Code::Duplicate, item.span, format!("two growth rates for `{}`", species.name), "second growth rate").with_label(prev, "first growth rate").help("a biomass species has one growth rate"));
+                self.error(
+                    Diagnostic::new(
+                        Code::Duplicate,
+                        item.span,
+                        format!("two growth rates for `{}`", species.name),
+                        "second growth rate",
+                    )
+                    .with_label(prev, "first growth rate")
+                    .help("a biomass species has one growth rate"),
+                );
                 continue;
             }
             if t.cells.len() > 1 {
-                self.error(Diagnostic::new(Code::Coupling, value.span, "a growth rate can come from one cell model only", "uses several cell models").help("give each cell model its own biomass species (a co-culture)"));
+                self.error(
+                    Diagnostic::new(
+                        Code::Coupling,
+                        value.span,
+                        "a growth rate can come from one cell model only",
+                        "uses several cell models",
+                    )
+                    .help("give each cell model its own biomass species (a co-culture)"),
+                );
             }
             for &c in &t.cells {
                 match self.cells[c].biomass {
                     Some(other) if other != si => {
                         let other_name = self.decls.species[other].name.name.clone();
                         self.error(
-                            Diagnostic::new(Code::Coupling, value.span, format!("cell `{}` already drives the growth of `{other_name}`", self.cells[c].name), "second biomass for this cell")
-                                .help("one cell model, one biomass: declare a second cell for a second organism"),
+                            Diagnostic::new(
+                                Code::Coupling,
+                                value.span,
+                                format!(
+                                    "cell `{}` already drives the growth of `{other_name}`",
+                                    self.cells[c].name
+                                ),
+                                "second biomass for this cell",
+                            )
+                            .help("one cell model, one biomass: declare a second cell for a second organism"),
                         );
                     }
                     _ => self.cells[c].biomass = Some(si),
@@ -545,15 +851,25 @@ impl<'a> Checker<'a> {
         for item in &self.ast.items {
             match &item.kind {
                 ItemKind::Exchange { species, value } => {
-                    let Some(si) = self.species_index(species) else { continue };
+                    let Some(si) = self.species_index(species) else {
+                        continue;
+                    };
                     let t = self.expr(value, false);
                     let c = match t.cells.as_slice() {
                         [c] => *c,
                         _ if t.ty == Ty::Error && t.cells.is_empty() => continue,
                         _ => {
                             self.error(
-                                Diagnostic::new(Code::Coupling, value.span, "an exchange must use the fluxes of exactly one cell model", "not a cell model's flux")
-                                    .help(format!("`exchange {} = ecoli.EX_glc__D_e`; a kinetic rate is written `rate {} = -q * X`", species.name, species.name)),
+                                Diagnostic::new(
+                                    Code::Coupling,
+                                    value.span,
+                                    "an exchange must use the fluxes of exactly one cell model",
+                                    "not a cell model's flux",
+                                )
+                                .help(format!(
+                                    "`exchange {} = ecoli.EX_glc__D_e`; a kinetic rate is written `rate {} = -q * X`",
+                                    species.name, species.name
+                                )),
                             );
                             continue;
                         }
@@ -567,22 +883,54 @@ impl<'a> Checker<'a> {
                     };
                     if let (Some(sd), Some(bd)) = (self.species_dim(si), self.species_dim(bi)) {
                         let want = sd.div(bd).div(Dim::TIME);
-                        self.expect_dim(t.ty, want, value.span, &format!("an exchange flux of `{}`", species.name), "an exchange flux is per unit of biomass and time, e.g. mmol/gDW/h");
+                        self.expect_dim(
+                            t.ty,
+                            want,
+                            value.span,
+                            &format!("an exchange flux of `{}`", species.name),
+                            "an exchange flux is per unit of biomass and time, e.g. mmol/gDW/h",
+                        );
                     }
                     if let Some(prev) = exchange_spans.insert((si, c), item.span) {
-                        self.error(Diagnostic::new(Code::Duplicate, item.span, format!("two exchanges of `{}` with cell `{}`", species.name, self.cells[c].name), "second exchange").with_label(prev, "first exchange").help("combine them in one expression"));
+                        self.error(
+                            Diagnostic::new(
+                                Code::Duplicate,
+                                item.span,
+                                format!("two exchanges of `{}` with cell `{}`", species.name, self.cells[c].name),
+                                "second exchange",
+                            )
+                            .with_label(prev, "first exchange")
+                            .help("combine them in one expression"),
+                        );
                         continue;
                     }
                     self.balances[si].exchanges.push((c, t.expr));
                 }
                 ItemKind::Rate { species, value } => {
-                    let Some(si) = self.species_index(species) else { continue };
+                    let Some(si) = self.species_index(species) else {
+                        continue;
+                    };
                     let t = self.expr(value, false);
                     if let Some(sd) = self.species_dim(si) {
-                        self.expect_dim(t.ty, sd.div(Dim::TIME), value.span, &format!("the rate of `{}`", species.name), "a rate is a concentration per time, e.g. `-q * X` with q in [mmol/gDW/h] and X in [gDW/L]");
+                        self.expect_dim(
+                            t.ty,
+                            sd.div(Dim::TIME),
+                            value.span,
+                            &format!("the rate of `{}`", species.name),
+                            "a rate is a concentration per time, e.g. `-q * X` with q in [mmol/gDW/h] and X in [gDW/L]",
+                        );
                     }
                     if let Some(prev) = rate_spans.insert(si, item.span) {
-                        self.error(Diagnostic::new(Code::Duplicate, item.span, format!("two rates for `{}`", species.name), "second rate").with_label(prev, "first rate").help("add the terms in one `rate` line"));
+                        self.error(
+                            Diagnostic::new(
+                                Code::Duplicate,
+                                item.span,
+                                format!("two rates for `{}`", species.name),
+                                "second rate",
+                            )
+                            .with_label(prev, "first rate")
+                            .help("add the terms in one `rate` line"),
+                        );
                         continue;
                     }
                     self.balances[si].rate = Some(t.expr);
@@ -597,7 +945,9 @@ impl<'a> Checker<'a> {
     pub(super) fn check_outputs(&mut self) {
         let mut seen: HashMap<String, Span> = HashMap::new();
         for item in &self.ast.items {
-            let ItemKind::Output { names } = &item.kind else { continue };
+            let ItemKind::Output { names } = &item.kind else {
+                continue;
+            };
             for n in names {
                 let (name, value) = match n {
                     ast::OutputRef::Name(id) => {
@@ -606,12 +956,32 @@ impl<'a> Checker<'a> {
                             Some(Symbol::Param(i)) => OutputValue::Param(i),
                             Some(Symbol::Species(i)) => OutputValue::Species(i),
                             Some(sym) => {
-                                self.error(Diagnostic::new(Code::Type, id.span, format!("`{}` is {}, which has no value to output", id.name, sym.describe()), "not a value").help("output lets, species, parameters and cell outputs (`ecoli.EX_ac_e`)"));
+                                self.error(
+                                    Diagnostic::new(
+                                        Code::Type,
+                                        id.span,
+                                        format!("`{}` is {}, which has no value to output", id.name, sym.describe()),
+                                        "not a value",
+                                    )
+                                    .help("output lets, species, parameters and cell outputs (`ecoli.EX_ac_e`)"),
+                                );
                                 continue;
                             }
                             None => {
-                                let help = suggestion(&id.name, self.value_names(), "output lets, species, parameters and cell outputs");
-                                self.error(Diagnostic::new(Code::Undefined, id.span, format!("`{}` is not defined", id.name), "not defined in this model").help(help));
+                                let help = suggestion(
+                                    &id.name,
+                                    self.value_names(),
+                                    "output lets, species, parameters and cell outputs",
+                                );
+                                self.error(
+                                    Diagnostic::new(
+                                        Code::Undefined,
+                                        id.span,
+                                        format!("`{}` is not defined", id.name),
+                                        "not defined in this model",
+                                    )
+                                    .help(help),
+                                );
                                 continue;
                             }
                         };
@@ -619,12 +989,26 @@ impl<'a> Checker<'a> {
                     }
                     ast::OutputRef::CellOutput { cell, output } => {
                         let t = self.cell_output(cell, output);
-                        let Expr::CellOutput { cell: c, output: o } = t.expr else { continue };
-                        (format!("{}.{}", cell.name, output.name), OutputValue::CellOutput { cell: c, output: o })
+                        let Expr::CellOutput { cell: c, output: o } = t.expr else {
+                            continue;
+                        };
+                        (
+                            format!("{}.{}", cell.name, output.name),
+                            OutputValue::CellOutput { cell: c, output: o },
+                        )
                     }
                 };
                 if let Some(prev) = seen.insert(name.clone(), n.span()) {
-                    self.error(Diagnostic::new(Code::Duplicate, n.span(), format!("`{name}` is output twice"), "listed again").with_label(prev, "first listed here").help("list each output once"));
+                    self.error(
+                        Diagnostic::new(
+                            Code::Duplicate,
+                            n.span(),
+                            format!("`{name}` is output twice"),
+                            "listed again",
+                        )
+                        .with_label(prev, "first listed here")
+                        .help("list each output once"),
+                    );
                     continue;
                 }
                 self.outputs.push(Output { name, value });
@@ -633,15 +1017,28 @@ impl<'a> Checker<'a> {
     }
 
     pub(super) fn check_simulate(&mut self) {
-        let Some(item) = self.ast.items.iter().find(|i| matches!(i.kind, ItemKind::Simulate { .. })) else {
+        let Some(item) = self
+            .ast
+            .items
+            .iter()
+            .find(|i| matches!(i.kind, ItemKind::Simulate { .. }))
+        else {
             return;
         };
-        let ItemKind::Simulate { settings } = &item.kind else { unreachable!() };
+        let ItemKind::Simulate { settings } = &item.kind else {
+            unreachable!()
+        };
         let map = self.settings(settings, &SIMULATE_KEYS, "simulate");
         let time = |c: &mut Self, key: &str| -> Option<(f64, Span)> {
             let s = map.get(key)?;
             let t = c.constant_expr(&s.value, &format!("`{key}`"));
-            c.expect_dim(t.ty, Dim::TIME, s.value.span, &format!("`{key}`"), "times are written with a unit, e.g. `15 [h]`; bare numbers are hours");
+            c.expect_dim(
+                t.ty,
+                Dim::TIME,
+                s.value.span,
+                &format!("`{key}`"),
+                "times are written with a unit, e.g. `15 [h]`; bare numbers are hours",
+            );
             t.value.map(|v| (v, s.value.span))
         };
         let start = time(self, "start");
@@ -650,17 +1047,34 @@ impl<'a> Checker<'a> {
         if let (Some((s, _)), Some((e, span))) = (start, end)
             && e <= s
         {
-            self.error(Diagnostic::new(Code::BadValue, span, "`end` must come after `start`", "not after start").help("the simulation runs from `start` (default 0 h) to `end`"));
+            self.error(
+                Diagnostic::new(Code::BadValue, span, "`end` must come after `start`", "not after start")
+                    .help("the simulation runs from `start` (default 0 h) to `end`"),
+            );
         }
         if let Some((o, span)) = output
             && o <= 0.0
         {
-            self.error(Diagnostic::new(Code::BadValue, span, "the output interval must be positive", "not positive").help("e.g. `output = 0.1 [h]`"));
+            self.error(
+                Diagnostic::new(
+                    Code::BadValue,
+                    span,
+                    "the output interval must be positive",
+                    "not positive",
+                )
+                .help("e.g. `output = 0.1 [h]`"),
+            );
         }
         for key in ["rtol", "atol"] {
             let Some(s) = map.get(key) else { continue };
             let t = self.constant_expr(&s.value, &format!("`{key}`"));
-            self.expect_dim(t.ty, Dim::NONE, s.value.span, &format!("`{key}`"), "tolerances are plain numbers, e.g. `rtol = 1e-6`");
+            self.expect_dim(
+                t.ty,
+                Dim::NONE,
+                s.value.span,
+                &format!("`{key}`"),
+                "tolerances are plain numbers, e.g. `rtol = 1e-6`",
+            );
             match t.value {
                 Some(v) if v > 0.0 => {
                     if key == "rtol" {
@@ -669,7 +1083,15 @@ impl<'a> Checker<'a> {
                         self.simulate.atol = v;
                     }
                 }
-                Some(_) => self.error(Diagnostic::new(Code::BadValue, s.value.span, format!("`{key}` must be positive"), "not positive").help("e.g. `rtol = 1e-6`")),
+                Some(_) => self.error(
+                    Diagnostic::new(
+                        Code::BadValue,
+                        s.value.span,
+                        format!("`{key}` must be positive"),
+                        "not positive",
+                    )
+                    .help("e.g. `rtol = 1e-6`"),
+                ),
                 None => {}
             }
         }

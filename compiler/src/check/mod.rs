@@ -275,7 +275,10 @@ impl<'a> Checker<'a> {
                 }
                 ItemKind::Reactor { .. } => self.once("reactor", item.span, &mut reactor_span),
                 ItemKind::Simulate { .. } => self.once("simulate", item.span, &mut simulate_span),
-                ItemKind::Exchange { .. } | ItemKind::Growth { .. } | ItemKind::Rate { .. } | ItemKind::Output { .. } => {}
+                ItemKind::Exchange { .. }
+                | ItemKind::Growth { .. }
+                | ItemKind::Rate { .. }
+                | ItemKind::Output { .. } => {}
             }
         }
         self.params = vec![None; self.decls.params.len()];
@@ -289,9 +292,14 @@ impl<'a> Checker<'a> {
             Some(first) => {
                 let first = *first;
                 self.error(
-                    Diagnostic::new(Code::Duplicate, span, format!("a second `{what}` block"), "second block")
-                        .with_label(first, "first block")
-                        .help(format!("a model has one `{what}` block; merge the two")),
+                    Diagnostic::new(
+                        Code::Duplicate,
+                        span,
+                        format!("a second `{what}` block"),
+                        "second block",
+                    )
+                    .with_label(first, "first block")
+                    .help(format!("a model has one `{what}` block; merge the two")),
                 )
             }
             None => *seen = Some(span),
@@ -314,13 +322,15 @@ impl<'a> Checker<'a> {
             candidates,
             "declare it with `param`, `let` or `species`, or check the spelling",
         );
-        self.error(Diagnostic::new(
-            Code::Undefined,
-            name.span,
-            format!("`{}` is not defined", name.name),
-            "not defined in this model",
-        )
-        .help(help));
+        self.error(
+            Diagnostic::new(
+                Code::Undefined,
+                name.span,
+                format!("`{}` is not defined", name.name),
+                "not defined in this model",
+            )
+            .help(help),
+        );
         None
     }
 
@@ -400,7 +410,11 @@ impl<'a> Checker<'a> {
                     format!("parameter `{}` has no value", name.name),
                     "needs a value",
                 )
-                .help(format!("give it one: `param {} = 1{}`", name.name, unit_text.unwrap_or_default())),
+                .help(format!(
+                    "give it one: `param {} = 1{}`",
+                    name.name,
+                    unit_text.unwrap_or_default()
+                )),
             );
             return NodeInfo {
                 ty: Ty::Error,

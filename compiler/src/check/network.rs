@@ -49,9 +49,14 @@ impl<'a> Checker<'a> {
                 NetworkItem::Metabolite { id, formula, span } => {
                     if let Some(prev) = declared.insert(&id.name, *span) {
                         self.error(
-                            Diagnostic::new(Code::Duplicate, id.span, format!("metabolite `{}` is declared twice", id.name), "declared again")
-                                .with_label(prev, "first declared here")
-                                .help("declare each metabolite once"),
+                            Diagnostic::new(
+                                Code::Duplicate,
+                                id.span,
+                                format!("metabolite `{}` is declared twice", id.name),
+                                "declared again",
+                            )
+                            .with_label(prev, "first declared here")
+                            .help("declare each metabolite once"),
                         );
                         continue;
                     }
@@ -72,16 +77,26 @@ impl<'a> Checker<'a> {
                 NetworkItem::Reaction(r) => {
                     if let Some(prev) = reaction_spans.insert(&r.id.name, r.id.span) {
                         self.error(
-                            Diagnostic::new(Code::Duplicate, r.id.span, format!("reaction `{}` is defined twice", r.id.name), "defined again")
-                                .with_label(prev, "first defined here")
-                                .help("reaction ids are unique within a network"),
+                            Diagnostic::new(
+                                Code::Duplicate,
+                                r.id.span,
+                                format!("reaction `{}` is defined twice", r.id.name),
+                                "defined again",
+                            )
+                            .with_label(prev, "first defined here")
+                            .help("reaction ids are unique within a network"),
                         );
                         continue;
                     }
                     if r.reactants.is_empty() && r.products.is_empty() {
                         self.error(
-                            Diagnostic::new(Code::Network, r.id.span, format!("reaction `{}` has no metabolites", r.id.name), "empty reaction")
-                                .help("an exchange has one side: `reaction EX_glc: glc_e <-> [-10, 1000]`"),
+                            Diagnostic::new(
+                                Code::Network,
+                                r.id.span,
+                                format!("reaction `{}` has no metabolites", r.id.name),
+                                "empty reaction",
+                            )
+                            .help("an exchange has one side: `reaction EX_glc: glc_e <-> [-10, 1000]`"),
                         );
                         continue;
                     }
@@ -92,8 +107,13 @@ impl<'a> Checker<'a> {
                             if c <= 0.0 || !c.is_finite() {
                                 let span = t.coefficient.as_ref().map_or(t.metabolite.span, |c| c.span);
                                 self.error(
-                                    Diagnostic::new(Code::Network, span, "a stoichiometric coefficient must be positive", "not positive")
-                                        .help("put the metabolite on the other side of the arrow instead"),
+                                    Diagnostic::new(
+                                        Code::Network,
+                                        span,
+                                        "a stoichiometric coefficient must be positive",
+                                        "not positive",
+                                    )
+                                    .help("put the metabolite on the other side of the arrow instead"),
                                 );
                                 continue;
                             }
@@ -111,8 +131,13 @@ impl<'a> Checker<'a> {
                             let (l, h) = (self.flux_bound(lo), self.flux_bound(hi));
                             if l > h {
                                 self.error(
-                                    Diagnostic::new(Code::Network, lo.span.join(hi.span), format!("the lower bound {l} is above the upper bound {h}"), "empty range")
-                                        .help("write bounds as [lower, upper]"),
+                                    Diagnostic::new(
+                                        Code::Network,
+                                        lo.span.join(hi.span),
+                                        format!("the lower bound {l} is above the upper bound {h}"),
+                                        "empty range",
+                                    )
+                                    .help("write bounds as [lower, upper]"),
                                 );
                             }
                             (l, h)
@@ -133,10 +158,19 @@ impl<'a> Checker<'a> {
                 if net.reactions.iter().any(|r| r.id == t.flux.name) {
                     net.objective.push((t.sense, t.flux.name.clone()));
                 } else {
-                    let help = suggestion(&t.flux.name, net.reactions.iter().map(|r| r.id.as_str()), "the objective must be one of the network's reactions");
+                    let help = suggestion(
+                        &t.flux.name,
+                        net.reactions.iter().map(|r| r.id.as_str()),
+                        "the objective must be one of the network's reactions",
+                    );
                     self.error(
-                        Diagnostic::new(Code::Undefined, t.flux.span, format!("network `{}` has no reaction `{}`", net.name, t.flux.name), "no such reaction")
-                            .help(help),
+                        Diagnostic::new(
+                            Code::Undefined,
+                            t.flux.span,
+                            format!("network `{}` has no reaction `{}`", net.name, t.flux.name),
+                            "no such reaction",
+                        )
+                        .help(help),
                     );
                 }
             }
@@ -152,8 +186,13 @@ impl<'a> Checker<'a> {
             && d != Dim::PER_TIME
         {
             self.error(
-                Diagnostic::new(Code::UnitMismatch, e.span, format!("a flux bound must be in mmol/gDW/h, but this is {d}"), format!("this is {d}"))
-                    .help("bare numbers in network bounds are read in mmol/gDW/h"),
+                Diagnostic::new(
+                    Code::UnitMismatch,
+                    e.span,
+                    format!("a flux bound must be in mmol/gDW/h, but this is {d}"),
+                    format!("this is {d}"),
+                )
+                .help("bare numbers in network bounds are read in mmol/gDW/h"),
             );
         }
         t.value.unwrap_or(f64::NAN)
