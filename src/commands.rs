@@ -18,12 +18,12 @@ fn report(d: bioflux_compiler::Diagnostic) {
 }
 
 fn summary(m: &CheckedModel) -> String {
-    let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let count = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     [
-        count(m.params.len(), "parameter"),
-        count(m.species.len(), "species").replace("speciess", "species"),
-        count(m.cells.len(), "cell model"),
-        count(m.networks.len(), "network"),
+        count(m.params.len(), "parameter", "parameters"),
+        count(m.species.len(), "species", "species"),
+        count(m.cells.len(), "cell model", "cell models"),
+        count(m.networks.len(), "network", "networks"),
     ]
     .join(", ")
 }
