@@ -13,8 +13,8 @@ fn read(path: &Path) -> Option<String> {
     }
 }
 
-fn report(d: bioflux_compiler::Diagnostic) {
-    eprintln!("{:?}", miette::Report::new(d));
+fn report(d: impl Into<Box<bioflux_compiler::Diagnostic>>) {
+    eprintln!("{:?}", miette::Report::new_boxed(d.into()));
 }
 
 fn summary(m: &CheckedModel) -> String {

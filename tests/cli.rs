@@ -38,14 +38,19 @@ fn temp_file(name: &str, contents: &str) -> PathBuf {
 #[test]
 fn check_accepts_every_example() {
     let files = examples();
-    let args: Vec<&str> = std::iter::once("check").chain(files.iter().map(String::as_str)).collect();
+    let args: Vec<&str> = std::iter::once("check")
+        .chain(files.iter().map(String::as_str))
+        .collect();
     let out = bioflux(&args);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     for f in &files {
         assert!(stdout.contains(&format!("{f}: ok")), "{stdout}");
     }
-    assert!(stdout.contains("model central_carbon: 3 parameters, 3 species, 1 cell model, 1 network"), "{stdout}");
+    assert!(
+        stdout.contains("model central_carbon: 3 parameters, 3 species, 1 cell model, 1 network"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -82,9 +87,16 @@ fn fmt_prints_canonical_form_and_write_rewrites() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let expected = "model m\nparam k = 1 [1/h] // rate\nlet x = k * 2 + 3\n\nreactor batch {\n    volume = 1 [L]\n}\n";
     assert_eq!(text(&out.stdout), expected);
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), messy, "fmt without --write leaves the file alone");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        messy,
+        "fmt without --write leaves the file alone"
+    );
 
-    assert_eq!(bioflux(&["fmt", "--check", path.to_str().unwrap()]).status.code(), Some(1));
+    assert_eq!(
+        bioflux(&["fmt", "--check", path.to_str().unwrap()]).status.code(),
+        Some(1)
+    );
     assert!(bioflux(&["fmt", "--write", path.to_str().unwrap()]).status.success());
     assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
     assert!(bioflux(&["fmt", "--check", path.to_str().unwrap()]).status.success());
@@ -93,7 +105,10 @@ fn fmt_prints_canonical_form_and_write_rewrites() {
 #[test]
 fn examples_are_in_canonical_form() {
     let files = examples();
-    let args: Vec<&str> = ["fmt", "--check"].into_iter().chain(files.iter().map(String::as_str)).collect();
+    let args: Vec<&str> = ["fmt", "--check"]
+        .into_iter()
+        .chain(files.iter().map(String::as_str))
+        .collect();
     let out = bioflux(&args);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }

@@ -26,9 +26,9 @@ pub fn check_source(name: &str, source: &str) -> Result<CheckedModel, Vec<Diagno
 }
 
 /// Parses `source` only, as a diagnostic on failure.
-pub fn parse_source(name: &str, source: &str) -> Result<bioflux_grammar::ast::Model, Diagnostic> {
+pub fn parse_source(name: &str, source: &str) -> Result<bioflux_grammar::ast::Model, Box<Diagnostic>> {
     bioflux_grammar::parse(source)
-        .map_err(|e| syntax_diagnostic(&e).with_source(Arc::new(NamedSource::new(name, source.to_string()))))
+        .map_err(|e| Box::new(syntax_diagnostic(&e).with_source(Arc::new(NamedSource::new(name, source.to_string())))))
 }
 
 fn syntax_diagnostic(e: &bioflux_grammar::SyntaxError) -> Diagnostic {

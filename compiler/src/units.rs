@@ -35,12 +35,6 @@ impl Dim {
         Dim(d)
     }
 
-    pub fn mul(self, o: Dim) -> Dim {
-        Dim(std::array::from_fn(|i| self.0[i].saturating_add(o.0[i])))
-    }
-    pub fn div(self, o: Dim) -> Dim {
-        Dim(std::array::from_fn(|i| self.0[i].saturating_sub(o.0[i])))
-    }
     pub fn powi(self, n: i32) -> Dim {
         let n = n.clamp(-100, 100) as i8;
         Dim(self.0.map(|e| e.saturating_mul(n)))
@@ -56,7 +50,21 @@ impl Dim {
     pub fn is_concentration(self) -> bool {
         [AMOUNT, MASS, DRY_MASS]
             .iter()
-            .any(|&q| self == Dim::base(q).div(Dim::base(VOLUME)))
+            .any(|&q| self == Dim::base(q) / Dim::base(VOLUME))
+    }
+}
+
+impl std::ops::Mul for Dim {
+    type Output = Dim;
+    fn mul(self, o: Dim) -> Dim {
+        Dim(std::array::from_fn(|i| self.0[i].saturating_add(o.0[i])))
+    }
+}
+
+impl std::ops::Div for Dim {
+    type Output = Dim;
+    fn div(self, o: Dim) -> Dim {
+        Dim(std::array::from_fn(|i| self.0[i].saturating_sub(o.0[i])))
     }
 }
 
@@ -144,7 +152,7 @@ pub fn lookup_unit(name: &str) -> Option<Unit> {
         });
     }
     MOLAR.iter().find(|m| m.0 == name).map(|&(_, factor)| Unit {
-        dim: Dim::base(AMOUNT).div(Dim::base(VOLUME)),
+        dim: Dim::base(AMOUNT) / Dim::base(VOLUME),
         factor,
     })
 }
@@ -157,14 +165,14 @@ pub fn eval_unit(u: &UnitExpr) -> Result<Unit, (String, Span)> {
         UnitKind::Mul(a, b) => {
             let (a, b) = (eval_unit(a)?, eval_unit(b)?);
             Unit {
-                dim: a.dim.mul(b.dim),
+                dim: a.dim * b.dim,
                 factor: a.factor * b.factor,
             }
         }
         UnitKind::Div(a, b) => {
             let (a, b) = (eval_unit(a)?, eval_unit(b)?);
             Unit {
-                dim: a.dim.div(b.dim),
+                dim: a.dim / b.dim,
                 factor: a.factor / b.factor,
             }
         }

@@ -264,7 +264,7 @@ pub struct ScheduleRow {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum NetworkItem {
-    Reaction(Reaction),
+    Reaction(Box<Reaction>),
     /// `metabolite glc__D_e "C6H12O6"`
     Metabolite {
         id: Ident,

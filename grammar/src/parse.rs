@@ -448,14 +448,14 @@ fn network_item(p: Pair<Rule>) -> NetworkItem {
                 let mut b = b.into_inner();
                 (expr(b.next().unwrap()), expr(b.next().unwrap()))
             });
-            NetworkItem::Reaction(Reaction {
+            NetworkItem::Reaction(Box::new(Reaction {
                 id,
                 reactants,
                 reversible,
                 products,
                 bounds,
                 span,
-            })
+            }))
         }
         Rule::metabolite_item => {
             let mut it = operands(p);

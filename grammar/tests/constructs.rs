@@ -507,14 +507,14 @@ fn inline_network() {
     );
     assert_eq!(
         net[1],
-        NetworkItem::Reaction(Reaction {
+        NetworkItem::Reaction(Box::new(Reaction {
             id: id("EX_glc"),
             reactants: vec![met(None, "glc_e")],
             reversible: true,
             products: vec![],
             bounds: Some((neg(num("10")), num("1000"))),
             span: Span::default(),
-        })
+        }))
     );
     let NetworkItem::Reaction(pgk) = &net[2] else { panic!() };
     assert_eq!(pgk.reactants, vec![met(None, "13dpg_c"), met(None, "adp_c")]);

@@ -293,7 +293,7 @@ impl<'a> Checker<'a> {
                     (Ty::Bare, Ty::Bare) => Ty::Bare,
                     _ => {
                         let (x, y) = (a.dim().unwrap_or_default(), b.dim().unwrap_or_default());
-                        Ty::Num(if op == BinOp::Mul { x.mul(y) } else { x.div(y) })
+                        Ty::Num(if op == BinOp::Mul { x * y } else { x / y })
                     }
                 }
             }

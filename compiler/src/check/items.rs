@@ -882,7 +882,7 @@ impl<'a> Checker<'a> {
                         continue;
                     };
                     if let (Some(sd), Some(bd)) = (self.species_dim(si), self.species_dim(bi)) {
-                        let want = sd.div(bd).div(Dim::TIME);
+                        let want = sd / bd / Dim::TIME;
                         self.expect_dim(
                             t.ty,
                             want,
@@ -914,7 +914,7 @@ impl<'a> Checker<'a> {
                     if let Some(sd) = self.species_dim(si) {
                         self.expect_dim(
                             t.ty,
-                            sd.div(Dim::TIME),
+                            sd / Dim::TIME,
                             value.span,
                             &format!("the rate of `{}`", species.name),
                             "a rate is a concentration per time, e.g. `-q * X` with q in [mmol/gDW/h] and X in [gDW/L]",
