@@ -128,5 +128,9 @@ fn a_model_with_every_construct_checks_and_is_canonical() {
     let out = bioflux(&["check", "tests/fixtures/all_constructs.bio"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("6 parameters, 5 species, 2 cell models, 1 network"));
-    assert!(bioflux(&["fmt", "--check", "tests/fixtures/all_constructs.bio"]).status.success());
+    assert!(
+        bioflux(&["fmt", "--check", "tests/fixtures/all_constructs.bio"])
+            .status
+            .success()
+    );
 }
