@@ -31,12 +31,41 @@ pub fn parse_source(name: &str, source: &str) -> Result<bioflux_grammar::ast::Mo
         .map_err(|e| Box::new(syntax_diagnostic(&e).with_source(Arc::new(NamedSource::new(name, source.to_string())))))
 }
 
+/// Statement keywords, for "did you mean" on a misspelled one.
+const STATEMENT_KEYWORDS: [&str; 13] = [
+    "model", "param", "let", "reactor", "species", "cell", "exchange", "growth", "rate", "output", "simulate",
+    "network", "schedule",
+];
+
 fn syntax_diagnostic(e: &bioflux_grammar::SyntaxError) -> Diagnostic {
+    let word: String = e
+        .found
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    let statement_expected = e.expected.iter().any(|x| x == bioflux_grammar::A_STATEMENT);
+    let near_keyword = diagnostic::did_you_mean(&word, STATEMENT_KEYWORDS);
+    let help = if statement_expected && !near_keyword.is_empty() && !STATEMENT_KEYWORDS.contains(&word.as_str()) {
+        format!("did you mean `{}`?", near_keyword[0])
+    } else if !statement_expected && STATEMENT_KEYWORDS.contains(&word.as_str()) {
+        format!("a new statement starts here; is a closing `}}` or the end of the line above missing?")
+    } else if e.expected.iter().any(|x| x == "an operator") && e.found.starts_with(|c: char| c.is_alphanumeric()) {
+        "two values in a row: is an operator (`*`, `+`, ...) or a comma missing?".to_string()
+    } else if e.found.is_empty() {
+        "the file ends in the middle of a statement; is a `}` or `)` missing?".to_string()
+    } else {
+        "see docs/language.md for the syntax of each statement".to_string()
+    };
+    let label = if e.found.is_empty() {
+        "the file ends here".to_string()
+    } else {
+        "unexpected here".to_string()
+    };
     Diagnostic::new(
         Code::Syntax,
         Span::new(e.span.start, e.span.end),
         format!("syntax error: {}", e.message),
-        e.message.clone(),
+        label,
     )
-    .help("see docs/language.md for the syntax of each statement")
+    .help(help)
 }

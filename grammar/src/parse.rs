@@ -9,16 +9,23 @@ use pest::iterators::Pair;
 #[grammar = "src/bio.pest"]
 struct BioParser;
 
-/// A syntax error: what was expected, where.
+/// A syntax error: what was found, what was expected, where.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SyntaxError {
     pub message: String,
     pub span: Span,
+    /// The token at the error position (empty at the end of the file).
+    pub found: String,
+    /// What would have been accepted there, in words, without repeats.
+    pub expected: Vec<String>,
 }
+
+/// The first word of a statement, as `expected` lists it.
+pub const A_STATEMENT: &str = "a statement (`param`, `let`, `species`, `reactor`, `cell`, ...)";
 
 /// Parses a whole `.bio` file.
 pub fn parse(source: &str) -> Result<Model, SyntaxError> {
-    let mut pairs = BioParser::parse(Rule::file, source).map_err(syntax_error)?;
+    let mut pairs = BioParser::parse(Rule::file, source).map_err(|e| syntax_error(source, e))?;
     let file = pairs.next().expect("the file rule always yields one pair");
     let span = span_of(&file);
     let mut inner = file.into_inner();
@@ -35,29 +42,92 @@ pub fn parse(source: &str) -> Result<Model, SyntaxError> {
 
 /// Parses a single expression (used by the REPL and by tests).
 pub fn parse_expr(source: &str) -> Result<Expr, SyntaxError> {
-    let mut pairs = BioParser::parse(Rule::expr, source).map_err(syntax_error)?;
+    let mut pairs = BioParser::parse(Rule::expr, source).map_err(|e| syntax_error(source, e))?;
     let pair = pairs.next().expect("expr yields one pair");
     if pair.as_span().end() != source.trim_end().len() {
         let at = pair.as_span().end();
         return Err(SyntaxError {
             message: "unexpected text after the expression".into(),
             span: Span::new(at, source.len()),
+            found: source[at..].trim().to_string(),
+            expected: Vec::new(),
         });
     }
     Ok(expr(pair))
 }
 
-fn syntax_error(e: pest::error::Error<Rule>) -> SyntaxError {
+fn syntax_error(source: &str, e: pest::error::Error<Rule>) -> SyntaxError {
     let span = match e.location {
         pest::error::InputLocation::Pos(p) => Span::new(p, p),
         pest::error::InputLocation::Span((s, e)) => Span::new(s, e),
     };
-    let e = e.renamed_rules(|r| rule_description(r).to_string());
-    let message = match &e.variant {
-        pest::error::ErrorVariant::ParsingError { .. } => e.variant.message().into_owned(),
-        pest::error::ErrorVariant::CustomError { message } => message.clone(),
+    let found: String = source[span.start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .take(24)
+        .collect();
+    let mut expected: Vec<String> = Vec::new();
+    if let pest::error::ErrorVariant::ParsingError { positives, .. } = &e.variant {
+        for r in positives {
+            let d = if is_statement_start(r) {
+                A_STATEMENT
+            } else {
+                rule_description(r)
+            };
+            if !expected.iter().any(|x| x == d) {
+                expected.push(d.to_string());
+            }
+        }
+    }
+    // What continues the current statement first, a new statement last.
+    expected.sort_by_key(|x| x == A_STATEMENT);
+    let unexpected = if found.is_empty() {
+        "the end of the file".to_string()
+    } else {
+        format!("`{found}`")
     };
-    SyntaxError { message, span }
+    let message = match expected.as_slice() {
+        [] => format!("unexpected {unexpected}"),
+        [one] => format!("expected {one}, found {unexpected}"),
+        [init @ .., last] => format!("expected {} or {last}, found {unexpected}", init.join(", ")),
+    };
+    SyntaxError {
+        message,
+        span,
+        found,
+        expected,
+    }
+}
+
+fn is_statement_start(r: &Rule) -> bool {
+    matches!(
+        r,
+        Rule::EOI
+            | Rule::param_stmt
+            | Rule::let_stmt
+            | Rule::reactor_stmt
+            | Rule::species_stmt
+            | Rule::cell_stmt
+            | Rule::exchange_stmt
+            | Rule::growth_stmt
+            | Rule::rate_stmt
+            | Rule::output_stmt
+            | Rule::simulate_stmt
+            | Rule::network_stmt
+            | Rule::schedule_stmt
+            | Rule::kw_param
+            | Rule::kw_let
+            | Rule::kw_reactor
+            | Rule::kw_species
+            | Rule::kw_cell
+            | Rule::kw_exchange
+            | Rule::kw_growth
+            | Rule::kw_rate
+            | Rule::kw_output
+            | Rule::kw_simulate
+            | Rule::kw_network
+            | Rule::kw_schedule
+    )
 }
 
 /// The words users see in "expected ..." messages.
@@ -85,22 +155,20 @@ fn rule_description(rule: &Rule) -> &'static str {
         Rule::inlet_item | Rule::kw_inlet => "`inlet`",
         Rule::kw_then => "`then`",
         Rule::kw_else => "`else`",
-        Rule::kw_and | Rule::kw_or => "a logical operator",
+        Rule::kw_and | Rule::kw_or | Rule::cmp_op | Rule::add_op | Rule::mul_op => "an operator",
         Rule::kw_not => "`not`",
         Rule::ident | Rule::setting_key => "a name",
         Rule::flux_id => "a reaction id",
         Rule::met_id => "a metabolite id",
         Rule::number | Rule::signed_number => "a number",
         Rule::string => "a string in double quotes",
-        Rule::unit | Rule::unit_expr | Rule::unit_factor | Rule::unit_base => "a unit such as [mmol/L]",
+        Rule::unit => "a unit such as [mmol/L]",
+        Rule::unit_expr | Rule::unit_factor | Rule::unit_base => "a unit name such as mmol",
         Rule::unit_name => "a unit name",
         Rule::unit_op => "`*` or `/` between units",
         Rule::unit_power => "an integer power",
         Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::cmp_expr => "an expression",
         Rule::sum | Rule::product | Rule::unary | Rule::power | Rule::postfix | Rule::primary => "an expression",
-        Rule::cmp_op => "a comparison",
-        Rule::add_op => "`+` or `-`",
-        Rule::mul_op => "`*` or `/`",
         Rule::setting => "`name = value`",
         Rule::named_arg => "`key = value`",
         Rule::literal => "a value (number, string, true/false or name)",
