@@ -48,7 +48,7 @@ fn syntax_diagnostic(e: &bioflux_grammar::SyntaxError) -> Diagnostic {
     let help = if statement_expected && !near_keyword.is_empty() && !STATEMENT_KEYWORDS.contains(&word.as_str()) {
         format!("did you mean `{}`?", near_keyword[0])
     } else if !statement_expected && STATEMENT_KEYWORDS.contains(&word.as_str()) {
-        format!("a new statement starts here; is a closing `}}` or the end of the line above missing?")
+        "a new statement starts here; is a closing `}` or the end of the line above missing?".to_string()
     } else if e.expected.iter().any(|x| x == "an operator") && e.found.starts_with(|c: char| c.is_alphanumeric()) {
         "two values in a row: is an operator (`*`, `+`, ...) or a comma missing?".to_string()
     } else if e.found.is_empty() {
