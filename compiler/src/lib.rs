@@ -16,12 +16,18 @@ use bioflux_grammar::ast::Span;
 use miette::NamedSource;
 use std::sync::Arc;
 
+/// Syntax errors reported per file before giving up on it.
+const MAX_SYNTAX_ERRORS: usize = 20;
+
 /// Parses and checks `source`; every diagnostic carries the named source,
 /// so it renders with the offending line.
 pub fn check_source(name: &str, source: &str) -> Result<CheckedModel, Vec<Diagnostic>> {
     let named = Arc::new(NamedSource::new(name, source.to_string()));
     let attach = |ds: Vec<Diagnostic>| ds.into_iter().map(|d| d.with_source(named.clone())).collect();
-    let ast = bioflux_grammar::parse(source).map_err(|e| attach(vec![syntax_diagnostic(&e)]))?;
+    let ast = bioflux_grammar::parse(source).map_err(|_| {
+        let errors = bioflux_grammar::syntax_errors(source, MAX_SYNTAX_ERRORS);
+        attach(errors.iter().map(syntax_diagnostic).collect())
+    })?;
     check::check_model(&ast).map_err(attach)
 }
 

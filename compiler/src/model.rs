@@ -161,6 +161,8 @@ pub struct Port {
 #[derive(Clone, Debug, PartialEq)]
 pub struct CellInput {
     pub name: String,
+    /// Where the name is written, for the plugin host's check of it.
+    pub name_span: Span,
     /// `Some` for `bound` lines; `None` for `input` lines.
     pub bound: Option<BoundOp>,
     pub value: Expr,

@@ -486,6 +486,20 @@ fn all_errors_of_a_file_are_reported_in_one_pass() {
 }
 
 #[test]
+fn syntax_errors_in_several_statements_are_all_reported() {
+    let src = "model m\nparam a = 1 +\nspecies S = 1 [mmol/L]\nlet b = (2\nsimulate {\n    output = 0.1 [h]\n    end = 5 [h] +\n}\nlet c = 3\n";
+    let diags = check_source("m.bio", src).unwrap_err();
+    let lines: Vec<usize> = diags
+        .iter()
+        .map(|d| src[..d.span.start].matches('\n').count() + 1)
+        .collect();
+    assert!(diags.iter().all(|d| d.code == Code::Syntax), "{diags:#?}");
+    // `param a = 1 +` (error at the next line's `species`), `let b = (2`
+    // (at `simulate`), `end = 5 [h] +` (at `}`); the valid last line adds nothing.
+    assert_eq!(lines, vec![3, 5, 8], "{diags:#?}");
+}
+
+#[test]
 fn one_mistake_is_reported_once() {
     // `mu_maxx` is undefined; the rate that uses `mu` must not also be
     // reported as having the wrong unit.

@@ -40,6 +40,70 @@ pub fn parse(source: &str) -> Result<Model, SyntaxError> {
     })
 }
 
+/// All syntax errors of a file, at most `limit`: after each error, parsing
+/// resumes at the next line that starts a statement, so one typo does not
+/// hide the next.
+pub fn syntax_errors(source: &str, limit: usize) -> Vec<SyntaxError> {
+    let mut errors = Vec::new();
+    let Err(first) = parse(source) else {
+        return errors;
+    };
+    let mut at = first.span.start;
+    let mut last_resume = None;
+    errors.push(first);
+    while errors.len() < limit {
+        // An error found at a statement keyword means the statement before
+        // it was incomplete: that keyword is where to resume.
+        let resume = if last_resume != Some(at) && starts_statement(&source[at..]) {
+            Some(at)
+        } else {
+            next_statement_line(source, at)
+        };
+        let Some(resume) = resume else {
+            break;
+        };
+        last_resume = Some(resume);
+        // The rest of the file, parsed as statements of a model.
+        let prefix = "model _\n";
+        let rest = format!("{prefix}{}", &source[resume..]);
+        let Err(mut e) = BioParser::parse(Rule::file, &rest).map_err(|e| syntax_error(&rest, e)) else {
+            break;
+        };
+        let shift = |p: usize| p.saturating_sub(prefix.len()) + resume;
+        e.span = Span::new(shift(e.span.start), shift(e.span.end));
+        at = e.span.start.max(resume + 1);
+        errors.push(e);
+    }
+    errors
+}
+
+/// Whether `text` begins with a statement keyword (and is not a setting
+/// such as `output = 0.1 [h]`).
+fn starts_statement(text: &str) -> bool {
+    const STARTS: [&str; 12] = [
+        "param", "let", "reactor", "species", "cell", "exchange", "growth", "rate", "output", "simulate", "network",
+        "schedule",
+    ];
+    let word: String = text
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    STARTS.contains(&word.as_str()) && !text[word.len()..].trim_start().starts_with('=')
+}
+
+/// The start of the first line after `pos` that begins with a statement.
+fn next_statement_line(source: &str, pos: usize) -> Option<usize> {
+    let mut line_start = source[pos..].find('\n')? + pos + 1;
+    loop {
+        let line = &source[line_start..];
+        let trimmed = line.trim_start();
+        if starts_statement(trimmed) {
+            return Some(line_start + (line.len() - trimmed.len()));
+        }
+        line_start += line.find('\n')? + 1;
+    }
+}
+
 /// Parses a single expression (used by the REPL and by tests).
 pub fn parse_expr(source: &str) -> Result<Expr, SyntaxError> {
     let mut pairs = BioParser::parse(Rule::expr, source).map_err(|e| syntax_error(source, e))?;
