@@ -564,6 +564,7 @@ impl<'a> Checker<'a> {
                 }
                 self.cells[ci].inputs.push(CellInput {
                     name: port.name.clone(),
+                    name_span: port.span,
                     bound: op,
                     value: typed.expr,
                     span: it.span,
