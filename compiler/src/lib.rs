@@ -12,6 +12,7 @@ pub use check::Ty;
 pub use diagnostic::{Code, Diagnostic};
 pub use model::CheckedModel;
 
+use bioflux_grammar::STATEMENT_KEYWORDS;
 use bioflux_grammar::ast::Span;
 use miette::NamedSource;
 use std::sync::Arc;
@@ -37,12 +38,6 @@ pub fn parse_source(name: &str, source: &str) -> Result<bioflux_grammar::ast::Mo
         .map_err(|e| Box::new(syntax_diagnostic(&e).with_source(Arc::new(NamedSource::new(name, source.to_string())))))
 }
 
-/// Statement keywords, for "did you mean" on a misspelled one.
-const STATEMENT_KEYWORDS: [&str; 13] = [
-    "model", "param", "let", "reactor", "species", "cell", "exchange", "growth", "rate", "output", "simulate",
-    "network", "schedule",
-];
-
 fn syntax_diagnostic(e: &bioflux_grammar::SyntaxError) -> Diagnostic {
     let word: String = e
         .found
@@ -50,10 +45,11 @@ fn syntax_diagnostic(e: &bioflux_grammar::SyntaxError) -> Diagnostic {
         .take_while(|c| c.is_alphanumeric() || *c == '_')
         .collect();
     let statement_expected = e.expected.iter().any(|x| x == bioflux_grammar::A_STATEMENT);
+    let is_keyword = STATEMENT_KEYWORDS.contains(&word.as_str());
     let near_keyword = diagnostic::did_you_mean(&word, STATEMENT_KEYWORDS);
-    let help = if statement_expected && !near_keyword.is_empty() && !STATEMENT_KEYWORDS.contains(&word.as_str()) {
+    let help = if statement_expected && !near_keyword.is_empty() && !is_keyword {
         format!("did you mean `{}`?", near_keyword[0])
-    } else if !statement_expected && STATEMENT_KEYWORDS.contains(&word.as_str()) {
+    } else if !statement_expected && is_keyword {
         "a new statement starts here; is a closing `}` or the end of the line above missing?".to_string()
     } else if e.expected.iter().any(|x| x == "an operator") && e.found.starts_with(|c: char| c.is_alphanumeric()) {
         "two values in a row: is an operator (`*`, `+`, ...) or a comma missing?".to_string()

@@ -7,4 +7,4 @@ pub mod format;
 mod parse;
 
 pub use format::{format_model, format_source};
-pub use parse::{A_STATEMENT, SyntaxError, parse, parse_expr, syntax_errors};
+pub use parse::{A_STATEMENT, STATEMENT_KEYWORDS, SyntaxError, parse, parse_expr, syntax_errors};

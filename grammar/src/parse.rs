@@ -20,6 +20,12 @@ pub struct SyntaxError {
     pub expected: Vec<String>,
 }
 
+/// The keywords that start a statement after the `model` line.
+pub const STATEMENT_KEYWORDS: [&str; 12] = [
+    "param", "let", "reactor", "species", "cell", "exchange", "growth", "rate", "output", "simulate", "network",
+    "schedule",
+];
+
 /// The first word of a statement, as `expected` lists it.
 pub const A_STATEMENT: &str = "a statement (`param`, `let`, `species`, `reactor`, `cell`, ...)";
 
@@ -80,15 +86,11 @@ pub fn syntax_errors(source: &str, limit: usize) -> Vec<SyntaxError> {
 /// Whether `text` begins with a statement keyword (and is not a setting
 /// such as `output = 0.1 [h]`).
 fn starts_statement(text: &str) -> bool {
-    const STARTS: [&str; 12] = [
-        "param", "let", "reactor", "species", "cell", "exchange", "growth", "rate", "output", "simulate", "network",
-        "schedule",
-    ];
     let word: String = text
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
         .collect();
-    STARTS.contains(&word.as_str()) && !text[word.len()..].trim_start().starts_with('=')
+    STATEMENT_KEYWORDS.contains(&word.as_str()) && !text[word.len()..].trim_start().starts_with('=')
 }
 
 /// The start of the first line after `pos` that begins with a statement.
@@ -163,35 +165,15 @@ fn syntax_error(source: &str, e: pest::error::Error<Rule>) -> SyntaxError {
     }
 }
 
+/// Whether a rule is the start of a statement (or the end of the file),
+/// by its name: `param_stmt`, `kw_param`, ...
 fn is_statement_start(r: &Rule) -> bool {
-    matches!(
-        r,
-        Rule::EOI
-            | Rule::param_stmt
-            | Rule::let_stmt
-            | Rule::reactor_stmt
-            | Rule::species_stmt
-            | Rule::cell_stmt
-            | Rule::exchange_stmt
-            | Rule::growth_stmt
-            | Rule::rate_stmt
-            | Rule::output_stmt
-            | Rule::simulate_stmt
-            | Rule::network_stmt
-            | Rule::schedule_stmt
-            | Rule::kw_param
-            | Rule::kw_let
-            | Rule::kw_reactor
-            | Rule::kw_species
-            | Rule::kw_cell
-            | Rule::kw_exchange
-            | Rule::kw_growth
-            | Rule::kw_rate
-            | Rule::kw_output
-            | Rule::kw_simulate
-            | Rule::kw_network
-            | Rule::kw_schedule
-    )
+    let name = format!("{r:?}");
+    *r == Rule::EOI
+        || name.ends_with("_stmt")
+        || name
+            .strip_prefix("kw_")
+            .is_some_and(|k| STATEMENT_KEYWORDS.contains(&k))
 }
 
 /// The words users see in "expected ..." messages.
@@ -314,28 +296,9 @@ fn string(p: Pair<Rule>) -> StringLit {
     }
 }
 
+/// Keyword tokens (`kw_param`, `kw_bound`, ...), which the AST does not keep.
 fn is_keyword(p: &Pair<Rule>) -> bool {
-    matches!(
-        p.as_rule(),
-        Rule::kw_param
-            | Rule::kw_let
-            | Rule::kw_reactor
-            | Rule::kw_species
-            | Rule::kw_cell
-            | Rule::kw_exchange
-            | Rule::kw_growth
-            | Rule::kw_rate
-            | Rule::kw_output
-            | Rule::kw_simulate
-            | Rule::kw_network
-            | Rule::kw_schedule
-            | Rule::kw_reaction
-            | Rule::kw_metabolite
-            | Rule::kw_objective
-            | Rule::kw_bound
-            | Rule::kw_input
-            | Rule::kw_inlet
-    )
+    format!("{:?}", p.as_rule()).starts_with("kw_")
 }
 
 /// The children of a statement without its leading keyword.

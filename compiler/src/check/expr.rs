@@ -427,7 +427,7 @@ impl<'a> Checker<'a> {
     /// the output must be one of its reactions (otherwise the plugin host
     /// checks it when it loads the plugin).
     pub(super) fn cell_output(&mut self, cell: &ast::Ident, output: &ast::Ident) -> Typed {
-        let Some(c) = self.cell_index(cell) else {
+        let Some(c) = self.index_of(cell, &super::CELL) else {
             return Typed::error();
         };
         if !self.cell_has_port(c, output, false) {
@@ -450,44 +450,6 @@ impl<'a> Checker<'a> {
             ty: Ty::Unknown,
             value: None,
             cells: vec![c],
-        }
-    }
-
-    /// The index of a cell model named `id`, reporting it when there is none.
-    pub(super) fn cell_index(&mut self, id: &ast::Ident) -> Option<usize> {
-        match self.symbols.get(id.name.as_str()) {
-            Some(&(Symbol::Cell(c), _)) => Some(c),
-            Some(&(sym, _)) => {
-                self.error(
-                    Diagnostic::new(
-                        Code::Type,
-                        id.span,
-                        format!("`{}` is {}, not a cell model", id.name, sym.describe()),
-                        "not a cell model",
-                    )
-                    .help("`name.output` reads an output of a cell declared with `cell name = plugin(...)`"),
-                );
-                None
-            }
-            None => {
-                let cells: Vec<&str> = self
-                    .symbols
-                    .iter()
-                    .filter(|(_, (s, _))| matches!(s, Symbol::Cell(_)))
-                    .map(|(n, _)| *n)
-                    .collect();
-                let help = suggestion(&id.name, cells, "declare it: `cell ecoli = pfba(\"model.xml\")`");
-                self.error(
-                    Diagnostic::new(
-                        Code::Undefined,
-                        id.span,
-                        format!("no cell model named `{}`", id.name),
-                        "not a cell model in this file",
-                    )
-                    .help(help),
-                );
-                None
-            }
         }
     }
 

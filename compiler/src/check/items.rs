@@ -104,42 +104,6 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn species_index(&mut self, id: &ast::Ident) -> Option<usize> {
-        match self.symbols.get(id.name.as_str()) {
-            Some(&(Symbol::Species(i), _)) => Some(i),
-            Some(&(sym, _)) => {
-                self.error(
-                    Diagnostic::new(
-                        Code::Coupling,
-                        id.span,
-                        format!("`{}` is {}, not a species", id.name, sym.describe()),
-                        "not a species",
-                    )
-                    .help("balances, inlets and couplings name a `species`"),
-                );
-                None
-            }
-            None => {
-                let species: Vec<&str> = self.decls.species.iter().map(|s| s.name.name.as_str()).collect();
-                let help = suggestion(
-                    &id.name,
-                    species,
-                    "declare it: `species glucose = 10 [mmol/L] : substrate`",
-                );
-                self.error(
-                    Diagnostic::new(
-                        Code::Undefined,
-                        id.span,
-                        format!("no species named `{}`", id.name),
-                        "not a species in this model",
-                    )
-                    .help(help),
-                );
-                None
-            }
-        }
-    }
-
     fn species_dim(&self, i: usize) -> Option<Dim> {
         self.species[i].as_ref().map(|s| s.unit.dim)
     }
@@ -378,7 +342,9 @@ impl<'a> Checker<'a> {
                         source_span = Some(span);
                         source = match s {
                             ast::Source::Path(p) => CellSource::File(p.value.clone()),
-                            ast::Source::Network(n) => self.network_source(n),
+                            ast::Source::Network(n) => self
+                                .index_of(n, &super::NETWORK)
+                                .map_or(CellSource::None, CellSource::Network),
                         };
                     }
                     PluginArg::Named { key, value, span } => {
@@ -474,30 +440,6 @@ impl<'a> Checker<'a> {
                         self.cell_has_port(ci, &t.flux, true);
                     }
                 }
-            }
-        }
-    }
-
-    fn network_source(&mut self, n: &ast::Ident) -> CellSource {
-        match self.symbols.get(n.name.as_str()) {
-            Some(&(Symbol::Network(i), _)) => CellSource::Network(i),
-            other => {
-                let networks: Vec<&str> = self.networks.iter().map(|n| n.name.as_str()).collect();
-                let fallback = "a model file goes in double quotes: `pfba(\"iCH360.xml\")`; an inline network is named without them";
-                let mut help = suggestion(&n.name, networks, fallback);
-                if let Some((sym, _)) = other {
-                    help = format!("`{}` is {}; {fallback}", n.name, sym.describe());
-                }
-                self.error(
-                    Diagnostic::new(
-                        Code::Undefined,
-                        n.span,
-                        format!("no network named `{}`", n.name),
-                        "not a network in this file",
-                    )
-                    .help(help),
-                );
-                CellSource::None
             }
         }
     }
@@ -726,7 +668,7 @@ impl<'a> Checker<'a> {
                 );
                 continue;
             }
-            let Some(si) = self.species_index(species) else {
+            let Some(si) = self.index_of(species, &super::SPECIES) else {
                 continue;
             };
             let t = self.expr(value, false);
@@ -773,7 +715,7 @@ impl<'a> Checker<'a> {
             let ItemKind::Growth { species, value } = &item.kind else {
                 continue;
             };
-            let Some(si) = self.species_index(species) else {
+            let Some(si) = self.index_of(species, &super::SPECIES) else {
                 continue;
             };
             let t = self.expr(value, false);
@@ -852,7 +794,7 @@ impl<'a> Checker<'a> {
         for item in &self.ast.items {
             match &item.kind {
                 ItemKind::Exchange { species, value } => {
-                    let Some(si) = self.species_index(species) else {
+                    let Some(si) = self.index_of(species, &super::SPECIES) else {
                         continue;
                     };
                     let t = self.expr(value, false);
@@ -908,7 +850,7 @@ impl<'a> Checker<'a> {
                     self.balances[si].exchanges.push((c, t.expr));
                 }
                 ItemKind::Rate { species, value } => {
-                    let Some(si) = self.species_index(species) else {
+                    let Some(si) = self.index_of(species, &super::SPECIES) else {
                         continue;
                     };
                     let t = self.expr(value, false);

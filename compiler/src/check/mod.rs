@@ -53,6 +53,37 @@ impl Symbol {
     }
 }
 
+/// A kind of declaration that a name is expected to be.
+struct SymbolKind {
+    noun: &'static str,
+    pick: fn(Symbol) -> Option<usize>,
+    /// Help when the name is something else.
+    wrong_kind_help: &'static str,
+    /// Help when nothing close is declared.
+    declare_help: &'static str,
+}
+
+const SPECIES: SymbolKind = SymbolKind {
+    noun: "species",
+    pick: |s| if let Symbol::Species(i) = s { Some(i) } else { None },
+    wrong_kind_help: "balances, inlets and couplings name a `species`",
+    declare_help: "declare it: `species glucose = 10 [mmol/L] : substrate`",
+};
+
+const CELL: SymbolKind = SymbolKind {
+    noun: "cell model",
+    pick: |s| if let Symbol::Cell(i) = s { Some(i) } else { None },
+    wrong_kind_help: "`name.output` reads an output of a cell declared with `cell name = plugin(...)`",
+    declare_help: "declare it: `cell ecoli = pfba(\"model.xml\")`",
+};
+
+const NETWORK: SymbolKind = SymbolKind {
+    noun: "network",
+    pick: |s| if let Symbol::Network(i) = s { Some(i) } else { None },
+    wrong_kind_help: "a model file goes in double quotes: `pfba(\"iCH360.xml\")`; an inline network is named without them",
+    declare_help: "a model file goes in double quotes: `pfba(\"iCH360.xml\")`; an inline network is named without them",
+};
+
 /// Names that mean something without a declaration.
 pub const BUILTINS: [(&str, &str); 2] = [("t", "time"), ("V", "the reactor volume")];
 
@@ -332,6 +363,47 @@ impl<'a> Checker<'a> {
             .help(help),
         );
         None
+    }
+
+    /// The index of the declaration `id` names, if it is of `kind`;
+    /// otherwise says what it is, or what is close.
+    fn index_of(&mut self, id: &ast::Ident, kind: &SymbolKind) -> Option<usize> {
+        match self.symbols.get(id.name.as_str()) {
+            Some(&(sym, _)) => {
+                let found = (kind.pick)(sym);
+                if found.is_none() {
+                    self.error(
+                        Diagnostic::new(
+                            Code::Type,
+                            id.span,
+                            format!("`{}` is {}, not a {}", id.name, sym.describe(), kind.noun),
+                            format!("not a {}", kind.noun),
+                        )
+                        .help(kind.wrong_kind_help),
+                    );
+                }
+                found
+            }
+            None => {
+                let same_kind: Vec<&str> = self
+                    .symbols
+                    .iter()
+                    .filter(|(_, (s, _))| (kind.pick)(*s).is_some())
+                    .map(|(n, _)| *n)
+                    .collect();
+                let help = suggestion(&id.name, same_kind, kind.declare_help);
+                self.error(
+                    Diagnostic::new(
+                        Code::Undefined,
+                        id.span,
+                        format!("no {} named `{}`", kind.noun, id.name),
+                        format!("not a {} in this file", kind.noun),
+                    )
+                    .help(help),
+                );
+                None
+            }
+        }
     }
 
     // ---- lazy resolution ----
