@@ -69,6 +69,9 @@ pub struct Param {
     pub name: String,
     /// In base units.
     pub value: f64,
+    /// How the value is computed (a constant, or from other parameters), so
+    /// that changing one parameter at run time updates those derived from it.
+    pub expr: Expr,
     pub dim: Dim,
     pub span: Span,
 }
@@ -114,6 +117,8 @@ pub struct Species {
     pub name: String,
     /// Initial concentration in base units.
     pub initial: f64,
+    /// The initial concentration as written: constants and parameters.
+    pub initial_expr: Expr,
     /// The declared unit (for output) and its conversion to base units.
     pub unit: Unit,
     pub unit_text: String,
@@ -133,6 +138,8 @@ pub struct Reactor {
     pub kind: ReactorKind,
     /// Initial volume in L.
     pub volume: f64,
+    /// The initial volume as written: constants and parameters.
+    pub volume_expr: Expr,
     /// Inflow rate in L/h (`None` in batch).
     pub inflow: Option<Expr>,
     /// Outflow rate in L/h; continuous reactors default it to the inflow.

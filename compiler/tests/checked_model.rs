@@ -61,6 +61,16 @@ fn values_are_converted_to_base_units() {
     assert_eq!(m.params.iter().find(|p| p.name == "g").unwrap().dim, Dim::FLUX);
     // g/L + mg/L: converted, not rejected.
     assert!(close(value("h"), 2.5));
+    // A derived parameter keeps its expression over the others.
+    let h = &m.params.iter().find(|p| p.name == "h").unwrap().expr;
+    assert_eq!(
+        *h,
+        Expr::Binary(
+            bioflux_grammar::ast::BinOp::Add,
+            Box::new(Expr::Param(0)),
+            Box::new(Expr::Param(1))
+        )
+    );
     assert!(close(value("i"), 2.0));
 }
 
@@ -120,6 +130,7 @@ fn chemostat_dilution_means_equal_inflow_and_outflow() {
     assert_eq!(m.reactor.outflow, Some(inflow));
     assert_eq!(m.reactor.inlets, vec![(0, Expr::Const(30.0))]);
     assert!(close(m.reactor.volume, 2.0));
+    assert_eq!(m.reactor.volume_expr, Expr::Const(2.0));
 }
 
 #[test]

@@ -183,6 +183,7 @@ impl<'a> Checker<'a> {
         self.species[i] = Some(Species {
             name: name.name.clone(),
             initial: typed.value.unwrap_or(f64::NAN),
+            initial_expr: typed.expr,
             unit,
             unit_text: text,
             role,
@@ -567,7 +568,7 @@ impl<'a> Checker<'a> {
                 );
             }
         }
-        let volume = match settings.get("volume") {
+        let (volume, volume_expr) = match settings.get("volume") {
             Some(s) => {
                 let t = self.constant_expr(&s.value, "the initial volume");
                 self.expect_dim(
@@ -589,7 +590,7 @@ impl<'a> Checker<'a> {
                         .help("e.g. `volume = 1 [L]`"),
                     );
                 }
-                v
+                (v, t.expr)
             }
             None => {
                 self.error(
@@ -601,7 +602,7 @@ impl<'a> Checker<'a> {
                     )
                     .help("add `volume = 1 [L]` to the reactor block"),
                 );
-                f64::NAN
+                (f64::NAN, Expr::Const(f64::NAN))
             }
         };
         let flow = |c: &mut Self, key: &str, dim: Dim, example: &str| -> Option<Expr> {
@@ -697,6 +698,7 @@ impl<'a> Checker<'a> {
             inlets.push((si, t.expr));
         }
         self.reactor = Some(Reactor {
+            volume_expr,
             kind: kind_,
             volume,
             inflow,

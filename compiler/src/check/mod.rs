@@ -217,6 +217,7 @@ impl<'a> Checker<'a> {
             reactor: self.reactor.unwrap_or(Reactor {
                 kind: ReactorKind::Batch,
                 volume: 1.0,
+                volume_expr: Expr::Const(1.0),
                 inflow: None,
                 outflow: None,
                 inlets: Vec::new(),
@@ -500,6 +501,7 @@ impl<'a> Checker<'a> {
         self.params[i] = Some(Param {
             name: name.name.clone(),
             value: v,
+            expr: typed.expr,
             dim,
             span: name.span,
         });
