@@ -1,7 +1,13 @@
 //! The subcommands: each reads files, calls the library, and reports.
 
+use bioflux_compiler::model::Solver;
+use bioflux_compiler::units::Dim;
 use bioflux_compiler::{CheckedModel, check_source, parse_source};
+use bioflux_runtime::params::{initial_state, parameter_values, parse_quantity};
+use bioflux_runtime::simulate::{Settings, Simulation, simulate};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 fn read(path: &Path) -> Option<String> {
     match std::fs::read_to_string(path) {
@@ -87,4 +93,160 @@ pub fn fmt(files: &[PathBuf], write: bool, check: bool) -> bool {
         }
     }
     ok
+}
+
+pub struct RunArgs {
+    pub file: PathBuf,
+    pub output: Option<PathBuf>,
+    pub set: Vec<String>,
+    pub end: Option<String>,
+    pub every: Option<String>,
+    pub solver: Option<Solver>,
+    pub rtol: Option<f64>,
+    pub atol: Option<f64>,
+    pub json: bool,
+}
+
+/// A time given on the command line, in hours unless it has a unit.
+fn time_arg(flag: &str, text: &str) -> Result<f64, String> {
+    match parse_quantity(text)? {
+        (v, None) => Ok(v),
+        (v, Some(d)) if d == Dim::TIME => Ok(v),
+        (_, Some(d)) => Err(format!("{flag} {text}: a time, not {d}")),
+    }
+}
+
+fn duration(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1e3;
+    if ms < 10.0 {
+        format!("{ms:.2} ms")
+    } else {
+        format!("{ms:.0} ms")
+    }
+}
+
+/// `bioflux run`: true when the simulation reached its end time.
+pub fn run(args: &RunArgs) -> bool {
+    let Some(src) = read(&args.file) else { return false };
+    let model = match check_source(&args.file.display().to_string(), &src) {
+        Ok(m) => m,
+        Err(diags) => {
+            let n = diags.len();
+            for d in diags {
+                report(d);
+            }
+            eprintln!("{n} error{} found; nothing was run", if n == 1 { "" } else { "s" });
+            return false;
+        }
+    };
+    match prepare_and_run(&model, args) {
+        Ok(ok) => ok,
+        Err(message) => {
+            eprintln!("error: {message}");
+            false
+        }
+    }
+}
+
+fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, String> {
+    if let Some(cell) = model.cells.first() {
+        return Err(format!(
+            "cell model `{}` needs the `{}` plugin, and this build of bioflux has no plugin host yet; models whose rates are kinetic expressions run",
+            cell.name, cell.plugin
+        ));
+    }
+    let params = parameter_values(model, &args.set)?;
+    let x0 = initial_state(model, &params);
+    let sim = &model.simulate;
+    let end = match &args.end {
+        Some(text) => time_arg("--end", text)?,
+        None => sim
+            .end
+            .ok_or("no end time: add `end = 10 [h]` to the `simulate` block or pass --end")?,
+    };
+    if end <= sim.start {
+        return Err(format!(
+            "the end time ({end} h) must be after the start ({} h)",
+            sim.start
+        ));
+    }
+    let every = match &args.every {
+        Some(text) => Some(time_arg("--every", text)?)
+            .filter(|v| *v > 0.0)
+            .ok_or("--every must be positive")?,
+        None => sim.output_interval.unwrap_or((end - sim.start) / 100.0),
+    };
+    let settings = Settings {
+        start: sim.start,
+        end,
+        output_interval: Some(every),
+        solver: args.solver.unwrap_or(sim.solver),
+        rtol: args.rtol.unwrap_or(sim.rtol),
+        atol: args.atol.unwrap_or(sim.atol),
+    };
+
+    let system = bioflux_compiler::ir::lower(model, &[]);
+    let compiled = bioflux_compiler::jit::compile(&system).map_err(|e| e.to_string())?;
+    let result = simulate(model, &compiled, &params, &x0, &settings);
+
+    write_results(&result, &model.name, args)?;
+    for n in &result.negatives {
+        eprintln!(
+            "note: {} went below zero by solver error: {:.3e} at t = {} h (not clamped; tighten --atol to reduce it)",
+            n.species, n.value, n.time
+        );
+    }
+    if let Some(f) = &result.failure {
+        report_failure(model, f);
+    }
+    let s = &result.stats;
+    eprintln!(
+        "{}: t = {} h{}, {} steps, {} RHS and {} Jacobian evaluations, compiled in {}, ran in {}",
+        model.name,
+        s.final_time,
+        if result.failure.is_some() {
+            " (PARTIAL: the run failed; the rows up to then are written)"
+        } else {
+            ""
+        },
+        s.steps,
+        s.rhs_evaluations,
+        s.jacobian_evaluations,
+        duration(compiled.compile_time),
+        duration(s.wall)
+    );
+    Ok(result.failure.is_none())
+}
+
+fn write_results(result: &Simulation, model: &str, args: &RunArgs) -> Result<(), String> {
+    let write = |out: &mut dyn Write| -> Result<(), String> {
+        if args.json {
+            bioflux_runtime::output::write_json(result, model, out).map_err(|e| e.to_string())
+        } else {
+            bioflux_runtime::output::write_csv(result, out).map_err(|e| e.to_string())
+        }
+    };
+    match &args.output {
+        Some(path) => {
+            let mut file = std::fs::File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            write(&mut file)
+        }
+        None => write(&mut std::io::stdout().lock()),
+    }
+}
+
+fn report_failure(model: &CheckedModel, f: &bioflux_runtime::simulate::Failure) {
+    eprintln!("error: the integration failed at t = {} h: {}", f.time, f.message);
+    let names = std::iter::once("V".to_string()).chain(model.species.iter().map(|s| s.name.clone()));
+    for (i, name) in names.enumerate() {
+        let (x, dx) = (
+            f.state.get(i).copied().unwrap_or(f64::NAN),
+            f.derivatives.get(i).copied().unwrap_or(f64::NAN),
+        );
+        let what = if i == 0 { "volume [L]" } else { "amount [base units]" };
+        eprintln!("  {name:>12}: {what} = {x:.6e}, d/dt = {dx:.6e}");
+    }
+    eprintln!(
+        "  help: a NaN or infinite rate usually comes from a division by a concentration that reached zero; try `--solver bdf`, tighter tolerances, or guard the expression with max(..., 0)"
+    );
 }

@@ -25,6 +25,34 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Compile a model to native code and simulate it.
+    Run {
+        file: PathBuf,
+        /// Write the results here (CSV, or JSON with --json) instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Change a parameter: NAME=VALUE, a bare value in base units
+        /// (mmol, g, gDW, L, h) or with a unit: "km=2 [mmol/L]".
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+        /// End time: hours, or with a unit ("2 [d]").
+        #[arg(long)]
+        end: Option<String>,
+        /// Output interval: hours, or with a unit ("6 [min]").
+        #[arg(long)]
+        every: Option<String>,
+        #[arg(long, value_enum)]
+        solver: Option<SolverArg>,
+        /// Relative tolerance of the integrator.
+        #[arg(long)]
+        rtol: Option<f64>,
+        /// Absolute tolerance of the integrator.
+        #[arg(long)]
+        atol: Option<f64>,
+        /// Write JSON instead of CSV.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print models in canonical form (or rewrite them with --write).
     Fmt {
         #[arg(required = true)]
@@ -38,10 +66,49 @@ enum Command {
     },
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SolverArg {
+    Bdf,
+    Esdirk34,
+    Tsit45,
+}
+
+impl SolverArg {
+    fn solver(self) -> bioflux_compiler::model::Solver {
+        use bioflux_compiler::model::Solver;
+        match self {
+            SolverArg::Bdf => Solver::Bdf,
+            SolverArg::Esdirk34 => Solver::Esdirk34,
+            SolverArg::Tsit45 => Solver::Tsit45,
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let ok = match cli.command {
         Command::Check { files } => commands::check(&files),
+        Command::Run {
+            file,
+            output,
+            set,
+            end,
+            every,
+            solver,
+            rtol,
+            atol,
+            json,
+        } => commands::run(&commands::RunArgs {
+            file,
+            output,
+            set,
+            end,
+            every,
+            solver: solver.map(SolverArg::solver),
+            rtol,
+            atol,
+            json,
+        }),
         Command::Fmt { files, write, check } => commands::fmt(&files, write, check),
     };
     if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }

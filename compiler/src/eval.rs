@@ -2,8 +2,35 @@
 //! checking (parameter values, schedule times, bounds). Simulation does not
 //! come through here: the model is compiled to native code.
 
-use crate::model::Func;
+use crate::model::{Expr, Func};
 use bioflux_grammar::ast::BinOp;
+
+/// The value of a constant expression (numbers and parameters) given the
+/// parameter values; `None` if it depends on time, state or a cell.
+pub fn constant(e: &Expr, params: &[f64]) -> Option<f64> {
+    Some(match e {
+        Expr::Const(v) => *v,
+        Expr::Param(i) => params[*i],
+        Expr::Neg(a) => -constant(a, params)?,
+        Expr::Not(a) => f64::from(constant(a, params)? == 0.0),
+        Expr::Binary(op, a, b) => binary(*op, constant(a, params)?, constant(b, params)?),
+        Expr::If(c, a, b) => {
+            if constant(c, params)? != 0.0 {
+                constant(a, params)?
+            } else {
+                constant(b, params)?
+            }
+        }
+        Expr::Call(Func::Step | Func::Ramp, _) => return None,
+        Expr::Call(f, args) => {
+            let args: Option<Vec<f64>> = args.iter().map(|a| constant(a, params)).collect();
+            call(*f, &args?, 0.0)
+        }
+        Expr::Let(_) | Expr::Species(_) | Expr::Schedule(_) | Expr::Time | Expr::Volume | Expr::CellOutput { .. } => {
+            return None;
+        }
+    })
+}
 
 /// Conditions are numbers: 1 for true, 0 for false.
 pub fn binary(op: BinOp, a: f64, b: f64) -> f64 {

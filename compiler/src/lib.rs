@@ -5,6 +5,8 @@
 mod check;
 pub mod diagnostic;
 pub mod eval;
+pub mod ir;
+pub mod jit;
 pub mod model;
 pub mod units;
 

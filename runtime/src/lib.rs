@@ -1,6 +1,11 @@
-//! The bioflux runtime: plugin host, ODE integration with diffsol, schedules,
-//! outputs. It is built up by the simulator and plugin-host issues; for now
-//! it re-exports what a run starts from.
+//! The bioflux runtime: run parameters and initial state, breakpoints, and
+//! integration with diffsol. (The plugin host arrives with the plugin issue.)
+
+pub mod breakpoints;
+pub mod output;
+pub mod params;
+pub mod simulate;
 
 pub use bioflux_compiler::CheckedModel;
 pub use bioflux_plugin::{ABI_VERSION, Status};
+pub use simulate::{Settings, Simulation, simulate};

@@ -1,0 +1,153 @@
+//! Symbolic differentiation on the IR: for outputs f(x), build the nodes of
+//! J(x)·v = Σ_j ∂f/∂x_j · v_j, with v a vector of `Direction` leaves.
+//! Each node's tangent is built from its operands' tangents (forward mode);
+//! a zero tangent is `None`, so untouched subgraphs cost nothing.
+//!
+//! A cell model's output o enters by the chain rule through its inputs:
+//! d(out_o) = Σ_i ∂out_o/∂in_i · d(in_i), with ∂out/∂in supplied at run
+//! time by the plugin (or by finite differences in the runtime).
+
+use super::{Arith, Graph, Math, Node, NodeId};
+
+/// Appends the nodes of J·v for `outputs` (w.r.t. the states) and returns
+/// one node per output.
+pub fn add_jacobian_vector_product(g: &mut Graph, outputs: &[NodeId]) -> Vec<NodeId> {
+    let last = outputs.iter().copied().max().map_or(0, |m| m as usize + 1);
+    let mut tangent: Vec<Option<NodeId>> = vec![None; last];
+    // The jacobian call of each cell, made at most once.
+    let mut jacobian_calls: std::collections::HashMap<NodeId, NodeId> = Default::default();
+    for id in 0..last as NodeId {
+        tangent[id as usize] = tangent_of(g, id, &tangent, &mut jacobian_calls);
+    }
+    outputs
+        .iter()
+        .map(|&o| tangent[o as usize].unwrap_or_else(|| g.constant(0.0)))
+        .collect()
+}
+
+fn tangent_of(
+    g: &mut Graph,
+    id: NodeId,
+    tangent: &[Option<NodeId>],
+    jacobian_calls: &mut std::collections::HashMap<NodeId, NodeId>,
+) -> Option<NodeId> {
+    let t = |n: NodeId| tangent[n as usize];
+    match g.node(id) {
+        Node::Const(_) | Node::Param(_) | Node::Time | Node::Direction(_) => None,
+        Node::State(i) => Some(g.leaf(Node::Direction(i))),
+        // Conditions are piecewise constant: no derivative.
+        Node::Cmp(..) | Node::And(..) | Node::Or(..) | Node::Not(_) => None,
+        Node::CellCall(_) | Node::CellJacobianCall(_) | Node::CellJacobian { .. } => None,
+        Node::Neg(a) => t(a).map(|ta| g.neg(ta)),
+        Node::Math(f, a) => {
+            let ta = t(a)?;
+            let factor = match f {
+                Math::Exp => id,
+                Math::Ln => {
+                    let one = g.constant(1.0);
+                    g.div(one, a)
+                }
+                Math::Log10 => {
+                    let c = g.constant(std::f64::consts::LN_10);
+                    let d = g.mul(a, c);
+                    let one = g.constant(1.0);
+                    g.div(one, d)
+                }
+                Math::Sqrt => {
+                    let two = g.constant(2.0);
+                    let d = g.mul(two, id);
+                    let one = g.constant(1.0);
+                    g.div(one, d)
+                }
+                Math::Abs => {
+                    let zero = g.constant(0.0);
+                    let negative = g.cmp(super::Cmp::Lt, a, zero);
+                    let (m, p) = (g.constant(-1.0), g.constant(1.0));
+                    g.select(negative, m, p)
+                }
+            };
+            Some(g.mul(factor, ta))
+        }
+        Node::Arith(op, a, b) => {
+            let (ta, tb) = (t(a), t(b));
+            if ta.is_none() && tb.is_none() {
+                return None;
+            }
+            let zero = g.constant(0.0);
+            let (ta, tb) = (ta.unwrap_or(zero), tb.unwrap_or(zero));
+            Some(match op {
+                Arith::Add => g.add(ta, tb),
+                Arith::Sub => g.sub(ta, tb),
+                Arith::Mul => {
+                    let l = g.mul(ta, b);
+                    let r = g.mul(a, tb);
+                    g.add(l, r)
+                }
+                Arith::Div => {
+                    // (ta − (a/b)·tb) / b, reusing a/b (this node).
+                    let q = g.mul(id, tb);
+                    let num = g.sub(ta, q);
+                    g.div(num, b)
+                }
+                Arith::Pow => {
+                    // d(a^b) = b·a^(b−1)·ta + a^b·ln(a)·tb
+                    let one = g.constant(1.0);
+                    let bm1 = g.sub(b, one);
+                    let apow = g.arith(Arith::Pow, a, bm1);
+                    let db = g.mul(b, apow);
+                    let left = g.mul(db, ta);
+                    let right = if tb == zero {
+                        zero
+                    } else {
+                        let ln = g.math(Math::Ln, a);
+                        let f = g.mul(id, ln);
+                        g.mul(f, tb)
+                    };
+                    g.add(left, right)
+                }
+                Arith::Min | Arith::Max => {
+                    let cmp = if op == Arith::Min {
+                        super::Cmp::Le
+                    } else {
+                        super::Cmp::Ge
+                    };
+                    let a_wins = g.cmp(cmp, a, b);
+                    g.select(a_wins, ta, tb)
+                }
+            })
+        }
+        Node::Select(c, a, b) => {
+            let (ta, tb) = (t(a), t(b));
+            if ta.is_none() && tb.is_none() {
+                return None;
+            }
+            let zero = g.constant(0.0);
+            Some(g.select(c, ta.unwrap_or(zero), tb.unwrap_or(zero)))
+        }
+        Node::CellOutput { call, slot } => {
+            let inputs = g.cell_inputs[g.call_cell[&call] as usize].clone();
+            let tangents: Vec<(usize, NodeId)> = inputs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, &n)| t(n).map(|tn| (i, tn)))
+                .collect();
+            if tangents.is_empty() {
+                return None;
+            }
+            let jac_call = *jacobian_calls
+                .entry(call)
+                .or_insert_with(|| g.leaf(Node::CellJacobianCall(call)));
+            let mut sum = g.constant(0.0);
+            for (i, tn) in tangents {
+                let d = g.leaf(Node::CellJacobian {
+                    call: jac_call,
+                    output: slot,
+                    input: i as u32,
+                });
+                let term = g.mul(d, tn);
+                sum = g.add(sum, term);
+            }
+            Some(sum)
+        }
+    }
+}

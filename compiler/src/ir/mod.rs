@@ -1,0 +1,278 @@
+//! The IR: a flat expression graph over states, parameters, time and
+//! cell-model calls. Nodes are hash-consed (a repeated subexpression is one
+//! node) and folded when their operands are constants; node ids are in
+//! topological order, so code generation walks them front to back.
+
+mod diff;
+mod lower;
+
+pub use diff::add_jacobian_vector_product;
+pub use lower::{CellLayout, System, lower};
+
+use std::collections::HashMap;
+
+pub type NodeId = u32;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Math {
+    Exp,
+    Ln,
+    Log10,
+    Sqrt,
+    Abs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Arith {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    Min,
+    Max,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cmp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Node {
+    /// A number, by its bits (so nodes can be hashed).
+    Const(u64),
+    /// `x[i]`: V is state 0, the amount of species k is state 1 + k.
+    State(u32),
+    /// `p[i]`
+    Param(u32),
+    Time,
+    /// `v[i]`: the direction of a Jacobian-vector product.
+    Direction(u32),
+    Neg(NodeId),
+    Math(Math, NodeId),
+    Arith(Arith, NodeId, NodeId),
+    /// A condition (true/false), not a number.
+    Cmp(Cmp, NodeId, NodeId),
+    And(NodeId, NodeId),
+    Or(NodeId, NodeId),
+    Not(NodeId),
+    /// `if cond then a else b`
+    Select(NodeId, NodeId, NodeId),
+    /// Evaluates cell model `cell` on `Graph::cell_inputs[cell]`; its value
+    /// is the call itself, which outputs depend on.
+    CellCall(u32),
+    /// Output slot `slot` of a cell's output buffer, after `call`.
+    CellOutput {
+        call: NodeId,
+        slot: u32,
+    },
+    /// Asks the cell for d(outputs)/d(inputs) at the inputs of `call`.
+    CellJacobianCall(NodeId),
+    /// d(output slot `output`)/d(input `input`), after a `CellJacobianCall`.
+    CellJacobian {
+        call: NodeId,
+        output: u32,
+        input: u32,
+    },
+}
+
+impl Node {
+    pub fn constant(v: f64) -> Node {
+        Node::Const(v.to_bits())
+    }
+    pub fn as_constant(self) -> Option<f64> {
+        match self {
+            Node::Const(bits) => Some(f64::from_bits(bits)),
+            _ => None,
+        }
+    }
+    /// Conditions are kept apart from numbers in code generation.
+    pub fn is_condition(self, graph: &Graph) -> bool {
+        match self {
+            Node::Cmp(..) | Node::And(..) | Node::Or(..) | Node::Not(_) => true,
+            Node::Select(_, a, _) => graph.node(a).is_condition(graph),
+            _ => false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Graph {
+    nodes: Vec<Node>,
+    ids: HashMap<Node, NodeId>,
+    /// For each cell model, the nodes computing its inputs (in the order of
+    /// `CellLayout::input_slots`), once it is called.
+    pub cell_inputs: Vec<Vec<NodeId>>,
+    /// The cell each `CellCall` node calls, by call node.
+    pub call_cell: HashMap<NodeId, u32>,
+}
+
+impl Graph {
+    pub fn node(&self, id: NodeId) -> Node {
+        self.nodes[id as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    fn intern(&mut self, n: Node) -> NodeId {
+        if let Some(&id) = self.ids.get(&n) {
+            return id;
+        }
+        let id = self.nodes.len() as NodeId;
+        self.nodes.push(n);
+        self.ids.insert(n, id);
+        id
+    }
+
+    pub fn constant(&mut self, v: f64) -> NodeId {
+        self.intern(Node::constant(v))
+    }
+
+    pub fn leaf(&mut self, n: Node) -> NodeId {
+        self.intern(n)
+    }
+
+    fn value(&self, id: NodeId) -> Option<f64> {
+        self.node(id).as_constant()
+    }
+
+    pub fn neg(&mut self, a: NodeId) -> NodeId {
+        match self.node(a) {
+            Node::Const(_) => self.constant(-self.value(a).unwrap_or(f64::NAN)),
+            Node::Neg(x) => x,
+            _ => self.intern(Node::Neg(a)),
+        }
+    }
+
+    pub fn math(&mut self, f: Math, a: NodeId) -> NodeId {
+        if let Some(x) = self.value(a) {
+            return self.constant(math(f, x));
+        }
+        self.intern(Node::Math(f, a))
+    }
+
+    /// An arithmetic node, with constants folded and the identities
+    /// `x + 0`, `x * 1`, `x * 0`, `x / 1`, `x ^ 1` applied (these keep the
+    /// symbolic Jacobian small).
+    pub fn arith(&mut self, op: Arith, a: NodeId, b: NodeId) -> NodeId {
+        let (va, vb) = (self.value(a), self.value(b));
+        if let (Some(x), Some(y)) = (va, vb) {
+            return self.constant(arith(op, x, y));
+        }
+        match (op, va, vb) {
+            (Arith::Add, Some(z), _) if z == 0.0 => b,
+            (Arith::Add | Arith::Sub, _, Some(z)) if z == 0.0 => a,
+            (Arith::Sub, Some(z), _) if z == 0.0 => self.neg(b),
+            (Arith::Mul, Some(z), _) | (Arith::Mul, _, Some(z)) if z == 0.0 => self.constant(0.0),
+            (Arith::Div, Some(z), _) if z == 0.0 => self.constant(0.0),
+            (Arith::Mul, Some(o), _) if o == 1.0 => b,
+            (Arith::Mul | Arith::Div | Arith::Pow, _, Some(o)) if o == 1.0 => a,
+            (Arith::Mul, Some(m), _) if m == -1.0 => self.neg(b),
+            (Arith::Mul, _, Some(m)) if m == -1.0 => self.neg(a),
+            _ => self.intern(Node::Arith(op, a, b)),
+        }
+    }
+
+    pub fn add(&mut self, a: NodeId, b: NodeId) -> NodeId {
+        self.arith(Arith::Add, a, b)
+    }
+    pub fn sub(&mut self, a: NodeId, b: NodeId) -> NodeId {
+        self.arith(Arith::Sub, a, b)
+    }
+    pub fn mul(&mut self, a: NodeId, b: NodeId) -> NodeId {
+        self.arith(Arith::Mul, a, b)
+    }
+    pub fn div(&mut self, a: NodeId, b: NodeId) -> NodeId {
+        self.arith(Arith::Div, a, b)
+    }
+
+    pub fn cmp(&mut self, op: Cmp, a: NodeId, b: NodeId) -> NodeId {
+        self.intern(Node::Cmp(op, a, b))
+    }
+
+    pub fn select(&mut self, c: NodeId, a: NodeId, b: NodeId) -> NodeId {
+        if a == b {
+            return a;
+        }
+        self.intern(Node::Select(c, a, b))
+    }
+
+    pub fn logic(&mut self, n: Node) -> NodeId {
+        self.intern(n)
+    }
+
+    /// The call of cell `cell` on `inputs` (one call per cell per graph).
+    pub fn cell_call(&mut self, cell: u32, inputs: Vec<NodeId>) -> NodeId {
+        let id = self.intern(Node::CellCall(cell));
+        let c = cell as usize;
+        if self.cell_inputs.len() <= c {
+            self.cell_inputs.resize(c + 1, Vec::new());
+        }
+        self.cell_inputs[c] = inputs;
+        self.call_cell.insert(id, cell);
+        id
+    }
+
+    /// The nodes `roots` depend on, in topological (id) order.
+    pub fn live(&self, roots: &[NodeId]) -> Vec<NodeId> {
+        let mut live = vec![false; self.nodes.len()];
+        let mut stack: Vec<NodeId> = roots.to_vec();
+        while let Some(id) = stack.pop() {
+            if std::mem::replace(&mut live[id as usize], true) {
+                continue;
+            }
+            stack.extend(self.children(id));
+        }
+        (0..self.nodes.len() as NodeId).filter(|&i| live[i as usize]).collect()
+    }
+
+    /// The operands of a node.
+    pub fn children(&self, id: NodeId) -> Vec<NodeId> {
+        match self.node(id) {
+            Node::Const(_) | Node::State(_) | Node::Param(_) | Node::Time | Node::Direction(_) => vec![],
+            Node::Neg(a) | Node::Math(_, a) | Node::Not(a) | Node::CellJacobianCall(a) => vec![a],
+            Node::Arith(_, a, b) | Node::Cmp(_, a, b) | Node::And(a, b) | Node::Or(a, b) => vec![a, b],
+            Node::Select(c, a, b) => vec![c, a, b],
+            Node::CellCall(cell) => self.cell_inputs[cell as usize].clone(),
+            Node::CellOutput { call, .. } | Node::CellJacobian { call, .. } => vec![call],
+        }
+    }
+}
+
+/// The meaning of each math function; the JIT calls these same functions.
+pub fn math(f: Math, x: f64) -> f64 {
+    match f {
+        Math::Exp => x.exp(),
+        Math::Ln => x.ln(),
+        Math::Log10 => x.log10(),
+        Math::Sqrt => x.sqrt(),
+        Math::Abs => x.abs(),
+    }
+}
+
+pub fn arith(op: Arith, a: f64, b: f64) -> f64 {
+    match op {
+        Arith::Add => a + b,
+        Arith::Sub => a - b,
+        Arith::Mul => a * b,
+        Arith::Div => a / b,
+        Arith::Pow => a.powf(b),
+        // NaN-propagating, as the machine instructions the JIT emits.
+        Arith::Min if a.is_nan() || b.is_nan() => f64::NAN,
+        Arith::Max if a.is_nan() || b.is_nan() => f64::NAN,
+        Arith::Min => a.min(b),
+        Arith::Max => a.max(b),
+    }
+}

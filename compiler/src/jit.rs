@@ -1,0 +1,486 @@
+//! cranelift code generation: the IR becomes three native functions,
+//!
+//!   rhs(t, x, p, dx, ctx) -> status        dx = f(t, x, p)
+//!   jvp(t, x, p, v, jv, ctx) -> status     jv = ∂f/∂x · v   (symbolic)
+//!   observe(t, x, p, out, ctx) -> status   the output columns
+//!
+//! A cell model call is an indirect call through the function pointer in
+//! its `CellSlot`, with the plugin instance and the slot's input and output
+//! buffers: no lookup by name, no allocation, no lock.
+
+use crate::ir::{self, Arith, Cmp, Graph, Math, Node, NodeId, System};
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    AbiParam, FuncRef, InstBuilder, MemFlagsData, SigRef, Signature, UserFuncName, Value, types,
+};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{FuncId, Linkage, Module, default_libcall_names};
+use std::collections::HashMap;
+use std::ffi::c_void;
+use std::time::{Duration, Instant};
+
+/// `eval` and `jacobian` of a cell model: (instance, inputs, outputs) -> status.
+pub type CellFn = unsafe extern "C" fn(instance: *mut c_void, inputs: *const f64, outputs: *mut f64) -> i32;
+
+/// What the generated code needs of one cell model. The runtime fills it
+/// from the plugin; `jacobian` writes d(outputs)/d(inputs) row-major
+/// (n_outputs × n_inputs) into `jacobian_out`.
+#[repr(C)]
+pub struct CellSlot {
+    pub eval: CellFn,
+    pub jacobian: CellFn,
+    pub instance: *mut c_void,
+    pub inputs: *mut f64,
+    pub outputs: *mut f64,
+    pub jacobian_out: *mut f64,
+}
+
+const SLOT_EVAL: i32 = 0;
+const SLOT_JACOBIAN: i32 = 8;
+const SLOT_INSTANCE: i32 = 16;
+const SLOT_INPUTS: i32 = 24;
+const SLOT_OUTPUTS: i32 = 32;
+const SLOT_JACOBIAN_OUT: i32 = 40;
+const SLOT_SIZE: i64 = 48;
+
+/// The context the generated functions receive.
+#[repr(C)]
+pub struct CellContext {
+    pub cells: *mut CellSlot,
+    /// Set by the generated code to the cell whose call failed.
+    pub failed_cell: i32,
+}
+
+const CTX_CELLS: i32 = 0;
+const CTX_FAILED_CELL: i32 = 8;
+
+/// A cell call returning this or more is an error; 1 (relaxed) is not.
+pub const FIRST_ERROR_STATUS: i64 = 2;
+
+pub type RhsFn =
+    unsafe extern "C" fn(t: f64, x: *const f64, p: *const f64, out: *mut f64, ctx: *mut CellContext) -> i32;
+pub type JvpFn = unsafe extern "C" fn(
+    t: f64,
+    x: *const f64,
+    p: *const f64,
+    v: *const f64,
+    out: *mut f64,
+    ctx: *mut CellContext,
+) -> i32;
+
+/// The native code of a model; the functions live as long as this value.
+pub struct CompiledModel {
+    module: Option<JITModule>,
+    pub rhs: RhsFn,
+    pub jvp: JvpFn,
+    pub observe: RhsFn,
+    pub n_states: usize,
+    pub n_observables: usize,
+    pub compile_time: Duration,
+    /// IR nodes in the three functions together (a size measure).
+    pub n_nodes: usize,
+}
+
+impl Drop for CompiledModel {
+    fn drop(&mut self) {
+        if let Some(module) = self.module.take() {
+            // SAFETY: the function pointers die with `self`; nothing else
+            // holds them (callers borrow `self` to call them).
+            unsafe { module.free_memory() };
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum JitError {
+    Codegen(String),
+}
+
+impl std::error::Error for JitError {}
+
+impl std::fmt::Display for JitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JitError::Codegen(m) => write!(f, "code generation failed: {m}"),
+        }
+    }
+}
+
+fn codegen_err(e: impl std::fmt::Display) -> JitError {
+    JitError::Codegen(e.to_string())
+}
+
+// Math the ISA has no instruction for: called from the generated code.
+extern "C" fn bioflux_exp(x: f64) -> f64 {
+    ir::math(Math::Exp, x)
+}
+extern "C" fn bioflux_ln(x: f64) -> f64 {
+    ir::math(Math::Ln, x)
+}
+extern "C" fn bioflux_log10(x: f64) -> f64 {
+    ir::math(Math::Log10, x)
+}
+extern "C" fn bioflux_pow(a: f64, b: f64) -> f64 {
+    ir::arith(Arith::Pow, a, b)
+}
+
+/// Compiles a lowered model to native code.
+pub fn compile(system: &System) -> Result<CompiledModel, JitError> {
+    let start = Instant::now();
+    let mut graph = system.graph.clone();
+    let jv = ir::add_jacobian_vector_product(&mut graph, &system.derivatives);
+
+    let mut flags = settings::builder();
+    flags.set("opt_level", "speed").map_err(codegen_err)?;
+    flags.set("is_pic", "false").map_err(codegen_err)?;
+    flags.set("use_colocated_libcalls", "false").map_err(codegen_err)?;
+    let isa = cranelift_native::builder()
+        .map_err(codegen_err)?
+        .finish(settings::Flags::new(flags))
+        .map_err(codegen_err)?;
+    let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
+    builder.symbol("bioflux_exp", bioflux_exp as *const u8);
+    builder.symbol("bioflux_ln", bioflux_ln as *const u8);
+    builder.symbol("bioflux_log10", bioflux_log10 as *const u8);
+    builder.symbol("bioflux_pow", bioflux_pow as *const u8);
+    let mut module = JITModule::new(builder);
+
+    let mut generator = Generator::new(&mut module, &graph, system)?;
+    let rhs = generator.define("rhs", &system.derivatives, false)?;
+    let jvp = generator.define("jvp", &jv, true)?;
+    let observe = generator.define("observe", &system.observables, false)?;
+    let n_nodes = generator.emitted;
+    module.finalize_definitions().map_err(codegen_err)?;
+    // SAFETY: the three functions were defined with exactly these signatures.
+    let (rhs, jvp, observe) = unsafe {
+        (
+            std::mem::transmute::<*const u8, RhsFn>(module.get_finalized_function(rhs)),
+            std::mem::transmute::<*const u8, JvpFn>(module.get_finalized_function(jvp)),
+            std::mem::transmute::<*const u8, RhsFn>(module.get_finalized_function(observe)),
+        )
+    };
+    Ok(CompiledModel {
+        module: Some(module),
+        rhs,
+        jvp,
+        observe,
+        n_states: system.n_states,
+        n_observables: system.observables.len(),
+        compile_time: start.elapsed(),
+        n_nodes,
+    })
+}
+
+struct Generator<'a> {
+    module: &'a mut JITModule,
+    graph: &'a Graph,
+    system: &'a System,
+    math: HashMap<&'static str, FuncId>,
+    emitted: usize,
+}
+
+/// Pointers of a cell call, reused by the outputs that read it.
+#[derive(Clone, Copy)]
+struct CallPointers {
+    slot: Value,
+    inputs: Value,
+    buffer: Value,
+    cell: usize,
+}
+
+impl<'a> Generator<'a> {
+    fn new(module: &'a mut JITModule, graph: &'a Graph, system: &'a System) -> Result<Self, JitError> {
+        let mut math = HashMap::new();
+        for (name, arity) in [
+            ("bioflux_exp", 1),
+            ("bioflux_ln", 1),
+            ("bioflux_log10", 1),
+            ("bioflux_pow", 2),
+        ] {
+            let mut sig = module.make_signature();
+            for _ in 0..arity {
+                sig.params.push(AbiParam::new(types::F64));
+            }
+            sig.returns.push(AbiParam::new(types::F64));
+            let id = module
+                .declare_function(name, Linkage::Import, &sig)
+                .map_err(codegen_err)?;
+            math.insert(name, id);
+        }
+        Ok(Generator {
+            module,
+            graph,
+            system,
+            math,
+            emitted: 0,
+        })
+    }
+
+    fn define(&mut self, name: &str, roots: &[NodeId], with_direction: bool) -> Result<FuncId, JitError> {
+        let ptr = self.module.target_config().pointer_type();
+        let mut sig = self.module.make_signature();
+        sig.params.push(AbiParam::new(types::F64));
+        let n_ptrs = if with_direction { 5 } else { 4 };
+        for _ in 0..n_ptrs {
+            sig.params.push(AbiParam::new(ptr));
+        }
+        sig.returns.push(AbiParam::new(types::I32));
+        let id = self
+            .module
+            .declare_function(name, Linkage::Export, &sig)
+            .map_err(codegen_err)?;
+
+        let mut ctx = self.module.make_context();
+        ctx.func.signature = sig;
+        ctx.func.name = UserFuncName::user(0, id.as_u32());
+        let mut fbc = FunctionBuilderContext::new();
+        {
+            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fbc);
+            let entry = b.create_block();
+            b.append_block_params_for_function_params(entry);
+            b.switch_to_block(entry);
+            let params = b.block_params(entry).to_vec();
+            let (t, x, p) = (params[0], params[1], params[2]);
+            let (v, out, cx) = if with_direction {
+                (Some(params[3]), params[4], params[5])
+            } else {
+                (None, params[3], params[4])
+            };
+            let mut math_refs: HashMap<&'static str, FuncRef> = HashMap::new();
+            for (n, fid) in &self.math {
+                math_refs.insert(n, self.module.declare_func_in_func(*fid, b.func));
+            }
+            let mut cell_sig = Signature::new(self.module.isa().default_call_conv());
+            for _ in 0..3 {
+                cell_sig.params.push(AbiParam::new(ptr));
+            }
+            cell_sig.returns.push(AbiParam::new(types::I32));
+            let cell_sig = b.import_signature(cell_sig);
+
+            let mut emit = Emitter {
+                b: &mut b,
+                graph: self.graph,
+                system: self.system,
+                values: HashMap::new(),
+                calls: HashMap::new(),
+                math: math_refs,
+                cell_sig,
+                ptr,
+                t,
+                x,
+                p,
+                v,
+                cx,
+            };
+            let live = self.graph.live(roots);
+            self.emitted += live.len();
+            for &n in &live {
+                emit.node(n);
+            }
+            let mem = MemFlagsData::trusted();
+            for (i, &r) in roots.iter().enumerate() {
+                let val = emit.number(r);
+                emit.b.ins().store(mem, val, out, (8 * i) as i32);
+            }
+            let ok = emit.b.ins().iconst(types::I32, 0);
+            emit.b.ins().return_(&[ok]);
+            b.seal_all_blocks();
+            b.finalize(self.module.target_config());
+        }
+        self.module
+            .define_function(id, &mut ctx)
+            .map_err(|e| JitError::Codegen(format!("{e:?}")))?;
+        self.module.clear_context(&mut ctx);
+        Ok(id)
+    }
+}
+
+struct Emitter<'b, 'f> {
+    b: &'b mut FunctionBuilder<'f>,
+    graph: &'b Graph,
+    system: &'b System,
+    values: HashMap<NodeId, Value>,
+    calls: HashMap<NodeId, CallPointers>,
+    math: HashMap<&'static str, FuncRef>,
+    cell_sig: SigRef,
+    ptr: types::Type,
+    t: Value,
+    x: Value,
+    p: Value,
+    v: Option<Value>,
+    cx: Value,
+}
+
+impl Emitter<'_, '_> {
+    fn val(&self, n: NodeId) -> Value {
+        self.values[&n]
+    }
+
+    /// A node as an f64 (conditions become 1.0 / 0.0).
+    fn number(&mut self, n: NodeId) -> Value {
+        let v = self.val(n);
+        if self.graph.node(n).is_condition(self.graph) {
+            let (one, zero) = (self.b.ins().f64const(1.0), self.b.ins().f64const(0.0));
+            self.b.ins().select(v, one, zero)
+        } else {
+            v
+        }
+    }
+
+    fn call_math(&mut self, name: &'static str, args: &[Value]) -> Value {
+        let f = self.math[name];
+        let call = self.b.ins().call(f, args);
+        self.b.inst_results(call)[0]
+    }
+
+    fn node(&mut self, n: NodeId) {
+        let mem = MemFlagsData::trusted();
+        let value = match self.graph.node(n) {
+            Node::Const(bits) => Some(self.b.ins().f64const(f64::from_bits(bits))),
+            Node::State(i) => Some(self.b.ins().load(types::F64, mem, self.x, 8 * i as i32)),
+            Node::Param(i) => Some(self.b.ins().load(types::F64, mem, self.p, 8 * i as i32)),
+            Node::Direction(i) => {
+                let v = self.v.expect("direction nodes only appear in the jvp function");
+                Some(self.b.ins().load(types::F64, mem, v, 8 * i as i32))
+            }
+            Node::Time => Some(self.t),
+            Node::Neg(a) => {
+                let a = self.val(a);
+                Some(self.b.ins().fneg(a))
+            }
+            Node::Math(f, a) => {
+                let a = self.val(a);
+                Some(match f {
+                    Math::Sqrt => self.b.ins().sqrt(a),
+                    Math::Abs => self.b.ins().fabs(a),
+                    Math::Exp => self.call_math("bioflux_exp", &[a]),
+                    Math::Ln => self.call_math("bioflux_ln", &[a]),
+                    Math::Log10 => self.call_math("bioflux_log10", &[a]),
+                })
+            }
+            Node::Arith(op, a, b) => {
+                let (a, b) = (self.val(a), self.val(b));
+                Some(match op {
+                    Arith::Add => self.b.ins().fadd(a, b),
+                    Arith::Sub => self.b.ins().fsub(a, b),
+                    Arith::Mul => self.b.ins().fmul(a, b),
+                    Arith::Div => self.b.ins().fdiv(a, b),
+                    Arith::Min => self.b.ins().fmin(a, b),
+                    Arith::Max => self.b.ins().fmax(a, b),
+                    Arith::Pow => self.call_math("bioflux_pow", &[a, b]),
+                })
+            }
+            Node::Cmp(c, a, b) => {
+                let cc = match c {
+                    Cmp::Lt => FloatCC::LessThan,
+                    Cmp::Le => FloatCC::LessThanOrEqual,
+                    Cmp::Gt => FloatCC::GreaterThan,
+                    Cmp::Ge => FloatCC::GreaterThanOrEqual,
+                    Cmp::Eq => FloatCC::Equal,
+                    Cmp::Ne => FloatCC::NotEqual,
+                };
+                let (a, b) = (self.val(a), self.val(b));
+                Some(self.b.ins().fcmp(cc, a, b))
+            }
+            Node::And(a, b) => {
+                let (a, b) = (self.val(a), self.val(b));
+                Some(self.b.ins().band(a, b))
+            }
+            Node::Or(a, b) => {
+                let (a, b) = (self.val(a), self.val(b));
+                Some(self.b.ins().bor(a, b))
+            }
+            Node::Not(a) => {
+                let a = self.val(a);
+                Some(self.b.ins().icmp_imm_u(IntCC::Equal, a, 0))
+            }
+            Node::Select(c, a, b) => {
+                let (c, a, b) = (self.val(c), self.val(a), self.val(b));
+                Some(self.b.ins().select(c, a, b))
+            }
+            Node::CellCall(cell) => {
+                self.cell_call(n, cell as usize);
+                None
+            }
+            Node::CellOutput { call, slot } => {
+                let ptrs = self.calls[&call];
+                Some(self.b.ins().load(types::F64, mem, ptrs.buffer, 8 * slot as i32))
+            }
+            Node::CellJacobianCall(call) => {
+                self.cell_jacobian_call(n, call);
+                None
+            }
+            Node::CellJacobian { call, output, input } => {
+                let ptrs = self.calls[&call];
+                let layout = &self.system.cells[ptrs.cell];
+                let index = output as usize * layout.n_inputs + layout.input_slots[input as usize] as usize;
+                Some(self.b.ins().load(types::F64, mem, ptrs.buffer, 8 * index as i32))
+            }
+        };
+        if let Some(v) = value {
+            self.values.insert(n, v);
+        }
+    }
+
+    /// Writes the inputs to the cell's buffer and calls `eval`; a failing
+    /// status returns from the generated function with the cell recorded.
+    fn cell_call(&mut self, n: NodeId, cell: usize) {
+        let mem = MemFlagsData::trusted();
+        let cells = self.b.ins().load(self.ptr, mem, self.cx, CTX_CELLS);
+        let slot = self.b.ins().iadd_imm_s(cells, cell as i64 * SLOT_SIZE);
+        let inputs = self.b.ins().load(self.ptr, mem, slot, SLOT_INPUTS);
+        let layout = &self.system.cells[cell];
+        for (i, &node) in self.graph.cell_inputs[cell].iter().enumerate() {
+            let v = self.number(node);
+            self.b.ins().store(mem, v, inputs, 8 * layout.input_slots[i] as i32);
+        }
+        let outputs = self.b.ins().load(self.ptr, mem, slot, SLOT_OUTPUTS);
+        self.indirect_call(slot, SLOT_EVAL, inputs, outputs, cell);
+        self.calls.insert(
+            n,
+            CallPointers {
+                slot,
+                inputs,
+                buffer: outputs,
+                cell,
+            },
+        );
+    }
+
+    fn cell_jacobian_call(&mut self, n: NodeId, call: NodeId) {
+        let mem = MemFlagsData::trusted();
+        let CallPointers { slot, inputs, cell, .. } = self.calls[&call];
+        let jac = self.b.ins().load(self.ptr, mem, slot, SLOT_JACOBIAN_OUT);
+        self.indirect_call(slot, SLOT_JACOBIAN, inputs, jac, cell);
+        self.calls.insert(
+            n,
+            CallPointers {
+                slot,
+                inputs,
+                buffer: jac,
+                cell,
+            },
+        );
+    }
+
+    fn indirect_call(&mut self, slot: Value, fn_offset: i32, inputs: Value, out: Value, cell: usize) {
+        let mem = MemFlagsData::trusted();
+        let f = self.b.ins().load(self.ptr, mem, slot, fn_offset);
+        let instance = self.b.ins().load(self.ptr, mem, slot, SLOT_INSTANCE);
+        let call = self.b.ins().call_indirect(self.cell_sig, f, &[instance, inputs, out]);
+        let status = self.b.inst_results(call)[0];
+        let failed = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, status, FIRST_ERROR_STATUS);
+        let (fail, cont) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(failed, fail, &[], cont, &[]);
+        self.b.switch_to_block(fail);
+        let which = self.b.ins().iconst(types::I32, cell as i64);
+        self.b.ins().store(mem, which, self.cx, CTX_FAILED_CELL);
+        self.b.ins().return_(&[status]);
+        self.b.switch_to_block(cont);
+    }
+}

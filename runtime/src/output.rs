@@ -1,0 +1,70 @@
+//! Writing results: CSV (header `name [unit]`) or JSON.
+
+use crate::simulate::Simulation;
+use std::io::Write;
+
+pub fn header(sim: &Simulation) -> Vec<String> {
+    sim.columns
+        .iter()
+        .map(|c| {
+            if c.unit.is_empty() {
+                c.name.clone()
+            } else {
+                format!("{} [{}]", c.name, c.unit)
+            }
+        })
+        .collect()
+}
+
+/// The shortest text that reads back as the same number, in exponent form
+/// when that is shorter to read (1e-11 rather than 0.00000000001).
+pub fn number(v: f64) -> String {
+    let a = v.abs();
+    if a != 0.0 && a.is_finite() && !(1e-4..1e15).contains(&a) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
+pub fn write_csv(sim: &Simulation, out: impl Write) -> Result<(), csv::Error> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(header(sim))?;
+    for row in &sim.rows {
+        w.write_record(row.iter().map(|v| number(*v)))?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+pub fn write_json(sim: &Simulation, model: &str, mut out: impl Write) -> std::io::Result<()> {
+    let columns: Vec<serde_json::Value> = sim
+        .columns
+        .iter()
+        .map(|c| serde_json::json!({ "name": c.name, "unit": c.unit }))
+        .collect();
+    let rows: Vec<Vec<serde_json::Value>> = sim
+        .rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|v| serde_json::Number::from_f64(*v).map_or(serde_json::Value::Null, Into::into))
+                .collect()
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "model": model,
+        "complete": sim.failure.is_none(),
+        "columns": columns,
+        "rows": rows,
+        "stats": {
+            "final_time": sim.stats.final_time,
+            "steps": sim.stats.steps,
+            "rhs_evaluations": sim.stats.rhs_evaluations,
+            "jacobian_evaluations": sim.stats.jacobian_evaluations,
+        },
+        "failure": sim.failure.as_ref().map(|f| serde_json::json!({ "time": f.time, "message": f.message })),
+    });
+    serde_json::to_writer_pretty(&mut out, &doc)?;
+    writeln!(out)
+}

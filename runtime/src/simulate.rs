@@ -1,0 +1,400 @@
+//! Integration with diffsol: segment by segment between breakpoints, with
+//! the JIT-compiled right-hand side and its symbolic Jacobian-vector product.
+
+use crate::breakpoints::breakpoints;
+use bioflux_compiler::CheckedModel;
+use bioflux_compiler::jit::{CellContext, CompiledModel};
+use bioflux_compiler::model::Solver;
+use diffsol::{NalgebraLU, NalgebraMat, OdeBuilder, OdeEquations, OdeSolverMethod, OdeSolverStopReason, Vector};
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+type M = NalgebraMat<f64>;
+type LS = NalgebraLU<f64>;
+
+/// What to integrate over and how.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub start: f64,
+    pub end: f64,
+    /// Output interval; `None` gives 100 intervals.
+    pub output_interval: Option<f64>,
+    pub solver: Solver,
+    pub rtol: f64,
+    pub atol: f64,
+}
+
+/// An output column: its name, the unit it is shown in, and the factor
+/// from base units to that unit (shown = base / factor).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub unit: String,
+    pub factor: f64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub steps: usize,
+    pub rhs_evaluations: usize,
+    /// Jacobian-vector products (the dense Jacobian is built from them).
+    pub jacobian_evaluations: usize,
+    pub error_test_failures: usize,
+    pub segments: usize,
+    pub final_time: f64,
+    pub wall: Duration,
+}
+
+/// Why and where a run stopped early.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    pub time: f64,
+    pub state: Vec<f64>,
+    pub derivatives: Vec<f64>,
+    pub message: String,
+}
+
+/// The most negative value a species reached (solver error, not physics).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Negative {
+    pub species: String,
+    pub value: f64,
+    pub time: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Simulation {
+    pub columns: Vec<Column>,
+    /// Rows of t followed by the observables, in the columns' units.
+    pub rows: Vec<Vec<f64>>,
+    pub stats: Stats,
+    /// `Some` when the run ended early; `rows` hold what was computed.
+    pub failure: Option<Failure>,
+    pub negatives: Vec<Negative>,
+}
+
+/// The columns of a model's output: t, V, species, outputs.
+pub fn columns(model: &CheckedModel) -> Vec<Column> {
+    let mut cols = vec![
+        Column {
+            name: "t".into(),
+            unit: "h".into(),
+            factor: 1.0,
+        },
+        Column {
+            name: "V".into(),
+            unit: "L".into(),
+            factor: 1.0,
+        },
+    ];
+    for s in &model.species {
+        cols.push(Column {
+            name: s.name.clone(),
+            unit: s.unit_text.clone(),
+            factor: s.unit.factor,
+        });
+    }
+    for o in &model.outputs {
+        let dim = match &o.value {
+            bioflux_compiler::model::OutputValue::Let(i) => model.lets[*i].dim,
+            bioflux_compiler::model::OutputValue::Param(i) => Some(model.params[*i].dim),
+            bioflux_compiler::model::OutputValue::Species(i) => Some(model.species[*i].unit.dim),
+            bioflux_compiler::model::OutputValue::CellOutput { .. } => None,
+        };
+        let unit = match dim {
+            Some(d) if d.is_none() => "1".to_string(),
+            Some(d) => d.to_string(),
+            None => String::new(),
+        };
+        cols.push(Column {
+            name: o.name.clone(),
+            unit,
+            factor: 1.0,
+        });
+    }
+    cols
+}
+
+/// Records output rows at the requested times.
+struct Recorder<'c> {
+    compiled: &'c CompiledModel,
+    params: &'c [f64],
+    ctx: *mut CellContext,
+    times: Vec<f64>,
+    next: usize,
+    factors: Vec<f64>,
+    rows: Vec<Vec<f64>>,
+    /// Lowest concentration (base units) and its time, per species.
+    lowest: Vec<(f64, f64)>,
+    observed: Vec<f64>,
+}
+
+impl Recorder<'_> {
+    fn due(&self, t: f64) -> Option<f64> {
+        let tau = *self.times.get(self.next)?;
+        (tau <= t + 1e-12 * t.abs().max(1.0)).then_some(tau)
+    }
+
+    fn record(&mut self, tau: f64, y: &[f64]) {
+        // SAFETY: `observe` reads n_states values of `y` and params, and
+        // writes n_observables values of `observed`, as compiled.
+        unsafe {
+            (self.compiled.observe)(
+                tau,
+                y.as_ptr(),
+                self.params.as_ptr(),
+                self.observed.as_mut_ptr(),
+                self.ctx,
+            )
+        };
+        let mut row = Vec::with_capacity(self.observed.len() + 1);
+        row.push(tau);
+        for (v, f) in self.observed.iter().zip(&self.factors[1..]) {
+            row.push(v / f);
+        }
+        for (k, low) in self.lowest.iter_mut().enumerate() {
+            let c = self.observed[1 + k];
+            if c < low.0 {
+                *low = (c, tau);
+            }
+        }
+        self.rows.push(row);
+        self.next += 1;
+    }
+}
+
+/// The output times: start, every interval, and the end.
+fn output_times(s: &Settings) -> Vec<f64> {
+    let dt = s.output_interval.unwrap_or((s.end - s.start) / 100.0);
+    let mut times = Vec::new();
+    let mut k = 0u64;
+    loop {
+        let t = s.start + k as f64 * dt;
+        if t >= s.end - 1e-9 * dt {
+            break;
+        }
+        times.push(t);
+        k += 1;
+    }
+    times.push(s.end);
+    times
+}
+
+/// Simulates `model` (compiled as `compiled`) with parameter values `params`
+/// from the initial state `x0`.
+pub fn simulate(
+    model: &CheckedModel,
+    compiled: &CompiledModel,
+    params: &[f64],
+    x0: &[f64],
+    s: &Settings,
+) -> Simulation {
+    let wall = Instant::now();
+    let n = compiled.n_states;
+    let mut ctx = CellContext {
+        cells: std::ptr::null_mut(),
+        failed_cell: -1,
+    };
+    let ctx_ptr: *mut CellContext = &mut ctx;
+    let rhs_calls = Cell::new(0usize);
+    let jvp_calls = Cell::new(0usize);
+    let rhs = |x: &[f64], p: &[f64], t: f64, y: &mut [f64]| {
+        rhs_calls.set(rhs_calls.get() + 1);
+        // SAFETY: x, p, y have the lengths the function was compiled for.
+        if unsafe { (compiled.rhs)(t, x.as_ptr(), p.as_ptr(), y.as_mut_ptr(), ctx_ptr) } != 0 {
+            y.fill(f64::NAN);
+        }
+    };
+    let jvp = |x: &[f64], p: &[f64], t: f64, v: &[f64], y: &mut [f64]| {
+        jvp_calls.set(jvp_calls.get() + 1);
+        // SAFETY: as above, with v of length n.
+        if unsafe { (compiled.jvp)(t, x.as_ptr(), p.as_ptr(), v.as_ptr(), y.as_mut_ptr(), ctx_ptr) } != 0 {
+            y.fill(f64::NAN);
+        }
+    };
+
+    let cols = columns(model);
+    let mut rec = Recorder {
+        compiled,
+        params,
+        ctx: ctx_ptr,
+        times: output_times(s),
+        next: 0,
+        factors: cols.iter().map(|c| c.factor).collect(),
+        rows: Vec::new(),
+        lowest: vec![(0.0, s.start); model.species.len()],
+        observed: vec![0.0; compiled.n_observables],
+    };
+    let mut stats = Stats::default();
+    let mut failure = None;
+    let mut y = x0.to_vec();
+    let mut t = s.start;
+    rec.record(t, &y);
+
+    let mut ends = breakpoints(model, params, s.start, s.end);
+    ends.push(s.end);
+    for &segment_end in &ends {
+        stats.segments += 1;
+        let y0 = y.clone();
+        let problem = OdeBuilder::<M>::new()
+            .t0(t)
+            .rtol(s.rtol)
+            .atol([s.atol])
+            .p(params.iter().copied())
+            .rhs_implicit(&rhs, &jvp)
+            .init(move |_p: &[f64], _t: f64, out: &mut [f64]| out.copy_from_slice(&y0), n)
+            .build();
+        let problem = match problem {
+            Ok(p) => p,
+            Err(e) => {
+                failure = Some(fail(t, &y, &rhs, params, format!("could not set up the solver: {e}")));
+                break;
+            }
+        };
+        let setup = |e: diffsol::DiffsolError| SegmentFailure {
+            time: t,
+            state: y.clone(),
+            message: format!("could not start the solver: {e}"),
+        };
+        let result = match s.solver {
+            Solver::Bdf => problem
+                .bdf::<LS>()
+                .map_err(setup)
+                .and_then(|sv| run_segment(sv, segment_end, &mut rec, &mut stats)),
+            Solver::Esdirk34 => problem
+                .esdirk34::<LS>()
+                .map_err(setup)
+                .and_then(|sv| run_segment(sv, segment_end, &mut rec, &mut stats)),
+            Solver::Tsit45 => problem
+                .tsit45()
+                .map_err(setup)
+                .and_then(|sv| run_segment(sv, segment_end, &mut rec, &mut stats)),
+        };
+        match result {
+            Ok(end_state) => {
+                y = end_state;
+                t = segment_end;
+            }
+            Err(SegmentFailure { time, state, message }) => {
+                failure = Some(fail(time, &state, &rhs, params, message));
+                t = time;
+                break;
+            }
+        }
+    }
+    stats.final_time = t;
+    stats.rhs_evaluations = rhs_calls.get();
+    stats.jacobian_evaluations = jvp_calls.get();
+    stats.wall = wall.elapsed();
+    let negatives = model
+        .species
+        .iter()
+        .zip(&rec.lowest)
+        .filter(|(_, low)| low.0 < 0.0)
+        .map(|(sp, low)| Negative {
+            species: sp.name.clone(),
+            value: low.0 / sp.unit.factor,
+            time: low.1,
+        })
+        .collect();
+    Simulation {
+        columns: cols,
+        rows: rec.rows,
+        stats,
+        failure,
+        negatives,
+    }
+}
+
+struct SegmentFailure {
+    time: f64,
+    state: Vec<f64>,
+    message: String,
+}
+
+/// Steps `solver` to `end`, recording the outputs that fall due.
+fn run_segment<'a, Eqn, S>(
+    mut solver: S,
+    end: f64,
+    rec: &mut Recorder,
+    stats: &mut Stats,
+) -> Result<Vec<f64>, SegmentFailure>
+where
+    Eqn: OdeEquations<T = f64> + 'a,
+    S: OdeSolverMethod<'a, Eqn>,
+{
+    let here = |solver: &S| (solver.state().t, solver.state().y.clone_as_vec());
+    solver.set_stop_time(end).map_err(|e| {
+        let (time, state) = here(&solver);
+        SegmentFailure {
+            time,
+            state,
+            message: e.to_string(),
+        }
+    })?;
+    let result = 'stepping: loop {
+        match solver.step() {
+            Ok(reason) => {
+                let (t, y) = here(&solver);
+                if y.iter().any(|v| !v.is_finite()) {
+                    break Err(SegmentFailure {
+                        time: t,
+                        state: y,
+                        message: "the state is no longer finite (NaN or infinite)".into(),
+                    });
+                }
+                while let Some(tau) = rec.due(t) {
+                    if tau >= t {
+                        rec.record(tau, &y);
+                    } else {
+                        match solver.interpolate(tau) {
+                            Ok(yi) => rec.record(tau, &yi.clone_as_vec()),
+                            Err(e) => {
+                                let message = format!("could not interpolate the output at t = {tau}: {e}");
+                                break 'stepping Err(SegmentFailure {
+                                    time: t,
+                                    state: y,
+                                    message,
+                                });
+                            }
+                        }
+                    }
+                }
+                if matches!(reason, OdeSolverStopReason::TstopReached) {
+                    break Ok(y);
+                }
+            }
+            Err(e) => {
+                let (time, state) = here(&solver);
+                break Err(SegmentFailure {
+                    time,
+                    state,
+                    message: e.to_string(),
+                });
+            }
+        }
+    };
+    let st = solver.get_statistics();
+    stats.steps += st.number_of_steps;
+    stats.error_test_failures += st.number_of_error_test_failures;
+    result
+}
+
+fn fail(
+    time: f64,
+    state: &[f64],
+    rhs: &impl Fn(&[f64], &[f64], f64, &mut [f64]),
+    params: &[f64],
+    message: String,
+) -> Failure {
+    let mut derivatives = vec![0.0; state.len()];
+    if !state.is_empty() {
+        rhs(state, params, time, &mut derivatives);
+    }
+    Failure {
+        time,
+        state: state.to_vec(),
+        derivatives,
+        message,
+    }
+}
