@@ -3,8 +3,9 @@
 use bioflux_compiler::model::Solver;
 use bioflux_compiler::units::Dim;
 use bioflux_compiler::{CheckedModel, check_source, parse_source};
-use bioflux_runtime::params::{initial_state, parameter_values, parse_quantity};
-use bioflux_runtime::simulate::{Settings, Simulation, simulate};
+use bioflux_runtime::params::parse_quantity;
+use bioflux_runtime::simulate::Simulation;
+use bioflux_runtime::{Overrides, Run};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -149,46 +150,18 @@ pub fn run(args: &RunArgs) -> bool {
 }
 
 fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, String> {
-    if let Some(cell) = model.cells.first() {
-        return Err(format!(
-            "cell model `{}` needs the `{}` plugin, and this build of bioflux has no plugin host yet; models whose rates are kinetic expressions run",
-            cell.name, cell.plugin
-        ));
-    }
-    let params = parameter_values(model, &args.set)?;
-    let x0 = initial_state(model, &params);
-    let sim = &model.simulate;
-    let end = match &args.end {
-        Some(text) => time_arg("--end", text)?,
-        None => sim
-            .end
-            .ok_or("no end time: add `end = 10 [h]` to the `simulate` block or pass --end")?,
+    let overrides = Overrides {
+        sets: args.set.clone(),
+        end: args.end.as_deref().map(|t| time_arg("--end", t)).transpose()?,
+        output_interval: match args.every.as_deref().map(|t| time_arg("--every", t)).transpose()? {
+            Some(v) if v <= 0.0 => return Err("--every must be positive".into()),
+            other => other,
+        },
+        solver: args.solver,
+        rtol: args.rtol,
+        atol: args.atol,
     };
-    if end <= sim.start {
-        return Err(format!(
-            "the end time ({end} h) must be after the start ({} h)",
-            sim.start
-        ));
-    }
-    let every = match &args.every {
-        Some(text) => Some(time_arg("--every", text)?)
-            .filter(|v| *v > 0.0)
-            .ok_or("--every must be positive")?,
-        None => sim.output_interval.unwrap_or((end - sim.start) / 100.0),
-    };
-    let settings = Settings {
-        start: sim.start,
-        end,
-        output_interval: Some(every),
-        solver: args.solver.unwrap_or(sim.solver),
-        rtol: args.rtol.unwrap_or(sim.rtol),
-        atol: args.atol.unwrap_or(sim.atol),
-    };
-
-    let system = bioflux_compiler::ir::lower(model, &[]);
-    let compiled = bioflux_compiler::jit::compile(&system).map_err(|e| e.to_string())?;
-    let result = simulate(model, &compiled, &params, &x0, &settings);
-
+    let Run { simulation: result, compile_time, .. } = bioflux_runtime::run(model, &overrides)?;
     write_results(&result, &model.name, args)?;
     for n in &result.negatives {
         eprintln!(
@@ -204,15 +177,11 @@ fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, String>
         "{}: t = {} h{}, {} steps, {} RHS and {} Jacobian evaluations, compiled in {}, ran in {}",
         model.name,
         s.final_time,
-        if result.failure.is_some() {
-            " (PARTIAL: the run failed; the rows up to then are written)"
-        } else {
-            ""
-        },
+        if result.failure.is_some() { " (PARTIAL: the run failed; the rows up to then are written)" } else { "" },
         s.steps,
         s.rhs_evaluations,
         s.jacobian_evaluations,
-        duration(compiled.compile_time),
+        duration(compile_time),
         duration(s.wall)
     );
     Ok(result.failure.is_none())

@@ -4,8 +4,10 @@
 pub mod breakpoints;
 pub mod output;
 pub mod params;
+mod run;
 pub mod simulate;
 
 pub use bioflux_compiler::CheckedModel;
 pub use bioflux_plugin::{ABI_VERSION, Status};
+pub use run::{Overrides, Run, run};
 pub use simulate::{Settings, Simulation, simulate};
