@@ -161,7 +161,11 @@ fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, String>
         rtol: args.rtol,
         atol: args.atol,
     };
-    let Run { simulation: result, compile_time, .. } = bioflux_runtime::run(model, &overrides)?;
+    let Run {
+        simulation: result,
+        compile_time,
+        ..
+    } = bioflux_runtime::run(model, &overrides)?;
     write_results(&result, &model.name, args)?;
     for n in &result.negatives {
         eprintln!(
@@ -177,7 +181,11 @@ fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, String>
         "{}: t = {} h{}, {} steps, {} RHS and {} Jacobian evaluations, compiled in {}, ran in {}",
         model.name,
         s.final_time,
-        if result.failure.is_some() { " (PARTIAL: the run failed; the rows up to then are written)" } else { "" },
+        if result.failure.is_some() {
+            " (PARTIAL: the run failed; the rows up to then are written)"
+        } else {
+            ""
+        },
         s.steps,
         s.rhs_evaluations,
         s.jacobian_evaluations,

@@ -134,3 +134,101 @@ fn a_model_with_every_construct_checks_and_is_canonical() {
             .success()
     );
 }
+
+#[test]
+fn run_simulates_every_example_that_needs_no_plugin() {
+    for name in ["monod_batch", "fedbatch_step", "chemostat"] {
+        let out = bioflux(&["run", &format!("models/{name}.bio")]);
+        assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+        let csv = text(&out.stdout);
+        let mut lines = csv.lines();
+        let header = lines.next().unwrap();
+        assert!(header.starts_with("t [h],V [L],"), "{header}");
+        let rows: Vec<Vec<f64>> = lines
+            .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+            .collect();
+        assert!(rows.len() > 50, "{name}: {} rows", rows.len());
+        assert!(rows.iter().all(|r| r.len() == header.split(',').count()));
+        // The summary line: final time, steps, evaluations, compile and wall time.
+        let summary = text(&out.stderr);
+        assert!(summary.contains(&format!("{name}: t = ")), "{summary}");
+        for part in ["steps", "RHS and", "Jacobian evaluations", "compiled in", "ran in"] {
+            assert!(summary.contains(part), "{summary}");
+        }
+    }
+}
+
+#[test]
+fn run_writes_json_and_files_and_takes_overrides() {
+    let path = std::env::temp_dir().join(format!("bioflux-run-{}.json", std::process::id()));
+    let out = bioflux(&[
+        "run",
+        "models/chemostat.bio",
+        "--json",
+        "-o",
+        path.to_str().unwrap(),
+        "--set",
+        "D=0.3",
+        "--end",
+        "2 [d]",
+        "--every",
+        "12",
+        "--solver",
+        "esdirk34",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty(), "results go to the file");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(json["complete"], true);
+    assert_eq!(json["stats"]["final_time"], 48.0);
+    let times: Vec<f64> = json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[0].as_f64().unwrap())
+        .collect();
+    assert_eq!(times, [0.0, 12.0, 24.0, 36.0, 48.0]);
+    assert_eq!(json["columns"][2]["name"], "glucose");
+    assert_eq!(json["columns"][2]["unit"], "mmol/L");
+    // D = 0.3 1/h: the glucose approaches S* = Ks·D/(mu_max − D) = 0.5 mmol/L.
+    let last = json["rows"].as_array().unwrap().last().unwrap();
+    assert!((last[2].as_f64().unwrap() - 0.5).abs() < 1e-3, "{last}");
+}
+
+#[test]
+fn a_failed_run_keeps_its_rows_and_says_it_is_partial() {
+    let model = temp_file(
+        "blowup.bio",
+        "model blowup\nparam k = 1 [L/mmol/h]\nspecies S = 1 [mmol/L]\nrate S = k * S^2\nsimulate {\n    end = 2 [h]\n    output = 0.1 [h]\n}\n",
+    );
+    let csv = model.with_extension("csv");
+    let out = bioflux(&["run", model.to_str().unwrap(), "-o", csv.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("the integration failed at t = "), "{err}");
+    assert!(err.contains("PARTIAL"), "{err}");
+    assert!(err.contains("d/dt = "), "the last RHS values are shown: {err}");
+    let rows = std::fs::read_to_string(&csv).unwrap().lines().count() - 1;
+    assert!((5..=11).contains(&rows), "rows before t = 1 h are written: {rows}");
+}
+
+#[test]
+fn run_explains_what_it_cannot_do_yet_and_bad_arguments() {
+    let out = bioflux(&["run", "models/central_carbon.bio"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("cell model `ecoli` needs the `pfba` plugin"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = bioflux(&["run", "models/monod_batch.bio", "--set", "mu_mux=1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("did you mean `mu_max`?"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = bioflux(&["run", "models/monod_batch.bio", "--end", "5 [mmol]"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("a time, not mmol"), "{}", text(&out.stderr));
+}

@@ -40,7 +40,10 @@ pub fn run(model: &CheckedModel, o: &Overrides) -> Result<Run, String> {
         .or(sim.end)
         .ok_or("no end time: add `end = 10 [h]` to the `simulate` block or pass --end")?;
     if end <= sim.start {
-        return Err(format!("the end time ({end} h) must be after the start ({} h)", sim.start));
+        return Err(format!(
+            "the end time ({end} h) must be after the start ({} h)",
+            sim.start
+        ));
     }
     let settings = Settings {
         start: sim.start,
@@ -53,5 +56,9 @@ pub fn run(model: &CheckedModel, o: &Overrides) -> Result<Run, String> {
     let system = bioflux_compiler::ir::lower(model, &[]);
     let compiled = bioflux_compiler::jit::compile(&system).map_err(|e| e.to_string())?;
     let simulation = simulate(model, &compiled, &params, &x0, &settings);
-    Ok(Run { simulation, params, compile_time: compiled.compile_time })
+    Ok(Run {
+        simulation,
+        params,
+        compile_time: compiled.compile_time,
+    })
 }

@@ -13,11 +13,19 @@ fn simulate(src: &str, o: Overrides) -> Simulation {
 }
 
 fn tight() -> Overrides {
-    Overrides { rtol: Some(1e-10), atol: Some(1e-12), ..Overrides::default() }
+    Overrides {
+        rtol: Some(1e-10),
+        atol: Some(1e-12),
+        ..Overrides::default()
+    }
 }
 
 fn column(sim: &Simulation, name: &str) -> Vec<f64> {
-    let i = sim.columns.iter().position(|c| c.name == name).unwrap_or_else(|| panic!("no column {name}"));
+    let i = sim
+        .columns
+        .iter()
+        .position(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no column {name}"));
     sim.rows.iter().map(|r| r[i]).collect()
 }
 
@@ -34,7 +42,13 @@ const EXPONENTIAL: &str = "model exp_growth\n\
 #[test]
 fn exponential_growth_matches_exp_mu_t_with_every_solver() {
     for solver in [Solver::Bdf, Solver::Esdirk34, Solver::Tsit45] {
-        let sim = simulate(EXPONENTIAL, Overrides { solver: Some(solver), ..tight() });
+        let sim = simulate(
+            EXPONENTIAL,
+            Overrides {
+                solver: Some(solver),
+                ..tight()
+            },
+        );
         let (t, x) = (column(&sim, "t"), column(&sim, "X"));
         assert_eq!(t.len(), 21);
         assert_eq!(*t.last().unwrap(), 10.0);
@@ -107,7 +121,11 @@ const FEDBATCH: &str = "model fed\n\
 fn fed_batch_volume_is_linear_in_each_feed_segment() {
     let sim = simulate(FEDBATCH, tight());
     for (t, v) in column(&sim, "t").iter().zip(column(&sim, "V")) {
-        let exact = if *t <= 5.0 { 1.0 + 0.02 * t } else { 1.1 + 0.05 * (t - 5.0) };
+        let exact = if *t <= 5.0 {
+            1.0 + 0.02 * t
+        } else {
+            1.1 + 0.05 * (t - 5.0)
+        };
         assert!((v - exact).abs() < 1e-10, "V({t}) = {v}, exact {exact}");
     }
     // The step is a breakpoint: the run was integrated in two segments.
@@ -119,7 +137,12 @@ fn fed_batch_volume_is_linear_in_each_feed_segment() {
 fn fed_batch_substrate_mass_balance_closes() {
     // fed - consumed - remaining = initial, where consumed = new biomass / Y.
     let sim = simulate(FEDBATCH, tight());
-    let (t, v, s, x) = (column(&sim, "t"), column(&sim, "V"), column(&sim, "S"), column(&sim, "X"));
+    let (t, v, s, x) = (
+        column(&sim, "t"),
+        column(&sim, "V"),
+        column(&sim, "S"),
+        column(&sim, "X"),
+    );
     let (n_s0, n_x0) = (10.0 * 1.0, 0.1 * 1.0);
     for i in 0..t.len() {
         let fed = 300.0 * (v[i] - 1.0);
@@ -127,7 +150,11 @@ fn fed_batch_substrate_mass_balance_closes() {
         let remaining = s[i] * v[i];
         let imbalance = n_s0 + fed - consumed - remaining;
         let scale = n_s0 + fed;
-        assert!(imbalance.abs() <= 1e-8 * scale, "t = {}: imbalance {imbalance:e} of {scale}", t[i]);
+        assert!(
+            imbalance.abs() <= 1e-8 * scale,
+            "t = {}: imbalance {imbalance:e} of {scale}",
+            t[i]
+        );
     }
 }
 
@@ -147,14 +174,31 @@ fn chemostat_reaches_its_analytic_steady_state() {
         output mu\n\
         simulate {\n    end = 200 [h]\n    output = 10 [h]\n}\n";
     for d in [0.1, 0.2, 0.45] {
-        let sim = simulate(src, Overrides { sets: vec![format!("D={d}")], ..tight() });
+        let sim = simulate(
+            src,
+            Overrides {
+                sets: vec![format!("D={d}")],
+                ..tight()
+            },
+        );
         let s_star = 0.5 * d / (0.6 - d);
         let x_star = 0.09 * (30.0 - s_star);
         let last = |name| *column(&sim, name).last().unwrap();
-        assert!(rel(last("S"), s_star) < 1e-6, "D = {d}: S = {}, S* = {s_star}", last("S"));
-        assert!(rel(last("X"), x_star) < 1e-6, "D = {d}: X = {}, X* = {x_star}", last("X"));
+        assert!(
+            rel(last("S"), s_star) < 1e-6,
+            "D = {d}: S = {}, S* = {s_star}",
+            last("S")
+        );
+        assert!(
+            rel(last("X"), x_star) < 1e-6,
+            "D = {d}: X = {}, X* = {x_star}",
+            last("X")
+        );
         assert!(rel(last("mu"), d) < 1e-6, "mu(S*) = D");
-        assert!(column(&sim, "V").iter().all(|v| (v - 1.0).abs() < 1e-12), "inflow = outflow");
+        assert!(
+            column(&sim, "V").iter().all(|v| (v - 1.0).abs() < 1e-12),
+            "inflow = outflow"
+        );
     }
 }
 
@@ -187,15 +231,46 @@ fn set_changes_a_parameter_and_those_derived_from_it() {
         simulate {\n    end = 1 [h]\n}\n";
     let base = *column(&simulate(src, tight()), "X").last().unwrap();
     assert!(rel(base, (0.4f64).exp()) < 1e-8);
-    let changed = simulate(src, Overrides { sets: vec!["mu=0.3 [1/h]".into()], ..tight() });
+    let changed = simulate(
+        src,
+        Overrides {
+            sets: vec!["mu=0.3 [1/h]".into()],
+            ..tight()
+        },
+    );
     assert!(rel(*column(&changed, "X").last().unwrap(), (0.6f64).exp()) < 1e-8);
-    let in_minutes = simulate(src, Overrides { sets: vec!["mu=0.005 [1/min]".into()], ..tight() });
+    let in_minutes = simulate(
+        src,
+        Overrides {
+            sets: vec!["mu=0.005 [1/min]".into()],
+            ..tight()
+        },
+    );
     assert!(rel(*column(&in_minutes, "X").last().unwrap(), (0.6f64).exp()) < 1e-8);
     let model = check_source("d.bio", src).unwrap();
-    let err = run(&model, &Overrides { sets: vec!["mu=2 [mmol/L]".into()], ..Overrides::default() }).err().unwrap();
+    let err = run(
+        &model,
+        &Overrides {
+            sets: vec!["mu=2 [mmol/L]".into()],
+            ..Overrides::default()
+        },
+    )
+    .err()
+    .unwrap();
     assert!(err.contains("`mu` is in 1/h, not mmol/L"), "{err}");
-    let err = run(&model, &Overrides { sets: vec!["nu=2".into()], ..Overrides::default() }).err().unwrap();
-    assert!(err.contains("no parameter `nu`") && err.contains("did you mean `mu`?"), "{err}");
+    let err = run(
+        &model,
+        &Overrides {
+            sets: vec!["nu=2".into()],
+            ..Overrides::default()
+        },
+    )
+    .err()
+    .unwrap();
+    assert!(
+        err.contains("no parameter `nu`") && err.contains("did you mean `mu`?"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -209,9 +284,17 @@ fn a_blow_up_ends_with_a_partial_result_and_the_failing_state() {
     let model = check_source("b.bio", src).unwrap();
     let sim = run(&model, &Overrides::default()).unwrap().simulation;
     let failure = sim.failure.as_ref().expect("the run must fail");
-    assert!(failure.time > 0.9 && failure.time <= 1.0 + 1e-6, "failed at {}", failure.time);
+    assert!(
+        failure.time > 0.9 && failure.time <= 1.0 + 1e-6,
+        "failed at {}",
+        failure.time
+    );
     assert_eq!(failure.state.len(), 2);
-    assert!(!sim.rows.is_empty() && sim.rows.len() <= 11, "rows before the failure are kept: {}", sim.rows.len());
+    assert!(
+        !sim.rows.is_empty() && sim.rows.len() <= 11,
+        "rows before the failure are kept: {}",
+        sim.rows.len()
+    );
     for row in &sim.rows {
         let exact = 1.0 / (1.0 - row[0]);
         assert!(rel(row[2], exact) < 1e-4, "S({}) = {} vs {exact}", row[0], row[2]);
@@ -222,7 +305,11 @@ fn a_blow_up_ends_with_a_partial_result_and_the_failing_state() {
 fn tiny_negative_concentrations_are_reported_not_clamped() {
     // Monod to exhaustion with loose tolerances undershoots zero a little.
     let model = check_source("m.bio", MONOD).unwrap();
-    let loose = Overrides { rtol: Some(1e-4), atol: Some(1e-8), ..Overrides::default() };
+    let loose = Overrides {
+        rtol: Some(1e-4),
+        atol: Some(1e-8),
+        ..Overrides::default()
+    };
     let sim = run(&model, &loose).unwrap().simulation;
     let s = column(&sim, "S");
     let lowest = s.iter().copied().fold(f64::INFINITY, f64::min);

@@ -172,15 +172,14 @@ impl Graph {
             return self.constant(arith(op, x, y));
         }
         match (op, va, vb) {
-            (Arith::Add, Some(z), _) if z == 0.0 => b,
-            (Arith::Add | Arith::Sub, _, Some(z)) if z == 0.0 => a,
-            (Arith::Sub, Some(z), _) if z == 0.0 => self.neg(b),
-            (Arith::Mul, Some(z), _) | (Arith::Mul, _, Some(z)) if z == 0.0 => self.constant(0.0),
-            (Arith::Div, Some(z), _) if z == 0.0 => self.constant(0.0),
-            (Arith::Mul, Some(o), _) if o == 1.0 => b,
-            (Arith::Mul | Arith::Div | Arith::Pow, _, Some(o)) if o == 1.0 => a,
-            (Arith::Mul, Some(m), _) if m == -1.0 => self.neg(b),
-            (Arith::Mul, _, Some(m)) if m == -1.0 => self.neg(a),
+            (Arith::Add, Some(0.0), _) => b,
+            (Arith::Add | Arith::Sub, _, Some(0.0)) => a,
+            (Arith::Sub, Some(0.0), _) => self.neg(b),
+            (Arith::Mul, Some(0.0), _) | (Arith::Mul, _, Some(0.0)) | (Arith::Div, Some(0.0), _) => self.constant(0.0),
+            (Arith::Mul, Some(1.0), _) => b,
+            (Arith::Mul | Arith::Div | Arith::Pow, _, Some(1.0)) => a,
+            (Arith::Mul, Some(-1.0), _) => self.neg(b),
+            (Arith::Mul, _, Some(-1.0)) => self.neg(a),
             _ => self.intern(Node::Arith(op, a, b)),
         }
     }
