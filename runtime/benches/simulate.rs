@@ -1,0 +1,67 @@
+//! Speed of the pieces of a run, per example model:
+//! JIT compile (lower + cranelift), one RHS evaluation, one dense Jacobian
+//! (n Jacobian-vector products), and a whole run.
+//!
+//! cargo bench -p bioflux-runtime
+
+use bioflux_compiler::jit::{CellContext, compile};
+use bioflux_compiler::{CheckedModel, check_source, ir};
+use bioflux_runtime::params::{initial_state, parameter_values};
+use bioflux_runtime::{Overrides, run};
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::path::PathBuf;
+
+fn example(name: &str) -> CheckedModel {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../models")
+        .join(format!("{name}.bio"));
+    check_source(name, &std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn benches(c: &mut Criterion) {
+    for name in ["monod_batch", "fedbatch_step", "chemostat"] {
+        let model = example(name);
+        let params = parameter_values(&model, &[]).unwrap();
+        let x = initial_state(&model, &params);
+        let n = x.len();
+        c.bench_function(&format!("{name}/compile"), |b| {
+            b.iter(|| compile(&ir::lower(black_box(&model), &[])).unwrap())
+        });
+        let compiled = compile(&ir::lower(&model, &[])).unwrap();
+        let mut ctx = CellContext {
+            cells: std::ptr::null_mut(),
+            failed_cell: -1,
+        };
+        let mut dx = vec![0.0; n];
+        c.bench_function(&format!("{name}/rhs"), |b| {
+            b.iter(|| unsafe { (compiled.rhs)(black_box(1.0), x.as_ptr(), params.as_ptr(), dx.as_mut_ptr(), &mut ctx) })
+        });
+        let mut jac = vec![0.0; n * n];
+        let mut e = vec![0.0; n];
+        c.bench_function(&format!("{name}/jacobian"), |b| {
+            b.iter(|| {
+                for j in 0..n {
+                    e.fill(0.0);
+                    e[j] = 1.0;
+                    unsafe {
+                        (compiled.jvp)(
+                            1.0,
+                            x.as_ptr(),
+                            params.as_ptr(),
+                            e.as_ptr(),
+                            jac[j * n..].as_mut_ptr(),
+                            &mut ctx,
+                        )
+                    };
+                }
+            })
+        });
+        c.bench_function(&format!("{name}/run"), |b| {
+            b.iter(|| run(black_box(&model), &Overrides::default()).unwrap())
+        });
+    }
+}
+
+criterion_group!(name = group; config = Criterion::default().sample_size(30); targets = benches);
+criterion_main!(group);
