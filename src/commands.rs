@@ -3,11 +3,13 @@
 use bioflux_compiler::model::Solver;
 use bioflux_compiler::units::Dim;
 use bioflux_compiler::{CheckedModel, check_source, parse_source};
+use bioflux_runtime::host::{Plugin, SearchPath};
 use bioflux_runtime::params::parse_quantity;
 use bioflux_runtime::simulate::Simulation;
-use bioflux_runtime::{Overrides, Run};
+use bioflux_runtime::{Environment, Overrides, Run, RunError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 fn read(path: &Path) -> Option<String> {
@@ -106,6 +108,7 @@ pub struct RunArgs {
     pub rtol: Option<f64>,
     pub atol: Option<f64>,
     pub json: bool,
+    pub plugin_path: Vec<PathBuf>,
 }
 
 /// A time given on the command line, in hours unless it has a unit.
@@ -119,11 +122,7 @@ fn time_arg(flag: &str, text: &str) -> Result<f64, String> {
 
 fn duration(d: Duration) -> String {
     let ms = d.as_secs_f64() * 1e3;
-    if ms < 10.0 {
-        format!("{ms:.2} ms")
-    } else {
-        format!("{ms:.0} ms")
-    }
+    if ms < 10.0 { format!("{ms:.2} ms") } else { format!("{ms:.0} ms") }
 }
 
 /// `bioflux run`: true when the simulation reached its end time.
@@ -140,16 +139,25 @@ pub fn run(args: &RunArgs) -> bool {
             return false;
         }
     };
+    let source = Arc::new(miette::NamedSource::new(args.file.display().to_string(), src.clone()));
     match prepare_and_run(&model, args) {
         Ok(ok) => ok,
-        Err(message) => {
+        Err(RunError::Diagnostics(diags)) => {
+            let n = diags.len();
+            for d in diags {
+                report(d.with_source(source.clone()));
+            }
+            eprintln!("{n} error{} found; nothing was run", if n == 1 { "" } else { "s" });
+            false
+        }
+        Err(RunError::Message(message)) => {
             eprintln!("error: {message}");
             false
         }
     }
 }
 
-fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, String> {
+fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, RunError> {
     let overrides = Overrides {
         sets: args.set.clone(),
         end: args.end.as_deref().map(|t| time_arg("--end", t)).transpose()?,
@@ -161,11 +169,11 @@ fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, String>
         rtol: args.rtol,
         atol: args.atol,
     };
-    let Run {
-        simulation: result,
-        compile_time,
-        ..
-    } = bioflux_runtime::run(model, &overrides)?;
+    let env = Environment {
+        plugins: SearchPath::new(&args.plugin_path),
+        base_dir: args.file.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
+    let Run { simulation: result, compile_time, .. } = bioflux_runtime::run(model, &overrides, &env)?;
     write_results(&result, &model.name, args)?;
     for n in &result.negatives {
         eprintln!(
@@ -181,11 +189,7 @@ fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, String>
         "{}: t = {} h{}, {} steps, {} RHS and {} Jacobian evaluations, compiled in {}, ran in {}",
         model.name,
         s.final_time,
-        if result.failure.is_some() {
-            " (PARTIAL: the run failed; the rows up to then are written)"
-        } else {
-            ""
-        },
+        if result.failure.is_some() { " (PARTIAL: the run failed; the rows up to then are written)" } else { "" },
         s.steps,
         s.rhs_evaluations,
         s.jacobian_evaluations,
@@ -216,14 +220,28 @@ fn report_failure(model: &CheckedModel, f: &bioflux_runtime::simulate::Failure) 
     eprintln!("error: the integration failed at t = {} h: {}", f.time, f.message);
     let names = std::iter::once("V".to_string()).chain(model.species.iter().map(|s| s.name.clone()));
     for (i, name) in names.enumerate() {
-        let (x, dx) = (
-            f.state.get(i).copied().unwrap_or(f64::NAN),
-            f.derivatives.get(i).copied().unwrap_or(f64::NAN),
-        );
+        let (x, dx) = (f.state.get(i).copied().unwrap_or(f64::NAN), f.derivatives.get(i).copied().unwrap_or(f64::NAN));
         let what = if i == 0 { "volume [L]" } else { "amount [base units]" };
         eprintln!("  {name:>12}: {what} = {x:.6e}, d/dt = {dx:.6e}");
     }
     eprintln!(
         "  help: a NaN or infinite rate usually comes from a division by a concentration that reached zero; try `--solver bdf`, tighter tolerances, or guard the expression with max(..., 0)"
     );
+}
+
+/// `bioflux plugins`: every plugin in the search path.
+pub fn plugins(extra: &[PathBuf]) -> bool {
+    let search = SearchPath::new(extra);
+    let mut found = 0;
+    for path in search.libraries() {
+        if let Ok(p) = Plugin::open(&path) {
+            println!("{:<20} {:<10} {}", p.name, p.version, p.path.display());
+            found += 1;
+        }
+    }
+    if found == 0 {
+        let dirs: Vec<String> = search.dirs.iter().map(|d| d.display().to_string()).collect();
+        eprintln!("no plugins found in: {}", dirs.join(", "));
+    }
+    true
 }

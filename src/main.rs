@@ -7,11 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "bioflux",
-    version,
-    about = "Simulate bioprocess and dynamic FBA models written in the .bio language"
-)]
+#[command(name = "bioflux", version, about = "Simulate bioprocess and dynamic FBA models written in the .bio language")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -52,6 +48,15 @@ enum Command {
         /// Write JSON instead of CSV.
         #[arg(long)]
         json: bool,
+        /// A directory to search for plugins (before $BIOFLUX_PLUGIN_PATH and
+        /// the bioflux binary's directory); repeatable.
+        #[arg(long = "plugin-path", value_name = "DIR")]
+        plugin_path: Vec<PathBuf>,
+    },
+    /// List the plugins found, with name, version and path.
+    Plugins {
+        #[arg(long = "plugin-path", value_name = "DIR")]
+        plugin_path: Vec<PathBuf>,
     },
     /// Print models in canonical form (or rewrite them with --write).
     Fmt {
@@ -88,28 +93,22 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let ok = match cli.command {
         Command::Check { files } => commands::check(&files),
-        Command::Run {
-            file,
-            output,
-            set,
-            end,
-            every,
-            solver,
-            rtol,
-            atol,
-            json,
-        } => commands::run(&commands::RunArgs {
-            file,
-            output,
-            set,
-            end,
-            every,
-            solver: solver.map(SolverArg::solver),
-            rtol,
-            atol,
-            json,
-        }),
+        Command::Run { file, output, set, end, every, solver, rtol, atol, json, plugin_path } => {
+            commands::run(&commands::RunArgs {
+                file,
+                output,
+                set,
+                end,
+                every,
+                solver: solver.map(SolverArg::solver),
+                rtol,
+                atol,
+                json,
+                plugin_path,
+            })
+        }
         Command::Fmt { files, write, check } => commands::fmt(&files, write, check),
+        Command::Plugins { plugin_path } => commands::plugins(&plugin_path),
     };
     if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

@@ -38,19 +38,14 @@ fn temp_file(name: &str, contents: &str) -> PathBuf {
 #[test]
 fn check_accepts_every_example() {
     let files = examples();
-    let args: Vec<&str> = std::iter::once("check")
-        .chain(files.iter().map(String::as_str))
-        .collect();
+    let args: Vec<&str> = std::iter::once("check").chain(files.iter().map(String::as_str)).collect();
     let out = bioflux(&args);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     for f in &files {
         assert!(stdout.contains(&format!("{f}: ok")), "{stdout}");
     }
-    assert!(
-        stdout.contains("model central_carbon: 3 parameters, 3 species, 1 cell model, 1 network"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("model central_carbon: 3 parameters, 3 species, 1 cell model, 1 network"), "{stdout}");
 }
 
 #[test]
@@ -87,16 +82,9 @@ fn fmt_prints_canonical_form_and_write_rewrites() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let expected = "model m\nparam k = 1 [1/h] // rate\nlet x = k * 2 + 3\n\nreactor batch {\n    volume = 1 [L]\n}\n";
     assert_eq!(text(&out.stdout), expected);
-    assert_eq!(
-        std::fs::read_to_string(&path).unwrap(),
-        messy,
-        "fmt without --write leaves the file alone"
-    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), messy, "fmt without --write leaves the file alone");
 
-    assert_eq!(
-        bioflux(&["fmt", "--check", path.to_str().unwrap()]).status.code(),
-        Some(1)
-    );
+    assert_eq!(bioflux(&["fmt", "--check", path.to_str().unwrap()]).status.code(), Some(1));
     assert!(bioflux(&["fmt", "--write", path.to_str().unwrap()]).status.success());
     assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
     assert!(bioflux(&["fmt", "--check", path.to_str().unwrap()]).status.success());
@@ -105,10 +93,7 @@ fn fmt_prints_canonical_form_and_write_rewrites() {
 #[test]
 fn examples_are_in_canonical_form() {
     let files = examples();
-    let args: Vec<&str> = ["fmt", "--check"]
-        .into_iter()
-        .chain(files.iter().map(String::as_str))
-        .collect();
+    let args: Vec<&str> = ["fmt", "--check"].into_iter().chain(files.iter().map(String::as_str)).collect();
     let out = bioflux(&args);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
@@ -128,11 +113,7 @@ fn a_model_with_every_construct_checks_and_is_canonical() {
     let out = bioflux(&["check", "tests/fixtures/all_constructs.bio"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("6 parameters, 5 species, 2 cell models, 1 network"));
-    assert!(
-        bioflux(&["fmt", "--check", "tests/fixtures/all_constructs.bio"])
-            .status
-            .success()
-    );
+    assert!(bioflux(&["fmt", "--check", "tests/fixtures/all_constructs.bio"]).status.success());
 }
 
 #[test]
@@ -144,9 +125,7 @@ fn run_simulates_every_example_that_needs_no_plugin() {
         let mut lines = csv.lines();
         let header = lines.next().unwrap();
         assert!(header.starts_with("t [h],V [L],"), "{header}");
-        let rows: Vec<Vec<f64>> = lines
-            .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
-            .collect();
+        let rows: Vec<Vec<f64>> = lines.map(|l| l.split(',').map(|v| v.parse().unwrap()).collect()).collect();
         assert!(rows.len() > 50, "{name}: {} rows", rows.len());
         assert!(rows.iter().all(|r| r.len() == header.split(',').count()));
         // The summary line: final time, steps, evaluations, compile and wall time.
@@ -181,12 +160,7 @@ fn run_writes_json_and_files_and_takes_overrides() {
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(json["complete"], true);
     assert_eq!(json["stats"]["final_time"], 48.0);
-    let times: Vec<f64> = json["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r[0].as_f64().unwrap())
-        .collect();
+    let times: Vec<f64> = json["rows"].as_array().unwrap().iter().map(|r| r[0].as_f64().unwrap()).collect();
     assert_eq!(times, [0.0, 12.0, 24.0, 36.0, 48.0]);
     assert_eq!(json["columns"][2]["name"], "glucose");
     assert_eq!(json["columns"][2]["unit"], "mmol/L");
@@ -216,18 +190,10 @@ fn a_failed_run_keeps_its_rows_and_says_it_is_partial() {
 fn run_explains_what_it_cannot_do_yet_and_bad_arguments() {
     let out = bioflux(&["run", "models/central_carbon.bio"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("cell model `ecoli` needs the `pfba` plugin"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert!(text(&out.stderr).contains("cell model `ecoli` needs the `pfba` plugin"), "{}", text(&out.stderr));
     let out = bioflux(&["run", "models/monod_batch.bio", "--set", "mu_mux=1"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("did you mean `mu_max`?"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert!(text(&out.stderr).contains("did you mean `mu_max`?"), "{}", text(&out.stderr));
     let out = bioflux(&["run", "models/monod_batch.bio", "--end", "5 [mmol]"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("a time, not mmol"), "{}", text(&out.stderr));

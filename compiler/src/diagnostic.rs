@@ -27,6 +27,7 @@ pub enum Code {
     Coupling,
     Network,
     Schedule,
+    Plugin,
     Io,
 }
 
@@ -50,6 +51,7 @@ impl Code {
             Code::Coupling => "bio::coupling",
             Code::Network => "bio::network",
             Code::Schedule => "bio::schedule",
+            Code::Plugin => "bio::plugin",
             Code::Io => "bio::io",
         }
     }
@@ -129,10 +131,7 @@ impl miette::Diagnostic for Diagnostic {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let primary = LabeledSpan::new_primary_with_span(Some(self.label.clone()), (self.span.start, self.span.len()));
-        let rest = self
-            .secondary
-            .iter()
-            .map(|(s, l)| LabeledSpan::new_with_span(Some(l.clone()), (s.start, s.len())));
+        let rest = self.secondary.iter().map(|(s, l)| LabeledSpan::new_with_span(Some(l.clone()), (s.start, s.len())));
         Some(Box::new(std::iter::once(primary).chain(rest)))
     }
 }
@@ -147,23 +146,14 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
         .filter(|c| *c != name)
         .map(|c| {
             let c_lower = c.to_lowercase();
-            (
-                strsim::osa_distance(&lower, &c_lower),
-                strsim::jaro_winkler(&lower, &c_lower),
-                c,
-            )
+            (strsim::osa_distance(&lower, &c_lower), strsim::jaro_winkler(&lower, &c_lower), c)
         })
         .filter(|(d, jw, _)| *d <= max_edits || *jw > 0.9)
         .collect();
     scored.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(b.2)));
     scored.dedup_by(|a, b| a.2 == b.2);
     let best = scored.first().map(|s| s.0);
-    scored
-        .into_iter()
-        .filter(|s| Some(s.0) == best)
-        .take(3)
-        .map(|s| s.2)
-        .collect()
+    scored.into_iter().filter(|s| Some(s.0) == best).take(3).map(|s| s.2).collect()
 }
 
 /// "did you mean `a` or `b`?", or `fallback` when nothing is close.

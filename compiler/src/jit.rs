@@ -25,8 +25,11 @@ use std::time::{Duration, Instant};
 pub type CellFn = unsafe extern "C" fn(instance: *mut c_void, inputs: *const f64, outputs: *mut f64) -> i32;
 
 /// What the generated code needs of one cell model. The runtime fills it
-/// from the plugin; `jacobian` writes d(outputs)/d(inputs) row-major
-/// (n_outputs × n_inputs) into `jacobian_out`.
+/// from the plugin: `eval(instance, inputs, outputs)` is the plugin's own;
+/// `jacobian(jacobian_instance, inputs, jacobian_out)` writes
+/// d(outputs)/d(inputs) row-major (n_outputs × n_inputs) and is either the
+/// plugin's (with its instance) or the runtime's finite differences (with
+/// their own context).
 #[repr(C)]
 pub struct CellSlot {
     pub eval: CellFn,
@@ -35,6 +38,7 @@ pub struct CellSlot {
     pub inputs: *mut f64,
     pub outputs: *mut f64,
     pub jacobian_out: *mut f64,
+    pub jacobian_instance: *mut c_void,
 }
 
 const SLOT_EVAL: i32 = 0;
@@ -43,7 +47,8 @@ const SLOT_INSTANCE: i32 = 16;
 const SLOT_INPUTS: i32 = 24;
 const SLOT_OUTPUTS: i32 = 32;
 const SLOT_JACOBIAN_OUT: i32 = 40;
-const SLOT_SIZE: i64 = 48;
+const SLOT_JACOBIAN_INSTANCE: i32 = 48;
+const SLOT_SIZE: i64 = 56;
 
 /// The context the generated functions receive.
 #[repr(C)]
@@ -53,8 +58,17 @@ pub struct CellContext {
     pub failed_cell: i32,
 }
 
+const _: () = assert!(std::mem::size_of::<CellSlot>() == SLOT_SIZE as usize);
+const _: () = assert!(std::mem::offset_of!(CellSlot, jacobian_instance) == SLOT_JACOBIAN_INSTANCE as usize);
+const _: () = assert!(std::mem::offset_of!(CellSlot, jacobian_out) == SLOT_JACOBIAN_OUT as usize);
+const _: () = assert!(std::mem::offset_of!(CellSlot, outputs) == SLOT_OUTPUTS as usize);
+const _: () = assert!(std::mem::offset_of!(CellSlot, inputs) == SLOT_INPUTS as usize);
+const _: () = assert!(std::mem::offset_of!(CellSlot, instance) == SLOT_INSTANCE as usize);
+const _: () = assert!(std::mem::offset_of!(CellSlot, jacobian) == SLOT_JACOBIAN as usize);
+
 const CTX_CELLS: i32 = 0;
 const CTX_FAILED_CELL: i32 = 8;
+const _: () = assert!(std::mem::offset_of!(CellContext, failed_cell) == CTX_FAILED_CELL as usize);
 
 /// A cell call returning this or more is an error; 1 (relaxed) is not.
 pub const FIRST_ERROR_STATUS: i64 = 2;
@@ -136,10 +150,8 @@ pub fn compile(system: &System) -> Result<CompiledModel, JitError> {
     flags.set("opt_level", "speed").map_err(codegen_err)?;
     flags.set("is_pic", "false").map_err(codegen_err)?;
     flags.set("use_colocated_libcalls", "false").map_err(codegen_err)?;
-    let isa = cranelift_native::builder()
-        .map_err(codegen_err)?
-        .finish(settings::Flags::new(flags))
-        .map_err(codegen_err)?;
+    let isa =
+        cranelift_native::builder().map_err(codegen_err)?.finish(settings::Flags::new(flags)).map_err(codegen_err)?;
     let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
     builder.symbol("bioflux_exp", bioflux_exp as *const u8);
     builder.symbol("bioflux_ln", bioflux_ln as *const u8);
@@ -193,29 +205,16 @@ struct CallPointers {
 impl<'a> Generator<'a> {
     fn new(module: &'a mut JITModule, graph: &'a Graph, system: &'a System) -> Result<Self, JitError> {
         let mut math = HashMap::new();
-        for (name, arity) in [
-            ("bioflux_exp", 1),
-            ("bioflux_ln", 1),
-            ("bioflux_log10", 1),
-            ("bioflux_pow", 2),
-        ] {
+        for (name, arity) in [("bioflux_exp", 1), ("bioflux_ln", 1), ("bioflux_log10", 1), ("bioflux_pow", 2)] {
             let mut sig = module.make_signature();
             for _ in 0..arity {
                 sig.params.push(AbiParam::new(types::F64));
             }
             sig.returns.push(AbiParam::new(types::F64));
-            let id = module
-                .declare_function(name, Linkage::Import, &sig)
-                .map_err(codegen_err)?;
+            let id = module.declare_function(name, Linkage::Import, &sig).map_err(codegen_err)?;
             math.insert(name, id);
         }
-        Ok(Generator {
-            module,
-            graph,
-            system,
-            math,
-            emitted: 0,
-        })
+        Ok(Generator { module, graph, system, math, emitted: 0 })
     }
 
     fn define(&mut self, name: &str, roots: &[NodeId], with_direction: bool) -> Result<FuncId, JitError> {
@@ -227,10 +226,7 @@ impl<'a> Generator<'a> {
             sig.params.push(AbiParam::new(ptr));
         }
         sig.returns.push(AbiParam::new(types::I32));
-        let id = self
-            .module
-            .declare_function(name, Linkage::Export, &sig)
-            .map_err(codegen_err)?;
+        let id = self.module.declare_function(name, Linkage::Export, &sig).map_err(codegen_err)?;
 
         let mut ctx = self.module.make_context();
         ctx.func.signature = sig;
@@ -243,11 +239,8 @@ impl<'a> Generator<'a> {
             b.switch_to_block(entry);
             let params = b.block_params(entry).to_vec();
             let (t, x, p) = (params[0], params[1], params[2]);
-            let (v, out, cx) = if with_direction {
-                (Some(params[3]), params[4], params[5])
-            } else {
-                (None, params[3], params[4])
-            };
+            let (v, out, cx) =
+                if with_direction { (Some(params[3]), params[4], params[5]) } else { (None, params[3], params[4]) };
             let mut math_refs: HashMap<&'static str, FuncRef> = HashMap::new();
             for (n, fid) in &self.math {
                 math_refs.insert(n, self.module.declare_func_in_func(*fid, b.func));
@@ -289,9 +282,7 @@ impl<'a> Generator<'a> {
             b.seal_all_blocks();
             b.finalize(self.module.target_config());
         }
-        self.module
-            .define_function(id, &mut ctx)
-            .map_err(|e| JitError::Codegen(format!("{e:?}")))?;
+        self.module.define_function(id, &mut ctx).map_err(|e| JitError::Codegen(format!("{e:?}")))?;
         self.module.clear_context(&mut ctx);
         Ok(id)
     }
@@ -437,44 +428,33 @@ impl Emitter<'_, '_> {
             self.b.ins().store(mem, v, inputs, 8 * layout.input_slots[i] as i32);
         }
         let outputs = self.b.ins().load(self.ptr, mem, slot, SLOT_OUTPUTS);
-        self.indirect_call(slot, SLOT_EVAL, inputs, outputs, cell);
-        self.calls.insert(
-            n,
-            CallPointers {
-                slot,
-                inputs,
-                buffer: outputs,
-                cell,
-            },
-        );
+        self.indirect_call(slot, SLOT_EVAL, SLOT_INSTANCE, inputs, outputs, cell);
+        self.calls.insert(n, CallPointers { slot, inputs, buffer: outputs, cell });
     }
 
     fn cell_jacobian_call(&mut self, n: NodeId, call: NodeId) {
         let mem = MemFlagsData::trusted();
         let CallPointers { slot, inputs, cell, .. } = self.calls[&call];
         let jac = self.b.ins().load(self.ptr, mem, slot, SLOT_JACOBIAN_OUT);
-        self.indirect_call(slot, SLOT_JACOBIAN, inputs, jac, cell);
-        self.calls.insert(
-            n,
-            CallPointers {
-                slot,
-                inputs,
-                buffer: jac,
-                cell,
-            },
-        );
+        self.indirect_call(slot, SLOT_JACOBIAN, SLOT_JACOBIAN_INSTANCE, inputs, jac, cell);
+        self.calls.insert(n, CallPointers { slot, inputs, buffer: jac, cell });
     }
 
-    fn indirect_call(&mut self, slot: Value, fn_offset: i32, inputs: Value, out: Value, cell: usize) {
+    fn indirect_call(
+        &mut self,
+        slot: Value,
+        fn_offset: i32,
+        instance_offset: i32,
+        inputs: Value,
+        out: Value,
+        cell: usize,
+    ) {
         let mem = MemFlagsData::trusted();
         let f = self.b.ins().load(self.ptr, mem, slot, fn_offset);
-        let instance = self.b.ins().load(self.ptr, mem, slot, SLOT_INSTANCE);
+        let instance = self.b.ins().load(self.ptr, mem, slot, instance_offset);
         let call = self.b.ins().call_indirect(self.cell_sig, f, &[instance, inputs, out]);
         let status = self.b.inst_results(call)[0];
-        let failed = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, status, FIRST_ERROR_STATUS);
+        let failed = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, status, FIRST_ERROR_STATUS);
         let (fail, cont) = (self.b.create_block(), self.b.create_block());
         self.b.ins().brif(failed, fail, &[], cont, &[]);
         self.b.switch_to_block(fail);

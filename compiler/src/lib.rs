@@ -41,11 +41,7 @@ pub fn parse_source(name: &str, source: &str) -> Result<bioflux_grammar::ast::Mo
 }
 
 fn syntax_diagnostic(e: &bioflux_grammar::SyntaxError) -> Diagnostic {
-    let word: String = e
-        .found
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || *c == '_')
-        .collect();
+    let word: String = e.found.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
     let statement_expected = e.expected.iter().any(|x| x == bioflux_grammar::A_STATEMENT);
     let is_keyword = STATEMENT_KEYWORDS.contains(&word.as_str());
     let near_keyword = diagnostic::did_you_mean(&word, STATEMENT_KEYWORDS);
@@ -60,16 +56,7 @@ fn syntax_diagnostic(e: &bioflux_grammar::SyntaxError) -> Diagnostic {
     } else {
         "see docs/language.md for the syntax of each statement".to_string()
     };
-    let label = if e.found.is_empty() {
-        "the file ends here".to_string()
-    } else {
-        "unexpected here".to_string()
-    };
-    Diagnostic::new(
-        Code::Syntax,
-        Span::new(e.span.start, e.span.end),
-        format!("syntax error: {}", e.message),
-        label,
-    )
-    .help(help)
+    let label = if e.found.is_empty() { "the file ends here".to_string() } else { "unexpected here".to_string() };
+    Diagnostic::new(Code::Syntax, Span::new(e.span.start, e.span.end), format!("syntax error: {}", e.message), label)
+        .help(help)
 }

@@ -253,14 +253,7 @@ pub struct SimulateSettings {
 
 impl Default for SimulateSettings {
     fn default() -> Self {
-        SimulateSettings {
-            start: 0.0,
-            end: None,
-            output_interval: None,
-            solver: Solver::Bdf,
-            rtol: 1e-6,
-            atol: 1e-9,
-        }
+        SimulateSettings { start: 0.0, end: None, output_interval: None, solver: Solver::Bdf, rtol: 1e-6, atol: 1e-9 }
     }
 }
 

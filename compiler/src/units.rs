@@ -48,9 +48,7 @@ impl Dim {
     }
     /// A concentration: amount, mass or dry mass per volume.
     pub fn is_concentration(self) -> bool {
-        [AMOUNT, MASS, DRY_MASS]
-            .iter()
-            .any(|&q| self == Dim::base(q) / Dim::base(VOLUME))
+        [AMOUNT, MASS, DRY_MASS].iter().any(|&q| self == Dim::base(q) / Dim::base(VOLUME))
     }
 }
 
@@ -72,11 +70,7 @@ impl fmt::Display for Dim {
     /// In base units, the way engineers write them: `mmol/gDW/h`, `1/h`, `L^2`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let part = |i: usize, e: i8| {
-            if e == 1 {
-                BASE_NAMES[i].to_string()
-            } else {
-                format!("{}^{}", BASE_NAMES[i], e)
-            }
+            if e == 1 { BASE_NAMES[i].to_string() } else { format!("{}^{}", BASE_NAMES[i], e) }
         };
         let num: Vec<String> = (0..5).filter(|&i| self.0[i] > 0).map(|i| part(i, self.0[i])).collect();
         let den: Vec<String> = (0..5).filter(|&i| self.0[i] < 0).map(|i| part(i, -self.0[i])).collect();
@@ -100,10 +94,7 @@ pub struct Unit {
 }
 
 impl Unit {
-    pub const NONE: Unit = Unit {
-        dim: Dim::NONE,
-        factor: 1.0,
-    };
+    pub const NONE: Unit = Unit { dim: Dim::NONE, factor: 1.0 };
 }
 
 /// Every unit name bioflux knows, with its dimension and factor to base.
@@ -146,15 +137,9 @@ pub fn unit_names() -> impl Iterator<Item = &'static str> {
 
 pub fn lookup_unit(name: &str) -> Option<Unit> {
     if let Some(&(_, base, factor)) = UNITS.iter().find(|u| u.0 == name) {
-        return Some(Unit {
-            dim: Dim::base(base),
-            factor,
-        });
+        return Some(Unit { dim: Dim::base(base), factor });
     }
-    MOLAR.iter().find(|m| m.0 == name).map(|&(_, factor)| Unit {
-        dim: Dim::base(AMOUNT) / Dim::base(VOLUME),
-        factor,
-    })
+    MOLAR.iter().find(|m| m.0 == name).map(|&(_, factor)| Unit { dim: Dim::base(AMOUNT) / Dim::base(VOLUME), factor })
 }
 
 /// Evaluates a unit expression; an unknown name is returned with its span.
@@ -164,24 +149,15 @@ pub fn eval_unit(u: &UnitExpr) -> Result<Unit, (String, Span)> {
         UnitKind::Name(n) => lookup_unit(n).ok_or_else(|| (n.clone(), u.span))?,
         UnitKind::Mul(a, b) => {
             let (a, b) = (eval_unit(a)?, eval_unit(b)?);
-            Unit {
-                dim: a.dim * b.dim,
-                factor: a.factor * b.factor,
-            }
+            Unit { dim: a.dim * b.dim, factor: a.factor * b.factor }
         }
         UnitKind::Div(a, b) => {
             let (a, b) = (eval_unit(a)?, eval_unit(b)?);
-            Unit {
-                dim: a.dim / b.dim,
-                factor: a.factor / b.factor,
-            }
+            Unit { dim: a.dim / b.dim, factor: a.factor / b.factor }
         }
         UnitKind::Pow(a, n) => {
             let a = eval_unit(a)?;
-            Unit {
-                dim: a.dim.powi(*n),
-                factor: a.factor.powi(*n),
-            }
+            Unit { dim: a.dim.powi(*n), factor: a.factor.powi(*n) }
         }
     })
 }

@@ -63,14 +63,7 @@ fn values_are_converted_to_base_units() {
     assert!(close(value("h"), 2.5));
     // A derived parameter keeps its expression over the others.
     let h = &m.params.iter().find(|p| p.name == "h").unwrap().expr;
-    assert_eq!(
-        *h,
-        Expr::Binary(
-            bioflux_grammar::ast::BinOp::Add,
-            Box::new(Expr::Param(0)),
-            Box::new(Expr::Param(1))
-        )
-    );
+    assert_eq!(*h, Expr::Binary(bioflux_grammar::ast::BinOp::Add, Box::new(Expr::Param(0)), Box::new(Expr::Param(1))));
     assert!(close(value("i"), 2.0));
 }
 
@@ -92,11 +85,7 @@ fn lets_in_any_order_come_out_in_dependency_order() {
     assert_eq!(names, ["a", "b", "c"]);
     assert_eq!(
         m.lets[2].value,
-        Expr::Binary(
-            bioflux_grammar::ast::BinOp::Mul,
-            Box::new(Expr::Let(1)),
-            Box::new(Expr::Const(2.0))
-        )
+        Expr::Binary(bioflux_grammar::ast::BinOp::Mul, Box::new(Expr::Let(1)), Box::new(Expr::Const(2.0)))
     );
 }
 
@@ -105,14 +94,9 @@ fn bare_numbers_take_the_unit_they_are_given() {
     // step(5, 0.02, 0.05) [L/h]: 0.02 and 0.05 are in L/h; 5 is in hours.
     let m = check("model m\nreactor fedbatch {\n    volume = 1 [L]\n    feed = step(30 [min], 20, 50) [mL/h]\n}\n");
     let feed = m.reactor.inflow.unwrap();
-    let Expr::Binary(_, call, factor) = feed else {
-        panic!("{feed:?}")
-    };
+    let Expr::Binary(_, call, factor) = feed else { panic!("{feed:?}") };
     assert_eq!(*factor, Expr::Const(1e-3));
-    assert_eq!(
-        *call,
-        Expr::Call(Func::Step, vec![Expr::Const(0.5), Expr::Const(20.0), Expr::Const(50.0)])
-    );
+    assert_eq!(*call, Expr::Call(Func::Step, vec![Expr::Const(0.5), Expr::Const(20.0), Expr::Const(50.0)]));
 }
 
 #[test]
@@ -121,11 +105,7 @@ fn chemostat_dilution_means_equal_inflow_and_outflow() {
         "model m\nparam D = 0.2 [1/h]\nreactor continuous {\n    volume = 2 [L]\n    dilution = D\n    inlet S = 30 [mmol/L]\n}\nspecies S = 5 [mmol/L]\n",
     );
     assert_eq!(m.reactor.kind, ReactorKind::Continuous);
-    let inflow = Expr::Binary(
-        bioflux_grammar::ast::BinOp::Mul,
-        Box::new(Expr::Param(0)),
-        Box::new(Expr::Volume),
-    );
+    let inflow = Expr::Binary(bioflux_grammar::ast::BinOp::Mul, Box::new(Expr::Param(0)), Box::new(Expr::Volume));
     assert_eq!(m.reactor.inflow, Some(inflow.clone()));
     assert_eq!(m.reactor.outflow, Some(inflow));
     assert_eq!(m.reactor.inlets, vec![(0, Expr::Const(30.0))]);
@@ -163,11 +143,7 @@ fn central_carbon_network_stoichiometry() {
     let reaction = |id: &str| net.reactions.iter().find(|r| r.id == id).unwrap();
     let coeff = |id: &str, met: &str| {
         let mi = net.metabolites.iter().position(|m| m == met).unwrap();
-        reaction(id)
-            .stoichiometry
-            .iter()
-            .find(|(i, _)| *i == mi)
-            .map_or(0.0, |s| s.1)
+        reaction(id).stoichiometry.iter().find(|(i, _)| *i == mi).map_or(0.0, |s| s.1)
     };
     assert_eq!(coeff("FBA_TPI", "fdp"), -1.0);
     assert_eq!(coeff("FBA_TPI", "g3p"), 2.0);
@@ -177,10 +153,7 @@ fn central_carbon_network_stoichiometry() {
     assert_eq!((reaction("PFK").lower, reaction("PFK").upper), (0.0, 1000.0));
     assert_eq!((reaction("PGI").lower, reaction("PGI").upper), (-1000.0, 1000.0));
     assert_eq!(net.objective, vec![(None, "BIOMASS".to_string())]);
-    assert_eq!(
-        net.formulas[net.metabolites.iter().position(|m| m == "glc_e").unwrap()].as_deref(),
-        Some("C6H12O6")
-    );
+    assert_eq!(net.formulas[net.metabolites.iter().position(|m| m == "glc_e").unwrap()].as_deref(), Some("C6H12O6"));
     // The cell inherits the network's objective and takes its bounds as inputs.
     assert_eq!(m.cells[0].objective, net.objective);
     assert_eq!(m.cells[0].source, CellSource::Network(0));
@@ -189,15 +162,10 @@ fn central_carbon_network_stoichiometry() {
     // Every internal metabolite is both produced and consumed by some
     // reaction (no dead ends), so a steady state with flux exists.
     for (mi, name) in net.metabolites.iter().enumerate() {
-        let signs: Vec<f64> = net
-            .reactions
-            .iter()
-            .filter_map(|r| r.stoichiometry.iter().find(|(i, _)| *i == mi).map(|s| s.1))
-            .collect();
-        let reversible_touch = net
-            .reactions
-            .iter()
-            .any(|r| r.lower < 0.0 && r.stoichiometry.iter().any(|(i, _)| *i == mi));
+        let signs: Vec<f64> =
+            net.reactions.iter().filter_map(|r| r.stoichiometry.iter().find(|(i, _)| *i == mi).map(|s| s.1)).collect();
+        let reversible_touch =
+            net.reactions.iter().any(|r| r.lower < 0.0 && r.stoichiometry.iter().any(|(i, _)| *i == mi));
         assert!(
             reversible_touch || (signs.iter().any(|&c| c > 0.0) && signs.iter().any(|&c| c < 0.0)),
             "{name} is a dead end"

@@ -430,15 +430,10 @@ fn every_malformed_model_gets_the_right_diagnostic() {
             }
             Err(d) => d,
         };
-        let found = diags
-            .iter()
-            .find(|d| d.code == case.code && d.message.contains(case.message));
+        let found = diags.iter().find(|d| d.code == case.code && d.message.contains(case.message));
         let Some(d) = found else {
             let got: Vec<String> = diags.iter().map(|d| format!("{:?}: {}", d.code, d.message)).collect();
-            failures.push(format!(
-                "{}: no {:?} containing {:?}; got {got:?}",
-                case.name, case.code, case.message
-            ));
+            failures.push(format!("{}: no {:?} containing {:?}; got {got:?}", case.name, case.code, case.message));
             continue;
         };
         let at_ok = if d.span.is_empty() {
@@ -464,13 +459,7 @@ fn every_malformed_model_gets_the_right_diagnostic() {
         }
     }
     assert!(CASES.len() >= 25);
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        CASES.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), CASES.len(), failures.join("\n"));
 }
 
 #[test]
@@ -478,21 +467,14 @@ fn all_errors_of_a_file_are_reported_in_one_pass() {
     let src = "model m\nlet a = undefined_one\nlet b = undefined_two\nspecies S = 1\nparam k [1/h]\n";
     let diags = check_source("m.bio", src).unwrap_err();
     let codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
-    assert_eq!(
-        codes,
-        vec![Code::Undefined, Code::Undefined, Code::MissingUnit, Code::MissingValue],
-        "{diags:#?}"
-    );
+    assert_eq!(codes, vec![Code::Undefined, Code::Undefined, Code::MissingUnit, Code::MissingValue], "{diags:#?}");
 }
 
 #[test]
 fn syntax_errors_in_several_statements_are_all_reported() {
     let src = "model m\nparam a = 1 +\nspecies S = 1 [mmol/L]\nlet b = (2\nsimulate {\n    output = 0.1 [h]\n    end = 5 [h] +\n}\nlet c = 3\n";
     let diags = check_source("m.bio", src).unwrap_err();
-    let lines: Vec<usize> = diags
-        .iter()
-        .map(|d| src[..d.span.start].matches('\n').count() + 1)
-        .collect();
+    let lines: Vec<usize> = diags.iter().map(|d| src[..d.span.start].matches('\n').count() + 1).collect();
     assert!(diags.iter().all(|d| d.code == Code::Syntax), "{diags:#?}");
     // `param a = 1 +` (error at the next line's `species`), `let b = (2`
     // (at `simulate`), `end = 5 [h] +` (at `}`); the valid last line adds nothing.

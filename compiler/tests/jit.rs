@@ -49,27 +49,14 @@ fn reference(g: &Graph, roots: &[NodeId], t: f64, x: &[f64], p: &[f64], v: &[f64
 }
 
 fn system(graph: Graph, roots: Vec<NodeId>, n_states: usize) -> System {
-    System {
-        graph,
-        n_states,
-        n_params: 2,
-        derivatives: roots.clone(),
-        observables: roots,
-        cells: vec![],
-    }
+    System { graph, n_states, n_params: 2, derivatives: roots.clone(), observables: roots, cells: vec![] }
 }
 
 fn call_rhs(c: &CompiledModel, t: f64, x: &[f64], p: &[f64], n_out: usize) -> Vec<f64> {
     let mut out = vec![0.0; n_out];
-    let mut ctx = CellContext {
-        cells: std::ptr::null_mut(),
-        failed_cell: -1,
-    };
+    let mut ctx = CellContext { cells: std::ptr::null_mut(), failed_cell: -1 };
     // SAFETY: buffers have the lengths the functions were compiled for.
-    assert_eq!(
-        unsafe { (c.rhs)(t, x.as_ptr(), p.as_ptr(), out.as_mut_ptr(), &mut ctx) },
-        0
-    );
+    assert_eq!(unsafe { (c.rhs)(t, x.as_ptr(), p.as_ptr(), out.as_mut_ptr(), &mut ctx) }, 0);
     out
 }
 
@@ -84,10 +71,7 @@ fn call_jvp(
 ) -> Vec<f64> {
     let mut out = vec![0.0; n_out];
     // SAFETY: as above.
-    assert_eq!(
-        unsafe { (c.jvp)(t, x.as_ptr(), p.as_ptr(), v.as_ptr(), out.as_mut_ptr(), ctx) },
-        0
-    );
+    assert_eq!(unsafe { (c.jvp)(t, x.as_ptr(), p.as_ptr(), v.as_ptr(), out.as_mut_ptr(), ctx) }, 0);
     out
 }
 
@@ -103,15 +87,8 @@ struct Op {
 
 fn ops() -> impl Strategy<Value = Vec<Op>> {
     prop::collection::vec(
-        (0u8..20, any::<usize>(), any::<usize>(), any::<usize>(), -3.0f64..3.0).prop_map(
-            |(kind, a, b, c, constant)| Op {
-                kind,
-                a,
-                b,
-                c,
-                constant,
-            },
-        ),
+        (0u8..20, any::<usize>(), any::<usize>(), any::<usize>(), -3.0f64..3.0)
+            .prop_map(|(kind, a, b, c, constant)| Op { kind, a, b, c, constant }),
         1..40,
     )
 }
@@ -250,10 +227,7 @@ fn jacobian_of_every_kinetic_example_matches_finite_differences() {
         let n = sys.n_states;
         let compiled = compile(&sys).unwrap();
         let p: Vec<f64> = model.params.iter().map(|p| p.value).collect();
-        let mut ctx = CellContext {
-            cells: std::ptr::null_mut(),
-            failed_cell: -1,
-        };
+        let mut ctx = CellContext { cells: std::ptr::null_mut(), failed_cell: -1 };
         // A state away from the initial one, volume included.
         let x: Vec<f64> = (0..n).map(|i| 0.7 + 0.9 * i as f64).collect();
         for t in [1.0, 7.0] {
@@ -320,14 +294,7 @@ fn cell_models_are_called_through_their_slot_with_the_chain_rule_in_the_jacobian
         exchange S = c.q\n";
     let model = check_source("cell.bio", src).unwrap();
     let layouts: Vec<CellLayout> = model.cells.iter().map(CellLayout::in_model_order).collect();
-    assert_eq!(
-        model.cells[0]
-            .outputs
-            .iter()
-            .map(|p| p.name.as_str())
-            .collect::<Vec<_>>(),
-        ["mu", "q"]
-    );
+    assert_eq!(model.cells[0].outputs.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["mu", "q"]);
     let compiled = compile(&ir::lower(&model, &layouts)).unwrap();
 
     let mut calls = 0usize;
@@ -339,11 +306,9 @@ fn cell_models_are_called_through_their_slot_with_the_chain_rule_in_the_jacobian
         inputs: inputs.as_mut_ptr(),
         outputs: outputs.as_mut_ptr(),
         jacobian_out: jac.as_mut_ptr(),
+        jacobian_instance: std::ptr::null_mut(),
     };
-    let mut ctx = CellContext {
-        cells: &mut slot,
-        failed_cell: -1,
-    };
+    let mut ctx = CellContext { cells: &mut slot, failed_cell: -1 };
     let rhs = |x: &[f64], t: f64, ctx: &mut CellContext| {
         let mut dx = [0.0; 3];
         // SAFETY: 3 states, no parameters, the slot above.
@@ -357,12 +322,7 @@ fn cell_models_are_called_through_their_slot_with_the_chain_rule_in_the_jacobian
     let (s, xb, v) = (2.0, 0.6, 1.5);
     let (mu, q) = (0.3 * s / (1.0 + s), -(1.0 + t) * s);
     assert!((dx[0] - 0.1).abs() < 1e-15);
-    assert!(
-        (dx[1] - (q * xb * v)).abs() < 1e-12,
-        "dn_S = {} vs {}",
-        dx[1],
-        q * xb * v
-    );
+    assert!((dx[1] - (q * xb * v)).abs() < 1e-12, "dn_S = {} vs {}", dx[1], q * xb * v);
     assert!((dx[2] - (mu * xb * v)).abs() < 1e-12);
     assert_eq!(calls, 1, "one plugin call per RHS evaluation");
 
@@ -377,11 +337,7 @@ fn cell_models_are_called_through_their_slot_with_the_chain_rule_in_the_jacobian
         let (fp, fm) = (rhs(&xp, t, &mut ctx).1, rhs(&xm, t, &mut ctx).1);
         for i in 0..3 {
             let fd = (fp[i] - fm[i]) / (2.0 * h);
-            assert!(
-                (jv[i] - fd).abs() <= 1e-6 * (1.0 + fd.abs()),
-                "J[{i}][{j}] = {} vs FD {fd}",
-                jv[i]
-            );
+            assert!((jv[i] - fd).abs() <= 1e-6 * (1.0 + fd.abs()), "J[{i}][{j}] = {} vs FD {fd}", jv[i]);
         }
     }
 

@@ -109,21 +109,14 @@ fn exercise(src: &str) {
     if let Err(diags) = check_source("fuzz.bio", src) {
         assert!(!diags.is_empty());
         for d in diags {
-            assert!(
-                d.span.start <= d.span.end && d.span.end <= src.len(),
-                "span {:?} outside the source",
-                d.span
-            );
+            assert!(d.span.start <= d.span.end && d.span.end <= src.len(), "span {:?} outside the source", d.span);
             let _ = d.render();
         }
     }
     if let Ok(before) = parse(src) {
         let formatted = format_source(src).unwrap();
         let after = parse(&formatted).unwrap_or_else(|e| panic!("formatted text does not parse: {e:?}\n{formatted}"));
-        assert_eq!(
-            before, after,
-            "formatting changed the meaning of\n{src}\n---\n{formatted}"
-        );
+        assert_eq!(before, after, "formatting changed the meaning of\n{src}\n---\n{formatted}");
     }
 }
 

@@ -88,29 +88,15 @@ pub struct Item {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ItemKind {
     /// `param km = 1 [mmol/L]`; `value` is `None` in `param km [mmol/L]`.
-    Param {
-        name: Ident,
-        value: Option<Expr>,
-        unit: Option<UnitExpr>,
-    },
+    Param { name: Ident, value: Option<Expr>, unit: Option<UnitExpr> },
     /// `let mu = mu_max * S / (Ks + S)`
     Let { name: Ident, value: Expr },
     /// `reactor fedbatch { volume = 1 [L] ... }`
     Reactor { kind: Ident, items: Vec<ReactorItem> },
     /// `species glucose = 10 [mmol/L] : substrate`
-    Species {
-        name: Ident,
-        initial: Option<Expr>,
-        unit: Option<UnitExpr>,
-        role: Option<Ident>,
-    },
+    Species { name: Ident, initial: Option<Expr>, unit: Option<UnitExpr>, role: Option<Ident> },
     /// `cell ecoli = pfba("iCH360.xml", threads = 1) { ... }`
-    Cell {
-        name: Ident,
-        plugin: Ident,
-        args: Vec<PluginArg>,
-        body: Option<Vec<CellItem>>,
-    },
+    Cell { name: Ident, plugin: Ident, args: Vec<PluginArg>, body: Option<Vec<CellItem>> },
     /// `exchange glucose = ecoli.EX_glc__D_e`: a specific flux times the cell's biomass.
     Exchange { species: Ident, value: Expr },
     /// `growth biomass = ecoli.Biomass`: a specific growth rate.
@@ -124,12 +110,7 @@ pub enum ItemKind {
     /// `network core { reaction ... objective BIOMASS }`
     Network { name: Ident, items: Vec<NetworkItem> },
     /// `schedule feed_profile [L/h] linear { 0 [h]: 0  5 [h]: 0.02 }`
-    Schedule {
-        name: Ident,
-        unit: Option<UnitExpr>,
-        interpolation: Option<Ident>,
-        rows: Vec<ScheduleRow>,
-    },
+    Schedule { name: Ident, unit: Option<UnitExpr>, interpolation: Option<Ident>, rows: Vec<ScheduleRow> },
 }
 
 /// `key = expr` inside a block; the checker knows which keys exist.
@@ -396,9 +377,6 @@ impl BinOp {
     }
 
     pub fn is_comparison(self) -> bool {
-        matches!(
-            self,
-            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne
-        )
+        matches!(self, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne)
     }
 }

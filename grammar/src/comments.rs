@@ -42,10 +42,7 @@ pub fn scan_comments(source: &str) -> Vec<Comment> {
 
 fn comment(source: &str, start: usize, end: usize) -> Comment {
     let text = source[start..end].trim_end();
-    Comment {
-        text: text.to_string(),
-        span: Span::new(start, start + text.len()),
-    }
+    Comment { text: text.to_string(), span: Span::new(start, start + text.len()) }
 }
 
 #[cfg(test)]

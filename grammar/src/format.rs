@@ -133,12 +133,7 @@ impl Printer<'_> {
             ItemKind::Let { name, value } => {
                 self.leaf(span.start, span.end, &format!("let {} = {}", name.name, expr(value)))
             }
-            ItemKind::Species {
-                name,
-                initial,
-                unit,
-                role,
-            } => {
+            ItemKind::Species { name, initial, unit, role } => {
                 let mut s = format!("species {}", name.name);
                 if let Some(v) = initial {
                     s += &format!(" = {}", expr(v));
@@ -166,12 +161,7 @@ impl Printer<'_> {
                     }
                 });
             }
-            ItemKind::Cell {
-                name,
-                plugin,
-                args,
-                body,
-            } => {
+            ItemKind::Cell { name, plugin, args, body } => {
                 let args_text: Vec<String> = args.iter().map(plugin_arg).collect();
                 let header = format!("cell {} = {}({})", name.name, plugin.name, args_text.join(", "));
                 match body {
@@ -186,21 +176,15 @@ impl Printer<'_> {
                     }
                 }
             }
-            ItemKind::Exchange { species, value } => self.leaf(
-                span.start,
-                span.end,
-                &format!("exchange {} = {}", species.name, expr(value)),
-            ),
-            ItemKind::Growth { species, value } => self.leaf(
-                span.start,
-                span.end,
-                &format!("growth {} = {}", species.name, expr(value)),
-            ),
-            ItemKind::Rate { species, value } => self.leaf(
-                span.start,
-                span.end,
-                &format!("rate {} = {}", species.name, expr(value)),
-            ),
+            ItemKind::Exchange { species, value } => {
+                self.leaf(span.start, span.end, &format!("exchange {} = {}", species.name, expr(value)))
+            }
+            ItemKind::Growth { species, value } => {
+                self.leaf(span.start, span.end, &format!("growth {} = {}", species.name, expr(value)))
+            }
+            ItemKind::Rate { species, value } => {
+                self.leaf(span.start, span.end, &format!("rate {} = {}", species.name, expr(value)))
+            }
             ItemKind::Output { names } => {
                 let names: Vec<String> = names
                     .iter()
@@ -228,12 +212,7 @@ impl Printer<'_> {
                     }
                 });
             }
-            ItemKind::Schedule {
-                name,
-                unit,
-                interpolation,
-                rows,
-            } => {
+            ItemKind::Schedule { name, unit, interpolation, rows } => {
                 let mut header = format!("schedule {}", name.name);
                 let mut header_end = name.span.end;
                 if let Some(u) = unit {
@@ -344,12 +323,7 @@ fn network_item(it: &NetworkItem) -> String {
             let mut s = format!(
                 "reaction {}: {}",
                 r.id.name,
-                parts
-                    .iter()
-                    .filter(|p| !p.is_empty())
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(" ")
+                parts.iter().filter(|p| !p.is_empty()).cloned().collect::<Vec<_>>().join(" ")
             );
             if let Some((lo, hi)) = &r.bounds {
                 s += &format!(" [{}, {}]", expr(lo), expr(hi));
@@ -422,11 +396,7 @@ fn write_expr(out: &mut String, e: &Expr, min: u8) {
             out.push_str("not ");
             write_expr(out, x, 3);
         }
-        ExprKind::Binary {
-            op: BinOp::Pow,
-            lhs,
-            rhs,
-        } => {
+        ExprKind::Binary { op: BinOp::Pow, lhs, rhs } => {
             write_expr(out, lhs, 9);
             out.push('^');
             write_expr(out, rhs, 7);

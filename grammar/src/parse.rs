@@ -38,12 +38,7 @@ pub fn parse(source: &str) -> Result<Model, SyntaxError> {
     let model_decl = inner.next().expect("grammar: file starts with model_decl");
     let name = ident(last_inner(model_decl));
     let items = inner.filter(|p| p.as_rule() != Rule::EOI).map(item).collect();
-    Ok(Model {
-        name,
-        items,
-        comments: scan_comments(source),
-        span,
-    })
+    Ok(Model { name, items, comments: scan_comments(source), span })
 }
 
 /// All syntax errors of a file, at most `limit`: after each error, parsing
@@ -86,10 +81,7 @@ pub fn syntax_errors(source: &str, limit: usize) -> Vec<SyntaxError> {
 /// Whether `text` begins with a statement keyword (and is not a setting
 /// such as `output = 0.1 [h]`).
 fn starts_statement(text: &str) -> bool {
-    let word: String = text
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect();
+    let word: String = text.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
     STATEMENT_KEYWORDS.contains(&word.as_str()) && !text[word.len()..].trim_start().starts_with('=')
 }
 
@@ -127,19 +119,11 @@ fn syntax_error(source: &str, e: pest::error::Error<Rule>) -> SyntaxError {
         pest::error::InputLocation::Pos(p) => Span::new(p, p),
         pest::error::InputLocation::Span((s, e)) => Span::new(s, e),
     };
-    let found: String = source[span.start..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .take(24)
-        .collect();
+    let found: String = source[span.start..].chars().take_while(|c| !c.is_whitespace()).take(24).collect();
     let mut expected: Vec<String> = Vec::new();
     if let pest::error::ErrorVariant::ParsingError { positives, .. } = &e.variant {
         for r in positives {
-            let d = if is_statement_start(r) {
-                A_STATEMENT
-            } else {
-                rule_description(r)
-            };
+            let d = if is_statement_start(r) { A_STATEMENT } else { rule_description(r) };
             if !expected.iter().any(|x| x == d) {
                 expected.push(d.to_string());
             }
@@ -147,22 +131,13 @@ fn syntax_error(source: &str, e: pest::error::Error<Rule>) -> SyntaxError {
     }
     // What continues the current statement first, a new statement last.
     expected.sort_by_key(|x| x == A_STATEMENT);
-    let unexpected = if found.is_empty() {
-        "the end of the file".to_string()
-    } else {
-        format!("`{found}`")
-    };
+    let unexpected = if found.is_empty() { "the end of the file".to_string() } else { format!("`{found}`") };
     let message = match expected.as_slice() {
         [] => format!("unexpected {unexpected}"),
         [one] => format!("expected {one}, found {unexpected}"),
         [init @ .., last] => format!("expected {} or {last}, found {unexpected}", init.join(", ")),
     };
-    SyntaxError {
-        message,
-        span,
-        found,
-        expected,
-    }
+    SyntaxError { message, span, found, expected }
 }
 
 /// Whether a rule is the start of a statement (or the end of the file),
@@ -171,9 +146,7 @@ fn is_statement_start(r: &Rule) -> bool {
     let name = format!("{r:?}");
     *r == Rule::EOI
         || name.ends_with("_stmt")
-        || name
-            .strip_prefix("kw_")
-            .is_some_and(|k| STATEMENT_KEYWORDS.contains(&k))
+        || name.strip_prefix("kw_").is_some_and(|k| STATEMENT_KEYWORDS.contains(&k))
 }
 
 /// The words users see in "expected ..." messages.
@@ -271,10 +244,7 @@ fn last_inner(p: Pair<Rule>) -> Pair<Rule> {
 }
 
 fn ident(p: Pair<Rule>) -> Ident {
-    Ident {
-        name: p.as_str().to_string(),
-        span: span_of(&p),
-    }
+    Ident { name: p.as_str().to_string(), span: span_of(&p) }
 }
 
 fn number(p: Pair<Rule>) -> Number {
@@ -290,10 +260,7 @@ fn number(p: Pair<Rule>) -> Number {
 fn string(p: Pair<Rule>) -> StringLit {
     let span = span_of(&p);
     let raw = p.into_inner().next().map(|i| i.as_str()).unwrap_or("");
-    StringLit {
-        value: raw.replace("\\\"", "\"").replace("\\\\", "\\"),
-        span,
-    }
+    StringLit { value: raw.replace("\\\"", "\"").replace("\\\\", "\\"), span }
 }
 
 /// Keyword tokens (`kw_param`, `kw_bound`, ...), which the AST does not keep.
@@ -316,10 +283,7 @@ fn item(p: Pair<Rule>) -> Item {
             let (value, unit) = value_or_unit(it.next());
             ItemKind::Param { name, value, unit }
         }
-        Rule::let_stmt => ItemKind::Let {
-            name: ident(it.next().unwrap()),
-            value: expr(it.next().unwrap()),
-        },
+        Rule::let_stmt => ItemKind::Let { name: ident(it.next().unwrap()), value: expr(it.next().unwrap()) },
         Rule::species_stmt => {
             let name = ident(it.next().unwrap());
             let mut initial = None;
@@ -332,17 +296,11 @@ fn item(p: Pair<Rule>) -> Item {
                     _ => role = Some(ident(c)),
                 }
             }
-            ItemKind::Species {
-                name,
-                initial,
-                unit,
-                role,
-            }
+            ItemKind::Species { name, initial, unit, role }
         }
-        Rule::reactor_stmt => ItemKind::Reactor {
-            kind: ident(it.next().unwrap()),
-            items: it.map(reactor_item).collect(),
-        },
+        Rule::reactor_stmt => {
+            ItemKind::Reactor { kind: ident(it.next().unwrap()), items: it.map(reactor_item).collect() }
+        }
         Rule::cell_stmt => {
             let name = ident(it.next().unwrap());
             let plugin = ident(it.next().unwrap());
@@ -356,25 +314,13 @@ fn item(p: Pair<Rule>) -> Item {
                     _ => body = Some(c.into_inner().map(cell_item).collect()),
                 }
             }
-            ItemKind::Cell {
-                name,
-                plugin,
-                args,
-                body,
-            }
+            ItemKind::Cell { name, plugin, args, body }
         }
-        Rule::exchange_stmt => ItemKind::Exchange {
-            species: ident(it.next().unwrap()),
-            value: expr(it.next().unwrap()),
-        },
-        Rule::growth_stmt => ItemKind::Growth {
-            species: ident(it.next().unwrap()),
-            value: expr(it.next().unwrap()),
-        },
-        Rule::rate_stmt => ItemKind::Rate {
-            species: ident(it.next().unwrap()),
-            value: expr(it.next().unwrap()),
-        },
+        Rule::exchange_stmt => {
+            ItemKind::Exchange { species: ident(it.next().unwrap()), value: expr(it.next().unwrap()) }
+        }
+        Rule::growth_stmt => ItemKind::Growth { species: ident(it.next().unwrap()), value: expr(it.next().unwrap()) },
+        Rule::rate_stmt => ItemKind::Rate { species: ident(it.next().unwrap()), value: expr(it.next().unwrap()) },
         Rule::output_stmt => ItemKind::Output {
             names: it
                 .map(|c| match c.as_rule() {
@@ -386,13 +332,10 @@ fn item(p: Pair<Rule>) -> Item {
                 })
                 .collect(),
         },
-        Rule::simulate_stmt => ItemKind::Simulate {
-            settings: it.map(setting).collect(),
-        },
-        Rule::network_stmt => ItemKind::Network {
-            name: ident(it.next().unwrap()),
-            items: it.map(network_item).collect(),
-        },
+        Rule::simulate_stmt => ItemKind::Simulate { settings: it.map(setting).collect() },
+        Rule::network_stmt => {
+            ItemKind::Network { name: ident(it.next().unwrap()), items: it.map(network_item).collect() }
+        }
         Rule::schedule_stmt => {
             let name = ident(it.next().unwrap());
             let mut unit = None;
@@ -413,12 +356,7 @@ fn item(p: Pair<Rule>) -> Item {
                     }
                 }
             }
-            ItemKind::Schedule {
-                name,
-                unit,
-                interpolation,
-                rows,
-            }
+            ItemKind::Schedule { name, unit, interpolation, rows }
         }
         r => unreachable!("not a statement rule: {r:?}"),
     };
@@ -436,11 +374,7 @@ fn value_or_unit(p: Option<Pair<Rule>>) -> (Option<Expr>, Option<UnitExpr>) {
 fn setting(p: Pair<Rule>) -> Setting {
     let span = span_of(&p);
     let mut it = p.into_inner();
-    Setting {
-        key: ident(it.next().unwrap()),
-        value: expr(it.next().unwrap()),
-        span,
-    }
+    Setting { key: ident(it.next().unwrap()), value: expr(it.next().unwrap()), span }
 }
 
 fn reactor_item(p: Pair<Rule>) -> ReactorItem {
@@ -448,11 +382,7 @@ fn reactor_item(p: Pair<Rule>) -> ReactorItem {
         Rule::inlet_item => {
             let span = span_of(&p);
             let mut it = operands(p);
-            ReactorItem::Inlet {
-                species: ident(it.next().unwrap()),
-                value: expr(it.next().unwrap()),
-                span,
-            }
+            ReactorItem::Inlet { species: ident(it.next().unwrap()), value: expr(it.next().unwrap()), span }
         }
         _ => ReactorItem::Setting(setting(p)),
     }
@@ -485,18 +415,11 @@ fn cell_item(p: Pair<Rule>) -> CellItem {
                 "<=" => BoundOp::Upper,
                 _ => BoundOp::Fixed,
             };
-            CellItemKind::Bound {
-                flux,
-                op,
-                value: expr(it.next().unwrap()),
-            }
+            CellItemKind::Bound { flux, op, value: expr(it.next().unwrap()) }
         }
         Rule::input_item => {
             let mut it = operands(p);
-            CellItemKind::Input {
-                name: ident(it.next().unwrap()),
-                value: expr(it.next().unwrap()),
-            }
+            CellItemKind::Input { name: ident(it.next().unwrap()), value: expr(it.next().unwrap()) }
         }
         _ => CellItemKind::Setting(setting(p)),
     };
@@ -511,21 +434,11 @@ fn objective_terms(p: Pair<Rule>) -> Vec<ObjectiveTerm> {
             let mut flux = None;
             for c in t.into_inner() {
                 match c.as_rule() {
-                    Rule::sense => {
-                        sense = Some(if c.as_str() == "max" {
-                            Sense::Maximize
-                        } else {
-                            Sense::Minimize
-                        })
-                    }
+                    Rule::sense => sense = Some(if c.as_str() == "max" { Sense::Maximize } else { Sense::Minimize }),
                     _ => flux = Some(ident(c)),
                 }
             }
-            ObjectiveTerm {
-                sense,
-                flux: flux.expect("grammar: objective term has an id"),
-                span,
-            }
+            ObjectiveTerm { sense, flux: flux.expect("grammar: objective term has an id"), span }
         })
         .collect()
 }
@@ -543,27 +456,13 @@ fn network_item(p: Pair<Rule>) -> NetworkItem {
                 let mut b = b.into_inner();
                 (expr(b.next().unwrap()), expr(b.next().unwrap()))
             });
-            NetworkItem::Reaction(Box::new(Reaction {
-                id,
-                reactants,
-                reversible,
-                products,
-                bounds,
-                span,
-            }))
+            NetworkItem::Reaction(Box::new(Reaction { id, reactants, reversible, products, bounds, span }))
         }
         Rule::metabolite_item => {
             let mut it = operands(p);
-            NetworkItem::Metabolite {
-                id: ident(it.next().unwrap()),
-                formula: it.next().map(string),
-                span,
-            }
+            NetworkItem::Metabolite { id: ident(it.next().unwrap()), formula: it.next().map(string), span }
         }
-        _ => NetworkItem::Objective {
-            terms: objective_terms(p),
-            span,
-        },
+        _ => NetworkItem::Objective { terms: objective_terms(p), span },
     }
 }
 
@@ -578,10 +477,7 @@ fn met_terms(p: Pair<Rule>) -> Vec<MetTerm> {
                     _ => metabolite = Some(ident(c)),
                 }
             }
-            MetTerm {
-                coefficient,
-                metabolite: metabolite.expect("grammar: a term has a metabolite"),
-            }
+            MetTerm { coefficient, metabolite: metabolite.expect("grammar: a term has a metabolite") }
         })
         .collect()
 }
@@ -602,10 +498,7 @@ fn expr(p: Pair<Rule>) -> Expr {
             let mut it = p.into_inner();
             let first = it.next().unwrap();
             if first.as_rule() == Rule::kw_not {
-                Expr {
-                    kind: ExprKind::Not(Box::new(expr(it.next().unwrap()))),
-                    span,
-                }
+                Expr { kind: ExprKind::Not(Box::new(expr(it.next().unwrap()))), span }
             } else {
                 expr(first)
             }
@@ -634,10 +527,7 @@ fn expr(p: Pair<Rule>) -> Expr {
             let (negs, rest) = children.split_at(children.len() - 1);
             let mut e = expr(rest[0].clone());
             for n in negs.iter().rev() {
-                e = Expr {
-                    span: Span::new(n.as_span().start(), e.span.end),
-                    kind: ExprKind::Neg(Box::new(e)),
-                };
+                e = Expr { span: Span::new(n.as_span().start(), e.span.end), kind: ExprKind::Neg(Box::new(e)) };
             }
             e
         }
@@ -655,10 +545,7 @@ fn expr(p: Pair<Rule>) -> Expr {
             match it.next() {
                 None => e,
                 Some(u) => Expr {
-                    kind: ExprKind::WithUnit {
-                        expr: Box::new(e),
-                        unit: unit_expr(u.into_inner().next().unwrap()),
-                    },
+                    kind: ExprKind::WithUnit { expr: Box::new(e), unit: unit_expr(u.into_inner().next().unwrap()) },
                     span,
                 },
             }
@@ -674,44 +561,22 @@ fn expr(p: Pair<Rule>) -> Expr {
                 span,
             }
         }
-        Rule::number => Expr {
-            kind: ExprKind::Number(number(p)),
-            span,
-        },
-        Rule::ident => Expr {
-            kind: ExprKind::Name(ident(p)),
-            span,
-        },
+        Rule::number => Expr { kind: ExprKind::Number(number(p)), span },
+        Rule::ident => Expr { kind: ExprKind::Name(ident(p)), span },
         Rule::cell_ref => {
             let (cell, output) = cell_ref(p);
-            Expr {
-                kind: ExprKind::CellOutput { cell, output },
-                span,
-            }
+            Expr { kind: ExprKind::CellOutput { cell, output }, span }
         }
         Rule::call => {
             let mut it = p.into_inner();
-            Expr {
-                kind: ExprKind::Call {
-                    func: ident(it.next().unwrap()),
-                    args: it.map(expr).collect(),
-                },
-                span,
-            }
+            Expr { kind: ExprKind::Call { func: ident(it.next().unwrap()), args: it.map(expr).collect() }, span }
         }
         r => unreachable!("not an expression rule: {r:?}"),
     }
 }
 
 fn binary(op: BinOp, lhs: Expr, rhs: Expr, span: Span) -> Expr {
-    Expr {
-        kind: ExprKind::Binary {
-            op,
-            lhs: Box::new(lhs),
-            rhs: Box::new(rhs),
-        },
-        span,
-    }
+    Expr { kind: ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span }
 }
 
 /// `a op b op c` → `(a op b) op c`.
@@ -744,11 +609,7 @@ fn unit_expr(p: Pair<Rule>) -> UnitExpr {
                 let rhs = unit_expr(it.next().unwrap());
                 let span = lhs.span.join(rhs.span);
                 let (l, r) = (Box::new(lhs), Box::new(rhs));
-                let kind = if op.as_str() == "*" {
-                    UnitKind::Mul(l, r)
-                } else {
-                    UnitKind::Div(l, r)
-                };
+                let kind = if op.as_str() == "*" { UnitKind::Mul(l, r) } else { UnitKind::Div(l, r) };
                 lhs = UnitExpr { kind, span };
             }
             lhs
@@ -766,14 +627,8 @@ fn unit_expr(p: Pair<Rule>) -> UnitExpr {
             }
         }
         Rule::unit_base => unit_expr(p.into_inner().next().unwrap()),
-        Rule::unit_one => UnitExpr {
-            kind: UnitKind::One,
-            span,
-        },
-        Rule::unit_name => UnitExpr {
-            kind: UnitKind::Name(p.as_str().to_string()),
-            span,
-        },
+        Rule::unit_one => UnitExpr { kind: UnitKind::One, span },
+        Rule::unit_name => UnitExpr { kind: UnitKind::Name(p.as_str().to_string()), span },
         r => unreachable!("not a unit rule: {r:?}"),
     }
 }

@@ -5,33 +5,19 @@ use bioflux_grammar::ast::*;
 use bioflux_grammar::{parse, parse_expr};
 
 fn id(name: &str) -> Ident {
-    Ident {
-        name: name.into(),
-        span: Span::default(),
-    }
+    Ident { name: name.into(), span: Span::default() }
 }
 fn e(kind: ExprKind) -> Expr {
-    Expr {
-        kind,
-        span: Span::default(),
-    }
+    Expr { kind, span: Span::default() }
 }
 fn num(text: &str) -> Expr {
-    e(ExprKind::Number(Number {
-        value: text.parse().unwrap(),
-        text: text.into(),
-        span: Span::default(),
-    }))
+    e(ExprKind::Number(Number { value: text.parse().unwrap(), text: text.into(), span: Span::default() }))
 }
 fn name(n: &str) -> Expr {
     e(ExprKind::Name(id(n)))
 }
 fn bin(op: BinOp, l: Expr, r: Expr) -> Expr {
-    e(ExprKind::Binary {
-        op,
-        lhs: Box::new(l),
-        rhs: Box::new(r),
-    })
+    e(ExprKind::Binary { op, lhs: Box::new(l), rhs: Box::new(r) })
 }
 fn neg(x: Expr) -> Expr {
     e(ExprKind::Neg(Box::new(x)))
@@ -40,22 +26,13 @@ fn call(f: &str, args: Vec<Expr>) -> Expr {
     e(ExprKind::Call { func: id(f), args })
 }
 fn unit_name(n: &str) -> UnitExpr {
-    UnitExpr {
-        kind: UnitKind::Name(n.into()),
-        span: Span::default(),
-    }
+    UnitExpr { kind: UnitKind::Name(n.into()), span: Span::default() }
 }
 fn unit_div(a: UnitExpr, b: UnitExpr) -> UnitExpr {
-    UnitExpr {
-        kind: UnitKind::Div(Box::new(a), Box::new(b)),
-        span: Span::default(),
-    }
+    UnitExpr { kind: UnitKind::Div(Box::new(a), Box::new(b)), span: Span::default() }
 }
 fn with_unit(x: Expr, u: UnitExpr) -> Expr {
-    e(ExprKind::WithUnit {
-        expr: Box::new(x),
-        unit: u,
-    })
+    e(ExprKind::WithUnit { expr: Box::new(x), unit: u })
 }
 fn mmol_per_l() -> UnitExpr {
     unit_div(unit_name("mmol"), unit_name("L"))
@@ -64,12 +41,7 @@ fn mmol_per_l() -> UnitExpr {
 /// The items of `model m` followed by `body`.
 fn items(body: &str) -> Vec<ItemKind> {
     let src = format!("model m\n{body}\n");
-    parse(&src)
-        .unwrap_or_else(|err| panic!("{body}: {err:?}"))
-        .items
-        .into_iter()
-        .map(|i| i.kind)
-        .collect()
+    parse(&src).unwrap_or_else(|err| panic!("{body}: {err:?}")).items.into_iter().map(|i| i.kind).collect()
 }
 
 fn one(body: &str) -> ItemKind {
@@ -91,21 +63,10 @@ fn model_name_and_comments() {
 fn param_with_value_and_unit() {
     assert_eq!(
         one("param km = 1 [mmol/L]"),
-        ItemKind::Param {
-            name: id("km"),
-            value: Some(with_unit(num("1"), mmol_per_l())),
-            unit: None
-        }
+        ItemKind::Param { name: id("km"), value: Some(with_unit(num("1"), mmol_per_l())), unit: None }
     );
     // No value: parsed, so that the checker can say what is missing.
-    assert_eq!(
-        one("param km [mmol/L]"),
-        ItemKind::Param {
-            name: id("km"),
-            value: None,
-            unit: Some(mmol_per_l())
-        }
-    );
+    assert_eq!(one("param km [mmol/L]"), ItemKind::Param { name: id("km"), value: None, unit: Some(mmol_per_l()) });
 }
 
 #[test]
@@ -113,31 +74,17 @@ fn let_with_precedence() {
     // a + b * c ^ 2 == a + (b * (c ^ 2)); -x^2 == -(x^2); left-assoc a - b - c
     assert_eq!(
         parse_expr("a + b * c ^ 2").unwrap(),
-        bin(
-            BinOp::Add,
-            name("a"),
-            bin(BinOp::Mul, name("b"), bin(BinOp::Pow, name("c"), num("2")))
-        )
+        bin(BinOp::Add, name("a"), bin(BinOp::Mul, name("b"), bin(BinOp::Pow, name("c"), num("2"))))
     );
     assert_eq!(parse_expr("-x^2").unwrap(), neg(bin(BinOp::Pow, name("x"), num("2"))));
     assert_eq!(parse_expr("2^-1").unwrap(), bin(BinOp::Pow, num("2"), neg(num("1"))));
-    assert_eq!(
-        parse_expr("a - b - c").unwrap(),
-        bin(BinOp::Sub, bin(BinOp::Sub, name("a"), name("b")), name("c"))
-    );
-    assert_eq!(
-        parse_expr("a / (b / c)").unwrap(),
-        bin(BinOp::Div, name("a"), bin(BinOp::Div, name("b"), name("c")))
-    );
+    assert_eq!(parse_expr("a - b - c").unwrap(), bin(BinOp::Sub, bin(BinOp::Sub, name("a"), name("b")), name("c")));
+    assert_eq!(parse_expr("a / (b / c)").unwrap(), bin(BinOp::Div, name("a"), bin(BinOp::Div, name("b"), name("c"))));
     assert_eq!(
         one("let mu = mu_max * S / (Ks + S)"),
         ItemKind::Let {
             name: id("mu"),
-            value: bin(
-                BinOp::Div,
-                bin(BinOp::Mul, name("mu_max"), name("S")),
-                bin(BinOp::Add, name("Ks"), name("S"))
-            )
+            value: bin(BinOp::Div, bin(BinOp::Mul, name("mu_max"), name("S")), bin(BinOp::Add, name("Ks"), name("S")))
         }
     );
 }
@@ -147,23 +94,12 @@ fn functions_comparisons_and_conditionals() {
     for f in ["exp", "ln", "log10", "sqrt", "abs"] {
         assert_eq!(parse_expr(&format!("{f}(x)")).unwrap(), call(f, vec![name("x")]));
     }
-    assert_eq!(
-        parse_expr("min(a, b, c)").unwrap(),
-        call("min", vec![name("a"), name("b"), name("c")])
-    );
+    assert_eq!(parse_expr("min(a, b, c)").unwrap(), call("min", vec![name("a"), name("b"), name("c")]));
     assert_eq!(parse_expr("pow(a, 2)").unwrap(), call("pow", vec![name("a"), num("2")]));
-    for (text, op) in [
-        ("<", BinOp::Lt),
-        ("<=", BinOp::Le),
-        (">", BinOp::Gt),
-        (">=", BinOp::Ge),
-        ("==", BinOp::Eq),
-        ("!=", BinOp::Ne),
-    ] {
-        assert_eq!(
-            parse_expr(&format!("a {text} b")).unwrap(),
-            bin(op, name("a"), name("b"))
-        );
+    for (text, op) in
+        [("<", BinOp::Lt), ("<=", BinOp::Le), (">", BinOp::Gt), (">=", BinOp::Ge), ("==", BinOp::Eq), ("!=", BinOp::Ne)]
+    {
+        assert_eq!(parse_expr(&format!("a {text} b")).unwrap(), bin(op, name("a"), name("b")));
     }
     assert_eq!(
         parse_expr("if t > 5 [h] and not S < 1 then a else b").unwrap(),
@@ -177,10 +113,7 @@ fn functions_comparisons_and_conditionals() {
             otherwise: Box::new(name("b")),
         })
     );
-    assert_eq!(
-        parse_expr("a or b and c").unwrap(),
-        bin(BinOp::Or, name("a"), bin(BinOp::And, name("b"), name("c")))
-    );
+    assert_eq!(parse_expr("a or b and c").unwrap(), bin(BinOp::Or, name("a"), bin(BinOp::And, name("b"), name("c"))));
 }
 
 #[test]
@@ -190,44 +123,23 @@ fn units_on_numbers_and_expressions() {
     assert_eq!(
         parse_expr("step(5 [h], 0.02, 0.05) [L/h]").unwrap(),
         with_unit(
-            call(
-                "step",
-                vec![with_unit(num("5"), unit_name("h")), num("0.02"), num("0.05")]
-            ),
+            call("step", vec![with_unit(num("5"), unit_name("h")), num("0.02"), num("0.05")]),
             unit_div(unit_name("L"), unit_name("h"))
         )
     );
-    let per_hour = UnitExpr {
-        kind: UnitKind::Pow(Box::new(unit_name("h")), -1),
-        span: Span::default(),
-    };
+    let per_hour = UnitExpr { kind: UnitKind::Pow(Box::new(unit_name("h")), -1), span: Span::default() };
     assert_eq!(parse_expr("0.1 [h^-1]").unwrap(), with_unit(num("0.1"), per_hour));
-    let one_over_h = unit_div(
-        UnitExpr {
-            kind: UnitKind::One,
-            span: Span::default(),
-        },
-        unit_name("h"),
-    );
+    let one_over_h = unit_div(UnitExpr { kind: UnitKind::One, span: Span::default() }, unit_name("h"));
     assert_eq!(parse_expr("0.1 [1/h]").unwrap(), with_unit(num("0.1"), one_over_h));
     assert_eq!(parse_expr("1.5e-3").unwrap(), num("1.5e-3"));
 }
 
 #[test]
 fn reactors_of_every_kind() {
-    let setting = |k: &str, v: Expr| {
-        ReactorItem::Setting(Setting {
-            key: id(k),
-            value: v,
-            span: Span::default(),
-        })
-    };
+    let setting = |k: &str, v: Expr| ReactorItem::Setting(Setting { key: id(k), value: v, span: Span::default() });
     assert_eq!(
         one("reactor batch { volume = 2 [L] }"),
-        ItemKind::Reactor {
-            kind: id("batch"),
-            items: vec![setting("volume", with_unit(num("2"), unit_name("L")))]
-        }
+        ItemKind::Reactor { kind: id("batch"), items: vec![setting("volume", with_unit(num("2"), unit_name("L")))] }
     );
     assert_eq!(
         one("reactor fedbatch {\n volume = 1 [L]\n feed = F\n inlet glucose = 100 [mmol/L]\n}"),
@@ -248,10 +160,7 @@ fn reactors_of_every_kind() {
         one("reactor continuous { volume = 1 [L] dilution = D }"),
         ItemKind::Reactor {
             kind: id("continuous"),
-            items: vec![
-                setting("volume", with_unit(num("1"), unit_name("L"))),
-                setting("dilution", name("D"))
-            ]
+            items: vec![setting("volume", with_unit(num("1"), unit_name("L"))), setting("dilution", name("D"))]
         }
     );
 }
@@ -269,31 +178,20 @@ fn species_with_roles() {
     );
     assert_eq!(
         one("species ac = 0 [mmol/L]"),
-        ItemKind::Species {
-            name: id("ac"),
-            initial: Some(with_unit(num("0"), mmol_per_l())),
-            unit: None,
-            role: None
-        }
+        ItemKind::Species { name: id("ac"), initial: Some(with_unit(num("0"), mmol_per_l())), unit: None, role: None }
     );
 }
 
 #[test]
 fn cell_with_source_options_and_body() {
-    let ItemKind::Cell {
-        name,
-        plugin,
-        args,
-        body,
-    } = one(
-        "cell ecoli = pfba(\"iCH360.xml\", threads = 1, mode = fast, verbose = false) {\n\
+    let ItemKind::Cell { name, plugin, args, body } =
+        one("cell ecoli = pfba(\"iCH360.xml\", threads = 1, mode = fast, verbose = false) {\n\
          objective = max Biomass, min EX_glc__D_e\n\
          infeasible = relax\n\
          bound EX_glc__D_e >= -vmax * S / (km + S)\n\
          bound ATPM = 3.15\n\
          bound EX_o2_e <= 0\n\
-         input temperature = 37\n}",
-    )
+         input temperature = 37\n}")
     else {
         panic!("not a cell")
     };
@@ -302,53 +200,27 @@ fn cell_with_source_options_and_body() {
     assert_eq!(args.len(), 4);
     assert_eq!(
         args[0],
-        PluginArg::Source(Source::Path(StringLit {
-            value: "iCH360.xml".into(),
-            span: Span::default()
-        }))
+        PluginArg::Source(Source::Path(StringLit { value: "iCH360.xml".into(), span: Span::default() }))
     );
     assert_eq!(
         args[1],
         PluginArg::Named {
             key: id("threads"),
-            value: Literal::Number(Number {
-                value: 1.0,
-                text: "1".into(),
-                span: Span::default()
-            }),
+            value: Literal::Number(Number { value: 1.0, text: "1".into(), span: Span::default() }),
             span: Span::default()
         }
     );
-    assert_eq!(
-        args[2],
-        PluginArg::Named {
-            key: id("mode"),
-            value: Literal::Ident(id("fast")),
-            span: Span::default()
-        }
-    );
+    assert_eq!(args[2], PluginArg::Named { key: id("mode"), value: Literal::Ident(id("fast")), span: Span::default() });
     assert_eq!(
         args[3],
-        PluginArg::Named {
-            key: id("verbose"),
-            value: Literal::Bool(false, Span::default()),
-            span: Span::default()
-        }
+        PluginArg::Named { key: id("verbose"), value: Literal::Bool(false, Span::default()), span: Span::default() }
     );
     let kinds: Vec<CellItemKind> = body.unwrap().into_iter().map(|i| i.kind).collect();
     assert_eq!(
         kinds[0],
         CellItemKind::Objective(vec![
-            ObjectiveTerm {
-                sense: Some(Sense::Maximize),
-                flux: id("Biomass"),
-                span: Span::default()
-            },
-            ObjectiveTerm {
-                sense: Some(Sense::Minimize),
-                flux: id("EX_glc__D_e"),
-                span: Span::default()
-            },
+            ObjectiveTerm { sense: Some(Sense::Maximize), flux: id("Biomass"), span: Span::default() },
+            ObjectiveTerm { sense: Some(Sense::Minimize), flux: id("EX_glc__D_e"), span: Span::default() },
         ])
     );
     assert_eq!(
@@ -360,29 +232,9 @@ fn cell_with_source_options_and_body() {
         })
     );
     assert!(matches!(&kinds[2], CellItemKind::Bound { flux, op: BoundOp::Lower, .. } if flux.name == "EX_glc__D_e"));
-    assert_eq!(
-        kinds[3],
-        CellItemKind::Bound {
-            flux: id("ATPM"),
-            op: BoundOp::Fixed,
-            value: num("3.15")
-        }
-    );
-    assert_eq!(
-        kinds[4],
-        CellItemKind::Bound {
-            flux: id("EX_o2_e"),
-            op: BoundOp::Upper,
-            value: num("0")
-        }
-    );
-    assert_eq!(
-        kinds[5],
-        CellItemKind::Input {
-            name: id("temperature"),
-            value: num("37")
-        }
-    );
+    assert_eq!(kinds[3], CellItemKind::Bound { flux: id("ATPM"), op: BoundOp::Fixed, value: num("3.15") });
+    assert_eq!(kinds[4], CellItemKind::Bound { flux: id("EX_o2_e"), op: BoundOp::Upper, value: num("0") });
+    assert_eq!(kinds[5], CellItemKind::Input { name: id("temperature"), value: num("37") });
     // A cell on an inline network, without a body.
     assert_eq!(
         one("cell c = fba(core)"),
@@ -397,27 +249,13 @@ fn cell_with_source_options_and_body() {
 
 #[test]
 fn couplings_rates_and_outputs() {
-    let cell_out = |c: &str, o: &str| {
-        e(ExprKind::CellOutput {
-            cell: id(c),
-            output: id(o),
-        })
-    };
+    let cell_out = |c: &str, o: &str| e(ExprKind::CellOutput { cell: id(c), output: id(o) });
     assert_eq!(
         items("exchange glucose = ecoli.EX_glc__D_e\ngrowth biomass = ecoli.Biomass\nrate acetate = k * X"),
         vec![
-            ItemKind::Exchange {
-                species: id("glucose"),
-                value: cell_out("ecoli", "EX_glc__D_e")
-            },
-            ItemKind::Growth {
-                species: id("biomass"),
-                value: cell_out("ecoli", "Biomass")
-            },
-            ItemKind::Rate {
-                species: id("acetate"),
-                value: bin(BinOp::Mul, name("k"), name("X"))
-            },
+            ItemKind::Exchange { species: id("glucose"), value: cell_out("ecoli", "EX_glc__D_e") },
+            ItemKind::Growth { species: id("biomass"), value: cell_out("ecoli", "Biomass") },
+            ItemKind::Rate { species: id("acetate"), value: bin(BinOp::Mul, name("k"), name("X")) },
         ]
     );
     // Genome-scale ids may start with a digit.
@@ -425,13 +263,7 @@ fn couplings_rates_and_outputs() {
     assert_eq!(
         one("output mu, ecoli.EX_ac_e"),
         ItemKind::Output {
-            names: vec![
-                OutputRef::Name(id("mu")),
-                OutputRef::CellOutput {
-                    cell: id("ecoli"),
-                    output: id("EX_ac_e")
-                }
-            ]
+            names: vec![OutputRef::Name(id("mu")), OutputRef::CellOutput { cell: id("ecoli"), output: id("EX_ac_e") }]
         }
     );
 }
@@ -458,16 +290,8 @@ fn schedules() {
             unit: Some(unit_div(unit_name("L"), unit_name("h"))),
             interpolation: Some(id("linear")),
             rows: vec![
-                ScheduleRow {
-                    time: with_unit(num("0"), unit_name("h")),
-                    value: num("0"),
-                    span: Span::default()
-                },
-                ScheduleRow {
-                    time: with_unit(num("5"), unit_name("h")),
-                    value: num("0.02"),
-                    span: Span::default()
-                },
+                ScheduleRow { time: with_unit(num("0"), unit_name("h")), value: num("0"), span: Span::default() },
+                ScheduleRow { time: with_unit(num("5"), unit_name("h")), value: num("0.02"), span: Span::default() },
             ],
         }
     );
@@ -487,21 +311,14 @@ fn inline_network() {
     };
     assert_eq!(name, id("core"));
     let met = |c: Option<&str>, m: &str| MetTerm {
-        coefficient: c.map(|c| Number {
-            value: c.parse().unwrap(),
-            text: c.into(),
-            span: Span::default(),
-        }),
+        coefficient: c.map(|c| Number { value: c.parse().unwrap(), text: c.into(), span: Span::default() }),
         metabolite: id(m),
     };
     assert_eq!(
         net[0],
         NetworkItem::Metabolite {
             id: id("glc_e"),
-            formula: Some(StringLit {
-                value: "C6H12O6".into(),
-                span: Span::default()
-            }),
+            formula: Some(StringLit { value: "C6H12O6".into(), span: Span::default() }),
             span: Span::default()
         }
     );
@@ -527,11 +344,7 @@ fn inline_network() {
     assert_eq!(
         net[5],
         NetworkItem::Objective {
-            terms: vec![ObjectiveTerm {
-                sense: None,
-                flux: id("BIOMASS"),
-                span: Span::default()
-            }],
+            terms: vec![ObjectiveTerm { sense: None, flux: id("BIOMASS"), span: Span::default() }],
             span: Span::default()
         }
     );
@@ -540,14 +353,7 @@ fn inline_network() {
 #[test]
 fn keywords_are_not_identifiers_but_prefixes_are() {
     assert!(parse("model m\nparam let = 1\n").is_err());
-    assert_eq!(
-        one("param letter = 1"),
-        ItemKind::Param {
-            name: id("letter"),
-            value: Some(num("1")),
-            unit: None
-        }
-    );
+    assert_eq!(one("param letter = 1"), ItemKind::Param { name: id("letter"), value: Some(num("1")), unit: None });
 }
 
 #[test]
@@ -557,11 +363,7 @@ fn spans_point_at_the_source() {
     let item = &m.items[0];
     // Trailing whitespace and comments are not part of a statement.
     assert_eq!(&src[item.span.start..item.span.end], "let mu = mu_max * S");
-    let ItemKind::Let { value, .. } = &item.kind else {
-        panic!()
-    };
-    let ExprKind::Binary { rhs, .. } = &value.kind else {
-        panic!()
-    };
+    let ItemKind::Let { value, .. } = &item.kind else { panic!() };
+    let ExprKind::Binary { rhs, .. } = &value.kind else { panic!() };
     assert_eq!(&src[rhs.span.start..rhs.span.end], "S");
 }

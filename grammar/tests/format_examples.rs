@@ -30,23 +30,13 @@ fn formatting_examples_preserves_meaning_and_comments() {
             .unwrap_or_else(|e| panic!("{}: formatted text does not parse: {e:?}\n{formatted}", path.display()));
         assert_eq!(before, after, "{}: formatting changed the meaning", path.display());
         assert_eq!(before.comments.len(), after.comments.len());
-        assert_eq!(
-            format_source(&formatted).unwrap(),
-            formatted,
-            "{}: not idempotent",
-            path.display()
-        );
+        assert_eq!(format_source(&formatted).unwrap(), formatted, "{}: not idempotent", path.display());
     }
 }
 
 #[test]
 fn examples_are_already_canonical() {
     for (path, src) in example_models() {
-        assert_eq!(
-            format_source(&src).unwrap(),
-            src,
-            "{}: run `bioflux fmt --write` on it",
-            path.display()
-        );
+        assert_eq!(format_source(&src).unwrap(), src, "{}: run `bioflux fmt --write` on it", path.display());
     }
 }

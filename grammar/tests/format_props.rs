@@ -6,18 +6,7 @@ use proptest::prelude::*;
 
 const NAMES: &[&str] = &["a", "b", "S", "X", "mu", "k_1", "glucose", "Vmax", "letter", "t", "V"];
 const NUMBERS: &[&str] = &["0", "1", "2.5", "1e-3", "0.02", "10", "1000", ".5", "3E+2"];
-const UNITS: &[&str] = &[
-    "mmol/L",
-    "1/h",
-    "gDW/L",
-    "mmol/gDW/h",
-    "L/h",
-    "h",
-    "L",
-    "mmol/(gDW*h)",
-    "h^-1",
-    "(mmol/L)^2",
-];
+const UNITS: &[&str] = &["mmol/L", "1/h", "gDW/L", "mmol/gDW/h", "L/h", "h", "L", "mmol/(gDW*h)", "h^-1", "(mmol/L)^2"];
 const BINOPS: &[&str] = &["+", "-", "*", "/", "^", "<", "<=", ">", ">=", "==", "!=", "and", "or"];
 const FUNCS: &[&str] = &["exp", "ln", "min", "max", "step", "ramp", "pow", "abs"];
 
@@ -39,10 +28,7 @@ fn leaf() -> impl Strategy<Value = String> {
         pick(NUMBERS),
         (pick(NUMBERS), pick(UNITS)).prop_map(|(n, u)| format!("{n} [{u}]")),
         pick(NAMES),
-        (
-            pick(&["ecoli", "c2"]),
-            pick(&["Biomass", "EX_glc__D_e", "12DGR120tipp"])
-        )
+        (pick(&["ecoli", "c2"]), pick(&["Biomass", "EX_glc__D_e", "12DGR120tipp"]))
             .prop_map(|(c, o)| format!("{c}.{o}")),
     ]
 }
@@ -132,8 +118,6 @@ fn generator_mostly_produces_valid_programs() {
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
     let strategy = program();
-    let valid = (0..200)
-        .filter(|_| parse(&strategy.new_tree(&mut runner).unwrap().current()).is_ok())
-        .count();
+    let valid = (0..200).filter(|_| parse(&strategy.new_tree(&mut runner).unwrap().current()).is_ok()).count();
     assert!(valid >= 60, "only {valid} of 200 generated programs parse");
 }

@@ -7,15 +7,13 @@
 use bioflux_compiler::jit::{CellContext, compile};
 use bioflux_compiler::{CheckedModel, check_source, ir};
 use bioflux_runtime::params::{initial_state, parameter_values};
-use bioflux_runtime::{Overrides, run};
+use bioflux_runtime::{Environment, Overrides, run};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::path::PathBuf;
 
 fn example(name: &str) -> CheckedModel {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../models")
-        .join(format!("{name}.bio"));
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models").join(format!("{name}.bio"));
     check_source(name, &std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -29,10 +27,7 @@ fn benches(c: &mut Criterion) {
             b.iter(|| compile(&ir::lower(black_box(&model), &[])).unwrap())
         });
         let compiled = compile(&ir::lower(&model, &[])).unwrap();
-        let mut ctx = CellContext {
-            cells: std::ptr::null_mut(),
-            failed_cell: -1,
-        };
+        let mut ctx = CellContext { cells: std::ptr::null_mut(), failed_cell: -1 };
         let mut dx = vec![0.0; n];
         c.bench_function(&format!("{name}/rhs"), |b| {
             b.iter(|| unsafe { (compiled.rhs)(black_box(1.0), x.as_ptr(), params.as_ptr(), dx.as_mut_ptr(), &mut ctx) })
@@ -58,7 +53,7 @@ fn benches(c: &mut Criterion) {
             })
         });
         c.bench_function(&format!("{name}/run"), |b| {
-            b.iter(|| run(black_box(&model), &Overrides::default()).unwrap())
+            b.iter(|| run(black_box(&model), &Overrides::default(), &Environment::default()).unwrap())
         });
     }
 }

@@ -2,6 +2,7 @@
 //! integration with diffsol. (The plugin host arrives with the plugin issue.)
 
 pub mod breakpoints;
+pub mod host;
 pub mod output;
 pub mod params;
 mod run;
@@ -9,5 +10,5 @@ pub mod simulate;
 
 pub use bioflux_compiler::CheckedModel;
 pub use bioflux_plugin::{ABI_VERSION, Status};
-pub use run::{Overrides, Run, run};
+pub use run::{Environment, Overrides, Run, RunError, run};
 pub use simulate::{Settings, Simulation, simulate};

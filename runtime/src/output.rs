@@ -6,13 +6,7 @@ use std::io::Write;
 pub fn header(sim: &Simulation) -> Vec<String> {
     sim.columns
         .iter()
-        .map(|c| {
-            if c.unit.is_empty() {
-                c.name.clone()
-            } else {
-                format!("{} [{}]", c.name, c.unit)
-            }
-        })
+        .map(|c| if c.unit.is_empty() { c.name.clone() } else { format!("{} [{}]", c.name, c.unit) })
         .collect()
 }
 
@@ -20,11 +14,7 @@ pub fn header(sim: &Simulation) -> Vec<String> {
 /// when that is shorter to read (1e-11 rather than 0.00000000001).
 pub fn number(v: f64) -> String {
     let a = v.abs();
-    if a != 0.0 && a.is_finite() && !(1e-4..1e15).contains(&a) {
-        format!("{v:e}")
-    } else {
-        format!("{v}")
-    }
+    if a != 0.0 && a.is_finite() && !(1e-4..1e15).contains(&a) { format!("{v:e}") } else { format!("{v}") }
 }
 
 pub fn write_csv(sim: &Simulation, out: impl Write) -> Result<(), csv::Error> {
@@ -38,18 +28,13 @@ pub fn write_csv(sim: &Simulation, out: impl Write) -> Result<(), csv::Error> {
 }
 
 pub fn write_json(sim: &Simulation, model: &str, mut out: impl Write) -> std::io::Result<()> {
-    let columns: Vec<serde_json::Value> = sim
-        .columns
-        .iter()
-        .map(|c| serde_json::json!({ "name": c.name, "unit": c.unit }))
-        .collect();
+    let columns: Vec<serde_json::Value> =
+        sim.columns.iter().map(|c| serde_json::json!({ "name": c.name, "unit": c.unit })).collect();
     let rows: Vec<Vec<serde_json::Value>> = sim
         .rows
         .iter()
         .map(|r| {
-            r.iter()
-                .map(|v| serde_json::Number::from_f64(*v).map_or(serde_json::Value::Null, Into::into))
-                .collect()
+            r.iter().map(|v| serde_json::Number::from_f64(*v).map_or(serde_json::Value::Null, Into::into)).collect()
         })
         .collect();
     let doc = serde_json::json!({

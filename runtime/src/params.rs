@@ -45,18 +45,13 @@ pub fn parameter_values(model: &CheckedModel, sets: &[String]) -> Result<Vec<f64
         let i = model.params.iter().position(|p| p.name == name).ok_or_else(|| {
             let known: Vec<&str> = model.params.iter().map(|p| p.name.as_str()).collect();
             let close = bioflux_compiler::diagnostic::suggestion(name, known.iter().copied(), "");
-            format!("`--set {set}`: the model has no parameter `{name}`. {close}")
-                .trim_end()
-                .to_string()
+            format!("`--set {set}`: the model has no parameter `{name}`. {close}").trim_end().to_string()
         })?;
         let (v, dim) = parse_quantity(value)?;
         if let Some(d) = dim
             && d != model.params[i].dim
         {
-            return Err(format!(
-                "`--set {set}`: `{name}` is in {}, not {d}",
-                model.params[i].dim
-            ));
+            return Err(format!("`--set {set}`: `{name}` is in {}, not {d}", model.params[i].dim));
         }
         values[i] = v;
         fixed[i] = true;
@@ -87,11 +82,6 @@ pub fn parameter_values(model: &CheckedModel, sets: &[String]) -> Result<Vec<f64
 pub fn initial_state(model: &CheckedModel, params: &[f64]) -> Vec<f64> {
     let volume = constant(&model.reactor.volume_expr, params).unwrap_or(model.reactor.volume);
     std::iter::once(volume)
-        .chain(
-            model
-                .species
-                .iter()
-                .map(|s| constant(&s.initial_expr, params).unwrap_or(s.initial) * volume),
-        )
+        .chain(model.species.iter().map(|s| constant(&s.initial_expr, params).unwrap_or(s.initial) * volume))
         .collect()
 }

@@ -1,10 +1,12 @@
 //! One call from a checked model to its simulation: parameters, initial
 //! state, lowering, JIT compilation, integration.
 
+use crate::host::{SearchPath, bind};
 use crate::params::{initial_state, parameter_values};
 use crate::simulate::{Settings, Simulation, simulate};
-use bioflux_compiler::CheckedModel;
 use bioflux_compiler::model::Solver;
+use bioflux_compiler::{CheckedModel, Diagnostic};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// What a run may change of the model's `simulate` block and parameters.
@@ -19,31 +21,60 @@ pub struct Overrides {
     pub atol: Option<f64>,
 }
 
+/// Where a run finds its plugins and the files cells name.
+#[derive(Clone, Debug, Default)]
+pub struct Environment {
+    pub plugins: SearchPath,
+    /// The .bio file's directory: relative paths in the model start here.
+    pub base_dir: PathBuf,
+}
+
+/// Why a run did not start.
+#[derive(Debug)]
+pub enum RunError {
+    /// Problems at places in the .bio file (a plugin's unknown flux name...).
+    Diagnostics(Vec<Diagnostic>),
+    Message(String),
+}
+
+impl From<String> for RunError {
+    fn from(m: String) -> Self {
+        RunError::Message(m)
+    }
+}
+
+impl From<&str> for RunError {
+    fn from(m: &str) -> Self {
+        RunError::Message(m.to_string())
+    }
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Message(m) => f.write_str(m),
+            RunError::Diagnostics(ds) => {
+                let messages: Vec<&str> = ds.iter().map(|d| d.message.as_str()).collect();
+                f.write_str(&messages.join("; "))
+            }
+        }
+    }
+}
+
 pub struct Run {
     pub simulation: Simulation,
     pub params: Vec<f64>,
     pub compile_time: Duration,
 }
 
-pub fn run(model: &CheckedModel, o: &Overrides) -> Result<Run, String> {
-    if let Some(cell) = model.cells.first() {
-        return Err(format!(
-            "cell model `{}` needs the `{}` plugin, and this build of bioflux has no plugin host yet; models whose rates are kinetic expressions run",
-            cell.name, cell.plugin
-        ));
-    }
+pub fn run(model: &CheckedModel, o: &Overrides, env: &Environment) -> Result<Run, RunError> {
+    let mut cells = bind(model, &env.plugins, &env.base_dir).map_err(RunError::Diagnostics)?;
     let params = parameter_values(model, &o.sets)?;
     let x0 = initial_state(model, &params);
     let sim = &model.simulate;
-    let end = o
-        .end
-        .or(sim.end)
-        .ok_or("no end time: add `end = 10 [h]` to the `simulate` block or pass --end")?;
+    let end = o.end.or(sim.end).ok_or("no end time: add `end = 10 [h]` to the `simulate` block or pass --end")?;
     if end <= sim.start {
-        return Err(format!(
-            "the end time ({end} h) must be after the start ({} h)",
-            sim.start
-        ));
+        return Err(format!("the end time ({end} h) must be after the start ({} h)", sim.start).into());
     }
     let settings = Settings {
         start: sim.start,
@@ -53,12 +84,8 @@ pub fn run(model: &CheckedModel, o: &Overrides) -> Result<Run, String> {
         rtol: o.rtol.unwrap_or(sim.rtol),
         atol: o.atol.unwrap_or(sim.atol),
     };
-    let system = bioflux_compiler::ir::lower(model, &[]);
+    let system = bioflux_compiler::ir::lower(model, &cells.layouts);
     let compiled = bioflux_compiler::jit::compile(&system).map_err(|e| e.to_string())?;
-    let simulation = simulate(model, &compiled, &params, &x0, &settings);
-    Ok(Run {
-        simulation,
-        params,
-        compile_time: compiled.compile_time,
-    })
+    let simulation = simulate(model, &compiled, &params, &x0, &settings, &mut cells);
+    Ok(Run { simulation, params, compile_time: compiled.compile_time })
 }

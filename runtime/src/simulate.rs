@@ -2,11 +2,12 @@
 //! the JIT-compiled right-hand side and its symbolic Jacobian-vector product.
 
 use crate::breakpoints::breakpoints;
+use crate::host::BoundCells;
 use bioflux_compiler::CheckedModel;
 use bioflux_compiler::jit::{CellContext, CompiledModel};
 use bioflux_compiler::model::Solver;
 use diffsol::{NalgebraLU, NalgebraMat, OdeBuilder, OdeEquations, OdeSolverMethod, OdeSolverStopReason, Vector};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant};
 
 type M = NalgebraMat<f64>;
@@ -76,23 +77,11 @@ pub struct Simulation {
 /// The columns of a model's output: t, V, species, outputs.
 pub fn columns(model: &CheckedModel) -> Vec<Column> {
     let mut cols = vec![
-        Column {
-            name: "t".into(),
-            unit: "h".into(),
-            factor: 1.0,
-        },
-        Column {
-            name: "V".into(),
-            unit: "L".into(),
-            factor: 1.0,
-        },
+        Column { name: "t".into(), unit: "h".into(), factor: 1.0 },
+        Column { name: "V".into(), unit: "L".into(), factor: 1.0 },
     ];
     for s in &model.species {
-        cols.push(Column {
-            name: s.name.clone(),
-            unit: s.unit_text.clone(),
-            factor: s.unit.factor,
-        });
+        cols.push(Column { name: s.name.clone(), unit: s.unit_text.clone(), factor: s.unit.factor });
     }
     for o in &model.outputs {
         let dim = match &o.value {
@@ -106,11 +95,7 @@ pub fn columns(model: &CheckedModel) -> Vec<Column> {
             Some(d) => d.to_string(),
             None => String::new(),
         };
-        cols.push(Column {
-            name: o.name.clone(),
-            unit,
-            factor: 1.0,
-        });
+        cols.push(Column { name: o.name.clone(), unit, factor: 1.0 });
     }
     cols
 }
@@ -138,15 +123,7 @@ impl Recorder<'_> {
     fn record(&mut self, tau: f64, y: &[f64]) {
         // SAFETY: `observe` reads n_states values of `y` and params, and
         // writes n_observables values of `observed`, as compiled.
-        unsafe {
-            (self.compiled.observe)(
-                tau,
-                y.as_ptr(),
-                self.params.as_ptr(),
-                self.observed.as_mut_ptr(),
-                self.ctx,
-            )
-        };
+        unsafe { (self.compiled.observe)(tau, y.as_ptr(), self.params.as_ptr(), self.observed.as_mut_ptr(), self.ctx) };
         let mut row = Vec::with_capacity(self.observed.len() + 1);
         row.push(tau);
         for (v, f) in self.observed.iter().zip(&self.factors[1..]) {
@@ -180,37 +157,70 @@ fn output_times(s: &Settings) -> Vec<f64> {
     times
 }
 
-/// Simulates `model` (compiled as `compiled`) with parameter values `params`
-/// from the initial state `x0`.
+/// Why a cell model stopped the run, in words (failing status or a
+/// non-finite output), found right after the call that went wrong.
+fn cell_problem(cells: &BoundCells, ctx: *const CellContext, status: i32) -> Option<String> {
+    if status != 0 {
+        // SAFETY: the generated code wrote failed_cell before returning.
+        let c = unsafe { (*ctx).failed_cell } as usize;
+        let cell = cells.cells.get(c)?;
+        let message = cell.instance.last_error();
+        return Some(format!(
+            "cell `{}` (plugin `{}`) failed with status {status} at inputs {:?}: {}",
+            cell.name,
+            cell.instance.plugin.name,
+            cell.inputs,
+            if message.is_empty() { "(no message)" } else { &message }
+        ));
+    }
+    let (c, o) = cells.non_finite_output()?;
+    let cell = &cells.cells[c];
+    Some(format!(
+        "cell `{}` (plugin `{}`) returned {} for output `{}` at inputs {:?}",
+        cell.name, cell.instance.plugin.name, cell.outputs[o], cell.instance.outputs[o].name, cell.inputs
+    ))
+}
+
+/// Simulates `model` (compiled as `compiled`, its cells bound to plugins
+/// in `cells`) with parameter values `params` from the initial state `x0`.
 pub fn simulate(
     model: &CheckedModel,
     compiled: &CompiledModel,
     params: &[f64],
     x0: &[f64],
     s: &Settings,
+    cells: &mut BoundCells,
 ) -> Simulation {
     let wall = Instant::now();
     let n = compiled.n_states;
-    let mut ctx = CellContext {
-        cells: std::ptr::null_mut(),
-        failed_cell: -1,
-    };
+    let mut ctx = CellContext { cells: cells.slots(), failed_cell: -1 };
     let ctx_ptr: *mut CellContext = &mut ctx;
+    let cells: &BoundCells = cells;
+    let has_cells = !cells.cells.is_empty();
     let rhs_calls = Cell::new(0usize);
     let jvp_calls = Cell::new(0usize);
-    let rhs = |x: &[f64], p: &[f64], t: f64, y: &mut [f64]| {
-        rhs_calls.set(rhs_calls.get() + 1);
-        // SAFETY: x, p, y have the lengths the function was compiled for.
-        if unsafe { (compiled.rhs)(t, x.as_ptr(), p.as_ptr(), y.as_mut_ptr(), ctx_ptr) } != 0 {
+    // The first cell-model problem, kept for the failure report.
+    let cell_failure: RefCell<Option<String>> = RefCell::new(None);
+    let check = |status: i32, y: &mut [f64]| {
+        if (status != 0 || has_cells)
+            && let Some(p) = cell_problem(cells, ctx_ptr, status)
+        {
+            cell_failure.borrow_mut().get_or_insert(p);
             y.fill(f64::NAN);
         }
+    };
+    let rhs = |x: &[f64], p: &[f64], t: f64, y: &mut [f64]| {
+        rhs_calls.set(rhs_calls.get() + 1);
+        // SAFETY: x, p, y have the lengths the function was compiled for;
+        // the context points at the bound cells' slots.
+        let status = unsafe { (compiled.rhs)(t, x.as_ptr(), p.as_ptr(), y.as_mut_ptr(), ctx_ptr) };
+        check(status, y);
     };
     let jvp = |x: &[f64], p: &[f64], t: f64, v: &[f64], y: &mut [f64]| {
         jvp_calls.set(jvp_calls.get() + 1);
         // SAFETY: as above, with v of length n.
-        if unsafe { (compiled.jvp)(t, x.as_ptr(), p.as_ptr(), v.as_ptr(), y.as_mut_ptr(), ctx_ptr) } != 0 {
-            y.fill(f64::NAN);
-        }
+        let status = unsafe { (compiled.jvp)(t, x.as_ptr(), p.as_ptr(), v.as_ptr(), y.as_mut_ptr(), ctx_ptr) };
+        check(status, y);
     };
 
     let cols = columns(model);
@@ -257,18 +267,16 @@ pub fn simulate(
             message: format!("could not start the solver: {e}"),
         };
         let result = match s.solver {
-            Solver::Bdf => problem
-                .bdf::<LS>()
-                .map_err(setup)
-                .and_then(|sv| run_segment(sv, segment_end, &mut rec, &mut stats)),
+            Solver::Bdf => {
+                problem.bdf::<LS>().map_err(setup).and_then(|sv| run_segment(sv, segment_end, &mut rec, &mut stats))
+            }
             Solver::Esdirk34 => problem
                 .esdirk34::<LS>()
                 .map_err(setup)
                 .and_then(|sv| run_segment(sv, segment_end, &mut rec, &mut stats)),
-            Solver::Tsit45 => problem
-                .tsit45()
-                .map_err(setup)
-                .and_then(|sv| run_segment(sv, segment_end, &mut rec, &mut stats)),
+            Solver::Tsit45 => {
+                problem.tsit45().map_err(setup).and_then(|sv| run_segment(sv, segment_end, &mut rec, &mut stats))
+            }
         };
         match result {
             Ok(end_state) => {
@@ -276,6 +284,8 @@ pub fn simulate(
                 t = segment_end;
             }
             Err(SegmentFailure { time, state, message }) => {
+                // A cell model's own report explains more than the solver's.
+                let message = cell_failure.borrow_mut().take().unwrap_or(message);
                 failure = Some(fail(time, &state, &rhs, params, message));
                 t = time;
                 break;
@@ -291,19 +301,9 @@ pub fn simulate(
         .iter()
         .zip(&rec.lowest)
         .filter(|(_, low)| low.0 < 0.0)
-        .map(|(sp, low)| Negative {
-            species: sp.name.clone(),
-            value: low.0 / sp.unit.factor,
-            time: low.1,
-        })
+        .map(|(sp, low)| Negative { species: sp.name.clone(), value: low.0 / sp.unit.factor, time: low.1 })
         .collect();
-    Simulation {
-        columns: cols,
-        rows: rec.rows,
-        stats,
-        failure,
-        negatives,
-    }
+    Simulation { columns: cols, rows: rec.rows, stats, failure, negatives }
 }
 
 struct SegmentFailure {
@@ -326,11 +326,7 @@ where
     let here = |solver: &S| (solver.state().t, solver.state().y.clone_as_vec());
     solver.set_stop_time(end).map_err(|e| {
         let (time, state) = here(&solver);
-        SegmentFailure {
-            time,
-            state,
-            message: e.to_string(),
-        }
+        SegmentFailure { time, state, message: e.to_string() }
     })?;
     let result = 'stepping: loop {
         match solver.step() {
@@ -351,11 +347,7 @@ where
                             Ok(yi) => rec.record(tau, &yi.clone_as_vec()),
                             Err(e) => {
                                 let message = format!("could not interpolate the output at t = {tau}: {e}");
-                                break 'stepping Err(SegmentFailure {
-                                    time: t,
-                                    state: y,
-                                    message,
-                                });
+                                break 'stepping Err(SegmentFailure { time: t, state: y, message });
                             }
                         }
                     }
@@ -366,11 +358,7 @@ where
             }
             Err(e) => {
                 let (time, state) = here(&solver);
-                break Err(SegmentFailure {
-                    time,
-                    state,
-                    message: e.to_string(),
-                });
+                break Err(SegmentFailure { time, state, message: e.to_string() });
             }
         }
     };
@@ -391,10 +379,5 @@ fn fail(
     if !state.is_empty() {
         rhs(state, params, time, &mut derivatives);
     }
-    Failure {
-        time,
-        state: state.to_vec(),
-        derivatives,
-        message,
-    }
+    Failure { time, state: state.to_vec(), derivatives, message }
 }

@@ -3,29 +3,21 @@
 
 use bioflux_compiler::check_source;
 use bioflux_compiler::model::Solver;
-use bioflux_runtime::{Overrides, Run, Simulation, run};
+use bioflux_runtime::{Environment, Overrides, Run, Simulation, run};
 
 fn simulate(src: &str, o: Overrides) -> Simulation {
     let model = check_source("test.bio", src).unwrap_or_else(|ds| panic!("{}", ds[0].render()));
-    let Run { simulation, .. } = run(&model, &o).unwrap();
+    let Run { simulation, .. } = run(&model, &o, &Environment::default()).unwrap();
     assert!(simulation.failure.is_none(), "{:?}", simulation.failure);
     simulation
 }
 
 fn tight() -> Overrides {
-    Overrides {
-        rtol: Some(1e-10),
-        atol: Some(1e-12),
-        ..Overrides::default()
-    }
+    Overrides { rtol: Some(1e-10), atol: Some(1e-12), ..Overrides::default() }
 }
 
 fn column(sim: &Simulation, name: &str) -> Vec<f64> {
-    let i = sim
-        .columns
-        .iter()
-        .position(|c| c.name == name)
-        .unwrap_or_else(|| panic!("no column {name}"));
+    let i = sim.columns.iter().position(|c| c.name == name).unwrap_or_else(|| panic!("no column {name}"));
     sim.rows.iter().map(|r| r[i]).collect()
 }
 
@@ -42,13 +34,7 @@ const EXPONENTIAL: &str = "model exp_growth\n\
 #[test]
 fn exponential_growth_matches_exp_mu_t_with_every_solver() {
     for solver in [Solver::Bdf, Solver::Esdirk34, Solver::Tsit45] {
-        let sim = simulate(
-            EXPONENTIAL,
-            Overrides {
-                solver: Some(solver),
-                ..tight()
-            },
-        );
+        let sim = simulate(EXPONENTIAL, Overrides { solver: Some(solver), ..tight() });
         let (t, x) = (column(&sim, "t"), column(&sim, "X"));
         assert_eq!(t.len(), 21);
         assert_eq!(*t.last().unwrap(), 10.0);
@@ -121,28 +107,19 @@ const FEDBATCH: &str = "model fed\n\
 fn fed_batch_volume_is_linear_in_each_feed_segment() {
     let sim = simulate(FEDBATCH, tight());
     for (t, v) in column(&sim, "t").iter().zip(column(&sim, "V")) {
-        let exact = if *t <= 5.0 {
-            1.0 + 0.02 * t
-        } else {
-            1.1 + 0.05 * (t - 5.0)
-        };
+        let exact = if *t <= 5.0 { 1.0 + 0.02 * t } else { 1.1 + 0.05 * (t - 5.0) };
         assert!((v - exact).abs() < 1e-10, "V({t}) = {v}, exact {exact}");
     }
     // The step is a breakpoint: the run was integrated in two segments.
     let model = check_source("fed.bio", FEDBATCH).unwrap();
-    assert_eq!(run(&model, &tight()).unwrap().simulation.stats.segments, 2);
+    assert_eq!(run(&model, &tight(), &Environment::default()).unwrap().simulation.stats.segments, 2);
 }
 
 #[test]
 fn fed_batch_substrate_mass_balance_closes() {
     // fed - consumed - remaining = initial, where consumed = new biomass / Y.
     let sim = simulate(FEDBATCH, tight());
-    let (t, v, s, x) = (
-        column(&sim, "t"),
-        column(&sim, "V"),
-        column(&sim, "S"),
-        column(&sim, "X"),
-    );
+    let (t, v, s, x) = (column(&sim, "t"), column(&sim, "V"), column(&sim, "S"), column(&sim, "X"));
     let (n_s0, n_x0) = (10.0 * 1.0, 0.1 * 1.0);
     for i in 0..t.len() {
         let fed = 300.0 * (v[i] - 1.0);
@@ -150,11 +127,7 @@ fn fed_batch_substrate_mass_balance_closes() {
         let remaining = s[i] * v[i];
         let imbalance = n_s0 + fed - consumed - remaining;
         let scale = n_s0 + fed;
-        assert!(
-            imbalance.abs() <= 1e-8 * scale,
-            "t = {}: imbalance {imbalance:e} of {scale}",
-            t[i]
-        );
+        assert!(imbalance.abs() <= 1e-8 * scale, "t = {}: imbalance {imbalance:e} of {scale}", t[i]);
     }
 }
 
@@ -174,31 +147,14 @@ fn chemostat_reaches_its_analytic_steady_state() {
         output mu\n\
         simulate {\n    end = 200 [h]\n    output = 10 [h]\n}\n";
     for d in [0.1, 0.2, 0.45] {
-        let sim = simulate(
-            src,
-            Overrides {
-                sets: vec![format!("D={d}")],
-                ..tight()
-            },
-        );
+        let sim = simulate(src, Overrides { sets: vec![format!("D={d}")], ..tight() });
         let s_star = 0.5 * d / (0.6 - d);
         let x_star = 0.09 * (30.0 - s_star);
         let last = |name| *column(&sim, name).last().unwrap();
-        assert!(
-            rel(last("S"), s_star) < 1e-6,
-            "D = {d}: S = {}, S* = {s_star}",
-            last("S")
-        );
-        assert!(
-            rel(last("X"), x_star) < 1e-6,
-            "D = {d}: X = {}, X* = {x_star}",
-            last("X")
-        );
+        assert!(rel(last("S"), s_star) < 1e-6, "D = {d}: S = {}, S* = {s_star}", last("S"));
+        assert!(rel(last("X"), x_star) < 1e-6, "D = {d}: X = {}, X* = {x_star}", last("X"));
         assert!(rel(last("mu"), d) < 1e-6, "mu(S*) = D");
-        assert!(
-            column(&sim, "V").iter().all(|v| (v - 1.0).abs() < 1e-12),
-            "inflow = outflow"
-        );
+        assert!(column(&sim, "V").iter().all(|v| (v - 1.0).abs() < 1e-12), "inflow = outflow");
     }
 }
 
@@ -231,46 +187,19 @@ fn set_changes_a_parameter_and_those_derived_from_it() {
         simulate {\n    end = 1 [h]\n}\n";
     let base = *column(&simulate(src, tight()), "X").last().unwrap();
     assert!(rel(base, (0.4f64).exp()) < 1e-8);
-    let changed = simulate(
-        src,
-        Overrides {
-            sets: vec!["mu=0.3 [1/h]".into()],
-            ..tight()
-        },
-    );
+    let changed = simulate(src, Overrides { sets: vec!["mu=0.3 [1/h]".into()], ..tight() });
     assert!(rel(*column(&changed, "X").last().unwrap(), (0.6f64).exp()) < 1e-8);
-    let in_minutes = simulate(
-        src,
-        Overrides {
-            sets: vec!["mu=0.005 [1/min]".into()],
-            ..tight()
-        },
-    );
+    let in_minutes = simulate(src, Overrides { sets: vec!["mu=0.005 [1/min]".into()], ..tight() });
     assert!(rel(*column(&in_minutes, "X").last().unwrap(), (0.6f64).exp()) < 1e-8);
     let model = check_source("d.bio", src).unwrap();
-    let err = run(
-        &model,
-        &Overrides {
-            sets: vec!["mu=2 [mmol/L]".into()],
-            ..Overrides::default()
-        },
-    )
-    .err()
-    .unwrap();
+    let failing = |set: &str| {
+        let o = Overrides { sets: vec![set.into()], ..Overrides::default() };
+        run(&model, &o, &Environment::default()).err().unwrap().to_string()
+    };
+    let err = failing("mu=2 [mmol/L]");
     assert!(err.contains("`mu` is in 1/h, not mmol/L"), "{err}");
-    let err = run(
-        &model,
-        &Overrides {
-            sets: vec!["nu=2".into()],
-            ..Overrides::default()
-        },
-    )
-    .err()
-    .unwrap();
-    assert!(
-        err.contains("no parameter `nu`") && err.contains("did you mean `mu`?"),
-        "{err}"
-    );
+    let err = failing("nu=2");
+    assert!(err.contains("no parameter `nu`") && err.contains("did you mean `mu`?"), "{err}");
 }
 
 #[test]
@@ -282,19 +211,11 @@ fn a_blow_up_ends_with_a_partial_result_and_the_failing_state() {
         rate S = k * S^2\n\
         simulate {\n    end = 2 [h]\n    output = 0.1 [h]\n}\n";
     let model = check_source("b.bio", src).unwrap();
-    let sim = run(&model, &Overrides::default()).unwrap().simulation;
+    let sim = run(&model, &Overrides::default(), &Environment::default()).unwrap().simulation;
     let failure = sim.failure.as_ref().expect("the run must fail");
-    assert!(
-        failure.time > 0.9 && failure.time <= 1.0 + 1e-6,
-        "failed at {}",
-        failure.time
-    );
+    assert!(failure.time > 0.9 && failure.time <= 1.0 + 1e-6, "failed at {}", failure.time);
     assert_eq!(failure.state.len(), 2);
-    assert!(
-        !sim.rows.is_empty() && sim.rows.len() <= 11,
-        "rows before the failure are kept: {}",
-        sim.rows.len()
-    );
+    assert!(!sim.rows.is_empty() && sim.rows.len() <= 11, "rows before the failure are kept: {}", sim.rows.len());
     for row in &sim.rows {
         let exact = 1.0 / (1.0 - row[0]);
         assert!(rel(row[2], exact) < 1e-4, "S({}) = {} vs {exact}", row[0], row[2]);
@@ -305,12 +226,8 @@ fn a_blow_up_ends_with_a_partial_result_and_the_failing_state() {
 fn tiny_negative_concentrations_are_reported_not_clamped() {
     // Monod to exhaustion with loose tolerances undershoots zero a little.
     let model = check_source("m.bio", MONOD).unwrap();
-    let loose = Overrides {
-        rtol: Some(1e-4),
-        atol: Some(1e-8),
-        ..Overrides::default()
-    };
-    let sim = run(&model, &loose).unwrap().simulation;
+    let loose = Overrides { rtol: Some(1e-4), atol: Some(1e-8), ..Overrides::default() };
+    let sim = run(&model, &loose, &Environment::default()).unwrap().simulation;
     let s = column(&sim, "S");
     let lowest = s.iter().copied().fold(f64::INFINITY, f64::min);
     match sim.negatives.iter().find(|n| n.species == "S") {

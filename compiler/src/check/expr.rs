@@ -46,20 +46,10 @@ pub struct Typed {
 
 impl Typed {
     fn constant(v: f64, ty: Ty) -> Typed {
-        Typed {
-            expr: Expr::Const(v),
-            ty,
-            value: Some(v),
-            cells: Vec::new(),
-        }
+        Typed { expr: Expr::Const(v), ty, value: Some(v), cells: Vec::new() }
     }
     fn error() -> Typed {
-        Typed {
-            expr: Expr::Const(f64::NAN),
-            ty: Ty::Error,
-            value: None,
-            cells: Vec::new(),
-        }
+        Typed { expr: Expr::Const(f64::NAN), ty: Ty::Error, value: None, cells: Vec::new() }
     }
     fn with_ty(mut self, ty: Ty) -> Typed {
         self.ty = ty;
@@ -148,12 +138,7 @@ impl<'a> Checker<'a> {
             ExprKind::Neg(x) => {
                 let x = self.expr(x, constant);
                 let ty = self.numeric(x.ty, e.span, "`-`");
-                Typed {
-                    value: x.value.map(|v| -v),
-                    expr: Expr::Neg(Box::new(x.expr)),
-                    ty,
-                    cells: x.cells,
-                }
+                Typed { value: x.value.map(|v| -v), expr: Expr::Neg(Box::new(x.expr)), ty, cells: x.cells }
             }
             ExprKind::Not(x) => {
                 let x = self.expr(x, constant);
@@ -185,10 +170,7 @@ impl<'a> Checker<'a> {
             ExprKind::If { cond, then, otherwise } => {
                 let c = self.expr(cond, constant);
                 if matches!(c.ty, Ty::Num(_) | Ty::Bare) {
-                    self.type_error(
-                        cond.span,
-                        "the condition of `if` must be a comparison, such as `t > 5 [h]`",
-                    );
+                    self.type_error(cond.span, "the condition of `if` must be a comparison, such as `t > 5 [h]`");
                 }
                 let (a, b) = (self.expr(then, constant), self.expr(otherwise, constant));
                 let ty = self.same_dim(a.ty, b.ty, then.span, otherwise.span, "the two branches of `if`");
@@ -231,13 +213,8 @@ impl<'a> Checker<'a> {
             "known units: mol mmol umol g mg kg gDW mgDW L mL uL h min s d M mM, and products, quotients and powers of them",
         );
         self.error(
-            Diagnostic::new(
-                Code::UnknownUnit,
-                span,
-                format!("unknown unit `{name}`"),
-                "not a unit bioflux knows",
-            )
-            .help(help),
+            Diagnostic::new(Code::UnknownUnit, span, format!("unknown unit `{name}`"), "not a unit bioflux knows")
+                .help(help),
         );
     }
 
@@ -362,17 +339,8 @@ impl<'a> Checker<'a> {
                 self.not_constant(id.span, &format!("`{b}` ({what})"));
                 return Typed::error();
             }
-            let (expr, dim) = if *b == "t" {
-                (Expr::Time, Dim::TIME)
-            } else {
-                (Expr::Volume, Dim::VOLUME)
-            };
-            return Typed {
-                expr,
-                ty: Ty::Num(dim),
-                value: None,
-                cells: Vec::new(),
-            };
+            let (expr, dim) = if *b == "t" { (Expr::Time, Dim::TIME) } else { (Expr::Volume, Dim::VOLUME) };
+            return Typed { expr, ty: Ty::Num(dim), value: None, cells: Vec::new() };
         }
         let Some(sym) = self.lookup(id) else {
             return Typed::error();
@@ -415,12 +383,7 @@ impl<'a> Checker<'a> {
             Node::Let(i) => self.let_cells.get(&i).cloned().unwrap_or_default(),
             _ => Vec::new(),
         };
-        Typed {
-            expr,
-            ty: info.ty,
-            value,
-            cells,
-        }
+        Typed { expr, ty: info.ty, value, cells }
     }
 
     /// `cell.output`: the cell must exist; for a cell on an inline network
@@ -437,20 +400,12 @@ impl<'a> Checker<'a> {
         let index = match ports.iter().position(|p| p.name == output.name) {
             Some(i) => i,
             None => {
-                ports.push(crate::model::Port {
-                    name: output.name.clone(),
-                    uses: Vec::new(),
-                });
+                ports.push(crate::model::Port { name: output.name.clone(), uses: Vec::new() });
                 ports.len() - 1
             }
         };
         ports[index].uses.push(output.span);
-        Typed {
-            expr: Expr::CellOutput { cell: c, output: index },
-            ty: Ty::Unknown,
-            value: None,
-            cells: vec![c],
-        }
+        Typed { expr: Expr::CellOutput { cell: c, output: index }, ty: Ty::Unknown, value: None, cells: vec![c] }
     }
 
     /// Whether cell `c` has a port `name` (reported when it cannot have).
@@ -491,11 +446,7 @@ impl<'a> Checker<'a> {
                 "functions: exp ln log10 sqrt abs min max pow step ramp",
             );
             if let Some(&(sym, _)) = self.symbols.get(func.name.as_str()) {
-                help = format!(
-                    "`{}` is {}; only built-in functions can be called",
-                    func.name,
-                    sym.describe()
-                );
+                help = format!("`{}` is {}; only built-in functions can be called", func.name, sym.describe());
             }
             self.error(
                 Diagnostic::new(
@@ -519,11 +470,7 @@ impl<'a> Checker<'a> {
             Func::Ramp => (4, 4, "ramp(start, end, from, to)".into()),
         };
         if args.len() < min || args.len() > max {
-            let expected = if min == max {
-                format!("{min}")
-            } else {
-                format!("at least {min}")
-            };
+            let expected = if min == max { format!("{min}") } else { format!("at least {min}") };
             self.error(
                 Diagnostic::new(
                     Code::Arity,
@@ -596,13 +543,7 @@ impl<'a> Checker<'a> {
             Func::Min | Func::Max => {
                 let mut ty = args[0].ty;
                 for i in 1..args.len() {
-                    ty = self.same_dim(
-                        ty,
-                        args[i].ty,
-                        spans[0],
-                        spans[i],
-                        &format!("the arguments of `{name}`"),
-                    );
+                    ty = self.same_dim(ty, args[i].ty, spans[0], spans[i], &format!("the arguments of `{name}`"));
                 }
                 ty
             }

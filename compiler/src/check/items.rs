@@ -31,11 +31,8 @@ impl<'a> Checker<'a> {
         for s in settings {
             let key = s.key.name.as_str();
             if !known.contains(&key) {
-                let help = suggestion(
-                    key,
-                    known.iter().copied(),
-                    &format!("a `{block}` block knows: {}", known.join(", ")),
-                );
+                let help =
+                    suggestion(key, known.iter().copied(), &format!("a `{block}` block knows: {}", known.join(", ")));
                 self.error(
                     Diagnostic::new(
                         Code::UnknownSetting,
@@ -47,14 +44,9 @@ impl<'a> Checker<'a> {
                 );
             } else if let Some(prev) = map.get(key) {
                 self.error(
-                    Diagnostic::new(
-                        Code::Duplicate,
-                        s.key.span,
-                        format!("`{key}` is set twice"),
-                        "set again here",
-                    )
-                    .with_label(prev.key.span, "first set here")
-                    .help("remove one of them"),
+                    Diagnostic::new(Code::Duplicate, s.key.span, format!("`{key}` is set twice"), "set again here")
+                        .with_label(prev.key.span, "first set here")
+                        .help("remove one of them"),
                 );
             } else {
                 map.insert(key, s);
@@ -68,19 +60,10 @@ impl<'a> Checker<'a> {
         if let Some(i) = allowed.iter().position(|a| *a == id.name) {
             return Some(i);
         }
-        let help = suggestion(
-            &id.name,
-            allowed.iter().copied(),
-            &format!("choose one of: {}", allowed.join(", ")),
-        );
+        let help = suggestion(&id.name, allowed.iter().copied(), &format!("choose one of: {}", allowed.join(", ")));
         self.error(
-            Diagnostic::new(
-                Code::BadValue,
-                id.span,
-                format!("unknown {what} `{}`", id.name),
-                format!("not a {what}"),
-            )
-            .help(help),
+            Diagnostic::new(Code::BadValue, id.span, format!("unknown {what} `{}`", id.name), format!("not a {what}"))
+                .help(help),
         );
         None
     }
@@ -122,15 +105,9 @@ impl<'a> Checker<'a> {
                 None => Role::Other,
             },
         };
-        let unknown = NodeInfo {
-            ty: Ty::Error,
-            value: None,
-            index: i,
-        };
+        let unknown = NodeInfo { ty: Ty::Error, value: None, index: i };
         let Some(initial) = initial else {
-            let unit = unit
-                .map(|u| format!(" [{}]", unit_text(u)))
-                .unwrap_or_else(|| " [mmol/L]".into());
+            let unit = unit.map(|u| format!(" [{}]", unit_text(u))).unwrap_or_else(|| " [mmol/L]".into());
             self.error(
                 Diagnostic::new(
                     Code::MissingValue,
@@ -189,29 +166,15 @@ impl<'a> Checker<'a> {
             role,
             span: name.span,
         });
-        NodeInfo {
-            ty: Ty::Num(dim),
-            value: None,
-            index: i,
-        }
+        NodeInfo { ty: Ty::Num(dim), value: None, index: i }
     }
 
     pub(super) fn resolve_schedule(&mut self, i: usize) -> NodeInfo {
         let item = self.decls.schedules[i];
-        let ItemKind::Schedule {
-            name,
-            unit,
-            interpolation,
-            rows,
-        } = &item.kind
-        else {
+        let ItemKind::Schedule { name, unit, interpolation, rows } = &item.kind else {
             unreachable!("schedules holds schedule items");
         };
-        let unknown = NodeInfo {
-            ty: Ty::Error,
-            value: None,
-            index: i,
-        };
+        let unknown = NodeInfo { ty: Ty::Error, value: None, index: i };
         let unit = match unit.as_ref().map(eval_unit) {
             Some(Err((n, s))) => {
                 self.unknown_unit(&n, s);
@@ -290,19 +253,9 @@ impl<'a> Checker<'a> {
             values.push(value);
         }
         let dim = dim.unwrap_or(Dim::NONE);
-        self.schedules[i] = Some(Schedule {
-            name: name.name.clone(),
-            times,
-            values,
-            interpolation,
-            dim,
-            span: name.span,
-        });
-        NodeInfo {
-            ty: Ty::Num(dim),
-            value: None,
-            index: i,
-        }
+        self.schedules[i] =
+            Some(Schedule { name: name.name.clone(), times, values, interpolation, dim, span: name.span });
+        NodeInfo { ty: Ty::Num(dim), value: None, index: i }
     }
 
     // ---- cells ----
@@ -312,13 +265,7 @@ impl<'a> Checker<'a> {
     pub(super) fn check_cell_headers(&mut self) {
         for ci in 0..self.decls.cells.len() {
             let item = self.decls.cells[ci];
-            let ItemKind::Cell {
-                name,
-                plugin,
-                args,
-                body,
-            } = &item.kind
-            else {
+            let ItemKind::Cell { name, plugin, args, body } = &item.kind else {
                 unreachable!("cells holds cell items");
             };
             let mut source = CellSource::None;
@@ -343,9 +290,9 @@ impl<'a> Checker<'a> {
                         source_span = Some(span);
                         source = match s {
                             ast::Source::Path(p) => CellSource::File(p.value.clone()),
-                            ast::Source::Network(n) => self
-                                .index_of(n, &super::NETWORK)
-                                .map_or(CellSource::None, CellSource::Network),
+                            ast::Source::Network(n) => {
+                                self.index_of(n, &super::NETWORK).map_or(CellSource::None, CellSource::Network)
+                            }
                         };
                     }
                     PluginArg::Named { key, value, span } => {
@@ -519,17 +466,10 @@ impl<'a> Checker<'a> {
     // ---- the reactor ----
 
     pub(super) fn check_reactor(&mut self) {
-        let Some(item) = self
-            .ast
-            .items
-            .iter()
-            .find(|i| matches!(i.kind, ItemKind::Reactor { .. }))
-        else {
+        let Some(item) = self.ast.items.iter().find(|i| matches!(i.kind, ItemKind::Reactor { .. })) else {
             return;
         };
-        let ItemKind::Reactor { kind, items } = &item.kind else {
-            unreachable!()
-        };
+        let ItemKind::Reactor { kind, items } = &item.kind else { unreachable!() };
         let kind_ = match self.keyword(kind, &REACTOR_KINDS, "reactor kind") {
             Some(0) => ReactorKind::Batch,
             Some(1) => ReactorKind::FedBatch,
@@ -608,13 +548,7 @@ impl<'a> Checker<'a> {
         let flow = |c: &mut Self, key: &str, dim: Dim, example: &str| -> Option<Expr> {
             let s = settings.get(key)?;
             let t = c.expr(&s.value, false);
-            c.expect_dim(
-                t.ty,
-                dim,
-                s.value.span,
-                &format!("the {key}"),
-                &format!("for example `{example}`"),
-            );
+            c.expect_dim(t.ty, dim, s.value.span, &format!("the {key}"), &format!("for example `{example}`"));
             Some(t.expr)
         };
         let feed = flow(self, "feed", Dim::VOLUME_PER_TIME, "feed = 0.05 [L/h]");
@@ -622,25 +556,14 @@ impl<'a> Checker<'a> {
         let outflow = flow(self, "outflow", Dim::VOLUME_PER_TIME, "outflow = 0.05 [L/h]");
         match kind_ {
             ReactorKind::FedBatch if feed.is_none() => self.error(
-                Diagnostic::new(
-                    Code::Reactor,
-                    kind.span,
-                    "a fed-batch reactor needs a feed",
-                    "no `feed = ...`",
-                )
-                .help("add e.g. `feed = step(5 [h], 0, 0.02) [L/h]`, or make it `reactor batch`"),
+                Diagnostic::new(Code::Reactor, kind.span, "a fed-batch reactor needs a feed", "no `feed = ...`")
+                    .help("add e.g. `feed = step(5 [h], 0, 0.02) [L/h]`, or make it `reactor batch`"),
             ),
             ReactorKind::Continuous if feed.is_some() == dilution.is_some() => {
                 let (msg, label) = if feed.is_some() {
-                    (
-                        "give a continuous reactor a feed or a dilution rate, not both",
-                        "both given",
-                    )
+                    ("give a continuous reactor a feed or a dilution rate, not both", "both given")
                 } else {
-                    (
-                        "a continuous reactor needs a feed or a dilution rate",
-                        "no `feed` or `dilution`",
-                    )
+                    ("a continuous reactor needs a feed or a dilution rate", "no `feed` or `dilution`")
                 };
                 self.error(Diagnostic::new(Code::Reactor, kind.span, msg, label).help("`dilution = 0.1 [1/h]` (inflow = outflow = D·V), or `feed = 0.1 [L/h]` (outflow = feed unless `outflow` is given)"));
             }
@@ -659,13 +582,8 @@ impl<'a> Checker<'a> {
             };
             if let Some(help) = not_here("inlet") {
                 self.error(
-                    Diagnostic::new(
-                        Code::Reactor,
-                        *span,
-                        "a batch reactor has no inlet",
-                        "no feed to carry it",
-                    )
-                    .help(help),
+                    Diagnostic::new(Code::Reactor, *span, "a batch reactor has no inlet", "no feed to carry it")
+                        .help(help),
                 );
                 continue;
             }
@@ -697,14 +615,7 @@ impl<'a> Checker<'a> {
             }
             inlets.push((si, t.expr));
         }
-        self.reactor = Some(Reactor {
-            volume_expr,
-            kind: kind_,
-            volume,
-            inflow,
-            outflow,
-            inlets,
-        });
+        self.reactor = Some(Reactor { volume_expr, kind: kind_, volume, inflow, outflow, inlets });
     }
 
     // ---- couplings ----
@@ -731,10 +642,7 @@ impl<'a> Checker<'a> {
                         format!("`{}` is not a biomass species", species.name),
                         "not declared `: biomass`",
                     )
-                    .help(format!(
-                        "growth applies to biomass: `species {} = 0.1 [gDW/L] : biomass`",
-                        species.name
-                    )),
+                    .help(format!("growth applies to biomass: `species {} = 0.1 [gDW/L] : biomass`", species.name)),
                 );
             }
             self.expect_dim(
@@ -776,10 +684,7 @@ impl<'a> Checker<'a> {
                             Diagnostic::new(
                                 Code::Coupling,
                                 value.span,
-                                format!(
-                                    "cell `{}` already drives the growth of `{other_name}`",
-                                    self.cells[c].name
-                                ),
+                                format!("cell `{}` already drives the growth of `{other_name}`", self.cells[c].name),
                                 "second biomass for this cell",
                             )
                             .help("one cell model, one biomass: declare a second cell for a second organism"),
@@ -937,22 +842,14 @@ impl<'a> Checker<'a> {
                         let Expr::CellOutput { cell: c, output: o } = t.expr else {
                             continue;
                         };
-                        (
-                            format!("{}.{}", cell.name, output.name),
-                            OutputValue::CellOutput { cell: c, output: o },
-                        )
+                        (format!("{}.{}", cell.name, output.name), OutputValue::CellOutput { cell: c, output: o })
                     }
                 };
                 if let Some(prev) = seen.insert(name.clone(), n.span()) {
                     self.error(
-                        Diagnostic::new(
-                            Code::Duplicate,
-                            n.span(),
-                            format!("`{name}` is output twice"),
-                            "listed again",
-                        )
-                        .with_label(prev, "first listed here")
-                        .help("list each output once"),
+                        Diagnostic::new(Code::Duplicate, n.span(), format!("`{name}` is output twice"), "listed again")
+                            .with_label(prev, "first listed here")
+                            .help("list each output once"),
                     );
                     continue;
                 }
@@ -962,17 +859,10 @@ impl<'a> Checker<'a> {
     }
 
     pub(super) fn check_simulate(&mut self) {
-        let Some(item) = self
-            .ast
-            .items
-            .iter()
-            .find(|i| matches!(i.kind, ItemKind::Simulate { .. }))
-        else {
+        let Some(item) = self.ast.items.iter().find(|i| matches!(i.kind, ItemKind::Simulate { .. })) else {
             return;
         };
-        let ItemKind::Simulate { settings } = &item.kind else {
-            unreachable!()
-        };
+        let ItemKind::Simulate { settings } = &item.kind else { unreachable!() };
         let map = self.settings(settings, &SIMULATE_KEYS, "simulate");
         let time = |c: &mut Self, key: &str| -> Option<(f64, Span)> {
             let s = map.get(key)?;
@@ -1001,13 +891,8 @@ impl<'a> Checker<'a> {
             && o <= 0.0
         {
             self.error(
-                Diagnostic::new(
-                    Code::BadValue,
-                    span,
-                    "the output interval must be positive",
-                    "not positive",
-                )
-                .help("e.g. `output = 0.1 [h]`"),
+                Diagnostic::new(Code::BadValue, span, "the output interval must be positive", "not positive")
+                    .help("e.g. `output = 0.1 [h]`"),
             );
         }
         for key in ["rtol", "atol"] {
@@ -1029,13 +914,8 @@ impl<'a> Checker<'a> {
                     }
                 }
                 Some(_) => self.error(
-                    Diagnostic::new(
-                        Code::BadValue,
-                        s.value.span,
-                        format!("`{key}` must be positive"),
-                        "not positive",
-                    )
-                    .help("e.g. `rtol = 1e-6`"),
+                    Diagnostic::new(Code::BadValue, s.value.span, format!("`{key}` must be positive"), "not positive")
+                        .help("e.g. `rtol = 1e-6`"),
                 ),
                 None => {}
             }

@@ -275,12 +275,7 @@ impl<'a> Checker<'a> {
                     self.decls.lets.push((name, value));
                     self.declare(name, Symbol::Let(i));
                 }
-                ItemKind::Species {
-                    name,
-                    initial,
-                    unit,
-                    role,
-                } => {
+                ItemKind::Species { name, initial, unit, role } => {
                     let i = self.decls.species.len();
                     self.decls.species.push(SpeciesDecl {
                         name,
@@ -324,14 +319,9 @@ impl<'a> Checker<'a> {
             Some(first) => {
                 let first = *first;
                 self.error(
-                    Diagnostic::new(
-                        Code::Duplicate,
-                        span,
-                        format!("a second `{what}` block"),
-                        "second block",
-                    )
-                    .with_label(first, "first block")
-                    .help(format!("a model has one `{what}` block; merge the two")),
+                    Diagnostic::new(Code::Duplicate, span, format!("a second `{what}` block"), "second block")
+                        .with_label(first, "first block")
+                        .help(format!("a model has one `{what}` block; merge the two")),
                 )
             }
             None => *seen = Some(span),
@@ -343,17 +333,9 @@ impl<'a> Checker<'a> {
         if let Some(&(sym, _)) = self.symbols.get(name.name.as_str()) {
             return Some(sym);
         }
-        let candidates: Vec<&str> = self
-            .symbols
-            .keys()
-            .copied()
-            .chain(BUILTINS.iter().map(|b| b.0))
-            .collect();
-        let help = suggestion(
-            &name.name,
-            candidates,
-            "declare it with `param`, `let` or `species`, or check the spelling",
-        );
+        let candidates: Vec<&str> = self.symbols.keys().copied().chain(BUILTINS.iter().map(|b| b.0)).collect();
+        let help =
+            suggestion(&name.name, candidates, "declare it with `param`, `let` or `species`, or check the spelling");
         self.error(
             Diagnostic::new(
                 Code::Undefined,
@@ -386,12 +368,8 @@ impl<'a> Checker<'a> {
                 found
             }
             None => {
-                let same_kind: Vec<&str> = self
-                    .symbols
-                    .iter()
-                    .filter(|(_, (s, _))| (kind.pick)(*s).is_some())
-                    .map(|(n, _)| *n)
-                    .collect();
+                let same_kind: Vec<&str> =
+                    self.symbols.iter().filter(|(_, (s, _))| (kind.pick)(*s).is_some()).map(|(n, _)| *n).collect();
                 let help = suggestion(&id.name, same_kind, kind.declare_help);
                 self.error(
                     Diagnostic::new(
@@ -416,11 +394,7 @@ impl<'a> Checker<'a> {
             State::Done(info) => info,
             State::InProgress => {
                 self.report_cycle(node, via);
-                NodeInfo {
-                    ty: Ty::Error,
-                    value: Some(f64::NAN),
-                    index: usize::MAX,
-                }
+                NodeInfo { ty: Ty::Error, value: Some(f64::NAN), index: usize::MAX }
             }
             State::NotStarted => {
                 self.states.insert(node, State::InProgress);
@@ -489,27 +463,13 @@ impl<'a> Checker<'a> {
                     unit_text.unwrap_or_default()
                 )),
             );
-            return NodeInfo {
-                ty: Ty::Error,
-                value: Some(f64::NAN),
-                index: i,
-            };
+            return NodeInfo { ty: Ty::Error, value: Some(f64::NAN), index: i };
         };
         let typed = self.constant_expr(value, "a parameter's value");
         let dim = typed.ty.dim().unwrap_or(Dim::NONE);
         let v = typed.value.unwrap_or(f64::NAN);
-        self.params[i] = Some(Param {
-            name: name.name.clone(),
-            value: v,
-            expr: typed.expr,
-            dim,
-            span: name.span,
-        });
-        NodeInfo {
-            ty: Ty::Num(dim),
-            value: Some(v),
-            index: i,
-        }
+        self.params[i] = Some(Param { name: name.name.clone(), value: v, expr: typed.expr, dim, span: name.span });
+        NodeInfo { ty: Ty::Num(dim), value: Some(v), index: i }
     }
 
     fn resolve_let(&mut self, i: usize) -> NodeInfo {
@@ -517,16 +477,7 @@ impl<'a> Checker<'a> {
         let typed = self.expr(value, false);
         self.let_cells.insert(i, typed.cells.clone());
         let index = self.lets.len();
-        self.lets.push(Let {
-            name: name.name.clone(),
-            value: typed.expr,
-            dim: typed.ty.dim(),
-            span: name.span,
-        });
-        NodeInfo {
-            ty: typed.ty,
-            value: typed.value,
-            index,
-        }
+        self.lets.push(Let { name: name.name.clone(), value: typed.expr, dim: typed.ty.dim(), span: name.span });
+        NodeInfo { ty: typed.ty, value: typed.value, index }
     }
 }

@@ -19,10 +19,7 @@ pub fn add_jacobian_vector_product(g: &mut Graph, outputs: &[NodeId]) -> Vec<Nod
     for id in 0..last as NodeId {
         tangent[id as usize] = tangent_of(g, id, &tangent, &mut jacobian_calls);
     }
-    outputs
-        .iter()
-        .map(|&o| tangent[o as usize].unwrap_or_else(|| g.constant(0.0)))
-        .collect()
+    outputs.iter().map(|&o| tangent[o as usize].unwrap_or_else(|| g.constant(0.0))).collect()
 }
 
 fn tangent_of(
@@ -106,11 +103,7 @@ fn tangent_of(
                     g.add(left, right)
                 }
                 Arith::Min | Arith::Max => {
-                    let cmp = if op == Arith::Min {
-                        super::Cmp::Le
-                    } else {
-                        super::Cmp::Ge
-                    };
+                    let cmp = if op == Arith::Min { super::Cmp::Le } else { super::Cmp::Ge };
                     let a_wins = g.cmp(cmp, a, b);
                     g.select(a_wins, ta, tb)
                 }
@@ -126,24 +119,15 @@ fn tangent_of(
         }
         Node::CellOutput { call, slot } => {
             let inputs = g.cell_inputs[g.call_cell[&call] as usize].clone();
-            let tangents: Vec<(usize, NodeId)> = inputs
-                .iter()
-                .enumerate()
-                .filter_map(|(i, &n)| t(n).map(|tn| (i, tn)))
-                .collect();
+            let tangents: Vec<(usize, NodeId)> =
+                inputs.iter().enumerate().filter_map(|(i, &n)| t(n).map(|tn| (i, tn))).collect();
             if tangents.is_empty() {
                 return None;
             }
-            let jac_call = *jacobian_calls
-                .entry(call)
-                .or_insert_with(|| g.leaf(Node::CellJacobianCall(call)));
+            let jac_call = *jacobian_calls.entry(call).or_insert_with(|| g.leaf(Node::CellJacobianCall(call)));
             let mut sum = g.constant(0.0);
             for (i, tn) in tangents {
-                let d = g.leaf(Node::CellJacobian {
-                    call: jac_call,
-                    output: slot,
-                    input: i as u32,
-                });
+                let d = g.leaf(Node::CellJacobian { call: jac_call, output: slot, input: i as u32 });
                 let term = g.mul(d, tn);
                 sum = g.add(sum, term);
             }

@@ -146,11 +146,7 @@ impl Lowering<'_> {
         let call = match self.calls[cell] {
             Some(call) => call,
             None => {
-                let inputs: Vec<NodeId> = self.model.cells[cell]
-                    .inputs
-                    .iter()
-                    .map(|i| self.expr(&i.value))
-                    .collect();
+                let inputs: Vec<NodeId> = self.model.cells[cell].inputs.iter().map(|i| self.expr(&i.value)).collect();
                 let call = self.g.cell_call(cell as u32, inputs);
                 self.calls[cell] = Some(call);
                 call
@@ -216,12 +212,8 @@ impl Lowering<'_> {
             Func::Sqrt => self.g.math(Math::Sqrt, args[0]),
             Func::Abs => self.g.math(Math::Abs, args[0]),
             Func::Pow => self.g.arith(Arith::Pow, args[0], args[1]),
-            Func::Min => args[1..]
-                .iter()
-                .fold(args[0], |acc, &a| self.g.arith(Arith::Min, acc, a)),
-            Func::Max => args[1..]
-                .iter()
-                .fold(args[0], |acc, &a| self.g.arith(Arith::Max, acc, a)),
+            Func::Min => args[1..].iter().fold(args[0], |acc, &a| self.g.arith(Arith::Min, acc, a)),
+            Func::Max => args[1..].iter().fold(args[0], |acc, &a| self.g.arith(Arith::Max, acc, a)),
             Func::Step => {
                 let before = self.g.cmp(Cmp::Lt, t, args[0]);
                 self.g.select(before, args[1], args[2])
@@ -255,9 +247,7 @@ impl Lowering<'_> {
                 Interpolation::Hold => self.g.constant(s.values[i]),
                 Interpolation::Linear => {
                     let (t0, v0) = (self.g.constant(s.times[i]), self.g.constant(s.values[i]));
-                    let slope = self
-                        .g
-                        .constant((s.values[i + 1] - s.values[i]) / (s.times[i + 1] - s.times[i]));
+                    let slope = self.g.constant((s.values[i + 1] - s.values[i]) / (s.times[i + 1] - s.times[i]));
                     let dt = self.g.sub(t, t0);
                     let rise = self.g.mul(slope, dt);
                     let v = self.g.add(v0, rise);

@@ -1,17 +1,117 @@
-//! The bioflux cell-model plugin ABI. The full table (create, describe,
-//! eval, jacobian, destroy) arrives with the plugin issue; the version and
-//! the status codes are fixed now because the checker and the runtime
-//! already speak of them.
+//! The bioflux cell-model plugin ABI and its Rust SDK.
+//!
+//! A plugin is a shared library exporting one symbol, [`ENTRY_SYMBOL`]
+//! (`bioflux_plugin_v1`), a function returning a pointer to a static
+//! [`PluginTable`]. Everything that crosses the boundary is `#[repr(C)]`;
+//! `include/bioflux_plugin.h` is the same ABI for C (a test keeps the two
+//! in sync). In Rust, implement [`CellModel`] and call [`export_plugin!`]:
+//! panics are caught at the boundary and become errors.
 
-/// Version of the C ABI; a plugin built for another version is refused.
+mod sdk;
+
+pub use sdk::{CellModel, Config, PortSpec};
+#[doc(hidden)]
+pub use sdk::{create, describe, destroy, eval, eval_batch, jacobian, last_error};
+
+use std::ffi::{c_char, c_void};
+
+/// Version of this ABI; the host refuses a plugin built for another.
 pub const ABI_VERSION: u32 = 1;
 
-/// What a cell-model evaluation reports.
+/// The one symbol a plugin exports.
+pub const ENTRY_SYMBOL: &str = "bioflux_plugin_v1";
+
+/// What `eval` and `jacobian` return.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
     Ok = 0,
-    /// The LP was infeasible and slack variables were used.
+    /// The result is usable but constraints were relaxed (an infeasible
+    /// LP solved with slack).
     Relaxed = 1,
+    /// No result; `last_error` says why.
     Error = 2,
+}
+
+/// An input or output: its name and unit (C strings owned by the instance).
+#[repr(C)]
+pub struct Port {
+    pub name: *const c_char,
+    pub unit: *const c_char,
+}
+
+/// The ports of an instance, valid until `destroy`.
+#[repr(C)]
+pub struct Description {
+    pub n_inputs: usize,
+    pub inputs: *const Port,
+    pub n_outputs: usize,
+    pub outputs: *const Port,
+}
+
+/// `create(config_json, base_dir, error, error_len)`: a new instance, or
+/// null with a message (NUL-terminated, at most `error_len` bytes) in `error`.
+pub type CreateFn = unsafe extern "C" fn(
+    config_json: *const c_char,
+    base_dir: *const c_char,
+    error: *mut c_char,
+    error_len: usize,
+) -> *mut c_void;
+pub type DescribeFn = unsafe extern "C" fn(instance: *mut c_void) -> *const Description;
+/// `eval(instance, inputs[n_inputs], outputs[n_outputs]) -> Status`.
+pub type EvalFn = unsafe extern "C" fn(instance: *mut c_void, inputs: *const f64, outputs: *mut f64) -> i32;
+/// `eval_batch(instance, n, inputs[n × n_inputs], outputs[n × n_outputs])`, row by row.
+pub type EvalBatchFn =
+    unsafe extern "C" fn(instance: *mut c_void, n: usize, inputs: *const f64, outputs: *mut f64) -> i32;
+/// `jacobian(instance, inputs, d_outputs_d_inputs[n_outputs × n_inputs])`, row-major.
+pub type JacobianFn = unsafe extern "C" fn(instance: *mut c_void, inputs: *const f64, jacobian: *mut f64) -> i32;
+pub type LastErrorFn = unsafe extern "C" fn(instance: *mut c_void) -> *const c_char;
+pub type DestroyFn = unsafe extern "C" fn(instance: *mut c_void);
+
+/// The table a plugin's entry symbol returns. `eval_batch` and `jacobian`
+/// may be null.
+#[repr(C)]
+pub struct PluginTable {
+    pub abi_version: u32,
+    pub name: *const c_char,
+    pub version: *const c_char,
+    pub create: CreateFn,
+    pub describe: DescribeFn,
+    pub eval: EvalFn,
+    pub eval_batch: Option<EvalBatchFn>,
+    pub jacobian: Option<JacobianFn>,
+    pub last_error: LastErrorFn,
+    pub destroy: DestroyFn,
+}
+
+// SAFETY: the table is immutable static data and function pointers.
+unsafe impl Sync for PluginTable {}
+
+/// The type of the entry symbol.
+pub type EntryFn = unsafe extern "C" fn() -> *const PluginTable;
+
+/// Exports a [`CellModel`] as a plugin:
+/// `bioflux_plugin::export_plugin!(MyModel, "my_model");`
+/// (the version is the crate's).
+#[macro_export]
+macro_rules! export_plugin {
+    ($model:ty, $name:literal) => {
+        static BIOFLUX_PLUGIN_TABLE: $crate::PluginTable = $crate::PluginTable {
+            abi_version: $crate::ABI_VERSION,
+            name: concat!($name, "\0").as_ptr() as *const ::std::ffi::c_char,
+            version: concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr() as *const ::std::ffi::c_char,
+            create: $crate::create::<$model>,
+            describe: $crate::describe::<$model>,
+            eval: $crate::eval::<$model>,
+            eval_batch: Some($crate::eval_batch::<$model>),
+            jacobian: if <$model as $crate::CellModel>::HAS_JACOBIAN { Some($crate::jacobian::<$model>) } else { None },
+            last_error: $crate::last_error::<$model>,
+            destroy: $crate::destroy::<$model>,
+        };
+
+        #[unsafe(no_mangle)]
+        pub extern "C" fn bioflux_plugin_v1() -> *const $crate::PluginTable {
+            &BIOFLUX_PLUGIN_TABLE
+        }
+    };
 }

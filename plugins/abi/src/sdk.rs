@@ -1,0 +1,254 @@
+//! The safe side of the ABI: a Rust plugin is a type implementing
+//! [`CellModel`]; these generic `extern "C"` functions adapt it to the
+//! table, own the C strings, and turn errors and panics into statuses.
+
+use crate::{Description, Port, Status};
+use std::ffi::{CStr, CString, c_char, c_void};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+/// A port as a plugin declares it: name and unit (e.g. `mmol/gDW/h`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PortSpec {
+    pub name: String,
+    pub unit: String,
+}
+
+impl PortSpec {
+    pub fn new(name: impl Into<String>, unit: impl Into<String>) -> Self {
+        PortSpec { name: name.into(), unit: unit.into() }
+    }
+}
+
+/// What the host passes to `create`: the model source (a file path or an
+/// inline network), the cell's options, and the .bio file's directory.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub json: serde_json::Value,
+    pub base_dir: PathBuf,
+}
+
+impl Config {
+    /// The model source as written in the .bio file, if any.
+    pub fn source(&self) -> Option<&str> {
+        self.json.get("source").and_then(|s| s.as_str())
+    }
+    /// The source resolved against the .bio file's directory.
+    pub fn source_path(&self) -> Option<PathBuf> {
+        self.source().map(|s| self.base_dir.join(s))
+    }
+    /// A named option (`cell c = plugin("src", key = value)`).
+    pub fn option(&self, key: &str) -> Option<&serde_json::Value> {
+        self.json.get("options").and_then(|o| o.get(key))
+    }
+    /// A numeric option, or `default`; an option of another type is an error.
+    pub fn number(&self, key: &str, default: f64) -> Result<f64, String> {
+        match self.option(key) {
+            None => Ok(default),
+            Some(v) => v.as_f64().ok_or_else(|| format!("option `{key}` must be a number, not {v}")),
+        }
+    }
+    /// The names of the inputs and outputs the model uses, so a plugin with
+    /// many possible ports can describe just those.
+    pub fn used(&self, which: &str) -> Vec<String> {
+        self.json
+            .get(which)
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A cell model. `eval` and `jacobian` are the hot path: called once per
+/// right-hand side evaluation, they should not allocate.
+pub trait CellModel: Sized + 'static {
+    /// Whether [`CellModel::jacobian`] is implemented; otherwise the host
+    /// uses finite differences.
+    const HAS_JACOBIAN: bool = false;
+
+    fn create(config: &Config) -> Result<Self, String>;
+    fn inputs(&self) -> Vec<PortSpec>;
+    fn outputs(&self) -> Vec<PortSpec>;
+    fn eval(&mut self, inputs: &[f64], outputs: &mut [f64]) -> Result<Status, String>;
+    /// d(outputs)/d(inputs), row-major: `jacobian[o * n_inputs + i]`.
+    fn jacobian(&mut self, _inputs: &[f64], _jacobian: &mut [f64]) -> Result<(), String> {
+        Err("this plugin has no Jacobian".into())
+    }
+}
+
+/// The instance behind the C pointer: the model, its ports as C strings,
+/// and the last error.
+struct Instance<T> {
+    model: T,
+    description: Description,
+    _ports: (Vec<Port>, Vec<Port>),
+    _names: Vec<CString>,
+    last_error: CString,
+}
+
+fn c_string(s: &str) -> CString {
+    CString::new(s.replace('\0', " ")).unwrap_or_default()
+}
+
+fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
+    let text = p
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into());
+    format!("the plugin panicked: {text}")
+}
+
+/// # Safety
+/// `config` and `base_dir` are NUL-terminated strings; `error` has room for
+/// `error_len` bytes.
+pub unsafe extern "C" fn create<T: CellModel>(
+    config: *const c_char,
+    base_dir: *const c_char,
+    error: *mut c_char,
+    error_len: usize,
+) -> *mut c_void {
+    let result = catch_unwind(|| {
+        // SAFETY: the caller passes NUL-terminated strings.
+        let (config, base_dir) = unsafe { (CStr::from_ptr(config), CStr::from_ptr(base_dir)) };
+        let json = serde_json::from_str(&config.to_string_lossy()).map_err(|e| format!("bad configuration: {e}"))?;
+        let config = Config { json, base_dir: Path::new(&*base_dir.to_string_lossy()).to_path_buf() };
+        let model = T::create(&config)?;
+        let (inputs, outputs) = (model.inputs(), model.outputs());
+        let mut names = Vec::new();
+        let mut port = |p: &PortSpec| {
+            let (name, unit) = (c_string(&p.name), c_string(&p.unit));
+            let port = Port { name: name.as_ptr(), unit: unit.as_ptr() };
+            names.push(name);
+            names.push(unit);
+            port
+        };
+        let ins: Vec<Port> = inputs.iter().map(&mut port).collect();
+        let outs: Vec<Port> = outputs.iter().map(&mut port).collect();
+        let description =
+            Description { n_inputs: ins.len(), inputs: ins.as_ptr(), n_outputs: outs.len(), outputs: outs.as_ptr() };
+        Ok(Box::new(Instance {
+            model,
+            description,
+            _ports: (ins, outs),
+            _names: names,
+            last_error: CString::default(),
+        }))
+    });
+    let message = match result {
+        Ok(Ok(instance)) => return Box::into_raw(instance) as *mut c_void,
+        Ok(Err(message)) => message,
+        Err(p) => panic_message(p),
+    };
+    if !error.is_null() && error_len > 0 {
+        let bytes = message.as_bytes();
+        let n = bytes.len().min(error_len - 1);
+        // SAFETY: the caller gave `error_len` writable bytes.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), error as *mut u8, n);
+            *error.add(n) = 0;
+        }
+    }
+    std::ptr::null_mut()
+}
+
+/// # Safety
+/// `instance` came from `create::<T>` and was not destroyed.
+unsafe fn instance<'a, T>(instance: *mut c_void) -> &'a mut Instance<T> {
+    // SAFETY: guaranteed by the caller.
+    unsafe { &mut *(instance as *mut Instance<T>) }
+}
+
+/// # Safety
+/// See [`instance`].
+pub unsafe extern "C" fn describe<T: CellModel>(inst: *mut c_void) -> *const Description {
+    // SAFETY: see above.
+    unsafe { &instance::<T>(inst).description }
+}
+
+/// Runs `f` on the model; an error or panic becomes `Status::Error` with
+/// the message kept for `last_error`.
+fn guarded<T: CellModel>(inst: &mut Instance<T>, f: impl FnOnce(&mut T) -> Result<Status, String>) -> i32 {
+    let outcome = catch_unwind(AssertUnwindSafe(|| f(&mut inst.model)));
+    let message = match outcome {
+        Ok(Ok(status)) => return status as i32,
+        Ok(Err(message)) => message,
+        Err(p) => panic_message(p),
+    };
+    inst.last_error = c_string(&message);
+    Status::Error as i32
+}
+
+/// # Safety
+/// `inputs` and `outputs` hold `n_inputs` and `n_outputs` values.
+pub unsafe extern "C" fn eval<T: CellModel>(inst: *mut c_void, inputs: *const f64, outputs: *mut f64) -> i32 {
+    // SAFETY: see above.
+    let inst = unsafe { instance::<T>(inst) };
+    let (n_in, n_out) = (inst.description.n_inputs, inst.description.n_outputs);
+    // SAFETY: lengths from the description the host read.
+    let (inputs, outputs) = unsafe { (slice(inputs, n_in), slice_mut(outputs, n_out)) };
+    guarded(inst, |m| m.eval(inputs, outputs))
+}
+
+/// # Safety
+/// `inputs` and `outputs` hold `n` rows of `n_inputs` and `n_outputs`.
+pub unsafe extern "C" fn eval_batch<T: CellModel>(
+    inst: *mut c_void,
+    n: usize,
+    inputs: *const f64,
+    outputs: *mut f64,
+) -> i32 {
+    // SAFETY: see above.
+    let inst = unsafe { instance::<T>(inst) };
+    let (n_in, n_out) = (inst.description.n_inputs, inst.description.n_outputs);
+    // SAFETY: as above, n rows.
+    let (inputs, outputs) = unsafe { (slice(inputs, n * n_in), slice_mut(outputs, n * n_out)) };
+    guarded(inst, |m| {
+        let mut worst = Status::Ok;
+        for (x, y) in inputs.chunks_exact(n_in.max(1)).zip(outputs.chunks_exact_mut(n_out.max(1))).take(n) {
+            if m.eval(x, y)? == Status::Relaxed {
+                worst = Status::Relaxed;
+            }
+        }
+        Ok(worst)
+    })
+}
+
+/// # Safety
+/// `jacobian` holds `n_outputs × n_inputs` values.
+pub unsafe extern "C" fn jacobian<T: CellModel>(inst: *mut c_void, inputs: *const f64, jacobian: *mut f64) -> i32 {
+    // SAFETY: see above.
+    let inst = unsafe { instance::<T>(inst) };
+    let (n_in, n_out) = (inst.description.n_inputs, inst.description.n_outputs);
+    // SAFETY: as above.
+    let (inputs, jacobian) = unsafe { (slice(inputs, n_in), slice_mut(jacobian, n_in * n_out)) };
+    guarded(inst, |m| m.jacobian(inputs, jacobian).map(|()| Status::Ok))
+}
+
+/// # Safety
+/// See [`instance`].
+pub unsafe extern "C" fn last_error<T: CellModel>(inst: *mut c_void) -> *const c_char {
+    // SAFETY: see above.
+    unsafe { instance::<T>(inst).last_error.as_ptr() }
+}
+
+/// # Safety
+/// `inst` came from `create::<T>`; it is not used afterwards.
+pub unsafe extern "C" fn destroy<T: CellModel>(inst: *mut c_void) {
+    if !inst.is_null() {
+        // SAFETY: ownership returns from the host; a panic in Drop is contained.
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(inst as *mut Instance<T>) })));
+    }
+}
+
+/// # Safety
+/// `p` points to `n` values (or `n` is 0).
+unsafe fn slice<'a>(p: *const f64, n: usize) -> &'a [f64] {
+    if n == 0 { &[] } else { unsafe { std::slice::from_raw_parts(p, n) } }
+}
+
+/// # Safety
+/// `p` points to `n` writable values (or `n` is 0).
+unsafe fn slice_mut<'a>(p: *mut f64, n: usize) -> &'a mut [f64] {
+    if n == 0 { &mut [] } else { unsafe { std::slice::from_raw_parts_mut(p, n) } }
+}

@@ -1,0 +1,344 @@
+//! Binding a model's cells to plugin instances: load, create, check every
+//! name the model uses against `describe()`, and fill the call slots the
+//! generated code uses.
+
+use super::library::{Instance, Plugin, SearchPath};
+use bioflux_compiler::diagnostic::{Code, Diagnostic, suggestion};
+use bioflux_compiler::ir::CellLayout;
+use bioflux_compiler::jit::{CellFn, CellSlot};
+use bioflux_compiler::model::{Cell, CellSource, CheckedModel, InfeasiblePolicy, Network, OptionValue};
+use bioflux_grammar::ast::{BoundOp, Sense};
+use std::collections::HashMap;
+use std::ffi::c_void;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// The plugin input a model input line sets: `bound R >= e` is `R.lower`,
+/// `<=` is `R.upper`, `=` is `R.fixed`; `input X = e` is `X`.
+pub fn input_port_name(name: &str, bound: Option<BoundOp>) -> String {
+    match bound {
+        None => name.to_string(),
+        Some(BoundOp::Lower) => format!("{name}.lower"),
+        Some(BoundOp::Upper) => format!("{name}.upper"),
+        Some(BoundOp::Fixed) => format!("{name}.fixed"),
+    }
+}
+
+/// Finite differences of a plugin without a Jacobian: the context the
+/// runtime's `fd_jacobian` receives as its instance.
+struct FiniteDifferences {
+    eval: CellFn,
+    instance: *mut c_void,
+    n_inputs: usize,
+    n_outputs: usize,
+    shifted: Vec<f64>,
+    plus: Vec<f64>,
+    minus: Vec<f64>,
+}
+
+/// Central differences over the (few) plugin inputs.
+unsafe extern "C" fn fd_jacobian(context: *mut c_void, inputs: *const f64, jacobian: *mut f64) -> i32 {
+    // SAFETY: the slot pairs this function with its FiniteDifferences.
+    let fd = unsafe { &mut *(context as *mut FiniteDifferences) };
+    // SAFETY: lengths fixed at binding.
+    let (inputs, jacobian) = unsafe {
+        (
+            std::slice::from_raw_parts(inputs, fd.n_inputs),
+            std::slice::from_raw_parts_mut(jacobian, fd.n_inputs * fd.n_outputs),
+        )
+    };
+    fd.shifted.copy_from_slice(inputs);
+    for i in 0..fd.n_inputs {
+        let h = 1e-6 * inputs[i].abs().max(1e-3);
+        fd.shifted[i] = inputs[i] + h;
+        // SAFETY: the plugin's own eval on buffers of its sizes.
+        let s1 = unsafe { (fd.eval)(fd.instance, fd.shifted.as_ptr(), fd.plus.as_mut_ptr()) };
+        fd.shifted[i] = inputs[i] - h;
+        let s2 = unsafe { (fd.eval)(fd.instance, fd.shifted.as_ptr(), fd.minus.as_mut_ptr()) };
+        fd.shifted[i] = inputs[i];
+        if s1 >= 2 || s2 >= 2 {
+            return s1.max(s2);
+        }
+        for o in 0..fd.n_outputs {
+            jacobian[o * fd.n_inputs + i] = (fd.plus[o] - fd.minus[o]) / (2.0 * h);
+        }
+    }
+    0
+}
+
+/// One bound cell: its instance and the buffers its slot points into.
+pub struct BoundCell {
+    pub name: String,
+    pub instance: Instance,
+    pub inputs: Vec<f64>,
+    pub outputs: Vec<f64>,
+    pub jacobian: Vec<f64>,
+    /// Whether the Jacobian comes from finite differences.
+    pub finite_differences: bool,
+    fd: Option<Box<FiniteDifferences>>,
+}
+
+/// Every cell of a model, bound; `slots()` gives what the JIT'd code reads.
+pub struct BoundCells {
+    pub cells: Vec<BoundCell>,
+    pub layouts: Vec<CellLayout>,
+    slots: Vec<CellSlot>,
+}
+
+impl BoundCells {
+    pub fn none() -> BoundCells {
+        BoundCells { cells: Vec::new(), layouts: Vec::new(), slots: Vec::new() }
+    }
+
+    /// The call slots (stable while `self` lives and is not moved out of).
+    pub fn slots(&mut self) -> *mut CellSlot {
+        if self.slots.is_empty() { std::ptr::null_mut() } else { self.slots.as_mut_ptr() }
+    }
+
+    /// The first non-finite output of any cell's last evaluation.
+    pub fn non_finite_output(&self) -> Option<(usize, usize)> {
+        self.cells
+            .iter()
+            .enumerate()
+            .find_map(|(c, cell)| cell.outputs.iter().position(|v| !v.is_finite()).map(|o| (c, o)))
+    }
+}
+
+fn option_json(v: &OptionValue) -> serde_json::Value {
+    match v {
+        OptionValue::Str(s) | OptionValue::Name(s) => s.clone().into(),
+        OptionValue::Number(n) => (*n).into(),
+        OptionValue::Bool(b) => (*b).into(),
+    }
+}
+
+fn network_json(net: &Network) -> serde_json::Value {
+    let reactions: Vec<serde_json::Value> = net
+        .reactions
+        .iter()
+        .map(|r| {
+            let st: serde_json::Map<String, serde_json::Value> =
+                r.stoichiometry.iter().map(|(m, c)| (net.metabolites[*m].clone(), (*c).into())).collect();
+            serde_json::json!({ "id": r.id, "metabolites": st, "lower": r.lower, "upper": r.upper })
+        })
+        .collect();
+    let formulas: serde_json::Map<String, serde_json::Value> = net
+        .metabolites
+        .iter()
+        .zip(&net.formulas)
+        .filter_map(|(m, f)| f.as_ref().map(|f| (m.clone(), f.clone().into())))
+        .collect();
+    serde_json::json!({ "name": net.name, "reactions": reactions, "formulas": formulas })
+}
+
+/// The configuration a plugin's `create` receives, as JSON.
+pub fn config_json(model: &CheckedModel, cell: &Cell) -> String {
+    let options: serde_json::Map<String, serde_json::Value> =
+        cell.options.iter().filter(|(k, _)| k != "library").map(|(k, v)| (k.clone(), option_json(v))).collect();
+    let objective: Vec<serde_json::Value> = cell
+        .objective
+        .iter()
+        .map(|(sense, id)| {
+            let sense = match sense {
+                Some(Sense::Minimize) => "min",
+                _ => "max",
+            };
+            serde_json::json!({ "reaction": id, "sense": sense })
+        })
+        .collect();
+    let (source, network) = match &cell.source {
+        CellSource::File(f) => (Some(f.clone()), None),
+        CellSource::Network(n) => (None, Some(network_json(&model.networks[*n]))),
+        CellSource::None => (None, None),
+    };
+    let policy = match cell.infeasible {
+        InfeasiblePolicy::Relax => "relax",
+        InfeasiblePolicy::Stop => "stop",
+        InfeasiblePolicy::Error => "error",
+    };
+    serde_json::json!({
+        "cell": cell.name,
+        "source": source,
+        "network": network,
+        "options": options,
+        "objective": objective,
+        "infeasible": policy,
+        "inputs": cell.inputs.iter().map(|i| input_port_name(&i.name, i.bound)).collect::<Vec<_>>(),
+        "outputs": cell.outputs.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
+    })
+    .to_string()
+}
+
+/// Loads, creates and checks every cell's plugin. All problems of all
+/// cells are reported together, each at its place in the .bio file.
+pub fn bind(model: &CheckedModel, search: &SearchPath, base_dir: &Path) -> Result<BoundCells, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let mut opened: HashMap<PathBuf, Rc<Plugin>> = HashMap::new();
+    let mut cells = Vec::new();
+    let mut layouts = Vec::new();
+    for cell in &model.cells {
+        match bind_cell(model, cell, search, base_dir, &mut opened) {
+            Ok((bound, layout)) => {
+                cells.push(bound);
+                layouts.push(layout);
+            }
+            Err(mut d) => diags.append(&mut d),
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let slots = cells
+        .iter_mut()
+        .map(|c: &mut BoundCell| {
+            let table = c.instance.plugin.table;
+            let (jacobian, jacobian_instance): (CellFn, *mut c_void) = match (&mut c.fd, table.jacobian) {
+                (Some(fd), _) => (fd_jacobian, fd.as_mut() as *mut FiniteDifferences as *mut c_void),
+                (None, Some(j)) => (j, c.instance.ptr),
+                (None, None) => unreachable!("a cell without a plugin Jacobian gets finite differences"),
+            };
+            CellSlot {
+                eval: table.eval,
+                jacobian,
+                instance: c.instance.ptr,
+                inputs: c.inputs.as_mut_ptr(),
+                outputs: c.outputs.as_mut_ptr(),
+                jacobian_out: c.jacobian.as_mut_ptr(),
+                jacobian_instance,
+            }
+        })
+        .collect();
+    Ok(BoundCells { cells, layouts, slots })
+}
+
+fn plugin_error(cell: &Cell, message: String, help: &str) -> Diagnostic {
+    Diagnostic::new(Code::Plugin, cell.span, message, format!("cell `{}`", cell.name)).help(help.to_string())
+}
+
+fn bind_cell(
+    model: &CheckedModel,
+    cell: &Cell,
+    search: &SearchPath,
+    base_dir: &Path,
+    opened: &mut HashMap<PathBuf, Rc<Plugin>>,
+) -> Result<(BoundCell, CellLayout), Vec<Diagnostic>> {
+    let explicit = cell.options.iter().find(|(k, _)| k == "library").and_then(|(_, v)| match v {
+        OptionValue::Str(s) => Some(base_dir.join(s)),
+        _ => None,
+    });
+    let path = match explicit.or_else(|| search.find(&cell.plugin)) {
+        Some(p) => p,
+        None => {
+            let dirs: Vec<String> = search.dirs.iter().map(|d| d.display().to_string()).collect();
+            let files = SearchPath::file_names(&cell.plugin).join(" or ");
+            return Err(vec![plugin_error(
+                cell,
+                format!("no plugin `{}` found (looked for {files} in: {})", cell.plugin, dirs.join(", ")),
+                "pass --plugin-path DIR, set BIOFLUX_PLUGIN_PATH, or give the library: `plugin(..., library = \"path/to/lib.so\")`",
+            )]);
+        }
+    };
+    let plugin = match opened.get(&path) {
+        Some(p) => p.clone(),
+        None => {
+            let p = Rc::new(Plugin::open(&path).map_err(|m| {
+                vec![plugin_error(cell, m, "check that the file is a bioflux plugin built for this version")]
+            })?);
+            opened.insert(path.clone(), p.clone());
+            p
+        }
+    };
+    let instance = Instance::create(plugin.clone(), &config_json(model, cell), base_dir).map_err(|m| {
+        vec![plugin_error(
+            cell,
+            format!("plugin `{}` could not create cell `{}`: {m}", plugin.name, cell.name),
+            "check the cell's source and options",
+        )]
+    })?;
+
+    let mut diags = Vec::new();
+    let in_names: Vec<&str> = instance.inputs.iter().map(|p| p.name.as_str()).collect();
+    let out_names: Vec<&str> = instance.outputs.iter().map(|p| p.name.as_str()).collect();
+    let mut input_slots = Vec::new();
+    let mut set = vec![false; in_names.len()];
+    for input in &cell.inputs {
+        let port = input_port_name(&input.name, input.bound);
+        match in_names.iter().position(|n| *n == port) {
+            Some(i) => {
+                set[i] = true;
+                input_slots.push(i as u32);
+            }
+            None => diags.push(
+                Diagnostic::new(
+                    Code::Undefined,
+                    input.name_span,
+                    format!("plugin `{}` has no input `{port}`", plugin.name),
+                    "not an input of this plugin",
+                )
+                .help(suggestion(
+                    &port,
+                    in_names.iter().copied(),
+                    &format!("its inputs: {}", in_names.join(", ")),
+                )),
+            ),
+        }
+    }
+    for (i, name) in in_names.iter().enumerate() {
+        if !set[i] && diags.is_empty() {
+            diags.push(plugin_error(
+                cell,
+                format!("plugin `{}` needs input `{name}`, which cell `{}` does not set", plugin.name, cell.name),
+                &format!("add `input {name} = ...` to the cell"),
+            ));
+        }
+    }
+    let mut output_slots = Vec::new();
+    for port in &cell.outputs {
+        match out_names.iter().position(|n| *n == port.name) {
+            Some(o) => output_slots.push(o as u32),
+            None => {
+                let mut d = Diagnostic::new(
+                    Code::Undefined,
+                    port.uses[0],
+                    format!("plugin `{}` has no output `{}`", plugin.name, port.name),
+                    "not an output of this plugin",
+                )
+                .help(suggestion(
+                    &port.name,
+                    out_names.iter().copied(),
+                    &format!("its outputs: {}", out_names.join(", ")),
+                ));
+                for other in &port.uses[1..] {
+                    d = d.with_label(*other, "also used here");
+                }
+                diags.push(d);
+            }
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let (n_in, n_out) = (in_names.len(), out_names.len());
+    let fd = plugin.table.jacobian.is_none().then(|| {
+        Box::new(FiniteDifferences {
+            eval: plugin.table.eval,
+            instance: instance.ptr,
+            n_inputs: n_in,
+            n_outputs: n_out,
+            shifted: vec![0.0; n_in],
+            plus: vec![0.0; n_out],
+            minus: vec![0.0; n_out],
+        })
+    });
+    let layout = CellLayout { n_inputs: n_in, n_outputs: n_out, input_slots, output_slots };
+    let bound = BoundCell {
+        name: cell.name.clone(),
+        finite_differences: fd.is_some(),
+        instance,
+        inputs: vec![0.0; n_in],
+        outputs: vec![0.0; n_out],
+        jacobian: vec![0.0; n_in * n_out],
+        fd,
+    };
+    Ok((bound, layout))
+}

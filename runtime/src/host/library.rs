@@ -1,0 +1,172 @@
+//! Finding and opening plugin libraries, and their instances.
+
+use bioflux_plugin::{ABI_VERSION, ENTRY_SYMBOL, EntryFn, PluginTable};
+use std::ffi::{CStr, CString, c_char, c_void};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// Where plugins are looked for, in order: `--plugin-path` directories,
+/// `$BIOFLUX_PLUGIN_PATH`, the bioflux binary's directory and its
+/// `plugins/` subfolder.
+#[derive(Clone, Debug, Default)]
+pub struct SearchPath {
+    pub dirs: Vec<PathBuf>,
+}
+
+impl SearchPath {
+    pub fn new(extra: &[PathBuf]) -> SearchPath {
+        let mut dirs = extra.to_vec();
+        if let Some(env) = std::env::var_os("BIOFLUX_PLUGIN_PATH") {
+            dirs.extend(std::env::split_paths(&env));
+        }
+        if let Some(exe_dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
+            dirs.push(exe_dir.join("plugins"));
+            dirs.insert(dirs.len() - 1, exe_dir);
+        }
+        SearchPath { dirs }
+    }
+
+    /// The library file a plugin named `name` may have.
+    pub fn file_names(name: &str) -> [String; 2] {
+        let (pre, suf) = (std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
+        [format!("{pre}bioflux_{name}{suf}"), format!("{pre}{name}{suf}")]
+    }
+
+    pub fn find(&self, name: &str) -> Option<PathBuf> {
+        let names = Self::file_names(name);
+        self.dirs.iter().flat_map(|d| names.iter().map(move |n| d.join(n))).find(|p| p.is_file())
+    }
+
+    /// Every shared library in the search path (candidates for `bioflux plugins`).
+    pub fn libraries(&self) -> Vec<PathBuf> {
+        let suffix = std::env::consts::DLL_SUFFIX;
+        let mut found: Vec<PathBuf> = self
+            .dirs
+            .iter()
+            .filter_map(|d| std::fs::read_dir(d).ok())
+            .flat_map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())))
+            .filter(|p| p.is_file() && p.to_string_lossy().ends_with(suffix))
+            .collect();
+        found.dedup();
+        found
+    }
+}
+
+/// An open plugin library and its table.
+pub struct Plugin {
+    pub name: String,
+    pub version: String,
+    pub path: PathBuf,
+    pub table: &'static PluginTable,
+    // Declared last: the table points into the library, so it must outlive it.
+    _library: libloading::Library,
+}
+
+fn c_text(p: *const c_char) -> String {
+    if p.is_null() {
+        String::new()
+    } else {
+        // SAFETY: plugins give NUL-terminated strings (checked non-null).
+        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    }
+}
+
+impl Plugin {
+    /// Opens a library and checks that it is a bioflux plugin of this ABI.
+    pub fn open(path: &Path) -> Result<Plugin, String> {
+        // SAFETY: loading a library runs its initialisers; plugins are
+        // trusted native code by design.
+        let library = unsafe { libloading::Library::new(path) }.map_err(|e| {
+            let reason = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
+            format!("cannot load {}: {reason}", path.display())
+        })?;
+        // SAFETY: the symbol's type is fixed by the ABI.
+        let entry: EntryFn = unsafe {
+            *library
+                .get::<EntryFn>(ENTRY_SYMBOL.as_bytes())
+                .map_err(|_| format!("{} is not a bioflux plugin: it has no `{ENTRY_SYMBOL}` symbol", path.display()))?
+        };
+        // SAFETY: calling the entry point returns a pointer to a static table.
+        let table = unsafe { entry() };
+        if table.is_null() {
+            return Err(format!("{}: `{ENTRY_SYMBOL}` returned no table", path.display()));
+        }
+        // SAFETY: non-null, static for the library's lifetime (kept in `self`).
+        let table: &'static PluginTable = unsafe { &*table };
+        if table.abi_version != ABI_VERSION {
+            return Err(format!(
+                "{} was built for plugin ABI version {}, this bioflux speaks version {ABI_VERSION}; rebuild the plugin against this bioflux",
+                path.display(),
+                table.abi_version
+            ));
+        }
+        Ok(Plugin {
+            name: c_text(table.name),
+            version: c_text(table.version),
+            path: path.to_path_buf(),
+            table,
+            _library: library,
+        })
+    }
+}
+
+/// A port as a plugin describes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PortInfo {
+    pub name: String,
+    pub unit: String,
+}
+
+/// A live plugin instance; destroyed on drop.
+pub struct Instance {
+    pub plugin: Rc<Plugin>,
+    pub ptr: *mut c_void,
+    pub inputs: Vec<PortInfo>,
+    pub outputs: Vec<PortInfo>,
+}
+
+impl Instance {
+    pub fn create(plugin: Rc<Plugin>, config_json: &str, base_dir: &Path) -> Result<Instance, String> {
+        let config = CString::new(config_json).map_err(|_| "the configuration contains a NUL byte".to_string())?;
+        let dir = CString::new(base_dir.to_string_lossy().as_bytes()).unwrap_or_default();
+        let mut error = vec![0 as c_char; 1024];
+        // SAFETY: NUL-terminated strings and an error buffer of that size.
+        let ptr = unsafe { (plugin.table.create)(config.as_ptr(), dir.as_ptr(), error.as_mut_ptr(), error.len()) };
+        if ptr.is_null() {
+            let message = c_text(error.as_ptr());
+            return Err(if message.is_empty() { "create() failed without a message".into() } else { message });
+        }
+        // SAFETY: `describe` of a live instance returns its description.
+        let description = unsafe { (plugin.table.describe)(ptr) };
+        let ports = |n: usize, p: *const bioflux_plugin::Port| -> Vec<PortInfo> {
+            if p.is_null() {
+                return Vec::new();
+            }
+            // SAFETY: the description holds n ports.
+            unsafe { std::slice::from_raw_parts(p, n) }
+                .iter()
+                .map(|port| PortInfo { name: c_text(port.name), unit: c_text(port.unit) })
+                .collect()
+        };
+        let (inputs, outputs) = if description.is_null() {
+            (Vec::new(), Vec::new())
+        } else {
+            // SAFETY: non-null, valid until destroy.
+            let d = unsafe { &*description };
+            (ports(d.n_inputs, d.inputs), ports(d.n_outputs, d.outputs))
+        };
+        Ok(Instance { plugin, ptr, inputs, outputs })
+    }
+
+    pub fn last_error(&self) -> String {
+        // SAFETY: a live instance.
+        c_text(unsafe { (self.plugin.table.last_error)(self.ptr) })
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        // SAFETY: created by this plugin, destroyed once.
+        unsafe { (self.plugin.table.destroy)(self.ptr) }
+    }
+}

@@ -1,0 +1,9 @@
+//! The plugin host: finds plugin libraries, opens them (libloading),
+//! creates an instance per cell model, checks the model's names against
+//! what each plugin describes, and gives the generated code its call slots.
+
+mod bind;
+mod library;
+
+pub use bind::{BoundCell, BoundCells, bind, config_json, input_port_name};
+pub use library::{Instance, Plugin, PortInfo, SearchPath};
