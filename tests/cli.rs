@@ -186,11 +186,52 @@ fn a_failed_run_keeps_its_rows_and_says_it_is_partial() {
     assert!((5..=11).contains(&rows), "rows before t = 1 h are written: {rows}");
 }
 
+/// Where cargo put the plugin cdylibs of this test run (target/<profile>/deps).
+fn plugin_dir() -> String {
+    std::env::current_exe().unwrap().parent().unwrap().display().to_string()
+}
+
 #[test]
-fn run_explains_what_it_cannot_do_yet_and_bad_arguments() {
+fn plugins_are_listed_and_used_by_name() {
+    let dir = plugin_dir();
+    let out = bioflux(&["plugins", "--plugin-path", &dir]);
+    assert!(out.status.success());
+    let list = text(&out.stdout);
+    assert!(list.contains("herbert_pirt") && list.contains("c_monod"), "{list}");
+    assert!(list.contains("libbioflux_c_monod"), "{list}");
+    for model in ["models/plugin_herbert_pirt.bio", "models/plugin_c_monod.bio"] {
+        let out = bioflux(&["run", model, "--plugin-path", &dir]);
+        assert!(out.status.success(), "{model}: {}", text(&out.stderr));
+        assert!(text(&out.stdout).lines().count() > 100);
+    }
+    // The same directory through the environment variable.
+    let out = Command::new(env!("CARGO_BIN_EXE_bioflux"))
+        .args(["run", "models/plugin_c_monod.bio"])
+        .env("BIOFLUX_PLUGIN_PATH", &dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_flux_name_the_plugin_lacks_is_shown_in_the_bio_file() {
+    let src = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/plugin_c_monod.bio")).unwrap();
+    let bad = temp_file("bad_port.bio", &src.replace("growth biomass = cells.mu", "growth biomass = cells.muu"));
+    let out = bioflux(&["run", bad.to_str().unwrap(), "--plugin-path", &plugin_dir()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("plugin `c_monod` has no output `muu`"), "{err}");
+    assert!(err.contains("growth biomass = cells.muu"), "the source line is shown: {err}");
+    assert!(err.contains("did you mean `mu`?"), "{err}");
+}
+
+#[test]
+fn run_explains_missing_plugins_and_bad_arguments() {
     let out = bioflux(&["run", "models/central_carbon.bio"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("cell model `ecoli` needs the `pfba` plugin"), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("bio::plugin") && err.contains("no plugin `pfba` found"), "{err}");
     let out = bioflux(&["run", "models/monod_batch.bio", "--set", "mu_mux=1"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("did you mean `mu_max`?"), "{}", text(&out.stderr));

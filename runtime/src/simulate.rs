@@ -209,7 +209,14 @@ pub fn simulate(
             y.fill(f64::NAN);
         }
     };
+    // After a cell model failed, the solver may retry smaller steps; the
+    // plugin is not called again, the run just ends.
+    let failed = || cell_failure.borrow().is_some();
     let rhs = |x: &[f64], p: &[f64], t: f64, y: &mut [f64]| {
+        if failed() {
+            y.fill(f64::NAN);
+            return;
+        }
         rhs_calls.set(rhs_calls.get() + 1);
         // SAFETY: x, p, y have the lengths the function was compiled for;
         // the context points at the bound cells' slots.
@@ -217,6 +224,10 @@ pub fn simulate(
         check(status, y);
     };
     let jvp = |x: &[f64], p: &[f64], t: f64, v: &[f64], y: &mut [f64]| {
+        if failed() {
+            y.fill(f64::NAN);
+            return;
+        }
         jvp_calls.set(jvp_calls.get() + 1);
         // SAFETY: as above, with v of length n.
         let status = unsafe { (compiled.jvp)(t, x.as_ptr(), p.as_ptr(), v.as_ptr(), y.as_mut_ptr(), ctx_ptr) };

@@ -99,6 +99,14 @@ fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
     format!("the plugin panicked: {text}")
 }
 
+/// Panics are reported through `last_error`; the default hook would also
+/// print them to stderr. A plugin has its own copy of std, so this only
+/// quiets panics inside the plugin, never the host's.
+fn quiet_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| std::panic::set_hook(Box::new(|_| {})));
+}
+
 /// # Safety
 /// `config` and `base_dir` are NUL-terminated strings; `error` has room for
 /// `error_len` bytes.
@@ -108,6 +116,7 @@ pub unsafe extern "C" fn create<T: CellModel>(
     error: *mut c_char,
     error_len: usize,
 ) -> *mut c_void {
+    quiet_panics();
     let result = catch_unwind(|| {
         // SAFETY: the caller passes NUL-terminated strings.
         let (config, base_dir) = unsafe { (CStr::from_ptr(config), CStr::from_ptr(base_dir)) };

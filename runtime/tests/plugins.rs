@@ -1,0 +1,229 @@
+//! The plugin host with the example plugins (built as cdylibs by `cargo
+//! test`, as dev-dependencies): results equal the same model written as
+//! kinetics, and every failure is reported with its message.
+
+use bioflux_compiler::{Code, check_source};
+use bioflux_runtime::host::SearchPath;
+use bioflux_runtime::{Environment, Overrides, RunError, Simulation, run};
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Where cargo put the cdylibs of this test run (target/<profile>/deps).
+fn plugin_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().to_path_buf()
+}
+
+fn env() -> Environment {
+    Environment { plugins: SearchPath { dirs: vec![plugin_dir()] }, base_dir: PathBuf::from(".") }
+}
+
+fn tight() -> Overrides {
+    Overrides { rtol: Some(1e-10), atol: Some(1e-12), ..Overrides::default() }
+}
+
+fn simulate(src: &str) -> Simulation {
+    let model = check_source("t.bio", src).unwrap_or_else(|d| panic!("{}", d[0].render()));
+    let sim = run(&model, &tight(), &env()).unwrap_or_else(|e| panic!("{e}")).simulation;
+    assert!(sim.failure.is_none(), "{:?}", sim.failure);
+    sim
+}
+
+fn run_error(src: &str) -> RunError {
+    let model = check_source("t.bio", src).unwrap_or_else(|d| panic!("{}", d[0].render()));
+    match run(&model, &Overrides::default(), &env()) {
+        Ok(_) => panic!("the run should not start"),
+        Err(e) => e,
+    }
+}
+
+fn column(sim: &Simulation, name: &str) -> Vec<f64> {
+    let i = sim.columns.iter().position(|c| c.name == name).unwrap();
+    sim.rows.iter().map(|r| r[i]).collect()
+}
+
+fn assert_same(a: &Simulation, b: &Simulation, names: &[&str]) {
+    assert_eq!(a.rows.len(), b.rows.len());
+    for name in names {
+        for (x, y) in column(a, name).iter().zip(column(b, name)) {
+            assert!((x - y).abs() <= 1e-7 * (1.0 + y.abs()), "{name}: plugin {x} vs kinetics {y}");
+        }
+    }
+}
+
+const REACTOR: &str = "reactor fedbatch {\n    volume = 1 [L]\n    feed = step(5 [h], 0.02, 0.05) [L/h]\n    inlet S = 500 [mmol/L]\n}\n\
+    species S = 10 [mmol/L] : substrate\nspecies P = 0 [mmol/L] : product\nspecies X = 0.1 [gDW/L] : biomass\n\
+    simulate {\n    end = 15 [h]\n    output = 0.5 [h]\n}\n";
+
+#[test]
+fn rust_plugin_equals_the_same_model_written_as_kinetics() {
+    let plugin = format!(
+        "model p\n{REACTOR}cell c = herbert_pirt(mu_max = 0.5, Ks = 0.2, Yxs = 0.09, ms = 0.2, q_crit = 5, Yps = 1.5) {{\n    input S = S\n}}\n\
+         growth X = c.mu\nexchange S = c.q_S\nexchange P = c.q_P\n"
+    );
+    let kinetic = format!(
+        "model k\n{REACTOR}param mu_max = 0.5 [1/h]\nparam Ks = 0.2 [mmol/L]\nparam Yxs = 0.09 [gDW/mmol]\n\
+         param ms = 0.2 [mmol/gDW/h]\nparam q_crit = 5 [mmol/gDW/h]\nparam Yps = 1.5\n\
+         let sat = S / (Ks + S)\nlet mu = mu_max * sat\nlet uptake = mu / Yxs + ms * sat\n\
+         growth X = mu\nrate S = -uptake * X\nrate P = Yps * max(uptake - q_crit, 0 [mmol/gDW/h]) * X\n"
+    );
+    let (a, b) = (simulate(&plugin), simulate(&kinetic));
+    assert_same(&a, &b, &["V", "S", "P", "X"]);
+    assert!(column(&a, "P").last().unwrap() > &1.0, "overflow happened");
+}
+
+#[test]
+fn c_plugin_equals_the_same_model_written_as_kinetics() {
+    let batch = "reactor batch {\n    volume = 2 [L]\n}\nspecies S = 20 [mmol/L] : substrate\nspecies X = 0.05 [gDW/L] : biomass\n\
+        simulate {\n    end = 12 [h]\n    output = 0.25 [h]\n}\n";
+    let plugin = format!(
+        "model p\n{batch}cell c = c_monod(mu_max = 0.6, Ks = 0.5, Yxs = 0.09) {{\n    input S = S\n}}\ngrowth X = c.mu\nexchange S = c.q_S\n"
+    );
+    let kinetic = format!(
+        "model k\n{batch}let mu = 0.6 [1/h] * S / (0.5 [mmol/L] + S)\ngrowth X = mu\nrate S = -mu / 0.09 [gDW/mmol] * X\n"
+    );
+    let (a, b) = (simulate(&plugin), simulate(&kinetic));
+    assert_same(&a, &b, &["S", "X"]);
+}
+
+const HERBERT: &str = "model m\nspecies S = 10 [mmol/L] : substrate\nspecies X = 0.1 [gDW/L] : biomass\n\
+    simulate {\n    end = 5 [h]\n}\n";
+
+fn herbert(options: &str, body: &str, couplings: &str) -> String {
+    format!("{HERBERT}cell c = herbert_pirt({options}) {{\n{body}\n}}\n{couplings}\n")
+}
+
+#[test]
+fn a_missing_library_is_reported_at_the_cell() {
+    let src = format!("{HERBERT}cell c = nosuch(\"x\")\ngrowth X = c.mu\n");
+    let RunError::Diagnostics(d) = run_error(&src) else { panic!() };
+    assert_eq!(d[0].code, Code::Plugin);
+    assert!(d[0].message.contains("no plugin `nosuch` found"), "{}", d[0].message);
+    assert!(d[0].message.contains(&plugin_dir().display().to_string()), "the searched directories are listed");
+    let src = format!("{HERBERT}cell c = herbert_pirt(library = \"/nonexistent/libx.so\")\ngrowth X = c.mu\n");
+    let RunError::Diagnostics(d) = run_error(&src) else { panic!() };
+    assert!(d[0].message.contains("cannot load /nonexistent/libx.so"), "{}", d[0].message);
+    assert!(d[0].message.contains("No such file"), "the loader's reason is kept: {}", d[0].message);
+}
+
+/// Builds a shared library from C source in the test's scratch directory.
+fn c_library(name: &str, source: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plugins");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (src, lib) = (dir.join(format!("{name}.c")), dir.join(format!("lib{name}.so")));
+    std::fs::write(&src, source).unwrap();
+    let include = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/abi/include");
+    let status = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+        .args(["-shared", "-fPIC", "-I"])
+        .arg(include)
+        .arg(&src)
+        .arg("-o")
+        .arg(&lib)
+        .status()
+        .expect("a C compiler");
+    assert!(status.success());
+    lib
+}
+
+#[test]
+fn a_library_without_the_entry_symbol_or_of_another_abi_is_refused() {
+    let plain = c_library("not_a_plugin", "int something(void) { return 1; }\n");
+    let src = format!("{HERBERT}cell c = x(library = \"{}\")\ngrowth X = c.mu\n", plain.display());
+    let RunError::Diagnostics(d) = run_error(&src) else { panic!() };
+    assert!(d[0].message.contains("is not a bioflux plugin: it has no `bioflux_plugin_v1` symbol"), "{}", d[0].message);
+
+    let future = c_library(
+        "future_abi",
+        "#include \"bioflux_plugin.h\"\nstatic BiofluxPluginTable t = { 99u, \"future\", \"9.0\" };\n\
+         const BiofluxPluginTable *bioflux_plugin_v1(void) { return &t; }\n",
+    );
+    let src = format!("{HERBERT}cell c = x(library = \"{}\")\ngrowth X = c.mu\n", future.display());
+    let RunError::Diagnostics(d) = run_error(&src) else { panic!() };
+    assert!(
+        d[0].message.contains("built for plugin ABI version 99, this bioflux speaks version 1"),
+        "{}",
+        d[0].message
+    );
+}
+
+#[test]
+fn unknown_input_and_output_names_are_reported_at_their_spans_with_suggestions() {
+    let src = herbert("", "    input Ss = S", "growth X = c.muu\nexchange S = c.q_S");
+    let RunError::Diagnostics(d) = run_error(&src) else { panic!() };
+    let at = |i: usize| &src[d[i].span.start..d[i].span.end];
+    assert_eq!(d.len(), 2, "{d:?}");
+    assert_eq!(d[0].message, "plugin `herbert_pirt` has no input `Ss`");
+    assert_eq!(at(0), "Ss");
+    assert_eq!(d[0].help.as_deref(), Some("did you mean `S`?"));
+    assert_eq!(d[1].message, "plugin `herbert_pirt` has no output `muu`");
+    assert_eq!(at(1), "muu");
+    assert_eq!(d[1].help.as_deref(), Some("did you mean `mu`?"));
+    // An input the plugin needs but the model does not set.
+    let src = herbert("", "", "growth X = c.mu");
+    let RunError::Diagnostics(d) = run_error(&src) else { panic!() };
+    assert!(d[0].message.contains("needs input `S`"), "{}", d[0].message);
+}
+
+#[test]
+fn a_create_error_carries_the_plugins_message() {
+    let src = herbert("Ks = -1", "    input S = S", "growth X = c.mu");
+    let RunError::Diagnostics(d) = run_error(&src) else { panic!() };
+    assert!(
+        d[0].message.contains("could not create cell `c`: Ks and Yxs must be positive (Ks = -1"),
+        "{}",
+        d[0].message
+    );
+    // The C plugin reports through its error buffer the same way.
+    let src = format!("{HERBERT}cell c = c_monod(Yxs = 0) {{\n    input S = S\n}}\ngrowth X = c.mu\n");
+    let RunError::Diagnostics(d) = run_error(&src) else { panic!() };
+    assert!(d[0].message.contains("Ks and Yxs must be positive"), "{}", d[0].message);
+}
+
+fn failed_run(src: &str) -> Simulation {
+    let model = check_source("t.bio", src).unwrap();
+    let sim = run(&model, &Overrides::default(), &env()).unwrap().simulation;
+    assert!(sim.failure.is_some(), "the run must fail");
+    sim
+}
+
+#[test]
+fn a_panic_in_eval_is_an_error_with_time_state_and_message() {
+    // S falls below 5 mmol/L at some time before 5 h.
+    let src = herbert("panic_below = 5", "    input S = S", "growth X = c.mu\nexchange S = c.q_S");
+    let sim = failed_run(&src);
+    let f = sim.failure.unwrap();
+    assert!(f.message.contains("cell `c` (plugin `herbert_pirt`) failed with status 2"), "{}", f.message);
+    assert!(f.message.contains("the plugin panicked: substrate"), "{}", f.message);
+    assert!(f.time > 0.0 && f.time < 5.0);
+    assert_eq!(f.state.len(), 3);
+    assert!(!sim.rows.is_empty(), "rows before the failure are kept");
+}
+
+#[test]
+fn an_error_status_and_a_non_finite_output_are_reported() {
+    let batch = "model m\nspecies S = 2 [mmol/L] : substrate\nspecies X = 0.5 [gDW/L] : biomass\nsimulate {\n    end = 10 [h]\n}\n";
+    let src = format!(
+        "{batch}cell c = c_monod(fail_below = 1) {{\n    input S = S\n}}\ngrowth X = c.mu\nexchange S = c.q_S\n"
+    );
+    let f = failed_run(&src).failure.unwrap();
+    assert!(f.message.contains("substrate") && f.message.contains("is below fail_below = 1"), "{}", f.message);
+    // S = -Ks makes mu divide by zero: an infinite output.
+    let src = format!(
+        "{batch}cell c = c_monod(Ks = 0.5) {{\n    input S = S - 2.5 [mmol/L]\n}}\ngrowth X = c.mu\nexchange S = c.q_S\n"
+    );
+    let f = failed_run(&src).failure.unwrap();
+    assert!(f.message.contains("returned") && f.message.contains("for output `mu`"), "{}", f.message);
+    assert_eq!(f.time, 0.0);
+}
+
+#[test]
+fn the_jacobian_is_the_plugins_or_finite_differences() {
+    let model = check_source(
+        "t.bio",
+        &format!("{HERBERT}cell c = herbert_pirt() {{\n    input S = S\n}}\ncell d = c_monod() {{\n    input S = S\n}}\ngrowth X = c.mu\n"),
+    )
+    .unwrap();
+    let cells = bioflux_runtime::host::bind(&model, &env().plugins, std::path::Path::new(".")).unwrap();
+    assert!(!cells.cells[0].finite_differences, "herbert_pirt has its own Jacobian");
+    assert!(cells.cells[1].finite_differences, "c_monod has none");
+}
