@@ -201,10 +201,15 @@ fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, RunErro
 
 fn write_results(result: &Simulation, model: &str, args: &RunArgs) -> Result<(), String> {
     let write = |out: &mut dyn Write| -> Result<(), String> {
-        if args.json {
-            bioflux_runtime::output::write_json(result, model, out).map_err(|e| e.to_string())
+        let written = if args.json {
+            bioflux_runtime::output::write_json(result, model, out)
         } else {
-            bioflux_runtime::output::write_csv(result, out).map_err(|e| e.to_string())
+            bioflux_runtime::output::write_csv(result, out)
+        };
+        match written {
+            // The reader went away (`bioflux run ... | head`): not an error.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other.map_err(|e| format!("cannot write the results: {e}")),
         }
     };
     match &args.output {

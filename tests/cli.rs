@@ -239,3 +239,23 @@ fn run_explains_missing_plugins_and_bad_arguments() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("a time, not mmol"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bioflux"))
+        .args(["run", "models/chemostat.bio", "--every", "0.001"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with("t [h]"));
+    // The reader is dropped here, as `| head -1` would.
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("Broken pipe"));
+}

@@ -17,14 +17,17 @@ pub fn number(v: f64) -> String {
     if a != 0.0 && a.is_finite() && !(1e-4..1e15).contains(&a) { format!("{v:e}") } else { format!("{v}") }
 }
 
-pub fn write_csv(sim: &Simulation, out: impl Write) -> Result<(), csv::Error> {
+pub fn write_csv(sim: &Simulation, out: impl Write) -> std::io::Result<()> {
+    let io = |e: csv::Error| match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => std::io::Error::other(format!("{other:?}")),
+    };
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(header(sim))?;
+    w.write_record(header(sim)).map_err(io)?;
     for row in &sim.rows {
-        w.write_record(row.iter().map(|v| number(*v)))?;
+        w.write_record(row.iter().map(|v| number(*v))).map_err(io)?;
     }
-    w.flush()?;
-    Ok(())
+    w.flush()
 }
 
 pub fn write_json(sim: &Simulation, model: &str, mut out: impl Write) -> std::io::Result<()> {
