@@ -123,7 +123,14 @@ impl Recorder<'_> {
     fn record(&mut self, tau: f64, y: &[f64]) {
         // SAFETY: `observe` reads n_states values of `y` and params, and
         // writes n_observables values of `observed`, as compiled.
-        unsafe { (self.compiled.observe)(tau, y.as_ptr(), self.params.as_ptr(), self.observed.as_mut_ptr(), self.ctx) };
+        let status = unsafe {
+            (self.compiled.observe)(tau, y.as_ptr(), self.params.as_ptr(), self.observed.as_mut_ptr(), self.ctx)
+        };
+        if status != 0 {
+            // A cell model failed here: the RHS at this state fails too and
+            // reports it; this row must not show stale outputs.
+            self.observed.fill(f64::NAN);
+        }
         let mut row = Vec::with_capacity(self.observed.len() + 1);
         row.push(tau);
         for (v, f) in self.observed.iter().zip(&self.factors[1..]) {
