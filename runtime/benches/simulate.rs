@@ -58,5 +58,25 @@ fn benches(c: &mut Criterion) {
     }
 }
 
-criterion_group!(name = group; config = Criterion::default().sample_size(30); targets = benches);
+/// The RHS of the same fed-batch with its cell as a plugin (Rust, with a
+/// Jacobian) and as kinetics: the cost of the call slot.
+fn plugin_benches(c: &mut Criterion) {
+    let dir = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
+    let env = Environment { plugins: bioflux_runtime::host::SearchPath { dirs: vec![dir] }, base_dir: ".".into() };
+    let model = example("plugin_herbert_pirt");
+    let mut cells = bioflux_runtime::host::bind(&model, &env.plugins, &env.base_dir).unwrap();
+    let params = parameter_values(&model, &[]).unwrap();
+    let x = initial_state(&model, &params);
+    let compiled = compile(&ir::lower(&model, &cells.layouts)).unwrap();
+    let mut ctx = CellContext { cells: cells.slots(), failed_cell: -1 };
+    let mut dx = vec![0.0; x.len()];
+    c.bench_function("plugin_herbert_pirt/rhs", |b| {
+        b.iter(|| unsafe { (compiled.rhs)(black_box(1.0), x.as_ptr(), params.as_ptr(), dx.as_mut_ptr(), &mut ctx) })
+    });
+    c.bench_function("plugin_herbert_pirt/run", |b| {
+        b.iter(|| run(black_box(&model), &Overrides::default(), &env).unwrap())
+    });
+}
+
+criterion_group!(name = group; config = Criterion::default().sample_size(30); targets = benches, plugin_benches);
 criterion_main!(group);

@@ -227,3 +227,41 @@ fn the_jacobian_is_the_plugins_or_finite_differences() {
     assert!(!cells.cells[0].finite_differences, "herbert_pirt has its own Jacobian");
     assert!(cells.cells[1].finite_differences, "c_monod has none");
 }
+
+#[test]
+fn jacobian_through_plugins_matches_finite_differences_of_the_rhs() {
+    use bioflux_compiler::ir;
+    use bioflux_compiler::jit::{CellContext, compile};
+    // One cell with its own Jacobian, one differentiated by the host.
+    let src = format!(
+        "{HERBERT}cell c = herbert_pirt() {{\n    input S = S\n}}\ncell d = c_monod() {{\n    input S = S * S / 1 [mmol/L]\n}}\n\
+         growth X = c.mu\nrate S = d.q_S * X\n"
+    );
+    let model = check_source("t.bio", &src).unwrap();
+    let mut cells = bioflux_runtime::host::bind(&model, &env().plugins, std::path::Path::new(".")).unwrap();
+    let compiled = compile(&ir::lower(&model, &cells.layouts)).unwrap();
+    let mut ctx = CellContext { cells: cells.slots(), failed_cell: -1 };
+    let x = [1.3, 2.6, 0.4];
+    let rhs = |x: &[f64], ctx: &mut CellContext| {
+        let mut dx = [0.0; 3];
+        // SAFETY: three states, no parameters, the bound slots.
+        assert_eq!(unsafe { (compiled.rhs)(0.0, x.as_ptr(), [].as_ptr(), dx.as_mut_ptr(), ctx) }, 0);
+        dx
+    };
+    for j in 0..3 {
+        let mut e = [0.0; 3];
+        e[j] = 1.0;
+        let mut jv = [0.0; 3];
+        // SAFETY: as above, with a direction of three values.
+        assert_eq!(unsafe { (compiled.jvp)(0.0, x.as_ptr(), [].as_ptr(), e.as_ptr(), jv.as_mut_ptr(), &mut ctx) }, 0);
+        let h = 1e-6;
+        let (mut xp, mut xm) = (x, x);
+        xp[j] += h;
+        xm[j] -= h;
+        let (fp, fm) = (rhs(&xp, &mut ctx), rhs(&xm, &mut ctx));
+        for i in 0..3 {
+            let fd = (fp[i] - fm[i]) / (2.0 * h);
+            assert!((jv[i] - fd).abs() <= 1e-5 * (1.0 + fd.abs()), "J[{i}][{j}] = {} vs FD {fd}", jv[i]);
+        }
+    }
+}
