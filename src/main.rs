@@ -53,6 +53,31 @@ enum Command {
         #[arg(long = "plugin-path", value_name = "DIR")]
         plugin_path: Vec<PathBuf>,
     },
+    /// Solve FBA (or pFBA) once on a model file with the `pfba` plugin.
+    Fba {
+        /// SBML (L3 fbc v2) or COBRA JSON; also looked up in $BIOFLUX_MODELS.
+        model: PathBuf,
+        /// A flux bound: RXN=LB:UB, RXN=LB: , RXN=:UB or RXN=VALUE.
+        #[arg(long = "bound", value_name = "RXN=LB:UB")]
+        bounds: Vec<String>,
+        /// Maximise this reaction instead of the model's objective.
+        #[arg(long)]
+        objective: Option<String>,
+        /// Parsimonious FBA: then minimise the total flux.
+        #[arg(long)]
+        pfba: bool,
+        /// Relax the bounds with slack when the LP is infeasible.
+        #[arg(long)]
+        relax: bool,
+        /// How many of the largest fluxes to print.
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+        /// Print {"status", "objective", "slack", "fluxes"} as JSON.
+        #[arg(long)]
+        json: bool,
+        #[arg(long = "plugin-path", value_name = "DIR")]
+        plugin_path: Vec<PathBuf>,
+    },
     /// List the plugins found, with name, version and path.
     Plugins {
         #[arg(long = "plugin-path", value_name = "DIR")]
@@ -109,6 +134,9 @@ fn main() -> ExitCode {
         }
         Command::Fmt { files, write, check } => commands::fmt(&files, write, check),
         Command::Plugins { plugin_path } => commands::plugins(&plugin_path),
+        Command::Fba { model, bounds, objective, pfba, relax, top, json, plugin_path } => {
+            commands::fba(&commands::FbaArgs { model, bounds, objective, pfba, relax, top, json, plugin_path })
+        }
     };
     if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

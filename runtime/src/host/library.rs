@@ -158,6 +158,13 @@ impl Instance {
         Ok(Instance { plugin, ptr, inputs, outputs })
     }
 
+    /// One evaluation, outside a simulation (`bioflux fba`, tests).
+    pub fn eval(&self, inputs: &[f64], outputs: &mut [f64]) -> i32 {
+        assert!(inputs.len() == self.inputs.len() && outputs.len() == self.outputs.len());
+        // SAFETY: buffers of the sizes the instance described.
+        unsafe { (self.plugin.table.eval)(self.ptr, inputs.as_ptr(), outputs.as_mut_ptr()) }
+    }
+
     pub fn last_error(&self) -> String {
         // SAFETY: a live instance.
         c_text(unsafe { (self.plugin.table.last_error)(self.ptr) })

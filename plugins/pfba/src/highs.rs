@@ -1,0 +1,151 @@
+//! A persistent HiGHS LP: built once, then only bounds change between
+//! solves, which HiGHS re-solves warm from its last basis. The raw C API
+//! (highs-sys) is used because the safe crate cannot change row bounds.
+
+use highs_sys::*;
+use std::ffi::{CStr, c_void};
+
+/// A sparse LP in column-wise form.
+pub struct LpData {
+    pub cost: Vec<f64>,
+    pub col_lower: Vec<f64>,
+    pub col_upper: Vec<f64>,
+    pub row_lower: Vec<f64>,
+    pub row_upper: Vec<f64>,
+    /// Column j's entries are a_index/a_value[a_start[j]..a_start[j+1]].
+    pub a_start: Vec<HighsInt>,
+    pub a_index: Vec<HighsInt>,
+    pub a_value: Vec<f64>,
+    pub maximize: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Optimal,
+    Infeasible,
+    /// Any other model status (unbounded, time limit, ...), by HiGHS code.
+    Other(HighsInt),
+}
+
+pub struct Lp {
+    h: *mut c_void,
+    n_cols: usize,
+    /// Scratch for the parts of a solution nobody reads (allocated once).
+    col_dual: Vec<f64>,
+    row_value: Vec<f64>,
+    row_dual: Vec<f64>,
+}
+
+fn option_bool(h: *mut c_void, name: &CStr, v: bool) {
+    // SAFETY: a live HiGHS instance and a NUL-terminated option name.
+    unsafe { Highs_setBoolOptionValue(h, name.as_ptr(), HighsInt::from(v)) };
+}
+
+impl Lp {
+    pub fn new(d: &LpData) -> Result<Lp, String> {
+        let (n_cols, n_rows) = (d.cost.len(), d.row_lower.len());
+        // SAFETY: Highs_create returns a fresh instance, owned by `Lp`.
+        let h = unsafe { Highs_create() };
+        option_bool(h, c"output_flag", false);
+        // SAFETY: live instance; option names are NUL-terminated.
+        unsafe {
+            Highs_setIntOptionValue(h, c"threads".as_ptr(), 1);
+            Highs_setStringOptionValue(h, c"presolve".as_ptr(), c"off".as_ptr());
+            Highs_setStringOptionValue(h, c"solver".as_ptr(), c"simplex".as_ptr());
+            Highs_setStringOptionValue(h, c"parallel".as_ptr(), c"off".as_ptr());
+        }
+        let lp =
+            Lp { h, n_cols, col_dual: vec![0.0; n_cols], row_value: vec![0.0; n_rows], row_dual: vec![0.0; n_rows] };
+        let sense = if d.maximize { OBJECTIVE_SENSE_MAXIMIZE } else { OBJECTIVE_SENSE_MINIMIZE };
+        // SAFETY: every array has the length its count says.
+        let status = unsafe {
+            Highs_passLp(
+                h,
+                n_cols as HighsInt,
+                n_rows as HighsInt,
+                d.a_value.len() as HighsInt,
+                MATRIX_FORMAT_COLUMN_WISE,
+                sense,
+                0.0,
+                d.cost.as_ptr(),
+                d.col_lower.as_ptr(),
+                d.col_upper.as_ptr(),
+                d.row_lower.as_ptr(),
+                d.row_upper.as_ptr(),
+                d.a_start.as_ptr(),
+                d.a_index.as_ptr(),
+                d.a_value.as_ptr(),
+            )
+        };
+        if status == STATUS_ERROR {
+            return Err("HiGHS rejected the LP".into());
+        }
+        Ok(lp)
+    }
+
+    pub fn set_row_bounds(&mut self, row: usize, lower: f64, upper: f64) {
+        // SAFETY: a live instance and a row index below n_rows.
+        unsafe { Highs_changeRowBounds(self.h, row as HighsInt, lower, upper) };
+    }
+
+    pub fn solve(&mut self) -> Outcome {
+        // SAFETY: a live instance.
+        let status = unsafe {
+            Highs_run(self.h);
+            Highs_getModelStatus(self.h)
+        };
+        match status {
+            MODEL_STATUS_OPTIMAL => Outcome::Optimal,
+            MODEL_STATUS_INFEASIBLE => Outcome::Infeasible,
+            other => Outcome::Other(other),
+        }
+    }
+
+    /// Forget the basis, so the next solve starts cold (and so depends only
+    /// on the LP, not on earlier solves).
+    pub fn reset(&mut self) {
+        // SAFETY: a live instance.
+        unsafe { Highs_clearSolver(self.h) };
+    }
+
+    /// The current basis: (column statuses, row statuses).
+    pub fn basis(&self) -> (Vec<HighsInt>, Vec<HighsInt>) {
+        let (mut cols, mut rows) = (vec![0; self.n_cols], vec![0; self.row_value.len()]);
+        // SAFETY: buffers of the model's sizes.
+        unsafe { Highs_getBasis(self.h, cols.as_mut_ptr(), rows.as_mut_ptr()) };
+        (cols, rows)
+    }
+
+    /// Starts the next solve from this basis (HiGHS refactorises it).
+    pub fn set_basis(&mut self, basis: &(Vec<HighsInt>, Vec<HighsInt>)) {
+        // SAFETY: statuses of the model's sizes, from `basis()`.
+        unsafe { Highs_setBasis(self.h, basis.0.as_ptr(), basis.1.as_ptr()) };
+    }
+
+    pub fn objective(&self) -> f64 {
+        // SAFETY: a live instance.
+        unsafe { Highs_getObjectiveValue(self.h) }
+    }
+
+    /// Column values of the last solution into `cols` (length n_cols).
+    pub fn solution(&mut self, cols: &mut [f64]) {
+        assert_eq!(cols.len(), self.n_cols);
+        // SAFETY: every buffer has the model's size.
+        unsafe {
+            Highs_getSolution(
+                self.h,
+                cols.as_mut_ptr(),
+                self.col_dual.as_mut_ptr(),
+                self.row_value.as_mut_ptr(),
+                self.row_dual.as_mut_ptr(),
+            )
+        };
+    }
+}
+
+impl Drop for Lp {
+    fn drop(&mut self) {
+        // SAFETY: created in `new`, destroyed once.
+        unsafe { Highs_destroy(self.h) };
+    }
+}

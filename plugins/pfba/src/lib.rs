@@ -1,0 +1,133 @@
+//! The LP cell model as a bioflux plugin (`pfba`): FBA or parsimonious FBA
+//! on a genome-scale model, with slack relaxation where the LP is
+//! infeasible.
+//!
+//! Source: a model file (SBML L3 fbc v2 or COBRA JSON), found next to the
+//! .bio file or in `$BIOFLUX_MODELS`, or an inline `network`. Inputs: the
+//! model's `bound` lines (`R.lower`, `R.upper`, `R.fixed`). Outputs: every
+//! reaction's flux by id, `objective` and `slack`. Options: `pfba` (true),
+//! `tolerance` (1e-9, relative, on the objective held by pFBA), `start`
+//! ("reference": every solve starts from one fixed basis, so results are
+//! bit-identical whatever the call history; "warm": from the last basis,
+//! faster; "cold").
+
+mod highs;
+pub mod network;
+pub mod pfba;
+
+use bioflux_plugin::{CellModel, Config, PortSpec, Status, export_plugin};
+use network::Network;
+use pfba::{BoundKind, InputBound, Options, Pfba, Policy, Solved, Start};
+use std::path::PathBuf;
+
+/// Finds a model file: as given (relative to the .bio file), else in
+/// `$BIOFLUX_MODELS`.
+pub fn find_model(source: &str, base_dir: &std::path::Path) -> Result<PathBuf, String> {
+    let here = base_dir.join(source);
+    if here.is_file() {
+        return Ok(here);
+    }
+    let env = std::env::var_os("BIOFLUX_MODELS");
+    if let Some(dir) = &env {
+        let there = PathBuf::from(dir).join(source);
+        if there.is_file() {
+            return Ok(there);
+        }
+    }
+    Err(format!(
+        "cannot find the model `{source}`: not at {} {}",
+        here.display(),
+        match env {
+            Some(d) => format!("nor in $BIOFLUX_MODELS ({})", PathBuf::from(d).display()),
+            None => "and $BIOFLUX_MODELS is not set".into(),
+        }
+    ))
+}
+
+pub struct LpCell {
+    lp: Pfba,
+    reactions: Vec<String>,
+    input_names: Vec<String>,
+    kinds: Vec<BoundKind>,
+}
+
+fn parse_input(name: &str, net: &Network) -> Option<InputBound> {
+    let (rxn, side) = name.rsplit_once('.')?;
+    let kind = match side {
+        "lower" => BoundKind::Lower,
+        "upper" => BoundKind::Upper,
+        "fixed" => BoundKind::Fixed,
+        _ => return None,
+    };
+    Some(InputBound { reaction: net.reaction_index(rxn)?, kind })
+}
+
+impl CellModel for LpCell {
+    fn create(config: &Config) -> Result<Self, String> {
+        let net = match (config.json.get("network").filter(|n| !n.is_null()), config.source()) {
+            (Some(inline), _) => network::inline(inline)?,
+            (None, Some(source)) => network::load(&find_model(source, &config.base_dir)?)?,
+            (None, None) => {
+                return Err("no model: give a file, `pfba(\"iCH360.xml\")`, or a network of this file".into());
+            }
+        };
+        let mut objective = net.objective.clone();
+        if let Some(list) = config.json.get("objective").and_then(|o| o.as_array()).filter(|l| !l.is_empty()) {
+            // The first objective of the cell replaces the model's.
+            let first = &list[0];
+            let id = first.get("reaction").and_then(|r| r.as_str()).unwrap_or("");
+            let j =
+                net.reaction_index(id).ok_or_else(|| format!("the objective `{id}` is not a reaction of the model"))?;
+            let sign = if first.get("sense").and_then(|s| s.as_str()) == Some("min") { -1.0 } else { 1.0 };
+            objective = vec![(j, sign)];
+        }
+        let policy = match config.json.get("infeasible").and_then(|p| p.as_str()) {
+            Some("stop") => Policy::Stop,
+            Some("error") => Policy::Error,
+            _ => Policy::Relax,
+        };
+        let flag = |key: &str, default: bool| config.option(key).and_then(|v| v.as_bool()).unwrap_or(default);
+        let start = match config.option("start").and_then(|s| s.as_str()) {
+            None | Some("reference") => Start::Reference,
+            Some("warm") => Start::Warm,
+            Some("cold") => Start::Cold,
+            Some(other) => return Err(format!("option `start` is reference, warm or cold, not `{other}`")),
+        };
+        let options = Options { pfba: flag("pfba", true), tolerance: config.number("tolerance", 1e-9)?, policy, start };
+        // Inputs the model asks for that name reactions of this model; the
+        // host reports the others at their place in the .bio file.
+        let (input_names, bounds): (Vec<String>, Vec<InputBound>) =
+            config.used("inputs").into_iter().filter_map(|n| parse_input(&n, &net).map(|b| (n, b))).unzip();
+        let kinds = bounds.iter().map(|b| b.kind).collect();
+        let lp = Pfba::new(&net, objective, &bounds, options)?;
+        Ok(LpCell { lp, reactions: net.reactions.iter().map(|r| r.id.clone()).collect(), input_names, kinds })
+    }
+
+    fn inputs(&self) -> Vec<PortSpec> {
+        self.input_names.iter().map(|n| PortSpec::new(n.clone(), "mmol/gDW/h")).collect()
+    }
+
+    fn outputs(&self) -> Vec<PortSpec> {
+        let mut out: Vec<PortSpec> = self.reactions.iter().map(|r| PortSpec::new(r.clone(), "mmol/gDW/h")).collect();
+        out.push(PortSpec::new("objective", ""));
+        out.push(PortSpec::new("slack", "mmol/gDW/h"));
+        out
+    }
+
+    fn eval(&mut self, inputs: &[f64], outputs: &mut [f64]) -> Result<Status, String> {
+        let solved = self.lp.solve(inputs, &self.kinds).map_err(|e| {
+            let at: Vec<String> = self.input_names.iter().zip(inputs).map(|(n, v)| format!("{n} = {v}")).collect();
+            format!("{e} (at {})", at.join(", "))
+        })?;
+        let n = self.reactions.len();
+        outputs[..n].copy_from_slice(&self.lp.fluxes);
+        outputs[n] = self.lp.objective_value;
+        outputs[n + 1] = self.lp.slack;
+        Ok(match solved {
+            Solved::Optimal => Status::Ok,
+            Solved::Relaxed(_) => Status::Relaxed,
+        })
+    }
+}
+
+export_plugin!(LpCell, "pfba");

@@ -1,0 +1,206 @@
+//! FBA and pFBA on the genome-scale models in $BIOFLUX_MODELS (default
+//! ../shared/models), against published values and the LP's own
+//! optimality conditions.
+
+use bioflux_pfba::network::{self, Network};
+use bioflux_pfba::pfba::{BoundKind, InputBound, Options, Pfba, Solved, Start};
+use std::path::PathBuf;
+
+fn models_dir() -> PathBuf {
+    let dir = std::env::var_os("BIOFLUX_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models"));
+    assert!(
+        dir.join("e_coli_core.xml").is_file(),
+        "the genome-scale models are needed: set BIOFLUX_MODELS to the folder with e_coli_core.xml, iCH360.xml, iJO1366.xml (looked in {})",
+        dir.display()
+    );
+    dir
+}
+
+fn load(name: &str) -> Network {
+    network::load(&models_dir().join(name)).unwrap()
+}
+
+fn lp(net: &Network, inputs: &[(&str, BoundKind)], options: Options) -> (Pfba, Vec<BoundKind>) {
+    let bounds: Vec<InputBound> =
+        inputs.iter().map(|(id, kind)| InputBound { reaction: net.reaction_index(id).unwrap(), kind: *kind }).collect();
+    let kinds = bounds.iter().map(|b| b.kind).collect();
+    (Pfba::new(net, net.objective.clone(), &bounds, options).unwrap(), kinds)
+}
+
+fn fba_only() -> Options {
+    Options { pfba: false, ..Options::default() }
+}
+
+#[test]
+fn e_coli_core_growth_matches_the_textbook_values() {
+    let net = load("e_coli_core.xml");
+    assert_eq!(net.reactions.len(), 95);
+    assert_eq!(net.metabolites.len(), 72);
+    let inputs = [("EX_glc__D_e", BoundKind::Lower), ("EX_o2_e", BoundKind::Lower)];
+    let (mut lp, kinds) = lp(&net, &inputs, fba_only());
+    assert_eq!(lp.solve(&[-10.0, -1000.0], &kinds).unwrap(), Solved::Optimal);
+    assert!((lp.objective_value - 0.8739).abs() < 1e-4, "aerobic growth {}", lp.objective_value);
+    assert_eq!(lp.solve(&[-10.0, 0.0], &kinds).unwrap(), Solved::Optimal);
+    assert!((lp.objective_value - 0.2117).abs() < 1e-4, "anaerobic growth {}", lp.objective_value);
+}
+
+#[test]
+fn the_json_and_sbml_versions_of_ich360_agree() {
+    let (xml, json) = (load("iCH360.xml"), load("iCH360.json"));
+    assert_eq!(xml.reactions.len(), 349);
+    assert_eq!(json.reactions.len(), 349);
+    let inputs = [("EX_glc__D_e", BoundKind::Lower), ("EX_o2_e", BoundKind::Lower)];
+    let (mut a, kinds) = lp(&xml, &inputs, Options::default());
+    let (mut b, _) = lp(&json, &inputs, Options::default());
+    a.solve(&[-10.0, -15.0], &kinds).unwrap();
+    b.solve(&[-10.0, -15.0], &kinds).unwrap();
+    assert!((a.objective_value - b.objective_value).abs() < 1e-9);
+    assert!(a.objective_value > 0.5, "iCH360 grows on 10 glucose: {}", a.objective_value);
+}
+
+/// ‖S·v‖∞ and the largest bound violation of a flux vector.
+fn residuals(net: &Network, v: &[f64], overrides: &[(usize, f64, f64)]) -> (f64, f64) {
+    let mut sv = vec![0.0; net.metabolites.len()];
+    let mut violation: f64 = 0.0;
+    for (j, r) in net.reactions.iter().enumerate() {
+        for &(m, c) in &r.stoichiometry {
+            sv[m] += c * v[j];
+        }
+        let (lo, hi) = overrides.iter().find(|o| o.0 == j).map_or((r.lower, r.upper), |o| (o.1, o.2));
+        violation = violation.max(lo - v[j]).max(v[j] - hi);
+    }
+    (sv.iter().fold(0.0, |a: f64, x| a.max(x.abs())), violation)
+}
+
+#[test]
+fn pfba_solutions_are_feasible_optimal_and_parsimonious() {
+    for file in ["e_coli_core.xml", "iCH360.xml"] {
+        let net = load(file);
+        let inputs = [("EX_glc__D_e", BoundKind::Lower), ("EX_o2_e", BoundKind::Lower)];
+        let (mut fba, kinds) = lp(&net, &inputs, fba_only());
+        let (mut pfba, _) = lp(&net, &inputs, Options::default());
+        for (glc, o2) in [(-10.0, -15.0), (-5.0, -20.0), (-8.0, -2.0), (-20.0, -1000.0)] {
+            fba.solve(&[glc, o2], &kinds).unwrap();
+            pfba.solve(&[glc, o2], &kinds).unwrap();
+            let (gi, oi) = (net.reaction_index("EX_glc__D_e").unwrap(), net.reaction_index("EX_o2_e").unwrap());
+            let overrides = [(gi, glc, net.reactions[gi].upper), (oi, o2, net.reactions[oi].upper)];
+            let (sv, viol) = residuals(&net, &pfba.fluxes, &overrides);
+            assert!(sv <= 1e-9, "{file}: ‖S·v‖ = {sv:e}");
+            assert!(viol <= 1e-9, "{file}: bound violated by {viol:e}");
+            let rel = (pfba.objective_value - fba.objective_value).abs() / fba.objective_value.abs().max(1.0);
+            assert!(rel <= 2e-9, "{file}: pFBA objective {} vs FBA {}", pfba.objective_value, fba.objective_value);
+            let total = |v: &[f64]| v.iter().map(|x| x.abs()).sum::<f64>();
+            assert!(total(&pfba.fluxes) <= total(&fba.fluxes) + 1e-7, "{file}: pFBA is not more parsimonious");
+        }
+    }
+}
+
+#[test]
+fn relaxation_takes_fluxes_continuously_to_zero_with_slack_only_where_infeasible() {
+    let net = load("iCH360.xml");
+    let inputs = [("EX_glc__D_e", BoundKind::Lower), ("EX_o2_e", BoundKind::Lower)];
+    let (mut relaxed, kinds) = lp(&net, &inputs, Options::default());
+    let (mut plain, _) = lp(&net, &inputs, Options { policy: bioflux_pfba::pfba::Policy::Error, ..Options::default() });
+    let biomass = net.objective[0].0;
+    let mut previous: Option<Vec<f64>> = None;
+    let mut threshold = None;
+    // Glucose uptake from 1 down to 0 in steps of 0.005.
+    for k in 0..=200 {
+        let uptake = 1.0 - 0.005 * k as f64;
+        let solved = relaxed.solve(&[-uptake, -15.0], &kinds).unwrap();
+        let feasible = plain.solve(&[-uptake, -15.0], &kinds).is_ok();
+        match solved {
+            Solved::Optimal => assert!(feasible, "no slack at uptake {uptake}, but the plain LP is infeasible"),
+            Solved::Relaxed(s) => {
+                assert!(!feasible, "slack {s} at uptake {uptake}, where the plain LP is feasible");
+                assert!(s > 0.0);
+                threshold.get_or_insert(uptake);
+            }
+        }
+        if let Some(prev) = &previous {
+            let jump = relaxed.fluxes.iter().zip(prev).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            assert!(jump < 0.5, "fluxes jump by {jump} at uptake {uptake}: not continuous");
+        }
+        previous = Some(relaxed.fluxes.clone());
+    }
+    let threshold = threshold.expect("the LP turns infeasible at low uptake");
+    assert!((0.2..0.4).contains(&threshold), "infeasible below {threshold} (the paper: ≈ 0.29)");
+    let last = previous.unwrap();
+    assert!(last.iter().all(|v| v.abs() < 1e-6), "at zero uptake every flux is zero");
+    assert!(last[biomass].abs() < 1e-9);
+}
+
+#[test]
+fn warm_solves_give_the_fluxes_of_cold_solves_at_a_thousand_nearby_points() {
+    let net = load("iCH360.xml");
+    let inputs = [("EX_glc__D_e", BoundKind::Lower), ("EX_o2_e", BoundKind::Lower)];
+    let (mut warm, kinds) = lp(&net, &inputs, Options { start: Start::Warm, ..Options::default() });
+    let (mut cold, _) = lp(&net, &inputs, Options { start: Start::Cold, ..Options::default() });
+    // A deterministic walk like a dFBA trajectory: small steps, some jumps.
+    let mut state: u64 = 12345;
+    let mut random = || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let (mut glc, mut o2) = (8.0, 12.0);
+    let mut worst: f64 = 0.0;
+    for _ in 0..1000 {
+        glc = (glc + 0.2 * (random() - 0.5)).clamp(0.0, 20.0);
+        o2 = (o2 + 0.2 * (random() - 0.5)).clamp(0.0, 20.0);
+        let a = warm.solve(&[-glc, -o2], &kinds).unwrap();
+        let b = cold.solve(&[-glc, -o2], &kinds).unwrap();
+        assert_eq!(std::mem::discriminant(&a), std::mem::discriminant(&b));
+        let diff = warm.fluxes.iter().zip(&cold.fluxes).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+        worst = worst.max(diff);
+    }
+    assert!(worst < 1e-6, "warm and cold pFBA fluxes differ by {worst:e}");
+}
+
+#[test]
+fn results_do_not_depend_on_the_call_history() {
+    let net = load("iCH360.xml");
+    let inputs = [("EX_glc__D_e", BoundKind::Lower), ("EX_o2_e", BoundKind::Lower)];
+    let point = [-6.3, -11.7];
+    let (mut a, kinds) = lp(&net, &inputs, Options::default());
+    let (mut b, _) = lp(&net, &inputs, Options::default());
+    for history in [[-1.0, -0.5], [-19.0, -3.0], [-0.1, -15.0]] {
+        a.solve(&history, &kinds).unwrap();
+    }
+    a.solve(&point, &kinds).unwrap();
+    b.solve(&point, &kinds).unwrap();
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&a.fluxes), bits(&b.fluxes), "the same inputs gave different fluxes after a different history");
+}
+
+#[test]
+fn malformed_models_get_clear_messages() {
+    let e = network::sbml("<sbml level=\"2\" version=\"4\"><model/></sbml>").unwrap_err();
+    assert!(e.contains("SBML Level 2 is not supported") && e.contains("Level 3"), "{e}");
+    let e = network::sbml(
+        "<sbml xmlns=\"http://www.sbml.org/sbml/level3/version1/core\" level=\"3\" version=\"1\"><model/></sbml>",
+    )
+    .unwrap_err();
+    assert!(e.contains("no fbc package"), "{e}");
+    let fbc = "xmlns=\"http://www.sbml.org/sbml/level3/version1/core\" xmlns:fbc=\"http://www.sbml.org/sbml/level3/version1/fbc/version2\" level=\"3\" version=\"1\"";
+    let doc = |body: &str| {
+        format!(
+            "<sbml {fbc}><model><listOfParameters><parameter id=\"zero\" value=\"0\"/><parameter id=\"bad\" value=\"abc\"/></listOfParameters>{body}</model></sbml>"
+        )
+    };
+    let e = network::sbml(&doc("")).unwrap_err();
+    assert!(e.contains("parameter `bad` has value `abc`, which is not a number"), "{e}");
+    let good = |body: &str| doc(body).replace("<parameter id=\"bad\" value=\"abc\"/>", "");
+    let e = network::sbml(&good("<listOfReactions><reaction id=\"R_A\" fbc:lowerFluxBound=\"zero\" fbc:upperFluxBound=\"missing\"/></listOfReactions>")).unwrap_err();
+    assert!(e.contains("reaction `A`: its fbc:upperFluxBound is parameter `missing`, which is not defined"), "{e}");
+    let e = network::sbml(&good(
+        "<listOfReactions><reaction id=\"R_A\" fbc:lowerFluxBound=\"zero\" fbc:upperFluxBound=\"zero\"><listOfReactants><speciesReference species=\"M_x\"/></listOfReactants></reaction></listOfReactions>",
+    ))
+    .unwrap_err();
+    assert!(e.contains("reaction `A` uses metabolite `x`, which is not declared"), "{e}");
+    // A model without an objective loads; the LP asks for one.
+    let net = network::sbml(&good("")).unwrap();
+    let err = Pfba::new(&net, vec![], &[], Options::default()).err().unwrap();
+    assert!(err.contains("no objective"), "{err}");
+}
