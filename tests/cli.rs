@@ -228,10 +228,14 @@ fn a_flux_name_the_plugin_lacks_is_shown_in_the_bio_file() {
 
 #[test]
 fn run_explains_missing_plugins_and_bad_arguments() {
-    let out = bioflux(&["run", "models/central_carbon.bio"]);
+    let model = temp_file(
+        "nosuch.bio",
+        "model m\nspecies X = 1 [gDW/L] : biomass\ncell c = nosuch(\"x\")\ngrowth X = c.mu\nsimulate {\n    end = 1 [h]\n}\n",
+    );
+    let out = bioflux(&["run", model.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("bio::plugin") && err.contains("no plugin `pfba` found"), "{err}");
+    assert!(err.contains("bio::plugin") && err.contains("no plugin `nosuch` found"), "{err}");
     let out = bioflux(&["run", "models/monod_batch.bio", "--set", "mu_mux=1"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("did you mean `mu_max`?"), "{}", text(&out.stderr));
@@ -258,4 +262,62 @@ fn a_reader_that_stops_early_is_not_an_error() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(!text(&out.stderr).contains("Broken pipe"));
+}
+
+fn models_dir() -> String {
+    let dir = std::env::var("BIOFLUX_MODELS")
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/models").display().to_string());
+    assert!(
+        Path::new(&dir).join("e_coli_core.xml").is_file(),
+        "the genome-scale models are needed: set BIOFLUX_MODELS (looked in {dir})"
+    );
+    dir
+}
+
+fn bioflux_with_models(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bioflux"))
+        .args(args)
+        .args(["--plugin-path", &plugin_dir()])
+        .env("BIOFLUX_MODELS", models_dir())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn fba_reports_the_textbook_growth_of_e_coli_core() {
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = bioflux_with_models(args);
+        serde_json::from_str(&text(&out.stdout)).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)))
+    };
+    let aerobic = json(&["fba", "e_coli_core.xml", "--bound", "EX_glc__D_e=-10:", "--json"]);
+    assert_eq!(aerobic["status"], "optimal");
+    assert!((aerobic["objective"].as_f64().unwrap() - 0.8739).abs() < 1e-4, "{}", aerobic["objective"]);
+    assert_eq!(aerobic["fluxes"].as_object().unwrap().len(), 95, "every reaction");
+    let anaerobic =
+        json(&["fba", "e_coli_core.xml", "--bound", "EX_glc__D_e=-10:", "--bound", "EX_o2_e=0:", "--json", "--pfba"]);
+    assert!((anaerobic["objective"].as_f64().unwrap() - 0.2117).abs() < 1e-4, "{}", anaerobic["objective"]);
+    // Maintenance that glucose cannot pay for: infeasible, or relaxed with --relax.
+    let tight = ["fba", "e_coli_core.xml", "--bound", "EX_glc__D_e=-0.1:", "--json"];
+    assert_eq!(json(&tight)["status"], "infeasible");
+    let relaxed = json(&[&tight[..], &["--relax"]].concat());
+    assert_eq!(relaxed["status"], "relaxed");
+    assert!(relaxed["slack"].as_f64().unwrap() > 0.0);
+    // The table form, largest fluxes first.
+    let out = bioflux_with_models(&["fba", "e_coli_core.xml", "--bound", "EX_glc__D_e=-10:", "--top", "3"]);
+    let table = text(&out.stdout);
+    assert!(table.starts_with("status     optimal\nobjective  0.87"), "{table}");
+    let rows: Vec<&str> = table.lines().skip_while(|l| !l.starts_with("reaction")).skip(1).collect();
+    assert_eq!(rows.len(), 3, "{table}");
+    let out = bioflux_with_models(&["fba", "e_coli_core.xml", "--bound", "EX_glc_D_e=-10:"]);
+    assert!(text(&out.stderr).contains("no reaction `EX_glc_D_e`") && text(&out.stderr).contains("EX_glc__D_e"));
+}
+
+#[test]
+fn the_genome_scale_fed_batch_runs_from_the_command_line() {
+    let out = bioflux_with_models(&["run", "models/ecoli_core_fedbatch.bio", "--set", "F0=0.02", "--every", "1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    assert_eq!(csv.lines().count(), 17, "{csv}");
+    assert!(csv.lines().next().unwrap().contains("ecoli.slack"));
 }

@@ -58,8 +58,10 @@ pub struct Plugin {
     pub version: String,
     pub path: PathBuf,
     pub table: &'static PluginTable,
-    // Declared last: the table points into the library, so it must outlive it.
-    _library: libloading::Library,
+    /// Never closed: a plugin's thread-local destructors (its own Rust std,
+    /// C++ runtimes such as HiGHS's) can run after its last instance is
+    /// gone, at thread or process exit, and must find its code still mapped.
+    _library: std::mem::ManuallyDrop<libloading::Library>,
 }
 
 fn c_text(p: *const c_char) -> String {
@@ -105,7 +107,7 @@ impl Plugin {
             version: c_text(table.version),
             path: path.to_path_buf(),
             table,
-            _library: library,
+            _library: std::mem::ManuallyDrop::new(library),
         })
     }
 }

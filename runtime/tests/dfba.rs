@@ -1,0 +1,97 @@
+//! Dynamic FBA end to end with the pfba plugin on the genome-scale models
+//! in $BIOFLUX_MODELS (default ../shared/models).
+
+use bioflux_compiler::check_source;
+use bioflux_runtime::host::SearchPath;
+use bioflux_runtime::{Environment, Overrides, Simulation, run};
+use std::path::PathBuf;
+
+fn models_dir() -> PathBuf {
+    let dir = std::env::var_os("BIOFLUX_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/models"));
+    assert!(
+        dir.join("iCH360.xml").is_file(),
+        "the genome-scale models are needed: set BIOFLUX_MODELS to the folder with iCH360.xml (looked in {})",
+        dir.display()
+    );
+    dir
+}
+
+fn env() -> Environment {
+    let deps = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
+    Environment { plugins: SearchPath { dirs: vec![deps] }, base_dir: models_dir() }
+}
+
+fn column(sim: &Simulation, name: &str) -> Vec<f64> {
+    let i = sim.columns.iter().position(|c| c.name == name).unwrap_or_else(|| panic!("no column {name}"));
+    sim.rows.iter().map(|r| r[i]).collect()
+}
+
+/// The paper's fed-batch, with a species that integrates the glucose taken up.
+fn fed_batch(file: &str) -> String {
+    let src = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models").join(file)).unwrap();
+    src.replace("species biomass", "species consumed = 0 [mmol/L]\nspecies biomass").replace(
+        "exchange glucose = ecoli.EX_glc__D_e",
+        "exchange glucose = ecoli.EX_glc__D_e\nrate consumed = -ecoli.EX_glc__D_e * biomass",
+    )
+}
+
+fn simulate(src: &str, o: &Overrides) -> Simulation {
+    let model = check_source("fed.bio", src).unwrap_or_else(|d| panic!("{}", d[0].render()));
+    run(&model, o, &env()).unwrap_or_else(|e| panic!("{e}")).simulation
+}
+
+#[test]
+fn the_fed_batch_runs_through_the_infeasible_region_and_conserves_glucose() {
+    for file in ["ecoli_fedbatch.bio", "ecoli_core_fedbatch.bio"] {
+        let sim = simulate(&fed_batch(file), &Overrides::default());
+        assert!(sim.failure.is_none(), "{file}: {:?}", sim.failure);
+        assert_eq!(sim.stats.final_time, 15.0);
+        let (t, v, glc, used, x, slack) = (
+            column(&sim, "t"),
+            column(&sim, "V"),
+            column(&sim, "glucose"),
+            column(&sim, "consumed"),
+            column(&sim, "biomass"),
+            column(&sim, "ecoli.slack"),
+        );
+        // Glucose: initial + fed − consumed − remaining = 0.
+        for i in 0..t.len() {
+            let fed = 100.0 * (v[i] - 1.0);
+            let imbalance = 10.0 + fed - used[i] * v[i] - glc[i] * v[i];
+            assert!(imbalance.abs() <= 1e-6 * (10.0 + fed), "{file} t = {}: imbalance {imbalance:e}", t[i]);
+        }
+        // Before the feed, glucose runs out and the LP needs slack; the feed
+        // ends it, and the culture grows on.
+        let relaxed: Vec<f64> = t.iter().zip(&slack).filter(|(_, s)| **s > 1e-9).map(|(t, _)| *t).collect();
+        assert!(!relaxed.is_empty(), "{file}: the plain LP should turn infeasible before the feed");
+        assert!(relaxed.iter().all(|&t| t > 2.0 && t <= 5.05), "{file}: slack at {relaxed:?}");
+        assert!(x.last().unwrap() > &(2.0 * x[relaxed.len()]), "{file}: growth resumes on the feed");
+        assert!(glc.iter().all(|g| *g > -1e-6), "{file}: glucose stays non-negative");
+    }
+}
+
+#[test]
+fn feed_parameters_can_be_set_from_outside() {
+    let o = Overrides { sets: vec!["F0=0.02".into(), "t_step=4".into()], end: Some(6.0), ..Overrides::default() };
+    let sim = simulate(&fed_batch("ecoli_core_fedbatch.bio"), &o);
+    assert!(sim.failure.is_none());
+    let (t, v) = (column(&sim, "t"), column(&sim, "V"));
+    for (t, v) in t.iter().zip(&v) {
+        let exact = if *t <= 4.0 { 1.0 + 0.02 * t } else { 1.08 + 0.05 * (t - 4.0) };
+        assert!((v - exact).abs() < 1e-6, "V({t}) = {v}, expected {exact}");
+    }
+}
+
+#[test]
+fn stop_and_error_policies_end_the_run_at_the_infeasible_point_keeping_the_rows() {
+    for policy in ["stop", "error"] {
+        let src = fed_batch("ecoli_core_fedbatch.bio").replace("infeasible = relax", &format!("infeasible = {policy}"));
+        let sim = simulate(&src, &Overrides::default());
+        let f = sim.failure.as_ref().expect("the run must end early");
+        assert!(f.message.contains(&format!("infeasible = {policy}")), "{}", f.message);
+        assert!(f.time > 2.0 && f.time < 5.0, "ended at {}", f.time);
+        assert!(sim.rows.len() > 20, "rows before are kept");
+    }
+}
