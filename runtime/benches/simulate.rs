@@ -76,7 +76,21 @@ fn plugin_benches(c: &mut Criterion) {
     c.bench_function("plugin_herbert_pirt/run", |b| {
         b.iter(|| run(black_box(&model), &Overrides::default(), &env).unwrap())
     });
+
+    // dFBA: the paper's fed-batch on iCH360 with the pfba plugin.
+    let models = std::env::var_os("BIOFLUX_MODELS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/models"));
+    let env = Environment { plugins: env.plugins.clone(), base_dir: models };
+    let model = example("ecoli_fedbatch");
+    c.bench_function("ecoli_fedbatch_iCH360/run", |b| {
+        b.iter(|| {
+            let sim = run(black_box(&model), &Overrides::default(), &env).unwrap().simulation;
+            assert!(sim.failure.is_none());
+            sim.stats.rhs_evaluations
+        })
+    });
 }
 
-criterion_group!(name = group; config = Criterion::default().sample_size(30); targets = benches, plugin_benches);
+criterion_group!(name = group; config = Criterion::default().sample_size(10); targets = benches, plugin_benches);
 criterion_main!(group);

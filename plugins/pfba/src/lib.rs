@@ -48,7 +48,6 @@ pub struct LpCell {
     lp: Pfba,
     reactions: Vec<String>,
     input_names: Vec<String>,
-    kinds: Vec<BoundKind>,
 }
 
 fn parse_input(name: &str, net: &Network) -> Option<InputBound> {
@@ -98,9 +97,8 @@ impl CellModel for LpCell {
         // host reports the others at their place in the .bio file.
         let (input_names, bounds): (Vec<String>, Vec<InputBound>) =
             config.used("inputs").into_iter().filter_map(|n| parse_input(&n, &net).map(|b| (n, b))).unzip();
-        let kinds = bounds.iter().map(|b| b.kind).collect();
         let lp = Pfba::new(&net, objective, &bounds, options)?;
-        Ok(LpCell { lp, reactions: net.reactions.iter().map(|r| r.id.clone()).collect(), input_names, kinds })
+        Ok(LpCell { lp, reactions: net.reactions.iter().map(|r| r.id.clone()).collect(), input_names })
     }
 
     fn inputs(&self) -> Vec<PortSpec> {
@@ -115,7 +113,7 @@ impl CellModel for LpCell {
     }
 
     fn eval(&mut self, inputs: &[f64], outputs: &mut [f64]) -> Result<Status, String> {
-        let solved = self.lp.solve(inputs, &self.kinds).map_err(|e| {
+        let solved = self.lp.solve(inputs).map_err(|e| {
             let at: Vec<String> = self.input_names.iter().zip(inputs).map(|(n, v)| format!("{n} = {v}")).collect();
             format!("{e} (at {})", at.join(", "))
         })?;

@@ -86,6 +86,7 @@ pub struct Pfba {
     parsimonious: Option<Lp>,
     feasibility: Option<Lp>,
     input_rows: Vec<usize>,
+    input_kinds: Vec<BoundKind>,
     slack_row: usize,
     slack_cols: Vec<usize>,
     objective_row: usize,
@@ -275,6 +276,7 @@ impl Pfba {
             parsimonious,
             feasibility,
             input_rows,
+            input_kinds: inputs.iter().map(|i| i.kind).collect(),
             slack_row,
             slack_cols: slacks.iter().map(|s| s.0).collect(),
             objective_row,
@@ -299,9 +301,8 @@ impl Pfba {
                 BoundKind::Upper => net.reactions[i.reaction].upper,
             })
             .collect();
-        let kinds: Vec<BoundKind> = inputs.iter().map(|i| i.kind).collect();
         self.options.start = Start::Cold;
-        let _ = self.solve(&own, &kinds);
+        let _ = self.solve(&own);
         if let Some(f) = &mut self.feasibility {
             f.reset();
             f.solve();
@@ -333,11 +334,12 @@ impl Pfba {
         lp.solve()
     }
 
-    /// Solves at the given input bound values (one per input).
-    pub fn solve(&mut self, values: &[f64], kinds: &[BoundKind]) -> Result<Solved, String> {
-        for (k, (&v, kind)) in values.iter().zip(kinds).enumerate() {
-            let row = self.input_rows[k];
-            let (lo, hi) = match kind {
+    /// Solves at the given input bound values (one per input, in the order
+    /// the inputs were given to `new`).
+    pub fn solve(&mut self, values: &[f64]) -> Result<Solved, String> {
+        for k in 0..self.input_rows.len() {
+            let (row, v) = (self.input_rows[k], values[k]);
+            let (lo, hi) = match self.input_kinds[k] {
                 BoundKind::Lower => (v, INF),
                 BoundKind::Upper => (-INF, v),
                 BoundKind::Fixed => (v, v),

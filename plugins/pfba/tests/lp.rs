@@ -22,11 +22,10 @@ fn load(name: &str) -> Network {
     network::load(&models_dir().join(name)).unwrap()
 }
 
-fn lp(net: &Network, inputs: &[(&str, BoundKind)], options: Options) -> (Pfba, Vec<BoundKind>) {
+fn lp(net: &Network, inputs: &[(&str, BoundKind)], options: Options) -> Pfba {
     let bounds: Vec<InputBound> =
         inputs.iter().map(|(id, kind)| InputBound { reaction: net.reaction_index(id).unwrap(), kind: *kind }).collect();
-    let kinds = bounds.iter().map(|b| b.kind).collect();
-    (Pfba::new(net, net.objective.clone(), &bounds, options).unwrap(), kinds)
+    Pfba::new(net, net.objective.clone(), &bounds, options).unwrap()
 }
 
 fn fba_only() -> Options {
@@ -39,11 +38,21 @@ fn e_coli_core_growth_matches_the_textbook_values() {
     assert_eq!(net.reactions.len(), 95);
     assert_eq!(net.metabolites.len(), 72);
     let inputs = [("EX_glc__D_e", BoundKind::Lower), ("EX_o2_e", BoundKind::Lower)];
-    let (mut lp, kinds) = lp(&net, &inputs, fba_only());
-    assert_eq!(lp.solve(&[-10.0, -1000.0], &kinds).unwrap(), Solved::Optimal);
+    let mut lp = lp(&net, &inputs, fba_only());
+    assert_eq!(lp.solve(&[-10.0, -1000.0]).unwrap(), Solved::Optimal);
     assert!((lp.objective_value - 0.8739).abs() < 1e-4, "aerobic growth {}", lp.objective_value);
-    assert_eq!(lp.solve(&[-10.0, 0.0], &kinds).unwrap(), Solved::Optimal);
+    assert_eq!(lp.solve(&[-10.0, 0.0]).unwrap(), Solved::Optimal);
     assert!((lp.objective_value - 0.2117).abs() < 1e-4, "anaerobic growth {}", lp.objective_value);
+}
+
+#[test]
+fn ijo1366_growth_matches_the_published_value() {
+    // Orth et al. 2011: 0.982 /h aerobically on 10 mmol/gDW/h glucose.
+    let net = load("iJO1366.xml");
+    assert_eq!(net.reactions.len(), 2583);
+    let mut lp = lp(&net, &[("EX_glc__D_e", BoundKind::Lower)], fba_only());
+    lp.solve(&[-10.0]).unwrap();
+    assert!((lp.objective_value - 0.982).abs() < 1e-3, "{}", lp.objective_value);
 }
 
 #[test]
@@ -52,10 +61,10 @@ fn the_json_and_sbml_versions_of_ich360_agree() {
     assert_eq!(xml.reactions.len(), 349);
     assert_eq!(json.reactions.len(), 349);
     let inputs = [("EX_glc__D_e", BoundKind::Lower), ("EX_o2_e", BoundKind::Lower)];
-    let (mut a, kinds) = lp(&xml, &inputs, Options::default());
-    let (mut b, _) = lp(&json, &inputs, Options::default());
-    a.solve(&[-10.0, -15.0], &kinds).unwrap();
-    b.solve(&[-10.0, -15.0], &kinds).unwrap();
+    let mut a = lp(&xml, &inputs, Options::default());
+    let mut b = lp(&json, &inputs, Options::default());
+    a.solve(&[-10.0, -15.0]).unwrap();
+    b.solve(&[-10.0, -15.0]).unwrap();
     assert!((a.objective_value - b.objective_value).abs() < 1e-9);
     assert!(a.objective_value > 0.5, "iCH360 grows on 10 glucose: {}", a.objective_value);
 }
@@ -79,11 +88,11 @@ fn pfba_solutions_are_feasible_optimal_and_parsimonious() {
     for file in ["e_coli_core.xml", "iCH360.xml"] {
         let net = load(file);
         let inputs = [("EX_glc__D_e", BoundKind::Lower), ("EX_o2_e", BoundKind::Lower)];
-        let (mut fba, kinds) = lp(&net, &inputs, fba_only());
-        let (mut pfba, _) = lp(&net, &inputs, Options::default());
+        let mut fba = lp(&net, &inputs, fba_only());
+        let mut pfba = lp(&net, &inputs, Options::default());
         for (glc, o2) in [(-10.0, -15.0), (-5.0, -20.0), (-8.0, -2.0), (-20.0, -1000.0)] {
-            fba.solve(&[glc, o2], &kinds).unwrap();
-            pfba.solve(&[glc, o2], &kinds).unwrap();
+            fba.solve(&[glc, o2]).unwrap();
+            pfba.solve(&[glc, o2]).unwrap();
             let (gi, oi) = (net.reaction_index("EX_glc__D_e").unwrap(), net.reaction_index("EX_o2_e").unwrap());
             let overrides = [(gi, glc, net.reactions[gi].upper), (oi, o2, net.reactions[oi].upper)];
             let (sv, viol) = residuals(&net, &pfba.fluxes, &overrides);
@@ -101,16 +110,16 @@ fn pfba_solutions_are_feasible_optimal_and_parsimonious() {
 fn relaxation_takes_fluxes_continuously_to_zero_with_slack_only_where_infeasible() {
     let net = load("iCH360.xml");
     let inputs = [("EX_glc__D_e", BoundKind::Lower), ("EX_o2_e", BoundKind::Lower)];
-    let (mut relaxed, kinds) = lp(&net, &inputs, Options::default());
-    let (mut plain, _) = lp(&net, &inputs, Options { policy: bioflux_pfba::pfba::Policy::Error, ..Options::default() });
+    let mut relaxed = lp(&net, &inputs, Options::default());
+    let mut plain = lp(&net, &inputs, Options { policy: bioflux_pfba::pfba::Policy::Error, ..Options::default() });
     let biomass = net.objective[0].0;
     let mut previous: Option<Vec<f64>> = None;
     let mut threshold = None;
     // Glucose uptake from 1 down to 0 in steps of 0.005.
     for k in 0..=200 {
         let uptake = 1.0 - 0.005 * k as f64;
-        let solved = relaxed.solve(&[-uptake, -15.0], &kinds).unwrap();
-        let feasible = plain.solve(&[-uptake, -15.0], &kinds).is_ok();
+        let solved = relaxed.solve(&[-uptake, -15.0]).unwrap();
+        let feasible = plain.solve(&[-uptake, -15.0]).is_ok();
         match solved {
             Solved::Optimal => assert!(feasible, "no slack at uptake {uptake}, but the plain LP is infeasible"),
             Solved::Relaxed(s) => {
@@ -136,8 +145,8 @@ fn relaxation_takes_fluxes_continuously_to_zero_with_slack_only_where_infeasible
 fn warm_solves_give_the_fluxes_of_cold_solves_at_a_thousand_nearby_points() {
     let net = load("iCH360.xml");
     let inputs = [("EX_glc__D_e", BoundKind::Lower), ("EX_o2_e", BoundKind::Lower)];
-    let (mut warm, kinds) = lp(&net, &inputs, Options { start: Start::Warm, ..Options::default() });
-    let (mut cold, _) = lp(&net, &inputs, Options { start: Start::Cold, ..Options::default() });
+    let mut warm = lp(&net, &inputs, Options { start: Start::Warm, ..Options::default() });
+    let mut cold = lp(&net, &inputs, Options { start: Start::Cold, ..Options::default() });
     // A deterministic walk like a dFBA trajectory: small steps, some jumps.
     let mut state: u64 = 12345;
     let mut random = || {
@@ -149,8 +158,8 @@ fn warm_solves_give_the_fluxes_of_cold_solves_at_a_thousand_nearby_points() {
     for _ in 0..1000 {
         glc = (glc + 0.2 * (random() - 0.5)).clamp(0.0, 20.0);
         o2 = (o2 + 0.2 * (random() - 0.5)).clamp(0.0, 20.0);
-        let a = warm.solve(&[-glc, -o2], &kinds).unwrap();
-        let b = cold.solve(&[-glc, -o2], &kinds).unwrap();
+        let a = warm.solve(&[-glc, -o2]).unwrap();
+        let b = cold.solve(&[-glc, -o2]).unwrap();
         assert_eq!(std::mem::discriminant(&a), std::mem::discriminant(&b));
         let diff = warm.fluxes.iter().zip(&cold.fluxes).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
         worst = worst.max(diff);
@@ -163,13 +172,13 @@ fn results_do_not_depend_on_the_call_history() {
     let net = load("iCH360.xml");
     let inputs = [("EX_glc__D_e", BoundKind::Lower), ("EX_o2_e", BoundKind::Lower)];
     let point = [-6.3, -11.7];
-    let (mut a, kinds) = lp(&net, &inputs, Options::default());
-    let (mut b, _) = lp(&net, &inputs, Options::default());
+    let mut a = lp(&net, &inputs, Options::default());
+    let mut b = lp(&net, &inputs, Options::default());
     for history in [[-1.0, -0.5], [-19.0, -3.0], [-0.1, -15.0]] {
-        a.solve(&history, &kinds).unwrap();
+        a.solve(&history).unwrap();
     }
-    a.solve(&point, &kinds).unwrap();
-    b.solve(&point, &kinds).unwrap();
+    a.solve(&point).unwrap();
+    b.solve(&point).unwrap();
     let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&a.fluxes), bits(&b.fluxes), "the same inputs gave different fluxes after a different history");
 }

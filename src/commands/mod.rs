@@ -1,0 +1,32 @@
+//! The subcommands: each reads its inputs, calls the library, and reports.
+//! Helpers shared by several commands live here.
+
+mod check;
+mod fba;
+mod fmt;
+mod plugins;
+mod run;
+
+pub use check::check;
+pub use fba::{FbaArgs, fba};
+pub use fmt::fmt;
+pub use plugins::plugins;
+pub use run::{RunArgs, run};
+
+use std::path::Path;
+
+/// The text of a file, or `None` after saying why it could not be read.
+pub(crate) fn read(path: &Path) -> Option<String> {
+    match std::fs::read_to_string(path) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", path.display());
+            None
+        }
+    }
+}
+
+/// Prints a diagnostic as miette draws it.
+pub(crate) fn report(d: impl Into<Box<bioflux_compiler::Diagnostic>>) {
+    eprintln!("{:?}", miette::Report::new_boxed(d.into()));
+}

@@ -1,0 +1,150 @@
+//! `bioflux run`.
+
+use super::{read, report};
+use bioflux_compiler::model::Solver;
+use bioflux_compiler::units::Dim;
+use bioflux_compiler::{CheckedModel, check_source};
+use bioflux_runtime::host::SearchPath;
+use bioflux_runtime::params::parse_quantity;
+use bioflux_runtime::simulate::Simulation;
+use bioflux_runtime::{Environment, Overrides, Run, RunError};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct RunArgs {
+    pub file: PathBuf,
+    pub output: Option<PathBuf>,
+    pub set: Vec<String>,
+    pub end: Option<String>,
+    pub every: Option<String>,
+    pub solver: Option<Solver>,
+    pub rtol: Option<f64>,
+    pub atol: Option<f64>,
+    pub json: bool,
+    pub plugin_path: Vec<PathBuf>,
+}
+
+/// A time given on the command line, in hours unless it has a unit.
+fn time_arg(flag: &str, text: &str) -> Result<f64, String> {
+    match parse_quantity(text)? {
+        (v, None) => Ok(v),
+        (v, Some(d)) if d == Dim::TIME => Ok(v),
+        (_, Some(d)) => Err(format!("{flag} {text}: a time, not {d}")),
+    }
+}
+
+fn duration(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1e3;
+    if ms < 10.0 { format!("{ms:.2} ms") } else { format!("{ms:.0} ms") }
+}
+
+/// `bioflux run`: true when the simulation reached its end time.
+pub fn run(args: &RunArgs) -> bool {
+    let Some(src) = read(&args.file) else { return false };
+    let model = match check_source(&args.file.display().to_string(), &src) {
+        Ok(m) => m,
+        Err(diags) => {
+            let n = diags.len();
+            for d in diags {
+                report(d);
+            }
+            eprintln!("{n} error{} found; nothing was run", if n == 1 { "" } else { "s" });
+            return false;
+        }
+    };
+    let source = Arc::new(miette::NamedSource::new(args.file.display().to_string(), src.clone()));
+    match prepare_and_run(&model, args) {
+        Ok(ok) => ok,
+        Err(RunError::Diagnostics(diags)) => {
+            let n = diags.len();
+            for d in diags {
+                report(d.with_source(source.clone()));
+            }
+            eprintln!("{n} error{} found; nothing was run", if n == 1 { "" } else { "s" });
+            false
+        }
+        Err(RunError::Message(message)) => {
+            eprintln!("error: {message}");
+            false
+        }
+    }
+}
+
+fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, RunError> {
+    let overrides = Overrides {
+        sets: args.set.clone(),
+        end: args.end.as_deref().map(|t| time_arg("--end", t)).transpose()?,
+        output_interval: match args.every.as_deref().map(|t| time_arg("--every", t)).transpose()? {
+            Some(v) if v <= 0.0 => return Err("--every must be positive".into()),
+            other => other,
+        },
+        solver: args.solver,
+        rtol: args.rtol,
+        atol: args.atol,
+    };
+    let env = Environment {
+        plugins: SearchPath::new(&args.plugin_path),
+        base_dir: args.file.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
+    let Run { simulation: result, compile_time, .. } = bioflux_runtime::run(model, &overrides, &env)?;
+    write_results(&result, &model.name, args)?;
+    for n in &result.negatives {
+        eprintln!(
+            "note: {} went below zero by solver error: {:.3e} at t = {} h (not clamped; tighten --atol to reduce it)",
+            n.species, n.value, n.time
+        );
+    }
+    if let Some(f) = &result.failure {
+        report_failure(model, f);
+    }
+    let s = &result.stats;
+    eprintln!(
+        "{}: t = {} h{}, {} steps, {} RHS and {} Jacobian evaluations, compiled in {}, ran in {}",
+        model.name,
+        s.final_time,
+        if result.failure.is_some() { " (PARTIAL: the run failed; the rows up to then are written)" } else { "" },
+        s.steps,
+        s.rhs_evaluations,
+        s.jacobian_evaluations,
+        duration(compile_time),
+        duration(s.wall)
+    );
+    Ok(result.failure.is_none())
+}
+
+fn write_results(result: &Simulation, model: &str, args: &RunArgs) -> Result<(), String> {
+    let write = |out: &mut dyn Write| -> Result<(), String> {
+        let written = if args.json {
+            bioflux_runtime::output::write_json(result, model, out)
+        } else {
+            bioflux_runtime::output::write_csv(result, out)
+        };
+        match written {
+            // The reader went away (`bioflux run ... | head`): not an error.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other.map_err(|e| format!("cannot write the results: {e}")),
+        }
+    };
+    match &args.output {
+        Some(path) => {
+            let mut file = std::fs::File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            write(&mut file)
+        }
+        None => write(&mut std::io::stdout().lock()),
+    }
+}
+
+fn report_failure(model: &CheckedModel, f: &bioflux_runtime::simulate::Failure) {
+    eprintln!("error: the integration failed at t = {} h: {}", f.time, f.message);
+    let names = std::iter::once("V".to_string()).chain(model.species.iter().map(|s| s.name.clone()));
+    for (i, name) in names.enumerate() {
+        let (x, dx) = (f.state.get(i).copied().unwrap_or(f64::NAN), f.derivatives.get(i).copied().unwrap_or(f64::NAN));
+        let what = if i == 0 { "volume [L]" } else { "amount [base units]" };
+        eprintln!("  {name:>12}: {what} = {x:.6e}, d/dt = {dx:.6e}");
+    }
+    eprintln!(
+        "  help: a NaN or infinite rate usually comes from a division by a concentration that reached zero; try `--solver bdf`, tighter tolerances, or guard the expression with max(..., 0)"
+    );
+}
