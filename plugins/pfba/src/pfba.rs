@@ -337,8 +337,8 @@ impl Pfba {
     /// Solves at the given input bound values (one per input, in the order
     /// the inputs were given to `new`).
     pub fn solve(&mut self, values: &[f64]) -> Result<Solved, String> {
-        for k in 0..self.input_rows.len() {
-            let (row, v) = (self.input_rows[k], values[k]);
+        for (k, &v) in values.iter().enumerate() {
+            let row = self.input_rows[k];
             let (lo, hi) = match self.input_kinds[k] {
                 BoundKind::Lower => (v, INF),
                 BoundKind::Upper => (-INF, v),
