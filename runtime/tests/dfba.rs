@@ -95,3 +95,10 @@ fn stop_and_error_policies_end_the_run_at_the_infeasible_point_keeping_the_rows(
         assert!(sim.rows.len() > 20, "rows before are kept");
     }
 }
+
+#[test]
+fn the_lp_plugin_supplies_its_own_jacobian() {
+    let model = check_source("fed.bio", &fed_batch("ecoli_core_fedbatch.bio")).unwrap();
+    let cells = bioflux_runtime::host::bind(&model, &env().plugins, &env().base_dir).unwrap();
+    assert!(!cells.cells[0].finite_differences, "the basis derivative is used, not finite differences");
+}

@@ -122,6 +122,13 @@ impl Lp {
         unsafe { Highs_setBasis(self.h, basis.0.as_ptr(), basis.1.as_ptr()) };
     }
 
+    /// Limits the simplex iterations of the next solves (`None`: no limit).
+    /// With 0, a solve only evaluates the basic solution of the set basis.
+    pub fn set_iteration_limit(&mut self, limit: Option<HighsInt>) {
+        // SAFETY: a live instance and a NUL-terminated option name.
+        unsafe { Highs_setIntOptionValue(self.h, c"simplex_iteration_limit".as_ptr(), limit.unwrap_or(HighsInt::MAX)) };
+    }
+
     pub fn objective(&self) -> f64 {
         // SAFETY: a live instance.
         unsafe { Highs_getObjectiveValue(self.h) }

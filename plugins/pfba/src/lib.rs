@@ -5,7 +5,8 @@
 //! Source: a model file (SBML L3 fbc v2 or COBRA JSON), found next to the
 //! .bio file or in `$BIOFLUX_MODELS`, or an inline `network`. Inputs: the
 //! model's `bound` lines (`R.lower`, `R.upper`, `R.fixed`). Outputs: every
-//! reaction's flux by id, `objective` and `slack`. Options: `pfba` (true),
+//! reaction's flux by id, `objective` and `slack`; their derivatives with
+//! respect to the inputs come from the optimal basis. Options: `pfba` (true),
 //! `tolerance` (1e-9, relative, on the objective held by pFBA), `start`
 //! ("reference": every solve starts from one fixed basis, so results are
 //! bit-identical whatever the call history; "warm": from the last basis,
@@ -62,6 +63,8 @@ fn parse_input(name: &str, net: &Network) -> Option<InputBound> {
 }
 
 impl CellModel for LpCell {
+    const HAS_JACOBIAN: bool = true;
+
     fn create(config: &Config) -> Result<Self, String> {
         let net = match (config.json.get("network").filter(|n| !n.is_null()), config.source()) {
             (Some(inline), _) => network::inline(inline)?,
@@ -110,6 +113,12 @@ impl CellModel for LpCell {
         out.push(PortSpec::new("objective", ""));
         out.push(PortSpec::new("slack", "mmol/gDW/h"));
         out
+    }
+
+    /// Exact within the optimal bases of the last `eval` (which the host
+    /// calls at the same inputs just before).
+    fn jacobian(&mut self, inputs: &[f64], jacobian: &mut [f64]) -> Result<(), String> {
+        self.lp.jacobian(inputs, jacobian)
     }
 
     fn eval(&mut self, inputs: &[f64], outputs: &mut [f64]) -> Result<Status, String> {

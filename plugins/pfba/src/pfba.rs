@@ -334,9 +334,69 @@ impl Pfba {
         lp.solve()
     }
 
-    /// Solves at the given input bound values (one per input, in the order
-    /// the inputs were given to `new`).
-    pub fn solve(&mut self, values: &[f64]) -> Result<Solved, String> {
+    /// d(outputs)/d(inputs) at the last solution, exact within its optimal
+    /// bases: there the solution is affine in the bounds, so it is evaluated
+    /// at each shifted input with the bases held (no simplex iterations).
+    /// The FBA optimum moves with the input, and with it the objective the
+    /// pFBA stage holds. `jac[o * n_inputs + i]` for the fluxes, then the
+    /// objective and the slack; `values` are the inputs of the last `solve`.
+    /// In the relaxed region the slack allowed stays that of the last solve.
+    pub fn jacobian(&mut self, values: &[f64], jac: &mut [f64]) -> Result<(), String> {
+        let n_in = values.len();
+        let (base_fluxes, base_objective, base_slack) = (self.fluxes.clone(), self.objective_value, self.slack);
+        let fba_basis = self.fba.basis();
+        let pfba_basis = self.parsimonious.as_ref().map(Lp::basis);
+        let mut shifted = values.to_vec();
+        let mut result = Ok(());
+        self.each_lp(|lp| lp.set_iteration_limit(Some(0)));
+        for i in 0..n_in {
+            let h = 1e-3 * values[i].abs().max(1.0);
+            shifted[i] = values[i] + h;
+            self.set_inputs(&shifted);
+            self.fba.set_basis(&fba_basis);
+            self.fba.solve();
+            let optimum = self.fba_objective();
+            if let (Some(p), Some(basis)) = (&mut self.parsimonious, &pfba_basis) {
+                let hold = optimum - self.options.tolerance * optimum.abs().max(1.0);
+                p.set_row_bounds(self.objective_row, hold, INF);
+                p.set_basis(basis);
+                p.solve();
+                p.solution(&mut self.cols);
+            } else {
+                self.fba.solution(&mut self.cols);
+            }
+            let n = self.n;
+            for j in 0..n {
+                let v = self.cols[j] - self.cols[n + j];
+                jac[j * n_in + i] = (v - base_fluxes[j]) / h;
+            }
+            let objective: f64 = self.objective.iter().map(|&(j, c)| c * (self.cols[j] - self.cols[n + j])).sum();
+            let slack: f64 = self.slack_cols.iter().map(|&s| self.cols[s]).sum();
+            jac[n * n_in + i] = (objective - base_objective) / h;
+            jac[(n + 1) * n_in + i] = if base_slack > 0.0 { (slack - base_slack) / h } else { 0.0 };
+            if jac.iter().any(|d| !d.is_finite()) {
+                result = Err("the basis derivative is not finite".to_string());
+            }
+            shifted[i] = values[i];
+        }
+        // Leave the LPs as the last solve left them.
+        self.each_lp(|lp| lp.set_iteration_limit(None));
+        self.set_inputs(values);
+        self.fba.set_basis(&fba_basis);
+        if let (Some(p), Some(basis)) = (&mut self.parsimonious, &pfba_basis) {
+            p.set_basis(basis);
+        }
+        result
+    }
+
+    /// The FBA objective of the FBA LP's current solution.
+    fn fba_objective(&mut self) -> f64 {
+        self.fba.solution(&mut self.cols);
+        let n = self.n;
+        self.objective.iter().map(|&(j, c)| c * (self.cols[j] - self.cols[n + j])).sum()
+    }
+
+    fn set_inputs(&mut self, values: &[f64]) {
         for (k, &v) in values.iter().enumerate() {
             let row = self.input_rows[k];
             let (lo, hi) = match self.input_kinds[k] {
@@ -346,6 +406,12 @@ impl Pfba {
             };
             self.each_lp(|lp| lp.set_row_bounds(row, lo, hi));
         }
+    }
+
+    /// Solves at the given input bound values (one per input, in the order
+    /// the inputs were given to `new`).
+    pub fn solve(&mut self, values: &[f64]) -> Result<Solved, String> {
+        self.set_inputs(values);
         let start = self.options.start;
         let slack_row = self.slack_row;
         self.each_lp(|lp| lp.set_row_bounds(slack_row, 0.0, 0.0));

@@ -213,3 +213,46 @@ fn malformed_models_get_clear_messages() {
     let err = Pfba::new(&net, vec![], &[], Options::default()).err().unwrap();
     assert!(err.contains("no objective"), "{err}");
 }
+
+#[test]
+fn basis_derivatives_equal_finite_differences_away_from_basis_changes() {
+    let net = load("iCH360.xml");
+    let inputs = [("EX_glc__D_e", BoundKind::Lower), ("EX_o2_e", BoundKind::Lower)];
+    let mut lp = lp(&net, &inputs, Options::default());
+    let n_out = net.reactions.len() + 2;
+    let mut checked = 0;
+    for point in [[-6.3, -11.7], [-9.0, -15.0], [-2.5, -4.0], [-12.0, -18.0]] {
+        lp.solve(&point).unwrap();
+        let mut jac = vec![0.0; n_out * 2];
+        lp.jacobian(&point, &mut jac).unwrap();
+        for i in 0..2 {
+            let h = 1e-5;
+            let (mut up, mut down) = (point, point);
+            up[i] += h;
+            down[i] -= h;
+            lp.solve(&up).unwrap();
+            let plus = lp.fluxes.clone();
+            lp.solve(&down).unwrap();
+            let minus = lp.fluxes.clone();
+            for j in 0..net.reactions.len() {
+                let fd = (plus[j] - minus[j]) / (2.0 * h);
+                assert!(
+                    (jac[j * 2 + i] - fd).abs() <= 1e-5 * (1.0 + fd.abs()),
+                    "d {}/d input {i} at {point:?}: basis {} vs FD {fd}",
+                    net.reactions[j].id,
+                    jac[j * 2 + i]
+                );
+            }
+            checked += 1;
+        }
+        // Where uptake limits, a more negative bound (more uptake) means more growth.
+        let biomass = net.objective[0].0;
+        assert!(
+            jac[biomass * 2] < -1e-3 && jac[biomass * 2 + 1] < -1e-3,
+            "{} {}",
+            jac[biomass * 2],
+            jac[biomass * 2 + 1]
+        );
+    }
+    assert_eq!(checked, 8);
+}
