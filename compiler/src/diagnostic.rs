@@ -28,7 +28,6 @@ pub enum Code {
     Network,
     Schedule,
     Plugin,
-    Io,
 }
 
 impl Code {
@@ -52,7 +51,6 @@ impl Code {
             Code::Network => "bio::network",
             Code::Schedule => "bio::schedule",
             Code::Plugin => "bio::plugin",
-            Code::Io => "bio::io",
         }
     }
 }

@@ -93,8 +93,6 @@ pub struct CompiledModel {
     pub n_states: usize,
     pub n_observables: usize,
     pub compile_time: Duration,
-    /// IR nodes in the three functions together (a size measure).
-    pub n_nodes: usize,
 }
 
 impl Drop for CompiledModel {
@@ -163,7 +161,6 @@ pub fn compile(system: &System) -> Result<CompiledModel, JitError> {
     let rhs = generator.define("rhs", &system.derivatives, false)?;
     let jvp = generator.define("jvp", &jv, true)?;
     let observe = generator.define("observe", &system.observables, false)?;
-    let n_nodes = generator.emitted;
     module.finalize_definitions().map_err(codegen_err)?;
     // SAFETY: the three functions were defined with exactly these signatures.
     let (rhs, jvp, observe) = unsafe {
@@ -181,7 +178,6 @@ pub fn compile(system: &System) -> Result<CompiledModel, JitError> {
         n_states: system.n_states,
         n_observables: system.observables.len(),
         compile_time: start.elapsed(),
-        n_nodes,
     })
 }
 
@@ -190,7 +186,6 @@ struct Generator<'a> {
     graph: &'a Graph,
     system: &'a System,
     math: HashMap<&'static str, FuncId>,
-    emitted: usize,
 }
 
 /// Pointers of a cell call, reused by the outputs that read it.
@@ -214,7 +209,7 @@ impl<'a> Generator<'a> {
             let id = module.declare_function(name, Linkage::Import, &sig).map_err(codegen_err)?;
             math.insert(name, id);
         }
-        Ok(Generator { module, graph, system, math, emitted: 0 })
+        Ok(Generator { module, graph, system, math })
     }
 
     fn define(&mut self, name: &str, roots: &[NodeId], with_direction: bool) -> Result<FuncId, JitError> {
@@ -268,7 +263,6 @@ impl<'a> Generator<'a> {
                 cx,
             };
             let live = self.graph.live(roots);
-            self.emitted += live.len();
             for &n in &live {
                 emit.node(n);
             }

@@ -33,10 +33,6 @@ impl Config {
     pub fn source(&self) -> Option<&str> {
         self.json.get("source").and_then(|s| s.as_str())
     }
-    /// The source resolved against the .bio file's directory.
-    pub fn source_path(&self) -> Option<PathBuf> {
-        self.source().map(|s| self.base_dir.join(s))
-    }
     /// A named option (`cell c = plugin("src", key = value)`).
     pub fn option(&self, key: &str) -> Option<&serde_json::Value> {
         self.json.get("options").and_then(|o| o.get(key))
