@@ -5,6 +5,9 @@
 use highs_sys::*;
 use std::ffi::{CStr, c_void};
 
+/// A basis: the status of every column, then of every row.
+pub type Basis = (Vec<HighsInt>, Vec<HighsInt>);
+
 /// A sparse LP in column-wise form.
 pub struct LpData {
     pub cost: Vec<f64>,
@@ -109,15 +112,21 @@ impl Lp {
     }
 
     /// The current basis: (column statuses, row statuses).
-    pub fn basis(&self) -> (Vec<HighsInt>, Vec<HighsInt>) {
-        let (mut cols, mut rows) = (vec![0; self.n_cols], vec![0; self.row_value.len()]);
+    pub fn basis(&self) -> Basis {
+        let mut basis = (vec![0; self.n_cols], vec![0; self.row_value.len()]);
+        self.basis_into(&mut basis);
+        basis
+    }
+
+    /// The current basis into buffers from an earlier `basis()`.
+    pub fn basis_into(&self, basis: &mut Basis) {
+        assert!(basis.0.len() == self.n_cols && basis.1.len() == self.row_value.len());
         // SAFETY: buffers of the model's sizes.
-        unsafe { Highs_getBasis(self.h, cols.as_mut_ptr(), rows.as_mut_ptr()) };
-        (cols, rows)
+        unsafe { Highs_getBasis(self.h, basis.0.as_mut_ptr(), basis.1.as_mut_ptr()) };
     }
 
     /// Starts the next solve from this basis (HiGHS refactorises it).
-    pub fn set_basis(&mut self, basis: &(Vec<HighsInt>, Vec<HighsInt>)) {
+    pub fn set_basis(&mut self, basis: &Basis) {
         // SAFETY: statuses of the model's sizes, from `basis()`.
         unsafe { Highs_setBasis(self.h, basis.0.as_ptr(), basis.1.as_ptr()) };
     }

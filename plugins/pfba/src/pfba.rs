@@ -15,7 +15,7 @@
 //! (which would take up substrate that is not there). Then pFBA: hold the objective at its optimum (relative tolerance)
 //! and minimise Σ(v⁺ + v⁻).
 
-use crate::highs::{Lp, LpData, Outcome};
+use crate::highs::{Basis, Lp, LpData, Outcome};
 use crate::network::Network;
 use highs_sys::HighsInt;
 
@@ -92,7 +92,9 @@ pub struct Pfba {
     objective_row: usize,
     cols: Vec<f64>,
     /// Starting bases of the FBA, pFBA and feasibility LPs (`Start::Reference`).
-    reference: [Option<(Vec<HighsInt>, Vec<HighsInt>)>; 3],
+    reference: [Option<Basis>; 3],
+    /// The FBA and pFBA bases the Jacobian holds (allocated once).
+    held: (Basis, Option<Basis>),
     /// Fluxes of the last solution, by reaction.
     pub fluxes: Vec<f64>,
     pub objective_value: f64,
@@ -268,6 +270,7 @@ impl Pfba {
         } else {
             None
         };
+        let held = (fba.basis(), parsimonious.as_ref().map(Lp::basis));
         let mut lp = Pfba {
             n,
             options,
@@ -282,6 +285,7 @@ impl Pfba {
             objective_row,
             cols: vec![0.0; n_cols],
             reference: [None, None, None],
+            held,
             fluxes: vec![0.0; n],
             objective_value: 0.0,
             slack: 0.0,
@@ -325,7 +329,7 @@ impl Pfba {
         }
     }
 
-    fn run(lp: &mut Lp, start: Start, reference: &Option<(Vec<HighsInt>, Vec<HighsInt>)>) -> Outcome {
+    fn run(lp: &mut Lp, start: Start, reference: &Option<Basis>) -> Outcome {
         match (start, reference) {
             (Start::Reference, Some(basis)) => lp.set_basis(basis),
             (Start::Cold, _) => lp.reset(),
@@ -343,68 +347,63 @@ impl Pfba {
     /// In the relaxed region the slack allowed stays that of the last solve.
     pub fn jacobian(&mut self, values: &[f64], jac: &mut [f64]) -> Result<(), String> {
         let n_in = values.len();
-        let (base_fluxes, base_objective, base_slack) = (self.fluxes.clone(), self.objective_value, self.slack);
-        let fba_basis = self.fba.basis();
-        let pfba_basis = self.parsimonious.as_ref().map(Lp::basis);
-        let mut shifted = values.to_vec();
-        let mut result = Ok(());
+        let n = self.n;
+        self.fba.basis_into(&mut self.held.0);
+        if let (Some(p), Some(held)) = (&self.parsimonious, &mut self.held.1) {
+            p.basis_into(held);
+        }
         self.each_lp(|lp| lp.set_iteration_limit(Some(0)));
-        for i in 0..n_in {
-            let h = 1e-3 * values[i].abs().max(1.0);
-            shifted[i] = values[i] + h;
-            self.set_inputs(&shifted);
-            self.fba.set_basis(&fba_basis);
+        for (i, &v) in values.iter().enumerate() {
+            let h = 1e-3 * v.abs().max(1.0);
+            self.set_input(i, v + h);
+            self.fba.set_basis(&self.held.0);
             self.fba.solve();
-            let optimum = self.fba_objective();
-            if let (Some(p), Some(basis)) = (&mut self.parsimonious, &pfba_basis) {
+            self.fba.solution(&mut self.cols);
+            let optimum = self.objective_of_cols();
+            if let (Some(p), Some(held)) = (&mut self.parsimonious, &self.held.1) {
                 let hold = optimum - self.options.tolerance * optimum.abs().max(1.0);
                 p.set_row_bounds(self.objective_row, hold, INF);
-                p.set_basis(basis);
+                p.set_basis(held);
                 p.solve();
                 p.solution(&mut self.cols);
-            } else {
-                self.fba.solution(&mut self.cols);
             }
-            let n = self.n;
+            // The fluxes of the last solve are still in `self.fluxes`.
             for j in 0..n {
-                let v = self.cols[j] - self.cols[n + j];
-                jac[j * n_in + i] = (v - base_fluxes[j]) / h;
+                jac[j * n_in + i] = (self.cols[j] - self.cols[n + j] - self.fluxes[j]) / h;
             }
-            let objective: f64 = self.objective.iter().map(|&(j, c)| c * (self.cols[j] - self.cols[n + j])).sum();
+            jac[n * n_in + i] = (self.objective_of_cols() - self.objective_value) / h;
             let slack: f64 = self.slack_cols.iter().map(|&s| self.cols[s]).sum();
-            jac[n * n_in + i] = (objective - base_objective) / h;
-            jac[(n + 1) * n_in + i] = if base_slack > 0.0 { (slack - base_slack) / h } else { 0.0 };
-            if jac.iter().any(|d| !d.is_finite()) {
-                result = Err("the basis derivative is not finite".to_string());
-            }
-            shifted[i] = values[i];
+            jac[(n + 1) * n_in + i] = if self.slack > 0.0 { (slack - self.slack) / h } else { 0.0 };
+            self.set_input(i, v);
         }
         // Leave the LPs as the last solve left them.
         self.each_lp(|lp| lp.set_iteration_limit(None));
-        self.set_inputs(values);
-        self.fba.set_basis(&fba_basis);
-        if let (Some(p), Some(basis)) = (&mut self.parsimonious, &pfba_basis) {
-            p.set_basis(basis);
+        self.fba.set_basis(&self.held.0);
+        if let (Some(p), Some(held)) = (&mut self.parsimonious, &self.held.1) {
+            p.set_basis(held);
         }
-        result
+        if jac.iter().all(|d| d.is_finite()) { Ok(()) } else { Err("the basis derivative is not finite".into()) }
     }
 
-    /// The FBA objective of the FBA LP's current solution.
-    fn fba_objective(&mut self) -> f64 {
-        self.fba.solution(&mut self.cols);
-        let n = self.n;
-        self.objective.iter().map(|&(j, c)| c * (self.cols[j] - self.cols[n + j])).sum()
+    /// The objective at the columns in `self.cols`.
+    fn objective_of_cols(&self) -> f64 {
+        self.objective.iter().map(|&(j, c)| c * (self.cols[j] - self.cols[self.n + j])).sum()
+    }
+
+    /// Sets input `k` to `v` in every LP.
+    fn set_input(&mut self, k: usize, v: f64) {
+        let row = self.input_rows[k];
+        let (lo, hi) = match self.input_kinds[k] {
+            BoundKind::Lower => (v, INF),
+            BoundKind::Upper => (-INF, v),
+            BoundKind::Fixed => (v, v),
+        };
+        self.each_lp(|lp| lp.set_row_bounds(row, lo, hi));
     }
 
     fn set_inputs(&mut self, values: &[f64]) {
         for (k, &v) in values.iter().enumerate() {
-            let row = self.input_rows[k];
-            let (lo, hi) = match self.input_kinds[k] {
-                BoundKind::Lower => (v, INF),
-                BoundKind::Upper => (-INF, v),
-                BoundKind::Fixed => (v, v),
-            };
-            self.each_lp(|lp| lp.set_row_bounds(row, lo, hi));
+            self.set_input(k, v);
         }
     }
 
@@ -466,7 +465,7 @@ impl Pfba {
             self.slack = self.slack_cols.iter().map(|&s| self.cols[s]).sum();
             solved = Solved::Relaxed(self.slack);
         }
-        self.objective_value = self.objective.iter().map(|&(j, c)| c * self.fluxes[j]).sum();
+        self.objective_value = self.objective_of_cols();
         Ok(solved)
     }
 }
