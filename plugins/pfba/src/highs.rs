@@ -9,6 +9,7 @@ use std::ffi::{CStr, c_void};
 pub type Basis = (Vec<HighsInt>, Vec<HighsInt>);
 
 /// A sparse LP in column-wise form.
+#[derive(Clone)]
 pub struct LpData {
     pub cost: Vec<f64>,
     pub col_lower: Vec<f64>,
@@ -33,6 +34,10 @@ pub enum Outcome {
 pub struct Lp {
     h: *mut c_void,
     n_cols: usize,
+    /// The LP as passed, with row bounds as last set (HiGHS gets them
+    /// before the next solve): the basis maps read bounds and matrix here.
+    pub data: LpData,
+    bounds_changed: bool,
     /// Scratch for the parts of a solution nobody reads (allocated once).
     col_dual: Vec<f64>,
     row_value: Vec<f64>,
@@ -57,8 +62,15 @@ impl Lp {
             Highs_setStringOptionValue(h, c"solver".as_ptr(), c"simplex".as_ptr());
             Highs_setStringOptionValue(h, c"parallel".as_ptr(), c"off".as_ptr());
         }
-        let lp =
-            Lp { h, n_cols, col_dual: vec![0.0; n_cols], row_value: vec![0.0; n_rows], row_dual: vec![0.0; n_rows] };
+        let lp = Lp {
+            h,
+            n_cols,
+            data: d.clone(),
+            bounds_changed: false,
+            col_dual: vec![0.0; n_cols],
+            row_value: vec![0.0; n_rows],
+            row_dual: vec![0.0; n_rows],
+        };
         let sense = if d.maximize { OBJECTIVE_SENSE_MAXIMIZE } else { OBJECTIVE_SENSE_MINIMIZE };
         // SAFETY: every array has the length its count says.
         let status = unsafe {
@@ -86,12 +98,35 @@ impl Lp {
         Ok(lp)
     }
 
+    /// Sets a row's bounds; HiGHS gets them before the next solve, so a call
+    /// answered from a basis map never touches HiGHS.
     pub fn set_row_bounds(&mut self, row: usize, lower: f64, upper: f64) {
-        // SAFETY: a live instance and a row index below n_rows.
-        unsafe { Highs_changeRowBounds(self.h, row as HighsInt, lower, upper) };
+        if self.data.row_lower[row] != lower || self.data.row_upper[row] != upper {
+            self.data.row_lower[row] = lower;
+            self.data.row_upper[row] = upper;
+            self.bounds_changed = true;
+        }
+    }
+
+    fn pass_row_bounds(&mut self) {
+        if self.bounds_changed {
+            let rows = self.data.row_lower.len() as HighsInt;
+            // SAFETY: a live instance; both arrays have n_rows entries.
+            unsafe {
+                Highs_changeRowsBoundsByRange(
+                    self.h,
+                    0,
+                    rows - 1,
+                    self.data.row_lower.as_ptr(),
+                    self.data.row_upper.as_ptr(),
+                )
+            };
+            self.bounds_changed = false;
+        }
     }
 
     pub fn solve(&mut self) -> Outcome {
+        self.pass_row_bounds();
         // SAFETY: a live instance.
         let status = unsafe {
             Highs_run(self.h);
@@ -138,9 +173,35 @@ impl Lp {
         unsafe { Highs_setIntOptionValue(self.h, c"simplex_iteration_limit".as_ptr(), limit.unwrap_or(HighsInt::MAX)) };
     }
 
-    pub fn objective(&self) -> f64 {
-        // SAFETY: a live instance.
-        unsafe { Highs_getObjectiveValue(self.h) }
+    /// The basic variables of the current factorisation, in its order:
+    /// j ≥ 0 a column, −1 − i row i's logical.
+    pub fn basic_variables(&self, basic: &mut [HighsInt]) {
+        assert_eq!(basic.len(), self.row_value.len());
+        // SAFETY: a buffer of n_rows entries.
+        unsafe { Highs_getBasicVariables(self.h, basic.as_mut_ptr()) };
+    }
+
+    /// Solves B·x = rhs with the current factorisation (in the order of
+    /// `basic_variables`). HiGHS's B has +e_i for row i's logical, whose
+    /// value is minus the row's activity.
+    pub fn basis_solve(&self, rhs: &[f64], x: &mut [f64]) -> Result<(), String> {
+        let m = self.row_value.len();
+        assert!(rhs.len() == m && x.len() == m);
+        let mut nz: HighsInt = 0;
+        // SAFETY: buffers of n_rows entries; a null index array is allowed.
+        let status =
+            unsafe { Highs_getBasisSolve(self.h, rhs.as_ptr(), x.as_mut_ptr(), &mut nz, std::ptr::null_mut()) };
+        if status == STATUS_ERROR { Err("HiGHS has no factorisation of the basis".into()) } else { Ok(()) }
+    }
+
+    /// Factorises the given basis without simplex iterations, so that what
+    /// is derived from it depends on the basis alone, not on the updates of
+    /// the solve that found it.
+    pub fn factorise(&mut self, basis: &Basis) {
+        self.set_basis(basis);
+        self.set_iteration_limit(Some(0));
+        self.solve();
+        self.set_iteration_limit(None);
     }
 
     /// Column values of the last solution into `cols` (length n_cols).

@@ -12,6 +12,7 @@
 //! bit-identical whatever the call history; "warm": from the last basis,
 //! faster; "cold").
 
+mod basis_map;
 mod highs;
 pub mod network;
 pub mod pfba;
@@ -95,7 +96,13 @@ impl CellModel for LpCell {
             Some("cold") => Start::Cold,
             Some(other) => return Err(format!("option `start` is reference, warm or cold, not `{other}`")),
         };
-        let options = Options { pfba: flag("pfba", true), tolerance: config.number("tolerance", 1e-9)?, policy, start };
+        let options = Options {
+            pfba: flag("pfba", true),
+            tolerance: config.number("tolerance", 1e-9)?,
+            policy,
+            start,
+            reuse: flag("reuse", true),
+        };
         // Inputs the model asks for that name reactions of this model; the
         // host reports the others at their place in the .bio file.
         let (input_names, bounds): (Vec<String>, Vec<InputBound>) =

@@ -15,6 +15,7 @@
 //! (which would take up substrate that is not there). Then pFBA: hold the objective at its optimum (relative tolerance)
 //! and minimise Σ(v⁺ + v⁻).
 
+use crate::basis_map::MapCache;
 use crate::highs::{Basis, Lp, LpData, Outcome};
 use crate::network::Network;
 use highs_sys::HighsInt;
@@ -61,11 +62,14 @@ pub struct Options {
     pub tolerance: f64,
     pub policy: Policy,
     pub start: Start,
+    /// Answer from a cached optimal basis whenever its basic solution is
+    /// still within bounds (no simplex); HiGHS runs only when none is.
+    pub reuse: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { pfba: true, tolerance: 1e-9, policy: Policy::Relax, start: Start::Reference }
+        Options { pfba: true, tolerance: 1e-9, policy: Policy::Relax, start: Start::Reference, reuse: true }
     }
 }
 
@@ -88,20 +92,68 @@ pub struct Pfba {
     input_rows: Vec<usize>,
     input_kinds: Vec<BoundKind>,
     slack_row: usize,
-    slack_cols: Vec<usize>,
+    /// Slack columns and their weights in the feasibility stage.
+    slacks: Vec<(usize, f64)>,
     objective_row: usize,
+    /// Column values of the stage solved last.
     cols: Vec<f64>,
     /// Starting bases of the FBA, pFBA and feasibility LPs (`Start::Reference`).
     reference: [Option<Basis>; 3],
-    /// The FBA and pFBA bases the Jacobian holds (allocated once).
-    held: (Basis, Option<Basis>),
+    /// Optimal bases met so far, per stage, as maps from the changing rows.
+    maps: Maps,
+    /// Rows whose bounds change between calls, per stage.
+    changing: Changing,
+    /// Whether the last call needed slack (its next call tries that first).
+    last_relaxed: bool,
+    /// Scratch for the Jacobian: d(activity of pFBA's changing rows)/d(input).
+    row_rates: Vec<f64>,
     /// Fluxes of the last solution, by reaction.
     pub fluxes: Vec<f64>,
     pub objective_value: f64,
     pub slack: f64,
+    /// Stage solves answered from a cached basis, and by HiGHS.
+    pub stats: Stats,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Stats {
+    pub from_basis: u64,
+    pub by_highs: u64,
 }
 
 const INF: f64 = f64::INFINITY;
+
+/// Σ|v| often has several minima (a transhydrogenase or a cycle that
+/// costs the same either way); each flux's cost is raised by up to this
+/// fraction, by a fixed weight per reaction, so that one of them is the
+/// answer whatever basis a solve starts from.
+const TIE_BREAK: f64 = 1e-6;
+
+/// A fixed weight in [0, 1) per reaction index (a hash, not a sequence, so
+/// neighbouring reactions are not ordered alike).
+fn tie_weight(j: usize) -> f64 {
+    let mut x = (j as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Bases kept per stage: a dFBA run moves between a few.
+const MAPS_PER_STAGE: usize = 16;
+
+struct Maps {
+    fba: MapCache,
+    parsimonious: MapCache,
+    feasibility: MapCache,
+}
+
+/// Changing rows: the inputs, then for FBA the slack row, for pFBA the
+/// slack row and the objective row.
+struct Changing {
+    fba: Vec<usize>,
+    parsimonious: Vec<usize>,
+    feasibility: Vec<usize>,
+}
 
 /// Cost of a unit of slack on an input bound, relative to maintenance.
 const INPUT_SLACK_WEIGHT: f64 = 1e3;
@@ -265,12 +317,19 @@ impl Pfba {
         }
         let parsimonious = if options.pfba {
             let mut cost = vec![0.0; b.cols.len()];
-            cost[..2 * n].fill(1.0);
+            for j in 0..n {
+                cost[j] = 1.0 + TIE_BREAK * tie_weight(j);
+                cost[n + j] = cost[j];
+            }
             Some(Lp::new(&b.data(cost, false))?)
         } else {
             None
         };
-        let held = (fba.basis(), parsimonious.as_ref().map(Lp::basis));
+        let changing = Changing {
+            fba: input_rows.iter().copied().chain([slack_row]).collect(),
+            parsimonious: input_rows.iter().copied().chain([slack_row, objective_row]).collect(),
+            feasibility: input_rows.clone(),
+        };
         let mut lp = Pfba {
             n,
             options,
@@ -281,11 +340,19 @@ impl Pfba {
             input_rows,
             input_kinds: inputs.iter().map(|i| i.kind).collect(),
             slack_row,
-            slack_cols: slacks.iter().map(|s| s.0).collect(),
+            slacks,
             objective_row,
             cols: vec![0.0; n_cols],
             reference: [None, None, None],
-            held,
+            maps: Maps {
+                fba: MapCache::new(MAPS_PER_STAGE),
+                parsimonious: MapCache::new(MAPS_PER_STAGE),
+                feasibility: MapCache::new(MAPS_PER_STAGE),
+            },
+            row_rates: vec![0.0; changing.parsimonious.len()],
+            changing,
+            last_relaxed: false,
+            stats: Stats::default(),
             fluxes: vec![0.0; n],
             objective_value: 0.0,
             slack: 0.0,
@@ -305,7 +372,9 @@ impl Pfba {
                 BoundKind::Upper => net.reactions[i.reaction].upper,
             })
             .collect();
+        let reuse = self.options.reuse;
         self.options.start = Start::Cold;
+        self.options.reuse = false;
         let _ = self.solve(&own);
         if let Some(f) = &mut self.feasibility {
             f.reset();
@@ -317,70 +386,231 @@ impl Pfba {
             self.feasibility.as_ref().map(Lp::basis),
         ];
         self.options.start = Start::Reference;
+        self.options.reuse = reuse;
     }
 
-    fn each_lp(&mut self, mut f: impl FnMut(&mut Lp)) {
-        f(&mut self.fba);
-        if let Some(lp) = &mut self.parsimonious {
-            f(lp);
-        }
-        if let Some(lp) = &mut self.feasibility {
-            f(lp);
-        }
-    }
-
+    /// Runs HiGHS on one stage from the start the options ask for.
     fn run(lp: &mut Lp, start: Start, reference: &Option<Basis>) -> Outcome {
         match (start, reference) {
-            (Start::Reference, Some(basis)) => lp.set_basis(basis),
+            (Start::Reference, Some(basis)) => {
+                // Clearing first drops what HiGHS keeps from earlier solves
+                // (edge weights), which would otherwise steer the pivots.
+                lp.reset();
+                lp.set_basis(basis)
+            }
             (Start::Cold, _) => lp.reset(),
             _ => {}
         }
         lp.solve()
     }
 
+    /// One stage at the bounds now set: from a cached basis if one is still
+    /// optimal, else by HiGHS; the solution (of the optimal basis's map, so
+    /// it does not depend on how the basis was found) into `cols`. False if
+    /// the stage is infeasible.
+    #[allow(clippy::too_many_arguments)]
+    fn stage(
+        stats: &mut Stats,
+        lp: &mut Lp,
+        maps: &mut MapCache,
+        changing: &[usize],
+        cols: &mut [f64],
+        options: &Options,
+        reference: &Option<Basis>,
+    ) -> Result<bool, String> {
+        if options.reuse && maps.find_feasible(lp, cols) {
+            stats.from_basis += 1;
+            return Ok(true);
+        }
+        stats.by_highs += 1;
+        match Self::run(lp, options.start, reference) {
+            Outcome::Optimal => {}
+            Outcome::Infeasible => return Ok(false),
+            Outcome::Other(code) => return Err(format!("HiGHS did not find an optimum (model status {code})")),
+        }
+        if options.reuse {
+            maps.current(lp, changing, cols)?;
+        } else {
+            lp.solution(cols);
+        }
+        Ok(true)
+    }
+
+    fn fba_stage(&mut self) -> Result<bool, String> {
+        let found = Self::stage(
+            &mut self.stats,
+            &mut self.fba,
+            &mut self.maps.fba,
+            &self.changing.fba,
+            &mut self.cols,
+            &self.options,
+            &self.reference[0],
+        )?;
+        if found {
+            self.objective_value = self.objective_of_cols();
+        }
+        Ok(found)
+    }
+
+    /// The least weighted slack that makes the FBA feasible.
+    fn feasibility_stage(&mut self) -> Result<Option<f64>, String> {
+        let Some(lp) = &mut self.feasibility else { return Ok(None) };
+        let found = Self::stage(
+            &mut self.stats,
+            lp,
+            &mut self.maps.feasibility,
+            &self.changing.feasibility,
+            &mut self.cols,
+            &self.options,
+            &self.reference[2],
+        )?;
+        if !found {
+            return Err("the LP cannot be made feasible even with slack on the input bounds and maintenance".into());
+        }
+        Ok(Some(self.slacks.iter().map(|&(s, w)| w * self.cols[s]).sum::<f64>().max(0.0)))
+    }
+
+    /// Allows `weighted` slack in the FBA and pFBA stages.
+    fn allow_slack(&mut self, weighted: f64) {
+        let allowed = if weighted > 0.0 { weighted * (1.0 + 1e-9) + 1e-9 } else { 0.0 };
+        self.fba.set_row_bounds(self.slack_row, 0.0, allowed);
+        if let Some(p) = &mut self.parsimonious {
+            p.set_row_bounds(self.slack_row, 0.0, allowed);
+        }
+    }
+
+    /// The objective pFBA holds: the optimum less the tolerance.
+    fn held_objective(&self, optimum: f64) -> f64 {
+        optimum - self.options.tolerance * optimum.abs().max(1.0)
+    }
+
+    /// Solves at the given input bound values (one per input, in the order
+    /// the inputs were given to `new`).
+    pub fn solve(&mut self, values: &[f64]) -> Result<Solved, String> {
+        self.set_inputs(values);
+        // In the relaxed region, trying the plain FBA first would cost a
+        // HiGHS run to learn it is infeasible.
+        let mut relaxed = false;
+        if self.last_relaxed && self.options.reuse {
+            self.allow_slack(0.0);
+            if self.maps.feasibility.find_feasible(self.feasibility.as_ref().expect("relaxed"), &mut self.cols) {
+                let weighted: f64 = self.slacks.iter().map(|&(s, w)| w * self.cols[s]).sum();
+                if weighted > 1e-9 {
+                    self.allow_slack(weighted);
+                    relaxed = self.fba_stage()?;
+                }
+            }
+        }
+        if !relaxed {
+            self.allow_slack(0.0);
+            if !self.fba_stage()? {
+                match self.options.policy {
+                    Policy::Relax => {}
+                    Policy::Stop => return Err("the LP is infeasible here (infeasible = stop ends the run)".into()),
+                    Policy::Error => return Err("the LP is infeasible here (infeasible = error)".into()),
+                }
+                let weighted = self.feasibility_stage()?.unwrap_or(0.0);
+                self.allow_slack(weighted);
+                if !self.fba_stage()? {
+                    return Err("the relaxed LP has no optimum".into());
+                }
+                relaxed = true;
+            }
+        }
+        self.last_relaxed = relaxed;
+        if self.parsimonious.is_some() {
+            let hold = self.held_objective(self.objective_value);
+            let p = self.parsimonious.as_mut().expect("pfba");
+            p.set_row_bounds(self.objective_row, hold, INF);
+            let found = Self::stage(
+                &mut self.stats,
+                p,
+                &mut self.maps.parsimonious,
+                &self.changing.parsimonious,
+                &mut self.cols,
+                &self.options,
+                &self.reference[1],
+            )?;
+            if !found {
+                return Err("the pFBA stage has no optimum".into());
+            }
+        }
+        for j in 0..self.n {
+            self.fluxes[j] = self.cols[j] - self.cols[self.n + j];
+        }
+        self.objective_value = self.objective_of_cols();
+        if relaxed {
+            // The slack reported is the total relaxation, unweighted.
+            self.slack = self.slacks.iter().map(|&(s, _)| self.cols[s]).sum();
+            Ok(Solved::Relaxed(self.slack))
+        } else {
+            self.slack = 0.0;
+            Ok(Solved::Optimal)
+        }
+    }
+
     /// d(outputs)/d(inputs) at the last solution, exact within its optimal
-    /// bases: there the solution is affine in the bounds, so it is evaluated
-    /// at each shifted input with the bases held (no simplex iterations).
-    /// The FBA optimum moves with the input, and with it the objective the
-    /// pFBA stage holds. `jac[o * n_inputs + i]` for the fluxes, then the
-    /// objective and the slack; `values` are the inputs of the last `solve`.
-    /// In the relaxed region the slack allowed stays that of the last solve.
+    /// bases (where the solution is affine in the bounds): the inputs move
+    /// the FBA optimum (and in the relaxed region the slack allowed), which
+    /// moves the objective the pFBA stage holds. `jac[o * n_inputs + i]`
+    /// for the fluxes, then the objective and the slack. Needs `reuse`.
     pub fn jacobian(&mut self, values: &[f64], jac: &mut [f64]) -> Result<(), String> {
-        let n_in = values.len();
-        let n = self.n;
-        self.fba.basis_into(&mut self.held.0);
-        if let (Some(p), Some(held)) = (&self.parsimonious, &mut self.held.1) {
-            p.basis_into(held);
-        }
-        self.each_lp(|lp| lp.set_iteration_limit(Some(0)));
-        for (i, &v) in values.iter().enumerate() {
-            let h = 1e-3 * v.abs().max(1.0);
-            self.set_input(i, v + h);
-            self.fba.set_basis(&self.held.0);
-            self.fba.solve();
-            self.fba.solution(&mut self.cols);
-            let optimum = self.objective_of_cols();
-            if let (Some(p), Some(held)) = (&mut self.parsimonious, &self.held.1) {
-                let hold = optimum - self.options.tolerance * optimum.abs().max(1.0);
-                p.set_row_bounds(self.objective_row, hold, INF);
-                p.set_basis(held);
-                p.solve();
-                p.solution(&mut self.cols);
+        let (n, n_in) = (self.n, values.len());
+        let (Some(fba), true) = (self.maps.fba.front(), self.options.reuse) else {
+            return Err("the basis derivative needs basis reuse (option reuse = true)".into());
+        };
+        let d_objective = |map: &crate::basis_map::BasisMap, r: usize| -> f64 {
+            self.objective.iter().map(|&(j, c)| c * (map.direction(r, j) - map.direction(r, n + j))).sum()
+        };
+        let slack_rate = |map: &crate::basis_map::BasisMap, r: usize| -> f64 {
+            self.slacks.iter().map(|&(s, w)| w * map.direction(r, s)).sum()
+        };
+        let slack_r = n_in;
+        for i in 0..n_in {
+            // d(allowed slack)/d(input i), then d(optimum)/d(input i).
+            let mut d_allowed = 0.0;
+            if self.last_relaxed {
+                let feasibility = self.maps.feasibility.front().expect("relaxed solves have a feasibility basis");
+                if feasibility.drives(i) {
+                    d_allowed = (1.0 + 1e-9) * slack_rate(feasibility, i);
+                }
             }
-            // The fluxes of the last solve are still in `self.fluxes`.
+            let mut d_optimum = if fba.drives(i) { d_objective(fba, i) } else { 0.0 };
+            if fba.drives(slack_r) {
+                d_optimum += d_objective(fba, slack_r) * d_allowed;
+            }
+            let (map, rates) = match self.maps.parsimonious.front().filter(|_| self.parsimonious.is_some()) {
+                Some(p) => {
+                    let optimum = self.objective_value;
+                    let hold_rate =
+                        if optimum.abs() > 1.0 { 1.0 - self.options.tolerance * optimum.signum() } else { 1.0 };
+                    self.row_rates.fill(0.0);
+                    self.row_rates[i] = 1.0;
+                    self.row_rates[slack_r] = d_allowed;
+                    self.row_rates[slack_r + 1] = hold_rate * d_optimum;
+                    (p, &self.row_rates[..])
+                }
+                None => {
+                    self.row_rates.fill(0.0);
+                    self.row_rates[i] = 1.0;
+                    self.row_rates[slack_r] = d_allowed;
+                    (fba, &self.row_rates[..slack_r + 1])
+                }
+            };
+            let rate = |col: usize| -> f64 {
+                rates
+                    .iter()
+                    .enumerate()
+                    .filter(|&(r, &a)| a != 0.0 && map.drives(r))
+                    .map(|(r, &a)| a * map.direction(r, col))
+                    .sum()
+            };
             for j in 0..n {
-                jac[j * n_in + i] = (self.cols[j] - self.cols[n + j] - self.fluxes[j]) / h;
+                jac[j * n_in + i] = rate(j) - rate(n + j);
             }
-            jac[n * n_in + i] = (self.objective_of_cols() - self.objective_value) / h;
-            let slack: f64 = self.slack_cols.iter().map(|&s| self.cols[s]).sum();
-            jac[(n + 1) * n_in + i] = if self.slack > 0.0 { (slack - self.slack) / h } else { 0.0 };
-            self.set_input(i, v);
-        }
-        // Leave the LPs as the last solve left them.
-        self.each_lp(|lp| lp.set_iteration_limit(None));
-        self.fba.set_basis(&self.held.0);
-        if let (Some(p), Some(held)) = (&mut self.parsimonious, &self.held.1) {
-            p.set_basis(held);
+            jac[n * n_in + i] = self.objective.iter().map(|&(j, c)| c * (rate(j) - rate(n + j))).sum();
+            jac[(n + 1) * n_in + i] =
+                if self.last_relaxed { self.slacks.iter().map(|&(s, _)| rate(s)).sum() } else { 0.0 };
         }
         if jac.iter().all(|d| d.is_finite()) { Ok(()) } else { Err("the basis derivative is not finite".into()) }
     }
@@ -398,74 +628,18 @@ impl Pfba {
             BoundKind::Upper => (-INF, v),
             BoundKind::Fixed => (v, v),
         };
-        self.each_lp(|lp| lp.set_row_bounds(row, lo, hi));
+        self.fba.set_row_bounds(row, lo, hi);
+        if let Some(lp) = &mut self.parsimonious {
+            lp.set_row_bounds(row, lo, hi);
+        }
+        if let Some(lp) = &mut self.feasibility {
+            lp.set_row_bounds(row, lo, hi);
+        }
     }
 
     fn set_inputs(&mut self, values: &[f64]) {
         for (k, &v) in values.iter().enumerate() {
             self.set_input(k, v);
         }
-    }
-
-    /// Solves at the given input bound values (one per input, in the order
-    /// the inputs were given to `new`).
-    pub fn solve(&mut self, values: &[f64]) -> Result<Solved, String> {
-        self.set_inputs(values);
-        let start = self.options.start;
-        let slack_row = self.slack_row;
-        self.each_lp(|lp| lp.set_row_bounds(slack_row, 0.0, 0.0));
-        if let Some(f) = &mut self.feasibility {
-            f.set_row_bounds(slack_row, 0.0, INF);
-        }
-        let mut solved = Solved::Optimal;
-        self.slack = 0.0;
-        match Self::run(&mut self.fba, start, &self.reference[0]) {
-            Outcome::Optimal => {}
-            Outcome::Infeasible => match (self.options.policy, &mut self.feasibility) {
-                (Policy::Relax, Some(feasibility)) => {
-                    if Self::run(feasibility, start, &self.reference[2]) != Outcome::Optimal {
-                        return Err(
-                            "the LP cannot be made feasible even with slack on the input bounds and maintenance".into(),
-                        );
-                    }
-                    let weighted = feasibility.objective().max(0.0);
-                    let allowed = weighted * (1.0 + 1e-9) + 1e-9;
-                    self.fba.set_row_bounds(slack_row, 0.0, allowed);
-                    if let Some(p) = &mut self.parsimonious {
-                        p.set_row_bounds(slack_row, 0.0, allowed);
-                    }
-                    if Self::run(&mut self.fba, start, &self.reference[0]) != Outcome::Optimal {
-                        return Err("the relaxed LP has no optimum".into());
-                    }
-                    solved = Solved::Relaxed(0.0);
-                }
-                (Policy::Stop, _) => return Err("the LP is infeasible here (infeasible = stop ends the run)".into()),
-                _ => return Err("the LP is infeasible here (infeasible = error)".into()),
-            },
-            Outcome::Other(code) => return Err(format!("HiGHS did not find an optimum (model status {code})")),
-        }
-        let optimum = self.fba.objective();
-        self.objective_value = optimum;
-        match &mut self.parsimonious {
-            Some(p) => {
-                let hold = optimum - self.options.tolerance * optimum.abs().max(1.0);
-                p.set_row_bounds(self.objective_row, hold, INF);
-                match Self::run(p, start, &self.reference[1]) {
-                    Outcome::Optimal => p.solution(&mut self.cols),
-                    other => return Err(format!("the pFBA stage failed (HiGHS status {other:?})")),
-                }
-            }
-            None => self.fba.solution(&mut self.cols),
-        }
-        for j in 0..self.n {
-            self.fluxes[j] = self.cols[j] - self.cols[self.n + j];
-        }
-        if let Solved::Relaxed(_) = solved {
-            // The slack reported is the total relaxation, unweighted.
-            self.slack = self.slack_cols.iter().map(|&s| self.cols[s]).sum();
-            solved = Solved::Relaxed(self.slack);
-        }
-        self.objective_value = self.objective_of_cols();
-        Ok(solved)
     }
 }

@@ -141,46 +141,86 @@ fn relaxation_takes_fluxes_continuously_to_zero_with_slack_only_where_infeasible
     assert!(last[biomass].abs() < 1e-9);
 }
 
-#[test]
-fn warm_solves_give_the_fluxes_of_cold_solves_at_a_thousand_nearby_points() {
-    let net = load("iCH360.xml");
-    let inputs = [("EX_glc__D_e", BoundKind::Lower), ("EX_o2_e", BoundKind::Lower)];
-    let mut warm = lp(&net, &inputs, Options { start: Start::Warm, ..Options::default() });
-    let mut cold = lp(&net, &inputs, Options { start: Start::Cold, ..Options::default() });
-    // A deterministic walk like a dFBA trajectory: small steps, some jumps.
+/// A deterministic walk like a dFBA trajectory (small steps), then down
+/// through the relaxed region (glucose uptake below ≈ 0.29) and back.
+fn walk() -> Vec<[f64; 2]> {
     let mut state: u64 = 12345;
     let mut random = || {
         state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (state >> 11) as f64 / (1u64 << 53) as f64
     };
     let (mut glc, mut o2) = (8.0, 12.0);
-    let mut worst: f64 = 0.0;
+    let mut points = Vec::new();
     for _ in 0..1000 {
         glc = (glc + 0.2 * (random() - 0.5)).clamp(0.0, 20.0);
         o2 = (o2 + 0.2 * (random() - 0.5)).clamp(0.0, 20.0);
-        let a = warm.solve(&[-glc, -o2]).unwrap();
-        let b = cold.solve(&[-glc, -o2]).unwrap();
-        assert_eq!(std::mem::discriminant(&a), std::mem::discriminant(&b));
-        let diff = warm.fluxes.iter().zip(&cold.fluxes).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
-        worst = worst.max(diff);
+        points.push([-glc, -o2]);
     }
-    assert!(worst < 1e-6, "warm and cold pFBA fluxes differ by {worst:e}");
+    for k in 0..=200 {
+        let glc = (1.0 - k as f64 / 100.0).abs();
+        points.push([-glc, -15.0 + 0.01 * k as f64]);
+    }
+    points
+}
+
+#[test]
+fn basis_reuse_gives_the_fluxes_of_cold_solves_at_a_thousand_nearby_points() {
+    let net = load("iCH360.xml");
+    let inputs = [("EX_glc__D_e", BoundKind::Lower), ("EX_o2_e", BoundKind::Lower)];
+    let mut reused = lp(&net, &inputs, Options::default());
+    let mut warm = lp(&net, &inputs, Options { start: Start::Warm, ..Options::default() });
+    let mut cold = lp(&net, &inputs, Options { start: Start::Cold, reuse: false, ..Options::default() });
+    let (mut worst, mut relaxed): (f64, usize) = (0.0, 0);
+    for point in walk() {
+        let expected = cold.solve(&point).unwrap();
+        relaxed += matches!(expected, Solved::Relaxed(_)) as usize;
+        for fast in [&mut reused, &mut warm] {
+            let got = fast.solve(&point).unwrap();
+            assert_eq!(std::mem::discriminant(&got), std::mem::discriminant(&expected), "at {point:?}");
+            let diff = fast.fluxes.iter().zip(&cold.fluxes).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+            worst = worst.max(diff).max((fast.slack - cold.slack).abs());
+        }
+    }
+    assert!(relaxed > 20, "the walk crosses the relaxed region ({relaxed} relaxed points)");
+    assert!(worst < 1e-6, "pFBA fluxes from reused bases and from cold solves differ by {worst:e}");
+    // Most calls never reach the simplex.
+    let stats = reused.stats;
+    assert!(stats.from_basis > 5 * stats.by_highs, "{stats:?}");
 }
 
 #[test]
 fn results_do_not_depend_on_the_call_history() {
     let net = load("iCH360.xml");
     let inputs = [("EX_glc__D_e", BoundKind::Lower), ("EX_o2_e", BoundKind::Lower)];
-    let point = [-6.3, -11.7];
-    let mut a = lp(&net, &inputs, Options::default());
-    let mut b = lp(&net, &inputs, Options::default());
-    for history in [[-1.0, -0.5], [-19.0, -3.0], [-0.1, -15.0]] {
-        a.solve(&history).unwrap();
-    }
-    a.solve(&point).unwrap();
-    b.solve(&point).unwrap();
     let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-    assert_eq!(bits(&a.fluxes), bits(&b.fluxes), "the same inputs gave different fluxes after a different history");
+    let strict = Options { reuse: false, ..Options::default() };
+    for (options, exact) in [(strict, true), (Options::default(), false)] {
+        let mut fresh = lp(&net, &inputs, options.clone());
+        let mut walked = lp(&net, &inputs, options.clone());
+        // Far points, then the trajectory, which passes near the probes.
+        for history in [[-1.0, -0.5], [-19.0, -3.0], [-0.1, -15.0]] {
+            walked.solve(&history).unwrap();
+        }
+        let path = walk();
+        for point in path.iter().step_by(7) {
+            walked.solve(point).unwrap();
+        }
+        let mut worst: f64 = 0.0;
+        for probe in path.iter().step_by(50).chain(&[[-6.3, -11.7], [-0.2, -15.0]]) {
+            walked.solve(probe).unwrap();
+            fresh.solve(probe).unwrap();
+            if exact {
+                assert_eq!(bits(&walked.fluxes), bits(&fresh.fluxes), "at {probe:?}: the fluxes depend on the history");
+                assert_eq!(walked.slack.to_bits(), fresh.slack.to_bits());
+            }
+            for (a, b) in walked.fluxes.iter().zip(&fresh.fluxes).chain([(&walked.slack, &fresh.slack)]) {
+                worst = worst.max((a - b).abs() / (1.0 + b.abs()));
+            }
+        }
+        // With basis reuse the answer is the same optimum, but computed from
+        // whichever of its bases was met first: equal to rounding.
+        assert!(worst <= 1e-11, "{options:?}: fluxes differ by {worst:e} after a different history");
+    }
 }
 
 #[test]
@@ -255,4 +295,28 @@ fn basis_derivatives_equal_finite_differences_away_from_basis_changes() {
         );
     }
     assert_eq!(checked, 8);
+}
+
+#[test]
+fn in_the_relaxed_region_the_basis_derivative_includes_the_slack() {
+    let net = load("iCH360.xml");
+    let inputs = [("EX_glc__D_e", BoundKind::Lower), ("EX_o2_e", BoundKind::Lower)];
+    let mut lp = lp(&net, &inputs, Options::default());
+    let n = net.reactions.len();
+    let point = [-0.2, -15.0];
+    assert!(matches!(lp.solve(&point).unwrap(), Solved::Relaxed(s) if s > 0.0));
+    let mut jac = vec![0.0; (n + 2) * 2];
+    lp.jacobian(&point, &mut jac).unwrap();
+    let outputs = |lp: &Pfba| lp.fluxes.iter().copied().chain([lp.objective_value, lp.slack]).collect::<Vec<_>>();
+    let h = 1e-6;
+    lp.solve(&[point[0] + h, point[1]]).unwrap();
+    let plus = outputs(&lp);
+    lp.solve(&[point[0] - h, point[1]]).unwrap();
+    let minus = outputs(&lp);
+    for o in 0..n + 2 {
+        let fd = (plus[o] - minus[o]) / (2.0 * h);
+        assert!((jac[o * 2] - fd).abs() <= 1e-5 * (1.0 + fd.abs()), "output {o}: basis {} vs FD {fd}", jac[o * 2]);
+    }
+    // A bound closer to zero (less glucose) leaves more maintenance unpaid.
+    assert!(jac[(n + 1) * 2] > 0.1, "d slack / d glucose bound = {}", jac[(n + 1) * 2]);
 }

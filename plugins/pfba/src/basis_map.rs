@@ -1,0 +1,250 @@
+//! The basic solution of one optimal basis as an affine function of the
+//! rows whose bounds change between calls (the inputs, the slack allowance,
+//! the objective held by pFBA).
+//!
+//! Only bounds change between calls, so a basis that was optimal stays dual
+//! feasible; if its basic solution is also within bounds at the new inputs
+//! it is still optimal, and the simplex is not needed. Each map is built
+//! once from a fresh factorisation of its basis, anchored at zero activity
+//! of the changing rows, so what it gives depends on the basis and the
+//! inputs only, never on the solves before.
+
+use crate::highs::{Basis, Lp};
+use highs_sys::HighsInt;
+
+/// HiGHS basis statuses (HighsBasisStatus).
+const LOWER: HighsInt = 0;
+const BASIC: HighsInt = 1;
+const UPPER: HighsInt = 2;
+const ZERO: HighsInt = 3;
+
+/// A basic solution may break a bound by this much (relative to the bound)
+/// and still count as within it; HiGHS itself allows 1e-7.
+const FEASIBILITY_TOLERANCE: f64 = 1e-9;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Side {
+    /// The row's activity is basic: it is only checked against its bounds.
+    Basic,
+    Lower,
+    Upper,
+}
+
+/// A basic variable: a column, or a row's activity.
+#[derive(Clone, Copy, Debug)]
+enum Var {
+    Col(usize),
+    Row(usize),
+}
+
+pub struct BasisMap {
+    pub basis: Basis,
+    basic: Vec<Var>,
+    /// Column j's place among the basic variables (usize::MAX: nonbasic).
+    position: Vec<usize>,
+    /// Per changing row (in the order given to `build`), where it sits.
+    sides: Vec<Side>,
+    rows: Vec<usize>,
+    /// Values of the basic variables (columns; activities for rows) when
+    /// every changing row that is not basic has activity 0.
+    anchor: Vec<f64>,
+    /// d(basic values)/d(activity of changing row r): `directions[r * m + k]`.
+    directions: Vec<f64>,
+    /// Every column's value with the basic ones at 0 (nonbasic ones sit on
+    /// a bound that never changes).
+    nonbasic_cols: Vec<f64>,
+    /// The activities of the changing rows at the last `evaluate`.
+    activity: Vec<f64>,
+}
+
+fn nonbasic_value(status: HighsInt, lower: f64, upper: f64) -> f64 {
+    match status {
+        LOWER if lower.is_finite() => lower,
+        UPPER if upper.is_finite() => upper,
+        ZERO => 0.0,
+        _ if lower.is_finite() => lower,
+        _ if upper.is_finite() => upper,
+        _ => 0.0,
+    }
+}
+
+impl BasisMap {
+    /// The map of `basis` of `lp`, whose rows `changing` change between
+    /// calls. Refactorises the basis in `lp` (a solve with no iterations).
+    pub fn build(lp: &mut Lp, basis: Basis, changing: &[usize]) -> Result<BasisMap, String> {
+        lp.factorise(&basis);
+        let d = &lp.data;
+        let (n_cols, m) = (d.col_lower.len(), d.row_lower.len());
+        let mut basic_raw = vec![0; m];
+        lp.basic_variables(&mut basic_raw);
+        let basic: Vec<Var> = basic_raw
+            .iter()
+            .map(|&b| if b >= 0 { Var::Col(b as usize) } else { Var::Row((-1 - b) as usize) })
+            .collect();
+
+        // The right-hand side of B·y = −A_N·x_N + (activities of nonbasic rows).
+        let mut rhs = vec![0.0; m];
+        let mut nonbasic_cols = vec![0.0; n_cols];
+        for j in 0..n_cols {
+            if basis.0[j] == BASIC {
+                continue;
+            }
+            let x = nonbasic_value(basis.0[j], d.col_lower[j], d.col_upper[j]);
+            nonbasic_cols[j] = x;
+            if x != 0.0 {
+                for e in d.a_start[j] as usize..d.a_start[j + 1] as usize {
+                    rhs[d.a_index[e] as usize] -= d.a_value[e] * x;
+                }
+            }
+        }
+        let sides: Vec<Side> = changing
+            .iter()
+            .map(|&i| match basis.1[i] {
+                BASIC => Side::Basic,
+                UPPER => Side::Upper,
+                LOWER => Side::Lower,
+                // A nonbasic row pinned at a finite bound on one side.
+                _ if d.row_lower[i].is_finite() => Side::Lower,
+                _ => Side::Upper,
+            })
+            .collect();
+        for i in 0..m {
+            if basis.1[i] != BASIC && !changing.contains(&i) {
+                rhs[i] += nonbasic_value(basis.1[i], d.row_lower[i], d.row_upper[i]);
+            }
+        }
+        let mut anchor = vec![0.0; m];
+        lp.basis_solve(&rhs, &mut anchor)?;
+        let mut directions = vec![0.0; changing.len() * m];
+        let mut unit = vec![0.0; m];
+        for (r, (&i, side)) in changing.iter().zip(&sides).enumerate() {
+            if *side != Side::Basic {
+                unit[i] = 1.0;
+                lp.basis_solve(&unit, &mut directions[r * m..(r + 1) * m])?;
+                unit[i] = 0.0;
+            }
+        }
+        // A basic logical's value is minus its row's activity.
+        for (k, var) in basic.iter().enumerate() {
+            if let Var::Row(_) = var {
+                anchor[k] = -anchor[k];
+                for r in 0..changing.len() {
+                    directions[r * m + k] = -directions[r * m + k];
+                }
+            }
+        }
+        if anchor.iter().chain(&directions).any(|x| !x.is_finite()) {
+            return Err("the basis is singular".into());
+        }
+        let mut position = vec![usize::MAX; n_cols];
+        for (k, var) in basic.iter().enumerate() {
+            if let Var::Col(j) = var {
+                position[*j] = k;
+            }
+        }
+        Ok(BasisMap {
+            basis,
+            basic,
+            position,
+            sides,
+            rows: changing.to_vec(),
+            anchor,
+            directions,
+            nonbasic_cols,
+            activity: vec![0.0; changing.len()],
+        })
+    }
+
+    /// The basic solution at the bounds now set in `lp` into `cols` (every
+    /// column); true if it is within all bounds (and so optimal).
+    pub fn evaluate(&mut self, lp: &Lp, cols: &mut [f64]) -> bool {
+        let d = &lp.data;
+        let m = self.anchor.len();
+        let mut driven = true;
+        for (r, (&i, side)) in self.rows.iter().zip(&self.sides).enumerate() {
+            self.activity[r] = match side {
+                Side::Basic => 0.0,
+                Side::Lower => d.row_lower[i],
+                Side::Upper => d.row_upper[i],
+            };
+            driven &= self.activity[r].is_finite();
+        }
+        if !driven {
+            return false;
+        }
+        cols.copy_from_slice(&self.nonbasic_cols);
+        let mut feasible = true;
+        for (k, var) in self.basic.iter().enumerate() {
+            let mut value = self.anchor[k];
+            for (r, a) in self.activity.iter().enumerate() {
+                value += self.directions[r * m + k] * a;
+            }
+            let (lower, upper) = match *var {
+                Var::Col(j) => {
+                    cols[j] = value;
+                    (d.col_lower[j], d.col_upper[j])
+                }
+                Var::Row(i) => (d.row_lower[i], d.row_upper[i]),
+            };
+            feasible &= value >= lower - FEASIBILITY_TOLERANCE * lower.abs().max(1.0)
+                && value <= upper + FEASIBILITY_TOLERANCE * upper.abs().max(1.0);
+        }
+        feasible
+    }
+
+    /// d(column j)/d(activity of changing row r), for the rows not basic.
+    pub fn direction(&self, r: usize, col: usize) -> f64 {
+        match self.position[col] {
+            usize::MAX => 0.0,
+            k => self.directions[r * self.anchor.len() + k],
+        }
+    }
+
+    /// Whether changing row r drives the solution (is not basic).
+    pub fn drives(&self, r: usize) -> bool {
+        self.sides[r] != Side::Basic
+    }
+}
+
+/// The maps of the optimal bases met so far, most recently used first.
+pub struct MapCache {
+    maps: Vec<BasisMap>,
+    capacity: usize,
+}
+
+impl MapCache {
+    pub fn new(capacity: usize) -> MapCache {
+        MapCache { maps: Vec::with_capacity(capacity), capacity }
+    }
+
+    /// The first map whose basic solution is within bounds at `lp`'s bounds,
+    /// moved to the front, with its solution in `cols`.
+    pub fn find_feasible(&mut self, lp: &Lp, cols: &mut [f64]) -> bool {
+        let Some(k) = self.maps.iter_mut().position(|map| map.evaluate(lp, cols)) else { return false };
+        // Rotating keeps the order without allocating.
+        self.maps[..=k].rotate_right(1);
+        true
+    }
+
+    /// The map of `lp`'s current basis (built if new), moved to the front,
+    /// with its solution in `cols`.
+    pub fn current(&mut self, lp: &mut Lp, changing: &[usize], cols: &mut [f64]) -> Result<(), String> {
+        let basis = lp.basis();
+        match self.maps.iter().position(|map| map.basis == basis) {
+            Some(k) => self.maps[..=k].rotate_right(1),
+            None => {
+                let map = BasisMap::build(lp, basis, changing)?;
+                if self.maps.len() == self.capacity {
+                    self.maps.pop();
+                }
+                self.maps.insert(0, map);
+            }
+        }
+        self.maps[0].evaluate(lp, cols);
+        Ok(())
+    }
+
+    pub fn front(&self) -> Option<&BasisMap> {
+        self.maps.first()
+    }
+}
