@@ -85,12 +85,12 @@ impl BasisMap {
         // The right-hand side of B·y = −A_N·x_N + (activities of nonbasic rows).
         let mut rhs = vec![0.0; m];
         let mut nonbasic_cols = vec![0.0; n_cols];
-        for j in 0..n_cols {
+        for (j, value) in nonbasic_cols.iter_mut().enumerate() {
             if basis.0[j] == BASIC {
                 continue;
             }
             let x = nonbasic_value(basis.0[j], d.col_lower[j], d.col_upper[j]);
-            nonbasic_cols[j] = x;
+            *value = x;
             if x != 0.0 {
                 for e in d.a_start[j] as usize..d.a_start[j + 1] as usize {
                     rhs[d.a_index[e] as usize] -= d.a_value[e] * x;
@@ -108,9 +108,9 @@ impl BasisMap {
                 _ => Side::Upper,
             })
             .collect();
-        for i in 0..m {
+        for (i, value) in rhs.iter_mut().enumerate() {
             if basis.1[i] != BASIC && !changing.contains(&i) {
-                rhs[i] += nonbasic_value(basis.1[i], d.row_lower[i], d.row_upper[i]);
+                *value += nonbasic_value(basis.1[i], d.row_lower[i], d.row_upper[i]);
             }
         }
         let mut anchor = vec![0.0; m];
@@ -192,17 +192,21 @@ impl BasisMap {
         feasible
     }
 
-    /// d(column j)/d(activity of changing row r), for the rows not basic.
-    pub fn direction(&self, r: usize, col: usize) -> f64 {
-        match self.position[col] {
-            usize::MAX => 0.0,
-            k => self.directions[r * self.anchor.len() + k],
+    /// d(column)/dt when the changing rows' bounds move at `rates` (per
+    /// unit t): only rows that are not basic drive the solution.
+    pub fn rate(&self, rates: &[f64], col: usize) -> f64 {
+        let k = self.position[col];
+        if k == usize::MAX {
+            return 0.0;
         }
-    }
-
-    /// Whether changing row r drives the solution (is not basic).
-    pub fn drives(&self, r: usize) -> bool {
-        self.sides[r] != Side::Basic
+        let m = self.anchor.len();
+        let mut sum = 0.0;
+        for (r, &rate) in rates.iter().enumerate() {
+            if rate != 0.0 && self.sides[r] != Side::Basic {
+                sum += rate * self.directions[r * m + k];
+            }
+        }
+        sum
     }
 }
 

@@ -6,11 +6,14 @@
 //! .bio file or in `$BIOFLUX_MODELS`, or an inline `network`. Inputs: the
 //! model's `bound` lines (`R.lower`, `R.upper`, `R.fixed`). Outputs: every
 //! reaction's flux by id, `objective` and `slack`; their derivatives with
-//! respect to the inputs come from the optimal basis. Options: `pfba` (true),
-//! `tolerance` (1e-9, relative, on the objective held by pFBA), `start`
-//! ("reference": every solve starts from one fixed basis, so results are
-//! bit-identical whatever the call history; "warm": from the last basis,
-//! faster; "cold").
+//! respect to the inputs come from the optimal basis. Several objectives
+//! (`objective = max Biomass, min EX_glc__D_e`) are optimised in turn.
+//! Options: `pfba` (true), `tolerance` (1e-9, relative, on each objective
+//! held by the later stages), `reuse` (true: answer from a cached optimal
+//! basis whenever it is still feasible, HiGHS only otherwise; false: HiGHS
+//! every call, which with `start = "reference"` is bit-identical whatever
+//! the call history), `start` (where HiGHS starts: "reference", one fixed
+//! basis; "warm", the last; "cold").
 
 mod basis_map;
 mod highs;
@@ -74,15 +77,20 @@ impl CellModel for LpCell {
                 return Err("no model: give a file, `pfba(\"iCH360.xml\")`, or a network of this file".into());
             }
         };
-        let mut objective = net.objective.clone();
+        // The cell's objectives, in priority order, replace the model's.
+        let mut objectives = vec![net.objective.clone()];
         if let Some(list) = config.json.get("objective").and_then(|o| o.as_array()).filter(|l| !l.is_empty()) {
-            // The first objective of the cell replaces the model's.
-            let first = &list[0];
-            let id = first.get("reaction").and_then(|r| r.as_str()).unwrap_or("");
-            let j =
-                net.reaction_index(id).ok_or_else(|| format!("the objective `{id}` is not a reaction of the model"))?;
-            let sign = if first.get("sense").and_then(|s| s.as_str()) == Some("min") { -1.0 } else { 1.0 };
-            objective = vec![(j, sign)];
+            objectives = list
+                .iter()
+                .map(|term| {
+                    let id = term.get("reaction").and_then(|r| r.as_str()).unwrap_or("");
+                    let j = net
+                        .reaction_index(id)
+                        .ok_or_else(|| format!("the objective `{id}` is not a reaction of the model"))?;
+                    let sign = if term.get("sense").and_then(|s| s.as_str()) == Some("min") { -1.0 } else { 1.0 };
+                    Ok(vec![(j, sign)])
+                })
+                .collect::<Result<_, String>>()?;
         }
         let policy = match config.json.get("infeasible").and_then(|p| p.as_str()) {
             Some("stop") => Policy::Stop,
@@ -107,7 +115,7 @@ impl CellModel for LpCell {
         // host reports the others at their place in the .bio file.
         let (input_names, bounds): (Vec<String>, Vec<InputBound>) =
             config.used("inputs").into_iter().filter_map(|n| parse_input(&n, &net).map(|b| (n, b))).unzip();
-        let lp = Pfba::new(&net, objective, &bounds, options)?;
+        let lp = Pfba::lexicographic(&net, objectives, &bounds, options)?;
         Ok(LpCell { lp, reactions: net.reactions.iter().map(|r| r.id.clone()).collect(), input_names })
     }
 

@@ -1,19 +1,23 @@
-//! FBA and parsimonious FBA with slack relaxation, on persistent HiGHS
-//! models (one per stage, so objectives never swap).
+//! FBA, lexicographic objectives and parsimonious FBA with slack
+//! relaxation, on persistent HiGHS models (one per stage, so objectives
+//! never swap).
 //!
 //! Columns: v⁺ (n), v⁻ (n), slacks (k); a flux is v = v⁺ − v⁻ (the paper's
 //! eq. 3–4). Rows: S·v = 0 (m); one row per input bound (the model's bound
 //! on that side is lifted); one row per maintenance requirement (a model
-//! lower bound > 0, e.g. ATPM); Σ slack. Each relaxable row has a slack
-//! column, normally held at 0 by the Σ-slack row.
+//! lower bound > 0, e.g. ATPM); Σ slack; one row per objective, holding it
+//! in the later stages. Each relaxable row has a slack column, normally
+//! held at 0 by the Σ-slack row.
 //!
-//! A call: set the input rows; solve FBA. If infeasible and the policy is
-//! `relax`: minimise the weighted slack (stage 0), allow that much, solve
-//! FBA again. Slack on an input bound weighs far more than slack on
-//! maintenance: when uptake cannot pay for maintenance, maintenance gives
-//! way (and the fluxes go continuously to zero) rather than the uptake bound
-//! (which would take up substrate that is not there). Then pFBA: hold the objective at its optimum (relative tolerance)
-//! and minimise Σ(v⁺ + v⁻).
+//! A call: set the input rows; maximise the first objective. If that is
+//! infeasible and the policy is `relax`: minimise the weighted slack, allow
+//! that much, and solve again. Slack on an input bound weighs far more than
+//! slack on maintenance: when uptake cannot pay for maintenance,
+//! maintenance gives way (and the fluxes go continuously to zero) rather
+//! than the uptake bound (which would take up substrate that is not there).
+//! Each further objective is optimised with the ones before held at their
+//! optima (relative tolerance), as DFBAlab does; then pFBA holds them all
+//! and minimises Σ(v⁺ + v⁻).
 
 use crate::basis_map::MapCache;
 use crate::highs::{Basis, Lp, LpData, Outcome};
@@ -81,40 +85,6 @@ pub enum Solved {
     Relaxed(f64),
 }
 
-/// The LPs of one model with its input bounds.
-pub struct Pfba {
-    n: usize,
-    options: Options,
-    objective: Vec<(usize, f64)>,
-    fba: Lp,
-    parsimonious: Option<Lp>,
-    feasibility: Option<Lp>,
-    input_rows: Vec<usize>,
-    input_kinds: Vec<BoundKind>,
-    slack_row: usize,
-    /// Slack columns and their weights in the feasibility stage.
-    slacks: Vec<(usize, f64)>,
-    objective_row: usize,
-    /// Column values of the stage solved last.
-    cols: Vec<f64>,
-    /// Starting bases of the FBA, pFBA and feasibility LPs (`Start::Reference`).
-    reference: [Option<Basis>; 3],
-    /// Optimal bases met so far, per stage, as maps from the changing rows.
-    maps: Maps,
-    /// Rows whose bounds change between calls, per stage.
-    changing: Changing,
-    /// Whether the last call needed slack (its next call tries that first).
-    last_relaxed: bool,
-    /// Scratch for the Jacobian: d(activity of pFBA's changing rows)/d(input).
-    row_rates: Vec<f64>,
-    /// Fluxes of the last solution, by reaction.
-    pub fluxes: Vec<f64>,
-    pub objective_value: f64,
-    pub slack: f64,
-    /// Stage solves answered from a cached basis, and by HiGHS.
-    pub stats: Stats,
-}
-
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Stats {
     pub from_basis: u64,
@@ -140,20 +110,6 @@ fn tie_weight(j: usize) -> f64 {
 
 /// Bases kept per stage: a dFBA run moves between a few.
 const MAPS_PER_STAGE: usize = 16;
-
-struct Maps {
-    fba: MapCache,
-    parsimonious: MapCache,
-    feasibility: MapCache,
-}
-
-/// Changing rows: the inputs, then for FBA the slack row, for pFBA the
-/// slack row and the objective row.
-struct Changing {
-    fba: Vec<usize>,
-    parsimonious: Vec<usize>,
-    feasibility: Vec<usize>,
-}
 
 /// Cost of a unit of slack on an input bound, relative to maintenance.
 const INPUT_SLACK_WEIGHT: f64 = 1e3;
@@ -205,6 +161,51 @@ impl Builder {
     }
 }
 
+/// One LP of the chain, with the optimal bases it has met.
+struct Stage {
+    lp: Lp,
+    maps: MapCache,
+    /// Rows whose bounds change between calls: the inputs, the Σ-slack row
+    /// (not in the feasibility stage), and the rows holding the objectives
+    /// optimised before this stage; a prefix of `Pfba::changing`.
+    changing: usize,
+    /// The objective this stage maximises (none for pFBA and feasibility).
+    objective: Option<usize>,
+}
+
+/// The LPs of one model with its input bounds.
+pub struct Pfba {
+    n: usize,
+    options: Options,
+    /// Objectives maximised in turn, each as (reaction, coefficient).
+    objectives: Vec<Vec<(usize, f64)>>,
+    /// One stage per objective, then pFBA if asked for.
+    stages: Vec<Stage>,
+    feasibility: Option<Stage>,
+    input_kinds: Vec<BoundKind>,
+    /// The inputs' rows, the Σ-slack row, the rows holding each objective.
+    changing: Vec<usize>,
+    /// Slack columns and their weights in the feasibility stage.
+    slacks: Vec<(usize, f64)>,
+    /// Column values of the stage solved last.
+    cols: Vec<f64>,
+    /// Each objective's optimum at the last call.
+    optima: Vec<f64>,
+    /// Starting bases of each stage and of feasibility (`Start::Reference`).
+    reference: Vec<Option<Basis>>,
+    /// Whether the last call needed slack (its next call tries that first).
+    last_relaxed: bool,
+    /// Scratch for the Jacobian: d(activity of each changing row)/d(input).
+    row_rates: Vec<f64>,
+    /// Fluxes of the last solution, by reaction.
+    pub fluxes: Vec<f64>,
+    /// The first objective at the last solution.
+    pub objective_value: f64,
+    pub slack: f64,
+    /// Stage solves answered from a cached basis, and by HiGHS.
+    pub stats: Stats,
+}
+
 impl Pfba {
     /// `objective`: (reaction, coefficient) maximised.
     pub fn new(
@@ -213,7 +214,17 @@ impl Pfba {
         inputs: &[InputBound],
         options: Options,
     ) -> Result<Pfba, String> {
-        if objective.is_empty() {
+        Self::lexicographic(net, vec![objective], inputs, options)
+    }
+
+    /// `objectives`: maximised in turn, each with those before held.
+    pub fn lexicographic(
+        net: &Network,
+        objectives: Vec<Vec<(usize, f64)>>,
+        inputs: &[InputBound],
+        options: Options,
+    ) -> Result<Pfba, String> {
+        if objectives.first().is_none_or(|o| o.is_empty()) {
             return Err("the model has no objective; give the cell one: `objective = Biomass`".into());
         }
         let n = net.reactions.len();
@@ -263,10 +274,10 @@ impl Pfba {
         };
         // Slack columns with their weights.
         let mut slacks: Vec<(usize, f64)> = Vec::new();
-        let mut input_rows = Vec::new();
+        let mut changing = Vec::new();
         for i in inputs {
             let row = flux_row(&mut b, i.reaction, -INF, INF);
-            input_rows.push(row);
+            changing.push(row);
             // A lower bound is relaxed by +s, an upper by −s; fixed, both.
             let signs: &[f64] = match i.kind {
                 BoundKind::Lower => &[1.0],
@@ -286,18 +297,41 @@ impl Pfba {
             slacks.push((s, 1.0));
         }
         let slack_row = b.row(0.0, 0.0);
+        changing.push(slack_row);
         for &(s, w) in &slacks {
             b.entry(s, slack_row, w);
         }
-        let n_cols = b.cols.len();
-
-        let mut fba_cost = vec![0.0; n_cols];
-        for &(j, c) in &objective {
-            fba_cost[j] = c;
-            fba_cost[n + j] = -c;
+        // Rows holding each objective, free until a later stage holds it.
+        for objective in &objectives {
+            let row = b.row(-INF, INF);
+            for &(j, c) in objective {
+                b.entry(j, row, c);
+                b.entry(n + j, row, -c);
+            }
+            changing.push(row);
         }
-        let fba = Lp::new(&b.data(fba_cost, true))?;
+        let n_cols = b.cols.len();
+        let n_in = inputs.len();
 
+        let mut stages = Vec::new();
+        for (k, objective) in objectives.iter().enumerate() {
+            let mut cost = vec![0.0; n_cols];
+            for &(j, c) in objective {
+                cost[j] += c;
+                cost[n + j] -= c;
+            }
+            let lp = Lp::new(&b.data(cost, true))?;
+            stages.push(Stage { lp, maps: MapCache::new(MAPS_PER_STAGE), changing: n_in + 1 + k, objective: Some(k) });
+        }
+        if options.pfba {
+            let mut cost = vec![0.0; n_cols];
+            for j in 0..n {
+                cost[j] = 1.0 + TIE_BREAK * tie_weight(j);
+                cost[n + j] = cost[j];
+            }
+            let lp = Lp::new(&b.data(cost, false))?;
+            stages.push(Stage { lp, maps: MapCache::new(MAPS_PER_STAGE), changing: changing.len(), objective: None });
+        }
         let feasibility = if options.policy == Policy::Relax {
             let mut cost = vec![0.0; n_cols];
             for &(s, w) in &slacks {
@@ -305,57 +339,29 @@ impl Pfba {
             }
             let mut data = b.data(cost, false);
             data.row_upper[slack_row] = INF;
-            Some(Lp::new(&data)?)
+            let lp = Lp::new(&data)?;
+            Some(Stage { lp, maps: MapCache::new(MAPS_PER_STAGE), changing: n_in, objective: None })
         } else {
             None
-        };
-
-        let objective_row = b.row(-INF, INF);
-        for &(j, c) in &objective {
-            b.entry(j, objective_row, c);
-            b.entry(n + j, objective_row, -c);
-        }
-        let parsimonious = if options.pfba {
-            let mut cost = vec![0.0; b.cols.len()];
-            for j in 0..n {
-                cost[j] = 1.0 + TIE_BREAK * tie_weight(j);
-                cost[n + j] = cost[j];
-            }
-            Some(Lp::new(&b.data(cost, false))?)
-        } else {
-            None
-        };
-        let changing = Changing {
-            fba: input_rows.iter().copied().chain([slack_row]).collect(),
-            parsimonious: input_rows.iter().copied().chain([slack_row, objective_row]).collect(),
-            feasibility: input_rows.clone(),
         };
         let mut lp = Pfba {
             n,
             options,
-            objective,
-            fba,
-            parsimonious,
+            optima: vec![0.0; objectives.len()],
+            objectives,
+            reference: vec![None; stages.len() + 1],
+            stages,
             feasibility,
-            input_rows,
             input_kinds: inputs.iter().map(|i| i.kind).collect(),
-            slack_row,
-            slacks,
-            objective_row,
-            cols: vec![0.0; n_cols],
-            reference: [None, None, None],
-            maps: Maps {
-                fba: MapCache::new(MAPS_PER_STAGE),
-                parsimonious: MapCache::new(MAPS_PER_STAGE),
-                feasibility: MapCache::new(MAPS_PER_STAGE),
-            },
-            row_rates: vec![0.0; changing.parsimonious.len()],
+            row_rates: vec![0.0; changing.len()],
             changing,
+            slacks,
+            cols: vec![0.0; n_cols],
             last_relaxed: false,
-            stats: Stats::default(),
             fluxes: vec![0.0; n],
             objective_value: 0.0,
             slack: 0.0,
+            stats: Stats::default(),
         };
         if lp.options.start == Start::Reference {
             lp.set_reference_bases(net, inputs);
@@ -377,14 +383,10 @@ impl Pfba {
         self.options.reuse = false;
         let _ = self.solve(&own);
         if let Some(f) = &mut self.feasibility {
-            f.reset();
-            f.solve();
+            f.lp.reset();
+            f.lp.solve();
         }
-        self.reference = [
-            Some(self.fba.basis()),
-            self.parsimonious.as_ref().map(Lp::basis),
-            self.feasibility.as_ref().map(Lp::basis),
-        ];
+        self.reference = self.stages.iter().chain(&self.feasibility).map(|s| Some(s.lp.basis())).collect();
         self.options.start = Start::Reference;
         self.options.reuse = reuse;
     }
@@ -408,137 +410,139 @@ impl Pfba {
     /// optimal, else by HiGHS; the solution (of the optimal basis's map, so
     /// it does not depend on how the basis was found) into `cols`. False if
     /// the stage is infeasible.
-    #[allow(clippy::too_many_arguments)]
-    fn stage(
-        stats: &mut Stats,
-        lp: &mut Lp,
-        maps: &mut MapCache,
+    fn solve_stage(
+        stage: &mut Stage,
         changing: &[usize],
         cols: &mut [f64],
         options: &Options,
         reference: &Option<Basis>,
+        stats: &mut Stats,
     ) -> Result<bool, String> {
-        if options.reuse && maps.find_feasible(lp, cols) {
+        if options.reuse && stage.maps.find_feasible(&stage.lp, cols) {
             stats.from_basis += 1;
             return Ok(true);
         }
         stats.by_highs += 1;
-        match Self::run(lp, options.start, reference) {
+        match Self::run(&mut stage.lp, options.start, reference) {
             Outcome::Optimal => {}
             Outcome::Infeasible => return Ok(false),
             Outcome::Other(code) => return Err(format!("HiGHS did not find an optimum (model status {code})")),
         }
         if options.reuse {
-            maps.current(lp, changing, cols)?;
+            stage.maps.current(&mut stage.lp, &changing[..stage.changing], cols)?;
         } else {
-            lp.solution(cols);
+            stage.lp.solution(cols);
         }
         Ok(true)
     }
 
-    fn fba_stage(&mut self) -> Result<bool, String> {
-        let found = Self::stage(
-            &mut self.stats,
-            &mut self.fba,
-            &mut self.maps.fba,
-            &self.changing.fba,
+    /// Stage `k` at the bounds now set; records its objective's optimum.
+    fn stage(&mut self, k: usize) -> Result<bool, String> {
+        let stage = &mut self.stages[k];
+        let found = Self::solve_stage(
+            stage,
+            &self.changing,
             &mut self.cols,
             &self.options,
-            &self.reference[0],
+            &self.reference[k],
+            &mut self.stats,
         )?;
-        if found {
-            self.objective_value = self.objective_of_cols();
+        if let (true, Some(o)) = (found, stage.objective) {
+            self.optima[o] = self.objective_at_cols(o);
         }
         Ok(found)
     }
 
-    /// The least weighted slack that makes the FBA feasible.
-    fn feasibility_stage(&mut self) -> Result<Option<f64>, String> {
-        let Some(lp) = &mut self.feasibility else { return Ok(None) };
-        let found = Self::stage(
-            &mut self.stats,
-            lp,
-            &mut self.maps.feasibility,
-            &self.changing.feasibility,
-            &mut self.cols,
-            &self.options,
-            &self.reference[2],
-        )?;
-        if !found {
+    /// The least weighted slack that makes the first stage feasible.
+    fn feasibility_stage(&mut self) -> Result<f64, String> {
+        let Some(stage) = &mut self.feasibility else { return Ok(0.0) };
+        let reference = &self.reference[self.stages.len()];
+        if !Self::solve_stage(stage, &self.changing, &mut self.cols, &self.options, reference, &mut self.stats)? {
             return Err("the LP cannot be made feasible even with slack on the input bounds and maintenance".into());
         }
-        Ok(Some(self.slacks.iter().map(|&(s, w)| w * self.cols[s]).sum::<f64>().max(0.0)))
+        Ok(self.weighted_slack())
     }
 
-    /// Allows `weighted` slack in the FBA and pFBA stages.
+    fn weighted_slack(&self) -> f64 {
+        self.slacks.iter().map(|&(s, w)| w * self.cols[s]).sum::<f64>().max(0.0)
+    }
+
+    /// Allows `weighted` slack in every stage.
     fn allow_slack(&mut self, weighted: f64) {
         let allowed = if weighted > 0.0 { weighted * (1.0 + 1e-9) + 1e-9 } else { 0.0 };
-        self.fba.set_row_bounds(self.slack_row, 0.0, allowed);
-        if let Some(p) = &mut self.parsimonious {
-            p.set_row_bounds(self.slack_row, 0.0, allowed);
+        let row = self.changing[self.input_kinds.len()];
+        for stage in &mut self.stages {
+            stage.lp.set_row_bounds(row, 0.0, allowed);
         }
     }
 
-    /// The objective pFBA holds: the optimum less the tolerance.
-    fn held_objective(&self, optimum: f64) -> f64 {
+    /// The value a later stage holds objective `o` at: its optimum less the
+    /// tolerance.
+    fn held(&self, o: usize) -> f64 {
+        let optimum = self.optima[o];
         optimum - self.options.tolerance * optimum.abs().max(1.0)
+    }
+
+    /// d(held value)/d(optimum).
+    fn held_rate(&self, o: usize) -> f64 {
+        let optimum = self.optima[o];
+        if optimum.abs() > 1.0 { 1.0 - self.options.tolerance * optimum.signum() } else { 1.0 }
+    }
+
+    /// The first stage, relaxed if it must be; true if relaxed.
+    fn first_stage(&mut self) -> Result<bool, String> {
+        // In the relaxed region, trying the plain LP first would cost a
+        // HiGHS run to learn it is infeasible.
+        if self.last_relaxed && self.options.reuse {
+            let f = self.feasibility.as_mut().expect("relaxed calls have a feasibility stage");
+            if f.maps.find_feasible(&f.lp, &mut self.cols) {
+                let weighted = self.weighted_slack();
+                if weighted > 1e-9 {
+                    self.allow_slack(weighted);
+                    if self.stage(0)? {
+                        return Ok(true);
+                    }
+                }
+            }
+        }
+        self.allow_slack(0.0);
+        if self.stage(0)? {
+            return Ok(false);
+        }
+        match self.options.policy {
+            Policy::Relax => {}
+            Policy::Stop => return Err("the LP is infeasible here (infeasible = stop ends the run)".into()),
+            Policy::Error => return Err("the LP is infeasible here (infeasible = error)".into()),
+        }
+        let weighted = self.feasibility_stage()?;
+        self.allow_slack(weighted);
+        if !self.stage(0)? {
+            return Err("the relaxed LP has no optimum".into());
+        }
+        Ok(true)
     }
 
     /// Solves at the given input bound values (one per input, in the order
     /// the inputs were given to `new`).
     pub fn solve(&mut self, values: &[f64]) -> Result<Solved, String> {
         self.set_inputs(values);
-        // In the relaxed region, trying the plain FBA first would cost a
-        // HiGHS run to learn it is infeasible.
-        let mut relaxed = false;
-        if self.last_relaxed && self.options.reuse {
-            self.allow_slack(0.0);
-            if self.maps.feasibility.find_feasible(self.feasibility.as_ref().expect("relaxed"), &mut self.cols) {
-                let weighted: f64 = self.slacks.iter().map(|&(s, w)| w * self.cols[s]).sum();
-                if weighted > 1e-9 {
-                    self.allow_slack(weighted);
-                    relaxed = self.fba_stage()?;
-                }
-            }
-        }
-        if !relaxed {
-            self.allow_slack(0.0);
-            if !self.fba_stage()? {
-                match self.options.policy {
-                    Policy::Relax => {}
-                    Policy::Stop => return Err("the LP is infeasible here (infeasible = stop ends the run)".into()),
-                    Policy::Error => return Err("the LP is infeasible here (infeasible = error)".into()),
-                }
-                let weighted = self.feasibility_stage()?.unwrap_or(0.0);
-                self.allow_slack(weighted);
-                if !self.fba_stage()? {
-                    return Err("the relaxed LP has no optimum".into());
-                }
-                relaxed = true;
-            }
-        }
+        let relaxed = self.first_stage()?;
         self.last_relaxed = relaxed;
-        if self.parsimonious.is_some() {
-            let hold = self.held_objective(self.objective_value);
-            let p = self.parsimonious.as_mut().expect("pfba");
-            p.set_row_bounds(self.objective_row, hold, INF);
-            let found = Self::stage(
-                &mut self.stats,
-                p,
-                &mut self.maps.parsimonious,
-                &self.changing.parsimonious,
-                &mut self.cols,
-                &self.options,
-                &self.reference[1],
-            )?;
-            if !found {
-                return Err("the pFBA stage has no optimum".into());
+        let n_in = self.input_kinds.len();
+        for k in 1..self.stages.len() {
+            // Hold every objective optimised so far.
+            for o in 0..self.stages[k].changing - n_in - 1 {
+                let (row, hold) = (self.changing[n_in + 1 + o], self.held(o));
+                self.stages[k].lp.set_row_bounds(row, hold, INF);
+            }
+            if !self.stage(k)? {
+                return Err(format!("stage {} of the LP (objectives held) has no optimum", k + 1));
             }
         }
         for j in 0..self.n {
             self.fluxes[j] = self.cols[j] - self.cols[self.n + j];
         }
-        self.objective_value = self.objective_of_cols();
+        self.objective_value = self.objective_at_cols(0);
         if relaxed {
             // The slack reported is the total relaxation, unweighted.
             self.slack = self.slacks.iter().map(|&(s, _)| self.cols[s]).sum();
@@ -550,90 +554,67 @@ impl Pfba {
     }
 
     /// d(outputs)/d(inputs) at the last solution, exact within its optimal
-    /// bases (where the solution is affine in the bounds): the inputs move
-    /// the FBA optimum (and in the relaxed region the slack allowed), which
-    /// moves the objective the pFBA stage holds. `jac[o * n_inputs + i]`
-    /// for the fluxes, then the objective and the slack. Needs `reuse`.
+    /// bases (where the solution is affine in the bounds): an input moves
+    /// the first optimum (in the relaxed region also through the slack
+    /// allowed), which moves what the later stages hold, and so on down the
+    /// chain. `jac[o * n_inputs + i]` for the fluxes, then the objective and
+    /// the slack. Needs `reuse`; `values` are the inputs of the last solve.
     pub fn jacobian(&mut self, values: &[f64], jac: &mut [f64]) -> Result<(), String> {
-        let (n, n_in) = (self.n, values.len());
-        let (Some(fba), true) = (self.maps.fba.front(), self.options.reuse) else {
+        if !self.options.reuse {
             return Err("the basis derivative needs basis reuse (option reuse = true)".into());
-        };
-        let d_objective = |map: &crate::basis_map::BasisMap, r: usize| -> f64 {
-            self.objective.iter().map(|&(j, c)| c * (map.direction(r, j) - map.direction(r, n + j))).sum()
-        };
-        let slack_rate = |map: &crate::basis_map::BasisMap, r: usize| -> f64 {
-            self.slacks.iter().map(|&(s, w)| w * map.direction(r, s)).sum()
-        };
-        let slack_r = n_in;
+        }
+        let (n, n_in) = (self.n, values.len());
+        let slack_row = n_in;
+        let last = self.stages.last().and_then(|s| s.maps.front()).ok_or("no solve yet")?;
         for i in 0..n_in {
-            // d(allowed slack)/d(input i), then d(optimum)/d(input i).
-            let mut d_allowed = 0.0;
+            self.row_rates.fill(0.0);
+            self.row_rates[i] = 1.0;
             if self.last_relaxed {
-                let feasibility = self.maps.feasibility.front().expect("relaxed solves have a feasibility basis");
-                if feasibility.drives(i) {
-                    d_allowed = (1.0 + 1e-9) * slack_rate(feasibility, i);
+                let f = self.feasibility.as_ref().and_then(|f| f.maps.front()).ok_or("no feasibility basis")?;
+                let weighted: f64 = self.slacks.iter().map(|&(s, w)| w * f.rate(&self.row_rates[..n_in], s)).sum();
+                self.row_rates[slack_row] = (1.0 + 1e-9) * weighted;
+            }
+            // Each held objective moves with its stage's optimum.
+            for k in 0..self.stages.len() {
+                let stage = &self.stages[k];
+                let (Some(o), Some(map)) = (stage.objective, stage.maps.front()) else { continue };
+                if k + 1 < self.stages.len() {
+                    let rates = &self.row_rates[..stage.changing];
+                    let d_optimum: f64 = self.objectives[o]
+                        .iter()
+                        .map(|&(j, c)| c * (map.rate(rates, j) - map.rate(rates, n + j)))
+                        .sum();
+                    self.row_rates[n_in + 1 + o] = self.held_rate(o) * d_optimum;
                 }
             }
-            let mut d_optimum = if fba.drives(i) { d_objective(fba, i) } else { 0.0 };
-            if fba.drives(slack_r) {
-                d_optimum += d_objective(fba, slack_r) * d_allowed;
-            }
-            let (map, rates) = match self.maps.parsimonious.front().filter(|_| self.parsimonious.is_some()) {
-                Some(p) => {
-                    let optimum = self.objective_value;
-                    let hold_rate =
-                        if optimum.abs() > 1.0 { 1.0 - self.options.tolerance * optimum.signum() } else { 1.0 };
-                    self.row_rates.fill(0.0);
-                    self.row_rates[i] = 1.0;
-                    self.row_rates[slack_r] = d_allowed;
-                    self.row_rates[slack_r + 1] = hold_rate * d_optimum;
-                    (p, &self.row_rates[..])
-                }
-                None => {
-                    self.row_rates.fill(0.0);
-                    self.row_rates[i] = 1.0;
-                    self.row_rates[slack_r] = d_allowed;
-                    (fba, &self.row_rates[..slack_r + 1])
-                }
-            };
-            let rate = |col: usize| -> f64 {
-                rates
-                    .iter()
-                    .enumerate()
-                    .filter(|&(r, &a)| a != 0.0 && map.drives(r))
-                    .map(|(r, &a)| a * map.direction(r, col))
-                    .sum()
-            };
+            let last_changing = self.stages.last().expect("a stage").changing;
+            let rates = &self.row_rates[..last_changing];
+            let flux_rate = |j: usize| last.rate(rates, j) - last.rate(rates, n + j);
             for j in 0..n {
-                jac[j * n_in + i] = rate(j) - rate(n + j);
+                jac[j * n_in + i] = flux_rate(j);
             }
-            jac[n * n_in + i] = self.objective.iter().map(|&(j, c)| c * (rate(j) - rate(n + j))).sum();
+            jac[n * n_in + i] = self.objectives[0].iter().map(|&(j, c)| c * flux_rate(j)).sum();
             jac[(n + 1) * n_in + i] =
-                if self.last_relaxed { self.slacks.iter().map(|&(s, _)| rate(s)).sum() } else { 0.0 };
+                if self.last_relaxed { self.slacks.iter().map(|&(s, _)| last.rate(rates, s)).sum() } else { 0.0 };
         }
         if jac.iter().all(|d| d.is_finite()) { Ok(()) } else { Err("the basis derivative is not finite".into()) }
     }
 
-    /// The objective at the columns in `self.cols`.
-    fn objective_of_cols(&self) -> f64 {
-        self.objective.iter().map(|&(j, c)| c * (self.cols[j] - self.cols[self.n + j])).sum()
+    /// Objective `o` at the columns in `self.cols`.
+    fn objective_at_cols(&self, o: usize) -> f64 {
+        self.objectives[o].iter().map(|&(j, c)| c * (self.cols[j] - self.cols[self.n + j])).sum()
     }
 
     /// Sets input `k` to `v` in every LP.
     fn set_input(&mut self, k: usize, v: f64) {
-        let row = self.input_rows[k];
+        let row = self.changing[k];
         let (lo, hi) = match self.input_kinds[k] {
             BoundKind::Lower => (v, INF),
             BoundKind::Upper => (-INF, v),
             BoundKind::Fixed => (v, v),
         };
-        self.fba.set_row_bounds(row, lo, hi);
-        if let Some(lp) = &mut self.parsimonious {
-            lp.set_row_bounds(row, lo, hi);
-        }
-        if let Some(lp) = &mut self.feasibility {
-            lp.set_row_bounds(row, lo, hi);
+        for stage in self.stages.iter_mut().chain(&mut self.feasibility) {
+            stage.lp.set_row_bounds(row, lo, hi);
         }
     }
 

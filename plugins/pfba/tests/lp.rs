@@ -320,3 +320,67 @@ fn in_the_relaxed_region_the_basis_derivative_includes_the_slack() {
     // A bound closer to zero (less glucose) leaves more maintenance unpaid.
     assert!(jac[(n + 1) * 2] > 0.1, "d slack / d glucose bound = {}", jac[(n + 1) * 2]);
 }
+
+#[test]
+fn further_objectives_are_optimised_with_the_ones_before_held() {
+    let net = load("e_coli_core.xml");
+    let (biomass, acetate) = (net.objective[0].0, net.reaction_index("EX_ac_e").unwrap());
+    let ids: Vec<InputBound> = [("EX_glc__D_e", BoundKind::Lower), ("EX_o2_e", BoundKind::Lower)]
+        .iter()
+        .map(|(id, kind)| InputBound { reaction: net.reaction_index(id).unwrap(), kind: *kind })
+        .collect();
+    let point = [-10.0, -15.0];
+    let mut plain = lp(&net, &[("EX_glc__D_e", BoundKind::Lower), ("EX_o2_e", BoundKind::Lower)], fba_only());
+    plain.solve(&point).unwrap();
+    let growth = plain.objective_value;
+    // Growth held within 0.1 /h of its optimum (below 1 the tolerance is
+    // absolute) leaves room in the acetate secreted.
+    let tolerance = 0.1;
+    let mut range = Vec::new();
+    for sense in [1.0, -1.0] {
+        let objectives = vec![net.objective.clone(), vec![(acetate, sense)]];
+        for pfba in [false, true] {
+            let options = Options { pfba, tolerance, ..Options::default() };
+            let mut lex = Pfba::lexicographic(&net, objectives.clone(), &ids, options).unwrap();
+            lex.solve(&point).unwrap();
+            assert!(lex.fluxes[biomass] >= growth - tolerance - 1e-9, "growth stays within the tolerance");
+            // The reference: the second objective alone, growth bounded below.
+            let mut held = ids.clone();
+            held.push(InputBound { reaction: biomass, kind: BoundKind::Lower });
+            let mut second = Pfba::new(&net, vec![(acetate, sense)], &held, fba_only()).unwrap();
+            second.solve(&[point[0], point[1], growth - tolerance]).unwrap();
+            // pFBA holds the second objective too, within the same tolerance.
+            let (got, best) = (sense * lex.fluxes[acetate], sense * second.fluxes[acetate]);
+            let slack = if pfba { tolerance * best.abs().max(1.0) } else { 0.0 };
+            assert!(
+                got <= best + 1e-6 && got >= best - slack - 1e-6,
+                "sense {sense}, pfba {pfba}: acetate {} vs {}",
+                lex.fluxes[acetate],
+                second.fluxes[acetate]
+            );
+            range.push(lex.fluxes[acetate]);
+            // The derivative runs down the chain of held objectives.
+            let n_out = net.reactions.len() + 2;
+            let mut jac = vec![0.0; n_out * 2];
+            lex.jacobian(&point, &mut jac).unwrap();
+            for i in 0..2 {
+                let h = 1e-6;
+                let (mut up, mut down) = (point, point);
+                up[i] += h;
+                down[i] -= h;
+                lex.solve(&up).unwrap();
+                let plus = lex.fluxes.clone();
+                lex.solve(&down).unwrap();
+                for (j, (p, m)) in plus.iter().zip(&lex.fluxes).enumerate() {
+                    let fd = (p - m) / (2.0 * h);
+                    assert!(
+                        (jac[j * 2 + i] - fd).abs() <= 1e-5 * (1.0 + fd.abs()),
+                        "{j}/{i}: {} vs {fd}",
+                        jac[j * 2 + i]
+                    );
+                }
+            }
+        }
+    }
+    assert!(range[0] > range[2] + 1.0, "max and min acetate near optimal growth differ: {range:?}");
+}
