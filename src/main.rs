@@ -1,6 +1,7 @@
 //! The `bioflux` command line.
 
 mod commands;
+mod plot;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -48,8 +49,35 @@ enum Command {
         /// Write JSON instead of CSV.
         #[arg(long)]
         json: bool,
+        /// Also plot every species against time (PNG or SVG by extension).
+        #[arg(long, value_name = "FILE")]
+        plot: Option<PathBuf>,
         /// A directory to search for plugins (before $BIOFLUX_PLUGIN_PATH and
         /// the bioflux binary's directory); repeatable.
+        #[arg(long = "plugin-path", value_name = "DIR")]
+        plugin_path: Vec<PathBuf>,
+    },
+    /// Plot columns of a results CSV: one panel each, or on shared axes.
+    Plot {
+        /// A CSV as `bioflux run` writes it.
+        results: PathBuf,
+        /// The column along the x axis.
+        #[arg(long, default_value = "t")]
+        x: String,
+        /// Columns to plot, comma-separated (default: every column but x).
+        #[arg(long, value_delimiter = ',')]
+        y: Vec<String>,
+        /// Where to draw: .png or .svg.
+        #[arg(short, long, default_value = "plot.png")]
+        output: PathBuf,
+        /// All columns on one pair of axes instead of one panel each.
+        #[arg(long)]
+        shared: bool,
+    },
+    /// Experiment with a model interactively (`:help` lists the commands);
+    /// reads commands from stdin when it is not a terminal.
+    Repl {
+        file: Option<PathBuf>,
         #[arg(long = "plugin-path", value_name = "DIR")]
         plugin_path: Vec<PathBuf>,
     },
@@ -118,8 +146,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let ok = match cli.command {
         Command::Check { files } => commands::check(&files),
-        Command::Run { file, output, set, end, every, solver, rtol, atol, json, plugin_path } => {
+        Command::Run { file, output, set, end, every, solver, rtol, atol, json, plot, plugin_path } => {
             commands::run(&commands::RunArgs {
+                plot,
                 file,
                 output,
                 set,
@@ -134,6 +163,8 @@ fn main() -> ExitCode {
         }
         Command::Fmt { files, write, check } => commands::fmt(&files, write, check),
         Command::Plugins { plugin_path } => commands::plugins(&plugin_path),
+        Command::Plot { results, x, y, output, shared } => commands::plot(&results, &x, &y, &output, shared),
+        Command::Repl { file, plugin_path } => commands::repl(file, plugin_path),
         Command::Fba { model, bounds, objective, pfba, relax, top, json, plugin_path } => {
             commands::fba(&commands::FbaArgs { model, bounds, objective, pfba, relax, top, json, plugin_path })
         }

@@ -321,3 +321,38 @@ fn the_genome_scale_fed_batch_runs_from_the_command_line() {
     assert_eq!(csv.lines().count(), 17, "{csv}");
     assert!(csv.lines().next().unwrap().contains("ecoli.slack"));
 }
+
+#[test]
+fn plot_writes_png_and_svg_with_the_series_asked_for() {
+    let dir = std::env::temp_dir().join(format!("bioflux-plot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (csv, png, svg, run_png) = (dir.join("r.csv"), dir.join("p.png"), dir.join("p.svg"), dir.join("run.png"));
+    let out =
+        bioflux(&["run", "models/monod_batch.bio", "-o", csv.to_str().unwrap(), "--plot", run_png.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("plotted 2 species"), "{}", text(&out.stderr));
+    for path in [&png, &svg] {
+        let out = bioflux(&["plot", csv.to_str().unwrap(), "--y", "biomass,glucose", "-o", path.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    for path in [&png, &run_png] {
+        let bytes = std::fs::read(path).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{} is a PNG", path.display());
+        assert!(bytes.len() > 5_000, "something was drawn");
+    }
+    let svg_text = std::fs::read_to_string(&svg).unwrap();
+    assert!(svg_text.starts_with("<svg") || svg_text.contains("<svg"));
+    // Both series with their units, each a polyline of every row (121 points).
+    assert!(svg_text.contains("biomass [gDW/L]") && svg_text.contains("glucose [mmol/L]"));
+    let rows = std::fs::read_to_string(&csv).unwrap().lines().count() - 1;
+    let curves = svg_text
+        .split("<polyline")
+        .skip(1)
+        .map(|l| l.split("points=\"").nth(1).unwrap().split('"').next().unwrap().split_whitespace().count())
+        .filter(|&points| points == rows)
+        .count();
+    assert_eq!(curves, 2, "two curves of one point per row of the results ({rows})");
+    // An unknown column is named with a suggestion.
+    let out = bioflux(&["plot", csv.to_str().unwrap(), "--y", "biomas", "-o", svg.to_str().unwrap()]);
+    assert!(!out.status.success() && text(&out.stderr).contains("did you mean `biomass`"), "{}", text(&out.stderr));
+}

@@ -10,5 +10,5 @@ pub mod simulate;
 
 pub use bioflux_compiler::CheckedModel;
 pub use bioflux_plugin::{ABI_VERSION, Status};
-pub use run::{Environment, Overrides, Run, RunError, run};
+pub use run::{Environment, Overrides, Prepared, Run, RunError, run};
 pub use simulate::{Settings, Simulation, simulate};

@@ -19,6 +19,8 @@ pub struct Overrides {
     pub solver: Option<Solver>,
     pub rtol: Option<f64>,
     pub atol: Option<f64>,
+    /// Ends the run early when set (see `Settings::cancel`).
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Where a run finds its plugins and the files cells name.
@@ -67,25 +69,56 @@ pub struct Run {
     pub compile_time: Duration,
 }
 
-pub fn run(model: &CheckedModel, o: &Overrides, env: &Environment) -> Result<Run, RunError> {
-    let mut cells = bind(model, &env.plugins, &env.base_dir).map_err(RunError::Diagnostics)?;
-    let params = parameter_values(model, &o.sets)?;
-    let x0 = initial_state(model, &params);
-    let sim = &model.simulate;
-    let end = o.end.or(sim.end).ok_or("no end time: add `end = 10 [h]` to the `simulate` block or pass --end")?;
-    if end <= sim.start {
-        return Err(format!("the end time ({end} h) must be after the start ({} h)", sim.start).into());
+/// A model compiled and its cells bound, ready to simulate again and again
+/// (with other parameters, other end times) without recompiling.
+pub struct Prepared {
+    cells: crate::host::BoundCells,
+    compiled: bioflux_compiler::jit::CompiledModel,
+}
+
+impl Prepared {
+    pub fn new(model: &CheckedModel, env: &Environment) -> Result<Prepared, RunError> {
+        let cells = bind(model, &env.plugins, &env.base_dir).map_err(RunError::Diagnostics)?;
+        let system = bioflux_compiler::ir::lower(model, &cells.layouts);
+        let compiled = bioflux_compiler::jit::compile(&system).map_err(|e| e.to_string())?;
+        Ok(Prepared { cells, compiled })
     }
-    let settings = Settings {
-        start: sim.start,
-        end,
-        output_interval: o.output_interval.or(sim.output_interval),
-        solver: o.solver.unwrap_or(sim.solver),
-        rtol: o.rtol.unwrap_or(sim.rtol),
-        atol: o.atol.unwrap_or(sim.atol),
-    };
-    let system = bioflux_compiler::ir::lower(model, &cells.layouts);
-    let compiled = bioflux_compiler::jit::compile(&system).map_err(|e| e.to_string())?;
-    let simulation = simulate(model, &compiled, &params, &x0, &settings, &mut cells);
-    Ok(Run { simulation, params, compile_time: compiled.compile_time })
+
+    pub fn cells(&self) -> &crate::host::BoundCells {
+        &self.cells
+    }
+
+    /// The bound cells (to query one at a point).
+    pub fn cells_mut(&mut self) -> &mut crate::host::BoundCells {
+        &mut self.cells
+    }
+
+    pub fn compile_time(&self) -> Duration {
+        self.compiled.compile_time
+    }
+
+    pub fn simulate(&mut self, model: &CheckedModel, o: &Overrides) -> Result<Run, RunError> {
+        let params = parameter_values(model, &o.sets)?;
+        let x0 = initial_state(model, &params);
+        let sim = &model.simulate;
+        let end = o.end.or(sim.end).ok_or("no end time: add `end = 10 [h]` to the `simulate` block or pass --end")?;
+        if end <= sim.start {
+            return Err(format!("the end time ({end} h) must be after the start ({} h)", sim.start).into());
+        }
+        let settings = Settings {
+            start: sim.start,
+            end,
+            output_interval: o.output_interval.or(sim.output_interval),
+            solver: o.solver.unwrap_or(sim.solver),
+            rtol: o.rtol.unwrap_or(sim.rtol),
+            atol: o.atol.unwrap_or(sim.atol),
+            cancel: o.cancel.clone(),
+        };
+        let simulation = simulate(model, &self.compiled, &params, &x0, &settings, &mut self.cells);
+        Ok(Run { simulation, params, compile_time: self.compiled.compile_time })
+    }
+}
+
+pub fn run(model: &CheckedModel, o: &Overrides, env: &Environment) -> Result<Run, RunError> {
+    Prepared::new(model, env)?.simulate(model, o)
 }

@@ -23,6 +23,9 @@ pub struct Settings {
     pub solver: Solver,
     pub rtol: f64,
     pub atol: f64,
+    /// Set from elsewhere (Ctrl-C in the REPL) to end the run after the
+    /// current step, keeping the rows so far.
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// An output column: its name, the unit it is shown in, and the factor
@@ -285,16 +288,18 @@ pub fn simulate(
             message: format!("could not start the solver: {e}"),
         };
         let result = match s.solver {
-            Solver::Bdf => {
-                problem.bdf::<LS>().map_err(setup).and_then(|sv| run_segment(sv, segment_end, &mut rec, &mut stats))
-            }
+            Solver::Bdf => problem
+                .bdf::<LS>()
+                .map_err(setup)
+                .and_then(|sv| run_segment(sv, segment_end, &mut rec, &mut stats, s.cancel.as_deref())),
             Solver::Esdirk34 => problem
                 .esdirk34::<LS>()
                 .map_err(setup)
-                .and_then(|sv| run_segment(sv, segment_end, &mut rec, &mut stats)),
-            Solver::Tsit45 => {
-                problem.tsit45().map_err(setup).and_then(|sv| run_segment(sv, segment_end, &mut rec, &mut stats))
-            }
+                .and_then(|sv| run_segment(sv, segment_end, &mut rec, &mut stats, s.cancel.as_deref())),
+            Solver::Tsit45 => problem
+                .tsit45()
+                .map_err(setup)
+                .and_then(|sv| run_segment(sv, segment_end, &mut rec, &mut stats, s.cancel.as_deref())),
         };
         match result {
             Ok(end_state) => {
@@ -336,6 +341,7 @@ fn run_segment<'a, Eqn, S>(
     end: f64,
     rec: &mut Recorder,
     stats: &mut Stats,
+    cancel: Option<&std::sync::atomic::AtomicBool>,
 ) -> Result<Vec<f64>, SegmentFailure>
 where
     Eqn: OdeEquations<T = f64> + 'a,
@@ -350,6 +356,9 @@ where
         match solver.step() {
             Ok(reason) => {
                 let (t, y) = here(&solver);
+                if cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
+                    break Err(SegmentFailure { time: t, state: y, message: "interrupted".into() });
+                }
                 if y.iter().any(|v| !v.is_finite()) {
                     break Err(SegmentFailure {
                         time: t,

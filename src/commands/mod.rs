@@ -4,13 +4,17 @@
 mod check;
 mod fba;
 mod fmt;
+mod plot;
 mod plugins;
+mod repl;
 mod run;
 
 pub use check::check;
 pub use fba::{FbaArgs, fba};
 pub use fmt::fmt;
+pub use plot::plot;
 pub use plugins::plugins;
+pub use repl::repl;
 pub use run::{RunArgs, run};
 
 use std::path::Path;

@@ -23,6 +23,7 @@ pub struct RunArgs {
     pub rtol: Option<f64>,
     pub atol: Option<f64>,
     pub json: bool,
+    pub plot: Option<PathBuf>,
     pub plugin_path: Vec<PathBuf>,
 }
 
@@ -83,6 +84,7 @@ fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, RunErro
         solver: args.solver,
         rtol: args.rtol,
         atol: args.atol,
+        cancel: None,
     };
     let env = Environment {
         plugins: SearchPath::new(&args.plugin_path),
@@ -90,6 +92,11 @@ fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, RunErro
     };
     let Run { simulation: result, compile_time, .. } = bioflux_runtime::run(model, &overrides, &env)?;
     write_results(&result, &model.name, args)?;
+    if let Some(path) = &args.plot {
+        let (x, species) = species_series(&result, model.species.len());
+        crate::plot::draw(path, &x, &species, false)?;
+        eprintln!("plotted {} species to {}", species.len(), path.display());
+    }
     for n in &result.negatives {
         eprintln!(
             "note: {} went below zero by solver error: {:.3e} at t = {} h (not clamped; tighten --atol to reduce it)",
@@ -147,4 +154,14 @@ fn report_failure(model: &CheckedModel, f: &bioflux_runtime::simulate::Failure) 
     eprintln!(
         "  help: a NaN or infinite rate usually comes from a division by a concentration that reached zero; try `--solver bdf`, tighter tolerances, or guard the expression with max(..., 0)"
     );
+}
+
+/// Time and every species column of a run, as series to plot.
+pub(crate) fn species_series(result: &Simulation, n_species: usize) -> (crate::plot::Series, Vec<crate::plot::Series>) {
+    let column = |k: usize| crate::plot::Series {
+        name: result.columns[k].name.clone(),
+        unit: result.columns[k].unit.clone(),
+        values: result.rows.iter().map(|r| r[k]).collect(),
+    };
+    (column(0), (2..2 + n_species).map(column).collect())
 }
