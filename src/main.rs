@@ -74,6 +74,28 @@ enum Command {
         #[arg(long)]
         shared: bool,
     },
+    /// Evaluate a cell model over a grid (or a Latin hypercube) of its
+    /// inputs, in parallel; write inputs, outputs and status as safetensors.
+    Sample {
+        file: PathBuf,
+        /// The cell to sample.
+        #[arg(long)]
+        cell: String,
+        /// INPUT=START:END:STEP, one per input; a lower bound (`>=`) is given
+        /// as a positive uptake, as in the paper (the bound is minus it).
+        #[arg(long = "grid", value_name = "INPUT=START:END:STEP", required = true)]
+        grids: Vec<String>,
+        /// Instead of the grid, N points of a Latin hypercube over its ranges.
+        #[arg(long, value_name = "N")]
+        random: Option<usize>,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// The data file to write (safetensors).
+        #[arg(short, long)]
+        output: PathBuf,
+        #[arg(long = "plugin-path", value_name = "DIR")]
+        plugin_path: Vec<PathBuf>,
+    },
     /// Experiment with a model interactively (`:help` lists the commands);
     /// reads commands from stdin when it is not a terminal.
     Repl {
@@ -165,6 +187,9 @@ fn main() -> ExitCode {
         Command::Plugins { plugin_path } => commands::plugins(&plugin_path),
         Command::Plot { results, x, y, output, shared } => commands::plot(&results, &x, &y, &output, shared),
         Command::Repl { file, plugin_path } => commands::repl(file, plugin_path),
+        Command::Sample { file, cell, grids, random, seed, output, plugin_path } => {
+            commands::sample(&commands::SampleArgs { file, cell, grids, random, seed, output, plugin_path })
+        }
         Command::Fba { model, bounds, objective, pfba, relax, top, json, plugin_path } => {
             commands::fba(&commands::FbaArgs { model, bounds, objective, pfba, relax, top, json, plugin_path })
         }

@@ -8,6 +8,7 @@ mod plot;
 mod plugins;
 mod repl;
 mod run;
+mod sample;
 
 pub use check::check;
 pub use fba::{FbaArgs, fba};
@@ -16,6 +17,7 @@ pub use plot::plot;
 pub use plugins::plugins;
 pub use repl::repl;
 pub use run::{RunArgs, run};
+pub use sample::{SampleArgs, sample};
 
 use std::path::Path;
 

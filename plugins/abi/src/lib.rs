@@ -7,6 +7,7 @@
 //! in sync). In Rust, implement [`CellModel`] and call [`export_plugin!`]:
 //! panics are caught at the boundary and become errors.
 
+pub mod dataset;
 mod sdk;
 
 pub use sdk::{CellModel, Config, PortSpec};

@@ -1,0 +1,75 @@
+//! Samples of a cell model, as `bioflux sample` writes them and the
+//! surrogate trainer reads them: a safetensors file with `inputs` [n, k]
+//! and `outputs` [n, m] (f64), `status` [n] (i32: 0 ok, 1 relaxed, 2
+//! failed) and string metadata (names, units, what the inputs mean).
+//! Python: `safetensors.numpy.load_file("data.safetensors")`.
+
+use safetensors::tensor::{Dtype, SafeTensors, TensorView, serialize_to_file};
+use std::collections::HashMap;
+use std::path::Path;
+
+pub struct Dataset {
+    pub inputs: Vec<f64>,
+    pub outputs: Vec<f64>,
+    pub status: Vec<i32>,
+    pub n_inputs: usize,
+    pub n_outputs: usize,
+    pub metadata: HashMap<String, String>,
+}
+
+fn bytes_f64(v: &[f64]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+impl Dataset {
+    pub fn len(&self) -> usize {
+        self.status.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.status.is_empty()
+    }
+
+    pub fn write(&self, path: &Path) -> Result<(), String> {
+        let n = self.len();
+        let (inputs, outputs) = (bytes_f64(&self.inputs), bytes_f64(&self.outputs));
+        let status: Vec<u8> = self.status.iter().flat_map(|s| s.to_le_bytes()).collect();
+        let fail = |e: safetensors::SafeTensorError| format!("cannot write {}: {e}", path.display());
+        let tensors = [
+            ("inputs", TensorView::new(Dtype::F64, vec![n, self.n_inputs], &inputs).map_err(fail)?),
+            ("outputs", TensorView::new(Dtype::F64, vec![n, self.n_outputs], &outputs).map_err(fail)?),
+            ("status", TensorView::new(Dtype::I32, vec![n], &status).map_err(fail)?),
+        ];
+        serialize_to_file(tensors, Some(self.metadata.clone()), path).map_err(fail)
+    }
+
+    pub fn read(path: &Path) -> Result<Dataset, String> {
+        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let bad = |what: String| format!("{} is not a bioflux sample file: {what}", path.display());
+        let st = SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
+        let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| bad(e.to_string()))?;
+        let metadata = header.metadata().clone().unwrap_or_default();
+        let matrix = |name: &str| -> Result<(Vec<f64>, usize, usize), String> {
+            let t = st.tensor(name).map_err(|_| bad(format!("no tensor `{name}`")))?;
+            if t.dtype() != Dtype::F64 || t.shape().len() != 2 {
+                return Err(bad(format!("`{name}` is not a 2-d f64 tensor")));
+            }
+            let values = t.data().chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
+            Ok((values, t.shape()[0], t.shape()[1]))
+        };
+        let (inputs, n, n_inputs) = matrix("inputs")?;
+        let (outputs, n_rows, n_outputs) = matrix("outputs")?;
+        let status_view = st.tensor("status").map_err(|_| bad("no tensor `status`".into()))?;
+        let status: Vec<i32> =
+            status_view.data().chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
+        if n_rows != n || status.len() != n {
+            return Err(bad(format!("{n} input rows, {n_rows} output rows, {} statuses", status.len())));
+        }
+        Ok(Dataset { inputs, outputs, status, n_inputs, n_outputs, metadata })
+    }
+
+    /// A metadata entry holding a JSON list of strings (names, units).
+    pub fn names(&self, key: &str) -> Vec<String> {
+        self.metadata.get(key).and_then(|v| serde_json::from_str(v).ok()).unwrap_or_default()
+    }
+}

@@ -1,0 +1,252 @@
+//! `bioflux sample`: a cell model evaluated over a grid or a Latin
+//! hypercube, in parallel, written as safetensors (Python:
+//! `safetensors.numpy.load_file("data.safetensors")`).
+
+use super::{read, report};
+use bioflux_compiler::check_source;
+use bioflux_plugin::dataset::Dataset;
+use bioflux_runtime::host::{Instance, Plugin, SearchPath, bind, config_json};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub struct SampleArgs {
+    pub file: PathBuf,
+    pub cell: String,
+    pub grids: Vec<String>,
+    pub random: Option<usize>,
+    pub seed: u64,
+    pub output: PathBuf,
+    pub plugin_path: Vec<PathBuf>,
+}
+
+/// One sampled input: the port it sets and its range.
+struct Axis {
+    port: usize,
+    name: String,
+    start: f64,
+    end: f64,
+    step: f64,
+    /// A lower bound is given as an uptake (positive), as in the paper:
+    /// the bound is minus the value.
+    uptake: bool,
+}
+
+impl Axis {
+    fn values(&self) -> Vec<f64> {
+        let n = ((self.end - self.start) / self.step + 1e-9).floor() as usize + 1;
+        (0..n).map(|k| self.start + k as f64 * self.step).collect()
+    }
+}
+
+/// `INPUT=START:END:STEP` against the cell's input ports (a reaction name
+/// stands for its bound port).
+fn parse_axis(spec: &str, ports: &[String]) -> Result<Axis, String> {
+    let (name, range) = spec.split_once('=').ok_or_else(|| format!("--grid {spec}: write INPUT=START:END:STEP"))?;
+    let parts: Vec<f64> = range
+        .split(':')
+        .map(|p| p.trim().parse::<f64>().map_err(|_| format!("--grid {spec}: `{p}` is not a number")))
+        .collect::<Result<_, _>>()?;
+    let [start, end, step] = parts[..] else { return Err(format!("--grid {spec}: write INPUT=START:END:STEP")) };
+    if !(step > 0.0 && end >= start) {
+        return Err(format!("--grid {spec}: needs START ≤ END and STEP > 0"));
+    }
+    let port = ports.iter().position(|p| p == name || p.rsplit_once('.').is_some_and(|(r, _)| r == name));
+    let port = port.ok_or_else(|| {
+        format!(
+            "the cell has no input `{name}`. {}",
+            bioflux_compiler::diagnostic::suggestion(
+                name,
+                ports.iter().map(String::as_str),
+                "its inputs are its `bound` and `input` lines"
+            )
+        )
+    })?;
+    let uptake = ports[port].ends_with(".lower");
+    Ok(Axis { port, name: name.to_string(), start, end, step, uptake })
+}
+
+/// Grid points in boustrophedon order (the last axis runs back and forth),
+/// so each point is a neighbour of the one before and the LP's basis
+/// carries over.
+fn grid_points(axes: &[Axis]) -> Vec<Vec<f64>> {
+    let mut points: Vec<Vec<f64>> = vec![Vec::new()];
+    for axis in axes {
+        let values = axis.values();
+        let mut next = Vec::with_capacity(points.len() * values.len());
+        for (k, p) in points.iter().enumerate() {
+            let ordered: Box<dyn Iterator<Item = &f64>> =
+                if k % 2 == 0 { Box::new(values.iter()) } else { Box::new(values.iter().rev()) };
+            for v in ordered {
+                let mut q = p.clone();
+                q.push(*v);
+                next.push(q);
+            }
+        }
+        points = next;
+    }
+    points
+}
+
+/// A Latin hypercube of `n` points over the axes' ranges (one point per
+/// stratum of every axis), ordered along the first axis.
+fn latin_hypercube(axes: &[Axis], n: usize, seed: u64) -> Vec<Vec<f64>> {
+    let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
+    let mut random = move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let columns: Vec<Vec<f64>> = axes
+        .iter()
+        .map(|a| {
+            let mut strata: Vec<usize> = (0..n).collect();
+            for i in (1..n).rev() {
+                strata.swap(i, (random() * (i + 1) as f64) as usize);
+            }
+            strata.iter().map(|&s| a.start + (a.end - a.start) * (s as f64 + random()) / n as f64).collect()
+        })
+        .collect();
+    let mut points: Vec<Vec<f64>> = (0..n).map(|i| columns.iter().map(|c| c[i]).collect()).collect();
+    points.sort_by(|a, b| {
+        a.iter().zip(b).map(|(x, y)| x.total_cmp(y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
+    });
+    points
+}
+
+/// `bioflux sample`: true when the file was written.
+pub fn sample(args: &SampleArgs) -> bool {
+    match sample_to_file(args) {
+        Ok(()) => true,
+        Err(message) => {
+            if !message.is_empty() {
+                eprintln!("error: {message}");
+            }
+            false
+        }
+    }
+}
+
+fn sample_to_file(args: &SampleArgs) -> Result<(), String> {
+    let src = read(&args.file).ok_or_else(String::new)?;
+    let name = args.file.display().to_string();
+    let model = check_source(&name, &src).map_err(|diags| {
+        let n = diags.len();
+        diags.into_iter().for_each(report);
+        format!("{n} error{} found; nothing was sampled", if n == 1 { "" } else { "s" })
+    })?;
+    let cell_index = model.cells.iter().position(|c| c.name == args.cell).ok_or_else(|| {
+        let names = model.cells.iter().map(|c| c.name.as_str());
+        format!(
+            "no cell `{}` in {name}. {}",
+            args.cell,
+            bioflux_compiler::diagnostic::suggestion(&args.cell, names, "")
+        )
+    })?;
+    let base_dir = args.file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let bound = bind(&model, &SearchPath::new(&args.plugin_path), &base_dir).map_err(|diags| {
+        let source = Arc::new(miette::NamedSource::new(name.clone(), src.clone()));
+        let n = diags.len();
+        diags.into_iter().for_each(|d| report(d.with_source(source.clone())));
+        format!("{n} error{} found; nothing was sampled", if n == 1 { "" } else { "s" })
+    })?;
+    let cell = &bound.cells[cell_index];
+    let plugin_path = cell.instance.plugin.path.clone();
+    let config = config_json(&model, &model.cells[cell_index]);
+    let ports: Vec<String> = cell.instance.inputs.iter().map(|p| p.name.clone()).collect();
+    let outputs: Vec<(String, String)> =
+        cell.instance.outputs.iter().map(|p| (p.name.clone(), p.unit.clone())).collect();
+    let axes: Vec<Axis> = args.grids.iter().map(|g| parse_axis(g, &ports)).collect::<Result<_, _>>()?;
+    let missing: Vec<&str> =
+        ports.iter().enumerate().filter(|(i, _)| !axes.iter().any(|a| a.port == *i)).map(|(_, p)| p.as_str()).collect();
+    if !missing.is_empty() {
+        return Err(format!("give a --grid for every input of cell `{}`; missing: {}", args.cell, missing.join(", ")));
+    }
+    let points = match args.random {
+        Some(n) => latin_hypercube(&axes, n, args.seed),
+        None => grid_points(&axes),
+    };
+    let (n_in, n_out) = (ports.len(), outputs.len());
+    let bar = ProgressBar::new(points.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} points, {per_sec}, eta {eta}").expect("a valid template"),
+    );
+    let started = Instant::now();
+    // Contiguous chunks keep neighbours together; each has its own instance.
+    let threads = rayon::current_num_threads().max(1);
+    let chunk = points.len().div_ceil(threads * 4).max(1);
+    let results: Vec<Result<Vec<(Vec<f64>, i32)>, String>> = points
+        .par_chunks(chunk)
+        .map(|chunk| {
+            let plugin = Rc::new(Plugin::open(&plugin_path)?);
+            let instance = Instance::create(plugin, &config, &base_dir)?;
+            let mut bounds = vec![0.0; n_in];
+            let mut rows = Vec::with_capacity(chunk.len());
+            for point in chunk {
+                for (axis, v) in axes.iter().zip(point) {
+                    bounds[axis.port] = if axis.uptake { -v } else { *v };
+                }
+                let mut out = vec![0.0; n_out];
+                let status = instance.eval(&bounds, &mut out);
+                if status >= 2 {
+                    out.fill(f64::NAN);
+                }
+                rows.push((out, status));
+                bar.inc(1);
+            }
+            Ok(rows)
+        })
+        .collect();
+    bar.finish_and_clear();
+    let elapsed = started.elapsed();
+    let mut flat_in = Vec::with_capacity(points.len() * n_in);
+    let mut flat_out = Vec::with_capacity(points.len() * n_out);
+    let mut status = Vec::with_capacity(points.len());
+    for (rows, chunk) in results.into_iter().zip(points.chunks(chunk)) {
+        for ((out, s), point) in rows?.into_iter().zip(chunk) {
+            flat_in.extend_from_slice(point);
+            flat_out.extend(out);
+            status.push(s);
+        }
+    }
+    let metadata = HashMap::from([
+        ("model".to_string(), name.clone()),
+        ("cell".to_string(), args.cell.clone()),
+        ("inputs".to_string(), serde_json::to_string(&axes.iter().map(|a| &a.name).collect::<Vec<_>>()).unwrap()),
+        (
+            "input_meaning".to_string(),
+            serde_json::to_string(
+                &axes.iter().map(|a| if a.uptake { "uptake (bound = -value)" } else { "bound" }).collect::<Vec<_>>(),
+            )
+            .unwrap(),
+        ),
+        (
+            "input_ports".to_string(),
+            serde_json::to_string(&axes.iter().map(|a| &ports[a.port]).collect::<Vec<_>>()).unwrap(),
+        ),
+        ("outputs".to_string(), serde_json::to_string(&outputs.iter().map(|o| &o.0).collect::<Vec<_>>()).unwrap()),
+        ("output_units".to_string(), serde_json::to_string(&outputs.iter().map(|o| &o.1).collect::<Vec<_>>()).unwrap()),
+        ("status".to_string(), "0 ok, 1 relaxed, 2 failed (outputs NaN)".to_string()),
+    ]);
+    let data = Dataset { inputs: flat_in, outputs: flat_out, status, n_inputs: n_in, n_outputs: n_out, metadata };
+    data.write(&args.output)?;
+    let status = &data.status;
+    let counts = [0, 1].map(|s| status.iter().filter(|&&x| x == s).count());
+    let failed = status.len() - counts[0] - counts[1];
+    eprintln!(
+        "sampled {} points of cell `{}` in {:.2} s ({:.0} points/s, {} threads): {} ok, {} relaxed, {} failed; wrote {}",
+        status.len(),
+        args.cell,
+        elapsed.as_secs_f64(),
+        status.len() as f64 / elapsed.as_secs_f64(),
+        threads,
+        counts[0],
+        counts[1],
+        failed,
+        args.output.display()
+    );
+    Ok(())
+}
