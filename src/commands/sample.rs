@@ -24,6 +24,9 @@ pub struct SampleArgs {
     pub plugin_path: Vec<PathBuf>,
 }
 
+/// Each point's outputs and status, for one chunk of points.
+type Rows = Vec<(Vec<f64>, i32)>;
+
 /// One sampled input: the port it sets and its range.
 struct Axis {
     port: usize,
@@ -178,7 +181,7 @@ fn sample_to_file(args: &SampleArgs) -> Result<(), String> {
     // Contiguous chunks keep neighbours together; each has its own instance.
     let threads = rayon::current_num_threads().max(1);
     let chunk = points.len().div_ceil(threads * 4).max(1);
-    let results: Vec<Result<Vec<(Vec<f64>, i32)>, String>> = points
+    let results: Vec<Result<Rows, String>> = points
         .par_chunks(chunk)
         .map(|chunk| {
             let plugin = Rc::new(Plugin::open(&plugin_path)?);
