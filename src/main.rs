@@ -96,6 +96,39 @@ enum Command {
         #[arg(long = "plugin-path", value_name = "DIR")]
         plugin_path: Vec<PathBuf>,
     },
+    /// Train a surrogate network on sampled data (by the surrogate plugin).
+    Train {
+        /// Samples written by `bioflux sample`.
+        data: PathBuf,
+        /// The directory to write model.safetensors, surrogate.json, report.txt.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Hidden layer widths.
+        #[arg(long, value_delimiter = ',', default_value = "256,256,256")]
+        hidden: Vec<usize>,
+        /// silu, tanh or relu.
+        #[arg(long, default_value = "silu")]
+        activation: String,
+        #[arg(long, default_value_t = 500)]
+        epochs: usize,
+        #[arg(long, default_value_t = 256)]
+        batch: usize,
+        #[arg(long, default_value_t = 1e-3)]
+        lr: f64,
+        /// Stop after this many epochs without a better validation loss.
+        #[arg(long, default_value_t = 50)]
+        patience: usize,
+        /// The fraction of samples held out for validation.
+        #[arg(long = "val", default_value_t = 0.1)]
+        validation: f64,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// cpu, or cuda with a surrogate plugin built with `--features cuda`.
+        #[arg(long, default_value = "cpu")]
+        device: String,
+        #[arg(long = "plugin-path", value_name = "DIR")]
+        plugin_path: Vec<PathBuf>,
+    },
     /// Experiment with a model interactively (`:help` lists the commands);
     /// reads commands from stdin when it is not a terminal.
     Repl {
@@ -187,6 +220,33 @@ fn main() -> ExitCode {
         Command::Plugins { plugin_path } => commands::plugins(&plugin_path),
         Command::Plot { results, x, y, output, shared } => commands::plot(&results, &x, &y, &output, shared),
         Command::Repl { file, plugin_path } => commands::repl(file, plugin_path),
+        Command::Train {
+            data,
+            output,
+            hidden,
+            activation,
+            epochs,
+            batch,
+            lr,
+            patience,
+            validation,
+            seed,
+            device,
+            plugin_path,
+        } => commands::train(&commands::TrainArgs {
+            data,
+            output,
+            hidden,
+            activation,
+            epochs,
+            batch,
+            lr,
+            patience,
+            validation,
+            seed,
+            device,
+            plugin_path,
+        }),
         Command::Sample { file, cell, grids, random, seed, output, plugin_path } => {
             commands::sample(&commands::SampleArgs { file, cell, grids, random, seed, output, plugin_path })
         }

@@ -9,6 +9,7 @@ mod plugins;
 mod repl;
 mod run;
 mod sample;
+mod train;
 
 pub use check::check;
 pub use fba::{FbaArgs, fba};
@@ -18,6 +19,7 @@ pub use plugins::plugins;
 pub use repl::repl;
 pub use run::{RunArgs, run};
 pub use sample::{SampleArgs, sample};
+pub use train::{TrainArgs, train};
 
 use std::path::Path;
 

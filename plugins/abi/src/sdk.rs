@@ -66,6 +66,19 @@ pub trait CellModel: Sized + 'static {
     fn inputs(&self) -> Vec<PortSpec>;
     fn outputs(&self) -> Vec<PortSpec>;
     fn eval(&mut self, inputs: &[f64], outputs: &mut [f64]) -> Result<Status, String>;
+
+    /// `n` rows of inputs to `n` rows of outputs; by default one `eval`
+    /// each. Relaxed if any row was.
+    fn eval_batch(&mut self, n: usize, inputs: &[f64], outputs: &mut [f64]) -> Result<Status, String> {
+        let (n_in, n_out) = (inputs.len() / n.max(1), outputs.len() / n.max(1));
+        let mut worst = Status::Ok;
+        for (x, y) in inputs.chunks_exact(n_in.max(1)).zip(outputs.chunks_exact_mut(n_out.max(1))).take(n) {
+            if self.eval(x, y)? == Status::Relaxed {
+                worst = Status::Relaxed;
+            }
+        }
+        Ok(worst)
+    }
     /// d(outputs)/d(inputs), row-major: `jacobian[o * n_inputs + i]`.
     fn jacobian(&mut self, _inputs: &[f64], _jacobian: &mut [f64]) -> Result<(), String> {
         Err("this plugin has no Jacobian".into())
@@ -208,15 +221,7 @@ pub unsafe extern "C" fn eval_batch<T: CellModel>(
     let (n_in, n_out) = (inst.description.n_inputs, inst.description.n_outputs);
     // SAFETY: as above, n rows.
     let (inputs, outputs) = unsafe { (slice(inputs, n * n_in), slice_mut(outputs, n * n_out)) };
-    guarded(inst, |m| {
-        let mut worst = Status::Ok;
-        for (x, y) in inputs.chunks_exact(n_in.max(1)).zip(outputs.chunks_exact_mut(n_out.max(1))).take(n) {
-            if m.eval(x, y)? == Status::Relaxed {
-                worst = Status::Relaxed;
-            }
-        }
-        Ok(worst)
-    })
+    guarded(inst, |m| m.eval_batch(n, inputs, outputs))
 }
 
 /// # Safety

@@ -112,6 +112,44 @@ impl Plugin {
     }
 }
 
+type ToolFn = unsafe extern "C" fn(*const c_char, *const c_char) -> *mut c_char;
+type ToolFreeFn = unsafe extern "C" fn(*mut c_char);
+
+impl Plugin {
+    /// Calls a tool a plugin offers beside its cell model (the surrogate's
+    /// trainer): `bioflux_tool_v1(name, args JSON)` answers JSON
+    /// `{"ok": text}` or `{"error": text}`.
+    pub fn tool(&self, name: &str, args_json: &str) -> Result<String, String> {
+        // SAFETY: the symbols' types are fixed by the tool convention.
+        let (tool, free) = unsafe {
+            let tool = self._library.get::<ToolFn>(b"bioflux_tool_v1");
+            let free = self._library.get::<ToolFreeFn>(b"bioflux_tool_free_v1");
+            match (tool, free) {
+                (Ok(t), Ok(f)) => (*t, *f),
+                _ => return Err(format!("plugin `{}` ({}) offers no tools", self.name, self.path.display())),
+            }
+        };
+        let (name_c, args_c) = (
+            std::ffi::CString::new(name).map_err(|e| e.to_string())?,
+            std::ffi::CString::new(args_json).map_err(|e| e.to_string())?,
+        );
+        // SAFETY: NUL-terminated arguments; the answer is freed by the plugin.
+        let answer = unsafe {
+            let raw = tool(name_c.as_ptr(), args_c.as_ptr());
+            let text = c_text(raw);
+            free(raw);
+            text
+        };
+        let json: serde_json::Value =
+            serde_json::from_str(&answer).map_err(|_| format!("plugin `{}` answered `{answer}`", self.name))?;
+        match (json.get("ok").and_then(|v| v.as_str()), json.get("error").and_then(|v| v.as_str())) {
+            (Some(ok), _) => Ok(ok.to_string()),
+            (_, Some(error)) => Err(error.to_string()),
+            _ => Err(format!("plugin `{}` answered `{answer}`", self.name)),
+        }
+    }
+}
+
 /// A port as a plugin describes it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PortInfo {

@@ -1,0 +1,233 @@
+//! The surrogate cell model as a bioflux plugin (`surrogate`): an MLP
+//! trained on samples of another cell model stands in for it with the same
+//! input and output names: `cell ecoli = surrogate("DIR")`.
+//!
+//! One sample: plain f32 matrix–vector code on the weights (no tensor
+//! framework per call). Batches and the Jacobian: candle (the Jacobian by
+//! its autodiff, all outputs in one backward pass). Inputs outside the
+//! training domain are reported once on stderr. The trainer lives here
+//! too, behind the `bioflux_tool_v1` symbol (`bioflux train` calls it), so
+//! that candle — and with `--features cuda` the CUDA backend — is linked
+//! into this plugin only, never into the bioflux binary.
+
+pub mod meta;
+pub mod mlp;
+pub mod train;
+
+use bioflux_plugin::{CellModel, Config, PortSpec, Status, export_plugin};
+use candle_core::{Device, Tensor, Var};
+use meta::SurrogateMeta;
+use mlp::{Plain, forward, layer_names};
+use std::ffi::{CStr, CString, c_char};
+use std::path::{Path, PathBuf};
+
+/// A trained surrogate loaded from its directory.
+pub struct Surrogate {
+    pub meta: SurrogateMeta,
+    layers: Vec<(Tensor, Tensor)>,
+    plain: Plain,
+    x: Vec<f32>,
+    y: Vec<f32>,
+    /// Which inputs have been seen outside the training domain (warned once).
+    warned: Vec<bool>,
+    dir: PathBuf,
+}
+
+impl Surrogate {
+    pub fn load(dir: &Path) -> Result<Surrogate, String> {
+        let json = std::fs::read_to_string(dir.join("surrogate.json"))
+            .map_err(|e| format!("cannot read {}: {e}", dir.join("surrogate.json").display()))?;
+        let meta: SurrogateMeta =
+            serde_json::from_str(&json).map_err(|e| format!("{}: {e}", dir.join("surrogate.json").display()))?;
+        let weights_path = dir.join("model.safetensors");
+        let mut tensors = candle_core::safetensors::load(&weights_path, &Device::Cpu)
+            .map_err(|e| format!("cannot read {}: {e}", weights_path.display()))?;
+        let mut layers = Vec::new();
+        for i in 0..=meta.hidden.len() {
+            let (w, b) = layer_names(i);
+            let missing = |n: &str| format!("{} has no tensor `{n}`", weights_path.display());
+            let weight = tensors.remove(&w).ok_or_else(|| missing(&w))?;
+            let bias = tensors.remove(&b).ok_or_else(|| missing(&b))?;
+            layers.push((weight, bias));
+        }
+        let plain = Plain::new(&layers, meta.activation).map_err(|e| e.to_string())?;
+        let (k, m) = (meta.inputs.len(), meta.outputs.len());
+        Ok(Surrogate {
+            warned: vec![false; k],
+            x: vec![0.0; k],
+            y: vec![0.0; m],
+            meta,
+            layers,
+            plain,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The network's input from a port value (an uptake is minus the bound).
+    fn network_input(&self, c: usize, port_value: f64) -> f64 {
+        if self.meta.inputs[c].uptake { -port_value } else { port_value }
+    }
+
+    fn check_domain(&mut self, c: usize, v: f64) {
+        let i = &self.meta.inputs[c];
+        let slack = 1e-9 * (i.max - i.min).abs().max(1.0);
+        if !self.warned[c] && (v < i.min - slack || v > i.max + slack) {
+            self.warned[c] = true;
+            eprintln!(
+                "warning: surrogate {}: {} = {v} is outside its training domain [{}, {}]; the network extrapolates there (said once per input)",
+                self.dir.display(),
+                i.name,
+                i.min,
+                i.max
+            );
+        }
+    }
+
+    /// Outputs at port values `inputs`.
+    pub fn eval(&mut self, inputs: &[f64], outputs: &mut [f64]) {
+        for (c, &p) in inputs.iter().enumerate() {
+            let v = self.network_input(c, p);
+            self.check_domain(c, v);
+            let i = &self.meta.inputs[c];
+            self.x[c] = ((v - i.mean) / i.std) as f32;
+        }
+        self.plain.forward(&self.x, &mut self.y);
+        for ((out, y), o) in outputs.iter_mut().zip(&self.y).zip(&self.meta.outputs) {
+            *out = *y as f64 * o.std + o.mean;
+        }
+    }
+
+    /// Rows of port values to rows of outputs, as one tensor batch.
+    pub fn eval_batch(&mut self, n: usize, inputs: &[f64], outputs: &mut [f64]) -> Result<(), String> {
+        let (k, m) = (self.meta.inputs.len(), self.meta.outputs.len());
+        let mut x = Vec::with_capacity(n * k);
+        for row in inputs.chunks_exact(k.max(1)).take(n) {
+            for (c, &p) in row.iter().enumerate() {
+                let v = self.network_input(c, p);
+                self.check_domain(c, v);
+                x.push(((v - self.meta.inputs[c].mean) / self.meta.inputs[c].std) as f32);
+            }
+        }
+        let ce = |e: candle_core::Error| e.to_string();
+        let x = Tensor::from_vec(x, (n, k), &Device::Cpu).map_err(ce)?;
+        let y: Vec<f32> = forward(&self.layers, self.meta.activation, &x)
+            .map_err(ce)?
+            .flatten_all()
+            .map_err(ce)?
+            .to_vec1()
+            .map_err(ce)?;
+        for (r, row) in outputs.chunks_exact_mut(m).take(n).enumerate() {
+            for (c, out) in row.iter_mut().enumerate() {
+                *out = y[r * m + c] as f64 * self.meta.outputs[c].std + self.meta.outputs[c].mean;
+            }
+        }
+        Ok(())
+    }
+
+    /// d(outputs)/d(port values), `jac[o * k + i]`, by candle's autodiff:
+    /// the input repeated once per output, and the sum of the diagonal of
+    /// the batch's outputs differentiated once gives every row.
+    pub fn jacobian(&mut self, inputs: &[f64], jac: &mut [f64]) -> Result<(), String> {
+        let (k, m) = (self.meta.inputs.len(), self.meta.outputs.len());
+        let ce = |e: candle_core::Error| e.to_string();
+        let x: Vec<f32> = (0..m)
+            .flat_map(|_| {
+                inputs.iter().enumerate().map(|(c, &p)| {
+                    ((self.network_input(c, p) - self.meta.inputs[c].mean) / self.meta.inputs[c].std) as f32
+                })
+            })
+            .collect();
+        let x = Var::from_tensor(&Tensor::from_vec(x, (m, k), &Device::Cpu).map_err(ce)?).map_err(ce)?;
+        let y = forward(&self.layers, self.meta.activation, x.as_tensor()).map_err(ce)?;
+        let eye = Tensor::eye(m, candle_core::DType::F32, &Device::Cpu).map_err(ce)?;
+        let diagonal = y.mul(&eye).map_err(ce)?.sum_all().map_err(ce)?;
+        let grads = diagonal.backward().map_err(ce)?;
+        let g: Vec<f32> =
+            grads.get(x.as_tensor()).ok_or("no gradient")?.flatten_all().map_err(ce)?.to_vec1().map_err(ce)?;
+        for o in 0..m {
+            for c in 0..k {
+                let sign = if self.meta.inputs[c].uptake { -1.0 } else { 1.0 };
+                jac[o * k + c] = g[o * k + c] as f64 * self.meta.outputs[o].std / self.meta.inputs[c].std * sign;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The plugin: a surrogate bound to the ports a .bio file gives it.
+pub struct SurrogateCell {
+    surrogate: Surrogate,
+}
+
+impl CellModel for SurrogateCell {
+    const HAS_JACOBIAN: bool = true;
+
+    fn create(config: &Config) -> Result<Self, String> {
+        let source = config.source().ok_or("give the surrogate's directory: `surrogate(\"DIR\")`")?;
+        let surrogate = Surrogate::load(&config.base_dir.join(source))?;
+        Ok(SurrogateCell { surrogate })
+    }
+
+    fn inputs(&self) -> Vec<PortSpec> {
+        self.surrogate.meta.inputs.iter().map(|i| PortSpec::new(i.port.clone(), "mmol/gDW/h")).collect()
+    }
+
+    fn outputs(&self) -> Vec<PortSpec> {
+        self.surrogate.meta.outputs.iter().map(|o| PortSpec::new(o.name.clone(), o.unit.clone())).collect()
+    }
+
+    fn eval(&mut self, inputs: &[f64], outputs: &mut [f64]) -> Result<Status, String> {
+        self.surrogate.eval(inputs, outputs);
+        Ok(Status::Ok)
+    }
+
+    fn eval_batch(&mut self, n: usize, inputs: &[f64], outputs: &mut [f64]) -> Result<Status, String> {
+        self.surrogate.eval_batch(n, inputs, outputs)?;
+        Ok(Status::Ok)
+    }
+
+    fn jacobian(&mut self, inputs: &[f64], jacobian: &mut [f64]) -> Result<(), String> {
+        self.surrogate.jacobian(inputs, jacobian)
+    }
+}
+
+export_plugin!(SurrogateCell, "surrogate");
+
+/// Tools beside the cell model, called by name with JSON arguments; the
+/// answer is JSON `{"ok": text}` or `{"error": text}`, freed with
+/// `bioflux_tool_free_v1`. Only `train` exists.
+///
+/// # Safety
+/// `name` and `args` are NUL-terminated strings.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bioflux_tool_v1(name: *const c_char, args: *const c_char) -> *mut c_char {
+    let answer = std::panic::catch_unwind(|| {
+        // SAFETY: the caller passes NUL-terminated strings.
+        let (name, args) = unsafe { (CStr::from_ptr(name).to_string_lossy(), CStr::from_ptr(args).to_string_lossy()) };
+        match name.as_ref() {
+            "train" => serde_json::from_str::<train::TrainArgs>(&args)
+                .map_err(|e| format!("bad training arguments: {e}"))
+                .and_then(|a| train::train(&a)),
+            other => Err(format!("the surrogate plugin has no tool `{other}`")),
+        }
+    })
+    .unwrap_or_else(|panic| {
+        let what = panic.downcast_ref::<String>().cloned().or(panic.downcast_ref::<&str>().map(|s| s.to_string()));
+        Err(format!("the trainer panicked: {}", what.unwrap_or_default()))
+    });
+    let json = match answer {
+        Ok(text) => serde_json::json!({ "ok": text }),
+        Err(text) => serde_json::json!({ "error": text }),
+    };
+    CString::new(json.to_string()).unwrap_or_default().into_raw()
+}
+
+/// # Safety
+/// `text` came from `bioflux_tool_v1` and is freed once.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bioflux_tool_free_v1(text: *mut c_char) {
+    if !text.is_null() {
+        // SAFETY: allocated by CString::into_raw above.
+        drop(unsafe { CString::from_raw(text) });
+    }
+}

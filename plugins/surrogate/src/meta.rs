@@ -1,0 +1,58 @@
+//! surrogate.json: what a trained network needs to stand in for the cell
+//! model it learned: names and units, normalisation, architecture, the
+//! training domain, and how well it did.
+
+use crate::mlp::Activation;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct InputMeta {
+    /// As sampled (`EX_glc__D_e`).
+    pub name: String,
+    /// The cell's port it feeds (`EX_glc__D_e.lower`).
+    pub port: String,
+    /// The network sees an uptake (minus the lower bound), as sampled.
+    pub uptake: bool,
+    pub mean: f64,
+    pub std: f64,
+    /// The training domain, in the network's terms.
+    pub min: f64,
+    pub max: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OutputMeta {
+    pub name: String,
+    pub unit: String,
+    pub mean: f64,
+    pub std: f64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Metrics {
+    pub train_loss: f64,
+    pub validation_loss: f64,
+    pub epochs: usize,
+    pub seconds: f64,
+    /// Over the validation set, in the outputs' units.
+    pub mae: f64,
+    pub rmse: f64,
+    pub max_error: f64,
+    /// (output, max abs error) of the worst outputs.
+    pub worst: Vec<(String, f64)>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SurrogateMeta {
+    pub format: u32,
+    /// The model file and cell that were sampled.
+    pub source: String,
+    pub cell: String,
+    pub inputs: Vec<InputMeta>,
+    pub outputs: Vec<OutputMeta>,
+    pub hidden: Vec<usize>,
+    pub activation: Activation,
+    pub metrics: Metrics,
+}
+
+pub const FORMAT: u32 = 1;

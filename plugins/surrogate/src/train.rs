@@ -1,0 +1,318 @@
+//! Training a surrogate from samples: normalisation, a seeded train /
+//! validation split, AdamW on minibatches, early stopping on the validation
+//! loss; writes model.safetensors, surrogate.json and report.txt.
+
+use crate::meta::{FORMAT, InputMeta, Metrics, OutputMeta, SurrogateMeta};
+use crate::mlp::{Activation, forward, layer_names};
+use bioflux_plugin::dataset::Dataset;
+use candle_core::{Device, Tensor, Var};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct TrainArgs {
+    pub data: PathBuf,
+    pub output: PathBuf,
+    pub hidden: Vec<usize>,
+    pub activation: String,
+    pub epochs: usize,
+    pub batch: usize,
+    pub lr: f64,
+    pub patience: usize,
+    pub validation: f64,
+    pub seed: u64,
+    pub device: String,
+    /// No progress bar (tests, logs).
+    pub quiet: bool,
+}
+
+impl Default for TrainArgs {
+    fn default() -> Self {
+        TrainArgs {
+            data: PathBuf::new(),
+            output: PathBuf::new(),
+            hidden: vec![256, 256, 256],
+            activation: "silu".into(),
+            epochs: 500,
+            batch: 256,
+            lr: 1e-3,
+            patience: 50,
+            validation: 0.1,
+            seed: 0,
+            device: "cpu".into(),
+            quiet: false,
+        }
+    }
+}
+
+/// A seeded generator for weights and shuffles (training is deterministic
+/// for a seed on the CPU).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            v.swap(i, (self.next() * (i + 1) as f64) as usize);
+        }
+    }
+}
+
+fn device(name: &str) -> Result<Device, String> {
+    match name {
+        "cpu" => Ok(Device::Cpu),
+        "cuda" if cfg!(feature = "cuda") => Device::new_cuda(0).map_err(|e| format!("no CUDA device: {e}")),
+        "cuda" => Err("this surrogate plugin was built without CUDA: build it with `--features cuda`".into()),
+        other => Err(format!("device `{other}`: use cpu or cuda")),
+    }
+}
+
+/// Column means and standard deviations (1 where a column is constant).
+fn moments(rows: &[usize], data: &[f64], width: usize) -> (Vec<f64>, Vec<f64>) {
+    let n = rows.len() as f64;
+    let mut mean = vec![0.0; width];
+    let mut var = vec![0.0; width];
+    for &r in rows {
+        for c in 0..width {
+            mean[c] += data[r * width + c] / n;
+        }
+    }
+    for &r in rows {
+        for c in 0..width {
+            var[c] += (data[r * width + c] - mean[c]).powi(2) / n;
+        }
+    }
+    let std = var.iter().map(|v| if v.sqrt() > 1e-12 { v.sqrt() } else { 1.0 }).collect();
+    (mean, std)
+}
+
+fn normalised(rows: &[usize], data: &[f64], width: usize, mean: &[f64], std: &[f64]) -> Vec<f32> {
+    rows.iter().flat_map(|&r| (0..width).map(move |c| ((data[r * width + c] - mean[c]) / std[c]) as f32)).collect()
+}
+
+/// Trains and writes the surrogate; returns a one-paragraph summary.
+pub fn train(args: &TrainArgs) -> Result<String, String> {
+    let started = Instant::now();
+    let ce = |e: candle_core::Error| e.to_string();
+    let data = Dataset::read(&args.data)?;
+    let activation = Activation::parse(&args.activation)?;
+    let dev = device(&args.device)?;
+    let (k, m) = (data.n_inputs, data.n_outputs);
+    let usable: Vec<usize> = (0..data.len())
+        .filter(|&r| {
+            data.status[r] <= 1
+                && data.outputs[r * m..(r + 1) * m].iter().all(|v| v.is_finite())
+                && data.inputs[r * k..(r + 1) * k].iter().all(|v| v.is_finite())
+        })
+        .collect();
+    if usable.len() < 10 {
+        return Err(format!("{} has only {} usable samples; sample more points", args.data.display(), usable.len()));
+    }
+    let mut rng = Rng(args.seed ^ 0x5DEE_CE66_D1CE_4E5B);
+    let mut order = usable.clone();
+    rng.shuffle(&mut order);
+    let n_val = ((order.len() as f64 * args.validation).round() as usize).clamp(1, order.len() - 1);
+    let (val_rows, train_rows) = order.split_at(n_val);
+    let (in_mean, in_std) = moments(train_rows, &data.inputs, k);
+    let (out_mean, out_std) = moments(train_rows, &data.outputs, m);
+    let to_tensor = |rows: &[usize], d: &[f64], w: usize, mean: &[f64], std: &[f64]| {
+        Tensor::from_vec(normalised(rows, d, w, mean, std), (rows.len(), w), &dev).map_err(ce)
+    };
+    let x_train = to_tensor(train_rows, &data.inputs, k, &in_mean, &in_std)?;
+    let y_train = to_tensor(train_rows, &data.outputs, m, &out_mean, &out_std)?;
+    let x_val = to_tensor(val_rows, &data.inputs, k, &in_mean, &in_std)?;
+    let y_val = to_tensor(val_rows, &data.outputs, m, &out_mean, &out_std)?;
+
+    // Weights uniform in ±1/√fan_in, from the seed.
+    let widths: Vec<usize> = std::iter::once(k).chain(args.hidden.iter().copied()).chain([m]).collect();
+    let mut vars = Vec::new();
+    for w in widths.windows(2) {
+        let bound = 1.0 / (w[0] as f64).sqrt();
+        let weight: Vec<f32> = (0..w[0] * w[1]).map(|_| (bound * (2.0 * rng.next() - 1.0)) as f32).collect();
+        let bias: Vec<f32> = (0..w[1]).map(|_| (bound * (2.0 * rng.next() - 1.0)) as f32).collect();
+        vars.push(Var::from_tensor(&Tensor::from_vec(weight, (w[1], w[0]), &dev).map_err(ce)?).map_err(ce)?);
+        vars.push(Var::from_tensor(&Tensor::from_vec(bias, w[1], &dev).map_err(ce)?).map_err(ce)?);
+    }
+    let layers = |vars: &[Var]| -> Vec<(Tensor, Tensor)> {
+        vars.chunks(2).map(|p| (p[0].as_tensor().clone(), p[1].as_tensor().clone())).collect()
+    };
+    let params = ParamsAdamW { lr: args.lr, weight_decay: 1e-5, ..Default::default() };
+    let mut optimizer = AdamW::new(vars.clone(), params).map_err(ce)?;
+    let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(args.epochs as u64) };
+    bar.set_style(ProgressStyle::with_template("{bar:30} epoch {pos}/{len} {msg}").expect("a valid template"));
+
+    let mse = |pred: &Tensor, target: &Tensor| -> Result<Tensor, String> {
+        pred.sub(target).map_err(ce)?.sqr().map_err(ce)?.mean_all().map_err(ce)
+    };
+    let mut best = (f64::INFINITY, 0usize, Vec::new(), 0.0);
+    let mut train_idx: Vec<u32> = (0..train_rows.len() as u32).collect();
+    let mut epochs = 0;
+    for epoch in 0..args.epochs {
+        epochs = epoch + 1;
+        rng.shuffle(&mut train_idx);
+        let mut total = 0.0;
+        for batch in train_idx.chunks(args.batch.max(1)) {
+            let idx = Tensor::from_slice(batch, batch.len(), &dev).map_err(ce)?;
+            let x = x_train.index_select(&idx, 0).map_err(ce)?;
+            let y = y_train.index_select(&idx, 0).map_err(ce)?;
+            let loss = mse(&forward(&layers(&vars), activation, &x).map_err(ce)?, &y)?;
+            optimizer.backward_step(&loss).map_err(ce)?;
+            total += loss.to_scalar::<f32>().map_err(ce)? as f64 * batch.len() as f64;
+        }
+        let train_loss = total / train_rows.len() as f64;
+        let val_loss = mse(&forward(&layers(&vars), activation, &x_val).map_err(ce)?, &y_val)?
+            .to_scalar::<f32>()
+            .map_err(ce)? as f64;
+        if !val_loss.is_finite() {
+            return Err(format!("training diverged at epoch {epochs} (validation loss {val_loss}); lower --lr"));
+        }
+        if val_loss < best.0 {
+            let snapshot = vars.iter().map(|v| v.as_tensor().copy()).collect::<Result<Vec<_>, _>>().map_err(ce)?;
+            best = (val_loss, epoch, snapshot, train_loss);
+        }
+        bar.set_message(format!("train {train_loss:.3e}  validation {val_loss:.3e}"));
+        bar.inc(1);
+        if epoch - best.1 >= args.patience {
+            break;
+        }
+    }
+    bar.finish_and_clear();
+    let (best_val, best_epoch, weights, best_train) = best;
+    let weights: Vec<(Tensor, Tensor)> = weights.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect();
+
+    // Errors on the validation set, in the outputs' units.
+    let pred: Vec<Vec<f32>> = forward(&weights, activation, &x_val).map_err(ce)?.to_vec2().map_err(ce)?;
+    let names = data.names("outputs");
+    let units = data.names("output_units");
+    let (mut abs_sum, mut sq_sum, mut worst) = (0.0, 0.0, vec![0.0f64; m]);
+    for (p, &r) in pred.iter().zip(val_rows) {
+        for c in 0..m {
+            let e = (p[c] as f64 * out_std[c] + out_mean[c] - data.outputs[r * m + c]).abs();
+            abs_sum += e;
+            sq_sum += e * e;
+            worst[c] = worst[c].max(e);
+        }
+    }
+    let count = (val_rows.len() * m) as f64;
+    let mut ranked: Vec<(String, f64)> =
+        worst.iter().enumerate().map(|(c, e)| (names.get(c).cloned().unwrap_or(format!("output {c}")), *e)).collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let metrics = Metrics {
+        train_loss: best_train,
+        validation_loss: best_val,
+        epochs,
+        seconds: started.elapsed().as_secs_f64(),
+        mae: abs_sum / count,
+        rmse: (sq_sum / count).sqrt(),
+        max_error: ranked.first().map_or(0.0, |w| w.1),
+        worst: ranked.iter().take(10).cloned().collect(),
+    };
+
+    let input_names = data.names("inputs");
+    let ports = data.names("input_ports");
+    let meanings = data.names("input_meaning");
+    let inputs: Vec<InputMeta> = (0..k)
+        .map(|c| {
+            let column = usable.iter().map(|&r| data.inputs[r * k + c]);
+            InputMeta {
+                name: input_names.get(c).cloned().unwrap_or(format!("input {c}")),
+                port: ports.get(c).cloned().unwrap_or_default(),
+                uptake: meanings.get(c).is_some_and(|s| s.starts_with("uptake")),
+                mean: in_mean[c],
+                std: in_std[c],
+                min: column.clone().fold(f64::INFINITY, f64::min),
+                max: column.fold(f64::NEG_INFINITY, f64::max),
+            }
+        })
+        .collect();
+    let outputs: Vec<OutputMeta> = (0..m)
+        .map(|c| OutputMeta {
+            name: names.get(c).cloned().unwrap_or(format!("output {c}")),
+            unit: units.get(c).cloned().unwrap_or_default(),
+            mean: out_mean[c],
+            std: out_std[c],
+        })
+        .collect();
+    let meta = SurrogateMeta {
+        format: FORMAT,
+        source: data.metadata.get("model").cloned().unwrap_or_default(),
+        cell: data.metadata.get("cell").cloned().unwrap_or_default(),
+        inputs,
+        outputs,
+        hidden: args.hidden.clone(),
+        activation,
+        metrics: metrics.clone(),
+    };
+    std::fs::create_dir_all(&args.output).map_err(|e| format!("cannot create {}: {e}", args.output.display()))?;
+    let tensors: HashMap<String, Tensor> = weights
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (w, b))| {
+            let (wn, bn) = layer_names(i);
+            [(wn, w.to_device(&Device::Cpu)), (bn, b.to_device(&Device::Cpu))]
+        })
+        .map(|(n, t)| t.map(|t| (n, t)))
+        .collect::<Result<_, _>>()
+        .map_err(ce)?;
+    candle_core::safetensors::save(&tensors, args.output.join("model.safetensors")).map_err(ce)?;
+    let json = serde_json::to_string_pretty(&meta).map_err(|e| e.to_string())?;
+    std::fs::write(args.output.join("surrogate.json"), json).map_err(|e| e.to_string())?;
+    let mut report = format!(
+        "surrogate of cell `{}` ({}), trained on {} samples, validated on {}\n{} epochs (best at {}), {:.1} s; loss (normalised MSE) train {:.3e}, validation {:.3e}\nvalidation errors: MAE {:.4e}, RMSE {:.4e}, max {:.4e}\n\n{:<28} {:>12} {:>12} {:>12}\n",
+        meta.cell,
+        meta.source,
+        train_rows.len(),
+        val_rows.len(),
+        epochs,
+        best_epoch + 1,
+        metrics.seconds,
+        best_train,
+        best_val,
+        metrics.mae,
+        metrics.rmse,
+        metrics.max_error,
+        "output",
+        "MAE",
+        "RMSE",
+        "max error"
+    );
+    for c in 0..m {
+        let (mut a, mut s) = (0.0, 0.0);
+        for (p, &r) in pred.iter().zip(val_rows) {
+            let e = (p[c] as f64 * out_std[c] + out_mean[c] - data.outputs[r * m + c]).abs();
+            a += e;
+            s += e * e;
+        }
+        let n = val_rows.len() as f64;
+        report.push_str(&format!(
+            "{:<28} {:>12.4e} {:>12.4e} {:>12.4e}\n",
+            meta.outputs[c].name,
+            a / n,
+            (s / n).sqrt(),
+            worst[c]
+        ));
+    }
+    std::fs::write(args.output.join("report.txt"), &report).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "trained {} → {:?} → {} ({}) on {} samples in {:.1} s, {} epochs; validation MAE {:.3e}, max error {:.3e} ({}); wrote {}",
+        k,
+        args.hidden,
+        m,
+        args.activation,
+        train_rows.len(),
+        metrics.seconds,
+        epochs,
+        metrics.mae,
+        metrics.max_error,
+        metrics.worst.first().map_or("-", |w| w.0.as_str()),
+        args.output.display()
+    ))
+}
