@@ -5,7 +5,7 @@
 //! One sample: plain f32 matrix–vector code on the weights (no tensor
 //! framework per call). Batches and the Jacobian: candle (the Jacobian by
 //! its autodiff, all outputs in one backward pass). Inputs outside the
-//! training domain are reported once on stderr. The trainer lives here
+//! training domain are held at its edge and reported once on stderr. The trainer lives here
 //! too, behind the `bioflux_tool_v1` symbol (`bioflux train` calls it), so
 //! that candle — and with `--features cuda` the CUDA backend — is linked
 //! into this plugin only, never into the bioflux binary.
@@ -68,26 +68,30 @@ impl Surrogate {
         if self.meta.inputs[c].uptake { -port_value } else { port_value }
     }
 
-    fn check_domain(&mut self, c: usize, v: f64) {
+    /// The input held to the training domain: a network does not
+    /// extrapolate, so a value outside is taken at the domain's edge (and
+    /// said once per input on stderr).
+    fn in_domain(&mut self, c: usize, v: f64) -> f64 {
         let i = &self.meta.inputs[c];
         let slack = 1e-9 * (i.max - i.min).abs().max(1.0);
         if !self.warned[c] && (v < i.min - slack || v > i.max + slack) {
             self.warned[c] = true;
             eprintln!(
-                "warning: surrogate {}: {} = {v} is outside its training domain [{}, {}]; the network extrapolates there (said once per input)",
+                "warning: surrogate {}: {} = {v} is outside its training domain [{}, {}]; the edge of the domain is used instead (said once per input)",
                 self.dir.display(),
                 i.name,
                 i.min,
                 i.max
             );
         }
+        v.clamp(i.min, i.max)
     }
 
     /// Outputs at port values `inputs`.
     pub fn eval(&mut self, inputs: &[f64], outputs: &mut [f64]) {
         for (c, &p) in inputs.iter().enumerate() {
             let v = self.network_input(c, p);
-            self.check_domain(c, v);
+            let v = self.in_domain(c, v);
             let i = &self.meta.inputs[c];
             self.x[c] = ((v - i.mean) / i.std) as f32;
         }
@@ -104,7 +108,7 @@ impl Surrogate {
         for row in inputs.chunks_exact(k.max(1)).take(n) {
             for (c, &p) in row.iter().enumerate() {
                 let v = self.network_input(c, p);
-                self.check_domain(c, v);
+                let v = self.in_domain(c, v);
                 x.push(((v - self.meta.inputs[c].mean) / self.meta.inputs[c].std) as f32);
             }
         }
@@ -130,13 +134,16 @@ impl Surrogate {
     pub fn jacobian(&mut self, inputs: &[f64], jac: &mut [f64]) -> Result<(), String> {
         let (k, m) = (self.meta.inputs.len(), self.meta.outputs.len());
         let ce = |e: candle_core::Error| e.to_string();
-        let x: Vec<f32> = (0..m)
-            .flat_map(|_| {
-                inputs.iter().enumerate().map(|(c, &p)| {
-                    ((self.network_input(c, p) - self.meta.inputs[c].mean) / self.meta.inputs[c].std) as f32
-                })
-            })
-            .collect();
+        // Outside the domain the input is held at its edge: no slope there.
+        let mut inside = vec![true; k];
+        let mut row = Vec::with_capacity(k);
+        for (c, &p) in inputs.iter().enumerate() {
+            let v = self.network_input(c, p);
+            let held = self.in_domain(c, v);
+            inside[c] = held == v;
+            row.push(((held - self.meta.inputs[c].mean) / self.meta.inputs[c].std) as f32);
+        }
+        let x: Vec<f32> = (0..m).flat_map(|_| row.iter().copied()).collect();
         let x = Var::from_tensor(&Tensor::from_vec(x, (m, k), &Device::Cpu).map_err(ce)?).map_err(ce)?;
         let y = forward(&self.layers, self.meta.activation, x.as_tensor()).map_err(ce)?;
         let eye = Tensor::eye(m, candle_core::DType::F32, &Device::Cpu).map_err(ce)?;
@@ -146,7 +153,11 @@ impl Surrogate {
             grads.get(x.as_tensor()).ok_or("no gradient")?.flatten_all().map_err(ce)?.to_vec1().map_err(ce)?;
         for o in 0..m {
             for c in 0..k {
-                let sign = if self.meta.inputs[c].uptake { -1.0 } else { 1.0 };
+                let sign = match (inside[c], self.meta.inputs[c].uptake) {
+                    (false, _) => 0.0,
+                    (true, true) => -1.0,
+                    (true, false) => 1.0,
+                };
                 jac[o * k + c] = g[o * k + c] as f64 * self.meta.outputs[o].std / self.meta.inputs[c].std * sign;
             }
         }

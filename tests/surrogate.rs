@@ -1,0 +1,215 @@
+//! The surrogate end to end, as a user makes one: sample the LP of the
+//! inline-network example, train, and swap `pfba(core)` for
+//! `surrogate("DIR")` in the .bio file.
+
+use bioflux_plugin::dataset::Dataset;
+use bioflux_surrogate::Surrogate;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+fn bioflux(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bioflux"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the bioflux binary runs")
+}
+
+fn ok(out: Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    stderr
+}
+
+fn dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("bioflux-surrogate-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// One trained surrogate of central_carbon's cell, shared by the tests.
+fn trained() -> &'static Path {
+    static DONE: OnceLock<PathBuf> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let d = dir();
+        let data = d.join("grid.safetensors");
+        ok(bioflux(&[
+            "sample",
+            "models/central_carbon.bio",
+            "--cell",
+            "ecoli",
+            "--grid",
+            "EX_glc_e=0:20:0.5",
+            "--grid",
+            "EX_o2_e=0:20:0.5",
+            "-o",
+            data.to_str().unwrap(),
+        ]));
+        let out = d.join("net");
+        let summary = ok(bioflux(&[
+            "train",
+            data.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--hidden",
+            "64,64",
+            "--epochs",
+            "1500",
+            "--batch",
+            "64",
+            "--lr",
+            "3e-3",
+            "--patience",
+            "200",
+            "--seed",
+            "1",
+        ]));
+        assert!(summary.contains("trained 2 → [64, 64] → 25"), "{summary}");
+        out
+    })
+}
+
+#[test]
+fn held_out_lp_points_are_predicted_within_tolerance() {
+    let net = trained();
+    // Held out: a Latin hypercube of LP solutions, off the training grid.
+    let test = dir().join("test.safetensors");
+    ok(bioflux(&[
+        "sample",
+        "models/central_carbon.bio",
+        "--cell",
+        "ecoli",
+        "--grid",
+        "EX_glc_e=0:20:1",
+        "--grid",
+        "EX_o2_e=0:20:1",
+        "--random",
+        "300",
+        "--seed",
+        "7",
+        "-o",
+        test.to_str().unwrap(),
+    ]));
+    let data = Dataset::read(&test).unwrap();
+    let mut surrogate = Surrogate::load(net).unwrap();
+    let names = data.names("outputs");
+    assert_eq!(names, surrogate.meta.outputs.iter().map(|o| o.name.clone()).collect::<Vec<_>>());
+    let biomass = names.iter().position(|n| n == "BIOMASS").unwrap();
+    let (k, m) = (data.n_inputs, data.n_outputs);
+    let (mut abs_sum, mut growth_worst) = (0.0, 0.0f64);
+    let mut y = vec![0.0; m];
+    for r in 0..data.len() {
+        // Sampled as uptakes; the plugin's ports are the bounds.
+        let bounds: Vec<f64> = data.inputs[r * k..(r + 1) * k].iter().map(|u| -u).collect();
+        surrogate.eval(&bounds, &mut y);
+        for c in 0..m {
+            abs_sum += (y[c] - data.outputs[r * m + c]).abs();
+        }
+        growth_worst = growth_worst.max((y[biomass] - data.outputs[r * m + biomass]).abs());
+    }
+    let mae = abs_sum / (data.len() * m) as f64;
+    assert!(mae < 0.05, "mean absolute error {mae} mmol/gDW/h");
+    // Growth reaches ≈ 0.9 /h on this network; it is predicted to 0.02 /h.
+    assert!(growth_worst < 0.02, "worst growth error {growth_worst} /h");
+}
+
+#[test]
+fn the_jacobian_equals_finite_differences_of_the_surrogate() {
+    let mut s = Surrogate::load(trained()).unwrap();
+    let m = s.meta.outputs.len();
+    for point in [[-5.0, -10.0], [-12.0, -3.0], [-0.5, -15.0]] {
+        let mut jac = vec![0.0; m * 2];
+        s.jacobian(&point, &mut jac).unwrap();
+        for i in 0..2 {
+            let h = 1e-2;
+            let (mut up, mut down) = (point, point);
+            up[i] += h;
+            down[i] -= h;
+            let (mut plus, mut minus) = (vec![0.0; m], vec![0.0; m]);
+            s.eval(&up, &mut plus);
+            s.eval(&down, &mut minus);
+            for o in 0..m {
+                let fd = (plus[o] - minus[o]) / (2.0 * h);
+                // f32 weights: finite differences carry ≈ 1e-4 of noise.
+                assert!(
+                    (jac[o * 2 + i] - fd).abs() <= 5e-3 * (1.0 + fd.abs()),
+                    "d {}/d input {i} at {point:?}: autodiff {} vs FD {fd}",
+                    s.meta.outputs[o].name,
+                    jac[o * 2 + i]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn training_is_deterministic_for_a_seed() {
+    let d = dir();
+    let data = d.join("small.safetensors");
+    ok(bioflux(&[
+        "sample",
+        "models/central_carbon.bio",
+        "--cell",
+        "ecoli",
+        "--grid",
+        "EX_glc_e=0:20:2",
+        "--grid",
+        "EX_o2_e=0:20:2",
+        "-o",
+        data.to_str().unwrap(),
+    ]));
+    let weights: Vec<Vec<u8>> = ["a", "b"]
+        .iter()
+        .map(|name| {
+            let out = d.join(format!("seeded-{name}"));
+            ok(bioflux(&[
+                "train",
+                data.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+                "--hidden",
+                "16",
+                "--epochs",
+                "50",
+                "--seed",
+                "3",
+            ]));
+            std::fs::read(out.join("model.safetensors")).unwrap()
+        })
+        .collect();
+    assert_eq!(weights[0], weights[1], "the same seed gave different weights");
+}
+
+#[test]
+fn the_fed_batch_runs_with_the_surrogate_close_to_the_lp_and_through_the_infeasible_region() {
+    let net = trained();
+    let model =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/central_carbon.bio")).unwrap();
+    // The one line a user changes.
+    let swapped =
+        model.replace("cell ecoli = pfba(core) {", &format!("cell ecoli = surrogate(\"{}\") {{", net.display()));
+    assert_ne!(swapped, model);
+    let d = dir();
+    let file = d.join("central_carbon_surrogate.bio");
+    std::fs::write(&file, swapped).unwrap();
+    let (lp_csv, nn_csv) = (d.join("lp.csv"), d.join("nn.csv"));
+    let lp = ok(bioflux(&["run", "models/central_carbon.bio", "-o", lp_csv.to_str().unwrap()]));
+    let nn = ok(bioflux(&["run", file.to_str().unwrap(), "-o", nn_csv.to_str().unwrap()]));
+    assert!(nn.contains("t = 10 h"), "the surrogate run reaches the end: {nn}");
+    let rows = |p: &Path| -> Vec<Vec<f64>> {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+            .collect()
+    };
+    let (a, b) = (rows(&lp_csv), rows(&nn_csv));
+    assert_eq!(a.len(), b.len());
+    // Columns: t, V, glucose, acetate, biomass, ...; the LP is relaxed once
+    // glucose is gone (t ≈ 6.2 h here): compare biomass all along.
+    let worst = a.iter().zip(&b).map(|(x, y)| (x[4] - y[4]).abs() / x[4]).fold(0.0, f64::max);
+    assert!(worst < 0.05, "biomass differs from the LP run by up to {:.1} %", 100.0 * worst);
+    assert!(lp.contains("t = 10 h"));
+}
