@@ -103,9 +103,7 @@ fn held_out_lp_points_are_predicted_within_tolerance() {
         // Sampled as uptakes; the plugin's ports are the bounds.
         let bounds: Vec<f64> = data.inputs[r * k..(r + 1) * k].iter().map(|u| -u).collect();
         surrogate.eval(&bounds, &mut y);
-        for c in 0..m {
-            abs_sum += (y[c] - data.outputs[r * m + c]).abs();
-        }
+        abs_sum += y.iter().zip(&data.outputs[r * m..(r + 1) * m]).map(|(a, b)| (a - b).abs()).sum::<f64>();
         growth_worst = growth_worst.max((y[biomass] - data.outputs[r * m + biomass]).abs());
     }
     let mae = abs_sum / (data.len() * m) as f64;
