@@ -50,6 +50,11 @@ impl Surrogate {
             let bias = tensors.remove(&b).ok_or_else(|| missing(&b))?;
             layers.push((weight, bias));
         }
+        Self::from_parts(meta, layers, dir)
+    }
+
+    /// A surrogate from its description and (weight, bias) per layer.
+    pub fn from_parts(meta: SurrogateMeta, layers: Vec<(Tensor, Tensor)>, dir: &Path) -> Result<Surrogate, String> {
         let plain = Plain::new(&layers, meta.activation).map_err(|e| e.to_string())?;
         let (k, m) = (meta.inputs.len(), meta.outputs.len());
         Ok(Surrogate {
@@ -61,6 +66,11 @@ impl Surrogate {
             plain,
             dir: dir.to_path_buf(),
         })
+    }
+
+    /// The network's layers (weight, bias).
+    pub fn layers(&self) -> &[(Tensor, Tensor)] {
+        &self.layers
     }
 
     /// The network's input from a port value (an uptake is minus the bound).
