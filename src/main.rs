@@ -126,6 +126,15 @@ enum Command {
         /// cpu, or cuda with a surrogate plugin built with `--features cuda`.
         #[arg(long, default_value = "cpu")]
         device: String,
+        /// Weight of ‖S·v‖² in the loss (needs S in the data: sample a pfba cell).
+        #[arg(long = "balance-weight", default_value_t = 0.0)]
+        balance_weight: f64,
+        /// Weight of the carbon and nitrogen balances in the loss.
+        #[arg(long = "element-weight", default_value_t = 0.0)]
+        element_weight: f64,
+        /// Predict coordinates in a null-space basis of S: S·v = 0 whatever the weights.
+        #[arg(long)]
+        exact: bool,
         #[arg(long = "plugin-path", value_name = "DIR")]
         plugin_path: Vec<PathBuf>,
     },
@@ -232,6 +241,9 @@ fn main() -> ExitCode {
             validation,
             seed,
             device,
+            balance_weight,
+            element_weight,
+            exact,
             plugin_path,
         } => commands::train(&commands::TrainArgs {
             data,
@@ -245,6 +257,9 @@ fn main() -> ExitCode {
             validation,
             seed,
             device,
+            balance_weight,
+            element_weight,
+            exact,
             plugin_path,
         }),
         Command::Sample { file, cell, grids, random, seed, output, plugin_path } => {

@@ -211,3 +211,83 @@ fn the_fed_batch_runs_with_the_surrogate_close_to_the_lp_and_through_the_infeasi
     assert!(worst < 0.05, "biomass differs from the LP run by up to {:.1} %", 100.0 * worst);
     assert!(lp.contains("t = 10 h"));
 }
+
+/// ‖S·v‖ of the surrogate at held-out points, S from the sampled data.
+fn worst_balance(net: &Path) -> f64 {
+    let test = dir().join("balance-test.safetensors");
+    ok(bioflux(&[
+        "sample",
+        "models/central_carbon.bio",
+        "--cell",
+        "ecoli",
+        "--grid",
+        "EX_glc_e=0:20:1",
+        "--grid",
+        "EX_o2_e=0:20:1",
+        "--random",
+        "100",
+        "--seed",
+        "11",
+        "-o",
+        test.to_str().unwrap(),
+    ]));
+    let data = Dataset::read(&test).unwrap();
+    let s = data.stoichiometry.as_ref().expect("the LP plugin gives S");
+    let (k, m, n_met) = (data.n_inputs, data.n_outputs, data.n_metabolites);
+    let mut surrogate = Surrogate::load(net).unwrap();
+    let mut v = vec![0.0; m];
+    let mut worst: f64 = 0.0;
+    for r in 0..data.len() {
+        let bounds: Vec<f64> = data.inputs[r * k..(r + 1) * k].iter().map(|u| -u).collect();
+        surrogate.eval(&bounds, &mut v);
+        let norm = (0..n_met).map(|i| (0..m).map(|c| s[i * m + c] * v[c]).sum::<f64>().powi(2)).sum::<f64>().sqrt();
+        worst = worst.max(norm);
+    }
+    worst
+}
+
+#[test]
+fn the_exact_mode_balances_every_metabolite_and_the_penalty_helps() {
+    let d = dir();
+    let data = d.join("balance.safetensors");
+    ok(bioflux(&[
+        "sample",
+        "models/central_carbon.bio",
+        "--cell",
+        "ecoli",
+        "--grid",
+        "EX_glc_e=0:20:1",
+        "--grid",
+        "EX_o2_e=0:20:1",
+        "-o",
+        data.to_str().unwrap(),
+    ]));
+    let train = |name: &str, extra: &[&str]| -> PathBuf {
+        let out = d.join(name);
+        let mut args = vec![
+            "train",
+            data.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--hidden",
+            "32,32",
+            "--epochs",
+            "300",
+            "--batch",
+            "32",
+            "--lr",
+            "3e-3",
+            "--seed",
+            "5",
+        ];
+        args.extend_from_slice(extra);
+        ok(bioflux(&args));
+        out
+    };
+    let exact = worst_balance(&train("exact", &["--exact"]));
+    assert!(exact <= 1e-6, "exact mode: ‖S·v‖ = {exact:e}");
+    let free = worst_balance(&train("free", &[]));
+    let penalised = worst_balance(&train("penalised", &["--balance-weight", "1"]));
+    assert!(free > 1e-3, "an unconstrained network does not balance by itself: {free:e}");
+    assert!(penalised < 0.5 * free, "the ‖S·v‖² term lowers the imbalance: {penalised:e} vs {free:e}");
+}

@@ -234,7 +234,18 @@ fn sample_to_file(args: &SampleArgs) -> Result<(), String> {
         ("output_units".to_string(), serde_json::to_string(&outputs.iter().map(|o| &o.1).collect::<Vec<_>>()).unwrap()),
         ("status".to_string(), "0 ok, 1 relaxed, 2 failed (outputs NaN)".to_string()),
     ]);
-    let data = Dataset { inputs: flat_in, outputs: flat_out, status, n_inputs: n_in, n_outputs: n_out, metadata };
+    let (stoichiometry, elements, n_metabolites) = stoichiometry(cell, &config, &base_dir, &outputs);
+    let data = Dataset {
+        inputs: flat_in,
+        outputs: flat_out,
+        status,
+        n_inputs: n_in,
+        n_outputs: n_out,
+        metadata,
+        stoichiometry,
+        elements,
+        n_metabolites,
+    };
     data.write(&args.output)?;
     let status = &data.status;
     let counts = [0, 1].map(|s| status.iter().filter(|&&x| x == s).count());
@@ -252,4 +263,43 @@ fn sample_to_file(args: &SampleArgs) -> Result<(), String> {
         args.output.display()
     );
     Ok(())
+}
+
+/// S over the outputs and the C and N atoms per metabolite, from a cell
+/// whose plugin offers the `stoichiometry` tool (the LP plugin does); none
+/// otherwise.
+fn stoichiometry(
+    cell: &bioflux_runtime::host::BoundCell,
+    config: &str,
+    base_dir: &Path,
+    outputs: &[(String, String)],
+) -> (Option<Vec<f64>>, Option<Vec<f64>>, usize) {
+    let args = serde_json::json!({
+        "config": serde_json::from_str::<serde_json::Value>(config).unwrap_or_default(),
+        "base_dir": base_dir,
+    });
+    let Ok(answer) = cell.instance.plugin.tool("stoichiometry", &args.to_string()) else { return (None, None, 0) };
+    let Ok(net) = serde_json::from_str::<serde_json::Value>(&answer) else { return (None, None, 0) };
+    let names = |key: &str| -> Vec<String> {
+        net.get(key)
+            .and_then(|v| v.as_array())
+            .map_or(Vec::new(), |a| a.iter().map(|v| v.as_str().unwrap_or("").to_string()).collect())
+    };
+    let (reactions, metabolites) = (names("reactions"), names("metabolites"));
+    let column: HashMap<&str, usize> = outputs.iter().enumerate().map(|(i, o)| (o.0.as_str(), i)).collect();
+    let (n_met, n_out) = (metabolites.len(), outputs.len());
+    let mut s = vec![0.0; n_met * n_out];
+    for e in net.get("entries").and_then(|v| v.as_array()).into_iter().flatten() {
+        let (m, j, c) =
+            (e[0].as_u64().unwrap_or(0) as usize, e[1].as_u64().unwrap_or(0) as usize, e[2].as_f64().unwrap_or(0.0));
+        if let (true, Some(&col)) = (m < n_met, reactions.get(j).and_then(|r| column.get(r.as_str()))) {
+            s[m * n_out + col] += c;
+        }
+    }
+    let atoms = |key: &str| -> Vec<f64> {
+        let list = net.get(key).and_then(|v| v.as_array()).cloned().unwrap_or_default();
+        (0..n_met).map(|m| list.get(m).and_then(|v| v.as_f64()).unwrap_or(0.0)).collect()
+    };
+    let elements = [atoms("carbon"), atoms("nitrogen")].concat();
+    (Some(s), Some(elements), n_met)
 }

@@ -16,6 +16,9 @@ pub struct TrainArgs {
     pub validation: f64,
     pub seed: u64,
     pub device: String,
+    pub balance_weight: f64,
+    pub element_weight: f64,
+    pub exact: bool,
     pub plugin_path: Vec<PathBuf>,
 }
 
@@ -35,6 +38,7 @@ pub fn train(args: &TrainArgs) -> bool {
                 "data": args.data, "output": args.output, "hidden": args.hidden, "activation": args.activation,
                 "epochs": args.epochs, "batch": args.batch, "lr": args.lr, "patience": args.patience,
                 "validation": args.validation, "seed": args.seed, "device": args.device,
+                "balance_weight": args.balance_weight, "element_weight": args.element_weight, "exact": args.exact,
             });
             plugin.tool("train", &json.to_string())
         });

@@ -15,6 +15,12 @@ pub struct Dataset {
     pub n_inputs: usize,
     pub n_outputs: usize,
     pub metadata: HashMap<String, String>,
+    /// Where the cell model gives it: S over the outputs (metabolites ×
+    /// outputs, 0 for outputs that are not reactions), and the carbon and
+    /// nitrogen atoms per metabolite (2 × metabolites; 0 without a formula).
+    pub stoichiometry: Option<Vec<f64>>,
+    pub elements: Option<Vec<f64>>,
+    pub n_metabolites: usize,
 }
 
 fn bytes_f64(v: &[f64]) -> Vec<u8> {
@@ -35,11 +41,22 @@ impl Dataset {
         let (inputs, outputs) = (bytes_f64(&self.inputs), bytes_f64(&self.outputs));
         let status: Vec<u8> = self.status.iter().flat_map(|s| s.to_le_bytes()).collect();
         let fail = |e: safetensors::SafeTensorError| format!("cannot write {}: {e}", path.display());
-        let tensors = [
+        let (s, e) = (
+            self.stoichiometry.as_deref().map(bytes_f64).unwrap_or_default(),
+            self.elements.as_deref().map(bytes_f64).unwrap_or_default(),
+        );
+        let mut tensors = vec![
             ("inputs", TensorView::new(Dtype::F64, vec![n, self.n_inputs], &inputs).map_err(fail)?),
             ("outputs", TensorView::new(Dtype::F64, vec![n, self.n_outputs], &outputs).map_err(fail)?),
             ("status", TensorView::new(Dtype::I32, vec![n], &status).map_err(fail)?),
         ];
+        if self.stoichiometry.is_some() {
+            let shape = vec![self.n_metabolites, self.n_outputs];
+            tensors.push(("stoichiometry", TensorView::new(Dtype::F64, shape, &s).map_err(fail)?));
+        }
+        if self.elements.is_some() {
+            tensors.push(("elements", TensorView::new(Dtype::F64, vec![2, self.n_metabolites], &e).map_err(fail)?));
+        }
         serialize_to_file(tensors, Some(self.metadata.clone()), path).map_err(fail)
     }
 
@@ -65,7 +82,20 @@ impl Dataset {
         if n_rows != n || status.len() != n {
             return Err(bad(format!("{n} input rows, {n_rows} output rows, {} statuses", status.len())));
         }
-        Ok(Dataset { inputs, outputs, status, n_inputs, n_outputs, metadata })
+        let stoichiometry = matrix("stoichiometry").ok().filter(|s| s.2 == n_outputs);
+        let n_metabolites = stoichiometry.as_ref().map_or(0, |s| s.1);
+        let elements = matrix("elements").ok().filter(|e| e.2 == n_metabolites).map(|e| e.0);
+        Ok(Dataset {
+            inputs,
+            outputs,
+            status,
+            n_inputs,
+            n_outputs,
+            metadata,
+            stoichiometry: stoichiometry.map(|s| s.0),
+            elements,
+            n_metabolites,
+        })
     }
 
     /// A metadata entry holding a JSON list of strings (names, units).

@@ -12,7 +12,7 @@ mod sdk;
 
 pub use sdk::{CellModel, Config, PortSpec};
 #[doc(hidden)]
-pub use sdk::{create, describe, destroy, eval, eval_batch, jacobian, last_error};
+pub use sdk::{create, describe, destroy, eval, eval_batch, free_tool_answer, jacobian, last_error, run_tool};
 
 use std::ffi::{c_char, c_void};
 
@@ -113,6 +113,33 @@ macro_rules! export_plugin {
         #[unsafe(no_mangle)]
         pub extern "C" fn bioflux_plugin_v1() -> *const $crate::PluginTable {
             &BIOFLUX_PLUGIN_TABLE
+        }
+    };
+}
+
+/// Exports tools beside the cell model: `bioflux_tool_v1(name, args JSON)`
+/// answers JSON `{"ok": text}` or `{"error": text}` (panics caught), freed
+/// by `bioflux_tool_free_v1`. The host calls them with `Plugin::tool`.
+#[macro_export]
+macro_rules! export_tools {
+    ($tool:path) => {
+        /// # Safety
+        /// `name` and `args` are NUL-terminated strings.
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn bioflux_tool_v1(
+            name: *const ::std::ffi::c_char,
+            args: *const ::std::ffi::c_char,
+        ) -> *mut ::std::ffi::c_char {
+            // SAFETY: as the caller promises.
+            unsafe { $crate::run_tool($tool, name, args) }
+        }
+
+        /// # Safety
+        /// `text` came from `bioflux_tool_v1` and is freed once.
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn bioflux_tool_free_v1(text: *mut ::std::ffi::c_char) {
+            // SAFETY: as the caller promises.
+            unsafe { $crate::free_tool_answer(text) }
         }
     };
 }

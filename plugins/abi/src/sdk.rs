@@ -262,3 +262,36 @@ unsafe fn slice<'a>(p: *const f64, n: usize) -> &'a [f64] {
 unsafe fn slice_mut<'a>(p: *mut f64, n: usize) -> &'a mut [f64] {
     if n == 0 { &mut [] } else { unsafe { std::slice::from_raw_parts_mut(p, n) } }
 }
+
+/// Runs a plugin tool (see [`export_tools!`](crate::export_tools)) and
+/// encodes its answer as a C string of JSON.
+///
+/// # Safety
+/// `name` and `args` are NUL-terminated strings.
+pub unsafe fn run_tool(
+    tool: fn(&str, &str) -> Result<String, String>,
+    name: *const c_char,
+    args: *const c_char,
+) -> *mut c_char {
+    quiet_panics();
+    let answer = catch_unwind(|| {
+        // SAFETY: the caller passes NUL-terminated strings.
+        let (name, args) = unsafe { (CStr::from_ptr(name).to_string_lossy(), CStr::from_ptr(args).to_string_lossy()) };
+        tool(&name, &args)
+    })
+    .unwrap_or_else(|p| Err(panic_message(p)));
+    let json = match answer {
+        Ok(text) => serde_json::json!({ "ok": text }),
+        Err(text) => serde_json::json!({ "error": text }),
+    };
+    c_string(&json.to_string()).into_raw()
+}
+
+/// # Safety
+/// `text` came from [`run_tool`] and is freed once.
+pub unsafe fn free_tool_answer(text: *mut c_char) {
+    if !text.is_null() {
+        // SAFETY: allocated by CString::into_raw in `run_tool`.
+        drop(unsafe { CString::from_raw(text) });
+    }
+}

@@ -49,6 +49,76 @@ pub fn find_model(source: &str, base_dir: &std::path::Path) -> Result<PathBuf, S
     ))
 }
 
+/// The cell's network: inline, or the model file it names.
+fn load_network(config: &Config) -> Result<Network, String> {
+    match (config.json.get("network").filter(|n| !n.is_null()), config.source()) {
+        (Some(inline), _) => network::inline(inline),
+        (None, Some(source)) => network::load(&find_model(source, &config.base_dir)?),
+        (None, None) => Err("no model: give a file, `pfba(\"iCH360.xml\")`, or a network of this file".into()),
+    }
+}
+
+/// How many atoms of `element` a formula such as `C21H26N7O14P2` has.
+fn atoms(formula: &str, element: &str) -> f64 {
+    let chars: Vec<char> = formula.chars().collect();
+    let (mut i, mut total) = (0, 0.0);
+    while i < chars.len() {
+        if !chars[i].is_ascii_uppercase() {
+            i += 1;
+            continue;
+        }
+        let mut symbol = chars[i].to_string();
+        i += 1;
+        while i < chars.len() && chars[i].is_ascii_lowercase() {
+            symbol.push(chars[i]);
+            i += 1;
+        }
+        let start = i;
+        while i < chars.len() && chars[i].is_ascii_digit() {
+            i += 1;
+        }
+        let count: String = chars[start..i].iter().collect();
+        if symbol == element {
+            total += count.parse::<f64>().unwrap_or(1.0);
+        }
+    }
+    total
+}
+
+/// The plugin's tools: `stoichiometry` (args: `{"config": ..., "base_dir":
+/// ...}` as `create` gets them) answers the network's S as triplets and
+/// the carbon and nitrogen atoms of each metabolite (null without a formula),
+/// for constraint-aware surrogates.
+fn tool(name: &str, args: &str) -> Result<String, String> {
+    if name != "stoichiometry" {
+        return Err(format!("the pfba plugin has no tool `{name}`"));
+    }
+    let args: serde_json::Value = serde_json::from_str(args).map_err(|e| e.to_string())?;
+    let config = Config {
+        json: args.get("config").cloned().unwrap_or_default(),
+        base_dir: args.get("base_dir").and_then(|b| b.as_str()).unwrap_or("").into(),
+    };
+    let net = load_network(&config)?;
+    let entries: Vec<(usize, usize, f64)> = net
+        .reactions
+        .iter()
+        .enumerate()
+        .flat_map(|(j, r)| r.stoichiometry.iter().map(move |&(m, c)| (m, j, c)))
+        .collect();
+    let element =
+        |e: &str| -> Vec<Option<f64>> { net.formulas.iter().map(|f| f.as_deref().map(|f| atoms(f, e))).collect() };
+    Ok(serde_json::json!({
+        "reactions": net.reactions.iter().map(|r| &r.id).collect::<Vec<_>>(),
+        "metabolites": net.metabolites,
+        "entries": entries,
+        "carbon": element("C"),
+        "nitrogen": element("N"),
+    })
+    .to_string())
+}
+
+bioflux_plugin::export_tools!(tool);
+
 pub struct LpCell {
     lp: Pfba,
     reactions: Vec<String>,
@@ -70,13 +140,7 @@ impl CellModel for LpCell {
     const HAS_JACOBIAN: bool = true;
 
     fn create(config: &Config) -> Result<Self, String> {
-        let net = match (config.json.get("network").filter(|n| !n.is_null()), config.source()) {
-            (Some(inline), _) => network::inline(inline)?,
-            (None, Some(source)) => network::load(&find_model(source, &config.base_dir)?)?,
-            (None, None) => {
-                return Err("no model: give a file, `pfba(\"iCH360.xml\")`, or a network of this file".into());
-            }
-        };
+        let net = load_network(config)?;
         // The cell's objectives, in priority order, replace the model's.
         let mut objectives = vec![net.objective.clone()];
         if let Some(list) = config.json.get("objective").and_then(|o| o.as_array()).filter(|l| !l.is_empty()) {

@@ -42,8 +42,9 @@ fn paper_size() -> Surrogate {
         hidden: vec![256, 256, 256],
         activation: Activation::Silu,
         metrics: Metrics::default(),
+        exact: None,
     };
-    Surrogate::from_parts(meta, layers, std::path::Path::new(".")).unwrap()
+    Surrogate::from_parts(meta, layers, None, std::path::Path::new(".")).unwrap()
 }
 
 fn benches(c: &mut Criterion) {

@@ -10,21 +10,26 @@
 //! that candle — and with `--features cuda` the CUDA backend — is linked
 //! into this plugin only, never into the bioflux binary.
 
+pub mod balance;
 pub mod meta;
 pub mod mlp;
 pub mod train;
 
+use balance::Head;
 use bioflux_plugin::{CellModel, Config, PortSpec, Status, export_plugin};
 use candle_core::{Device, Tensor, Var};
 use meta::SurrogateMeta;
 use mlp::{Plain, forward, layer_names};
-use std::ffi::{CStr, CString, c_char};
 use std::path::{Path, PathBuf};
 
 /// A trained surrogate loaded from its directory.
 pub struct Surrogate {
     pub meta: SurrogateMeta,
     layers: Vec<(Tensor, Tensor)>,
+    /// The last layer's outputs to outputs in their units (candle paths).
+    head: Head,
+    /// The null-space basis (reactions × d, row-major) in the exact mode.
+    basis: Option<(Vec<f64>, usize)>,
     plain: Plain,
     x: Vec<f32>,
     y: Vec<f32>,
@@ -50,19 +55,45 @@ impl Surrogate {
             let bias = tensors.remove(&b).ok_or_else(|| missing(&b))?;
             layers.push((weight, bias));
         }
-        Self::from_parts(meta, layers, dir)
+        let basis = match &meta.exact {
+            Some(_) => {
+                let t = tensors
+                    .remove("null.basis")
+                    .ok_or_else(|| format!("{} has no `null.basis`", weights_path.display()))?;
+                let d = t.dims2().map_err(|e| e.to_string())?.1;
+                Some((t.flatten_all().and_then(|t| t.to_vec1::<f64>()).map_err(|e| e.to_string())?, d))
+            }
+            None => None,
+        };
+        Self::from_parts(meta, layers, basis, dir)
     }
 
-    /// A surrogate from its description and (weight, bias) per layer.
-    pub fn from_parts(meta: SurrogateMeta, layers: Vec<(Tensor, Tensor)>, dir: &Path) -> Result<Surrogate, String> {
-        let plain = Plain::new(&layers, meta.activation).map_err(|e| e.to_string())?;
+    /// A surrogate from its description, (weight, bias) per layer and, in
+    /// the exact mode, the null-space basis.
+    pub fn from_parts(
+        meta: SurrogateMeta,
+        layers: Vec<(Tensor, Tensor)>,
+        basis: Option<(Vec<f64>, usize)>,
+        dir: &Path,
+    ) -> Result<Surrogate, String> {
+        let ce = |e: candle_core::Error| e.to_string();
+        let plain = Plain::new(&layers, meta.activation).map_err(ce)?;
+        let exact = match (&meta.exact, &basis) {
+            (Some(e), Some((b, d))) => Some((e, b.as_slice(), *d)),
+            (None, _) => None,
+            (Some(_), None) => return Err("an exact surrogate needs its null-space basis".into()),
+        };
+        let head = Head::new(&meta.outputs, exact, &Device::Cpu).map_err(ce)?;
         let (k, m) = (meta.inputs.len(), meta.outputs.len());
+        let width = head.width(m);
         Ok(Surrogate {
             warned: vec![false; k],
             x: vec![0.0; k],
-            y: vec![0.0; m],
+            y: vec![0.0; width],
             meta,
             layers,
+            head,
+            basis,
             plain,
             dir: dir.to_path_buf(),
         })
@@ -106,8 +137,24 @@ impl Surrogate {
             self.x[c] = ((v - i.mean) / i.std) as f32;
         }
         self.plain.forward(&self.x, &mut self.y);
-        for ((out, y), o) in outputs.iter_mut().zip(&self.y).zip(&self.meta.outputs) {
-            *out = *y as f64 * o.std + o.mean;
+        match (&self.meta.exact, &self.basis) {
+            (Some(e), Some((basis, d))) => {
+                // v = basis · (scale · z), in f64: S·v = 0 to rounding.
+                for (row, &c) in e.reactions.iter().enumerate() {
+                    let coefficients = &basis[row * d..(row + 1) * d];
+                    let z = coefficients.iter().zip(&self.y[..*d]).map(|(b, z)| b * *z as f64).sum::<f64>();
+                    outputs[c] = z * e.scale;
+                }
+                for (i, &c) in e.others.iter().enumerate() {
+                    let o = &self.meta.outputs[c];
+                    outputs[c] = self.y[d + i] as f64 * o.std + o.mean;
+                }
+            }
+            _ => {
+                for ((out, y), o) in outputs.iter_mut().zip(&self.y).zip(&self.meta.outputs) {
+                    *out = *y as f64 * o.std + o.mean;
+                }
+            }
         }
     }
 
@@ -155,7 +202,8 @@ impl Surrogate {
         }
         let x: Vec<f32> = (0..m).flat_map(|_| row.iter().copied()).collect();
         let x = Var::from_tensor(&Tensor::from_vec(x, (m, k), &Device::Cpu).map_err(ce)?).map_err(ce)?;
-        let y = forward(&self.layers, self.meta.activation, x.as_tensor()).map_err(ce)?;
+        let y =
+            self.head.apply(&forward(&self.layers, self.meta.activation, x.as_tensor()).map_err(ce)?).map_err(ce)?;
         let eye = Tensor::eye(m, candle_core::DType::F32, &Device::Cpu).map_err(ce)?;
         let diagonal = y.mul(&eye).map_err(ce)?.sum_all().map_err(ce)?;
         let grads = diagonal.backward().map_err(ce)?;
@@ -168,7 +216,7 @@ impl Surrogate {
                     (true, true) => -1.0,
                     (true, false) => 1.0,
                 };
-                jac[o * k + c] = g[o * k + c] as f64 * self.meta.outputs[o].std / self.meta.inputs[c].std * sign;
+                jac[o * k + c] = g[o * k + c] as f64 / self.meta.inputs[c].std * sign;
             }
         }
         Ok(())
@@ -214,41 +262,14 @@ impl CellModel for SurrogateCell {
 
 export_plugin!(SurrogateCell, "surrogate");
 
-/// Tools beside the cell model, called by name with JSON arguments; the
-/// answer is JSON `{"ok": text}` or `{"error": text}`, freed with
-/// `bioflux_tool_free_v1`. Only `train` exists.
-///
-/// # Safety
-/// `name` and `args` are NUL-terminated strings.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn bioflux_tool_v1(name: *const c_char, args: *const c_char) -> *mut c_char {
-    let answer = std::panic::catch_unwind(|| {
-        // SAFETY: the caller passes NUL-terminated strings.
-        let (name, args) = unsafe { (CStr::from_ptr(name).to_string_lossy(), CStr::from_ptr(args).to_string_lossy()) };
-        match name.as_ref() {
-            "train" => serde_json::from_str::<train::TrainArgs>(&args)
-                .map_err(|e| format!("bad training arguments: {e}"))
-                .and_then(|a| train::train(&a)),
-            other => Err(format!("the surrogate plugin has no tool `{other}`")),
-        }
-    })
-    .unwrap_or_else(|panic| {
-        let what = panic.downcast_ref::<String>().cloned().or(panic.downcast_ref::<&str>().map(|s| s.to_string()));
-        Err(format!("the trainer panicked: {}", what.unwrap_or_default()))
-    });
-    let json = match answer {
-        Ok(text) => serde_json::json!({ "ok": text }),
-        Err(text) => serde_json::json!({ "error": text }),
-    };
-    CString::new(json.to_string()).unwrap_or_default().into_raw()
-}
-
-/// # Safety
-/// `text` came from `bioflux_tool_v1` and is freed once.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn bioflux_tool_free_v1(text: *mut c_char) {
-    if !text.is_null() {
-        // SAFETY: allocated by CString::into_raw above.
-        drop(unsafe { CString::from_raw(text) });
+/// The plugin's tools: `train` (JSON arguments as `train::TrainArgs`).
+fn tool(name: &str, args: &str) -> Result<String, String> {
+    match name {
+        "train" => serde_json::from_str::<train::TrainArgs>(args)
+            .map_err(|e| format!("bad training arguments: {e}"))
+            .and_then(|a| train::train(&a)),
+        other => Err(format!("the surrogate plugin has no tool `{other}`")),
     }
 }
+
+bioflux_plugin::export_tools!(tool);

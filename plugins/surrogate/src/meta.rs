@@ -40,6 +40,12 @@ pub struct Metrics {
     pub max_error: f64,
     /// (output, max abs error) of the worst outputs.
     pub worst: Vec<(String, f64)>,
+    /// ‖S·v‖ (Euclidean, mmol/gDW/h) over the validation set, mean and
+    /// largest, where the data carries S.
+    #[serde(default)]
+    pub balance_mean: Option<f64>,
+    #[serde(default)]
+    pub balance_max: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -53,6 +59,20 @@ pub struct SurrogateMeta {
     pub hidden: Vec<usize>,
     pub activation: Activation,
     pub metrics: Metrics,
+    /// Set when the network predicts coordinates in a null-space basis of
+    /// S (tensor `null.basis`, reactions × coordinates), so S·v = 0 holds
+    /// whatever the weights.
+    #[serde(default)]
+    pub exact: Option<Exact>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Exact {
+    /// Outputs that are reactions (the rows of the basis), then the others.
+    pub reactions: Vec<usize>,
+    pub others: Vec<usize>,
+    /// The basis coordinates are the network's outputs times this.
+    pub scale: f64,
 }
 
 pub const FORMAT: u32 = 1;

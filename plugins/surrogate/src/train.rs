@@ -2,7 +2,8 @@
 //! validation split, AdamW on minibatches, early stopping on the validation
 //! loss; writes model.safetensors, surrogate.json and report.txt.
 
-use crate::meta::{FORMAT, InputMeta, Metrics, OutputMeta, SurrogateMeta};
+use crate::balance::{Head, columns, f32_tensor, null_space};
+use crate::meta::{Exact, FORMAT, InputMeta, Metrics, OutputMeta, SurrogateMeta};
 use crate::mlp::{Activation, forward, layer_names};
 use bioflux_plugin::dataset::Dataset;
 use candle_core::{Device, Tensor, Var};
@@ -29,6 +30,12 @@ pub struct TrainArgs {
     pub device: String,
     /// No progress bar (tests, logs).
     pub quiet: bool,
+    /// Weight of ‖S·v‖² in the loss (after Kusters), and of the carbon and
+    /// nitrogen balances ‖E·S·v‖²; both need S in the data.
+    pub balance_weight: f64,
+    pub element_weight: f64,
+    /// Predict coordinates in a null-space basis of S: S·v = 0 exactly.
+    pub exact: bool,
 }
 
 impl Default for TrainArgs {
@@ -46,6 +53,9 @@ impl Default for TrainArgs {
             seed: 0,
             device: "cpu".into(),
             quiet: false,
+            balance_weight: 0.0,
+            element_weight: 0.0,
+            exact: false,
         }
     }
 }
@@ -101,7 +111,8 @@ fn normalised(rows: &[usize], data: &[f64], width: usize, mean: &[f64], std: &[f
 /// Trains and writes the surrogate; returns a one-paragraph summary.
 pub fn train(args: &TrainArgs) -> Result<String, String> {
     let started = Instant::now();
-    let ce = |e: candle_core::Error| e.to_string();
+    // candle's errors carry a backtrace after their first line.
+    let ce = |e: candle_core::Error| e.to_string().lines().next().unwrap_or("").to_string();
     let data = Dataset::read(&args.data)?;
     let activation = Activation::parse(&args.activation)?;
     let dev = device(&args.device)?;
@@ -131,8 +142,56 @@ pub fn train(args: &TrainArgs) -> Result<String, String> {
     let x_val = to_tensor(val_rows, &data.inputs, k, &in_mean, &in_std)?;
     let y_val = to_tensor(val_rows, &data.outputs, m, &out_mean, &out_std)?;
 
+    let names = data.names("outputs");
+    let units = data.names("output_units");
+    let outputs: Vec<OutputMeta> = (0..m)
+        .map(|c| OutputMeta {
+            name: names.get(c).cloned().unwrap_or(format!("output {c}")),
+            unit: units.get(c).cloned().unwrap_or_default(),
+            mean: out_mean[c],
+            std: out_std[c],
+        })
+        .collect();
+    let needs_s = args.exact || args.balance_weight > 0.0 || args.element_weight > 0.0;
+    let s_matrix = match (&data.stoichiometry, needs_s) {
+        (None, true) => {
+            return Err(format!(
+                "{} carries no stoichiometry, which --exact and the balance weights need; sample a cell whose plugin gives it (pfba does)",
+                args.data.display()
+            ));
+        }
+        (s, _) => s.clone(),
+    };
+    let n_met = data.n_metabolites;
+    // The exact mode: the reactions' fluxes are a null-space basis of S
+    // times the network's first outputs.
+    let exact = match (&s_matrix, args.exact) {
+        (Some(s), true) => {
+            let reactions: Vec<usize> = (0..m).filter(|&c| (0..n_met).any(|r| s[r * m + c] != 0.0)).collect();
+            let others: Vec<usize> = (0..m).filter(|c| !reactions.contains(c)).collect();
+            let (basis, d) = null_space(&columns(s, n_met, m, &reactions), n_met, reactions.len());
+            let scale = reactions.iter().map(|&c| out_std[c]).sum::<f64>() / reactions.len().max(1) as f64;
+            Some((Exact { reactions, others, scale }, basis, d))
+        }
+        _ => None,
+    };
+    let head = Head::new(&outputs, exact.as_ref().map(|(e, b, d)| (e, b.as_slice(), *d)), &dev).map_err(ce)?;
+    let out_std_t = f32_tensor(&out_std, (1, m), &dev).map_err(ce)?;
+    let out_mean_t = f32_tensor(&out_mean, (1, m), &dev).map_err(ce)?;
+    let s_t = s_matrix.as_ref().map(|s| f32_tensor(s, (n_met, m), &dev).and_then(|t| t.t())).transpose().map_err(ce)?;
+    // E·S: the carbon and nitrogen each reaction moves.
+    let es_t = match (&s_matrix, &data.elements) {
+        (Some(s), Some(e)) => {
+            let es: Vec<f64> = (0..2)
+                .flat_map(|el| (0..m).map(move |c| (0..n_met).map(|r| e[el * n_met + r] * s[r * m + c]).sum()))
+                .collect();
+            Some(f32_tensor(&es, (2, m), &dev).and_then(|t| t.t()).map_err(ce)?)
+        }
+        _ => None,
+    };
+
     // Weights uniform in ±1/√fan_in, from the seed.
-    let widths: Vec<usize> = std::iter::once(k).chain(args.hidden.iter().copied()).chain([m]).collect();
+    let widths: Vec<usize> = std::iter::once(k).chain(args.hidden.iter().copied()).chain([head.width(m)]).collect();
     let mut vars = Vec::new();
     for w in widths.windows(2) {
         let bound = 1.0 / (w[0] as f64).sqrt();
@@ -163,14 +222,22 @@ pub fn train(args: &TrainArgs) -> Result<String, String> {
             let idx = Tensor::from_slice(batch, batch.len(), &dev).map_err(ce)?;
             let x = x_train.index_select(&idx, 0).map_err(ce)?;
             let y = y_train.index_select(&idx, 0).map_err(ce)?;
-            let loss = mse(&forward(&layers(&vars), activation, &x).map_err(ce)?, &y)?;
+            let units = head.apply(&forward(&layers(&vars), activation, &x).map_err(ce)?).map_err(ce)?;
+            let normalised = units.broadcast_sub(&out_mean_t).map_err(ce)?.broadcast_div(&out_std_t).map_err(ce)?;
+            let mut loss = mse(&normalised, &y)?;
+            for (weight, matrix) in [(args.balance_weight, &s_t), (args.element_weight, &es_t)] {
+                if let (true, Some(mt)) = (weight > 0.0, matrix) {
+                    let residual = units.matmul(mt).map_err(ce)?.sqr().map_err(ce)?.mean_all().map_err(ce)?;
+                    loss = (loss + (residual * weight).map_err(ce)?).map_err(ce)?;
+                }
+            }
             optimizer.backward_step(&loss).map_err(ce)?;
             total += loss.to_scalar::<f32>().map_err(ce)? as f64 * batch.len() as f64;
         }
         let train_loss = total / train_rows.len() as f64;
-        let val_loss = mse(&forward(&layers(&vars), activation, &x_val).map_err(ce)?, &y_val)?
-            .to_scalar::<f32>()
-            .map_err(ce)? as f64;
+        let val_units = head.apply(&forward(&layers(&vars), activation, &x_val).map_err(ce)?).map_err(ce)?;
+        let val_normalised = val_units.broadcast_sub(&out_mean_t).map_err(ce)?.broadcast_div(&out_std_t).map_err(ce)?;
+        let val_loss = mse(&val_normalised, &y_val)?.to_scalar::<f32>().map_err(ce)? as f64;
         if !val_loss.is_finite() {
             return Err(format!("training diverged at epoch {epochs} (validation loss {val_loss}); lower --lr"));
         }
@@ -189,13 +256,12 @@ pub fn train(args: &TrainArgs) -> Result<String, String> {
     let weights: Vec<(Tensor, Tensor)> = weights.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect();
 
     // Errors on the validation set, in the outputs' units.
-    let pred: Vec<Vec<f32>> = forward(&weights, activation, &x_val).map_err(ce)?.to_vec2().map_err(ce)?;
-    let names = data.names("outputs");
-    let units = data.names("output_units");
+    let pred: Vec<Vec<f32>> =
+        head.apply(&forward(&weights, activation, &x_val).map_err(ce)?).map_err(ce)?.to_vec2().map_err(ce)?;
     let (mut abs_sum, mut sq_sum, mut worst) = (0.0, 0.0, vec![0.0f64; m]);
     for (p, &r) in pred.iter().zip(val_rows) {
         for c in 0..m {
-            let e = (p[c] as f64 * out_std[c] + out_mean[c] - data.outputs[r * m + c]).abs();
+            let e = (p[c] as f64 - data.outputs[r * m + c]).abs();
             abs_sum += e;
             sq_sum += e * e;
             worst[c] = worst[c].max(e);
@@ -214,6 +280,8 @@ pub fn train(args: &TrainArgs) -> Result<String, String> {
         rmse: (sq_sum / count).sqrt(),
         max_error: ranked.first().map_or(0.0, |w| w.1),
         worst: ranked.iter().take(10).cloned().collect(),
+        balance_mean: None,
+        balance_max: None,
     };
 
     let input_names = data.names("inputs");
@@ -233,15 +301,7 @@ pub fn train(args: &TrainArgs) -> Result<String, String> {
             }
         })
         .collect();
-    let outputs: Vec<OutputMeta> = (0..m)
-        .map(|c| OutputMeta {
-            name: names.get(c).cloned().unwrap_or(format!("output {c}")),
-            unit: units.get(c).cloned().unwrap_or_default(),
-            mean: out_mean[c],
-            std: out_std[c],
-        })
-        .collect();
-    let meta = SurrogateMeta {
+    let mut meta = SurrogateMeta {
         format: FORMAT,
         source: data.metadata.get("model").cloned().unwrap_or_default(),
         cell: data.metadata.get("cell").cloned().unwrap_or_default(),
@@ -250,7 +310,31 @@ pub fn train(args: &TrainArgs) -> Result<String, String> {
         hidden: args.hidden.clone(),
         activation,
         metrics: metrics.clone(),
+        exact: exact.as_ref().map(|e| e.0.clone()),
     };
+    // ‖S·v‖ as the plugin will compute it (f64 null-space stage included).
+    if let Some(s) = &s_matrix {
+        let mut surrogate = crate::Surrogate::from_parts(
+            meta.clone(),
+            weights.clone(),
+            exact.as_ref().map(|e| (e.1.clone(), e.2)),
+            &args.output,
+        )?;
+        let mut v = vec![0.0; m];
+        let (mut sum, mut max) = (0.0f64, 0.0f64);
+        for &r in val_rows {
+            let ports: Vec<f64> = (0..k)
+                .map(|c| if meta.inputs[c].uptake { -data.inputs[r * k + c] } else { data.inputs[r * k + c] })
+                .collect();
+            surrogate.eval(&ports, &mut v);
+            let norm = (0..n_met).map(|i| (0..m).map(|c| s[i * m + c] * v[c]).sum::<f64>().powi(2)).sum::<f64>().sqrt();
+            sum += norm;
+            max = max.max(norm);
+        }
+        meta.metrics.balance_mean = Some(sum / val_rows.len() as f64);
+        meta.metrics.balance_max = Some(max);
+    }
+    let metrics = meta.metrics.clone();
     std::fs::create_dir_all(&args.output).map_err(|e| format!("cannot create {}: {e}", args.output.display()))?;
     let tensors: HashMap<String, Tensor> = weights
         .iter()
@@ -262,6 +346,11 @@ pub fn train(args: &TrainArgs) -> Result<String, String> {
         .map(|(n, t)| t.map(|t| (n, t)))
         .collect::<Result<_, _>>()
         .map_err(ce)?;
+    let mut tensors = tensors;
+    if let Some((e, basis, d)) = &exact {
+        let basis = Tensor::from_vec(basis.clone(), (e.reactions.len(), *d), &Device::Cpu).map_err(ce)?;
+        tensors.insert("null.basis".into(), basis);
+    }
     candle_core::safetensors::save(&tensors, args.output.join("model.safetensors")).map_err(ce)?;
     let json = serde_json::to_string_pretty(&meta).map_err(|e| e.to_string())?;
     std::fs::write(args.output.join("surrogate.json"), json).map_err(|e| e.to_string())?;
@@ -287,7 +376,7 @@ pub fn train(args: &TrainArgs) -> Result<String, String> {
     for c in 0..m {
         let (mut a, mut s) = (0.0, 0.0);
         for (p, &r) in pred.iter().zip(val_rows) {
-            let e = (p[c] as f64 * out_std[c] + out_mean[c] - data.outputs[r * m + c]).abs();
+            let e = (p[c] as f64 - data.outputs[r * m + c]).abs();
             a += e;
             s += e * e;
         }
@@ -300,19 +389,24 @@ pub fn train(args: &TrainArgs) -> Result<String, String> {
             worst[c]
         ));
     }
+    if let (Some(mean), Some(max)) = (metrics.balance_mean, metrics.balance_max) {
+        report.push_str(&format!("\n‖S·v‖ over the validation set: mean {mean:.3e}, max {max:.3e} mmol/gDW/h\n"));
+    }
     std::fs::write(args.output.join("report.txt"), &report).map_err(|e| e.to_string())?;
     Ok(format!(
-        "trained {} → {:?} → {} ({}) on {} samples in {:.1} s, {} epochs; validation MAE {:.3e}, max error {:.3e} ({}); wrote {}",
+        "trained {} → {:?} → {} ({}{}) on {} samples in {:.1} s, {} epochs; validation MAE {:.3e}, max error {:.3e} ({}){}; wrote {}",
         k,
         args.hidden,
         m,
         args.activation,
+        if exact.is_some() { ", exact S·v = 0" } else { "" },
         train_rows.len(),
         metrics.seconds,
         epochs,
         metrics.mae,
         metrics.max_error,
         metrics.worst.first().map_or("-", |w| w.0.as_str()),
+        metrics.balance_max.map_or(String::new(), |b| format!(", max ‖S·v‖ {b:.2e}")),
         args.output.display()
     ))
 }
