@@ -97,47 +97,7 @@ enum Command {
         plugin_path: Vec<PathBuf>,
     },
     /// Train a surrogate network on sampled data (by the surrogate plugin).
-    Train {
-        /// Samples written by `bioflux sample`.
-        data: PathBuf,
-        /// The directory to write model.safetensors, surrogate.json, report.txt.
-        #[arg(short, long)]
-        output: PathBuf,
-        /// Hidden layer widths.
-        #[arg(long, value_delimiter = ',', default_value = "256,256,256")]
-        hidden: Vec<usize>,
-        /// silu, tanh or relu.
-        #[arg(long, default_value = "silu")]
-        activation: String,
-        #[arg(long, default_value_t = 500)]
-        epochs: usize,
-        #[arg(long, default_value_t = 256)]
-        batch: usize,
-        #[arg(long, default_value_t = 1e-3)]
-        lr: f64,
-        /// Stop after this many epochs without a better validation loss.
-        #[arg(long, default_value_t = 50)]
-        patience: usize,
-        /// The fraction of samples held out for validation.
-        #[arg(long = "val", default_value_t = 0.1)]
-        validation: f64,
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// cpu, or cuda with a surrogate plugin built with `--features cuda`.
-        #[arg(long, default_value = "cpu")]
-        device: String,
-        /// Weight of ‖S·v‖² in the loss (needs S in the data: sample a pfba cell).
-        #[arg(long = "balance-weight", default_value_t = 0.0)]
-        balance_weight: f64,
-        /// Weight of the carbon and nitrogen balances in the loss.
-        #[arg(long = "element-weight", default_value_t = 0.0)]
-        element_weight: f64,
-        /// Predict coordinates in a null-space basis of S: S·v = 0 whatever the weights.
-        #[arg(long)]
-        exact: bool,
-        #[arg(long = "plugin-path", value_name = "DIR")]
-        plugin_path: Vec<PathBuf>,
-    },
+    Train(commands::TrainArgs),
     /// Experiment with a model interactively (`:help` lists the commands);
     /// reads commands from stdin when it is not a terminal.
     Repl {
@@ -229,39 +189,7 @@ fn main() -> ExitCode {
         Command::Plugins { plugin_path } => commands::plugins(&plugin_path),
         Command::Plot { results, x, y, output, shared } => commands::plot(&results, &x, &y, &output, shared),
         Command::Repl { file, plugin_path } => commands::repl(file, plugin_path),
-        Command::Train {
-            data,
-            output,
-            hidden,
-            activation,
-            epochs,
-            batch,
-            lr,
-            patience,
-            validation,
-            seed,
-            device,
-            balance_weight,
-            element_weight,
-            exact,
-            plugin_path,
-        } => commands::train(&commands::TrainArgs {
-            data,
-            output,
-            hidden,
-            activation,
-            epochs,
-            batch,
-            lr,
-            patience,
-            validation,
-            seed,
-            device,
-            balance_weight,
-            element_weight,
-            exact,
-            plugin_path,
-        }),
+        Command::Train(args) => commands::train(&args),
         Command::Sample { file, cell, grids, random, seed, output, plugin_path } => {
             commands::sample(&commands::SampleArgs { file, cell, grids, random, seed, output, plugin_path })
         }

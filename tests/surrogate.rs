@@ -22,6 +22,19 @@ fn ok(out: Output) -> String {
     stderr
 }
 
+/// Samples central_carbon's LP on a grid of `step` (or `random` points of
+/// a Latin hypercube) into `file`.
+fn sample(step: &str, random: Option<(&str, &str)>, file: &Path) -> Dataset {
+    let (glc, o2) = (format!("EX_glc_e=0:20:{step}"), format!("EX_o2_e=0:20:{step}"));
+    let mut args = vec!["sample", "models/central_carbon.bio", "--cell", "ecoli", "--grid", &glc, "--grid", &o2];
+    if let Some((n, seed)) = random {
+        args.extend(["--random", n, "--seed", seed]);
+    }
+    args.extend(["-o", file.to_str().unwrap()]);
+    ok(bioflux(&args));
+    Dataset::read(file).unwrap()
+}
+
 fn dir() -> PathBuf {
     let d = std::env::temp_dir().join(format!("bioflux-surrogate-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
@@ -34,18 +47,7 @@ fn trained() -> &'static Path {
     DONE.get_or_init(|| {
         let d = dir();
         let data = d.join("grid.safetensors");
-        ok(bioflux(&[
-            "sample",
-            "models/central_carbon.bio",
-            "--cell",
-            "ecoli",
-            "--grid",
-            "EX_glc_e=0:20:0.5",
-            "--grid",
-            "EX_o2_e=0:20:0.5",
-            "-o",
-            data.to_str().unwrap(),
-        ]));
+        sample("0.5", None, &data);
         let out = d.join("net");
         let summary = ok(bioflux(&[
             "train",
@@ -75,22 +77,7 @@ fn held_out_lp_points_are_predicted_within_tolerance() {
     let net = trained();
     // Held out: a Latin hypercube of LP solutions, off the training grid.
     let test = dir().join("test.safetensors");
-    ok(bioflux(&[
-        "sample",
-        "models/central_carbon.bio",
-        "--cell",
-        "ecoli",
-        "--grid",
-        "EX_glc_e=0:20:1",
-        "--grid",
-        "EX_o2_e=0:20:1",
-        "--random",
-        "300",
-        "--seed",
-        "7",
-        "-o",
-        test.to_str().unwrap(),
-    ]));
+    sample("1", Some(("300", "7")), &test);
     let data = Dataset::read(&test).unwrap();
     let mut surrogate = Surrogate::load(net).unwrap();
     let names = data.names("outputs");
@@ -145,18 +132,7 @@ fn the_jacobian_equals_finite_differences_of_the_surrogate() {
 fn training_is_deterministic_for_a_seed() {
     let d = dir();
     let data = d.join("small.safetensors");
-    ok(bioflux(&[
-        "sample",
-        "models/central_carbon.bio",
-        "--cell",
-        "ecoli",
-        "--grid",
-        "EX_glc_e=0:20:2",
-        "--grid",
-        "EX_o2_e=0:20:2",
-        "-o",
-        data.to_str().unwrap(),
-    ]));
+    sample("2", None, &data);
     let weights: Vec<Vec<u8>> = ["a", "b"]
         .iter()
         .map(|name| {
@@ -215,22 +191,7 @@ fn the_fed_batch_runs_with_the_surrogate_close_to_the_lp_and_through_the_infeasi
 /// ‖S·v‖ of the surrogate at held-out points, S from the sampled data.
 fn worst_balance(net: &Path) -> f64 {
     let test = dir().join("balance-test.safetensors");
-    ok(bioflux(&[
-        "sample",
-        "models/central_carbon.bio",
-        "--cell",
-        "ecoli",
-        "--grid",
-        "EX_glc_e=0:20:1",
-        "--grid",
-        "EX_o2_e=0:20:1",
-        "--random",
-        "100",
-        "--seed",
-        "11",
-        "-o",
-        test.to_str().unwrap(),
-    ]));
+    sample("1", Some(("100", "11")), &test);
     let data = Dataset::read(&test).unwrap();
     let s = data.stoichiometry.as_ref().expect("the LP plugin gives S");
     let (k, m, n_met) = (data.n_inputs, data.n_outputs, data.n_metabolites);
@@ -250,18 +211,7 @@ fn worst_balance(net: &Path) -> f64 {
 fn the_exact_mode_balances_every_metabolite_and_the_penalty_helps() {
     let d = dir();
     let data = d.join("balance.safetensors");
-    ok(bioflux(&[
-        "sample",
-        "models/central_carbon.bio",
-        "--cell",
-        "ecoli",
-        "--grid",
-        "EX_glc_e=0:20:1",
-        "--grid",
-        "EX_o2_e=0:20:1",
-        "-o",
-        data.to_str().unwrap(),
-    ]));
+    sample("1", None, &data);
     let train = |name: &str, extra: &[&str]| -> PathBuf {
         let out = d.join(name);
         let mut args = vec![

@@ -4,21 +4,49 @@
 use bioflux_runtime::host::{Plugin, SearchPath};
 use std::path::PathBuf;
 
+/// The command's arguments, passed to the plugin's trainer as JSON (the
+/// same field names; the plugin path stays here).
+#[derive(clap::Args, serde::Serialize)]
 pub struct TrainArgs {
+    /// Samples written by `bioflux sample`.
     pub data: PathBuf,
+    /// The directory to write model.safetensors, surrogate.json, report.txt.
+    #[arg(short, long)]
     pub output: PathBuf,
+    /// Hidden layer widths.
+    #[arg(long, value_delimiter = ',', default_value = "256,256,256")]
     pub hidden: Vec<usize>,
+    /// silu, tanh or relu.
+    #[arg(long, default_value = "silu")]
     pub activation: String,
+    #[arg(long, default_value_t = 500)]
     pub epochs: usize,
+    #[arg(long, default_value_t = 256)]
     pub batch: usize,
+    #[arg(long, default_value_t = 1e-3)]
     pub lr: f64,
+    /// Stop after this many epochs without a better validation loss.
+    #[arg(long, default_value_t = 50)]
     pub patience: usize,
+    /// The fraction of samples held out for validation.
+    #[arg(long = "val", default_value_t = 0.1)]
     pub validation: f64,
+    #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// cpu, or cuda with a surrogate plugin built with `--features cuda`.
+    #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// Weight of ‖S·v‖² in the loss (needs S in the data: sample a pfba cell).
+    #[arg(long = "balance-weight", default_value_t = 0.0)]
     pub balance_weight: f64,
+    /// Weight of the carbon and nitrogen balances in the loss.
+    #[arg(long = "element-weight", default_value_t = 0.0)]
     pub element_weight: f64,
+    /// Predict coordinates in a null-space basis of S: S·v = 0 whatever the weights.
+    #[arg(long)]
     pub exact: bool,
+    #[arg(long = "plugin-path", value_name = "DIR")]
+    #[serde(skip)]
     pub plugin_path: Vec<PathBuf>,
 }
 
@@ -34,12 +62,7 @@ pub fn train(args: &TrainArgs) -> bool {
         .ok_or_else(|| "the `surrogate` plugin was not found; build it (cargo build -p bioflux-surrogate) or pass --plugin-path DIR".to_string())
         .and_then(|path| Plugin::open(&path))
         .and_then(|plugin| {
-            let json = serde_json::json!({
-                "data": args.data, "output": args.output, "hidden": args.hidden, "activation": args.activation,
-                "epochs": args.epochs, "batch": args.batch, "lr": args.lr, "patience": args.patience,
-                "validation": args.validation, "seed": args.seed, "device": args.device,
-                "balance_weight": args.balance_weight, "element_weight": args.element_weight, "exact": args.exact,
-            });
+            let json = serde_json::to_value(args).map_err(|e| e.to_string())?;
             plugin.tool("train", &json.to_string())
         });
     match trained {
