@@ -67,6 +67,9 @@ pub struct Run {
     pub simulation: Simulation,
     pub params: Vec<f64>,
     pub compile_time: Duration,
+    /// What cell plugins asked to be said in the summary (their `notes`
+    /// tool), e.g. a surrogate's inputs outside its training domain.
+    pub notes: Vec<String>,
 }
 
 /// A model compiled and its cells bound, ready to simulate again and again
@@ -115,7 +118,18 @@ impl Prepared {
             cancel: o.cancel.clone(),
         };
         let simulation = simulate(model, &self.compiled, &params, &x0, &settings, &mut self.cells);
-        Ok(Run { simulation, params, compile_time: self.compiled.compile_time })
+        let mut notes: Vec<String> = Vec::new();
+        let mut asked: Vec<&std::path::Path> = Vec::new();
+        for cell in &self.cells.cells {
+            let plugin = &cell.instance.plugin;
+            if !asked.contains(&plugin.path.as_path()) {
+                asked.push(&plugin.path);
+                if let Ok(text) = plugin.tool("notes", "{}") {
+                    notes.extend(text.lines().filter(|l| !l.is_empty()).map(str::to_string));
+                }
+            }
+        }
+        Ok(Run { simulation, params, compile_time: self.compiled.compile_time, notes })
     }
 }
 

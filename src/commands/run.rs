@@ -90,7 +90,7 @@ fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, RunErro
         plugins: SearchPath::new(&args.plugin_path),
         base_dir: args.file.parent().map(Path::to_path_buf).unwrap_or_default(),
     };
-    let Run { simulation: result, compile_time, .. } = bioflux_runtime::run(model, &overrides, &env)?;
+    let Run { simulation: result, compile_time, notes, .. } = bioflux_runtime::run(model, &overrides, &env)?;
     write_results(&result, &model.name, args)?;
     if let Some(path) = &args.plot {
         let (x, species) = species_series(&result, model.species.len());
@@ -105,6 +105,9 @@ fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, RunErro
     }
     if let Some(f) = &result.failure {
         report_failure(model, f);
+    }
+    for note in &notes {
+        eprintln!("note: {note}");
     }
     let s = &result.stats;
     eprintln!(

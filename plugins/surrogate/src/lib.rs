@@ -117,13 +117,15 @@ impl Surrogate {
         let slack = 1e-9 * (i.max - i.min).abs().max(1.0);
         if !self.warned[c] && (v < i.min - slack || v > i.max + slack) {
             self.warned[c] = true;
-            eprintln!(
-                "warning: surrogate {}: {} = {v} is outside its training domain [{}, {}]; the edge of the domain is used instead (said once per input)",
+            let note = format!(
+                "surrogate {}: {} = {v} is outside its training domain [{}, {}]; the edge of the domain is used instead (said once per input)",
                 self.dir.display(),
                 i.name,
                 i.min,
                 i.max
             );
+            eprintln!("warning: {note}");
+            NOTES.lock().unwrap_or_else(|p| p.into_inner()).push(note);
         }
         v.clamp(i.min, i.max)
     }
@@ -262,9 +264,15 @@ impl CellModel for SurrogateCell {
 
 export_plugin!(SurrogateCell, "surrogate");
 
-/// The plugin's tools: `train` (JSON arguments as `train::TrainArgs`).
+/// What the host should say in its run summary (inputs that left the
+/// training domain), taken by the `notes` tool.
+static NOTES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// The plugin's tools: `train` (JSON arguments as `train::TrainArgs`) and
+/// `notes` (what happened since the last call, one per line).
 fn tool(name: &str, args: &str) -> Result<String, String> {
     match name {
+        "notes" => Ok(std::mem::take(&mut *NOTES.lock().unwrap_or_else(|p| p.into_inner())).join("\n")),
         "train" => serde_json::from_str::<train::TrainArgs>(args)
             .map_err(|e| format!("bad training arguments: {e}"))
             .and_then(|a| train::train(&a)),

@@ -205,6 +205,9 @@ impl Session {
         let run = prepared.simulate(model, &overrides);
         self.running.store(false, Ordering::SeqCst);
         let run = run.map_err(|e| fail(e.to_string()))?;
+        for note in &run.notes {
+            println!("note: {note}");
+        }
         let sim = run.simulation;
         let s = &sim.stats;
         let last = sim.rows.last().cloned().unwrap_or_default();
