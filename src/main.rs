@@ -96,6 +96,27 @@ enum Command {
         #[arg(long = "plugin-path", value_name = "DIR")]
         plugin_path: Vec<PathBuf>,
     },
+    /// d(output)/d(input) of a cell over a grid of its inputs, from the
+    /// plugin's Jacobian (the LP's optimal bases, a surrogate's autodiff):
+    /// heatmaps (.png, .svg) or a table (.csv).
+    Sensitivity {
+        file: PathBuf,
+        #[arg(long)]
+        cell: String,
+        /// The output differentiated.
+        #[arg(long)]
+        of: String,
+        /// The gridded inputs to differentiate by, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        wrt: Vec<String>,
+        /// INPUT=START:END:STEP for every input (lower bounds as uptakes).
+        #[arg(long = "grid", value_name = "INPUT=START:END:STEP", required = true)]
+        grids: Vec<String>,
+        #[arg(short, long)]
+        output: PathBuf,
+        #[arg(long = "plugin-path", value_name = "DIR")]
+        plugin_path: Vec<PathBuf>,
+    },
     /// Train a surrogate network on sampled data (by the surrogate plugin).
     Train(commands::TrainArgs),
     /// Experiment with a model interactively (`:help` lists the commands);
@@ -190,6 +211,9 @@ fn main() -> ExitCode {
         Command::Plot { results, x, y, output, shared } => commands::plot(&results, &x, &y, &output, shared),
         Command::Repl { file, plugin_path } => commands::repl(file, plugin_path),
         Command::Train(args) => commands::train(&args),
+        Command::Sensitivity { file, cell, of, wrt, grids, output, plugin_path } => {
+            commands::sensitivity(&commands::SensitivityArgs { file, cell, of, wrt, grids, output, plugin_path })
+        }
         Command::Sample { file, cell, grids, random, seed, output, plugin_path } => {
             commands::sample(&commands::SampleArgs { file, cell, grids, random, seed, output, plugin_path })
         }

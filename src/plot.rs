@@ -158,3 +158,92 @@ pub fn pick(all: &[Series], names: &[String]) -> Result<Vec<Series>, String> {
         })
         .collect()
 }
+
+/// A map of values over a grid: `values[i * ys.len() + j]` at (xs[i], ys[j]).
+pub struct Map<'a> {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub xs: &'a [f64],
+    pub ys: &'a [f64],
+    pub values: Vec<f64>,
+}
+
+/// Heatmaps side by side, each with its colour bar (viridis), to .png or .svg.
+pub fn heatmaps(path: &Path, maps: &[Map]) -> Result<(), String> {
+    let size = (520 * maps.len().max(1) as u32, 480);
+    let fail = |e: String| format!("cannot draw {}: {e}", path.display());
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("svg") => {
+            let root = SVGBackend::new(path, size).into_drawing_area();
+            heatmaps_on(&root, maps).map_err(fail)?;
+            root.present().map_err(|e| fail(e.to_string()))
+        }
+        Some("png") => {
+            let root = BitMapBackend::new(path, size).into_drawing_area();
+            heatmaps_on(&root, maps).map_err(fail)?;
+            root.present().map_err(|e| fail(e.to_string()))
+        }
+        _ => Err(format!("{}: maps are drawn as .png or .svg (or written as .csv)", path.display())),
+    }
+}
+
+/// Half the spacing of a sorted grid (a cell's half width).
+fn half_step(v: &[f64]) -> f64 {
+    if v.len() > 1 { (v[v.len() - 1] - v[0]) / (v.len() - 1) as f64 / 2.0 } else { 0.5 }
+}
+
+fn heatmaps_on<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, maps: &[Map]) -> Result<(), String> {
+    use plotters::style::colors::colormaps::{ColorMap, ViridisRGB};
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    root.fill(&WHITE).map_err(err)?;
+    for (area, map) in root.split_evenly((1, maps.len().max(1))).iter().zip(maps) {
+        let (plot, bar) = area.split_horizontally(area.dim_in_pixel().0 as i32 - 90);
+        let (lo, hi) = range(map.values.iter());
+        let (hx, hy) = (half_step(map.xs), half_step(map.ys));
+        let x_range = map.xs[0] - hx..map.xs[map.xs.len() - 1] + hx;
+        let y_range = map.ys[0] - hy..map.ys[map.ys.len() - 1] + hy;
+        let mut chart = ChartBuilder::on(&plot)
+            .caption(&map.title, ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(40)
+            .y_label_area_size(56)
+            .build_cartesian_2d(x_range, y_range)
+            .map_err(err)?;
+        chart.configure_mesh().disable_mesh().x_desc(&map.x_label).y_desc(&map.y_label).draw().map_err(err)?;
+        let colour = |v: f64| ViridisRGB.get_color_normalized(v as f32, lo as f32, hi as f32);
+        chart
+            .draw_series(map.xs.iter().enumerate().flat_map(|(i, &x)| {
+                map.ys.iter().enumerate().map(move |(j, &y)| {
+                    let v = map.values[i * map.ys.len() + j];
+                    let fill = if v.is_finite() { colour(v).filled() } else { WHITE.filled() };
+                    Rectangle::new([(x - hx, y - hy), (x + hx, y + hy)], fill)
+                })
+            }))
+            .map_err(err)?;
+        // The colour bar: the value range top to bottom, with ticks.
+        let mut scale = ChartBuilder::on(&bar)
+            .margin_top(36)
+            .margin_bottom(40)
+            .margin_left(4)
+            .right_y_label_area_size(64)
+            .build_cartesian_2d(0.0..1.0, lo..hi)
+            .map_err(err)?
+            .set_secondary_coord(0.0..1.0, lo..hi);
+        scale
+            .configure_secondary_axes()
+            .y_labels(6)
+            .label_style(("sans-serif", 12))
+            .y_label_formatter(&|v| format!("{v:.3}"))
+            .draw()
+            .map_err(err)?;
+        let steps = 100;
+        scale
+            .draw_series((0..steps).map(|k| {
+                let (a, b) = (lo + (hi - lo) * k as f64 / steps as f64, lo + (hi - lo) * (k + 1) as f64 / steps as f64);
+                Rectangle::new([(0.0, a), (1.0, b)], colour((a + b) / 2.0).filled())
+            }))
+            .map_err(err)?;
+    }
+    Ok(())
+}

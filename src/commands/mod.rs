@@ -9,6 +9,7 @@ mod plugins;
 mod repl;
 mod run;
 mod sample;
+mod sensitivity;
 mod train;
 
 pub use check::check;
@@ -19,6 +20,7 @@ pub use plugins::plugins;
 pub use repl::repl;
 pub use run::{RunArgs, run};
 pub use sample::{SampleArgs, sample};
+pub use sensitivity::{SensitivityArgs, sensitivity};
 pub use train::{TrainArgs, train};
 
 use std::path::Path;

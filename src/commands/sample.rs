@@ -28,19 +28,19 @@ pub struct SampleArgs {
 type Rows = Vec<(Vec<f64>, i32)>;
 
 /// One sampled input: the port it sets and its range.
-struct Axis {
-    port: usize,
-    name: String,
+pub(crate) struct Axis {
+    pub port: usize,
+    pub name: String,
     start: f64,
     end: f64,
     step: f64,
     /// A lower bound is given as an uptake (positive), as in the paper:
     /// the bound is minus the value.
-    uptake: bool,
+    pub uptake: bool,
 }
 
 impl Axis {
-    fn values(&self) -> Vec<f64> {
+    pub fn values(&self) -> Vec<f64> {
         let n = ((self.end - self.start) / self.step + 1e-9).floor() as usize + 1;
         (0..n).map(|k| self.start + k as f64 * self.step).collect()
     }
@@ -48,7 +48,7 @@ impl Axis {
 
 /// `INPUT=START:END:STEP` against the cell's input ports (a reaction name
 /// stands for its bound port).
-fn parse_axis(spec: &str, ports: &[String]) -> Result<Axis, String> {
+pub(crate) fn parse_axis(spec: &str, ports: &[String]) -> Result<Axis, String> {
     let (name, range) = spec.split_once('=').ok_or_else(|| format!("--grid {spec}: write INPUT=START:END:STEP"))?;
     let parts: Vec<f64> = range
         .split(':')
@@ -76,7 +76,7 @@ fn parse_axis(spec: &str, ports: &[String]) -> Result<Axis, String> {
 /// Grid points in boustrophedon order (the last axis runs back and forth),
 /// so each point is a neighbour of the one before and the LP's basis
 /// carries over.
-fn grid_points(axes: &[Axis]) -> Vec<Vec<f64>> {
+pub(crate) fn grid_points(axes: &[Axis]) -> Vec<Vec<f64>> {
     let mut points: Vec<Vec<f64>> = vec![Vec::new()];
     for axis in axes {
         let values = axis.values();
@@ -133,41 +133,95 @@ pub fn sample(args: &SampleArgs) -> bool {
     }
 }
 
-fn sample_to_file(args: &SampleArgs) -> Result<(), String> {
-    let src = read(&args.file).ok_or_else(String::new)?;
-    let name = args.file.display().to_string();
+/// A model's cell, bound to its plugin, ready to evaluate outside a run.
+pub(crate) struct OpenCell {
+    pub name: String,
+    pub base_dir: PathBuf,
+    pub bound: bioflux_runtime::host::BoundCells,
+    pub index: usize,
+    pub config: String,
+    pub ports: Vec<String>,
+    pub outputs: Vec<(String, String)>,
+}
+
+impl OpenCell {
+    pub fn cell(&self) -> &bioflux_runtime::host::BoundCell {
+        &self.bound.cells[self.index]
+    }
+
+    /// What makes more instances of the cell (one per thread).
+    pub fn factory(&self) -> Factory {
+        Factory {
+            library: self.cell().instance.plugin.path.clone(),
+            config: self.config.clone(),
+            base_dir: self.base_dir.clone(),
+        }
+    }
+
+    /// Axes from `--grid` specs, one for every input of the cell.
+    pub fn axes(&self, grids: &[String]) -> Result<Vec<Axis>, String> {
+        let axes: Vec<Axis> = grids.iter().map(|g| parse_axis(g, &self.ports)).collect::<Result<_, _>>()?;
+        let missing: Vec<&str> = self
+            .ports
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !axes.iter().any(|a| a.port == *i))
+            .map(|(_, p)| p.as_str())
+            .collect();
+        if !missing.is_empty() {
+            let cell = &self.bound.cells[self.index].name;
+            return Err(format!("give a --grid for every input of cell `{cell}`; missing: {}", missing.join(", ")));
+        }
+        Ok(axes)
+    }
+}
+
+/// Makes instances of one cell in any thread.
+#[derive(Clone)]
+pub(crate) struct Factory {
+    library: PathBuf,
+    config: String,
+    base_dir: PathBuf,
+}
+
+impl Factory {
+    pub fn instance(&self) -> Result<Instance, String> {
+        Instance::create(Rc::new(Plugin::open(&self.library)?), &self.config, &self.base_dir)
+    }
+}
+
+/// Checks the model and binds its cells; diagnostics are reported here.
+pub(crate) fn open_cell(file: &Path, cell: &str, plugin_path: &[PathBuf]) -> Result<OpenCell, String> {
+    let src = read(file).ok_or_else(String::new)?;
+    let name = file.display().to_string();
     let model = check_source(&name, &src).map_err(|diags| {
         let n = diags.len();
         diags.into_iter().for_each(report);
-        format!("{n} error{} found; nothing was sampled", if n == 1 { "" } else { "s" })
+        format!("{n} error{} found; nothing was done", if n == 1 { "" } else { "s" })
     })?;
-    let cell_index = model.cells.iter().position(|c| c.name == args.cell).ok_or_else(|| {
+    let index = model.cells.iter().position(|c| c.name == cell).ok_or_else(|| {
         let names = model.cells.iter().map(|c| c.name.as_str());
-        format!(
-            "no cell `{}` in {name}. {}",
-            args.cell,
-            bioflux_compiler::diagnostic::suggestion(&args.cell, names, "")
-        )
+        format!("no cell `{cell}` in {name}. {}", bioflux_compiler::diagnostic::suggestion(cell, names, ""))
     })?;
-    let base_dir = args.file.parent().map(Path::to_path_buf).unwrap_or_default();
-    let bound = bind(&model, &SearchPath::new(&args.plugin_path), &base_dir).map_err(|diags| {
+    let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let bound = bind(&model, &SearchPath::new(plugin_path), &base_dir).map_err(|diags| {
         let source = Arc::new(miette::NamedSource::new(name.clone(), src.clone()));
         let n = diags.len();
         diags.into_iter().for_each(|d| report(d.with_source(source.clone())));
-        format!("{n} error{} found; nothing was sampled", if n == 1 { "" } else { "s" })
+        format!("{n} error{} found; nothing was done", if n == 1 { "" } else { "s" })
     })?;
-    let cell = &bound.cells[cell_index];
-    let plugin_path = cell.instance.plugin.path.clone();
-    let config = config_json(&model, &model.cells[cell_index]);
-    let ports: Vec<String> = cell.instance.inputs.iter().map(|p| p.name.clone()).collect();
-    let outputs: Vec<(String, String)> =
-        cell.instance.outputs.iter().map(|p| (p.name.clone(), p.unit.clone())).collect();
-    let axes: Vec<Axis> = args.grids.iter().map(|g| parse_axis(g, &ports)).collect::<Result<_, _>>()?;
-    let missing: Vec<&str> =
-        ports.iter().enumerate().filter(|(i, _)| !axes.iter().any(|a| a.port == *i)).map(|(_, p)| p.as_str()).collect();
-    if !missing.is_empty() {
-        return Err(format!("give a --grid for every input of cell `{}`; missing: {}", args.cell, missing.join(", ")));
-    }
+    let config = config_json(&model, &model.cells[index]);
+    let instance = &bound.cells[index].instance;
+    let ports = instance.inputs.iter().map(|p| p.name.clone()).collect();
+    let outputs = instance.outputs.iter().map(|p| (p.name.clone(), p.unit.clone())).collect();
+    Ok(OpenCell { name, base_dir, bound, index, config, ports, outputs })
+}
+
+fn sample_to_file(args: &SampleArgs) -> Result<(), String> {
+    let open = open_cell(&args.file, &args.cell, &args.plugin_path)?;
+    let (name, ports, outputs) = (&open.name, &open.ports, &open.outputs);
+    let axes = open.axes(&args.grids)?;
+    let factory = open.factory();
     let points = match args.random {
         Some(n) => latin_hypercube(&axes, n, args.seed),
         None => grid_points(&axes),
@@ -184,8 +238,7 @@ fn sample_to_file(args: &SampleArgs) -> Result<(), String> {
     let results: Vec<Result<Rows, String>> = points
         .par_chunks(chunk)
         .map(|chunk| {
-            let plugin = Rc::new(Plugin::open(&plugin_path)?);
-            let instance = Instance::create(plugin, &config, &base_dir)?;
+            let instance = factory.instance()?;
             let mut bounds = vec![0.0; n_in];
             let mut rows = Vec::with_capacity(chunk.len());
             for point in chunk {
@@ -234,7 +287,7 @@ fn sample_to_file(args: &SampleArgs) -> Result<(), String> {
         ("output_units".to_string(), serde_json::to_string(&outputs.iter().map(|o| &o.1).collect::<Vec<_>>()).unwrap()),
         ("status".to_string(), "0 ok, 1 relaxed, 2 failed (outputs NaN)".to_string()),
     ]);
-    let (stoichiometry, elements, n_metabolites) = stoichiometry(cell, &config, &base_dir, &outputs);
+    let (stoichiometry, elements, n_metabolites) = stoichiometry(open.cell(), &open.config, &open.base_dir, outputs);
     let data = Dataset {
         inputs: flat_in,
         outputs: flat_out,

@@ -205,6 +205,15 @@ impl Instance {
         unsafe { (self.plugin.table.eval)(self.ptr, inputs.as_ptr(), outputs.as_mut_ptr()) }
     }
 
+    /// d(outputs)/d(inputs) (`jac[o * n_inputs + i]`) at `inputs`, right
+    /// after an `eval` there; `None` if the plugin has no Jacobian.
+    pub fn jacobian(&self, inputs: &[f64], jac: &mut [f64]) -> Option<i32> {
+        assert!(inputs.len() == self.inputs.len() && jac.len() == self.inputs.len() * self.outputs.len());
+        let f = self.plugin.table.jacobian?;
+        // SAFETY: buffers of the sizes the instance described.
+        Some(unsafe { f(self.ptr, inputs.as_ptr(), jac.as_mut_ptr()) })
+    }
+
     pub fn last_error(&self) -> String {
         // SAFETY: a live instance.
         c_text(unsafe { (self.plugin.table.last_error)(self.ptr) })

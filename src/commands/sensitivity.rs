@@ -1,0 +1,162 @@
+//! `bioflux sensitivity`: d(output)/d(input) of a cell model over a grid
+//! of its inputs — from the LP's optimal bases (exact, piecewise constant)
+//! or a surrogate's autodiff, whatever Jacobian the plugin gives — as
+//! heatmaps with colour bars or as CSV.
+
+use super::sample::{Axis, grid_points, open_cell};
+use crate::plot::{Map, heatmaps};
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+use std::path::PathBuf;
+
+pub struct SensitivityArgs {
+    pub file: PathBuf,
+    pub cell: String,
+    pub of: String,
+    pub wrt: Vec<String>,
+    pub grids: Vec<String>,
+    pub output: PathBuf,
+    pub plugin_path: Vec<PathBuf>,
+}
+
+/// `bioflux sensitivity`: true when the map was written.
+pub fn sensitivity(args: &SensitivityArgs) -> bool {
+    match map(args) {
+        Ok(()) => true,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("error: {e}");
+            }
+            false
+        }
+    }
+}
+
+/// "d EX_glc__D_e" for an uptake axis says what the derivative is taken by.
+fn by(axis: &Axis) -> String {
+    if axis.uptake { format!("{} uptake", axis.name) } else { axis.name.clone() }
+}
+
+fn map(args: &SensitivityArgs) -> Result<(), String> {
+    let open = open_cell(&args.file, &args.cell, &args.plugin_path)?;
+    let axes = open.axes(&args.grids)?;
+    let of = open.outputs.iter().position(|o| o.0 == args.of).ok_or_else(|| {
+        let names = open.outputs.iter().map(|o| o.0.as_str());
+        format!(
+            "cell `{}` has no output `{}`. {}",
+            args.cell,
+            args.of,
+            bioflux_compiler::diagnostic::suggestion(&args.of, names, "")
+        )
+    })?;
+    let wrt: Vec<usize> = args
+        .wrt
+        .iter()
+        .map(|w| {
+            axes.iter().position(|a| a.name == *w || open.ports[a.port] == *w).ok_or_else(|| {
+                let names: Vec<&str> = axes.iter().map(|a| a.name.as_str()).collect();
+                format!("--wrt {w}: not one of the gridded inputs ({})", names.join(", "))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    if open.cell().instance.plugin.table.jacobian.is_none() {
+        return Err(format!("plugin `{}` gives no Jacobian to map", open.cell().instance.plugin.name));
+    }
+    let points = grid_points(&axes);
+    let (n_in, n_out) = (open.ports.len(), open.outputs.len());
+    let factory = open.factory();
+    let bar = ProgressBar::new(points.len() as u64);
+    let chunk = points.len().div_ceil(rayon::current_num_threads().max(1) * 4).max(1);
+    // Per point: d(of)/d(axis value) for each wrt axis (uptake axes: by the
+    // uptake, minus the derivative by the bound).
+    let rows: Vec<Result<Vec<Vec<f64>>, String>> = points
+        .par_chunks(chunk)
+        .map(|chunk| {
+            let instance = factory.instance()?;
+            let (mut bounds, mut out, mut jac) = (vec![0.0; n_in], vec![0.0; n_out], vec![0.0; n_in * n_out]);
+            let mut rows = Vec::with_capacity(chunk.len());
+            for point in chunk {
+                for (a, v) in axes.iter().zip(point) {
+                    bounds[a.port] = if a.uptake { -v } else { *v };
+                }
+                let ok = instance.eval(&bounds, &mut out) < 2 && instance.jacobian(&bounds, &mut jac) == Some(0);
+                rows.push(
+                    wrt.iter()
+                        .map(|&w| {
+                            let a = &axes[w];
+                            let d = jac[of * n_in + a.port];
+                            if !ok {
+                                f64::NAN
+                            } else if a.uptake {
+                                -d
+                            } else {
+                                d
+                            }
+                        })
+                        .collect(),
+                );
+                bar.inc(1);
+            }
+            Ok(rows)
+        })
+        .collect();
+    bar.finish_and_clear();
+    let mut values: Vec<Vec<f64>> = Vec::with_capacity(points.len());
+    for r in rows {
+        values.extend(r?);
+    }
+    let csv = args.output.extension().is_some_and(|e| e == "csv");
+    if csv {
+        let mut w =
+            csv::Writer::from_path(&args.output).map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
+        let header: Vec<String> =
+            axes.iter().map(by).chain(wrt.iter().map(|&i| format!("d {}/d {}", args.of, by(&axes[i])))).collect();
+        w.write_record(&header).map_err(|e| e.to_string())?;
+        for (p, v) in points.iter().zip(&values) {
+            w.write_record(p.iter().chain(v).map(|x| bioflux_runtime::output::number(*x)))
+                .map_err(|e| e.to_string())?;
+        }
+        w.flush().map_err(|e| e.to_string())?;
+    } else {
+        if axes.len() != 2 {
+            return Err("a map needs exactly two gridded inputs; write .csv for other cases".into());
+        }
+        // Points come back and forth along the second axis: place each.
+        let (xs, ys) = (axes[0].values(), axes[1].values());
+        let place = |p: &[f64], v: &[f64]| -> usize {
+            let i = v.iter().position(|x| (x - p[0]).abs() < 1e-9).unwrap_or(0);
+            i
+        };
+        let maps: Vec<Map> = wrt
+            .iter()
+            .enumerate()
+            .map(|(k, &w)| {
+                let mut grid = vec![f64::NAN; xs.len() * ys.len()];
+                for (p, v) in points.iter().zip(&values) {
+                    let (i, j) = (place(&p[..1], &xs), place(&p[1..], &ys));
+                    grid[i * ys.len() + j] = v[k];
+                }
+                Map {
+                    title: format!("d {}/d {}", args.of, by(&axes[w])),
+                    x_label: by(&axes[0]),
+                    y_label: by(&axes[1]),
+                    xs: &xs,
+                    ys: &ys,
+                    values: grid,
+                }
+            })
+            .collect();
+        heatmaps(&args.output, &maps)?;
+    }
+    let finite: Vec<f64> = values.iter().flatten().copied().filter(|v| v.is_finite()).collect();
+    eprintln!(
+        "mapped d {}/d {} at {} points (values {} to {}); wrote {}",
+        args.of,
+        args.wrt.join(", "),
+        points.len(),
+        bioflux_runtime::output::number(finite.iter().copied().fold(f64::INFINITY, f64::min)),
+        bioflux_runtime::output::number(finite.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
+        args.output.display()
+    );
+    Ok(())
+}
