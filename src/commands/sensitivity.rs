@@ -123,10 +123,7 @@ fn map(args: &SensitivityArgs) -> Result<(), String> {
         }
         // Points come back and forth along the second axis: place each.
         let (xs, ys) = (axes[0].values(), axes[1].values());
-        let place = |p: &[f64], v: &[f64]| -> usize {
-            let i = v.iter().position(|x| (x - p[0]).abs() < 1e-9).unwrap_or(0);
-            i
-        };
+        let place = |p: &[f64], v: &[f64]| -> usize { v.iter().position(|x| (x - p[0]).abs() < 1e-9).unwrap_or(0) };
         let maps: Vec<Map> = wrt
             .iter()
             .enumerate()
