@@ -117,6 +117,27 @@ enum Command {
         #[arg(long = "plugin-path", value_name = "DIR")]
         plugin_path: Vec<PathBuf>,
     },
+    /// A surrogate against the cell it learned, at one point, per reaction:
+    /// a table, total and glycolysis flux, the worst error, a parity plot.
+    Parity {
+        file: PathBuf,
+        #[arg(long)]
+        cell: String,
+        /// The trained surrogate's directory.
+        #[arg(long)]
+        surrogate: PathBuf,
+        /// INPUT=VALUE for every input of the cell (lower bounds as uptakes).
+        #[arg(long, value_delimiter = ',', required = true)]
+        at: Vec<String>,
+        /// Also draw the parity plot (.png or .svg).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// How many reactions to list, largest first.
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+        #[arg(long = "plugin-path", value_name = "DIR")]
+        plugin_path: Vec<PathBuf>,
+    },
     /// Train a surrogate network on sampled data (by the surrogate plugin).
     Train(commands::TrainArgs),
     /// Experiment with a model interactively (`:help` lists the commands);
@@ -211,6 +232,9 @@ fn main() -> ExitCode {
         Command::Plot { results, x, y, output, shared } => commands::plot(&results, &x, &y, &output, shared),
         Command::Repl { file, plugin_path } => commands::repl(file, plugin_path),
         Command::Train(args) => commands::train(&args),
+        Command::Parity { file, cell, surrogate, at, output, top, plugin_path } => {
+            commands::parity(&commands::ParityArgs { file, cell, surrogate, at, output, top, plugin_path })
+        }
         Command::Sensitivity { file, cell, of, wrt, grids, output, plugin_path } => {
             commands::sensitivity(&commands::SensitivityArgs { file, cell, of, wrt, grids, output, plugin_path })
         }

@@ -247,3 +247,46 @@ fn heatmaps_on<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, maps: &[Map]) 
     }
     Ok(())
 }
+
+/// Predicted against reference, one point each, with the diagonal.
+pub fn parity(path: &Path, title: &str, points: &[(f64, f64)], x_label: &str, y_label: &str) -> Result<(), String> {
+    let fail = |e: String| format!("cannot draw {}: {e}", path.display());
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("svg") => {
+            let root = SVGBackend::new(path, (620, 600)).into_drawing_area();
+            parity_on(&root, title, points, x_label, y_label).map_err(fail)?;
+            root.present().map_err(|e| fail(e.to_string()))
+        }
+        Some("png") => {
+            let root = BitMapBackend::new(path, (620, 600)).into_drawing_area();
+            parity_on(&root, title, points, x_label, y_label).map_err(fail)?;
+            root.present().map_err(|e| fail(e.to_string()))
+        }
+        _ => Err(format!("{}: plots are written as .png or .svg", path.display())),
+    }
+}
+
+fn parity_on<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    points: &[(f64, f64)],
+    x_label: &str,
+    y_label: &str,
+) -> Result<(), String> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    root.fill(&WHITE).map_err(err)?;
+    let (lo, hi) = range(points.iter().flat_map(|(a, b)| [a, b]));
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 16))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(56)
+        .build_cartesian_2d(lo..hi, lo..hi)
+        .map_err(err)?;
+    chart.configure_mesh().x_desc(x_label).y_desc(y_label).draw().map_err(err)?;
+    chart.draw_series(LineSeries::new([(lo, lo), (hi, hi)], BLACK.mix(0.4))).map_err(err)?;
+    chart
+        .draw_series(points.iter().map(|&(a, b)| Circle::new((a, b), 3, Palette99::pick(0).to_rgba().filled())))
+        .map_err(err)?;
+    Ok(())
+}

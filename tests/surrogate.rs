@@ -244,3 +244,27 @@ fn the_exact_mode_balances_every_metabolite_and_the_penalty_helps() {
     assert!(free > 1e-3, "an unconstrained network does not balance by itself: {free:e}");
     assert!(penalised < 0.5 * free, "the ‖S·v‖² term lowers the imbalance: {penalised:e} vs {free:e}");
 }
+
+#[test]
+fn parity_compares_the_surrogate_with_the_lp_per_reaction() {
+    let net = trained();
+    let svg = dir().join("parity.svg");
+    let out = Command::new(env!("CARGO_BIN_EXE_bioflux"))
+        .args(["parity", "models/central_carbon.bio", "--cell", "ecoli", "--surrogate", net.to_str().unwrap()])
+        .args(["--at", "EX_glc_e=8,EX_o2_e=10", "-o", svg.to_str().unwrap()])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Total and glycolysis flux, cell against surrogate, within 5 %.
+    for label in ["total |flux|", "glycolysis |flux|"] {
+        let line = table.lines().find(|l| l.starts_with(label)).unwrap_or_else(|| panic!("{table}"));
+        let numbers: Vec<f64> = line.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+        assert!((numbers[0] - numbers[1]).abs() <= 0.05 * numbers[0], "{line}");
+        assert!(numbers[0] > 1.0, "{line}");
+    }
+    // One point per reaction of the network (23), on the parity plot.
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(svg.matches("<circle").count(), 23, "{table}");
+}

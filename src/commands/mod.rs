@@ -4,6 +4,7 @@
 mod check;
 mod fba;
 mod fmt;
+mod parity;
 mod plot;
 mod plugins;
 mod repl;
@@ -15,6 +16,7 @@ mod train;
 pub use check::check;
 pub use fba::{FbaArgs, fba};
 pub use fmt::fmt;
+pub use parity::{ParityArgs, parity};
 pub use plot::plot;
 pub use plugins::plugins;
 pub use repl::repl;

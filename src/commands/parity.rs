@@ -1,0 +1,111 @@
+//! `bioflux parity`: a surrogate against the cell model it learned, at one
+//! point, reaction by reaction (the paper's Figure 4): a table, the total
+//! flux, the glycolysis total, and a parity plot.
+
+use super::sample::open_cell;
+use bioflux_runtime::host::{Instance, Plugin, SearchPath};
+use std::path::PathBuf;
+use std::rc::Rc;
+
+pub struct ParityArgs {
+    pub file: PathBuf,
+    pub cell: String,
+    pub surrogate: PathBuf,
+    /// INPUT=VALUE (lower bounds as uptakes).
+    pub at: Vec<String>,
+    pub output: Option<PathBuf>,
+    pub top: usize,
+    pub plugin_path: Vec<PathBuf>,
+}
+
+/// Glycolysis as the paper sums it (iCH360 and e_coli_core ids).
+const GLYCOLYSIS: &[&str] = &["PGI", "PFK", "FBA", "TPI", "GAPD", "PGK", "PGM", "ENO", "PYK"];
+
+pub fn parity(args: &ParityArgs) -> bool {
+    match compare(args) {
+        Ok(()) => true,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("error: {e}");
+            }
+            false
+        }
+    }
+}
+
+fn compare(args: &ParityArgs) -> Result<(), String> {
+    let open = open_cell(&args.file, &args.cell, &args.plugin_path)?;
+    let lp = &open.cell().instance;
+    let search = SearchPath::new(&args.plugin_path);
+    let library = search.find("surrogate").ok_or("the `surrogate` plugin was not found; pass --plugin-path DIR")?;
+    let config = serde_json::json!({ "source": args.surrogate.display().to_string() }).to_string();
+    let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
+    let net = Instance::create(Rc::new(Plugin::open(&library)?), &config, &cwd)?;
+    // Port values from INPUT=VALUE; the surrogate's ports are the LP's.
+    let mut bounds = vec![0.0; lp.inputs.len()];
+    let mut given = vec![false; lp.inputs.len()];
+    for spec in &args.at {
+        let (name, value) = spec.split_once('=').ok_or_else(|| format!("--at {spec}: write INPUT=VALUE"))?;
+        let v: f64 = value.trim().parse().map_err(|_| format!("--at {spec}: `{value}` is not a number"))?;
+        let k =
+            lp.inputs.iter().position(|p| p.name == name || p.name.rsplit_once('.').is_some_and(|(r, _)| r == name));
+        let k = k.ok_or_else(|| format!("--at {spec}: the cell has no input `{name}`"))?;
+        bounds[k] = if lp.inputs[k].name.ends_with(".lower") { -v } else { v };
+        given[k] = true;
+    }
+    if let Some(k) = given.iter().position(|g| !g) {
+        return Err(format!("give --at for every input; missing {}", lp.inputs[k].name));
+    }
+    let net_bounds: Vec<f64> = net
+        .inputs
+        .iter()
+        .map(|p| lp.inputs.iter().position(|q| q.name == p.name).map(|k| bounds[k]))
+        .collect::<Option<_>>()
+        .ok_or("the surrogate's inputs are not the cell's")?;
+    let (mut a, mut b) = (vec![0.0; lp.outputs.len()], vec![0.0; net.outputs.len()]);
+    if lp.eval(&bounds, &mut a) >= 2 {
+        return Err(format!("the cell failed here: {}", lp.last_error()));
+    }
+    if net.eval(&net_bounds, &mut b) >= 2 {
+        return Err(format!("the surrogate failed here: {}", net.last_error()));
+    }
+    // Reactions both give (not the objective or slack).
+    let pairs: Vec<(&str, f64, f64)> = lp
+        .outputs
+        .iter()
+        .zip(&a)
+        .filter(|(p, _)| p.name != "objective" && p.name != "slack")
+        .filter_map(|(p, &x)| net.outputs.iter().position(|q| q.name == p.name).map(|k| (p.name.as_str(), x, b[k])))
+        .collect();
+    let total = |f: &dyn Fn(&(&str, f64, f64)) -> f64, only: Option<&[&str]>| -> f64 {
+        pairs.iter().filter(|p| only.is_none_or(|o| o.contains(&p.0))).map(f).sum()
+    };
+    let mut rows = pairs.clone();
+    rows.sort_by(|x, y| y.1.abs().total_cmp(&x.1.abs()).then(x.0.cmp(y.0)));
+    println!("{:<24} {:>12} {:>12} {:>12}", "reaction", "cell", "surrogate", "error");
+    for (name, x, y) in rows.iter().take(args.top) {
+        println!("{name:<24} {x:>12.4} {y:>12.4} {:>12.4}", y - x);
+    }
+    let worst = pairs.iter().max_by(|p, q| (p.2 - p.1).abs().total_cmp(&(q.2 - q.1).abs()));
+    println!(
+        "\ntotal |flux|       cell {:.4}  surrogate {:.4}\nglycolysis |flux|  cell {:.4}  surrogate {:.4}",
+        total(&|p| p.1.abs(), None),
+        total(&|p| p.2.abs(), None),
+        total(&|p| p.1.abs(), Some(GLYCOLYSIS)),
+        total(&|p| p.2.abs(), Some(GLYCOLYSIS))
+    );
+    if let Some((name, x, y)) = worst {
+        println!(
+            "worst              {name}: {:.4} ({:.1} % of |cell|)",
+            y - x,
+            100.0 * (y - x).abs() / x.abs().max(1e-12)
+        );
+    }
+    if let Some(path) = &args.output {
+        let points: Vec<(f64, f64)> = pairs.iter().map(|p| (p.1, p.2)).collect();
+        let title = format!("{} at {}", args.cell, args.at.join(", "));
+        crate::plot::parity(path, &title, &points, "cell model [mmol/gDW/h]", "surrogate [mmol/gDW/h]")?;
+        eprintln!("plotted {} reactions to {}", points.len(), path.display());
+    }
+    Ok(())
+}
