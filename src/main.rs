@@ -210,6 +210,15 @@ impl SolverArg {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Cell plugins built on candle (the surrogate) run several times faster
+    // on one thread on few cores (../shared/STACK.md §5); `run` and `repl`
+    // have no thread pool of their own to slow down.
+    if matches!(cli.command, Command::Run { .. } | Command::Repl { .. })
+        && std::env::var_os("RAYON_NUM_THREADS").is_none()
+    {
+        // SAFETY: no other thread exists yet.
+        unsafe { std::env::set_var("RAYON_NUM_THREADS", "1") };
+    }
     let ok = match cli.command {
         Command::Check { files } => commands::check(&files),
         Command::Run { file, output, set, end, every, solver, rtol, atol, json, plot, plugin_path } => {
