@@ -1,8 +1,10 @@
 //! The meaning of each operation on numbers, used to fold constants while
-//! checking (parameter values, schedule times, bounds). Simulation does not
+//! checking (parameter values, schedule times, bounds) and to answer one-off
+//! questions at one state (the REPL's `mu at 5 h`). Simulation does not
 //! come through here: the model is compiled to native code.
 
-use crate::model::{Expr, Func};
+use crate::CheckedModel;
+use crate::model::{Expr, Func, Interpolation};
 use bioflux_grammar::ast::BinOp;
 
 /// The value of a constant expression (numbers and parameters) given the
@@ -80,6 +82,62 @@ pub fn call(f: Func, args: &[f64], t: f64) -> f64 {
                 a + (b - a) * (t - t0) / (t1 - t0)
             }
         }
+    }
+}
+
+/// Where to evaluate: parameter values, the state (V, then amounts), time.
+pub struct At<'a> {
+    pub model: &'a CheckedModel,
+    pub params: &'a [f64],
+    pub state: &'a [f64],
+    pub t: f64,
+}
+
+pub fn value(e: &Expr, at: &At) -> Result<f64, String> {
+    Ok(match e {
+        Expr::Const(v) => *v,
+        Expr::Param(i) => at.params[*i],
+        Expr::Let(i) => value(&at.model.lets[*i].value, at)?,
+        Expr::Species(i) => at.state[1 + i] / at.state[0],
+        Expr::Schedule(k) => schedule(at.model, *k, at.t),
+        Expr::Time => at.t,
+        Expr::Volume => at.state[0],
+        Expr::CellOutput { cell, output } => {
+            let cell = &at.model.cells[*cell];
+            let name = cell.outputs.get(*output).map_or("?", |p| p.name.as_str());
+            return Err(format!(
+                "`{}.{name}` is a cell model's output: query the cell at a point with `:fba {} RXN=VALUE ...`",
+                cell.name, cell.name
+            ));
+        }
+        Expr::Neg(a) => -value(a, at)?,
+        Expr::Not(a) => f64::from(value(a, at)? == 0.0),
+        Expr::Binary(op, a, b) => binary(*op, value(a, at)?, value(b, at)?),
+        Expr::If(c, a, b) => {
+            if value(c, at)? != 0.0 {
+                value(a, at)?
+            } else {
+                value(b, at)?
+            }
+        }
+        Expr::Call(f, args) => {
+            let args: Result<Vec<f64>, String> = args.iter().map(|a| value(a, at)).collect();
+            call(*f, &args?, at.t)
+        }
+    })
+}
+
+/// A schedule's value at t: the first value before the first row.
+fn schedule(model: &CheckedModel, k: usize, t: f64) -> f64 {
+    let s = &model.schedules[k];
+    let i = s.times.iter().rposition(|&row| row <= t);
+    match (i, s.interpolation) {
+        (None, _) => s.values[0],
+        (Some(i), Interpolation::Linear) if i + 1 < s.times.len() => {
+            let w = (t - s.times[i]) / (s.times[i + 1] - s.times[i]);
+            s.values[i] + w * (s.values[i + 1] - s.values[i])
+        }
+        (Some(i), _) => s.values[i],
     }
 }
 

@@ -6,6 +6,7 @@ pub mod host;
 pub mod output;
 pub mod params;
 mod run;
+pub mod sampling;
 pub mod simulate;
 
 pub use bioflux_compiler::CheckedModel;

@@ -5,12 +5,13 @@
 use super::{read, report};
 use bioflux_compiler::check_source;
 use bioflux_plugin::dataset::Dataset;
-use bioflux_runtime::host::{Instance, Plugin, SearchPath, bind, config_json};
+use bioflux_runtime::host::{SearchPath, bind, config_json};
+use bioflux_runtime::sampling::{
+    Axis, CellFactory, grid_points, latin_hypercube, over_points, parse_axis, stoichiometry,
+};
 use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -22,102 +23,6 @@ pub struct SampleArgs {
     pub seed: u64,
     pub output: PathBuf,
     pub plugin_path: Vec<PathBuf>,
-}
-
-/// Each point's outputs and status, for one chunk of points.
-type Rows = Vec<(Vec<f64>, i32)>;
-
-/// One sampled input: the port it sets and its range.
-pub(crate) struct Axis {
-    pub port: usize,
-    pub name: String,
-    start: f64,
-    end: f64,
-    step: f64,
-    /// A lower bound is given as an uptake (positive), as in the paper:
-    /// the bound is minus the value.
-    pub uptake: bool,
-}
-
-impl Axis {
-    pub fn values(&self) -> Vec<f64> {
-        let n = ((self.end - self.start) / self.step + 1e-9).floor() as usize + 1;
-        (0..n).map(|k| self.start + k as f64 * self.step).collect()
-    }
-}
-
-/// `INPUT=START:END:STEP` against the cell's input ports (a reaction name
-/// stands for its bound port).
-pub(crate) fn parse_axis(spec: &str, ports: &[String]) -> Result<Axis, String> {
-    let (name, range) = spec.split_once('=').ok_or_else(|| format!("--grid {spec}: write INPUT=START:END:STEP"))?;
-    let parts: Vec<f64> = range
-        .split(':')
-        .map(|p| p.trim().parse::<f64>().map_err(|_| format!("--grid {spec}: `{p}` is not a number")))
-        .collect::<Result<_, _>>()?;
-    let [start, end, step] = parts[..] else { return Err(format!("--grid {spec}: write INPUT=START:END:STEP")) };
-    if !(step > 0.0 && end >= start) {
-        return Err(format!("--grid {spec}: needs START ≤ END and STEP > 0"));
-    }
-    let port = ports.iter().position(|p| p == name || p.rsplit_once('.').is_some_and(|(r, _)| r == name));
-    let port = port.ok_or_else(|| {
-        format!(
-            "the cell has no input `{name}`. {}",
-            bioflux_compiler::diagnostic::suggestion(
-                name,
-                ports.iter().map(String::as_str),
-                "its inputs are its `bound` and `input` lines"
-            )
-        )
-    })?;
-    let uptake = ports[port].ends_with(".lower");
-    Ok(Axis { port, name: name.to_string(), start, end, step, uptake })
-}
-
-/// Grid points in boustrophedon order (the last axis runs back and forth),
-/// so each point is a neighbour of the one before and the LP's basis
-/// carries over.
-pub(crate) fn grid_points(axes: &[Axis]) -> Vec<Vec<f64>> {
-    let mut points: Vec<Vec<f64>> = vec![Vec::new()];
-    for axis in axes {
-        let values = axis.values();
-        let mut next = Vec::with_capacity(points.len() * values.len());
-        for (k, p) in points.iter().enumerate() {
-            let ordered: Box<dyn Iterator<Item = &f64>> =
-                if k % 2 == 0 { Box::new(values.iter()) } else { Box::new(values.iter().rev()) };
-            for v in ordered {
-                let mut q = p.clone();
-                q.push(*v);
-                next.push(q);
-            }
-        }
-        points = next;
-    }
-    points
-}
-
-/// A Latin hypercube of `n` points over the axes' ranges (one point per
-/// stratum of every axis), ordered along the first axis.
-fn latin_hypercube(axes: &[Axis], n: usize, seed: u64) -> Vec<Vec<f64>> {
-    let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
-    let mut random = move || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
-    let columns: Vec<Vec<f64>> = axes
-        .iter()
-        .map(|a| {
-            let mut strata: Vec<usize> = (0..n).collect();
-            for i in (1..n).rev() {
-                strata.swap(i, (random() * (i + 1) as f64) as usize);
-            }
-            strata.iter().map(|&s| a.start + (a.end - a.start) * (s as f64 + random()) / n as f64).collect()
-        })
-        .collect();
-    let mut points: Vec<Vec<f64>> = (0..n).map(|i| columns.iter().map(|c| c[i]).collect()).collect();
-    points.sort_by(|a, b| {
-        a.iter().zip(b).map(|(x, y)| x.total_cmp(y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
-    });
-    points
 }
 
 /// `bioflux sample`: true when the file was written.
@@ -150,8 +55,8 @@ impl OpenCell {
     }
 
     /// What makes more instances of the cell (one per thread).
-    pub fn factory(&self) -> Factory {
-        Factory {
+    pub fn factory(&self) -> CellFactory {
+        CellFactory {
             library: self.cell().instance.plugin.path.clone(),
             config: self.config.clone(),
             base_dir: self.base_dir.clone(),
@@ -173,20 +78,6 @@ impl OpenCell {
             return Err(format!("give a --grid for every input of cell `{cell}`; missing: {}", missing.join(", ")));
         }
         Ok(axes)
-    }
-}
-
-/// Makes instances of one cell in any thread.
-#[derive(Clone)]
-pub(crate) struct Factory {
-    library: PathBuf,
-    config: String,
-    base_dir: PathBuf,
-}
-
-impl Factory {
-    pub fn instance(&self) -> Result<Instance, String> {
-        Instance::create(Rc::new(Plugin::open(&self.library)?), &self.config, &self.base_dir)
     }
 }
 
@@ -232,42 +123,20 @@ fn sample_to_file(args: &SampleArgs) -> Result<(), String> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} points, {per_sec}, eta {eta}").expect("a valid template"),
     );
     let started = Instant::now();
-    // Contiguous chunks keep neighbours together; each has its own instance.
     let threads = rayon::current_num_threads().max(1);
-    let chunk = points.len().div_ceil(threads * 4).max(1);
-    let results: Vec<Result<Rows, String>> = points
-        .par_chunks(chunk)
-        .map(|chunk| {
-            let instance = factory.instance()?;
-            let mut bounds = vec![0.0; n_in];
-            let mut rows = Vec::with_capacity(chunk.len());
-            for point in chunk {
-                for (axis, v) in axes.iter().zip(point) {
-                    bounds[axis.port] = if axis.uptake { -v } else { *v };
-                }
-                let mut out = vec![0.0; n_out];
-                let status = instance.eval(&bounds, &mut out);
-                if status >= 2 {
-                    out.fill(f64::NAN);
-                }
-                rows.push((out, status));
-                bar.inc(1);
-            }
-            Ok(rows)
-        })
-        .collect();
+    let rows = over_points(&factory, &axes, n_in, &points, &|| bar.inc(1), |instance, ports| {
+        let mut out = vec![0.0; n_out];
+        let status = instance.eval(ports, &mut out);
+        if status >= 2 {
+            out.fill(f64::NAN);
+        }
+        (out, status)
+    })?;
     bar.finish_and_clear();
     let elapsed = started.elapsed();
-    let mut flat_in = Vec::with_capacity(points.len() * n_in);
-    let mut flat_out = Vec::with_capacity(points.len() * n_out);
-    let mut status = Vec::with_capacity(points.len());
-    for (rows, chunk) in results.into_iter().zip(points.chunks(chunk)) {
-        for ((out, s), point) in rows?.into_iter().zip(chunk) {
-            flat_in.extend_from_slice(point);
-            flat_out.extend(out);
-            status.push(s);
-        }
-    }
+    let flat_in: Vec<f64> = points.iter().flatten().copied().collect();
+    let (flat_out, status): (Vec<Vec<f64>>, Vec<i32>) = rows.into_iter().unzip();
+    let flat_out: Vec<f64> = flat_out.into_iter().flatten().collect();
     let metadata = HashMap::from([
         ("model".to_string(), name.clone()),
         ("cell".to_string(), args.cell.clone()),
@@ -316,43 +185,4 @@ fn sample_to_file(args: &SampleArgs) -> Result<(), String> {
         args.output.display()
     );
     Ok(())
-}
-
-/// S over the outputs and the C and N atoms per metabolite, from a cell
-/// whose plugin offers the `stoichiometry` tool (the LP plugin does); none
-/// otherwise.
-fn stoichiometry(
-    cell: &bioflux_runtime::host::BoundCell,
-    config: &str,
-    base_dir: &Path,
-    outputs: &[(String, String)],
-) -> (Option<Vec<f64>>, Option<Vec<f64>>, usize) {
-    let args = serde_json::json!({
-        "config": serde_json::from_str::<serde_json::Value>(config).unwrap_or_default(),
-        "base_dir": base_dir,
-    });
-    let Ok(answer) = cell.instance.plugin.tool("stoichiometry", &args.to_string()) else { return (None, None, 0) };
-    let Ok(net) = serde_json::from_str::<serde_json::Value>(&answer) else { return (None, None, 0) };
-    let names = |key: &str| -> Vec<String> {
-        net.get(key)
-            .and_then(|v| v.as_array())
-            .map_or(Vec::new(), |a| a.iter().map(|v| v.as_str().unwrap_or("").to_string()).collect())
-    };
-    let (reactions, metabolites) = (names("reactions"), names("metabolites"));
-    let column: HashMap<&str, usize> = outputs.iter().enumerate().map(|(i, o)| (o.0.as_str(), i)).collect();
-    let (n_met, n_out) = (metabolites.len(), outputs.len());
-    let mut s = vec![0.0; n_met * n_out];
-    for e in net.get("entries").and_then(|v| v.as_array()).into_iter().flatten() {
-        let (m, j, c) =
-            (e[0].as_u64().unwrap_or(0) as usize, e[1].as_u64().unwrap_or(0) as usize, e[2].as_f64().unwrap_or(0.0));
-        if let (true, Some(&col)) = (m < n_met, reactions.get(j).and_then(|r| column.get(r.as_str()))) {
-            s[m * n_out + col] += c;
-        }
-    }
-    let atoms = |key: &str| -> Vec<f64> {
-        let list = net.get(key).and_then(|v| v.as_array()).cloned().unwrap_or_default();
-        (0..n_met).map(|m| list.get(m).and_then(|v| v.as_f64()).unwrap_or(0.0)).collect()
-    };
-    let elements = [atoms("carbon"), atoms("nitrogen")].concat();
-    (Some(s), Some(elements), n_met)
 }

@@ -3,10 +3,10 @@
 //! or a surrogate's autodiff, whatever Jacobian the plugin gives — as
 //! heatmaps with colour bars or as CSV.
 
-use super::sample::{Axis, grid_points, open_cell};
+use super::sample::open_cell;
 use crate::plot::{Map, heatmaps};
+use bioflux_runtime::sampling::{Axis, grid_points, over_points};
 use indicatif::ProgressBar;
-use rayon::prelude::*;
 use std::path::PathBuf;
 
 pub struct SensitivityArgs {
@@ -66,45 +66,24 @@ fn map(args: &SensitivityArgs) -> Result<(), String> {
     let (n_in, n_out) = (open.ports.len(), open.outputs.len());
     let factory = open.factory();
     let bar = ProgressBar::new(points.len() as u64);
-    let chunk = points.len().div_ceil(rayon::current_num_threads().max(1) * 4).max(1);
-    // Per point: d(of)/d(axis value) for each wrt axis (uptake axes: by the
-    // uptake, minus the derivative by the bound).
-    let rows: Vec<Result<Vec<Vec<f64>>, String>> = points
-        .par_chunks(chunk)
-        .map(|chunk| {
-            let instance = factory.instance()?;
-            let (mut bounds, mut out, mut jac) = (vec![0.0; n_in], vec![0.0; n_out], vec![0.0; n_in * n_out]);
-            let mut rows = Vec::with_capacity(chunk.len());
-            for point in chunk {
-                for (a, v) in axes.iter().zip(point) {
-                    bounds[a.port] = if a.uptake { -v } else { *v };
+    let values = over_points(&factory, &axes, n_in, &points, &|| bar.inc(1), |instance, ports| {
+        let (mut out, mut jac) = (vec![0.0; n_out], vec![0.0; n_in * n_out]);
+        let ok = instance.eval(ports, &mut out) < 2 && instance.jacobian(ports, &mut jac) == Some(0);
+        wrt.iter()
+            .map(|&w| {
+                let a = &axes[w];
+                let d = jac[of * n_in + a.port];
+                if !ok {
+                    f64::NAN
+                } else if a.uptake {
+                    -d
+                } else {
+                    d
                 }
-                let ok = instance.eval(&bounds, &mut out) < 2 && instance.jacobian(&bounds, &mut jac) == Some(0);
-                rows.push(
-                    wrt.iter()
-                        .map(|&w| {
-                            let a = &axes[w];
-                            let d = jac[of * n_in + a.port];
-                            if !ok {
-                                f64::NAN
-                            } else if a.uptake {
-                                -d
-                            } else {
-                                d
-                            }
-                        })
-                        .collect(),
-                );
-                bar.inc(1);
-            }
-            Ok(rows)
-        })
-        .collect();
+            })
+            .collect::<Vec<f64>>()
+    })?;
     bar.finish_and_clear();
-    let mut values: Vec<Vec<f64>> = Vec::with_capacity(points.len());
-    for r in rows {
-        values.extend(r?);
-    }
     let csv = args.output.extension().is_some_and(|e| e == "csv");
     if csv {
         let mut w =

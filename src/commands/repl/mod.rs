@@ -6,7 +6,6 @@
 mod complete;
 mod help;
 mod session;
-mod value;
 
 use complete::Completion;
 use rustyline::error::ReadlineError;

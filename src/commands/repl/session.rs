@@ -2,9 +2,9 @@
 //! parameter changes; the last results) and what each command does.
 
 use super::help;
-use super::value::{At, value};
 use crate::commands::report;
 use crate::plot::{Series, draw};
+use bioflux_compiler::eval::{At, value};
 use bioflux_compiler::units::Dim;
 use bioflux_compiler::{CheckedModel, Diagnostic, check_source};
 use bioflux_runtime::host::SearchPath;

@@ -1,0 +1,191 @@
+//! Sampling a cell model outside a simulation: grids (walked so that
+//! neighbouring points follow each other, which keeps an LP's basis),
+//! Latin hypercubes, and parallel evaluation with one plugin instance per
+//! chunk of points. `bioflux sample` and `bioflux sensitivity` drive it.
+
+use crate::host::{BoundCell, Instance, Plugin};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// One sampled input: the port it sets and its range.
+pub struct Axis {
+    pub port: usize,
+    pub name: String,
+    pub start: f64,
+    pub end: f64,
+    pub step: f64,
+    /// A lower bound is given as an uptake (positive), as in the paper:
+    /// the bound is minus the value.
+    pub uptake: bool,
+}
+
+impl Axis {
+    pub fn values(&self) -> Vec<f64> {
+        let n = ((self.end - self.start) / self.step + 1e-9).floor() as usize + 1;
+        (0..n).map(|k| self.start + k as f64 * self.step).collect()
+    }
+}
+
+/// `INPUT=START:END:STEP` against the cell's input ports (a reaction name
+/// stands for its bound port).
+pub fn parse_axis(spec: &str, ports: &[String]) -> Result<Axis, String> {
+    let (name, range) = spec.split_once('=').ok_or_else(|| format!("--grid {spec}: write INPUT=START:END:STEP"))?;
+    let parts: Vec<f64> = range
+        .split(':')
+        .map(|p| p.trim().parse::<f64>().map_err(|_| format!("--grid {spec}: `{p}` is not a number")))
+        .collect::<Result<_, _>>()?;
+    let [start, end, step] = parts[..] else { return Err(format!("--grid {spec}: write INPUT=START:END:STEP")) };
+    if !(step > 0.0 && end >= start) {
+        return Err(format!("--grid {spec}: needs START ≤ END and STEP > 0"));
+    }
+    let port = ports.iter().position(|p| p == name || p.rsplit_once('.').is_some_and(|(r, _)| r == name));
+    let port = port.ok_or_else(|| {
+        format!(
+            "the cell has no input `{name}`. {}",
+            bioflux_compiler::diagnostic::suggestion(
+                name,
+                ports.iter().map(String::as_str),
+                "its inputs are its `bound` and `input` lines"
+            )
+        )
+    })?;
+    let uptake = ports[port].ends_with(".lower");
+    Ok(Axis { port, name: name.to_string(), start, end, step, uptake })
+}
+
+/// Grid points in boustrophedon order (the last axis runs back and forth),
+/// so each point is a neighbour of the one before and the LP's basis
+/// carries over.
+pub fn grid_points(axes: &[Axis]) -> Vec<Vec<f64>> {
+    let mut points: Vec<Vec<f64>> = vec![Vec::new()];
+    for axis in axes {
+        let values = axis.values();
+        let mut next = Vec::with_capacity(points.len() * values.len());
+        for (k, p) in points.iter().enumerate() {
+            let ordered: Box<dyn Iterator<Item = &f64>> =
+                if k % 2 == 0 { Box::new(values.iter()) } else { Box::new(values.iter().rev()) };
+            for v in ordered {
+                let mut q = p.clone();
+                q.push(*v);
+                next.push(q);
+            }
+        }
+        points = next;
+    }
+    points
+}
+
+/// A Latin hypercube of `n` points over the axes' ranges (one point per
+/// stratum of every axis), ordered along the first axis.
+pub fn latin_hypercube(axes: &[Axis], n: usize, seed: u64) -> Vec<Vec<f64>> {
+    let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
+    let mut random = move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let columns: Vec<Vec<f64>> = axes
+        .iter()
+        .map(|a| {
+            let mut strata: Vec<usize> = (0..n).collect();
+            for i in (1..n).rev() {
+                strata.swap(i, (random() * (i + 1) as f64) as usize);
+            }
+            strata.iter().map(|&s| a.start + (a.end - a.start) * (s as f64 + random()) / n as f64).collect()
+        })
+        .collect();
+    let mut points: Vec<Vec<f64>> = (0..n).map(|i| columns.iter().map(|c| c[i]).collect()).collect();
+    points.sort_by(|a, b| {
+        a.iter().zip(b).map(|(x, y)| x.total_cmp(y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
+    });
+    points
+}
+
+/// Makes instances of one cell in any thread.
+#[derive(Clone)]
+pub struct CellFactory {
+    pub library: PathBuf,
+    pub config: String,
+    pub base_dir: PathBuf,
+}
+
+impl CellFactory {
+    pub fn instance(&self) -> Result<Instance, String> {
+        Instance::create(Rc::new(Plugin::open(&self.library)?), &self.config, &self.base_dir)
+    }
+}
+
+/// `f(instance, port values)` at every point (values along `axes`, an
+/// uptake axis giving minus its value to its port), in parallel chunks of
+/// neighbouring points with one instance each; `tick` after each point.
+pub fn over_points<T: Send>(
+    factory: &CellFactory,
+    axes: &[Axis],
+    n_ports: usize,
+    points: &[Vec<f64>],
+    tick: &(dyn Fn() + Sync),
+    f: impl Fn(&Instance, &[f64]) -> T + Sync,
+) -> Result<Vec<T>, String> {
+    let chunk = points.len().div_ceil(rayon::current_num_threads().max(1) * 4).max(1);
+    let chunks: Vec<Result<Vec<T>, String>> = points
+        .par_chunks(chunk)
+        .map(|chunk| {
+            let instance = factory.instance()?;
+            let mut ports = vec![0.0; n_ports];
+            let mut rows = Vec::with_capacity(chunk.len());
+            for point in chunk {
+                for (axis, v) in axes.iter().zip(point) {
+                    ports[axis.port] = if axis.uptake { -v } else { *v };
+                }
+                rows.push(f(&instance, &ports));
+                tick();
+            }
+            Ok(rows)
+        })
+        .collect();
+    let mut all = Vec::with_capacity(points.len());
+    for c in chunks {
+        all.extend(c?);
+    }
+    Ok(all)
+}
+
+/// S over the outputs and the C and N atoms per metabolite, from a cell
+/// whose plugin offers the `stoichiometry` tool (the LP plugin does); none
+/// otherwise.
+pub fn stoichiometry(
+    cell: &BoundCell,
+    config: &str,
+    base_dir: &Path,
+    outputs: &[(String, String)],
+) -> (Option<Vec<f64>>, Option<Vec<f64>>, usize) {
+    let args = serde_json::json!({
+        "config": serde_json::from_str::<serde_json::Value>(config).unwrap_or_default(),
+        "base_dir": base_dir,
+    });
+    let Ok(answer) = cell.instance.plugin.tool("stoichiometry", &args.to_string()) else { return (None, None, 0) };
+    let Ok(net) = serde_json::from_str::<serde_json::Value>(&answer) else { return (None, None, 0) };
+    let names = |key: &str| -> Vec<String> {
+        net.get(key)
+            .and_then(|v| v.as_array())
+            .map_or(Vec::new(), |a| a.iter().map(|v| v.as_str().unwrap_or("").to_string()).collect())
+    };
+    let (reactions, metabolites) = (names("reactions"), names("metabolites"));
+    let column: HashMap<&str, usize> = outputs.iter().enumerate().map(|(i, o)| (o.0.as_str(), i)).collect();
+    let (n_met, n_out) = (metabolites.len(), outputs.len());
+    let mut s = vec![0.0; n_met * n_out];
+    for e in net.get("entries").and_then(|v| v.as_array()).into_iter().flatten() {
+        let (m, j, c) =
+            (e[0].as_u64().unwrap_or(0) as usize, e[1].as_u64().unwrap_or(0) as usize, e[2].as_f64().unwrap_or(0.0));
+        if let (true, Some(&col)) = (m < n_met, reactions.get(j).and_then(|r| column.get(r.as_str()))) {
+            s[m * n_out + col] += c;
+        }
+    }
+    let atoms = |key: &str| -> Vec<f64> {
+        let list = net.get(key).and_then(|v| v.as_array()).cloned().unwrap_or_default();
+        (0..n_met).map(|m| list.get(m).and_then(|v| v.as_f64()).unwrap_or(0.0)).collect()
+    };
+    let elements = [atoms("carbon"), atoms("nitrogen")].concat();
+    (Some(s), Some(elements), n_met)
+}
