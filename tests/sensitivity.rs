@@ -3,17 +3,12 @@
 //! from basis changes; and the map drawn.
 
 use bioflux_plugin::dataset::Dataset;
-use std::process::Command;
 
+mod common;
+
+/// `bioflux ARGS`, which must succeed; its stderr.
 fn bioflux(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_bioflux"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the bioflux binary runs");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{stderr}");
-    stderr
+    common::ok(common::bioflux(args))
 }
 
 #[test]

@@ -5,22 +5,11 @@
 use bioflux_plugin::dataset::Dataset;
 use bioflux_surrogate::Surrogate;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
-fn bioflux(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bioflux"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the bioflux binary runs")
-}
-
-fn ok(out: Output) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{stderr}");
-    stderr
-}
+mod common;
+use common::{bioflux, ok};
 
 /// Samples central_carbon's LP on a grid of `step` (or `random` points of
 /// a Latin hypercube) into `file`.

@@ -1,6 +1,7 @@
 //! The subcommands: each reads its inputs, calls the library, and reports.
 //! Helpers shared by several commands live here.
 
+mod cell;
 mod check;
 mod fba;
 mod fmt;
@@ -41,4 +42,18 @@ pub(crate) fn read(path: &Path) -> Option<String> {
 /// Prints a diagnostic as miette draws it.
 pub(crate) fn report(d: impl Into<Box<bioflux_compiler::Diagnostic>>) {
     eprintln!("{:?}", miette::Report::new_boxed(d.into()));
+}
+
+/// A command's outcome as its exit status: an error is said here unless it
+/// was already reported (an empty message, after diagnostics).
+pub(crate) fn succeeded(outcome: Result<(), String>) -> bool {
+    match outcome {
+        Ok(()) => true,
+        Err(message) => {
+            if !message.is_empty() {
+                eprintln!("error: {message}");
+            }
+            false
+        }
+    }
 }

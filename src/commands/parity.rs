@@ -2,7 +2,8 @@
 //! point, reaction by reaction (the paper's Figure 4): a table, the total
 //! flux, the glycolysis total, and a parity plot.
 
-use super::sample::open_cell;
+use super::cell::open_cell;
+use super::succeeded;
 use bioflux_runtime::host::{Instance, Plugin, SearchPath};
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -22,15 +23,7 @@ pub struct ParityArgs {
 const GLYCOLYSIS: &[&str] = &["PGI", "PFK", "FBA", "TPI", "GAPD", "PGK", "PGM", "ENO", "PYK"];
 
 pub fn parity(args: &ParityArgs) -> bool {
-    match compare(args) {
-        Ok(()) => true,
-        Err(e) => {
-            if !e.is_empty() {
-                eprintln!("error: {e}");
-            }
-            false
-        }
-    }
+    succeeded(compare(args))
 }
 
 fn compare(args: &ParityArgs) -> Result<(), String> {

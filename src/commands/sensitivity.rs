@@ -3,7 +3,8 @@
 //! or a surrogate's autodiff, whatever Jacobian the plugin gives — as
 //! heatmaps with colour bars or as CSV.
 
-use super::sample::open_cell;
+use super::cell::open_cell;
+use super::succeeded;
 use crate::plot::{Map, heatmaps};
 use bioflux_runtime::sampling::{Axis, grid_points, over_points};
 use indicatif::ProgressBar;
@@ -21,15 +22,7 @@ pub struct SensitivityArgs {
 
 /// `bioflux sensitivity`: true when the map was written.
 pub fn sensitivity(args: &SensitivityArgs) -> bool {
-    match map(args) {
-        Ok(()) => true,
-        Err(e) => {
-            if !e.is_empty() {
-                eprintln!("error: {e}");
-            }
-            false
-        }
-    }
+    succeeded(map(args))
 }
 
 /// "d EX_glc__D_e" for an uptake axis says what the derivative is taken by.

@@ -148,16 +148,10 @@ impl Lp {
 
     /// The current basis: (column statuses, row statuses).
     pub fn basis(&self) -> Basis {
-        let mut basis = (vec![0; self.n_cols], vec![0; self.row_value.len()]);
-        self.basis_into(&mut basis);
-        basis
-    }
-
-    /// The current basis into buffers from an earlier `basis()`.
-    pub fn basis_into(&self, basis: &mut Basis) {
-        assert!(basis.0.len() == self.n_cols && basis.1.len() == self.row_value.len());
+        let mut basis: Basis = (vec![0; self.n_cols], vec![0; self.row_value.len()]);
         // SAFETY: buffers of the model's sizes.
         unsafe { Highs_getBasis(self.h, basis.0.as_mut_ptr(), basis.1.as_mut_ptr()) };
+        basis
     }
 
     /// Starts the next solve from this basis (HiGHS refactorises it).

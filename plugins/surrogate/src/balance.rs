@@ -2,7 +2,7 @@
 //! and the network's outputs assembled in the outputs' units.
 
 use crate::meta::{Exact, OutputMeta};
-use candle_core::{DType, Device, Result, Tensor};
+use candle_core::{Device, Result, Tensor};
 
 /// An orthonormal basis (n × d, row-major) of {v : S·v = 0} for S given
 /// row-major (m × n): the right singular vectors of S (padded square) whose
@@ -98,7 +98,7 @@ impl Head {
     }
 }
 
-/// f64 helper for tensors built from f64 data.
+/// An f32 tensor from f64 values.
 pub fn f32_tensor(v: &[f64], shape: (usize, usize), dev: &Device) -> Result<Tensor> {
-    Tensor::from_vec(v.iter().map(|x| *x as f32).collect::<Vec<f32>>(), shape, dev)?.to_dtype(DType::F32)
+    Tensor::from_vec(v.iter().map(|x| *x as f32).collect::<Vec<f32>>(), shape, dev)
 }
