@@ -32,6 +32,10 @@ enum Command {
         /// (mmol, g, gDW, L, h) or with a unit: "km=2 [mmol/L]".
         #[arg(long = "set", value_name = "NAME=VALUE")]
         set: Vec<String>,
+        /// Parameter values from `bioflux fit -o fitted.json` (or a JSON
+        /// object NAME: VALUE in base units); --set still wins.
+        #[arg(long, value_name = "FILE")]
+        params: Option<PathBuf>,
         /// End time: hours, or with a unit ("2 [d]").
         #[arg(long)]
         end: Option<String>,
@@ -138,6 +142,11 @@ enum Command {
         #[arg(long = "plugin-path", value_name = "DIR")]
         plugin_path: Vec<PathBuf>,
     },
+    /// Estimate parameters from measured data: weighted least squares by
+    /// Levenberg–Marquardt with gradients from forward sensitivities (through
+    /// cell models by their Jacobians), standard errors, 95 % intervals,
+    /// correlations, residuals and a plot.
+    Fit(commands::FitArgs),
     /// Train a surrogate network on sampled data (by the surrogate plugin).
     Train(commands::TrainArgs),
     /// Experiment with a model interactively (`:help` lists the commands);
@@ -221,12 +230,13 @@ fn main() -> ExitCode {
     }
     let ok = match cli.command {
         Command::Check { files } => commands::check(&files),
-        Command::Run { file, output, set, end, every, solver, rtol, atol, json, plot, plugin_path } => {
+        Command::Run { file, output, set, params, end, every, solver, rtol, atol, json, plot, plugin_path } => {
             commands::run(&commands::RunArgs {
                 plot,
                 file,
                 output,
                 set,
+                params,
                 end,
                 every,
                 solver: solver.map(SolverArg::solver),
@@ -241,6 +251,7 @@ fn main() -> ExitCode {
         Command::Plot { results, x, y, output, shared } => commands::plot(&results, &x, &y, &output, shared),
         Command::Repl { file, plugin_path } => commands::repl(file, plugin_path),
         Command::Train(args) => commands::train(&args),
+        Command::Fit(args) => commands::fit(&args),
         Command::Parity { file, cell, surrogate, at, output, top, plugin_path } => {
             commands::parity(&commands::ParityArgs { file, cell, surrogate, at, output, top, plugin_path })
         }

@@ -290,3 +290,75 @@ fn parity_on<DB: DrawingBackend>(
         .map_err(err)?;
     Ok(())
 }
+
+/// One measured quantity of a fit: per experiment, the fitted trajectory
+/// (a line) and the data (points).
+pub struct FitPanel {
+    pub name: String,
+    pub unit: String,
+    /// (experiment, trajectory, data)
+    #[allow(clippy::type_complexity)]
+    pub curves: Vec<(String, Vec<(f64, f64)>, Vec<(f64, f64)>)>,
+}
+
+/// Data against fitted trajectories, one panel per measured quantity.
+pub fn fit(path: &Path, panels: &[FitPanel]) -> Result<(), String> {
+    if panels.is_empty() {
+        return Err("nothing to plot".into());
+    }
+    let size = (WIDTH, (PANEL_HEIGHT * panels.len() as u32).max(320));
+    let fail = |e: String| format!("cannot draw {}: {e}", path.display());
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("svg") => {
+            let root = SVGBackend::new(path, size).into_drawing_area();
+            fit_on(&root, panels).map_err(fail)?;
+            root.present().map_err(|e| fail(e.to_string()))
+        }
+        Some("png") => {
+            let root = BitMapBackend::new(path, size).into_drawing_area();
+            fit_on(&root, panels).map_err(fail)?;
+            root.present().map_err(|e| fail(e.to_string()))
+        }
+        _ => Err(format!("{}: plots are written as .png or .svg", path.display())),
+    }
+}
+
+fn fit_on<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, panels: &[FitPanel]) -> Result<(), String> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    root.fill(&WHITE).map_err(err)?;
+    let areas = root.split_evenly((panels.len(), 1));
+    for (area, panel) in areas.iter().zip(panels) {
+        let all = || panel.curves.iter().flat_map(|(_, line, points)| line.iter().chain(points));
+        let x_range = range(all().map(|(t, _)| t));
+        let y_range = range(all().map(|(_, v)| v));
+        let label = if panel.unit.is_empty() { panel.name.clone() } else { format!("{} [{}]", panel.name, panel.unit) };
+        let mut chart = ChartBuilder::on(area)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(64)
+            .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)
+            .map_err(err)?;
+        chart.configure_mesh().x_desc("t [h]").y_desc(label).label_style(("sans-serif", 14)).draw().map_err(err)?;
+        for (k, (experiment, line, points)) in panel.curves.iter().enumerate() {
+            let colour = Palette99::pick(k).to_rgba();
+            chart
+                .draw_series(LineSeries::new(line.iter().copied(), colour.stroke_width(2)))
+                .map_err(err)?
+                .label(format!("{experiment}: fitted"))
+                .legend(move |(px, py)| PathElement::new(vec![(px, py), (px + 18, py)], colour.stroke_width(2)));
+            chart
+                .draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled())))
+                .map_err(err)?
+                .label(format!("{experiment}: data"))
+                .legend(move |(px, py)| Circle::new((px + 9, py), 3, colour.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 14))
+            .draw()
+            .map_err(err)?;
+    }
+    Ok(())
+}

@@ -4,6 +4,11 @@
 //!   jvp(t, x, p, v, jv, ctx) -> status     jv = ∂f/∂x · v   (symbolic)
 //!   observe(t, x, p, out, ctx) -> status   the output columns
 //!
+//! and, for forward sensitivities (fitting), two more:
+//!
+//!   rhs_params(t, x, p, v, out, ctx)       out = ∂f/∂p · v
+//!   observe_tangent(t, x, p, w, out, ctx)  out = ∂g/∂x · w[..n] + ∂g/∂p · w[n..]
+//!
 //! A cell model call is an indirect call through the function pointer in
 //! its `CellSlot`, with the plugin instance and the slot's input and output
 //! buffers: no lookup by name, no allocation, no lock.
@@ -90,9 +95,21 @@ pub struct CompiledModel {
     pub rhs: RhsFn,
     pub jvp: JvpFn,
     pub observe: RhsFn,
+    /// Present when compiled with `compile_with_sensitivities`.
+    pub sensitivities: Option<SensitivityFns>,
     pub n_states: usize,
+    pub n_params: usize,
     pub n_observables: usize,
     pub compile_time: Duration,
+}
+
+/// The parameter derivatives forward sensitivities need.
+#[derive(Clone, Copy)]
+pub struct SensitivityFns {
+    /// out = ∂f/∂p · v, v over the parameters.
+    pub rhs_params: JvpFn,
+    /// out = ∂g/∂x · w[..n_states] + ∂g/∂p · w[n_states..], g the observables.
+    pub observe_tangent: JvpFn,
 }
 
 impl Drop for CompiledModel {
@@ -140,9 +157,25 @@ extern "C" fn bioflux_pow(a: f64, b: f64) -> f64 {
 
 /// Compiles a lowered model to native code.
 pub fn compile(system: &System) -> Result<CompiledModel, JitError> {
+    compile_functions(system, false)
+}
+
+/// Compiles a lowered model with the parameter derivatives that forward
+/// sensitivities need (for fitting).
+pub fn compile_with_sensitivities(system: &System) -> Result<CompiledModel, JitError> {
+    compile_functions(system, true)
+}
+
+fn compile_functions(system: &System, sensitivities: bool) -> Result<CompiledModel, JitError> {
     let start = Instant::now();
     let mut graph = system.graph.clone();
     let jv = ir::add_jacobian_vector_product(&mut graph, &system.derivatives);
+    let tangents = sensitivities.then(|| {
+        let rhs_params = ir::add_tangent(&mut graph, &system.derivatives, ir::Seed::Params);
+        let seed = ir::Seed::Both { n_states: system.n_states as u32 };
+        let observe_tangent = ir::add_tangent(&mut graph, &system.observables, seed);
+        (rhs_params, observe_tangent)
+    });
 
     let mut flags = settings::builder();
     flags.set("opt_level", "speed").map_err(codegen_err)?;
@@ -161,7 +194,21 @@ pub fn compile(system: &System) -> Result<CompiledModel, JitError> {
     let rhs = generator.define("rhs", &system.derivatives, false)?;
     let jvp = generator.define("jvp", &jv, true)?;
     let observe = generator.define("observe", &system.observables, false)?;
+    let tangent_ids = match &tangents {
+        Some((rhs_params, observe_tangent)) => Some((
+            generator.define("rhs_params", rhs_params, true)?,
+            generator.define("observe_tangent", observe_tangent, true)?,
+        )),
+        None => None,
+    };
     module.finalize_definitions().map_err(codegen_err)?;
+    // SAFETY: both were defined with the JvpFn signature.
+    let sensitivities = tangent_ids.map(|(rhs_params, observe_tangent)| unsafe {
+        SensitivityFns {
+            rhs_params: std::mem::transmute::<*const u8, JvpFn>(module.get_finalized_function(rhs_params)),
+            observe_tangent: std::mem::transmute::<*const u8, JvpFn>(module.get_finalized_function(observe_tangent)),
+        }
+    });
     // SAFETY: the three functions were defined with exactly these signatures.
     let (rhs, jvp, observe) = unsafe {
         (
@@ -175,7 +222,9 @@ pub fn compile(system: &System) -> Result<CompiledModel, JitError> {
         rhs,
         jvp,
         observe,
+        sensitivities,
         n_states: system.n_states,
+        n_params: system.n_params,
         n_observables: system.observables.len(),
         compile_time: start.elapsed(),
     })

@@ -2,11 +2,13 @@
 //! integration with diffsol. (The plugin host arrives with the plugin issue.)
 
 pub mod breakpoints;
+pub mod fit;
 pub mod host;
 pub mod output;
 pub mod params;
 mod run;
 pub mod sampling;
+pub mod sensitivity;
 pub mod simulate;
 
 pub use bioflux_compiler::CheckedModel;

@@ -35,24 +35,45 @@ pub fn parse_quantity(text: &str) -> Result<(f64, Option<Dim>), String> {
 /// (`NAME=VALUE`, a bare value in base units), and every parameter defined
 /// from others recomputed from the new values.
 pub fn parameter_values(model: &CheckedModel, sets: &[String]) -> Result<Vec<f64>, String> {
-    let mut values: Vec<f64> = model.params.iter().map(|p| p.value).collect();
-    let mut fixed = vec![false; values.len()];
+    let fixed = parse_sets(model, sets)?;
+    Ok(parameter_values_with(model, &fixed))
+}
+
+/// `NAME=VALUE` changes as (parameter index, value in base units).
+pub fn parse_sets(model: &CheckedModel, sets: &[String]) -> Result<Vec<(usize, f64)>, String> {
+    let mut fixed = Vec::with_capacity(sets.len());
     for set in sets {
         let (name, value) = set.split_once('=').ok_or_else(|| {
             format!("`--set {set}`: write NAME=VALUE, e.g. `--set km=2` or `--set \"km=2 [mmol/L]\"`")
         })?;
         let name = name.trim();
-        let i = model.params.iter().position(|p| p.name == name).ok_or_else(|| {
-            let known: Vec<&str> = model.params.iter().map(|p| p.name.as_str()).collect();
-            let close = bioflux_compiler::diagnostic::suggestion(name, known.iter().copied(), "");
-            format!("`--set {set}`: the model has no parameter `{name}`. {close}").trim_end().to_string()
-        })?;
+        let i = parameter_index(model, name).map_err(|e| format!("`--set {set}`: {e}"))?;
         let (v, dim) = parse_quantity(value)?;
         if let Some(d) = dim
             && d != model.params[i].dim
         {
             return Err(format!("`--set {set}`: `{name}` is in {}, not {d}", model.params[i].dim));
         }
+        fixed.push((i, v));
+    }
+    Ok(fixed)
+}
+
+/// The index of parameter `name`, or an error with a did-you-mean.
+pub fn parameter_index(model: &CheckedModel, name: &str) -> Result<usize, String> {
+    model.params.iter().position(|p| p.name == name).ok_or_else(|| {
+        let known: Vec<&str> = model.params.iter().map(|p| p.name.as_str()).collect();
+        let close = bioflux_compiler::diagnostic::suggestion(name, known.iter().copied(), "");
+        format!("the model has no parameter `{name}`. {close}").trim_end().to_string()
+    })
+}
+
+/// The parameter vector with `fixed` values (index, base units) applied
+/// and every parameter derived from others recomputed.
+pub fn parameter_values_with(model: &CheckedModel, fixed_values: &[(usize, f64)]) -> Vec<f64> {
+    let mut values: Vec<f64> = model.params.iter().map(|p| p.value).collect();
+    let mut fixed = vec![false; values.len()];
+    for &(i, v) in fixed_values {
         values[i] = v;
         fixed[i] = true;
     }
@@ -75,7 +96,7 @@ pub fn parameter_values(model: &CheckedModel, sets: &[String]) -> Result<Vec<f64
             break;
         }
     }
-    Ok(values)
+    values
 }
 
 /// The initial state: volume, then the amount of each species.

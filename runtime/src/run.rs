@@ -3,7 +3,8 @@
 
 use crate::host::{SearchPath, bind};
 use crate::params::{initial_state, parameter_values};
-use crate::simulate::{Settings, Simulation, simulate};
+use crate::sensitivity::{Directions, Trajectory, simulate_sensitivities};
+use crate::simulate::{Failure, Settings, Simulation, simulate};
 use bioflux_compiler::model::Solver;
 use bioflux_compiler::{CheckedModel, Diagnostic};
 use std::path::PathBuf;
@@ -85,6 +86,29 @@ impl Prepared {
         let system = bioflux_compiler::ir::lower(model, &cells.layouts);
         let compiled = bioflux_compiler::jit::compile(&system).map_err(|e| e.to_string())?;
         Ok(Prepared { cells, compiled })
+    }
+
+    /// As `new`, with the parameter derivatives forward sensitivities need
+    /// (`trajectory`).
+    pub fn with_sensitivities(model: &CheckedModel, env: &Environment) -> Result<Prepared, RunError> {
+        let cells = bind(model, &env.plugins, &env.base_dir).map_err(RunError::Diagnostics)?;
+        let system = bioflux_compiler::ir::lower(model, &cells.layouts);
+        let compiled = bioflux_compiler::jit::compile_with_sensitivities(&system).map_err(|e| e.to_string())?;
+        Ok(Prepared { cells, compiled })
+    }
+
+    /// Observables at `times` and their derivatives along `directions`
+    /// (forward sensitivities; needs `with_sensitivities`).
+    pub fn trajectory(
+        &mut self,
+        model: &CheckedModel,
+        params: &[f64],
+        directions: &Directions,
+        times: &[f64],
+        settings: &Settings,
+    ) -> Result<Trajectory, Failure> {
+        let x0 = initial_state(model, params);
+        simulate_sensitivities(model, &self.compiled, params, &x0, directions, times, settings, &mut self.cells)
     }
 
     pub fn cells(&self) -> &crate::host::BoundCells {

@@ -169,7 +169,7 @@ fn output_times(s: &Settings) -> Vec<f64> {
 
 /// Why a cell model stopped the run, in words (failing status or a
 /// non-finite output), found right after the call that went wrong.
-fn cell_problem(cells: &BoundCells, ctx: *const CellContext, status: i32) -> Option<String> {
+pub(crate) fn cell_problem(cells: &BoundCells, ctx: *const CellContext, status: i32) -> Option<String> {
     if status != 0 {
         // SAFETY: the generated code wrote failed_cell before returning.
         let c = unsafe { (*ctx).failed_cell } as usize;

@@ -4,6 +4,7 @@
 mod cell;
 mod check;
 mod fba;
+mod fit;
 mod fmt;
 mod parity;
 mod plot;
@@ -16,6 +17,7 @@ mod train;
 
 pub use check::check;
 pub use fba::{FbaArgs, fba};
+pub use fit::{FitArgs, fit};
 pub use fmt::fmt;
 pub use parity::{ParityArgs, parity};
 pub use plot::plot;

@@ -17,6 +17,8 @@ pub struct RunArgs {
     pub file: PathBuf,
     pub output: Option<PathBuf>,
     pub set: Vec<String>,
+    /// Parameter values from a file `bioflux fit` wrote (before `set`).
+    pub params: Option<PathBuf>,
     pub end: Option<String>,
     pub every: Option<String>,
     pub solver: Option<Solver>,
@@ -73,9 +75,38 @@ pub fn run(args: &RunArgs) -> bool {
     }
 }
 
+/// `NAME=VALUE` sets (base units) from a parameters file: `bioflux fit`'s
+/// output (`{"parameters": {"Km": {"value": 0.5, ...}}}`) or a plain
+/// `{"Km": 0.5}`.
+pub(crate) fn parameter_file_sets(path: &Path) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
+    let params = doc.get("parameters").unwrap_or(&doc);
+    let object = params.as_object().ok_or_else(|| {
+        format!("{}: expected {{\"parameters\": {{NAME: {{\"value\": ...}}}}}} or {{NAME: VALUE}}", path.display())
+    })?;
+    object
+        .iter()
+        .map(|(name, v)| {
+            let value = v
+                .get("value")
+                .unwrap_or(v)
+                .as_f64()
+                .ok_or_else(|| format!("{}: parameter `{name}` has no numeric value", path.display()))?;
+            Ok(format!("{name}={value:e}"))
+        })
+        .collect()
+}
+
 fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, RunError> {
+    let mut sets = match &args.params {
+        Some(path) => parameter_file_sets(path)?,
+        None => vec![],
+    };
+    sets.extend(args.set.iter().cloned());
     let overrides = Overrides {
-        sets: args.set.clone(),
+        sets,
         end: args.end.as_deref().map(|t| time_arg("--end", t)).transpose()?,
         output_interval: match args.every.as_deref().map(|t| time_arg("--every", t)).transpose()? {
             Some(v) if v <= 0.0 => return Err("--every must be positive".into()),

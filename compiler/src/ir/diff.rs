@@ -1,5 +1,6 @@
-//! Symbolic differentiation on the IR: for outputs f(x), build the nodes of
-//! J(x)·v = Σ_j ∂f/∂x_j · v_j, with v a vector of `Direction` leaves.
+//! Symbolic differentiation on the IR: for outputs f(x, p), build the nodes of
+//! J(x)·v = Σ_j ∂f/∂x_j · v_j (or the same over the parameters, for
+//! forward sensitivities), with v a vector of `Direction` leaves.
 //! Each node's tangent is built from its operands' tangents (forward mode);
 //! a zero tangent is `None`, so untouched subgraphs cost nothing.
 //!
@@ -9,15 +10,34 @@
 
 use super::{Arith, Graph, Math, Node, NodeId};
 
+/// What a tangent is taken with respect to: which leaves move, and which
+/// entry of the direction vector `v` moves each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seed {
+    /// J·v = ∂f/∂x · v, with v over the states.
+    States,
+    /// ∂f/∂p · v, with v over the parameters.
+    Params,
+    /// ∂f/∂x · v[..n] + ∂f/∂p · v[n..], with n the number of states.
+    Both { n_states: u32 },
+}
+
 /// Appends the nodes of J·v for `outputs` (w.r.t. the states) and returns
 /// one node per output.
 pub fn add_jacobian_vector_product(g: &mut Graph, outputs: &[NodeId]) -> Vec<NodeId> {
+    add_tangent(g, outputs, Seed::States)
+}
+
+/// Appends the nodes of the directional derivative of `outputs` along the
+/// leaves `seed` names, and returns one node per output. A `Direction(i)`
+/// leaf means `v[i]` of the function the result is compiled into.
+pub fn add_tangent(g: &mut Graph, outputs: &[NodeId], seed: Seed) -> Vec<NodeId> {
     let last = outputs.iter().copied().max().map_or(0, |m| m as usize + 1);
     let mut tangent: Vec<Option<NodeId>> = vec![None; last];
     // The jacobian call of each cell, made at most once.
     let mut jacobian_calls: std::collections::HashMap<NodeId, NodeId> = Default::default();
     for id in 0..last as NodeId {
-        tangent[id as usize] = tangent_of(g, id, &tangent, &mut jacobian_calls);
+        tangent[id as usize] = tangent_of(g, id, &tangent, &mut jacobian_calls, seed);
     }
     outputs.iter().map(|&o| tangent[o as usize].unwrap_or_else(|| g.constant(0.0))).collect()
 }
@@ -27,11 +47,20 @@ fn tangent_of(
     id: NodeId,
     tangent: &[Option<NodeId>],
     jacobian_calls: &mut std::collections::HashMap<NodeId, NodeId>,
+    seed: Seed,
 ) -> Option<NodeId> {
     let t = |n: NodeId| tangent[n as usize];
     match g.node(id) {
-        Node::Const(_) | Node::Param(_) | Node::Time | Node::Direction(_) => None,
-        Node::State(i) => Some(g.leaf(Node::Direction(i))),
+        Node::Const(_) | Node::Time | Node::Direction(_) => None,
+        Node::State(i) => match seed {
+            Seed::States | Seed::Both { .. } => Some(g.leaf(Node::Direction(i))),
+            Seed::Params => None,
+        },
+        Node::Param(j) => match seed {
+            Seed::States => None,
+            Seed::Params => Some(g.leaf(Node::Direction(j))),
+            Seed::Both { n_states } => Some(g.leaf(Node::Direction(n_states + j))),
+        },
         // Conditions are piecewise constant: no derivative.
         Node::Cmp(..) | Node::And(..) | Node::Or(..) | Node::Not(_) => None,
         Node::CellCall(_) | Node::CellJacobianCall(_) | Node::CellJacobian { .. } => None,

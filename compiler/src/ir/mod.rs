@@ -6,7 +6,7 @@
 mod diff;
 mod lower;
 
-pub use diff::add_jacobian_vector_product;
+pub use diff::{Seed, add_jacobian_vector_product, add_tangent};
 pub use lower::{CellLayout, System, lower};
 
 use std::collections::HashMap;

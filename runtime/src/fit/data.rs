@@ -1,0 +1,180 @@
+//! Measured data: one CSV file per experiment, a time column and columns
+//! named as the model's output columns (V, species, outputs), optionally
+//! with a unit in the header (`glucose [g/L]`); empty cells, `NA` and `nan`
+//! are missing values. An experiment may change parameters (initial
+//! conditions, feeds) with `# set: F1=0.03, glucose0=20` lines at the top
+//! of the file or after the path: `RUN.csv:F1=0.03,glucose0=20`.
+
+use crate::params::parse_quantity;
+use crate::simulate::Column;
+use std::path::PathBuf;
+
+/// One measured column: which model column it is, and its values in that
+/// column's unit (None where missing).
+#[derive(Clone, Debug)]
+pub struct Measured {
+    pub name: String,
+    /// Index among the observables (the model's columns after `t`).
+    pub observable: usize,
+    pub unit: String,
+    pub values: Vec<Option<f64>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Experiment {
+    /// The file (as given, without the `:sets` suffix).
+    pub path: PathBuf,
+    /// Parameter changes for this experiment (`NAME=VALUE`).
+    pub sets: Vec<String>,
+    /// Sample times in hours, ascending.
+    pub times: Vec<f64>,
+    pub columns: Vec<Measured>,
+}
+
+impl Experiment {
+    pub fn label(&self) -> String {
+        self.path.file_name().map_or_else(|| self.path.display().to_string(), |f| f.to_string_lossy().to_string())
+    }
+
+    /// How many values are measured (not missing).
+    pub fn n_values(&self) -> usize {
+        self.columns.iter().map(|c| c.values.iter().filter(|v| v.is_some()).count()).sum()
+    }
+}
+
+/// Splits `RUN.csv:F1=0.03,glucose0=20` into the path and its sets. A
+/// colon belongs to the path unless what follows it reads as sets.
+pub fn split_spec(spec: &str) -> (PathBuf, Vec<String>) {
+    if let Some((path, sets)) = spec.rsplit_once(':')
+        && !sets.is_empty()
+        && sets.split(',').all(|s| s.contains('='))
+    {
+        return (PathBuf::from(path), sets.split(',').map(|s| s.trim().to_string()).collect());
+    }
+    (PathBuf::from(spec), vec![])
+}
+
+/// Reads one experiment; `columns` are the model's output columns (t first).
+pub fn read_experiment(spec: &str, columns: &[Column]) -> Result<Experiment, String> {
+    let (path, mut sets) = split_spec(spec);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read data file {}: {e}", path.display()))?;
+    let here = |line: usize| format!("{}:{line}", path.display());
+    // `# set:` lines first; the file's own sets come before the command line's
+    // so that the command line wins.
+    let mut file_sets = Vec::new();
+    for line in text.lines().take_while(|l| l.trim_start().starts_with('#') || l.trim().is_empty()) {
+        let body = line.trim_start().trim_start_matches('#').trim();
+        if let Some(rest) = body.strip_prefix("set:") {
+            file_sets.extend(rest.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string));
+        }
+    }
+    file_sets.append(&mut sets);
+    let sets = file_sets;
+
+    let mut reader = csv::ReaderBuilder::new().comment(Some(b'#')).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| format!("{}: cannot read the header: {e}", path.display()))?.clone();
+    let mut time_col = None;
+    let mut measured: Vec<(usize, Measured, f64)> = Vec::new();
+    for (i, h) in headers.iter().enumerate() {
+        let (name, unit) = split_header(h);
+        if name == "t" || name == "time" {
+            if !unit.is_empty() && unit != "h" {
+                return Err(format!("{}: the time column must be in hours, not [{unit}]", path.display()));
+            }
+            time_col = Some(i);
+            continue;
+        }
+        let Some(observable) = columns[1..].iter().position(|c| c.name == name) else {
+            let names: Vec<&str> = columns[1..].iter().map(|c| c.name.as_str()).collect();
+            let hint = bioflux_compiler::diagnostic::suggestion(&name, names.iter().copied(), "");
+            let hint = if hint.is_empty() { hint } else { format!(": {hint}") };
+            return Err(format!(
+                "{}: column `{name}` is not an output of the model{hint} (its outputs: {})",
+                path.display(),
+                names.join(", ")
+            ));
+        };
+        let col = &columns[1 + observable];
+        // Data in another unit than the model column's: convert on reading.
+        let scale = if unit.is_empty() || unit == col.unit {
+            1.0
+        } else {
+            let (data_factor, data_dim) =
+                parse_quantity(&format!("1 [{unit}]")).map_err(|e| format!("{}: column `{h}`: {e}", path.display()))?;
+            let (col_factor, col_dim) = parse_quantity(&format!("1 [{}]", col.unit))
+                .map_err(|e| format!("{}: column `{h}`: {e}", path.display()))?;
+            if data_dim != col_dim {
+                return Err(format!(
+                    "{}: column `{h}` is in [{unit}], but `{name}` is in [{}]",
+                    path.display(),
+                    col.unit
+                ));
+            }
+            data_factor / col_factor
+        };
+        let unit = col.unit.clone();
+        measured.push((i, Measured { name, observable, unit, values: vec![] }, scale));
+    }
+    let time_col = time_col.ok_or_else(|| format!("{}: no time column (`t` or `time`)", path.display()))?;
+    if measured.is_empty() {
+        return Err(format!("{}: no measured columns beside the time", path.display()));
+    }
+    let mut times = Vec::new();
+    for (row, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| format!("{}: {e}", path.display()))?;
+        let line = record.position().map_or(row + 2, |p| p.line() as usize);
+        let cell = |i: usize| record.get(i).unwrap_or("").trim();
+        let t: f64 = cell(time_col)
+            .parse()
+            .map_err(|_| format!("{}: the time `{}` is not a number", here(line), cell(time_col)))?;
+        if times.last().is_some_and(|&last| t <= last) {
+            return Err(format!("{}: times must increase (t = {t} after {})", here(line), times.last().unwrap_or(&t)));
+        }
+        times.push(t);
+        for (i, m, scale) in &mut measured {
+            let text = cell(*i);
+            let value = if text.is_empty() || text.eq_ignore_ascii_case("na") || text.eq_ignore_ascii_case("nan") {
+                None
+            } else {
+                let v: f64 = text
+                    .parse()
+                    .map_err(|_| format!("{}: `{text}` in column `{}` is not a number", here(line), m.name))?;
+                Some(v * *scale)
+            };
+            m.values.push(value);
+        }
+    }
+    if times.is_empty() {
+        return Err(format!("{}: no data rows", path.display()));
+    }
+    Ok(Experiment { path, sets, times, columns: measured.into_iter().map(|(_, m, _)| m).collect() })
+}
+
+/// "biomass [gDW/L]" → ("biomass", "gDW/L").
+fn split_header(h: &str) -> (String, String) {
+    match h.trim().split_once('[') {
+        Some((name, unit)) => (name.trim().to_string(), unit.trim().trim_end_matches(']').trim().to_string()),
+        None => (h.trim().to_string(), String::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sets_after_the_path() {
+        assert_eq!(
+            split_spec("run.csv:F1=0.03,S0=20"),
+            (PathBuf::from("run.csv"), vec!["F1=0.03".into(), "S0=20".into()])
+        );
+        assert_eq!(split_spec("C:data.csv"), (PathBuf::from("C:data.csv"), vec![]));
+        assert_eq!(split_spec("run.csv"), (PathBuf::from("run.csv"), vec![]));
+    }
+
+    #[test]
+    fn headers_with_units() {
+        assert_eq!(split_header("biomass [gDW/L]"), ("biomass".into(), "gDW/L".into()));
+        assert_eq!(split_header(" t "), ("t".into(), String::new()));
+    }
+}

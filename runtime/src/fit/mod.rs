@@ -1,0 +1,14 @@
+//! Parameter estimation: weighted least squares of simulated observables
+//! against measured data, by Levenberg–Marquardt with gradients from
+//! forward sensitivities, from several starts; with the statistics a
+//! modeler needs to trust the estimates.
+
+pub mod data;
+pub mod problem;
+pub mod solve;
+pub mod statistics;
+
+pub use data::{Experiment, read_experiment};
+pub use problem::{Evaluation, FitParam, Problem, Weights};
+pub use solve::{Options, StartResult, fit_from, fit_multistart, search_range, start_points};
+pub use statistics::{CORRELATION_WARNING, Estimate, Statistics, statistics, t_quantile_975};

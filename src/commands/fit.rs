@@ -1,0 +1,504 @@
+//! `bioflux fit`: estimate parameters from measured data.
+
+use super::{read, report, succeeded};
+use bioflux_compiler::model::Expr;
+use bioflux_compiler::{CheckedModel, check_source};
+use bioflux_runtime::fit::{
+    self, CORRELATION_WARNING, Experiment, FitParam, Options, Problem, StartResult, Statistics, Weights,
+};
+use bioflux_runtime::host::SearchPath;
+use bioflux_runtime::params::{parameter_index, parse_quantity};
+use bioflux_runtime::simulate::{Settings, columns};
+use bioflux_runtime::{Environment, Overrides, RunError};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(clap::Args, Debug)]
+pub struct FitArgs {
+    pub file: PathBuf,
+    /// A CSV of measurements: a time column (`t`, hours) and columns named as
+    /// the model's outputs (`glucose`, `biomass [g/L]`...), empty or NA where
+    /// missing; one file per experiment, each optionally changing parameters:
+    /// `RUN.csv:F1=0.03,glucose0=20` (or `# set: F1=0.03` lines in the file).
+    #[arg(long = "data", value_name = "RUN.csv[:NAME=VALUE,...]", required = true)]
+    pub data: Vec<String>,
+    /// The parameters to estimate, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true, value_name = "NAMES")]
+    pub fit: Vec<String>,
+    /// Keep a parameter within LO..HI (its base units), e.g. Km=0.01:10.
+    #[arg(long = "bound", value_delimiter = ',', value_name = "NAME=LO:HI")]
+    pub bounds: Vec<String>,
+    /// Measurement standard deviation of an output, in its unit, e.g.
+    /// biomass=0.05. Outputs without one are weighted by 5 % of their RMS
+    /// value and the intervals scaled by the residual variance.
+    #[arg(long, value_delimiter = ',', value_name = "OUTPUT=SIGMA")]
+    pub sigma: Vec<String>,
+    /// Estimate these parameters as ln θ (positive ones); all fitted
+    /// parameters when no names follow.
+    #[arg(long, value_delimiter = ',', num_args = 0.., value_name = "NAMES")]
+    pub log: Option<Vec<String>>,
+    /// Where to start instead of the model's value: NAME=VALUE.
+    #[arg(long = "start", value_delimiter = ',', value_name = "NAME=VALUE")]
+    pub start: Vec<String>,
+    /// Starts: the first at the parameters' values, the others from a Latin
+    /// hypercube over their bounds (or a factor of ten around the start).
+    #[arg(long, default_value_t = 1)]
+    pub starts: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Residual evaluations allowed per start.
+    #[arg(long, default_value_t = 200)]
+    pub max_evaluations: usize,
+    /// Write estimates, intervals and correlations as JSON (usable with
+    /// `bioflux run --params`).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Draw the data against the fitted trajectories (.png or .svg).
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// Compare the sensitivities with finite differences at the start, then stop.
+    #[arg(long)]
+    pub check_gradient: bool,
+    /// Integrator tolerances (default: the model's, at most 1e-6 and 1e-9).
+    #[arg(long)]
+    pub rtol: Option<f64>,
+    #[arg(long)]
+    pub atol: Option<f64>,
+    #[arg(long = "plugin-path", value_name = "DIR")]
+    pub plugin_path: Vec<PathBuf>,
+}
+
+pub fn fit(args: &FitArgs) -> bool {
+    let Some(src) = read(&args.file) else { return false };
+    let model = match check_source(&args.file.display().to_string(), &src) {
+        Ok(m) => m,
+        Err(diags) => {
+            let n = diags.len();
+            for d in diags {
+                report(d);
+            }
+            eprintln!("{n} error{} found; nothing was fitted", if n == 1 { "" } else { "s" });
+            return false;
+        }
+    };
+    let source = Arc::new(miette::NamedSource::new(args.file.display().to_string(), src.clone()));
+    succeeded(match run_fit(&model, args) {
+        Ok(()) => Ok(()),
+        Err(RunError::Diagnostics(diags)) => {
+            for d in diags {
+                report(d.with_source(source.clone()));
+            }
+            Err(String::new())
+        }
+        Err(RunError::Message(m)) => Err(m),
+    })
+}
+
+/// NAME=VALUE pairs, the value with an optional unit.
+fn pairs(flag: &str, items: &[String]) -> Result<Vec<(String, String)>, String> {
+    items
+        .iter()
+        .map(|item| {
+            let (name, value) =
+                item.split_once('=').ok_or_else(|| format!("{flag} {item}: write NAME=VALUE, e.g. {flag} Km=0.5"))?;
+            Ok((name.trim().to_string(), value.trim().to_string()))
+        })
+        .collect()
+}
+
+fn number(flag: &str, text: &str) -> Result<f64, String> {
+    parse_quantity(text).map(|(v, _)| v).map_err(|e| format!("{flag}: {e}"))
+}
+
+fn fit_params(model: &CheckedModel, args: &FitArgs) -> Result<Vec<FitParam>, String> {
+    let starts = pairs("--start", &args.start)?;
+    let bounds = pairs("--bound", &args.bounds)?;
+    let all_log = args.log.as_ref().is_some_and(|names| names.is_empty());
+    let log_names: Vec<String> = args.log.clone().unwrap_or_default();
+    for name in starts.iter().map(|(n, _)| n).chain(bounds.iter().map(|(n, _)| n)).chain(&log_names) {
+        if !args.fit.contains(name) {
+            return Err(format!(
+                "`{name}` has a start, bound or log scale but is not among --fit {}",
+                args.fit.join(",")
+            ));
+        }
+    }
+    let mut params = Vec::new();
+    for name in &args.fit {
+        if params.iter().any(|p: &FitParam| p.name == *name) {
+            return Err(format!("--fit names `{name}` twice"));
+        }
+        let index = parameter_index(model, name).map_err(|e| format!("--fit {name}: {e}"))?;
+        let start = match starts.iter().find(|(n, _)| n == name) {
+            Some((_, v)) => number("--start", v)?,
+            None => model.params[index].value,
+        };
+        let bounds = match bounds.iter().find(|(n, _)| n == name) {
+            Some((_, range)) => {
+                let (lo, hi) = range
+                    .split_once(':')
+                    .ok_or_else(|| format!("--bound {name}={range}: write LO:HI, e.g. {name}=0.01:10"))?;
+                let (lo, hi) = (number("--bound", lo)?, number("--bound", hi)?);
+                if lo >= hi {
+                    return Err(format!("--bound {name}={range}: the lower bound must be below the upper"));
+                }
+                if start < lo || start > hi {
+                    return Err(format!("`{name}` starts at {start}, outside its bounds {lo}:{hi}; give --start"));
+                }
+                Some((lo, hi))
+            }
+            None => None,
+        };
+        let log = all_log || log_names.contains(name);
+        if log && (start <= 0.0 || bounds.is_some_and(|(lo, _)| lo <= 0.0)) {
+            return Err(format!("`{name}` cannot be fitted on a log scale: its start or lower bound is not positive"));
+        }
+        if !matches!(model.params[index].expr, Expr::Const(_)) {
+            eprintln!("note: `{name}` is defined from other parameters; fitting it replaces that definition");
+        }
+        params.push(FitParam { name: name.clone(), index, start, bounds, log });
+    }
+    Ok(params)
+}
+
+fn run_fit(model: &CheckedModel, args: &FitArgs) -> Result<(), RunError> {
+    let cols = columns(model);
+    let experiments: Vec<Experiment> =
+        args.data.iter().map(|d| fit::read_experiment(d, &cols)).collect::<Result<_, _>>()?;
+    let params = fit_params(model, args)?;
+    let mut weights = Weights::default();
+    for (name, value) in pairs("--sigma", &args.sigma)? {
+        if !experiments.iter().any(|e| e.columns.iter().any(|c| c.name == name)) {
+            return Err(format!("--sigma {name}: no data file measures `{name}`").into());
+        }
+        let sigma = number("--sigma", &value)?;
+        if sigma <= 0.0 || !sigma.is_finite() {
+            return Err(format!("--sigma {name}={value}: a standard deviation must be positive").into());
+        }
+        weights.sigmas.push((name, sigma));
+    }
+    let absolute = weights.absolute(&experiments);
+    let sim = &model.simulate;
+    let settings = Settings {
+        start: sim.start,
+        end: sim.end.unwrap_or(sim.start + 1.0),
+        output_interval: None,
+        solver: sim.solver,
+        rtol: args.rtol.unwrap_or(sim.rtol.min(1e-6)),
+        atol: args.atol.unwrap_or(sim.atol.min(1e-9)),
+        cancel: None,
+    };
+    let env = Environment {
+        plugins: SearchPath::new(&args.plugin_path),
+        base_dir: args.file.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
+    let make = || Problem::new(model, &env, params.clone(), experiments.clone(), &weights, &settings);
+    let mut probe = make()?;
+    for note in &probe.notes {
+        eprintln!("note: {note}");
+    }
+    if args.check_gradient {
+        return check_gradient(&mut probe);
+    }
+    let n_data = probe.n_residuals();
+    drop(probe);
+    if n_data < params.len() {
+        return Err(format!("{n_data} data values cannot determine {} parameters", params.len()).into());
+    }
+
+    let points = fit::start_points(&params, args.starts.max(1), args.seed);
+    let bar = ProgressBar::new(points.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("fitting {bar:30} {pos}/{len} starts, {elapsed} (eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let options = Options { starts: points.len(), seed: args.seed, patience: args.max_evaluations };
+    let started = std::time::Instant::now();
+    let results = fit::fit_multistart(&make, &points, &options, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    let best = &results[0];
+    if !best.cost.is_finite() {
+        let why = best.error.clone().unwrap_or_else(|| "every start failed".into());
+        return Err(format!("no start could be fitted: {why}").into());
+    }
+    let mut problem = make()?;
+    let stats = fit::statistics(&mut problem, &best.theta, absolute)?;
+    print_report(model, &problem, &results, &stats, started.elapsed());
+    if let Some(path) = &args.output {
+        write_json(path, model, args, &problem, &results, &stats)?;
+        eprintln!(
+            "wrote {} (apply with `bioflux run {} --params {}`)",
+            path.display(),
+            args.file.display(),
+            path.display()
+        );
+    }
+    if let Some(path) = &args.plot {
+        plot_fit(path, model, &env, &problem, &best.theta)?;
+        eprintln!("plotted the data and the fitted trajectories to {}", path.display());
+    }
+    Ok(())
+}
+
+/// The sensitivities against central finite differences of whole
+/// simulations, per parameter.
+fn check_gradient(problem: &mut Problem) -> Result<(), RunError> {
+    let theta: Vec<f64> = problem.params.iter().map(|p| p.start).collect();
+    let exact = problem.evaluate(&theta, true)?;
+    let rows = exact.jacobian.unwrap_or_default();
+    println!(
+        "{:<16} {:>14} {:>14}  (d residual / d parameter: sensitivities vs central differences)",
+        "parameter", "max |diff|", "max |value|"
+    );
+    for k in 0..theta.len() {
+        let h = 1e-6 * theta[k].abs().max(1e-6);
+        let mut plus = theta.clone();
+        let mut minus = theta.clone();
+        plus[k] += h;
+        minus[k] -= h;
+        let (rp, rm) = (problem.evaluate(&plus, false)?, problem.evaluate(&minus, false)?);
+        let mut worst: f64 = 0.0;
+        let mut largest: f64 = 0.0;
+        for (i, row) in rows.iter().enumerate() {
+            let fd = (rp.residuals[i] - rm.residuals[i]) / (2.0 * h);
+            worst = worst.max((row[k] - fd).abs());
+            largest = largest.max(row[k].abs());
+        }
+        println!("{:<16} {:>14.3e} {:>14.3e}", problem.params[k].name, worst, largest);
+    }
+    Ok(())
+}
+
+fn unit_of(model: &CheckedModel, index: usize) -> String {
+    let dim = model.params[index].dim;
+    if dim.is_none() { String::new() } else { dim.to_string() }
+}
+
+/// Four significant digits, in exponent form when far from 1.
+fn sig(v: f64) -> String {
+    if !v.is_finite() {
+        return if v.is_nan() { "nan".into() } else { "inf".into() };
+    }
+    let a = v.abs();
+    if a != 0.0 && !(1e-3..1e5).contains(&a) { format!("{v:.4e}") } else { format!("{}", round_sig(v, 4)) }
+}
+
+fn round_sig(v: f64, digits: i32) -> f64 {
+    if v == 0.0 {
+        return 0.0;
+    }
+    let scale = 10f64.powi(digits - 1 - v.abs().log10().floor() as i32);
+    (v * scale).round() / scale
+}
+
+fn print_report(
+    model: &CheckedModel,
+    problem: &Problem,
+    results: &[StartResult],
+    stats: &Statistics,
+    took: std::time::Duration,
+) {
+    let best = &results[0];
+    let same = results.iter().filter(|r| (r.cost - best.cost).abs() <= 1e-6 * best.cost.max(1e-300)).count();
+    let failed = results.iter().filter(|r| !r.cost.is_finite()).count();
+    let n_exp = problem.experiments().count();
+    println!(
+        "fit of {}: {} parameter{}, {} experiment{}, {} data values; {} start{} ({} reached the best cost{}), {:.1} s",
+        model.name,
+        problem.params.len(),
+        if problem.params.len() == 1 { "" } else { "s" },
+        n_exp,
+        if n_exp == 1 { "" } else { "s" },
+        stats.n_data,
+        results.len(),
+        if results.len() == 1 { "" } else { "s" },
+        same,
+        if failed > 0 { format!(", {failed} failed") } else { String::new() },
+        took.as_secs_f64()
+    );
+    println!();
+    println!("{:<16} {:>12} {:>12} {:>27}  {}", "parameter", "estimate", "std. error", "95 % interval", "unit");
+    for (e, p) in stats.estimates.iter().zip(&problem.params) {
+        let interval = format!("[{}, {}]", sig(e.interval.0), sig(e.interval.1));
+        let scale = if e.log { " (log scale)" } else { "" };
+        println!(
+            "{:<16} {:>12} {:>12} {:>27}  {}{scale}",
+            e.name,
+            sig(e.value),
+            sig(e.se),
+            interval,
+            unit_of(model, p.index)
+        );
+    }
+    if stats.estimates.len() > 1 {
+        println!();
+        print!("{:<16}", "correlation");
+        for e in &stats.estimates {
+            print!(" {:>10}", truncate(&e.name, 10));
+        }
+        println!();
+        for (a, row) in stats.correlation.iter().enumerate() {
+            print!("{:<16}", stats.estimates[a].name);
+            for r in row {
+                print!(" {r:>10.3}");
+            }
+            println!();
+        }
+    }
+    println!();
+    println!("{:<16} {:>6} {:>12} {:>12} {:>12} {:>12}  unit", "residuals", "n", "bias", "RMS", "max |·|", "σ");
+    for o in &stats.outputs {
+        println!(
+            "{:<16} {:>6} {:>12} {:>12} {:>12} {:>12}  {}",
+            o.name,
+            o.n,
+            sig(o.mean),
+            sig(o.rms),
+            sig(o.max_abs),
+            sig(o.sigma),
+            o.unit
+        );
+    }
+    println!();
+    println!(
+        "cost ½Σ((model − data)/σ)² = {}; χ²/dof = {} with {} degrees of freedom ({})",
+        sig(stats.cost),
+        sig(stats.reduced_chi_square),
+        stats.dof,
+        if stats.absolute_sigma {
+            "σ as given; near 1 when the model explains the data to within the noise"
+        } else {
+            "intervals scaled by it, as σ were not all given"
+        }
+    );
+    println!("optimiser: {} after {} evaluations", best.termination, best.evaluations);
+    for (a, b, r) in &stats.correlated {
+        println!(
+            "warning: `{}` and `{}` are practically non-identifiable from these data (correlation {r:.3}, |r| > {CORRELATION_WARNING}): \
+             the data fix a combination of them, not each; measure what tells them apart, or fix one",
+            stats.estimates[*a].name, stats.estimates[*b].name
+        );
+    }
+    if !stats.undetermined.is_empty() {
+        println!(
+            "warning: the data do not inform {} at all (a zero singular value of the sensitivity matrix)",
+            stats.undetermined.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+        );
+    }
+    for (e, p) in stats.estimates.iter().zip(&problem.params) {
+        if let Some((lo, hi)) = p.bounds
+            && ((e.value - lo).abs() <= 1e-6 * (hi - lo) || (hi - e.value).abs() <= 1e-6 * (hi - lo))
+        {
+            println!(
+                "warning: `{}` ended at its bound ({}); the interval assumes an interior optimum",
+                e.name,
+                sig(e.value)
+            );
+        }
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+fn json_number(v: f64) -> serde_json::Value {
+    serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, Into::into)
+}
+
+fn write_json(
+    path: &Path,
+    model: &CheckedModel,
+    args: &FitArgs,
+    problem: &Problem,
+    results: &[StartResult],
+    stats: &Statistics,
+) -> Result<(), String> {
+    let mut parameters = serde_json::Map::new();
+    for (e, p) in stats.estimates.iter().zip(&problem.params) {
+        parameters.insert(
+            e.name.clone(),
+            serde_json::json!({
+                "value": json_number(e.value),
+                "unit": unit_of(model, p.index),
+                "std_error": json_number(e.se),
+                "interval95": [json_number(e.interval.0), json_number(e.interval.1)],
+                "log_scale": e.log,
+                "start": json_number(p.start),
+            }),
+        );
+    }
+    let names: Vec<&str> = stats.estimates.iter().map(|e| e.name.as_str()).collect();
+    let correlation: Vec<Vec<serde_json::Value>> =
+        stats.correlation.iter().map(|row| row.iter().map(|&r| json_number(r)).collect()).collect();
+    let doc = serde_json::json!({
+        "model": model.name,
+        "file": args.file.display().to_string(),
+        "parameters": parameters,
+        "correlation": { "names": names, "matrix": correlation },
+        "non_identifiable": stats.correlated.iter().map(|(a, b, r)| serde_json::json!([names[*a], names[*b], json_number(*r)])).collect::<Vec<_>>(),
+        "cost": json_number(stats.cost),
+        "n_data": stats.n_data,
+        "dof": stats.dof,
+        "reduced_chi_square": json_number(stats.reduced_chi_square),
+        "absolute_sigma": stats.absolute_sigma,
+        "residuals": stats.outputs.iter().map(|o| serde_json::json!({
+            "output": o.name, "unit": o.unit, "n": o.n, "bias": json_number(o.mean), "rms": json_number(o.rms),
+            "max_abs": json_number(o.max_abs), "sigma": json_number(o.sigma),
+        })).collect::<Vec<_>>(),
+        "experiments": problem.experiments().map(|e| serde_json::json!({
+            "data": e.path.display().to_string(), "sets": e.sets,
+        })).collect::<Vec<_>>(),
+        "starts": results.iter().map(|r| serde_json::json!({
+            "start": r.start.iter().map(|&v| json_number(v)).collect::<Vec<_>>(),
+            "estimate": r.theta.iter().map(|&v| json_number(v)).collect::<Vec<_>>(),
+            "cost": json_number(r.cost),
+            "termination": r.termination,
+            "error": r.error,
+        })).collect::<Vec<_>>(),
+        "notes": problem.notes,
+    });
+    let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
+    std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Each experiment simulated at the estimate, finely, beside its data.
+fn plot_fit(
+    path: &Path,
+    model: &CheckedModel,
+    env: &Environment,
+    problem: &Problem,
+    theta: &[f64],
+) -> Result<(), String> {
+    let mut panels: Vec<crate::plot::FitPanel> = Vec::new();
+    for e in problem.experiments() {
+        let mut sets = e.sets.clone();
+        sets.extend(problem.params.iter().zip(theta).map(|(p, v)| format!("{}={v:e}", p.name)));
+        let end = *e.times.last().unwrap_or(&1.0);
+        let start = model.simulate.start;
+        let overrides =
+            Overrides { sets, end: Some(end), output_interval: Some((end - start) / 300.0), ..Default::default() };
+        let run = bioflux_runtime::run(model, &overrides, env).map_err(|e| e.to_string())?;
+        let sim = &run.simulation;
+        for column in &e.columns {
+            let at = match panels.iter().position(|p| p.name == column.name) {
+                Some(at) => at,
+                None => {
+                    panels.push(crate::plot::FitPanel {
+                        name: column.name.clone(),
+                        unit: column.unit.clone(),
+                        curves: vec![],
+                    });
+                    panels.len() - 1
+                }
+            };
+            let k = 1 + column.observable;
+            let line: Vec<(f64, f64)> = sim.rows.iter().map(|r| (r[0], r[k])).collect();
+            let points: Vec<(f64, f64)> =
+                e.times.iter().zip(&column.values).filter_map(|(t, v)| v.map(|v| (*t, v))).collect();
+            panels[at].curves.push((e.label(), line, points));
+        }
+    }
+    crate::plot::fit(path, &panels)
+}
