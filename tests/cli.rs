@@ -2,10 +2,10 @@
 //! and stderr, and files left as they were.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 mod common;
-use common::{bioflux, text};
+use common::{bioflux, bioflux_with_models, plugin_dir, text};
 
 fn examples() -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))
@@ -177,11 +177,6 @@ fn a_failed_run_keeps_its_rows_and_says_it_is_partial() {
     assert!((5..=11).contains(&rows), "rows before t = 1 h are written: {rows}");
 }
 
-/// Where cargo put the plugin cdylibs of this test run (target/<profile>/deps).
-fn plugin_dir() -> String {
-    std::env::current_exe().unwrap().parent().unwrap().display().to_string()
-}
-
 #[test]
 fn plugins_are_listed_and_used_by_name() {
     let dir = plugin_dir();
@@ -253,26 +248,6 @@ fn a_reader_that_stops_early_is_not_an_error() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(!text(&out.stderr).contains("Broken pipe"));
-}
-
-fn models_dir() -> String {
-    let dir = std::env::var("BIOFLUX_MODELS")
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/models").display().to_string());
-    assert!(
-        Path::new(&dir).join("e_coli_core.xml").is_file(),
-        "the genome-scale models are needed: set BIOFLUX_MODELS (looked in {dir})"
-    );
-    dir
-}
-
-fn bioflux_with_models(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bioflux"))
-        .args(args)
-        .args(["--plugin-path", &plugin_dir()])
-        .env("BIOFLUX_MODELS", models_dir())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
 }
 
 #[test]

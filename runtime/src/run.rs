@@ -107,8 +107,7 @@ impl Prepared {
         times: &[f64],
         settings: &Settings,
     ) -> Result<Trajectory, Failure> {
-        let x0 = initial_state(model, params);
-        simulate_sensitivities(model, &self.compiled, params, &x0, directions, times, settings, &mut self.cells)
+        simulate_sensitivities(model, &self.compiled, params, directions, times, settings, &mut self.cells)
     }
 
     pub fn cells(&self) -> &crate::host::BoundCells {

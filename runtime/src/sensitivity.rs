@@ -42,7 +42,7 @@ pub struct Trajectory {
     pub steps: usize,
 }
 
-/// Integrates from `x0` with parameters `params` and reports observables
+/// Integrates from the initial state of `params` and reports observables
 /// and their sensitivities along `directions` at `times` (sorted, within
 /// the settings' start and end). `compiled` must carry sensitivity
 /// functions (`jit::compile_with_sensitivities`).
@@ -50,12 +50,12 @@ pub fn simulate_sensitivities(
     model: &CheckedModel,
     compiled: &CompiledModel,
     params: &[f64],
-    x0: &[f64],
     directions: &Directions,
     times: &[f64],
     s: &Settings,
     cells: &mut BoundCells,
 ) -> Result<Trajectory, Failure> {
+    let x0 = &crate::params::initial_state(model, params)[..];
     let fns: SensitivityFns = compiled.sensitivities.ok_or_else(|| Failure {
         time: s.start,
         state: x0.to_vec(),

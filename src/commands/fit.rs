@@ -242,8 +242,10 @@ fn run_fit(model: &CheckedModel, args: &FitArgs) -> Result<(), RunError> {
 }
 
 /// The sensitivities against central finite differences of whole
-/// simulations, per parameter.
+/// simulations, per parameter, both at tight tolerances (so that the
+/// integrator's error does not swamp the differences).
 fn check_gradient(problem: &mut Problem) -> Result<(), RunError> {
+    problem.set_tolerances(1e-10, 1e-12);
     let theta: Vec<f64> = problem.params.iter().map(|p| p.start).collect();
     let exact = problem.evaluate(&theta, true)?;
     let rows = exact.jacobian.unwrap_or_default();
@@ -252,7 +254,7 @@ fn check_gradient(problem: &mut Problem) -> Result<(), RunError> {
         "parameter", "max |diff|", "max |value|"
     );
     for k in 0..theta.len() {
-        let h = 1e-6 * theta[k].abs().max(1e-6);
+        let h = 1e-5 * theta[k].abs().max(1e-6);
         let mut plus = theta.clone();
         let mut minus = theta.clone();
         plus[k] += h;
@@ -318,7 +320,7 @@ fn print_report(
         took.as_secs_f64()
     );
     println!();
-    println!("{:<16} {:>12} {:>12} {:>27}  {}", "parameter", "estimate", "std. error", "95 % interval", "unit");
+    println!("{:<16} {:>12} {:>12} {:>27}  unit", "parameter", "estimate", "std. error", "95 % interval");
     for (e, p) in stats.estimates.iter().zip(&problem.params) {
         let interval = format!("[{}, {}]", sig(e.interval.0), sig(e.interval.1));
         let scale = if e.log { " (log scale)" } else { "" };

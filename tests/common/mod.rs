@@ -1,6 +1,7 @@
 //! Running the `bioflux` binary from the end-to-end tests.
 #![allow(dead_code)] // each test crate uses some of these
 
+use std::path::Path;
 use std::process::{Command, Output};
 
 /// `bioflux ARGS` from the repository root.
@@ -21,4 +22,31 @@ pub fn ok(out: Output) -> String {
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     stderr
+}
+
+/// Where cargo put the plugin cdylibs of this test run (target/<profile>/deps).
+pub fn plugin_dir() -> String {
+    std::env::current_exe().unwrap().parent().unwrap().display().to_string()
+}
+
+/// The genome-scale models: $BIOFLUX_MODELS or ../shared/models.
+pub fn models_dir() -> String {
+    let dir = std::env::var("BIOFLUX_MODELS")
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/models").display().to_string());
+    assert!(
+        Path::new(&dir).join("e_coli_core.xml").is_file(),
+        "the genome-scale models are needed: set BIOFLUX_MODELS (looked in {dir})"
+    );
+    dir
+}
+
+/// `bioflux ARGS` with this run's plugins and the genome-scale models.
+pub fn bioflux_with_models(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bioflux"))
+        .args(args)
+        .args(["--plugin-path", &plugin_dir()])
+        .env("BIOFLUX_MODELS", models_dir())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
 }

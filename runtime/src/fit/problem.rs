@@ -182,6 +182,14 @@ impl<'m> Problem<'m> {
         Ok(problem)
     }
 
+    /// Changes the integrator's tolerances of every experiment.
+    pub fn set_tolerances(&mut self, rtol: f64, atol: f64) {
+        for run in &mut self.runs {
+            run.settings.rtol = rtol;
+            run.settings.atol = atol;
+        }
+    }
+
     pub fn experiments(&self) -> impl Iterator<Item = &Experiment> {
         self.runs.iter().map(|r| &r.experiment)
     }
@@ -274,7 +282,8 @@ impl<'m> Problem<'m> {
             // Finite-difference columns, where a parameter moves a breakpoint.
             let mut fd_columns: Vec<(usize, Trajectory, Trajectory, f64)> = Vec::new();
             for &j in &by_differences {
-                let h = 1e-5 * theta[j].abs().max(1e-6);
+                // A wide step: the integrator's error (rtol) over h must stay small.
+                let h = 1e-3 * theta[j].abs().max(1e-6);
                 let mut plus = theta.to_vec();
                 let mut minus = theta.to_vec();
                 plus[j] += h;

@@ -76,20 +76,33 @@ pub fn statistics(problem: &mut Problem, theta: &[f64], absolute_sigma: bool) ->
     let reduced = if dof > 0 { chi2 / dof as f64 } else { f64::NAN };
     let scale = if absolute_sigma { 1.0 } else { reduced };
 
-    // (JᵀJ)⁻¹ through the SVD of J: directions with a zero singular value
+    // (JᵀJ)⁻¹ through the SVD of J, in the coordinates the parameters were
+    // fitted in (ln θ for log-scale ones: J·diag(θ)), which keeps columns of
+    // very different sizes apart; directions with a zero singular value
     // are not informed by the data and get infinite variance.
-    let j = DMatrix::from_fn(m, k, |i, c| rows[i][c]);
+    let scale_of: Vec<f64> =
+        problem.params.iter().zip(theta).map(|(p, &v)| if p.log && v > 0.0 { v } else { 1.0 }).collect();
+    let j = DMatrix::from_fn(m, k, |i, c| rows[i][c] * scale_of[c]);
     let svd = j.svd(false, true);
     let v_t = svd.v_t.ok_or("the SVD of the Jacobian failed")?;
     let largest = svd.singular_values.max();
     let mut cov = DMatrix::<f64>::zeros(k, k);
     let mut undetermined = Vec::new();
+    // Pairs that move together along an uninformed direction: perfectly
+    // correlated (sign from the direction).
+    let mut null_pairs: Vec<(usize, usize, f64)> = Vec::new();
     for (s, &sigma) in svd.singular_values.iter().enumerate() {
         let row = v_t.row(s);
-        if sigma <= 1e-10 * largest || sigma == 0.0 {
-            for (c, &w) in row.iter().enumerate() {
-                if w.abs() > 0.1 && !undetermined.contains(&problem.params[c].name) {
+        if sigma <= 1e-8 * largest {
+            let involved: Vec<usize> = (0..k).filter(|&c| row[c].abs() > 0.1).collect();
+            for &c in &involved {
+                if !undetermined.contains(&problem.params[c].name) {
                     undetermined.push(problem.params[c].name.clone());
+                }
+            }
+            for (x, &a) in involved.iter().enumerate() {
+                for &b in &involved[x + 1..] {
+                    null_pairs.push((a, b, (row[a] * row[b]).signum()));
                 }
             }
             continue;
@@ -103,10 +116,12 @@ pub fn statistics(problem: &mut Problem, theta: &[f64], absolute_sigma: bool) ->
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let se = if undetermined.contains(&p.name) { f64::INFINITY } else { cov[(i, i)].max(0.0).sqrt() };
+            // The fitted coordinate's standard error, and θ's by the delta method.
+            let se_fitted = if undetermined.contains(&p.name) { f64::INFINITY } else { cov[(i, i)].max(0.0).sqrt() };
             let value = theta[i];
+            let se = se_fitted * scale_of[i];
             let interval = if p.log && value > 0.0 {
-                let spread = (t * se / value).exp();
+                let spread = (t * se_fitted).exp();
                 (value / spread, value * spread)
             } else {
                 (value - t * se, value + t * se)
@@ -130,12 +145,21 @@ pub fn statistics(problem: &mut Problem, theta: &[f64], absolute_sigma: bool) ->
                 .collect()
         })
         .collect();
-    let mut correlated = Vec::new();
-    for a in 0..k {
-        for b in a + 1..k {
-            if correlation[a][b].abs() > CORRELATION_WARNING {
-                correlated.push((a, b, correlation[a][b]));
+    let mut correlated = null_pairs;
+    for (a, row) in correlation.iter().enumerate() {
+        for (b, &r) in row.iter().enumerate().skip(a + 1) {
+            if r.abs() > CORRELATION_WARNING && !correlated.iter().any(|&(x, y, _)| (x, y) == (a, b)) {
+                correlated.push((a, b, r));
             }
+        }
+    }
+    let mut correlation = correlation;
+    // Along an uninformed direction the pseudo-inverse says nothing; the
+    // pair is perfectly correlated there.
+    for &(a, b, r) in &correlated {
+        if r.abs() == 1.0 {
+            correlation[a][b] = r;
+            correlation[b][a] = r;
         }
     }
 
