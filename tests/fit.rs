@@ -331,3 +331,134 @@ fn bad_fit_input_is_explained() {
     let err = text(&out.stderr);
     assert!(!out.status.success() && err.contains("data.csv:3") && err.contains("`x`"), "{err}");
 }
+
+const OVERFLOW_TRUTH: &str = "model truth\n\
+param mu_max = 0.5 [1/h]\nparam Ks = 0.2 [mmol/L]\nparam Yxs = 0.09 [gDW/mmol]\n\
+param q_crit = 3 [mmol/gDW/h]\nparam Y_ac = 1.5\n\
+reactor fedbatch { volume = 1 [L]  feed = 0.02 [L/h]  inlet glucose = 250 [mmol/L] }\n\
+species glucose = 10 [mmol/L] : substrate\nspecies acetate = 0 [mmol/L] : product\nspecies biomass = 0.1 [gDW/L] : biomass\n\
+let mu = mu_max * glucose / (Ks + glucose)\nlet q_glc = mu / Yxs\n\
+let q_ac = Y_ac * max(q_glc - q_crit, 0 [mmol/gDW/h])\n\
+growth biomass = mu\nrate glucose = -q_glc * biomass\nrate acetate = q_ac * biomass\n\
+output q_glc, q_ac\n\
+simulate { end = 14 [h] output = 0.2 [h] }\n";
+
+/// Acetate overflow above a critical glucose uptake is the hidden law. A
+/// white-box guess (acetate proportional to uptake, its factor fitted) and
+/// a gray-box term (`mlp` of the uptake, its weights fitted) are trained on
+/// the same noisy data: the gray box fits the acetate data and recovers
+/// the law along the trajectory far better; `run` then uses its weights.
+#[test]
+fn a_gray_box_term_learns_a_hidden_law_better_than_a_wrong_guess() {
+    let dir = scratch("graybox");
+    let truth = dir.join("truth.bio");
+    std::fs::write(&truth, OVERFLOW_TRUTH).unwrap();
+    let white = dir.join("white.bio");
+    let white_src = OVERFLOW_TRUTH
+        .replace("model truth", "model white")
+        .replace("param q_crit = 3 [mmol/gDW/h]\nparam Y_ac = 1.5\n", "param k_ac = 0.5\n")
+        .replace("let q_ac = Y_ac * max(q_glc - q_crit, 0 [mmol/gDW/h])", "let q_ac = k_ac * q_glc");
+    std::fs::write(&white, white_src).unwrap();
+    let gray = dir.join("gray.bio");
+    let gray_src = OVERFLOW_TRUTH.replace("model truth", "model gray").replace(
+        "let q_ac = Y_ac * max(q_glc - q_crit, 0 [mmol/gDW/h])",
+        "let q_ac = mlp(\"overflow\", inputs = [q_glc], hidden = [4], scale = [5]) [mmol/gDW/h]",
+    );
+    std::fs::write(&gray, gray_src).unwrap();
+    let weights = dir.join("gray.overflow.weights.json");
+    let _ = std::fs::remove_file(&weights);
+    let data = dir.join("data.csv");
+    synthetic_data(truth.to_str().unwrap(), &[], &["glucose", "acetate", "biomass"], 3, 0.02, 7, &data);
+    let data = data.to_str().unwrap();
+
+    // Untrained, `run` says so.
+    let out = bioflux(&["run", gray.to_str().unwrap()]);
+    assert!(text(&out.stderr).contains("learned term `overflow` is untrained"), "{}", text(&out.stderr));
+
+    let (white_json, gray_json) = (dir.join("white.json"), dir.join("gray.json"));
+    ok(bioflux(&["fit", white.to_str().unwrap(), "--data", data, "--fit", "k_ac", "-o", white_json.to_str().unwrap()]));
+    let out = bioflux(&[
+        "fit",
+        gray.to_str().unwrap(),
+        "--data",
+        data,
+        "--fit",
+        "overflow",
+        "--max-evaluations",
+        "200",
+        "-o",
+        gray_json.to_str().unwrap(),
+    ]);
+    let report = text(&out.stdout);
+    let stderr = ok(out);
+    assert!(stderr.contains("saved the 13 weights of learned term `overflow`") && weights.is_file(), "{stderr}");
+    assert!(report.contains("13 weights of the learned term"), "{report}");
+    let acetate_rms = |json: &Path| {
+        let doc = read_json(json);
+        doc["residuals"].as_array().unwrap().iter().find(|r| r["output"] == "acetate").unwrap()["rms"].as_f64().unwrap()
+    };
+    let (white_rms, gray_rms) = (acetate_rms(&white_json), acetate_rms(&gray_json));
+    assert!(gray_rms < white_rms / 3.0, "acetate RMS: gray box {gray_rms}, white box {white_rms}\n{report}");
+
+    // The law itself along each fitted trajectory: q_ac against
+    // Y_ac·max(q_glc − q_crit, 0) at the same uptake.
+    let law_error = |args: &[&str]| {
+        let out = bioflux(args);
+        let csv = text(&out.stdout);
+        let stderr = ok(out);
+        let mut lines = csv.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let column = |name: &str| header.iter().position(|h| h.starts_with(name)).unwrap();
+        let (q_glc, q_ac) = (column("q_glc"), column("q_ac"));
+        let errors: Vec<f64> = lines
+            .map(|l| {
+                let row: Vec<f64> = l.split(',').map(|v| v.parse().unwrap()).collect();
+                row[q_ac] - 1.5 * (row[q_glc] - 3.0).max(0.0)
+            })
+            .collect();
+        ((errors.iter().map(|e| e * e).sum::<f64>() / errors.len() as f64).sqrt(), stderr)
+    };
+    let (gray_error, gray_stderr) = law_error(&["run", gray.to_str().unwrap()]);
+    assert!(gray_stderr.contains("trained weights from"), "run uses the saved weights: {gray_stderr}");
+    let (white_error, _) = law_error(&["run", white.to_str().unwrap(), "--params", white_json.to_str().unwrap()]);
+    assert!(
+        gray_error < white_error / 2.0,
+        "q_ac off the hidden law by (RMS) {gray_error} (gray) vs {white_error} (white)"
+    );
+}
+
+/// A learned term is checked like any expression: a misuse gets a
+/// diagnostic at its place with the usage; a good one formats back as written.
+#[test]
+fn learned_terms_are_checked_and_formatted() {
+    let dir = scratch("mlp_syntax");
+    let file = dir.join("bad.bio");
+    let model = |term: &str| {
+        format!(
+            "model m\nparam mu = 0.5 [1/h]\nreactor batch {{ volume = 1 [L] }}\nspecies S = 10 [mmol/L] : substrate\n\
+             species X = 0.1 [gDW/L] : biomass\nlet q = {term}\ngrowth X = mu\nrate S = -q * X\n\
+             simulate {{ end = 1 [h] }}\n"
+        )
+    };
+    for (term, message) in [
+        ("mlp(\"q\", inputs = [S], hidden = [0]) [mmol/gDW/h]", "a layer width is a whole number"),
+        ("mlp(inputs = [S]) [mmol/gDW/h]", "`mlp` needs a name first"),
+        ("mlp(\"q\", hidden = [4]) [mmol/gDW/h]", "`mlp` needs its inputs"),
+        ("mlp(\"q\", inputs = [S], depth = [4]) [mmol/gDW/h]", "`mlp` has no list `depth`"),
+        ("mlp(\"q\", inputs = [S], scale = [1, 2]) [mmol/gDW/h]", "2 scales for 1 inputs"),
+        ("exp(\"q\")", "only an argument of `mlp(...)`"),
+    ] {
+        std::fs::write(&file, model(term)).unwrap();
+        let out = bioflux(&["check", file.to_str().unwrap()]);
+        let err = text(&out.stderr);
+        assert!(!out.status.success() && err.contains(message), "{term}: {err}");
+        assert!(err.contains("bad.bio:6"), "{term}: the diagnostic points at the line: {err}");
+    }
+    let good = "mlp(\"q\", inputs = [S, mu], hidden = [4, 3], scale = [10, 1]) [mmol/gDW/h]";
+    std::fs::write(&file, model(good)).unwrap();
+    let out = bioflux(&["check", file.to_str().unwrap()]);
+    // 2·4 + 4 + 4·3 + 3 + 3 + 1 = 31 weights and biases, beside `mu`.
+    assert!(text(&out.stdout).contains("32 parameters"), "{}", text(&out.stdout));
+    let out = bioflux(&["fmt", file.to_str().unwrap()]);
+    assert!(text(&out.stdout).contains(&format!("let q = {good}")), "{}", text(&out.stdout));
+}

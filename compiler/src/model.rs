@@ -294,4 +294,20 @@ pub struct CheckedModel {
     pub networks: Vec<Network>,
     pub outputs: Vec<Output>,
     pub simulate: SimulateSettings,
+    /// Learned kinetic terms (`mlp(...)`), whose weights are parameters.
+    pub mlps: Vec<Mlp>,
+}
+
+/// A small neural network in a kinetic expression: tanh hidden layers and
+/// a linear output, its weights and biases ordinary (dimensionless)
+/// parameters named `NAME.l<layer>.w<out>_<in>` and `NAME.l<layer>.b<out>`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mlp {
+    pub name: String,
+    pub n_inputs: usize,
+    pub hidden: Vec<usize>,
+    /// The weight parameters: `params[first..first + count]`.
+    pub first_param: usize,
+    pub n_params: usize,
+    pub span: Span,
 }

@@ -333,6 +333,13 @@ pub enum ExprKind {
         func: Ident,
         args: Vec<Expr>,
     },
+    /// A string argument of a call (`mlp("acetate", ...)`).
+    Text(String),
+    /// A named list argument of a call (`inputs = [glucose, mu]`).
+    List {
+        name: Ident,
+        items: Vec<Expr>,
+    },
     If {
         cond: Box<Expr>,
         then: Box<Expr>,

@@ -355,7 +355,12 @@ fn precedence(e: &Expr) -> u8 {
         ExprKind::Not(_) => 3,
         ExprKind::Neg(_) => 7,
         ExprKind::WithUnit { .. } => 9,
-        ExprKind::Number(_) | ExprKind::Name(_) | ExprKind::CellOutput { .. } | ExprKind::Call { .. } => 10,
+        ExprKind::Number(_)
+        | ExprKind::Name(_)
+        | ExprKind::CellOutput { .. }
+        | ExprKind::Call { .. }
+        | ExprKind::Text(_)
+        | ExprKind::List { .. } => 10,
     }
 }
 
@@ -420,6 +425,22 @@ fn write_expr(out: &mut String, e: &Expr, min: u8) {
                 write_expr(out, a, 0);
             }
             out.push(')');
+        }
+        ExprKind::Text(text) => {
+            out.push('"');
+            out.push_str(&text.replace('\\', "\\\\").replace('"', "\\\""));
+            out.push('"');
+        }
+        ExprKind::List { name, items } => {
+            out.push_str(&name.name);
+            out.push_str(" = [");
+            for (i, a) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_expr(out, a, 0);
+            }
+            out.push(']');
         }
         ExprKind::If { cond, then, otherwise } => {
             out.push_str("if ");

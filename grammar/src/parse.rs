@@ -569,9 +569,23 @@ fn expr(p: Pair<Rule>) -> Expr {
         }
         Rule::call => {
             let mut it = p.into_inner();
-            Expr { kind: ExprKind::Call { func: ident(it.next().unwrap()), args: it.map(expr).collect() }, span }
+            let func = ident(it.next().unwrap());
+            Expr { kind: ExprKind::Call { func, args: it.map(call_arg).collect() }, span }
         }
         r => unreachable!("not an expression rule: {r:?}"),
+    }
+}
+
+fn call_arg(p: Pair<Rule>) -> Expr {
+    let span = span_of(&p);
+    match p.as_rule() {
+        Rule::string => Expr { kind: ExprKind::Text(string(p).value), span },
+        Rule::named_list => {
+            let mut it = p.into_inner();
+            let name = ident(it.next().unwrap());
+            Expr { kind: ExprKind::List { name, items: it.map(expr).collect() }, span }
+        }
+        _ => expr(p),
     }
 }
 

@@ -106,3 +106,57 @@ pub fn initial_state(model: &CheckedModel, params: &[f64]) -> Vec<f64> {
         .chain(model.species.iter().map(|s| constant(&s.initial_expr, params).unwrap_or(s.initial) * volume))
         .collect()
 }
+
+/// Where the trained weights of learned term `mlp` of the model in
+/// `bio_file` are kept: beside it, `MODEL_FILE_STEM.MLP.weights.json`.
+pub fn weights_file(bio_file: &std::path::Path, mlp: &str) -> std::path::PathBuf {
+    let stem = bio_file.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    bio_file.with_file_name(format!("{stem}.{mlp}.weights.json"))
+}
+
+/// Makes the trained weights beside `bio_file` the model's own values (a
+/// learned term without a file keeps its seeded start); returns what was
+/// done, to be said.
+pub fn apply_trained_weights(model: &mut CheckedModel, bio_file: &std::path::Path) -> Result<Vec<String>, String> {
+    let mut notes = Vec::new();
+    for mlp in &model.mlps {
+        let path = weights_file(bio_file, &mlp.name);
+        if !path.is_file() {
+            notes.push(format!(
+                "learned term `{}` is untrained ({} not found): it starts from seeded weights near zero; train it with `bioflux fit ... --fit {}`",
+                mlp.name,
+                path.display(),
+                mlp.name
+            ));
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let doc: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
+        let weights = doc["weights"].as_object().ok_or_else(|| format!("{}: no \"weights\" object", path.display()))?;
+        let range = mlp.first_param..mlp.first_param + mlp.n_params;
+        let mut found = 0;
+        for i in range.clone() {
+            let p = &mut model.params[i];
+            if let Some(v) = weights.get(&p.name).and_then(|v| v.as_f64()) {
+                p.value = v;
+                p.expr = bioflux_compiler::model::Expr::Const(v);
+                found += 1;
+            }
+        }
+        if found != mlp.n_params || weights.len() != mlp.n_params {
+            return Err(format!(
+                "{} holds {} weights, but `{}` (inputs {}, hidden {:?}) has {}: the network changed since it was trained; \
+                 delete the file and fit it again",
+                path.display(),
+                weights.len(),
+                mlp.name,
+                mlp.n_inputs,
+                mlp.hidden,
+                mlp.n_params
+            ));
+        }
+        notes.push(format!("learned term `{}`: trained weights from {}", mlp.name, path.display()));
+    }
+    Ok(notes)
+}

@@ -17,6 +17,11 @@ use bioflux_compiler::jit::{CellContext, CompiledModel, SensitivityFns};
 use diffsol::{NalgebraLU, NalgebraMat, OdeBuilder, OdeSolverMethod, OdeSolverStopReason, Vector, VectorView};
 use std::cell::{Cell, RefCell};
 
+/// A trajectory taking more steps than this is given up: an optimiser's
+/// trial parameters can make a model so stiff that following it would take
+/// hours, and such a trial is better rejected (a usual run takes hundreds).
+pub const MAX_STEPS: usize = 20_000;
+
 type M = NalgebraMat<f64>;
 type LS = NalgebraLU<f64>;
 
@@ -188,6 +193,13 @@ impl Segment<'_, '_> {
         solver.set_stop_time(self.end).map_err(|e| failure(&solver, e.to_string()))?;
         loop {
             let reason = solver.step().map_err(|e| failure(&solver, e.to_string()))?;
+            self.out.steps += 1;
+            if self.out.steps > MAX_STEPS {
+                let message = format!(
+                    "more than {MAX_STEPS} steps: these parameters make the model too stiff or explosive to follow"
+                );
+                return Err(failure(&solver, message));
+            }
             let now = solver.state().t;
             if let Some(message) = stop(&solver.state().y.clone_as_vec()) {
                 return Err(failure(&solver, message));
@@ -207,7 +219,6 @@ impl Segment<'_, '_> {
                 break;
             }
         }
-        self.out.steps += solver.get_statistics().number_of_steps;
         let st = solver.state();
         Ok((st.y.clone_as_vec(), if k == 0 { vec![] } else { lanes(st.s) }))
     }

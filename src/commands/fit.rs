@@ -71,7 +71,7 @@ pub struct FitArgs {
 
 pub fn fit(args: &FitArgs) -> bool {
     let Some(src) = read(&args.file) else { return false };
-    let model = match check_source(&args.file.display().to_string(), &src) {
+    let mut model = match check_source(&args.file.display().to_string(), &src) {
         Ok(m) => m,
         Err(diags) => {
             let n = diags.len();
@@ -82,6 +82,11 @@ pub fn fit(args: &FitArgs) -> bool {
             return false;
         }
     };
+    // A learned term continues from its trained weights, if any.
+    match bioflux_runtime::params::apply_trained_weights(&mut model, &args.file) {
+        Ok(notes) => notes.iter().filter(|n| n.contains("trained weights from")).for_each(|n| eprintln!("note: {n}")),
+        Err(e) => return succeeded(Err(e)),
+    }
     let source = Arc::new(miette::NamedSource::new(args.file.display().to_string(), src.clone()));
     succeeded(match run_fit(&model, args) {
         Ok(()) => Ok(()),
@@ -129,6 +134,17 @@ fn fit_params(model: &CheckedModel, args: &FitArgs) -> Result<Vec<FitParam>, Str
         if params.iter().any(|p: &FitParam| p.name == *name) {
             return Err(format!("--fit names `{name}` twice"));
         }
+        // A learned term: all its weights, unbounded, on a linear scale.
+        if let Some(mlp) = model.mlps.iter().find(|m| m.name == *name) {
+            if log_names.contains(name) || bounds.iter().any(|(n, _)| n == name) {
+                return Err(format!("`{name}` is a learned term: its weights take no bounds or log scale"));
+            }
+            for index in mlp.first_param..mlp.first_param + mlp.n_params {
+                let p = &model.params[index];
+                params.push(FitParam { name: p.name.clone(), index, start: p.value, bounds: None, log: false });
+            }
+            continue;
+        }
         let index = parameter_index(model, name).map_err(|e| format!("--fit {name}: {e}"))?;
         let start = match starts.iter().find(|(n, _)| n == name) {
             Some((_, v)) => number("--start", v)?,
@@ -150,7 +166,7 @@ fn fit_params(model: &CheckedModel, args: &FitArgs) -> Result<Vec<FitParam>, Str
             }
             None => None,
         };
-        let log = all_log || log_names.contains(name);
+        let log = (all_log && model.params[index].value > 0.0) || log_names.contains(name);
         if log && (start <= 0.0 || bounds.is_some_and(|(lo, _)| lo <= 0.0)) {
             return Err(format!("`{name}` cannot be fitted on a log scale: its start or lower bound is not positive"));
         }
@@ -225,6 +241,7 @@ fn run_fit(model: &CheckedModel, args: &FitArgs) -> Result<(), RunError> {
     let mut problem = make()?;
     let stats = fit::statistics(&mut problem, &best.theta, absolute)?;
     print_report(model, &problem, &results, &stats, started.elapsed());
+    save_learned_terms(model, args, &problem, &best.theta)?;
     if let Some(path) = &args.output {
         write_json(path, model, args, &problem, &results, &stats)?;
         eprintln!(
@@ -239,6 +256,38 @@ fn run_fit(model: &CheckedModel, args: &FitArgs) -> Result<(), RunError> {
         eprintln!("plotted the data and the fitted trajectories to {}", path.display());
     }
     Ok(())
+}
+
+/// Each learned term fitted: its weights beside the model, where `run`
+/// (and the next fit) finds them.
+fn save_learned_terms(model: &CheckedModel, args: &FitArgs, problem: &Problem, theta: &[f64]) -> Result<(), String> {
+    for mlp in model.mlps.iter().filter(|m| args.fit.contains(&m.name)) {
+        let mut weights = serde_json::Map::new();
+        for (p, v) in problem.params.iter().zip(theta) {
+            if (mlp.first_param..mlp.first_param + mlp.n_params).contains(&p.index) {
+                weights.insert(p.name.clone(), json_number(*v));
+            }
+        }
+        let doc = serde_json::json!({
+            "mlp": mlp.name, "model": model.name, "inputs": mlp.n_inputs, "hidden": mlp.hidden,
+            "activation": "tanh", "weights": weights,
+        });
+        let path = bioflux_runtime::params::weights_file(&args.file, &mlp.name);
+        let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
+        std::fs::write(&path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!(
+            "saved the {} weights of learned term `{}` to {} (`bioflux run` uses them)",
+            mlp.n_params,
+            mlp.name,
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// A weight of a learned term (`NAME.l0.w1_0`), not a named parameter.
+fn is_weight(name: &str) -> bool {
+    name.contains('.')
 }
 
 /// The sensitivities against central finite differences of whole
@@ -321,7 +370,7 @@ fn print_report(
     );
     println!();
     println!("{:<16} {:>12} {:>12} {:>27}  unit", "parameter", "estimate", "std. error", "95 % interval");
-    for (e, p) in stats.estimates.iter().zip(&problem.params) {
+    for (e, p) in stats.estimates.iter().zip(&problem.params).filter(|(e, _)| !is_weight(&e.name)) {
         let interval = format!("[{}, {}]", sig(e.interval.0), sig(e.interval.1));
         let scale = if e.log { " (log scale)" } else { "" };
         println!(
@@ -333,17 +382,26 @@ fn print_report(
             unit_of(model, p.index)
         );
     }
-    if stats.estimates.len() > 1 {
+    for mlp in model.mlps.iter() {
+        let n = problem.params.iter().filter(|p| p.name.starts_with(&format!("{}.", mlp.name))).count();
+        if n > 0 {
+            println!("{:<16} {n} weights of the learned term (tanh {:?}), not listed", mlp.name, mlp.hidden);
+        }
+    }
+    // Correlations among the named parameters (a network's weights are
+    // correlated by construction).
+    let named: Vec<usize> = (0..stats.estimates.len()).filter(|&i| !is_weight(&stats.estimates[i].name)).collect();
+    if named.len() > 1 {
         println!();
         print!("{:<16}", "correlation");
-        for e in &stats.estimates {
-            print!(" {:>10}", truncate(&e.name, 10));
+        for &i in &named {
+            print!(" {:>10}", truncate(&stats.estimates[i].name, 10));
         }
         println!();
-        for (a, row) in stats.correlation.iter().enumerate() {
+        for &a in &named {
             print!("{:<16}", stats.estimates[a].name);
-            for r in row {
-                print!(" {r:>10.3}");
+            for &b in &named {
+                print!(" {:>10.3}", stats.correlation[a][b]);
             }
             println!();
         }
@@ -375,17 +433,20 @@ fn print_report(
         }
     );
     println!("optimiser: {} after {} evaluations", best.termination, best.evaluations);
-    for (a, b, r) in &stats.correlated {
+    let named_pair = |a: usize, b: usize| !is_weight(&stats.estimates[a].name) && !is_weight(&stats.estimates[b].name);
+    for (a, b, r) in stats.correlated.iter().filter(|(a, b, _)| named_pair(*a, *b)) {
         println!(
             "warning: `{}` and `{}` are practically non-identifiable from these data (correlation {r:.3}, |r| > {CORRELATION_WARNING}): \
              the data fix a combination of them, not each; measure what tells them apart, or fix one",
             stats.estimates[*a].name, stats.estimates[*b].name
         );
     }
-    if !stats.undetermined.is_empty() {
+    let undetermined: Vec<String> =
+        stats.undetermined.iter().filter(|n| !is_weight(n)).map(|n| format!("`{n}`")).collect();
+    if !undetermined.is_empty() {
         println!(
             "warning: the data do not inform {} at all (a zero singular value of the sensitivity matrix)",
-            stats.undetermined.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            undetermined.join(", ")
         );
     }
     for (e, p) in stats.estimates.iter().zip(&problem.params) {

@@ -46,7 +46,7 @@ fn duration(d: Duration) -> String {
 /// `bioflux run`: true when the simulation reached its end time.
 pub fn run(args: &RunArgs) -> bool {
     let Some(src) = read(&args.file) else { return false };
-    let model = match check_source(&args.file.display().to_string(), &src) {
+    let mut model = match check_source(&args.file.display().to_string(), &src) {
         Ok(m) => m,
         Err(diags) => {
             let n = diags.len();
@@ -57,6 +57,13 @@ pub fn run(args: &RunArgs) -> bool {
             return false;
         }
     };
+    match bioflux_runtime::params::apply_trained_weights(&mut model, &args.file) {
+        Ok(notes) => notes.iter().for_each(|n| eprintln!("note: {n}")),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return false;
+        }
+    }
     let source = Arc::new(miette::NamedSource::new(args.file.display().to_string(), src.clone()));
     match prepare_and_run(&model, args) {
         Ok(ok) => ok,

@@ -45,10 +45,10 @@ pub struct Typed {
 }
 
 impl Typed {
-    fn constant(v: f64, ty: Ty) -> Typed {
+    pub(super) fn constant(v: f64, ty: Ty) -> Typed {
         Typed { expr: Expr::Const(v), ty, value: Some(v), cells: Vec::new() }
     }
-    fn error() -> Typed {
+    pub(super) fn error() -> Typed {
         Typed { expr: Expr::Const(f64::NAN), ty: Ty::Error, value: None, cells: Vec::new() }
     }
     fn with_ty(mut self, ty: Ty) -> Typed {
@@ -57,7 +57,7 @@ impl Typed {
     }
 }
 
-fn merge_cells(parts: &[&Typed]) -> Vec<usize> {
+pub(super) fn merge_cells(parts: &[&Typed]) -> Vec<usize> {
     let mut cells: Vec<usize> = parts.iter().flat_map(|p| p.cells.iter().copied()).collect();
     cells.sort_unstable();
     cells.dedup();
@@ -166,7 +166,20 @@ impl<'a> Checker<'a> {
                     value,
                 }
             }
+            ExprKind::Call { func, args } if func.name == "mlp" => self.mlp(args, e.span, constant),
             ExprKind::Call { func, args } => self.call(func, args, e.span, constant),
+            ExprKind::Text(_) | ExprKind::List { .. } => {
+                self.error(
+                    Diagnostic::new(
+                        Code::Type,
+                        e.span,
+                        "a string or a named list is only an argument of `mlp(...)`",
+                        "not a number",
+                    )
+                    .help("write mlp(\"name\", inputs = [glucose, mu], hidden = [8])"),
+                );
+                Typed::error()
+            }
             ExprKind::If { cond, then, otherwise } => {
                 let c = self.expr(cond, constant);
                 if matches!(c.ty, Ty::Num(_) | Ty::Bare) {
@@ -188,7 +201,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn not_constant(&mut self, span: Span, what: &str) {
+    pub(super) fn not_constant(&mut self, span: Span, what: &str) {
         self.error(
             Diagnostic::new(
                 Code::NotConstant,

@@ -7,6 +7,7 @@
 
 mod expr;
 mod items;
+mod mlp;
 mod network;
 
 use crate::diagnostic::{Code, Diagnostic, suggestion};
@@ -153,6 +154,7 @@ struct Checker<'a> {
     reactor: Option<Reactor>,
     outputs: Vec<Output>,
     simulate: SimulateSettings,
+    mlps: Vec<Mlp>,
 }
 
 impl<'a> Checker<'a> {
@@ -175,6 +177,7 @@ impl<'a> Checker<'a> {
             reactor: None,
             outputs: Vec::new(),
             simulate: SimulateSettings::default(),
+            mlps: Vec::new(),
         }
     }
 
@@ -226,6 +229,7 @@ impl<'a> Checker<'a> {
             networks: self.networks,
             outputs: self.outputs,
             simulate: self.simulate,
+            mlps: self.mlps,
         }
     }
 

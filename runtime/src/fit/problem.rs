@@ -316,6 +316,9 @@ impl<'m> Problem<'m> {
         if residuals.iter().any(|r| !r.is_finite()) {
             return Err("the simulation gave a non-finite value at a data point".into());
         }
+        if rows.iter().flatten().any(|d| !d.is_finite()) {
+            return Err("a sensitivity is not finite at a data point".into());
+        }
         Ok(Evaluation { residuals, jacobian: jacobian.then_some(rows), trajectories })
     }
 

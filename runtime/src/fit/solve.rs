@@ -111,7 +111,9 @@ pub fn fit_from(problem: &mut Problem, start: &[f64], patience: usize) -> StartR
             error: Some(e),
         };
     }
-    let lm = LevenbergMarquardt::new().with_patience(patience.max(1)).with_tol(1e-10);
+    // The crate counts its budget in multiples of (parameters + 1).
+    let per = params.len() + 1;
+    let lm = LevenbergMarquardt::new().with_patience(patience.div_ceil(per).max(1)).with_tol(1e-10);
     let (adapter, report) = lm.minimize(adapter);
     let theta: Vec<f64> = params.iter().zip(adapter.u.iter()).map(|(p, &u)| p.from_internal(u).0).collect();
     let problem = adapter.problem.into_inner();

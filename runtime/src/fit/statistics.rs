@@ -67,6 +67,24 @@ pub fn t_quantile_975(dof: usize) -> f64 {
     }
 }
 
+/// Singular values and right singular vectors (rows of Vᵀ) of J. nalgebra's
+/// SVD can iterate without end on badly scaled matrices (a network's
+/// weights beside kinetic parameters), so it gets an iteration cap, and
+/// the eigen-decomposition of JᵀJ takes over when it runs out.
+fn decompose(j: DMatrix<f64>) -> Result<(Vec<f64>, DMatrix<f64>), String> {
+    let k = j.ncols();
+    if let Some(svd) = j.clone().try_svd(false, true, f64::EPSILON, 1000 * k.max(1))
+        && let Some(v_t) = svd.v_t
+    {
+        return Ok((svd.singular_values.iter().copied().collect(), v_t));
+    }
+    let fisher = j.transpose() * &j;
+    let eigen = fisher
+        .try_symmetric_eigen(f64::EPSILON, 1000 * k.max(1))
+        .ok_or("neither the SVD of the sensitivity matrix nor the eigenvalues of JᵀJ converged")?;
+    Ok((eigen.eigenvalues.iter().map(|l| l.max(0.0).sqrt()).collect(), eigen.eigenvectors.transpose()))
+}
+
 pub fn statistics(problem: &mut Problem, theta: &[f64], absolute_sigma: bool) -> Result<Statistics, String> {
     let evaluation = problem.evaluate(theta, true)?;
     let rows = evaluation.jacobian.unwrap_or_default();
@@ -83,15 +101,14 @@ pub fn statistics(problem: &mut Problem, theta: &[f64], absolute_sigma: bool) ->
     let scale_of: Vec<f64> =
         problem.params.iter().zip(theta).map(|(p, &v)| if p.log && v > 0.0 { v } else { 1.0 }).collect();
     let j = DMatrix::from_fn(m, k, |i, c| rows[i][c] * scale_of[c]);
-    let svd = j.svd(false, true);
-    let v_t = svd.v_t.ok_or("the SVD of the Jacobian failed")?;
-    let largest = svd.singular_values.max();
+    let (singular_values, v_t) = decompose(j)?;
+    let largest = singular_values.iter().copied().fold(0.0, f64::max);
     let mut cov = DMatrix::<f64>::zeros(k, k);
     let mut undetermined = Vec::new();
     // Pairs that move together along an uninformed direction: perfectly
     // correlated (sign from the direction).
     let mut null_pairs: Vec<(usize, usize, f64)> = Vec::new();
-    for (s, &sigma) in svd.singular_values.iter().enumerate() {
+    for (s, &sigma) in singular_values.iter().enumerate() {
         let row = v_t.row(s);
         if sigma <= 1e-8 * largest {
             let involved: Vec<usize> = (0..k).filter(|&c| row[c].abs() > 0.1).collect();
