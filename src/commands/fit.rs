@@ -351,11 +351,11 @@ fn print_report(
     took: std::time::Duration,
 ) {
     let best = &results[0];
-    let same = results.iter().filter(|r| (r.cost - best.cost).abs() <= 1e-6 * best.cost.max(1e-300)).count();
+    let same = results.iter().filter(|r| (r.cost - best.cost).abs() <= 1e-4 * best.cost.max(1e-300)).count();
     let failed = results.iter().filter(|r| !r.cost.is_finite()).count();
     let n_exp = problem.experiments().count();
     println!(
-        "fit of {}: {} parameter{}, {} experiment{}, {} data values; {} start{} ({} reached the best cost{}), {:.1} s",
+        "fit of {}: {} parameter{}, {} experiment{}, {} data values; {} start{} ({} reached the best cost to 1e-4{}), {:.1} s",
         model.name,
         problem.params.len(),
         if problem.params.len() == 1 { "" } else { "s" },

@@ -98,8 +98,13 @@ pub fn fit_from(problem: &mut Problem, start: &[f64], patience: usize) -> StartR
     let u: Vec<f64> = problem.params.iter().zip(start).map(|(p, &v)| p.to_internal(v)).collect();
     let before = problem.evaluations;
     let params = problem.params.clone();
-    let mut adapter =
-        Adapter { problem: RefCell::new(problem), u: DVector::from_vec(u.clone()), residuals: None, first_error: None };
+    let mut adapter = Adapter {
+        problem: RefCell::new(problem),
+        u: DVector::from_vec(u.clone()),
+        residuals: None,
+        first_error: None,
+        jacobian_error: RefCell::new(None),
+    };
     adapter.set_params(&DVector::from_vec(u));
     if let Some(e) = adapter.first_error.take() {
         return StartResult {
@@ -116,6 +121,10 @@ pub fn fit_from(problem: &mut Problem, start: &[f64], patience: usize) -> StartR
     let lm = LevenbergMarquardt::new().with_patience(patience.div_ceil(per).max(1)).with_tol(1e-10);
     let (adapter, report) = lm.minimize(adapter);
     let theta: Vec<f64> = params.iter().zip(adapter.u.iter()).map(|(p, &u)| p.from_internal(u).0).collect();
+    let termination = match adapter.jacobian_error.take() {
+        Some(why) => format!("{:?}: {why}", report.termination),
+        None => format!("{:?}", report.termination),
+    };
     let problem = adapter.problem.into_inner();
     // The final cost from a fresh evaluation at θ (the optimiser's last
     // trial may have been rejected).
@@ -126,7 +135,7 @@ pub fn fit_from(problem: &mut Problem, start: &[f64], patience: usize) -> StartR
         theta,
         cost,
         evaluations: problem.evaluations - before,
-        termination: format!("{:?}", report.termination),
+        termination,
         error: None,
     }
 }
@@ -140,6 +149,8 @@ struct Adapter<'p, 'm> {
     residuals: Option<DVector<f64>>,
     /// Set when the first evaluation fails (nothing to optimise from).
     first_error: Option<String>,
+    /// Why the Jacobian could not be computed, for the report.
+    jacobian_error: RefCell<Option<String>>,
 }
 
 impl Adapter<'_, '_> {
@@ -182,7 +193,13 @@ impl LeastSquaresProblem<f64, Dyn, Dyn> for Adapter<'_, '_> {
 
     fn jacobian(&self) -> Option<DMatrix<f64>> {
         let (theta, dtheta_du) = self.theta();
-        let evaluation = self.problem.borrow_mut().evaluate(&theta, true).ok()?;
+        let evaluation = match self.problem.borrow_mut().evaluate(&theta, true) {
+            Ok(e) => e,
+            Err(e) => {
+                *self.jacobian_error.borrow_mut() = Some(e);
+                return None;
+            }
+        };
         let rows = evaluation.jacobian?;
         let k = theta.len();
         Some(DMatrix::from_fn(rows.len(), k, |i, j| rows[i][j] * dtheta_du[j]))
