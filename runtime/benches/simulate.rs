@@ -92,5 +92,51 @@ fn plugin_benches(c: &mut Criterion) {
     });
 }
 
-criterion_group!(name = group; config = Criterion::default().sample_size(10); targets = benches, plugin_benches);
+/// One residual evaluation of `bioflux fit` (a trajectory at 30 data
+/// times) without and with forward sensitivities for the fitted parameters:
+/// kinetics only (fedbatch_step) and through the LP (e_coli_core fed-batch).
+fn fit_benches(c: &mut Criterion) {
+    use bioflux_runtime::Prepared;
+    use bioflux_runtime::sensitivity::Directions;
+    use bioflux_runtime::simulate::Settings;
+    let dir = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
+    let models = std::env::var_os("BIOFLUX_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/models"));
+    let env = Environment { plugins: bioflux_runtime::host::SearchPath { dirs: vec![dir] }, base_dir: models };
+    for (name, fitted) in
+        [("fedbatch_step", &["mu_max", "Ks", "Yxs"][..]), ("ecoli_core_fedbatch", &["Vmax", "Km"][..])]
+    {
+        let model = example(name);
+        let params = parameter_values(&model, &[]).unwrap();
+        let n = initial_state(&model, &params).len();
+        let times: Vec<f64> = (0..30).map(|i| 0.5 * i as f64).collect();
+        let settings = Settings {
+            start: 0.0,
+            end: 14.5,
+            output_interval: None,
+            solver: bioflux_compiler::model::Solver::Bdf,
+            rtol: 1e-6,
+            atol: 1e-9,
+            cancel: None,
+        };
+        let mut prepared = Prepared::with_sensitivities(&model, &env).unwrap();
+        let none = Directions { params: vec![], initial: vec![] };
+        let unit = |name: &str| {
+            let mut d = vec![0.0; params.len()];
+            d[model.params.iter().position(|p| p.name == name).unwrap()] = 1.0;
+            d
+        };
+        let along =
+            Directions { params: fitted.iter().map(|f| unit(f)).collect(), initial: vec![vec![0.0; n]; fitted.len()] };
+        c.bench_function(&format!("{name}/fit residuals"), |b| {
+            b.iter(|| prepared.trajectory(&model, &params, &none, &times, &settings).unwrap().steps)
+        });
+        c.bench_function(&format!("{name}/fit residuals + sensitivities ({})", fitted.len()), |b| {
+            b.iter(|| prepared.trajectory(&model, &params, &along, &times, &settings).unwrap().steps)
+        });
+    }
+}
+
+criterion_group!(name = group; config = Criterion::default().sample_size(10); targets = benches, plugin_benches, fit_benches);
 criterion_main!(group);
