@@ -229,7 +229,7 @@ fn run_fit(model: &CheckedModel, args: &FitArgs) -> Result<(), RunError> {
         ProgressStyle::with_template("fitting {bar:30} {pos}/{len} starts, {elapsed} (eta {eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let options = Options { starts: points.len(), seed: args.seed, patience: args.max_evaluations };
+    let options = Options { patience: args.max_evaluations };
     let started = std::time::Instant::now();
     let results = fit::fit_multistart(&make, &points, &options, &|| bar.inc(1))?;
     bar.finish_and_clear();

@@ -24,8 +24,6 @@ pub struct StartResult {
 
 #[derive(Clone, Debug)]
 pub struct Options {
-    pub starts: usize,
-    pub seed: u64,
     /// Residual evaluations allowed per start.
     pub patience: usize,
 }
@@ -68,9 +66,8 @@ pub fn fit_multistart<'m>(
     options: &Options,
     tick: &(dyn Fn() + Sync),
 ) -> Result<Vec<StartResult>, RunError> {
-    // One problem first, so that setup errors are reported once.
-    let first = make()?;
-    drop(first);
+    // One problem first, so that a setup error is reported once, not per start.
+    drop(make()?);
     let mut results: Vec<StartResult> = points
         .par_iter()
         .map(|start| {
