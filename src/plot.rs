@@ -20,12 +20,26 @@ impl Series {
     }
 }
 
-/// Splits a header such as "biomass [gDW/L]" into name and unit.
-pub fn split_header(header: &str) -> (String, String) {
-    match header.trim().split_once(" [") {
-        Some((name, unit)) => (name.to_string(), unit.trim_end_matches(']').to_string()),
-        None => (header.trim().to_string(), String::new()),
-    }
+/// Draws `$body` (a Result<(), String> over `$root`) into `$path` with the
+/// backend its extension names: SVG or PNG.
+macro_rules! render {
+    ($path:expr, $size:expr, $kinds:expr, |$root:ident| $body:expr) => {{
+        let path: &Path = $path;
+        let fail = |e: String| format!("cannot draw {}: {e}", path.display());
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("svg") => {
+                let $root = SVGBackend::new(path, $size).into_drawing_area();
+                $body.map_err(fail)?;
+                $root.present().map_err(|e| fail(e.to_string()))
+            }
+            Some("png") => {
+                let $root = BitMapBackend::new(path, $size).into_drawing_area();
+                $body.map_err(fail)?;
+                $root.present().map_err(|e| fail(e.to_string()))
+            }
+            _ => Err(format!("{}: {}", path.display(), $kinds)),
+        }
+    }};
 }
 
 const WIDTH: u32 = 900;
@@ -38,20 +52,7 @@ pub fn draw(path: &Path, x: &Series, ys: &[Series], shared: bool) -> Result<(), 
     }
     let panels = if shared { 1 } else { ys.len() };
     let size = (WIDTH, (PANEL_HEIGHT * panels as u32).max(320));
-    let fail = |e: String| format!("cannot draw {}: {e}", path.display());
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-        Some("svg") => {
-            let root = SVGBackend::new(path, size).into_drawing_area();
-            draw_on(&root, x, ys, shared).map_err(fail)?;
-            root.present().map_err(|e| fail(e.to_string()))
-        }
-        Some("png") => {
-            let root = BitMapBackend::new(path, size).into_drawing_area();
-            draw_on(&root, x, ys, shared).map_err(fail)?;
-            root.present().map_err(|e| fail(e.to_string()))
-        }
-        _ => Err(format!("{}: plots are written as .png or .svg", path.display())),
-    }
+    render!(path, size, "plots are written as .png or .svg", |root| draw_on(&root, x, ys, shared))
 }
 
 /// The finite range of some values, widened when flat so an axis exists.
@@ -123,7 +124,7 @@ pub fn read_csv(path: &Path) -> Result<Vec<Series>, String> {
     let mut series: Vec<Series> = headers
         .iter()
         .map(|h| {
-            let (name, unit) = split_header(h);
+            let (name, unit) = bioflux_runtime::output::split_header(h);
             Series { name, unit, values: Vec::new() }
         })
         .collect();
@@ -172,20 +173,7 @@ pub struct Map<'a> {
 /// Heatmaps side by side, each with its colour bar (viridis), to .png or .svg.
 pub fn heatmaps(path: &Path, maps: &[Map]) -> Result<(), String> {
     let size = (520 * maps.len().max(1) as u32, 480);
-    let fail = |e: String| format!("cannot draw {}: {e}", path.display());
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-        Some("svg") => {
-            let root = SVGBackend::new(path, size).into_drawing_area();
-            heatmaps_on(&root, maps).map_err(fail)?;
-            root.present().map_err(|e| fail(e.to_string()))
-        }
-        Some("png") => {
-            let root = BitMapBackend::new(path, size).into_drawing_area();
-            heatmaps_on(&root, maps).map_err(fail)?;
-            root.present().map_err(|e| fail(e.to_string()))
-        }
-        _ => Err(format!("{}: maps are drawn as .png or .svg (or written as .csv)", path.display())),
-    }
+    render!(path, size, "maps are drawn as .png or .svg (or written as .csv)", |root| heatmaps_on(&root, maps))
 }
 
 /// Half the spacing of a sorted grid (a cell's half width).
@@ -250,20 +238,9 @@ fn heatmaps_on<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, maps: &[Map]) 
 
 /// Predicted against reference, one point each, with the diagonal.
 pub fn parity(path: &Path, title: &str, points: &[(f64, f64)], x_label: &str, y_label: &str) -> Result<(), String> {
-    let fail = |e: String| format!("cannot draw {}: {e}", path.display());
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-        Some("svg") => {
-            let root = SVGBackend::new(path, (620, 600)).into_drawing_area();
-            parity_on(&root, title, points, x_label, y_label).map_err(fail)?;
-            root.present().map_err(|e| fail(e.to_string()))
-        }
-        Some("png") => {
-            let root = BitMapBackend::new(path, (620, 600)).into_drawing_area();
-            parity_on(&root, title, points, x_label, y_label).map_err(fail)?;
-            root.present().map_err(|e| fail(e.to_string()))
-        }
-        _ => Err(format!("{}: plots are written as .png or .svg", path.display())),
-    }
+    render!(path, (620, 600), "plots are written as .png or .svg", |root| parity_on(
+        &root, title, points, x_label, y_label
+    ))
 }
 
 fn parity_on<DB: DrawingBackend>(
@@ -307,20 +284,7 @@ pub fn fit(path: &Path, panels: &[FitPanel]) -> Result<(), String> {
         return Err("nothing to plot".into());
     }
     let size = (WIDTH, (PANEL_HEIGHT * panels.len() as u32).max(320));
-    let fail = |e: String| format!("cannot draw {}: {e}", path.display());
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-        Some("svg") => {
-            let root = SVGBackend::new(path, size).into_drawing_area();
-            fit_on(&root, panels).map_err(fail)?;
-            root.present().map_err(|e| fail(e.to_string()))
-        }
-        Some("png") => {
-            let root = BitMapBackend::new(path, size).into_drawing_area();
-            fit_on(&root, panels).map_err(fail)?;
-            root.present().map_err(|e| fail(e.to_string()))
-        }
-        _ => Err(format!("{}: plots are written as .png or .svg", path.display())),
-    }
+    render!(path, size, "plots are written as .png or .svg", |root| fit_on(&root, panels))
 }
 
 fn fit_on<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, panels: &[FitPanel]) -> Result<(), String> {

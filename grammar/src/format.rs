@@ -364,6 +364,16 @@ fn precedence(e: &Expr) -> u8 {
     }
 }
 
+/// `a, b, c`
+fn write_items(out: &mut String, items: &[Expr]) {
+    for (i, a) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        write_expr(out, a, 0);
+    }
+}
+
 /// The canonical text of an expression.
 pub fn expr(e: &Expr) -> String {
     let mut s = String::new();
@@ -418,12 +428,7 @@ fn write_expr(out: &mut String, e: &Expr, min: u8) {
         ExprKind::Call { func, args } => {
             out.push_str(&func.name);
             out.push('(');
-            for (i, a) in args.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_expr(out, a, 0);
-            }
+            write_items(out, args);
             out.push(')');
         }
         ExprKind::Text(text) => {
@@ -434,12 +439,7 @@ fn write_expr(out: &mut String, e: &Expr, min: u8) {
         ExprKind::List { name, items } => {
             out.push_str(&name.name);
             out.push_str(" = [");
-            for (i, a) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_expr(out, a, 0);
-            }
+            write_items(out, items);
             out.push(']');
         }
         ExprKind::If { cond, then, otherwise } => {

@@ -10,6 +10,15 @@ pub fn header(sim: &Simulation) -> Vec<String> {
         .collect()
 }
 
+/// Splits a header as `header` writes it ("biomass [gDW/L]", also
+/// "biomass[gDW/L]") into name and unit.
+pub fn split_header(h: &str) -> (String, String) {
+    match h.trim().split_once('[') {
+        Some((name, unit)) => (name.trim().to_string(), unit.trim().trim_end_matches(']').trim().to_string()),
+        None => (h.trim().to_string(), String::new()),
+    }
+}
+
 /// The shortest text that reads back as the same number, in exponent form
 /// when that is shorter to read (1e-11 rather than 0.00000000001).
 pub fn number(v: f64) -> String {

@@ -14,7 +14,9 @@ use crate::host::BoundCells;
 use crate::simulate::{Failure, Settings, cell_problem, columns};
 use bioflux_compiler::CheckedModel;
 use bioflux_compiler::jit::{CellContext, CompiledModel, SensitivityFns};
-use diffsol::{NalgebraLU, NalgebraMat, OdeBuilder, OdeSolverMethod, OdeSolverStopReason, Vector, VectorView};
+use diffsol::{
+    NalgebraLU, NalgebraMat, OdeBuilder, OdeSolverMethod, OdeSolverStopReason, Vector, VectorCommon, VectorView,
+};
 use std::cell::{Cell, RefCell};
 
 /// A trajectory taking more steps than this is given up: an optimiser's
@@ -130,11 +132,16 @@ pub fn simulate_sensitivities(
         let init = move |_p: &[f64], _t: f64, out: &mut [f64]| out.copy_from_slice(&y0);
         let setup = |e: diffsol::DiffsolError| failure(t, &y, format!("could not set up the solver: {e}"));
         let mut segment = Segment { end: segment_end, times, next, observer: &mut observer, out: &mut out };
+        // Why to stop after a step, if anything went wrong in it.
         let stop = |state: &[f64]| {
+            if !failed.get() && state.iter().all(|v| v.is_finite()) {
+                return None;
+            }
             let status = if failed.get() { 2 } else { 0 };
-            let cell = cell_problem(cells, ctx_ptr, status);
-            (failed.get() || state.iter().any(|v| !v.is_finite()))
-                .then(|| cell.unwrap_or_else(|| "the state is no longer finite (NaN or infinite)".into()))
+            Some(
+                cell_problem(cells, ctx_ptr, status)
+                    .unwrap_or_else(|| "the state is no longer finite (NaN or infinite)".into()),
+            )
         };
         let builder = OdeBuilder::<M>::new().t0(t).rtol(s.rtol).atol([s.atol]);
         // Without directions (a plain evaluation) the sensitivity system is
@@ -201,7 +208,7 @@ impl Segment<'_, '_> {
                 return Err(failure(&solver, message));
             }
             let now = solver.state().t;
-            if let Some(message) = stop(&solver.state().y.clone_as_vec()) {
+            if let Some(message) = stop(solver.state().y.inner().as_slice()) {
                 return Err(failure(&solver, message));
             }
             while self.next < self.times.len() && self.times[self.next] <= now + 1e-12 * now.abs().max(1.0) {

@@ -1,8 +1,7 @@
 //! A model's cell opened outside a simulation, for the commands that
 //! evaluate one (`sample`, `sensitivity`, `parity`).
 
-use super::{read, report};
-use bioflux_compiler::check_source;
+use super::{checked_file, report_all};
 use bioflux_runtime::host::{SearchPath, bind, config_json};
 use bioflux_runtime::sampling::{Axis, CellFactory, parse_axis};
 use std::path::{Path, PathBuf};
@@ -53,23 +52,16 @@ impl OpenCell {
 
 /// Checks the model and binds its cells; diagnostics are reported here.
 pub(crate) fn open_cell(file: &Path, cell: &str, plugin_path: &[PathBuf]) -> Result<OpenCell, String> {
-    let src = read(file).ok_or_else(String::new)?;
+    let (src, model) = checked_file(file, "nothing was done")?;
     let name = file.display().to_string();
-    let model = check_source(&name, &src).map_err(|diags| {
-        let n = diags.len();
-        diags.into_iter().for_each(report);
-        format!("{n} error{} found; nothing was done", if n == 1 { "" } else { "s" })
-    })?;
     let index = model.cells.iter().position(|c| c.name == cell).ok_or_else(|| {
         let names = model.cells.iter().map(|c| c.name.as_str());
         format!("no cell `{cell}` in {name}. {}", bioflux_compiler::diagnostic::suggestion(cell, names, ""))
     })?;
     let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let bound = bind(&model, &SearchPath::new(plugin_path), &base_dir).map_err(|diags| {
-        let source = Arc::new(miette::NamedSource::new(name.clone(), src.clone()));
-        let n = diags.len();
-        diags.into_iter().for_each(|d| report(d.with_source(source.clone())));
-        format!("{n} error{} found; nothing was done", if n == 1 { "" } else { "s" })
+        let source = Arc::new(miette::NamedSource::new(name.clone(), src));
+        report_all(diags, Some(&source), "nothing was done")
     })?;
     let config = config_json(&model, &model.cells[index]);
     let instance = &bound.cells[index].instance;

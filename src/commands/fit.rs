@@ -1,8 +1,8 @@
 //! `bioflux fit`: estimate parameters from measured data.
 
-use super::{read, report, succeeded};
+use super::{checked_file, report_all, succeeded};
+use bioflux_compiler::CheckedModel;
 use bioflux_compiler::model::Expr;
-use bioflux_compiler::{CheckedModel, check_source};
 use bioflux_runtime::fit::{
     self, CORRELATION_WARNING, Experiment, FitParam, Options, Problem, StartResult, Statistics, Weights,
 };
@@ -70,34 +70,20 @@ pub struct FitArgs {
 }
 
 pub fn fit(args: &FitArgs) -> bool {
-    let Some(src) = read(&args.file) else { return false };
-    let mut model = match check_source(&args.file.display().to_string(), &src) {
-        Ok(m) => m,
-        Err(diags) => {
-            let n = diags.len();
-            for d in diags {
-                report(d);
-            }
-            eprintln!("{n} error{} found; nothing was fitted", if n == 1 { "" } else { "s" });
-            return false;
-        }
+    let (src, mut model) = match checked_file(&args.file, "nothing was fitted") {
+        Ok(checked) => checked,
+        Err(e) => return succeeded(Err(e)),
     };
     // A learned term continues from its trained weights, if any.
     match bioflux_runtime::params::apply_trained_weights(&mut model, &args.file) {
         Ok(notes) => notes.iter().filter(|n| n.contains("trained weights from")).for_each(|n| eprintln!("note: {n}")),
         Err(e) => return succeeded(Err(e)),
     }
-    let source = Arc::new(miette::NamedSource::new(args.file.display().to_string(), src.clone()));
-    succeeded(match run_fit(&model, args) {
-        Ok(()) => Ok(()),
-        Err(RunError::Diagnostics(diags)) => {
-            for d in diags {
-                report(d.with_source(source.clone()));
-            }
-            Err(String::new())
-        }
-        Err(RunError::Message(m)) => Err(m),
-    })
+    let source = Arc::new(miette::NamedSource::new(args.file.display().to_string(), src));
+    succeeded(run_fit(&model, args).map_err(|e| match e {
+        RunError::Diagnostics(diags) => report_all(diags, Some(&source), "nothing was fitted"),
+        RunError::Message(m) => m,
+    }))
 }
 
 /// NAME=VALUE pairs, the value with an optional unit.
@@ -231,7 +217,7 @@ fn run_fit(model: &CheckedModel, args: &FitArgs) -> Result<(), RunError> {
     );
     let options = Options { patience: args.max_evaluations };
     let started = std::time::Instant::now();
-    let results = fit::fit_multistart(&make, &points, &options, &|| bar.inc(1))?;
+    let results = fit::fit_multistart(&make, &points, &options, &|| bar.inc(1));
     bar.finish_and_clear();
     let best = &results[0];
     if !best.cost.is_finite() {

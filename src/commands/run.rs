@@ -1,9 +1,9 @@
 //! `bioflux run`.
 
-use super::{read, report};
+use super::{checked_file, report_all, succeeded};
+use bioflux_compiler::CheckedModel;
 use bioflux_compiler::model::Solver;
 use bioflux_compiler::units::Dim;
-use bioflux_compiler::{CheckedModel, check_source};
 use bioflux_runtime::host::SearchPath;
 use bioflux_runtime::params::parse_quantity;
 use bioflux_runtime::simulate::Simulation;
@@ -45,34 +45,19 @@ fn duration(d: Duration) -> String {
 
 /// `bioflux run`: true when the simulation reached its end time.
 pub fn run(args: &RunArgs) -> bool {
-    let Some(src) = read(&args.file) else { return false };
-    let mut model = match check_source(&args.file.display().to_string(), &src) {
-        Ok(m) => m,
-        Err(diags) => {
-            let n = diags.len();
-            for d in diags {
-                report(d);
-            }
-            eprintln!("{n} error{} found; nothing was run", if n == 1 { "" } else { "s" });
-            return false;
-        }
+    let (src, mut model) = match checked_file(&args.file, "nothing was run") {
+        Ok(checked) => checked,
+        Err(e) => return succeeded(Err(e)),
     };
     match bioflux_runtime::params::apply_trained_weights(&mut model, &args.file) {
         Ok(notes) => notes.iter().for_each(|n| eprintln!("note: {n}")),
-        Err(e) => {
-            eprintln!("error: {e}");
-            return false;
-        }
+        Err(e) => return succeeded(Err(e)),
     }
-    let source = Arc::new(miette::NamedSource::new(args.file.display().to_string(), src.clone()));
+    let source = Arc::new(miette::NamedSource::new(args.file.display().to_string(), src));
     match prepare_and_run(&model, args) {
         Ok(ok) => ok,
         Err(RunError::Diagnostics(diags)) => {
-            let n = diags.len();
-            for d in diags {
-                report(d.with_source(source.clone()));
-            }
-            eprintln!("{n} error{} found; nothing was run", if n == 1 { "" } else { "s" });
+            eprintln!("{}", report_all(diags, Some(&source), "nothing was run"));
             false
         }
         Err(RunError::Message(message)) => {

@@ -5,6 +5,7 @@
 //! conditions, feeds) with `# set: F1=0.03, glucose0=20` lines at the top
 //! of the file or after the path: `RUN.csv:F1=0.03,glucose0=20`.
 
+use crate::output::split_header;
 use crate::params::parse_quantity;
 use crate::simulate::Column;
 use std::path::PathBuf;
@@ -150,14 +151,6 @@ pub fn read_experiment(spec: &str, columns: &[Column]) -> Result<Experiment, Str
     Ok(Experiment { path, sets, times, columns: measured.into_iter().map(|(_, m, _)| m).collect() })
 }
 
-/// "biomass [gDW/L]" → ("biomass", "gDW/L").
-fn split_header(h: &str) -> (String, String) {
-    match h.trim().split_once('[') {
-        Some((name, unit)) => (name.trim().to_string(), unit.trim().trim_end_matches(']').trim().to_string()),
-        None => (h.trim().to_string(), String::new()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +168,7 @@ mod tests {
     #[test]
     fn headers_with_units() {
         assert_eq!(split_header("biomass [gDW/L]"), ("biomass".into(), "gDW/L".into()));
+        assert_eq!(split_header("biomass[g/L]"), ("biomass".into(), "g/L".into()));
         assert_eq!(split_header(" t "), ("t".into(), String::new()));
     }
 }

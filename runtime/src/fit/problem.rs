@@ -61,7 +61,7 @@ impl FitParam {
 }
 
 /// One experiment, ready to simulate.
-struct Run {
+struct ExperimentRun {
     experiment: Experiment,
     prepared: Prepared,
     /// The experiment's own parameter changes (index, base units).
@@ -85,7 +85,7 @@ pub struct Evaluation {
 pub struct Problem<'m> {
     pub model: &'m CheckedModel,
     pub params: Vec<FitParam>,
-    runs: Vec<Run>,
+    runs: Vec<ExperimentRun>,
     /// Parameters whose derivatives come from finite differences of whole
     /// simulations (they move a breakpoint, such as a feed step's time).
     pub finite_difference_params: Vec<bool>,
@@ -174,7 +174,7 @@ impl<'m> Problem<'m> {
                 }
             }
             let settings = Settings { end: last.max(base.start + 1e-9), ..base.clone() };
-            runs.push(Run { experiment, prepared, sets, sigmas, settings });
+            runs.push(ExperimentRun { experiment, prepared, sets, sigmas, settings });
         }
         let mut problem =
             Problem { model, finite_difference_params: vec![false; params.len()], params, runs, notes, evaluations: 0 };

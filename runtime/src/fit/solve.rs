@@ -59,15 +59,14 @@ pub fn search_range(p: &FitParam) -> (f64, f64) {
 }
 
 /// Fits from every start in parallel (one problem, with its own plugin
-/// instances, per start) and returns the starts' results, best first.
+/// instances, per start) and returns the starts' results, best first; a
+/// start whose problem cannot be set up is a failed start.
 pub fn fit_multistart<'m>(
     make: &(dyn Fn() -> Result<Problem<'m>, RunError> + Sync),
     points: &[Vec<f64>],
     options: &Options,
     tick: &(dyn Fn() + Sync),
-) -> Result<Vec<StartResult>, RunError> {
-    // One problem first, so that a setup error is reported once, not per start.
-    drop(make()?);
+) -> Vec<StartResult> {
     let mut results: Vec<StartResult> = points
         .par_iter()
         .map(|start| {
@@ -87,7 +86,7 @@ pub fn fit_multistart<'m>(
         })
         .collect();
     results.sort_by(|a, b| a.cost.total_cmp(&b.cost));
-    Ok(results)
+    results
 }
 
 /// One Levenberg–Marquardt run from `start`.

@@ -184,9 +184,7 @@ pub fn statistics(problem: &mut Problem, theta: &[f64], absolute_sigma: bool) ->
     let mut outputs: Vec<OutputResiduals> = Vec::new();
     let mut sums: Vec<(f64, f64)> = Vec::new();
     let mut r = evaluation.residuals.iter();
-    let experiments: Vec<_> = problem.experiments().cloned().collect();
-    let sigmas: Vec<Vec<f64>> = problem.sigmas().map(<[f64]>::to_vec).collect();
-    for (e, sig) in experiments.iter().zip(&sigmas) {
+    for (e, sig) in problem.experiments().zip(problem.sigmas()) {
         for (column, &sigma) in e.columns.iter().zip(sig) {
             let at = match outputs.iter().position(|o| o.name == column.name) {
                 Some(at) => at,

@@ -2,11 +2,11 @@
 //! parameter changes; the last results) and what each command does.
 
 use super::help;
-use crate::commands::report;
+use crate::commands::report_all;
 use crate::plot::{Series, draw};
 use bioflux_compiler::eval::{At, value};
 use bioflux_compiler::units::Dim;
-use bioflux_compiler::{CheckedModel, Diagnostic, check_source};
+use bioflux_compiler::{CheckedModel, check_source};
 use bioflux_runtime::host::SearchPath;
 use bioflux_runtime::params::{initial_state, parameter_values, parse_quantity};
 use bioflux_runtime::simulate::Simulation;
@@ -121,7 +121,8 @@ impl Session {
         }
         let source = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?;
         let name = path.display().to_string();
-        let model = check_source(&name, &source).map_err(|diags| report_all(diags, "the model was not loaded"))?;
+        let model =
+            check_source(&name, &source).map_err(|diags| fail(report_all(diags, None, "the model was not loaded")))?;
         let env = Environment {
             plugins: SearchPath::new(&self.plugin_path),
             base_dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
@@ -130,10 +131,7 @@ impl Session {
             Ok(p) => p,
             Err(RunError::Diagnostics(diags)) => {
                 let named = Arc::new(miette::NamedSource::new(name, source.clone()));
-                return Err(report_all(
-                    diags.into_iter().map(|d| d.with_source(named.clone())).collect(),
-                    "the model was not loaded",
-                ));
+                return Err(fail(report_all(diags, Some(&named), "the model was not loaded")));
             }
             Err(RunError::Message(m)) => return Err(fail(m)),
         };
@@ -401,7 +399,7 @@ impl Session {
         let probe = "repl_value_";
         let combined = format!("{}\nlet {probe} = {text}\n", self.source);
         let name = self.file.as_ref().map(|f| f.display().to_string()).unwrap_or_default();
-        let checked = check_source(&name, &combined).map_err(|d| report_all(d, "not evaluated"))?;
+        let checked = check_source(&name, &combined).map_err(|d| fail(report_all(d, None, "not evaluated")))?;
         let index = checked.lets.iter().position(|l| l.name == probe).expect("the probe let was checked");
         let params = parameter_values(model, &self.sets).map_err(fail)?;
         let (t, state) = match (at, &self.results) {
@@ -422,15 +420,6 @@ impl Session {
         println!("{}{unit}", number(v));
         Ok(())
     }
-}
-
-/// Reports diagnostics and returns the failure with a summary line.
-fn report_all(diags: Vec<Diagnostic>, what: &str) -> Failed {
-    let n = diags.len();
-    for d in diags {
-        report(d);
-    }
-    fail(format!("{n} error{} found; {what}", if n == 1 { "" } else { "s" }))
 }
 
 /// `name = value` where name is a plain identifier (not `==`).
