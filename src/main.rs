@@ -1,5 +1,38 @@
 //! The `bioflux` command line.
 
+/// `println!` for results on stdout. When the reader has gone away
+/// (`bioflux plugins | head -2`) nothing more can be delivered: the process
+/// ends quietly with success instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            $crate::stdout_failed(e);
+        }
+    }};
+}
+
+/// `print!` for results on stdout, as [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        if let Err(e) = write!(stdout, $($arg)*).and_then(|_| stdout.flush()) {
+            $crate::stdout_failed(e);
+        }
+    }};
+}
+
+/// Ends the process after stdout failed: quietly on a closed pipe, with a
+/// message otherwise (a full disk).
+pub(crate) fn stdout_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("error: cannot write to stdout: {e}");
+    std::process::exit(1);
+}
+
 mod commands;
 mod plot;
 
@@ -158,7 +191,8 @@ enum Command {
     },
     /// Solve FBA (or pFBA) once on a model file with the `pfba` plugin.
     Fba {
-        /// SBML (L3 fbc v2) or COBRA JSON; also looked up in $BIOFLUX_MODELS.
+        /// SBML (L3, fbc v1 or v2) or COBRA JSON, possibly gzipped; also
+        /// looked up in $BIOFLUX_MODELS.
         model: PathBuf,
         /// A flux bound: RXN=LB:UB, RXN=LB: , RXN=:UB or RXN=VALUE.
         #[arg(long = "bound", value_name = "RXN=LB:UB")]
@@ -166,6 +200,9 @@ enum Command {
         /// Maximise this reaction instead of the model's objective.
         #[arg(long)]
         objective: Option<String>,
+        /// Minimise the --objective reaction instead.
+        #[arg(long)]
+        minimize: bool,
         /// Parsimonious FBA: then minimise the total flux.
         #[arg(long)]
         pfba: bool,
@@ -217,15 +254,33 @@ impl SolverArg {
     }
 }
 
+/// The stack of the thread that runs a command. Checking and compiling walk
+/// expression trees recursively; a generated model's sum of 100,000 terms
+/// is that deep. The memory is reserved, not used, until needed.
+const STACK_BYTES: usize = 1 << 30;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let worker = std::thread::Builder::new().name("bioflux".into()).stack_size(STACK_BYTES).spawn(move || command(cli));
+    match worker.map(|w| w.join()) {
+        Ok(Ok(code)) => code,
+        // The panic hook has already said what went wrong.
+        Ok(Err(_)) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: cannot start the worker thread: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn command(cli: Cli) -> ExitCode {
     // Cell plugins built on candle (the surrogate) run several times faster
     // on one thread on few cores (../shared/STACK.md §5); `run` and `repl`
     // have no thread pool of their own to slow down.
     if matches!(cli.command, Command::Run { .. } | Command::Repl { .. })
         && std::env::var_os("RAYON_NUM_THREADS").is_none()
     {
-        // SAFETY: no other thread exists yet.
+        // SAFETY: no other thread reads the environment yet (main waits).
         unsafe { std::env::set_var("RAYON_NUM_THREADS", "1") };
     }
     let ok = match cli.command {
@@ -261,8 +316,18 @@ fn main() -> ExitCode {
         Command::Sample { file, cell, grids, random, seed, output, plugin_path } => {
             commands::sample(&commands::SampleArgs { file, cell, grids, random, seed, output, plugin_path })
         }
-        Command::Fba { model, bounds, objective, pfba, relax, top, json, plugin_path } => {
-            commands::fba(&commands::FbaArgs { model, bounds, objective, pfba, relax, top, json, plugin_path })
+        Command::Fba { model, bounds, objective, minimize, pfba, relax, top, json, plugin_path } => {
+            commands::fba(&commands::FbaArgs {
+                model,
+                bounds,
+                objective,
+                minimize,
+                pfba,
+                relax,
+                top,
+                json,
+                plugin_path,
+            })
         }
     };
     if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }

@@ -61,6 +61,7 @@ pub fn write_json(sim: &Simulation, model: &str, mut out: impl Write) -> std::io
             "jacobian_evaluations": sim.stats.jacobian_evaluations,
         },
         "failure": sim.failure.as_ref().map(|f| serde_json::json!({ "time": f.time, "message": f.message })),
+        "stop": sim.stop.as_ref().map(|s| serde_json::json!({ "time": s.time, "reason": s.reason })),
     });
     serde_json::to_writer_pretty(&mut out, &doc)?;
     writeln!(out)

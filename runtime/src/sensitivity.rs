@@ -11,7 +11,7 @@
 
 use crate::breakpoints::breakpoints;
 use crate::host::BoundCells;
-use crate::simulate::{Failure, Settings, cell_problem, columns};
+use crate::simulate::{Failure, FailureCause, Settings, cell_problem, columns};
 use bioflux_compiler::CheckedModel;
 use bioflux_compiler::jit::{CellContext, CompiledModel, SensitivityFns};
 use diffsol::{
@@ -68,6 +68,7 @@ pub fn simulate_sensitivities(
         state: x0.to_vec(),
         derivatives: vec![],
         message: "the model was compiled without sensitivity functions".into(),
+        cause: FailureCause::Solver,
     })?;
     let n = compiled.n_states;
     let k = directions.params.len();
@@ -112,6 +113,7 @@ pub fn simulate_sensitivities(
         state: state.to_vec(),
         derivatives: vec![],
         message,
+        cause: FailureCause::Solver,
     };
 
     let mut y = x0.to_vec();
@@ -140,6 +142,7 @@ pub fn simulate_sensitivities(
             let status = if failed.get() { 2 } else { 0 };
             Some(
                 cell_problem(cells, ctx_ptr, status)
+                    .map(|(_, message)| message)
                     .unwrap_or_else(|| "the state is no longer finite (NaN or infinite)".into()),
             )
         };
@@ -192,7 +195,13 @@ impl Segment<'_, '_> {
     {
         let failure = |solver: &S, message: String| {
             let st = solver.state();
-            Failure { time: st.t, state: st.y.clone_as_vec(), derivatives: vec![], message }
+            Failure {
+                time: st.t,
+                state: st.y.clone_as_vec(),
+                derivatives: vec![],
+                message,
+                cause: FailureCause::Solver,
+            }
         };
         let lanes = |v: &diffsol::NalgebraVec<f64>| -> Vec<Vec<f64>> {
             (0..k).map(|j| v.get_batch(j).into_owned().clone_as_vec()).collect()

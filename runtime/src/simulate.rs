@@ -56,6 +56,52 @@ pub struct Failure {
     pub state: Vec<f64>,
     pub derivatives: Vec<f64>,
     pub message: String,
+    pub cause: FailureCause,
+}
+
+/// What made a run fail, for the advice that goes with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureCause {
+    /// A cell model answered with an error.
+    Cell,
+    /// A cell model answered NaN or infinity.
+    CellOutputNotFinite,
+    /// The state or its rate became NaN or infinite in the model's own
+    /// expressions.
+    NotFinite,
+    /// The integrator gave up (step size, convergence) or could not start.
+    Solver,
+    /// Stopped by the user (Ctrl-C).
+    Interrupted,
+}
+
+impl FailureCause {
+    /// One line of advice that fits this cause.
+    pub fn help(self) -> &'static str {
+        match self {
+            FailureCause::Cell => {
+                "the cell model could not answer at the inputs above; for an LP, `infeasible = relax` answers with slack where the LP is infeasible"
+            }
+            FailureCause::CellOutputNotFinite => {
+                "the cell model's output is not a number at the inputs above; check the inputs' expressions (a division by a concentration that reached zero?)"
+            }
+            FailureCause::NotFinite => {
+                "a NaN or infinite rate usually comes from a division by a concentration that reached zero; try `--solver bdf`, tighter tolerances, or guard the expression with max(..., 0)"
+            }
+            FailureCause::Solver => {
+                "the integrator could not take a step; try tighter tolerances (--rtol, --atol), `--solver bdf` for stiff models, or look for a discontinuity at this time"
+            }
+            FailureCause::Interrupted => "the run was interrupted; the rows up to then are kept",
+        }
+    }
+}
+
+/// Where and why a run ended early by the model's own rule (a cell's
+/// `infeasible = stop`): a normal end, not a failure.
+#[derive(Clone, Debug)]
+pub struct Stop {
+    pub time: f64,
+    pub reason: String,
 }
 
 /// The most negative value a species reached (solver error, not physics).
@@ -72,8 +118,10 @@ pub struct Simulation {
     /// Rows of t followed by the observables, in the columns' units.
     pub rows: Vec<Vec<f64>>,
     pub stats: Stats,
-    /// `Some` when the run ended early; `rows` hold what was computed.
+    /// `Some` when the run failed; `rows` hold what was computed.
     pub failure: Option<Failure>,
+    /// `Some` when the model stopped the run; `rows` end at the stop.
+    pub stop: Option<Stop>,
     pub negatives: Vec<Negative>,
 }
 
@@ -169,25 +217,37 @@ fn output_times(s: &Settings) -> Vec<f64> {
 
 /// Why a cell model stopped the run, in words (failing status or a
 /// non-finite output), found right after the call that went wrong.
-pub(crate) fn cell_problem(cells: &BoundCells, ctx: *const CellContext, status: i32) -> Option<String> {
+pub(crate) fn cell_problem(cells: &BoundCells, ctx: *const CellContext, status: i32) -> Option<(FailureCause, String)> {
+    if status == bioflux_plugin::Status::Stop as i32 {
+        // SAFETY: the generated code wrote failed_cell before returning.
+        let c = unsafe { (*ctx).failed_cell } as usize;
+        let cell = cells.cells.get(c)?;
+        return Some((FailureCause::Cell, format!("cell `{}`: {}", cell.name, cell.instance.last_error())));
+    }
     if status != 0 {
         // SAFETY: the generated code wrote failed_cell before returning.
         let c = unsafe { (*ctx).failed_cell } as usize;
         let cell = cells.cells.get(c)?;
         let message = cell.instance.last_error();
-        return Some(format!(
-            "cell `{}` (plugin `{}`) failed with status {status} at inputs {:?}: {}",
-            cell.name,
-            cell.instance.plugin.name,
-            cell.inputs,
-            if message.is_empty() { "(no message)" } else { &message }
+        return Some((
+            FailureCause::Cell,
+            format!(
+                "cell `{}` (plugin `{}`) failed with status {status} at inputs {:?}: {}",
+                cell.name,
+                cell.instance.plugin.name,
+                cell.inputs,
+                if message.is_empty() { "(no message)" } else { &message }
+            ),
         ));
     }
     let (c, o) = cells.non_finite_output()?;
     let cell = &cells.cells[c];
-    Some(format!(
-        "cell `{}` (plugin `{}`) returned {} for output `{}` at inputs {:?}",
-        cell.name, cell.instance.plugin.name, cell.outputs[o], cell.instance.outputs[o].name, cell.inputs
+    Some((
+        FailureCause::CellOutputNotFinite,
+        format!(
+            "cell `{}` (plugin `{}`) returned {} for output `{}` at inputs {:?}",
+            cell.name, cell.instance.plugin.name, cell.outputs[o], cell.instance.outputs[o].name, cell.inputs
+        ),
     ))
 }
 
@@ -209,12 +269,17 @@ pub fn simulate(
     let has_cells = !cells.cells.is_empty();
     let rhs_calls = Cell::new(0usize);
     let jvp_calls = Cell::new(0usize);
-    // The first cell-model problem, kept for the failure report.
-    let cell_failure: RefCell<Option<String>> = RefCell::new(None);
+    // The first cell-model problem, kept for the failure report, and
+    // whether it was a stop the model asked for.
+    let cell_failure: RefCell<Option<(FailureCause, String)>> = RefCell::new(None);
+    let stop_requested = Cell::new(false);
     let check = |status: i32, y: &mut [f64]| {
         if (status != 0 || has_cells)
             && let Some(p) = cell_problem(cells, ctx_ptr, status)
         {
+            if cell_failure.borrow().is_none() {
+                stop_requested.set(status == bioflux_plugin::Status::Stop as i32);
+            }
             cell_failure.borrow_mut().get_or_insert(p);
             y.fill(f64::NAN);
         }
@@ -258,6 +323,7 @@ pub fn simulate(
     };
     let mut stats = Stats::default();
     let mut failure = None;
+    let mut stop = None;
     let mut y = x0.to_vec();
     let mut t = s.start;
     rec.record(t, &y);
@@ -278,7 +344,8 @@ pub fn simulate(
         let problem = match problem {
             Ok(p) => p,
             Err(e) => {
-                failure = Some(fail(t, &y, &rhs, params, format!("could not set up the solver: {e}")));
+                let message = format!("could not set up the solver: {e}");
+                failure = Some(fail(t, &y, &rhs, params, FailureCause::Solver, message));
                 break;
             }
         };
@@ -286,6 +353,7 @@ pub fn simulate(
             time: t,
             state: y.clone(),
             message: format!("could not start the solver: {e}"),
+            cause: FailureCause::Solver,
         };
         let result = match s.solver {
             Solver::Bdf => problem
@@ -306,10 +374,22 @@ pub fn simulate(
                 y = end_state;
                 t = segment_end;
             }
-            Err(SegmentFailure { time, state, message }) => {
+            Err(SegmentFailure { time, state, message, cause }) => {
                 // A cell model's own report explains more than the solver's.
-                let message = cell_failure.borrow_mut().take().unwrap_or(message);
-                failure = Some(fail(time, &state, &rhs, params, message));
+                let cell_message = cell_failure.borrow_mut().take();
+                if stop_requested.get()
+                    && let Some((_, reason)) = cell_message
+                {
+                    // The run ends at the last accepted step, with a row there.
+                    if rec.rows.last().is_none_or(|row| row[0] < time) {
+                        rec.record(time, &state);
+                        rec.next -= 1;
+                    }
+                    stop = Some(Stop { time, reason });
+                } else {
+                    let (cause, message) = cell_message.unwrap_or((cause, message));
+                    failure = Some(fail(time, &state, &rhs, params, cause, message));
+                }
                 t = time;
                 break;
             }
@@ -326,13 +406,14 @@ pub fn simulate(
         .filter(|(_, low)| low.0 < 0.0)
         .map(|(sp, low)| Negative { species: sp.name.clone(), value: low.0 / sp.unit.factor, time: low.1 })
         .collect();
-    Simulation { columns: cols, rows: rec.rows, stats, failure, negatives }
+    Simulation { columns: cols, rows: rec.rows, stats, failure, stop, negatives }
 }
 
 struct SegmentFailure {
     time: f64,
     state: Vec<f64>,
     message: String,
+    cause: FailureCause,
 }
 
 /// Steps `solver` to `end`, recording the outputs that fall due.
@@ -350,20 +431,22 @@ where
     let here = |solver: &S| (solver.state().t, solver.state().y.clone_as_vec());
     solver.set_stop_time(end).map_err(|e| {
         let (time, state) = here(&solver);
-        SegmentFailure { time, state, message: e.to_string() }
+        SegmentFailure { time, state, message: e.to_string(), cause: FailureCause::Solver }
     })?;
     let result = 'stepping: loop {
         match solver.step() {
             Ok(reason) => {
                 let (t, y) = here(&solver);
                 if cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
-                    break Err(SegmentFailure { time: t, state: y, message: "interrupted".into() });
+                    let cause = FailureCause::Interrupted;
+                    break Err(SegmentFailure { time: t, state: y, message: "interrupted".into(), cause });
                 }
                 if y.iter().any(|v| !v.is_finite()) {
                     break Err(SegmentFailure {
                         time: t,
                         state: y,
                         message: "the state is no longer finite (NaN or infinite)".into(),
+                        cause: FailureCause::NotFinite,
                     });
                 }
                 while let Some(tau) = rec.due(t) {
@@ -374,7 +457,8 @@ where
                             Ok(yi) => rec.record(tau, &yi.clone_as_vec()),
                             Err(e) => {
                                 let message = format!("could not interpolate the output at t = {tau}: {e}");
-                                break 'stepping Err(SegmentFailure { time: t, state: y, message });
+                                let cause = FailureCause::Solver;
+                                break 'stepping Err(SegmentFailure { time: t, state: y, message, cause });
                             }
                         }
                     }
@@ -385,7 +469,10 @@ where
             }
             Err(e) => {
                 let (time, state) = here(&solver);
-                break Err(SegmentFailure { time, state, message: e.to_string() });
+                // A failed step after NaN rates: the model's expressions.
+                let cause =
+                    if state.iter().all(|v| v.is_finite()) { FailureCause::Solver } else { FailureCause::NotFinite };
+                break Err(SegmentFailure { time, state, message: e.to_string(), cause });
             }
         }
     };
@@ -400,11 +487,18 @@ fn fail(
     state: &[f64],
     rhs: &impl Fn(&[f64], &[f64], f64, &mut [f64]),
     params: &[f64],
+    cause: FailureCause,
     message: String,
 ) -> Failure {
     let mut derivatives = vec![0.0; state.len()];
     if !state.is_empty() {
         rhs(state, params, time, &mut derivatives);
     }
-    Failure { time, state: state.to_vec(), derivatives, message }
+    // A solver failure with rates that are not numbers is the model's.
+    let cause = if cause == FailureCause::Solver && derivatives.iter().any(|d| !d.is_finite()) {
+        FailureCause::NotFinite
+    } else {
+        cause
+    };
+    Failure { time, state: state.to_vec(), derivatives, message, cause }
 }

@@ -13,7 +13,7 @@ pub fn check(files: &[PathBuf]) -> bool {
             continue;
         };
         match check_source(&path.display().to_string(), &src) {
-            Ok(model) => println!("{}: ok (model {}: {})", path.display(), model.name, summary(&model)),
+            Ok(model) => outln!("{}: ok (model {}: {})", path.display(), model.name, summary(&model)),
             Err(diags) => {
                 errors += diags.len();
                 for d in diags {

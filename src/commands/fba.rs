@@ -1,6 +1,7 @@
 //! `bioflux fba`: one LP through the `pfba` plugin, over the plugin ABI.
 
 use bioflux_compiler::diagnostic::suggestion;
+use bioflux_plugin::Status;
 use bioflux_runtime::host::{Instance, Plugin, SearchPath};
 use std::path::PathBuf;
 
@@ -8,6 +9,7 @@ pub struct FbaArgs {
     pub model: PathBuf,
     pub bounds: Vec<String>,
     pub objective: Option<String>,
+    pub minimize: bool,
     pub pfba: bool,
     pub relax: bool,
     pub top: usize,
@@ -53,17 +55,26 @@ fn solve_once(args: &FbaArgs) -> Result<bool, String> {
     let search = SearchPath::new(&args.plugin_path);
     let path = search.find("pfba").ok_or("the `pfba` plugin was not found; pass --plugin-path DIR")?;
     let plugin = std::rc::Rc::new(Plugin::open(&path)?);
+    if args.minimize && args.objective.is_none() {
+        return Err("--minimize applies to --objective: name the reaction to minimise".into());
+    }
+    let sense = if args.minimize { "min" } else { "max" };
     let objective: Vec<serde_json::Value> =
-        args.objective.iter().map(|r| serde_json::json!({ "reaction": r, "sense": "max" })).collect();
+        args.objective.iter().map(|r| serde_json::json!({ "reaction": r, "sense": sense })).collect();
+    // Without --relax an infeasible LP answers with the stop status: the
+    // LP has no solution, which is a result here, not an error.
     let config = serde_json::json!({
         "source": args.model.display().to_string(),
         "options": { "pfba": args.pfba },
         "objective": objective,
-        "infeasible": if args.relax { "relax" } else { "error" },
+        "infeasible": if args.relax { "relax" } else { "stop" },
         "inputs": inputs.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
     });
     let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
-    let instance = Instance::create(plugin, &config.to_string(), &cwd)?;
+    let instance = Instance::create(plugin.clone(), &config.to_string(), &cwd)?;
+    if let Ok(notes) = plugin.tool("notes", "{}") {
+        notes.lines().filter(|l| !l.is_empty()).for_each(|n| eprintln!("note: {n}"));
+    }
     let names: Vec<&str> = instance.inputs.iter().map(|p| p.name.as_str()).collect();
     for (name, _) in &inputs {
         if !names.contains(&name.as_str()) {
@@ -81,33 +92,41 @@ fn solve_once(args: &FbaArgs) -> Result<bool, String> {
     let n = outputs.len() - 2;
     let (objective, slack) = (outputs[n], outputs[n + 1]);
     let status_name = match status {
-        0 => "optimal",
-        1 => "relaxed",
-        _ => {
-            let message = instance.last_error();
-            if args.json && message.contains("infeasible") {
-                println!("{}", serde_json::json!({ "status": "infeasible", "message": message }));
-                return Ok(false);
+        s if s == Status::Ok as i32 => "optimal",
+        s if s == Status::Relaxed as i32 => "relaxed",
+        s if s == Status::Stop as i32 => {
+            if args.json {
+                let none = serde_json::Value::Null;
+                outln!(
+                    "{}",
+                    serde_json::json!({ "status": "infeasible", "objective": none, "slack": none, "fluxes": none })
+                );
+            } else {
+                outln!("status     infeasible\nobjective  none\nslack      none");
+                eprintln!(
+                    "note: no flux distribution satisfies the bounds; --relax finds the least slack that makes one"
+                );
             }
-            return Err(message);
+            return Ok(false);
         }
+        _ => return Err(instance.last_error()),
     };
     let fluxes: Vec<(&str, f64)> =
         instance.outputs[..n].iter().map(|p| p.name.as_str()).zip(outputs[..n].iter().copied()).collect();
     if args.json {
         let map: serde_json::Map<String, serde_json::Value> =
             fluxes.iter().map(|(k, v)| (k.to_string(), (*v).into())).collect();
-        println!(
+        outln!(
             "{}",
             serde_json::json!({ "status": status_name, "objective": objective, "slack": slack, "fluxes": map })
         );
     } else {
-        println!("status     {status_name}\nobjective  {objective}\nslack      {slack}");
+        outln!("status     {status_name}\nobjective  {objective}\nslack      {slack}");
         let mut largest = fluxes.clone();
         largest.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(b.0)));
-        println!("\n{:<24} {:>14}", "reaction", "flux");
+        outln!("\n{:<24} {:>14}", "reaction", "flux");
         for (id, v) in largest.iter().take(args.top) {
-            println!("{id:<24} {v:>14.6}");
+            outln!("{id:<24} {v:>14.6}");
         }
     }
     Ok(true)

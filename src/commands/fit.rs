@@ -284,9 +284,11 @@ fn check_gradient(problem: &mut Problem) -> Result<(), RunError> {
     let theta: Vec<f64> = problem.params.iter().map(|p| p.start).collect();
     let exact = problem.evaluate(&theta, true)?;
     let rows = exact.jacobian.unwrap_or_default();
-    println!(
+    outln!(
         "{:<16} {:>14} {:>14}  (d residual / d parameter: sensitivities vs central differences)",
-        "parameter", "max |diff|", "max |value|"
+        "parameter",
+        "max |diff|",
+        "max |value|"
     );
     for k in 0..theta.len() {
         let h = 1e-5 * theta[k].abs().max(1e-6);
@@ -302,7 +304,7 @@ fn check_gradient(problem: &mut Problem) -> Result<(), RunError> {
             worst = worst.max((row[k] - fd).abs());
             largest = largest.max(row[k].abs());
         }
-        println!("{:<16} {:>14.3e} {:>14.3e}", problem.params[k].name, worst, largest);
+        outln!("{:<16} {:>14.3e} {:>14.3e}", problem.params[k].name, worst, largest);
     }
     Ok(())
 }
@@ -340,7 +342,7 @@ fn print_report(
     let same = results.iter().filter(|r| (r.cost - best.cost).abs() <= 1e-4 * best.cost.max(1e-300)).count();
     let failed = results.iter().filter(|r| !r.cost.is_finite()).count();
     let n_exp = problem.experiments().count();
-    println!(
+    outln!(
         "fit of {}: {} parameter{}, {} experiment{}, {} data values; {} start{} ({} reached the best cost to 1e-4{}), {:.1} s",
         model.name,
         problem.params.len(),
@@ -354,12 +356,12 @@ fn print_report(
         if failed > 0 { format!(", {failed} failed") } else { String::new() },
         took.as_secs_f64()
     );
-    println!();
-    println!("{:<16} {:>12} {:>12} {:>27}  unit", "parameter", "estimate", "std. error", "95 % interval");
+    outln!();
+    outln!("{:<16} {:>12} {:>12} {:>27}  unit", "parameter", "estimate", "std. error", "95 % interval");
     for (e, p) in stats.estimates.iter().zip(&problem.params).filter(|(e, _)| !is_weight(&e.name)) {
         let interval = format!("[{}, {}]", sig(e.interval.0), sig(e.interval.1));
         let scale = if e.log { " (log scale)" } else { "" };
-        println!(
+        outln!(
             "{:<16} {:>12} {:>12} {:>27}  {}{scale}",
             e.name,
             sig(e.value),
@@ -371,31 +373,31 @@ fn print_report(
     for mlp in model.mlps.iter() {
         let n = problem.params.iter().filter(|p| p.name.starts_with(&format!("{}.", mlp.name))).count();
         if n > 0 {
-            println!("{:<16} {n} weights of the learned term (tanh {:?}), not listed", mlp.name, mlp.hidden);
+            outln!("{:<16} {n} weights of the learned term (tanh {:?}), not listed", mlp.name, mlp.hidden);
         }
     }
     // Correlations among the named parameters (a network's weights are
     // correlated by construction).
     let named: Vec<usize> = (0..stats.estimates.len()).filter(|&i| !is_weight(&stats.estimates[i].name)).collect();
     if named.len() > 1 {
-        println!();
-        print!("{:<16}", "correlation");
+        outln!();
+        out!("{:<16}", "correlation");
         for &i in &named {
-            print!(" {:>10}", truncate(&stats.estimates[i].name, 10));
+            out!(" {:>10}", truncate(&stats.estimates[i].name, 10));
         }
-        println!();
+        outln!();
         for &a in &named {
-            print!("{:<16}", stats.estimates[a].name);
+            out!("{:<16}", stats.estimates[a].name);
             for &b in &named {
-                print!(" {:>10.3}", stats.correlation[a][b]);
+                out!(" {:>10.3}", stats.correlation[a][b]);
             }
-            println!();
+            outln!();
         }
     }
-    println!();
-    println!("{:<16} {:>6} {:>12} {:>12} {:>12} {:>12}  unit", "residuals", "n", "bias", "RMS", "max |·|", "σ");
+    outln!();
+    outln!("{:<16} {:>6} {:>12} {:>12} {:>12} {:>12}  unit", "residuals", "n", "bias", "RMS", "max |·|", "σ");
     for o in &stats.outputs {
-        println!(
+        outln!(
             "{:<16} {:>6} {:>12} {:>12} {:>12} {:>12}  {}",
             o.name,
             o.n,
@@ -406,8 +408,8 @@ fn print_report(
             o.unit
         );
     }
-    println!();
-    println!(
+    outln!();
+    outln!(
         "cost ½Σ((model − data)/σ)² = {}; χ²/dof = {} with {} degrees of freedom ({})",
         sig(stats.cost),
         sig(stats.reduced_chi_square),
@@ -418,19 +420,20 @@ fn print_report(
             "intervals scaled by it, as σ were not all given"
         }
     );
-    println!("optimiser: {} after {} evaluations", best.termination, best.evaluations);
+    outln!("optimiser: {} after {} evaluations", best.termination, best.evaluations);
     let named_pair = |a: usize, b: usize| !is_weight(&stats.estimates[a].name) && !is_weight(&stats.estimates[b].name);
     for (a, b, r) in stats.correlated.iter().filter(|(a, b, _)| named_pair(*a, *b)) {
-        println!(
+        outln!(
             "warning: `{}` and `{}` are practically non-identifiable from these data (correlation {r:.3}, |r| > {CORRELATION_WARNING}): \
              the data fix a combination of them, not each; measure what tells them apart, or fix one",
-            stats.estimates[*a].name, stats.estimates[*b].name
+            stats.estimates[*a].name,
+            stats.estimates[*b].name
         );
     }
     let undetermined: Vec<String> =
         stats.undetermined.iter().filter(|n| !is_weight(n)).map(|n| format!("`{n}`")).collect();
     if !undetermined.is_empty() {
-        println!(
+        outln!(
             "warning: the data do not inform {} at all (a zero singular value of the sensitivity matrix)",
             undetermined.join(", ")
         );
@@ -439,7 +442,7 @@ fn print_report(
         if let Some((lo, hi)) = p.bounds
             && ((e.value - lo).abs() <= 1e-6 * (hi - lo) || (hi - e.value).abs() <= 1e-6 * (hi - lo))
         {
-            println!(
+            outln!(
                 "warning: `{}` ended at its bound ({}); the interval assumes an interior optimum",
                 e.name,
                 sig(e.value)

@@ -35,7 +35,7 @@ pub fn fmt(files: &[PathBuf], write: bool, check: bool) -> bool {
                 ok = false;
             }
         } else {
-            print!("{formatted}");
+            out!("{formatted}");
         }
     }
     ok

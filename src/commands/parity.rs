@@ -75,12 +75,12 @@ fn compare(args: &ParityArgs) -> Result<(), String> {
     };
     let mut rows = pairs.clone();
     rows.sort_by(|x, y| y.1.abs().total_cmp(&x.1.abs()).then(x.0.cmp(y.0)));
-    println!("{:<24} {:>12} {:>12} {:>12}", "reaction", "cell", "surrogate", "error");
+    outln!("{:<24} {:>12} {:>12} {:>12}", "reaction", "cell", "surrogate", "error");
     for (name, x, y) in rows.iter().take(args.top) {
-        println!("{name:<24} {x:>12.4} {y:>12.4} {:>12.4}", y - x);
+        outln!("{name:<24} {x:>12.4} {y:>12.4} {:>12.4}", y - x);
     }
     let worst = pairs.iter().max_by(|p, q| (p.2 - p.1).abs().total_cmp(&(q.2 - q.1).abs()));
-    println!(
+    outln!(
         "\ntotal |flux|       cell {:.4}  surrogate {:.4}\nglycolysis |flux|  cell {:.4}  surrogate {:.4}",
         total(&|p| p.1.abs(), None),
         total(&|p| p.2.abs(), None),
@@ -88,7 +88,7 @@ fn compare(args: &ParityArgs) -> Result<(), String> {
         total(&|p| p.2.abs(), Some(GLYCOLYSIS))
     );
     if let Some((name, x, y)) = worst {
-        println!(
+        outln!(
             "worst              {name}: {:.4} ({:.1} % of |cell|)",
             y - x,
             100.0 * (y - x).abs() / x.abs().max(1e-12)

@@ -9,7 +9,7 @@ pub fn plugins(extra: &[PathBuf]) -> bool {
     let mut found = 0;
     for path in search.libraries() {
         if let Ok(p) = Plugin::open(&path) {
-            println!("{:<20} {:<10} {}", p.name, p.version, p.path.display());
+            outln!("{:<20} {:<10} {}", p.name, p.version, p.path.display());
             found += 1;
         }
     }

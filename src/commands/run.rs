@@ -129,6 +129,9 @@ fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, RunErro
     if let Some(f) = &result.failure {
         report_failure(model, f);
     }
+    if let Some(stop) = &result.stop {
+        eprintln!("stopped at t = {} h, as the model asks: {}", stop.time, stop.reason);
+    }
     for note in &notes {
         eprintln!("note: {note}");
     }
@@ -170,16 +173,14 @@ fn write_results(result: &Simulation, model: &str, args: &RunArgs) -> Result<(),
 }
 
 fn report_failure(model: &CheckedModel, f: &bioflux_runtime::simulate::Failure) {
-    eprintln!("error: the integration failed at t = {} h: {}", f.time, f.message);
+    eprintln!("error: the run failed at t = {} h: {}", f.time, f.message);
     let names = std::iter::once("V".to_string()).chain(model.species.iter().map(|s| s.name.clone()));
     for (i, name) in names.enumerate() {
         let (x, dx) = (f.state.get(i).copied().unwrap_or(f64::NAN), f.derivatives.get(i).copied().unwrap_or(f64::NAN));
         let what = if i == 0 { "volume [L]" } else { "amount [base units]" };
         eprintln!("  {name:>12}: {what} = {x:.6e}, d/dt = {dx:.6e}");
     }
-    eprintln!(
-        "  help: a NaN or infinite rate usually comes from a division by a concentration that reached zero; try `--solver bdf`, tighter tolerances, or guard the expression with max(..., 0)"
-    );
+    eprintln!("  help: {}", f.cause.help());
 }
 
 /// Time and every species column of a run, as series to plot.

@@ -23,6 +23,7 @@ extern "C" {
 #define BIOFLUX_OK 0
 #define BIOFLUX_RELAXED 1 /* usable, but constraints were relaxed (slack) */
 #define BIOFLUX_ERROR 2   /* no result; last_error says why */
+#define BIOFLUX_STOP 3    /* no result by the model's rule: end the run here normally */
 
 /* An input or output: name and unit, owned by the instance. */
 typedef struct BiofluxPort {
@@ -43,7 +44,7 @@ typedef struct BiofluxDescription {
  * NUL-terminated message of at most error_len bytes in error. */
 typedef void *(*BiofluxCreateFn)(const char *config_json, const char *base_dir, char *error, size_t error_len);
 typedef const BiofluxDescription *(*BiofluxDescribeFn)(void *instance);
-/* outputs[n_outputs] = f(inputs[n_inputs]); returns BIOFLUX_OK/RELAXED/ERROR. */
+/* outputs[n_outputs] = f(inputs[n_inputs]); returns BIOFLUX_OK/RELAXED/ERROR/STOP. */
 typedef int32_t (*BiofluxEvalFn)(void *instance, const double *inputs, double *outputs);
 /* n rows at once: inputs[n * n_inputs], outputs[n * n_outputs]. */
 typedef int32_t (*BiofluxEvalBatchFn)(void *instance, size_t n, const double *inputs, double *outputs);

@@ -10,7 +10,7 @@
 pub mod dataset;
 mod sdk;
 
-pub use sdk::{CellModel, Config, PortSpec};
+pub use sdk::{CellModel, Config, EvalError, PortSpec};
 #[doc(hidden)]
 pub use sdk::{create, describe, destroy, eval, eval_batch, free_tool_answer, jacobian, last_error, run_tool};
 
@@ -32,6 +32,9 @@ pub enum Status {
     Relaxed = 1,
     /// No result; `last_error` says why.
     Error = 2,
+    /// No result, by the model's own rule (`infeasible = stop`): the run
+    /// ends here normally; `last_error` says why.
+    Stop = 3,
 }
 
 /// An input or output: its name and unit (C strings owned by the instance).

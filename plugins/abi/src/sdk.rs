@@ -55,6 +55,34 @@ impl Config {
     }
 }
 
+/// Why `eval` gave no result: an error (any `String` converts to one), or
+/// a stop the model asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvalError {
+    /// [`Status::Error`] or [`Status::Stop`].
+    pub status: Status,
+    pub message: String,
+}
+
+impl EvalError {
+    /// The run should end here, normally (e.g. `infeasible = stop`).
+    pub fn stop(message: impl Into<String>) -> EvalError {
+        EvalError { status: Status::Stop, message: message.into() }
+    }
+}
+
+impl From<String> for EvalError {
+    fn from(message: String) -> EvalError {
+        EvalError { status: Status::Error, message }
+    }
+}
+
+impl From<&str> for EvalError {
+    fn from(message: &str) -> EvalError {
+        message.to_string().into()
+    }
+}
+
 /// A cell model. `eval` and `jacobian` are the hot path: called once per
 /// right-hand side evaluation, they should not allocate.
 pub trait CellModel: Sized + 'static {
@@ -65,11 +93,11 @@ pub trait CellModel: Sized + 'static {
     fn create(config: &Config) -> Result<Self, String>;
     fn inputs(&self) -> Vec<PortSpec>;
     fn outputs(&self) -> Vec<PortSpec>;
-    fn eval(&mut self, inputs: &[f64], outputs: &mut [f64]) -> Result<Status, String>;
+    fn eval(&mut self, inputs: &[f64], outputs: &mut [f64]) -> Result<Status, EvalError>;
 
     /// `n` rows of inputs to `n` rows of outputs; by default one `eval`
     /// each. Relaxed if any row was.
-    fn eval_batch(&mut self, n: usize, inputs: &[f64], outputs: &mut [f64]) -> Result<Status, String> {
+    fn eval_batch(&mut self, n: usize, inputs: &[f64], outputs: &mut [f64]) -> Result<Status, EvalError> {
         let (n_in, n_out) = (inputs.len() / n.max(1), outputs.len() / n.max(1));
         let mut worst = Status::Ok;
         for (x, y) in inputs.chunks_exact(n_in.max(1)).zip(outputs.chunks_exact_mut(n_out.max(1))).take(n) {
@@ -184,17 +212,18 @@ pub unsafe extern "C" fn describe<T: CellModel>(inst: *mut c_void) -> *const Des
     unsafe { &instance::<T>(inst).description }
 }
 
-/// Runs `f` on the model; an error or panic becomes `Status::Error` with
-/// the message kept for `last_error`.
-fn guarded<T: CellModel>(inst: &mut Instance<T>, f: impl FnOnce(&mut T) -> Result<Status, String>) -> i32 {
+/// Runs `f` on the model; an error or panic becomes `Status::Error` (a
+/// stop `Status::Stop`) with the message kept for `last_error`.
+fn guarded<T: CellModel>(inst: &mut Instance<T>, f: impl FnOnce(&mut T) -> Result<Status, EvalError>) -> i32 {
     let outcome = catch_unwind(AssertUnwindSafe(|| f(&mut inst.model)));
-    let message = match outcome {
+    let (status, message) = match outcome {
         Ok(Ok(status)) => return status as i32,
-        Ok(Err(message)) => message,
-        Err(p) => panic_message(p),
+        Ok(Err(EvalError { status: Status::Stop, message })) => (Status::Stop, message),
+        Ok(Err(EvalError { message, .. })) => (Status::Error, message),
+        Err(p) => (Status::Error, panic_message(p)),
     };
     inst.last_error = c_string(&message);
-    Status::Error as i32
+    status as i32
 }
 
 /// # Safety
@@ -232,7 +261,7 @@ pub unsafe extern "C" fn jacobian<T: CellModel>(inst: *mut c_void, inputs: *cons
     let (n_in, n_out) = (inst.description.n_inputs, inst.description.n_outputs);
     // SAFETY: as above.
     let (inputs, jacobian) = unsafe { (slice(inputs, n_in), slice_mut(jacobian, n_in * n_out)) };
-    guarded(inst, |m| m.jacobian(inputs, jacobian).map(|()| Status::Ok))
+    guarded(inst, |m| m.jacobian(inputs, jacobian).map(|()| Status::Ok).map_err(EvalError::from))
 }
 
 /// # Safety

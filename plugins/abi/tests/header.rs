@@ -71,6 +71,7 @@ fn c_header_matches_the_rust_abi() {
         ("ok", (Status::Ok as i32).to_string()),
         ("relaxed", (Status::Relaxed as i32).to_string()),
         ("error", (Status::Error as i32).to_string()),
+        ("stop", (Status::Stop as i32).to_string()),
     ];
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), expected.len(), "{out}");

@@ -29,7 +29,7 @@ fn trajectory(k: usize) -> [f64; 2] {
 /// 100 mM glucose from 5 h), by explicit Euler steps of 0.01 h over 15 h:
 /// growth, glucose running out, the relaxed region, the feed.
 fn fed_batch_inputs(net: &Network, lp: &mut Pfba) -> Vec<[f64; 2]> {
-    let (glc, biomass) = (net.reaction_index("EX_glc__D_e").unwrap(), net.objective[0].0);
+    let (glc, biomass) = (net.reaction_index("EX_glc__D_e").unwrap(), net.objective.terms[0].0);
     let (mut volume, mut x, mut g) = (1.0, 0.1, 10.0);
     let dt = 0.01;
     let mut points = Vec::new();

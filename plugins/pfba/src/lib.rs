@@ -20,9 +20,9 @@ mod highs;
 pub mod network;
 pub mod pfba;
 
-use bioflux_plugin::{CellModel, Config, PortSpec, Status, export_plugin};
-use network::Network;
-use pfba::{BoundKind, InputBound, Options, Pfba, Policy, Solved, Start};
+use bioflux_plugin::{CellModel, Config, EvalError, PortSpec, Status, export_plugin};
+use network::{Network, Objective};
+use pfba::{BoundKind, InputBound, Options, Pfba, Policy, SolveError, Solved, Start};
 use std::path::PathBuf;
 
 /// Finds a model file: as given (relative to the .bio file), else in
@@ -89,9 +89,13 @@ fn atoms(formula: &str, element: &str) -> f64 {
 /// ...}` as `create` gets them) answers the network's S as triplets and
 /// the carbon and nitrogen atoms of each metabolite (null without a formula),
 /// for constraint-aware surrogates.
+/// `notes` answers what loading models assumed (default bounds), once
+/// each, and forgets them.
 fn tool(name: &str, args: &str) -> Result<String, String> {
-    if name != "stoichiometry" {
-        return Err(format!("the pfba plugin has no tool `{name}`"));
+    match name {
+        "stoichiometry" => {}
+        "notes" => return Ok(std::mem::take(&mut *NOTES.lock().unwrap_or_else(|p| p.into_inner())).join("\n")),
+        _ => return Err(format!("the pfba plugin has no tool `{name}`")),
     }
     let args: serde_json::Value = serde_json::from_str(args).map_err(|e| e.to_string())?;
     let config = Config {
@@ -119,6 +123,16 @@ fn tool(name: &str, args: &str) -> Result<String, String> {
 
 bioflux_plugin::export_tools!(tool);
 
+/// Notes from loading models, until the host asks for them.
+static NOTES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn note(text: &str) {
+    let mut notes = NOTES.lock().unwrap_or_else(|p| p.into_inner());
+    if !notes.iter().any(|n| n == text) {
+        notes.push(text.to_string());
+    }
+}
+
 pub struct LpCell {
     lp: Pfba,
     reactions: Vec<String>,
@@ -141,6 +155,7 @@ impl CellModel for LpCell {
 
     fn create(config: &Config) -> Result<Self, String> {
         let net = load_network(config)?;
+        net.notes.iter().for_each(|n| note(n));
         // The cell's objectives, in priority order, replace the model's.
         let mut objectives = vec![net.objective.clone()];
         if let Some(list) = config.json.get("objective").and_then(|o| o.as_array()).filter(|l| !l.is_empty()) {
@@ -151,8 +166,10 @@ impl CellModel for LpCell {
                     let j = net
                         .reaction_index(id)
                         .ok_or_else(|| format!("the objective `{id}` is not a reaction of the model"))?;
-                    let sign = if term.get("sense").and_then(|s| s.as_str()) == Some("min") { -1.0 } else { 1.0 };
-                    Ok(vec![(j, sign)])
+                    Ok(match term.get("sense").and_then(|s| s.as_str()) {
+                        Some("min") => Objective::minimize(vec![(j, 1.0)]),
+                        _ => Objective::maximize(vec![(j, 1.0)]),
+                    })
                 })
                 .collect::<Result<_, String>>()?;
         }
@@ -200,10 +217,14 @@ impl CellModel for LpCell {
         self.lp.jacobian(inputs, jacobian)
     }
 
-    fn eval(&mut self, inputs: &[f64], outputs: &mut [f64]) -> Result<Status, String> {
+    fn eval(&mut self, inputs: &[f64], outputs: &mut [f64]) -> Result<Status, EvalError> {
         let solved = self.lp.solve(inputs).map_err(|e| {
             let at: Vec<String> = self.input_names.iter().zip(inputs).map(|(n, v)| format!("{n} = {v}")).collect();
-            format!("{e} (at {})", at.join(", "))
+            let message = if at.is_empty() { e.to_string() } else { format!("{e} (at {})", at.join(", ")) };
+            match e {
+                SolveError::Infeasible(Policy::Stop) => EvalError::stop(message),
+                _ => EvalError::from(message),
+            }
         })?;
         let n = self.reactions.len();
         outputs[..n].copy_from_slice(&self.lp.fluxes);

@@ -21,7 +21,7 @@
 
 use crate::basis_map::MapCache;
 use crate::highs::{Basis, Lp, LpData, Outcome};
-use crate::network::Network;
+use crate::network::{Network, Objective};
 use highs_sys::HighsInt;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +74,33 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options { pfba: true, tolerance: 1e-9, policy: Policy::Relax, start: Start::Reference, reuse: true }
+    }
+}
+
+/// Why a call gave no solution.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SolveError {
+    /// Infeasible at these inputs, and the policy is not to relax.
+    Infeasible(Policy),
+    /// HiGHS or a basis failed (the message says how).
+    Failed(String),
+}
+
+impl std::fmt::Display for SolveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SolveError::Infeasible(Policy::Stop) => {
+                write!(f, "the LP is infeasible here (`infeasible = stop` ends the run)")
+            }
+            SolveError::Infeasible(_) => write!(f, "the LP is infeasible here (`infeasible = error`)"),
+            SolveError::Failed(message) => f.write_str(message),
+        }
+    }
+}
+
+impl From<String> for SolveError {
+    fn from(message: String) -> SolveError {
+        SolveError::Failed(message)
     }
 }
 
@@ -177,8 +204,12 @@ struct Stage {
 pub struct Pfba {
     n: usize,
     options: Options,
-    /// Objectives maximised in turn, each as (reaction, coefficient).
+    /// Objectives maximised in turn, each as (reaction, coefficient), a
+    /// minimised one with its coefficients negated.
     objectives: Vec<Vec<(usize, f64)>>,
+    /// +1 if the first objective is maximised, −1 if minimised: the value
+    /// reported is in the user's sense.
+    first_sign: f64,
     /// One stage per objective, then pFBA if asked for.
     stages: Vec<Stage>,
     feasibility: Option<Stage>,
@@ -199,7 +230,7 @@ pub struct Pfba {
     row_rates: Vec<f64>,
     /// Fluxes of the last solution, by reaction.
     pub fluxes: Vec<f64>,
-    /// The first objective at the last solution.
+    /// The first objective at the last solution, in its own sense.
     pub objective_value: f64,
     pub slack: f64,
     /// Stage solves answered from a cached basis, and by HiGHS.
@@ -207,26 +238,26 @@ pub struct Pfba {
 }
 
 impl Pfba {
-    /// `objective`: (reaction, coefficient) maximised.
-    pub fn new(
-        net: &Network,
-        objective: Vec<(usize, f64)>,
-        inputs: &[InputBound],
-        options: Options,
-    ) -> Result<Pfba, String> {
+    pub fn new(net: &Network, objective: Objective, inputs: &[InputBound], options: Options) -> Result<Pfba, String> {
         Self::lexicographic(net, vec![objective], inputs, options)
     }
 
-    /// `objectives`: maximised in turn, each with those before held.
+    /// `objectives`: optimised in turn, each with those before held.
     pub fn lexicographic(
         net: &Network,
-        objectives: Vec<Vec<(usize, f64)>>,
+        objectives: Vec<Objective>,
         inputs: &[InputBound],
         options: Options,
     ) -> Result<Pfba, String> {
-        if objectives.first().is_none_or(|o| o.is_empty()) {
-            return Err("the model has no objective; give the cell one: `objective = Biomass`".into());
+        if objectives.first().is_none_or(|o| o.terms.is_empty()) {
+            let example = net.likely_objective().unwrap_or("Biomass");
+            return Err(format!(
+                "the model has no objective; name the reaction to optimise: `objective = {example}` in the cell's block of a .bio file, or `--objective {example}` with `bioflux fba`"
+            ));
         }
+        let first_sign = objectives[0].sign();
+        let objectives: Vec<Vec<(usize, f64)>> =
+            objectives.iter().map(|o| o.terms.iter().map(|&(j, c)| (j, o.sign() * c)).collect()).collect();
         let n = net.reactions.len();
         let mut b = Builder {
             cols: Vec::new(),
@@ -349,6 +380,7 @@ impl Pfba {
             options,
             optima: vec![0.0; objectives.len()],
             objectives,
+            first_sign,
             reference: vec![None; stages.len() + 1],
             stages,
             feasibility,
@@ -490,7 +522,7 @@ impl Pfba {
     }
 
     /// The first stage, relaxed if it must be; true if relaxed.
-    fn first_stage(&mut self) -> Result<bool, String> {
+    fn first_stage(&mut self) -> Result<bool, SolveError> {
         // In the relaxed region, trying the plain LP first would cost a
         // HiGHS run to learn it is infeasible.
         if self.last_relaxed && self.options.reuse {
@@ -509,22 +541,20 @@ impl Pfba {
         if self.stage(0)? {
             return Ok(false);
         }
-        match self.options.policy {
-            Policy::Relax => {}
-            Policy::Stop => return Err("the LP is infeasible here (infeasible = stop ends the run)".into()),
-            Policy::Error => return Err("the LP is infeasible here (infeasible = error)".into()),
+        if self.options.policy != Policy::Relax {
+            return Err(SolveError::Infeasible(self.options.policy));
         }
         let weighted = self.feasibility_stage()?;
         self.allow_slack(weighted);
         if !self.stage(0)? {
-            return Err("the relaxed LP has no optimum".into());
+            return Err(SolveError::Failed("the relaxed LP has no optimum".into()));
         }
         Ok(true)
     }
 
     /// Solves at the given input bound values (one per input, in the order
     /// the inputs were given to `new`).
-    pub fn solve(&mut self, values: &[f64]) -> Result<Solved, String> {
+    pub fn solve(&mut self, values: &[f64]) -> Result<Solved, SolveError> {
         self.set_inputs(values);
         let relaxed = self.first_stage()?;
         self.last_relaxed = relaxed;
@@ -536,13 +566,14 @@ impl Pfba {
                 self.stages[k].lp.set_row_bounds(row, hold, INF);
             }
             if !self.stage(k)? {
-                return Err(format!("stage {} of the LP (objectives held) has no optimum", k + 1));
+                return Err(format!("stage {} of the LP (objectives held) has no optimum", k + 1).into());
             }
         }
         for j in 0..self.n {
             self.fluxes[j] = self.cols[j] - self.cols[self.n + j];
         }
-        self.objective_value = self.objective_at_cols(0);
+        // In the user's sense; + 0.0 turns a minimised −0 into 0.
+        self.objective_value = self.first_sign * self.objective_at_cols(0) + 0.0;
         if relaxed {
             // The slack reported is the total relaxation, unweighted.
             self.slack = self.slacks.iter().map(|&(s, _)| self.cols[s]).sum();
@@ -593,7 +624,8 @@ impl Pfba {
             for j in 0..n {
                 jac[j * n_in + i] = flux_rate(j);
             }
-            jac[n * n_in + i] = self.objectives[0].iter().map(|&(j, c)| c * flux_rate(j)).sum();
+            jac[n * n_in + i] =
+                self.first_sign * self.objectives[0].iter().map(|&(j, c)| c * flux_rate(j)).sum::<f64>();
             jac[(n + 1) * n_in + i] =
                 if self.last_relaxed { self.slacks.iter().map(|&(s, _)| last.rate(rates, s)).sum() } else { 0.0 };
         }

@@ -2,7 +2,7 @@
 //! ../shared/models), against published values and the LP's own
 //! optimality conditions.
 
-use bioflux_pfba::network::{self, Network};
+use bioflux_pfba::network::{self, Network, Objective};
 use bioflux_pfba::pfba::{BoundKind, InputBound, Options, Pfba, Solved, Start};
 use std::path::PathBuf;
 
@@ -112,7 +112,7 @@ fn relaxation_takes_fluxes_continuously_to_zero_with_slack_only_where_infeasible
     let inputs = [("EX_glc__D_e", BoundKind::Lower), ("EX_o2_e", BoundKind::Lower)];
     let mut relaxed = lp(&net, &inputs, Options::default());
     let mut plain = lp(&net, &inputs, Options { policy: bioflux_pfba::pfba::Policy::Error, ..Options::default() });
-    let biomass = net.objective[0].0;
+    let biomass = net.objective.terms[0].0;
     let mut previous: Option<Vec<f64>> = None;
     let mut threshold = None;
     // Glucose uptake from 1 down to 0 in steps of 0.005.
@@ -250,7 +250,7 @@ fn malformed_models_get_clear_messages() {
     assert!(e.contains("reaction `A` uses metabolite `x`, which is not declared"), "{e}");
     // A model without an objective loads; the LP asks for one.
     let net = network::sbml(&good("")).unwrap();
-    let err = Pfba::new(&net, vec![], &[], Options::default()).err().unwrap();
+    let err = Pfba::new(&net, Objective::default(), &[], Options::default()).err().unwrap();
     assert!(err.contains("no objective"), "{err}");
 }
 
@@ -286,7 +286,7 @@ fn basis_derivatives_equal_finite_differences_away_from_basis_changes() {
             checked += 1;
         }
         // Where uptake limits, a more negative bound (more uptake) means more growth.
-        let biomass = net.objective[0].0;
+        let biomass = net.objective.terms[0].0;
         assert!(
             jac[biomass * 2] < -1e-3 && jac[biomass * 2 + 1] < -1e-3,
             "{} {}",
@@ -324,7 +324,7 @@ fn in_the_relaxed_region_the_basis_derivative_includes_the_slack() {
 #[test]
 fn further_objectives_are_optimised_with_the_ones_before_held() {
     let net = load("e_coli_core.xml");
-    let (biomass, acetate) = (net.objective[0].0, net.reaction_index("EX_ac_e").unwrap());
+    let (biomass, acetate) = (net.objective.terms[0].0, net.reaction_index("EX_ac_e").unwrap());
     let ids: Vec<InputBound> = [("EX_glc__D_e", BoundKind::Lower), ("EX_o2_e", BoundKind::Lower)]
         .iter()
         .map(|(id, kind)| InputBound { reaction: net.reaction_index(id).unwrap(), kind: *kind })
@@ -338,7 +338,7 @@ fn further_objectives_are_optimised_with_the_ones_before_held() {
     let tolerance = 0.1;
     let mut range = Vec::new();
     for sense in [1.0, -1.0] {
-        let objectives = vec![net.objective.clone(), vec![(acetate, sense)]];
+        let objectives = vec![net.objective.clone(), Objective::maximize(vec![(acetate, sense)])];
         for pfba in [false, true] {
             let options = Options { pfba, tolerance, ..Options::default() };
             let mut lex = Pfba::lexicographic(&net, objectives.clone(), &ids, options).unwrap();
@@ -347,7 +347,7 @@ fn further_objectives_are_optimised_with_the_ones_before_held() {
             // The reference: the second objective alone, growth bounded below.
             let mut held = ids.clone();
             held.push(InputBound { reaction: biomass, kind: BoundKind::Lower });
-            let mut second = Pfba::new(&net, vec![(acetate, sense)], &held, fba_only()).unwrap();
+            let mut second = Pfba::new(&net, Objective::maximize(vec![(acetate, sense)]), &held, fba_only()).unwrap();
             second.solve(&[point[0], point[1], growth - tolerance]).unwrap();
             // pFBA holds the second objective too, within the same tolerance.
             let (got, best) = (sense * lex.fluxes[acetate], sense * second.fluxes[acetate]);

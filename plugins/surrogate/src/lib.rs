@@ -16,7 +16,7 @@ pub mod mlp;
 pub mod train;
 
 use balance::Head;
-use bioflux_plugin::{CellModel, Config, PortSpec, Status, export_plugin};
+use bioflux_plugin::{CellModel, Config, EvalError, PortSpec, Status, export_plugin};
 use candle_core::{Device, Tensor, Var};
 use meta::SurrogateMeta;
 use mlp::{Plain, forward, layer_names};
@@ -247,12 +247,12 @@ impl CellModel for SurrogateCell {
         self.surrogate.meta.outputs.iter().map(|o| PortSpec::new(o.name.clone(), o.unit.clone())).collect()
     }
 
-    fn eval(&mut self, inputs: &[f64], outputs: &mut [f64]) -> Result<Status, String> {
+    fn eval(&mut self, inputs: &[f64], outputs: &mut [f64]) -> Result<Status, EvalError> {
         self.surrogate.eval(inputs, outputs);
         Ok(Status::Ok)
     }
 
-    fn eval_batch(&mut self, n: usize, inputs: &[f64], outputs: &mut [f64]) -> Result<Status, String> {
+    fn eval_batch(&mut self, n: usize, inputs: &[f64], outputs: &mut [f64]) -> Result<Status, EvalError> {
         self.surrogate.eval_batch(n, inputs, outputs)?;
         Ok(Status::Ok)
     }

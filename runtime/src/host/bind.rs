@@ -119,7 +119,9 @@ fn network_json(net: &Network) -> serde_json::Value {
         .map(|r| {
             let st: serde_json::Map<String, serde_json::Value> =
                 r.stoichiometry.iter().map(|(m, c)| (net.metabolites[*m].clone(), (*c).into())).collect();
-            serde_json::json!({ "id": r.id, "metabolites": st, "lower": r.lower, "upper": r.upper })
+            // JSON has no infinity: a non-finite bound travels as "inf"/"-inf".
+            let bound = |b: f64| if b.is_finite() { serde_json::json!(b) } else { serde_json::json!(b.to_string()) };
+            serde_json::json!({ "id": r.id, "metabolites": st, "lower": bound(r.lower), "upper": bound(r.upper) })
         })
         .collect();
     let formulas: serde_json::Map<String, serde_json::Value> = net

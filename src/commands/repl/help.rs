@@ -29,9 +29,9 @@ pub fn print(topic: &str) {
     let chosen: Vec<_> =
         COMMANDS.iter().filter(|(c, ..)| topic.is_empty() || c.trim_start_matches(':') == topic).collect();
     if chosen.is_empty() {
-        println!("no command `{topic}`; :help lists them all");
+        outln!("no command `{topic}`; :help lists them all");
     }
     for (command, what, example) in chosen {
-        println!("{command:<14} {what}\n{:<14} e.g. {example}", "");
+        outln!("{command:<14} {what}\n{:<14} e.g. {example}", "");
     }
 }

@@ -47,7 +47,7 @@ fn scripted(session: &mut Session) -> bool {
     let mut ok = true;
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
-        println!("> {line}");
+        outln!("> {line}");
         let result = session.execute(&line);
         let _ = std::io::Write::flush(&mut std::io::stdout());
         match result {
@@ -85,7 +85,7 @@ fn interactive(session: &mut Session) {
     if let Some(h) = &history {
         let _ = editor.load_history(h);
     }
-    println!("bioflux {} — :help lists the commands, Ctrl-D leaves", env!("CARGO_PKG_VERSION"));
+    outln!("bioflux {} — :help lists the commands, Ctrl-D leaves", env!("CARGO_PKG_VERSION"));
     loop {
         match editor.readline("bioflux> ") {
             Ok(line) => {

@@ -140,7 +140,7 @@ impl Session {
             let name = s.split('=').next().unwrap_or("");
             model.params.iter().any(|p| p.name == name)
         });
-        println!(
+        outln!(
             "loaded {} ({} parameters, {} species, {} cells), compiled in {:.2} ms",
             model.name,
             model.params.len(),
@@ -166,7 +166,7 @@ impl Session {
         let values = parameter_values(model, &self.sets).map_err(fail)?;
         for (p, v) in model.params.iter().zip(values) {
             let changed = if p.value != v { "  (changed)" } else { "" };
-            println!("{:<16} {} [{}]{changed}", p.name, number(v), p.dim);
+            outln!("{:<16} {} [{}]{changed}", p.name, number(v), p.dim);
         }
         Ok(())
     }
@@ -186,7 +186,7 @@ impl Session {
         sets.push(format!("{name}={value}"));
         let values = parameter_values(model, &sets).map_err(fail)?;
         let index = model.params.iter().position(|p| p.name == name).expect("found above");
-        println!("{name} = {} [{dim}]", number(values[index]));
+        outln!("{name} = {} [{dim}]", number(values[index]));
         self.sets = sets;
         Ok(())
     }
@@ -204,7 +204,7 @@ impl Session {
         self.running.store(false, Ordering::SeqCst);
         let run = run.map_err(|e| fail(e.to_string()))?;
         for note in &run.notes {
-            println!("note: {note}");
+            outln!("note: {note}");
         }
         let sim = run.simulation;
         let s = &sim.stats;
@@ -217,7 +217,7 @@ impl Session {
             .take(1 + model.species.len())
             .map(|(c, v)| format!("{} = {} {}", c.name, short(*v), c.unit))
             .collect();
-        println!(
+        outln!(
             "t = {} h, {} steps, {:.0} ms: {}",
             number(s.final_time),
             s.steps,
@@ -269,7 +269,7 @@ impl Session {
             let t = time(at)?;
             let row = interpolate(sim, t).ok_or_else(|| fail(format!("t = {t} h is outside the results")))?;
             for &c in &cols {
-                println!("{} at {} h = {} {}", sim.columns[c].name, number(t), number(row[c]), sim.columns[c].unit);
+                outln!("{} at {} h = {} {}", sim.columns[c].name, number(t), number(row[c]), sim.columns[c].unit);
             }
             return Ok(());
         }
@@ -284,14 +284,14 @@ impl Session {
         let line = |cells: Vec<String>| {
             cells.iter().zip(&widths).map(|(c, w)| format!("{c:>w$}")).collect::<Vec<_>>().join("  ")
         };
-        println!("{}", line(header.clone()));
+        outln!("{}", line(header.clone()));
         // About ten rows, evenly spaced, and always the last.
         let n = sim.rows.len();
         let stride = n.div_ceil(10).max(1);
         let picked = (0..n).step_by(stride).chain((n > 0 && (n - 1) % stride != 0).then_some(n - 1));
         for r in picked {
             let row = &sim.rows[r];
-            println!("{}", line(std::iter::once(0).chain(cols.iter().copied()).map(|c| short(row[c])).collect()));
+            outln!("{}", line(std::iter::once(0).chain(cols.iter().copied()).map(|c| short(row[c])).collect()));
         }
         Ok(())
     }
@@ -316,7 +316,7 @@ impl Session {
         };
         let ys: Vec<Series> = cols.iter().map(|&c| series(c)).collect();
         draw(&path, &series(0), &ys, false).map_err(fail)?;
-        println!("plotted {} to {}", words.join(", "), path.display());
+        outln!("plotted {} to {}", words.join(", "), path.display());
         Ok(())
     }
 
@@ -334,7 +334,7 @@ impl Session {
             bioflux_runtime::output::write_csv(sim, file)
         };
         written.map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
-        println!("saved {} rows to {}", sim.rows.len(), path.display());
+        outln!("saved {} rows to {}", sim.rows.len(), path.display());
         Ok(())
     }
 
@@ -369,23 +369,23 @@ impl Session {
         cell.inputs.copy_from_slice(&inputs);
         let given: Vec<String> =
             cell.instance.inputs.iter().zip(&inputs).map(|(p, v)| format!("{} = {}", p.name, number(*v))).collect();
-        println!("inputs     {}", given.join(", "));
+        outln!("inputs     {}", given.join(", "));
         let status = match status {
             0 => "ok",
             1 => "relaxed",
             _ => return Err(fail(format!("cell `{cell_name}`: {}", cell.instance.last_error()))),
         };
-        println!("status     {status}");
+        outln!("status     {status}");
         let mut named: Vec<(&str, f64)> =
             cell.instance.outputs.iter().map(|p| p.name.as_str()).zip(outputs.iter().copied()).collect();
         for special in ["objective", "slack"] {
             if let Some(k) = named.iter().position(|(n, _)| *n == special) {
-                println!("{special:<10} {}", number(named.remove(k).1));
+                outln!("{special:<10} {}", number(named.remove(k).1));
             }
         }
         named.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(b.0)));
         for (n, v) in named.iter().take(10) {
-            println!("  {n:<22} {:>12}", number(*v));
+            outln!("  {n:<22} {:>12}", number(*v));
         }
         Ok(())
     }
@@ -417,7 +417,7 @@ impl Session {
         let at = At { model: &checked, params: &params, state: &state, t };
         let v = value(&checked.lets[index].value, &at).map_err(fail)?;
         let unit = checked.lets[index].dim.filter(|d| !d.is_none()).map(|d| format!(" [{d}]")).unwrap_or_default();
-        println!("{}{unit}", number(v));
+        outln!("{}{unit}", number(v));
         Ok(())
     }
 }

@@ -11,7 +11,7 @@
 //! which makes `eval` panic when S falls under it, to show that a panic in
 //! a plugin is reported as an error and does not take the host down.
 
-use bioflux_plugin::{CellModel, Config, PortSpec, Status, export_plugin};
+use bioflux_plugin::{CellModel, Config, EvalError, PortSpec, Status, export_plugin};
 
 pub struct HerbertPirt {
     mu_max: f64,
@@ -58,7 +58,7 @@ impl CellModel for HerbertPirt {
         vec![PortSpec::new("mu", "1/h"), PortSpec::new("q_S", "mmol/gDW/h"), PortSpec::new("q_P", "mmol/gDW/h")]
     }
 
-    fn eval(&mut self, inputs: &[f64], outputs: &mut [f64]) -> Result<Status, String> {
+    fn eval(&mut self, inputs: &[f64], outputs: &mut [f64]) -> Result<Status, EvalError> {
         let s = inputs[0];
         assert!(s >= self.panic_below, "substrate {s} fell below panic_below = {}", self.panic_below);
         let (mu, uptake) = self.uptake(s);

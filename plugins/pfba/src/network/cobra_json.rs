@@ -1,0 +1,127 @@
+//! The COBRA JSON format as COBRApy's save_json_model writes it, infinite
+//! bounds included (`Infinity` bare, as Python's json module writes it, or
+//! `"inf"` as a string).
+
+use super::{DEFAULT_BOUND, Network, Objective, Reaction, list_some};
+use std::collections::HashMap;
+
+/// A JSON number, or a string or bare token naming one (`"inf"`, `"-inf"`,
+/// `"Infinity"`, `"1e3"`).
+pub(crate) fn json_number(v: &serde_json::Value) -> Option<f64> {
+    match v {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    }
+}
+
+/// Python's json module writes infinite floats as the bare tokens
+/// `Infinity`, `-Infinity` and `NaN`, which JSON lacks: quote them (only
+/// outside strings) so serde_json reads them as strings.
+fn quote_python_tokens(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("Infinity") && !text.contains("NaN") {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let (mut in_string, mut escaped) = (false, false);
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        if c == '"' {
+            in_string = true;
+        }
+        let token = ["-Infinity", "Infinity", "NaN"].into_iter().find(|t| rest.starts_with(t));
+        match token {
+            Some(t) => {
+                out.push('"');
+                out.push_str(t);
+                out.push('"');
+                rest = &rest[t.len()..];
+            }
+            None => {
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    out.into()
+}
+
+/// The COBRA JSON format (COBRApy's save_json_model).
+pub fn cobra_json(text: &str) -> Result<Network, String> {
+    let text = quote_python_tokens(text);
+    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("not valid JSON: {e}"))?;
+    let mets =
+        doc.get("metabolites").and_then(|m| m.as_array()).ok_or("no \"metabolites\" list: not a COBRA JSON model")?;
+    let rxns =
+        doc.get("reactions").and_then(|m| m.as_array()).ok_or("no \"reactions\" list: not a COBRA JSON model")?;
+    let mut net = Network::default();
+    let mut met_index: HashMap<String, usize> = HashMap::new();
+    for m in mets {
+        let id = m.get("id").and_then(|v| v.as_str()).ok_or("a metabolite without an \"id\"")?.to_string();
+        if met_index.insert(id.clone(), net.metabolites.len()).is_some() {
+            return Err(format!("metabolite `{id}` is listed twice"));
+        }
+        net.metabolites.push(id);
+        net.formulas.push(m.get("formula").and_then(|f| f.as_str()).map(str::to_string));
+    }
+    let mut defaulted = Vec::new();
+    let mut objective = Vec::new();
+    for (j, r) in rxns.iter().enumerate() {
+        let id = r.get("id").and_then(|v| v.as_str()).ok_or("a reaction without an \"id\"")?.to_string();
+        // COBRApy's Reaction defaults where a key is missing: [0, 1000].
+        let mut bound = |key: &str, default: f64| -> Result<f64, String> {
+            match r.get(key) {
+                None | Some(serde_json::Value::Null) => {
+                    if !defaulted.contains(&id) {
+                        defaulted.push(id.clone());
+                    }
+                    Ok(default)
+                }
+                Some(v) => json_number(v).ok_or_else(|| format!("reaction `{id}`: \"{key}\" is {v}, not a number")),
+            }
+        };
+        let (lower, upper) = (bound("lower_bound", 0.0)?, bound("upper_bound", DEFAULT_BOUND)?);
+        let mut stoichiometry = Vec::new();
+        if let Some(ms) = r.get("metabolites").and_then(|m| m.as_object()) {
+            for (met, c) in ms {
+                let m = *met_index
+                    .get(met)
+                    .ok_or_else(|| format!("reaction `{id}` uses metabolite `{met}`, which is not in the model"))?;
+                let c = json_number(c)
+                    .filter(|c| c.is_finite())
+                    .ok_or_else(|| format!("reaction `{id}`: the coefficient of `{met}` is not a number"))?;
+                if c != 0.0 {
+                    stoichiometry.push((m, c));
+                }
+            }
+        }
+        if let Some(c) = r.get("objective_coefficient").and_then(json_number)
+            && c != 0.0
+        {
+            objective.push((j, c));
+        }
+        net.reactions.push(Reaction { id, lower, upper, stoichiometry });
+    }
+    if !defaulted.is_empty() {
+        net.notes.push(format!(
+            "{} reaction(s) have no \"lower_bound\" or \"upper_bound\" ({}); COBRApy's defaults are used: lower 0, upper {DEFAULT_BOUND}",
+            defaulted.len(),
+            list_some(&defaulted)
+        ));
+    }
+    net.objective = Objective::maximize(objective);
+    net.check_bounds()?;
+    Ok(net)
+}

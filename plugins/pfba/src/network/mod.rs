@@ -1,0 +1,197 @@
+//! Stoichiometric models: read from SBML Level 3 with fbc v1 or v2, COBRA
+//! JSON (either possibly gzipped), or an inline `network` block of a .bio
+//! file. Ids as COBRApy shows them (`R_` and `M_` prefixes stripped).
+
+mod cobra_json;
+mod mathml;
+mod sbml;
+
+pub use cobra_json::cobra_json;
+pub use sbml::sbml;
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+
+/// COBRApy's default flux bound where a model gives none.
+pub const DEFAULT_BOUND: f64 = 1000.0;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reaction {
+    pub id: String,
+    pub lower: f64,
+    pub upper: f64,
+    /// (metabolite index, coefficient): negative consumed, positive produced;
+    /// each metabolite at most once.
+    pub stoichiometry: Vec<(usize, f64)>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sense {
+    #[default]
+    Maximize,
+    Minimize,
+}
+
+/// A linear objective Σ c·v, maximised or minimised.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Objective {
+    /// (reaction index, coefficient), each reaction at most once.
+    pub terms: Vec<(usize, f64)>,
+    pub sense: Sense,
+}
+
+impl Objective {
+    pub fn maximize(terms: Vec<(usize, f64)>) -> Objective {
+        Objective { terms, sense: Sense::Maximize }
+    }
+    pub fn minimize(terms: Vec<(usize, f64)>) -> Objective {
+        Objective { terms, sense: Sense::Minimize }
+    }
+    /// +1 when maximised, −1 when minimised: the LP maximises sign·Σ c·v.
+    pub fn sign(&self) -> f64 {
+        match self.sense {
+            Sense::Maximize => 1.0,
+            Sense::Minimize => -1.0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Network {
+    pub metabolites: Vec<String>,
+    pub formulas: Vec<Option<String>>,
+    pub reactions: Vec<Reaction>,
+    /// The model's own objective (no terms when it has none).
+    pub objective: Objective,
+    /// What reading the file changed or assumed (default bounds), once each.
+    pub notes: Vec<String>,
+}
+
+impl Network {
+    pub fn reaction_index(&self, id: &str) -> Option<usize> {
+        self.reactions.iter().position(|r| r.id == id)
+    }
+
+    /// A reaction whose lower bound is above its upper can carry no flux at
+    /// all: that is an error of the model, named, not an "infeasible" LP.
+    pub fn check_bounds(&self) -> Result<(), String> {
+        for r in &self.reactions {
+            if r.lower.is_nan() || r.upper.is_nan() {
+                return Err(format!("reaction `{}` has a bound that is not a number", r.id));
+            }
+            if r.lower > r.upper {
+                return Err(format!(
+                    "reaction `{}` has its lower bound ({}) above its upper bound ({}); no flux satisfies both",
+                    r.id, r.lower, r.upper
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A reaction that is likely meant as the objective, for messages.
+    pub fn likely_objective(&self) -> Option<&str> {
+        let named = |key: &str| self.reactions.iter().find(|r| r.id.to_ascii_lowercase().contains(key));
+        named("biomass").or_else(|| named("growth")).map(|r| r.id.as_str())
+    }
+}
+
+pub(crate) fn strip<'a>(id: &'a str, prefix: &str) -> &'a str {
+    id.strip_prefix(prefix).unwrap_or(id)
+}
+
+/// The first few of a list, for a message.
+pub(crate) fn list_some(items: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = items.iter().take(SHOWN).map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
+    if items.len() > SHOWN {
+        text.push_str(&format!(" and {} more", items.len() - SHOWN));
+    }
+    text
+}
+
+/// The file's text: gunzipped when it is gzip, without a byte-order mark.
+fn read_text(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(bytes.as_slice())
+            .read_to_end(&mut out)
+            .map_err(|e| format!("{}: not a valid gzip file: {e}", path.display()))?;
+        out
+    } else {
+        bytes
+    };
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{}: not UTF-8 text (byte {} is invalid); save the model as UTF-8",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    Ok(text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text))
+}
+
+/// Reads a model file by its extension (.xml/.sbml, .json, each possibly
+/// with .gz after it).
+pub fn load(path: &Path) -> Result<Network, String> {
+    let name = path.display();
+    let file_name = path.file_name().and_then(|f| f.to_str()).unwrap_or("").to_ascii_lowercase();
+    let stem = file_name.strip_suffix(".gz").unwrap_or(&file_name);
+    let format = Path::new(stem).extension().and_then(|e| e.to_str()).unwrap_or("");
+    let parse: fn(&str) -> Result<Network, String> = match format {
+        "json" => cobra_json,
+        "xml" | "sbml" => sbml,
+        _ => {
+            return Err(format!(
+                "{name}: unknown model format; bioflux reads SBML (.xml, .sbml) and COBRA JSON (.json), each also gzipped (.gz)"
+            ));
+        }
+    };
+    parse(&read_text(path)?).map_err(|e| format!("{name}: {e}"))
+}
+
+/// An inline `network` block, as the host passes it in the configuration.
+pub fn inline(doc: &serde_json::Value) -> Result<Network, String> {
+    let mut net = Network::default();
+    let mut met_index: HashMap<String, usize> = HashMap::new();
+    let rxns = doc.get("reactions").and_then(|r| r.as_array()).ok_or("the inline network has no reactions")?;
+    for r in rxns {
+        let id = r.get("id").and_then(|v| v.as_str()).unwrap_or("").to_string();
+        let mut stoichiometry: Vec<(usize, f64)> = Vec::new();
+        if let Some(ms) = r.get("metabolites").and_then(|m| m.as_object()) {
+            for (met, c) in ms {
+                let m = *met_index.entry(met.clone()).or_insert_with(|| {
+                    net.metabolites.push(met.clone());
+                    net.formulas.push(None);
+                    net.metabolites.len() - 1
+                });
+                let c = cobra_json::json_number(c)
+                    .filter(|c| c.is_finite())
+                    .ok_or_else(|| format!("reaction `{id}`: the coefficient of `{met}` is not a number"))?;
+                if c != 0.0 {
+                    stoichiometry.push((m, c));
+                }
+            }
+        }
+        let bound = |key: &str| -> Result<f64, String> {
+            match r.get(key) {
+                None => Err(format!("reaction `{id}` has no {key} bound")),
+                Some(v) => cobra_json::json_number(v)
+                    .ok_or_else(|| format!("reaction `{id}`: its {key} bound is {v}, not a number")),
+            }
+        };
+        let (lower, upper) = (bound("lower")?, bound("upper")?);
+        net.reactions.push(Reaction { id, lower, upper, stoichiometry });
+    }
+    if let Some(f) = doc.get("formulas").and_then(|f| f.as_object()) {
+        for (met, formula) in f {
+            if let Some(&m) = met_index.get(met) {
+                net.formulas[m] = formula.as_str().map(str::to_string);
+            }
+        }
+    }
+    net.check_bounds()?;
+    Ok(net)
+}

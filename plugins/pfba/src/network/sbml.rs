@@ -1,0 +1,310 @@
+//! SBML Level 3 (versions 1 and 2) with the fbc package, version 1
+//! (`fbc:listOfFluxBounds`) or 2 (bounds as parameters), read as COBRApy
+//! reads it: boundary species are not balanced, reactions without bounds
+//! get COBRApy's defaults, initial assignments and assignment rules set
+//! parameters and stoichiometries.
+
+use super::mathml;
+use super::{DEFAULT_BOUND, Network, Objective, Reaction, Sense, strip};
+use roxmltree::Node;
+use std::collections::HashMap;
+
+const FBC_V2: &str = "http://www.sbml.org/sbml/level3/version1/fbc/version2";
+const FBC_V1: &str = "http://www.sbml.org/sbml/level3/version1/fbc/version1";
+
+/// The value of a named constant: known, or why it is not.
+type Symbols = HashMap<String, Result<f64, String>>;
+
+fn children<'a, 'i>(node: Node<'a, 'i>, tag: &'a str) -> impl Iterator<Item = Node<'a, 'i>> {
+    node.children().filter(move |n| n.is_element() && n.tag_name().name() == tag)
+}
+
+/// The children of `node`'s `<list>` child named `item`.
+fn listed<'a, 'i>(node: Node<'a, 'i>, list: &'a str, item: &'a str) -> impl Iterator<Item = Node<'a, 'i>> {
+    children(node, list).flat_map(move |l| children(l, item))
+}
+
+fn number(text: &str) -> Option<f64> {
+    text.trim().parse::<f64>().ok()
+}
+
+pub fn sbml(text: &str) -> Result<Network, String> {
+    let doc = roxmltree::Document::parse(text).map_err(|e| format!("not valid XML: {e}"))?;
+    let root = doc.root_element();
+    if !root.has_tag_name("sbml") {
+        return Err("not an SBML document (the root element is not <sbml>)".into());
+    }
+    let level = root.attribute("level").unwrap_or("?");
+    if level != "3" {
+        return Err(format!(
+            "SBML Level {level} is not supported; bioflux reads SBML Level 3 with the fbc package (convert with COBRApy or libSBML)"
+        ));
+    }
+    let namespaces: Vec<&str> = root.namespaces().map(|n| n.uri()).collect();
+    let fbc = if namespaces.contains(&FBC_V2) {
+        FBC_V2
+    } else if namespaces.contains(&FBC_V1) {
+        FBC_V1
+    } else {
+        return Err(
+            "this SBML file has no fbc package, so no flux bounds or objective; bioflux reads SBML Level 3 with fbc version 1 or 2 (export it with COBRApy's write_sbml_model)"
+                .into(),
+        );
+    };
+    let model = children(root, "model").next().ok_or("the file has no <model>")?;
+    let symbols = symbols(model)?;
+
+    let mut net = Network::default();
+    let mut met_index: HashMap<&str, usize> = HashMap::new();
+    let mut boundary: Vec<&str> = Vec::new();
+    for s in listed(model, "listOfSpecies", "species") {
+        let raw = s.attribute("id").unwrap_or("");
+        // Boundary species are sources and sinks outside the system: no
+        // steady-state row (SBML semantics; COBRApy drops them too).
+        if s.attribute("boundaryCondition") == Some("true") {
+            boundary.push(raw);
+            continue;
+        }
+        met_index.insert(raw, net.metabolites.len());
+        net.metabolites.push(strip(raw, "M_").to_string());
+        net.formulas.push(s.attribute((fbc, "chemicalFormula")).map(str::to_string));
+    }
+
+    let v1_bounds = if fbc == FBC_V1 { flux_bounds_v1(model)? } else { HashMap::new() };
+    let mut defaulted = Vec::new();
+    for r in listed(model, "listOfReactions", "reaction") {
+        let raw_id = r.attribute("id").unwrap_or("");
+        let id = strip(raw_id, "R_").to_string();
+        let reversible = r.attribute("reversible") != Some("false");
+        let (lower, upper) = if fbc == FBC_V2 {
+            (bound_v2(r, &id, "lowerFluxBound", &symbols)?, bound_v2(r, &id, "upperFluxBound", &symbols)?)
+        } else {
+            v1_bounds.get(raw_id).copied().unwrap_or((None, None))
+        };
+        if lower.is_none() || upper.is_none() {
+            defaulted.push(id.clone());
+        }
+        let lower = lower.unwrap_or(if reversible { -DEFAULT_BOUND } else { 0.0 });
+        let upper = upper.unwrap_or(DEFAULT_BOUND);
+        let mut stoichiometry: Vec<(usize, f64)> = Vec::new();
+        for (list, sign) in [("listOfReactants", -1.0), ("listOfProducts", 1.0)] {
+            for sr in listed(r, list, "speciesReference") {
+                let met = sr.attribute("species").unwrap_or("");
+                let Some(&m) = met_index.get(met) else {
+                    if boundary.contains(&met) {
+                        continue;
+                    }
+                    return Err(format!(
+                        "reaction `{id}` uses metabolite `{}`, which is not declared as a species",
+                        strip(met, "M_")
+                    ));
+                };
+                let c = coefficient(sr, &id, &symbols)?;
+                // A species on both sides counts once, with the net coefficient.
+                match stoichiometry.iter_mut().find(|(k, _)| *k == m) {
+                    Some(entry) => entry.1 += sign * c,
+                    None => stoichiometry.push((m, sign * c)),
+                }
+            }
+        }
+        stoichiometry.retain(|&(_, c)| c != 0.0);
+        net.reactions.push(Reaction { id, lower, upper, stoichiometry });
+    }
+    if !defaulted.is_empty() {
+        net.notes.push(format!(
+            "{} reaction(s) have no flux bound on a side ({}); COBRApy's defaults are used: lower −{DEFAULT_BOUND} (reversible) or 0, upper {DEFAULT_BOUND}",
+            defaulted.len(),
+            super::list_some(&defaulted)
+        ));
+    }
+    net.objective = objective(model, fbc, &net)?.unwrap_or_default();
+    net.check_bounds()?;
+    Ok(net)
+}
+
+/// Parameters and named species references with their values after
+/// initial assignments and assignment rules.
+fn symbols(model: Node) -> Result<Symbols, String> {
+    let mut symbols: Symbols = HashMap::new();
+    for p in listed(model, "listOfParameters", "parameter") {
+        let id = p.attribute("id").unwrap_or("").to_string();
+        let value = match p.attribute("value") {
+            Some(text) => {
+                number(text).ok_or_else(|| format!("parameter `{id}` has value `{text}`, which is not a number"))?
+            }
+            None => f64::NAN,
+        };
+        let known = if value.is_nan() { Err(format!("parameter `{id}` has no value")) } else { Ok(value) };
+        symbols.insert(id, known);
+    }
+    for c in listed(model, "listOfCompartments", "compartment") {
+        if let (Some(id), Some(size)) = (c.attribute("id"), c.attribute("size").and_then(number)) {
+            symbols.insert(id.to_string(), Ok(size));
+        }
+    }
+    for r in listed(model, "listOfReactions", "reaction") {
+        for list in ["listOfReactants", "listOfProducts"] {
+            for sr in listed(r, list, "speciesReference") {
+                if let Some(id) = sr.attribute("id") {
+                    let value = sr.attribute("stoichiometry").and_then(number).unwrap_or(1.0);
+                    symbols.insert(id.to_string(), Ok(value));
+                }
+            }
+        }
+    }
+    // Assignments: (symbol, its <math>, the element for messages). Empty
+    // math leaves the value as declared (SBML L3v2).
+    let mut assignments: Vec<(String, Node, String)> = Vec::new();
+    for a in listed(model, "listOfInitialAssignments", "initialAssignment") {
+        let symbol = a.attribute("symbol").unwrap_or("").to_string();
+        if let Some(math) = children(a, "math").next() {
+            let what = format!("the initialAssignment to `{symbol}`");
+            assignments.push((symbol, math, what));
+        }
+    }
+    for rules in children(model, "listOfRules") {
+        for rule in rules.children().filter(|n| n.is_element()) {
+            let variable = rule.attribute("variable").unwrap_or("").to_string();
+            let kind = rule.tag_name().name();
+            let Some(math) = children(rule, "math").next() else { continue };
+            if kind == "assignmentRule" {
+                let what = format!("the assignmentRule for `{variable}`");
+                assignments.push((variable, math, what));
+            } else if symbols.contains_key(&variable) {
+                // A rate rule makes the value change in time: no constant.
+                symbols.insert(variable.clone(), Err(format!("`{variable}` changes in time (a {kind})")));
+            }
+        }
+    }
+    // Assignments may refer to each other in any order (SBML forbids
+    // cycles): evaluate those whose inputs are known until none is left.
+    let targets: Vec<String> = assignments.iter().map(|a| a.0.clone()).collect();
+    for (symbol, _, what) in &assignments {
+        symbols.insert(symbol.clone(), Err(format!("{what} could not be evaluated")));
+    }
+    let mut pending: Vec<usize> = (0..assignments.len()).collect();
+    let mut done = vec![false; assignments.len()];
+    loop {
+        let before = pending.len();
+        pending.retain(|&k| {
+            let (symbol, math, what) = &assignments[k];
+            let waiting = std::cell::Cell::new(false);
+            let lookup = |id: &str| -> Result<f64, String> {
+                if let Some(j) = targets.iter().position(|t| t == id)
+                    && !done[j]
+                {
+                    waiting.set(true);
+                    return Err(String::new());
+                }
+                match symbols.get(id) {
+                    Some(Ok(v)) => Ok(*v),
+                    Some(Err(why)) => Err(why.clone()),
+                    None => Err(format!("`{id}` is not a parameter or a named stoichiometry")),
+                }
+            };
+            let result = mathml::evaluate(*math, &lookup);
+            if waiting.get() {
+                return true;
+            }
+            let value = result.map_err(|e| format!("{what}: {e}"));
+            symbols.insert(symbol.clone(), value);
+            done[k] = true;
+            false
+        });
+        if pending.is_empty() || pending.len() == before {
+            break;
+        }
+    }
+    for k in pending {
+        let (symbol, _, what) = &assignments[k];
+        symbols.insert(symbol.clone(), Err(format!("{what} depends on itself through other assignments")));
+    }
+    Ok(symbols)
+}
+
+/// A v2 bound: the parameter the attribute names; `None` if absent.
+fn bound_v2(r: Node, id: &str, attr: &str, symbols: &Symbols) -> Result<Option<f64>, String> {
+    let Some(p) = r.attribute((FBC_V2, attr)) else { return Ok(None) };
+    match symbols.get(p) {
+        Some(Ok(v)) if v.is_nan() => Err(format!("reaction `{id}`: its fbc:{attr} `{p}` is not a number")),
+        Some(Ok(v)) => Ok(Some(*v)),
+        Some(Err(why)) => Err(format!("reaction `{id}`: its fbc:{attr} `{p}` has no value: {why}")),
+        None => Err(format!("reaction `{id}`: its fbc:{attr} is parameter `{p}`, which is not defined")),
+    }
+}
+
+/// fbc v1's `<fbc:fluxBound fbc:reaction fbc:operation fbc:value>`, per
+/// reaction id: (lower, upper), each if given.
+#[allow(clippy::type_complexity)]
+fn flux_bounds_v1(model: Node) -> Result<HashMap<String, (Option<f64>, Option<f64>)>, String> {
+    let mut bounds: HashMap<String, (Option<f64>, Option<f64>)> = HashMap::new();
+    let list = model.children().filter(|n| n.has_tag_name((FBC_V1, "listOfFluxBounds")));
+    for b in list.flat_map(|l| l.children()).filter(|n| n.has_tag_name((FBC_V1, "fluxBound"))) {
+        let reaction = b.attribute((FBC_V1, "reaction")).unwrap_or("");
+        let operation = b.attribute((FBC_V1, "operation")).unwrap_or("");
+        let text = b.attribute((FBC_V1, "value")).unwrap_or("");
+        let value = number(text).ok_or_else(|| {
+            format!("the flux bound of reaction `{}` has value `{text}`, which is not a number", strip(reaction, "R_"))
+        })?;
+        let entry = bounds.entry(reaction.to_string()).or_default();
+        match operation {
+            "lessEqual" | "less" => entry.1 = Some(value),
+            "greaterEqual" | "greater" => entry.0 = Some(value),
+            "equal" => *entry = (Some(value), Some(value)),
+            other => {
+                return Err(format!(
+                    "the flux bound of reaction `{}` has operation `{other}`; fbc version 1 has lessEqual, greaterEqual and equal",
+                    strip(reaction, "R_")
+                ));
+            }
+        }
+    }
+    Ok(bounds)
+}
+
+/// A species reference's stoichiometry: assigned by id, else as written,
+/// else 1 (as COBRApy).
+fn coefficient(sr: Node, reaction: &str, symbols: &Symbols) -> Result<f64, String> {
+    if let Some(id) = sr.attribute("id")
+        && let Some(value) = symbols.get(id)
+    {
+        return value.clone().map_err(|why| format!("reaction `{reaction}`: stoichiometry `{id}`: {why}"));
+    }
+    match sr.attribute("stoichiometry") {
+        None => Ok(1.0),
+        Some(text) => number(text).filter(|c| c.is_finite()).ok_or_else(|| {
+            let met = strip(sr.attribute("species").unwrap_or(""), "M_");
+            format!("reaction `{reaction}`: stoichiometry `{text}` of `{met}` is not a number")
+        }),
+    }
+}
+
+/// The active objective (or the first), in either fbc version.
+fn objective(model: Node, fbc: &str, net: &Network) -> Result<Option<Objective>, String> {
+    let Some(list) = model.children().find(|n| n.has_tag_name((fbc, "listOfObjectives"))) else { return Ok(None) };
+    let objectives: Vec<Node> = list.children().filter(|n| n.has_tag_name((fbc, "objective"))).collect();
+    let active = list.attribute((fbc, "activeObjective"));
+    let Some(o) = objectives.iter().find(|o| o.attribute((fbc, "id")) == active).or(objectives.first()) else {
+        return Ok(None);
+    };
+    let sense = match o.attribute((fbc, "type")) {
+        Some("minimize") => Sense::Minimize,
+        _ => Sense::Maximize,
+    };
+    let mut terms: Vec<(usize, f64)> = Vec::new();
+    for f in o.descendants().filter(|n| n.has_tag_name((fbc, "fluxObjective"))) {
+        let rid = strip(f.attribute((fbc, "reaction")).unwrap_or(""), "R_");
+        let j = net
+            .reaction_index(rid)
+            .ok_or_else(|| format!("the objective uses reaction `{rid}`, which is not in the model"))?;
+        let text = f.attribute((fbc, "coefficient")).unwrap_or("1");
+        let c = number(text)
+            .filter(|c| c.is_finite())
+            .ok_or_else(|| format!("the objective's coefficient of `{rid}` is `{text}`, not a number"))?;
+        match terms.iter_mut().find(|(k, _)| *k == j) {
+            Some(t) => t.1 += c,
+            None => terms.push((j, c)),
+        }
+    }
+    Ok(Some(Objective { terms, sense }))
+}
