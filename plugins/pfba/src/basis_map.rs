@@ -92,7 +92,7 @@ impl BasisMap {
             let x = nonbasic_value(basis.0[j], d.col_lower[j], d.col_upper[j]);
             *value = x;
             if x != 0.0 {
-                for e in d.a_start[j] as usize..d.a_start[j + 1] as usize {
+                for e in d.column(j) {
                     rhs[d.a_index[e] as usize] -= d.a_value[e] * x;
                 }
             }

@@ -16,11 +16,22 @@ pub struct LpData {
     pub col_upper: Vec<f64>,
     pub row_lower: Vec<f64>,
     pub row_upper: Vec<f64>,
-    /// Column j's entries are a_index/a_value[a_start[j]..a_start[j+1]].
+    /// Column j's entries: see [`LpData::column`].
     pub a_start: Vec<HighsInt>,
     pub a_index: Vec<HighsInt>,
     pub a_value: Vec<f64>,
     pub maximize: bool,
+}
+
+impl LpData {
+    /// Where column j's entries are in `a_index`/`a_value` (`a_start` has
+    /// one entry per column, as HiGHS takes it: the last column ends at the
+    /// end of the arrays).
+    pub fn column(&self, j: usize) -> std::ops::Range<usize> {
+        let start = self.a_start[j] as usize;
+        let end = self.a_start.get(j + 1).map_or(self.a_index.len(), |&e| e as usize);
+        start..end
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +72,10 @@ impl Lp {
             Highs_setStringOptionValue(h, c"presolve".as_ptr(), c"off".as_ptr());
             Highs_setStringOptionValue(h, c"solver".as_ptr(), c"simplex".as_ptr());
             Highs_setStringOptionValue(h, c"parallel".as_ptr(), c"off".as_ptr());
+            // HiGHS checks feasibility on its scaled LP: with the default
+            // 1e-7, the Σ-slack row (weights 1 and 1e3) let ~1e-6 of slack
+            // through unscaled where none was allowed.
+            Highs_setDoubleOptionValue(h, c"primal_feasibility_tolerance".as_ptr(), 1e-9);
         }
         let lp = Lp {
             h,

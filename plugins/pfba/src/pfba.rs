@@ -4,10 +4,12 @@
 //!
 //! Columns: v⁺ (n), v⁻ (n), slacks (k); a flux is v = v⁺ − v⁻ (the paper's
 //! eq. 3–4). Rows: S·v = 0 (m); one row per input bound (the model's bound
-//! on that side is lifted); one row per maintenance requirement (a model
-//! lower bound > 0, e.g. ATPM); Σ slack; one row per objective, holding it
-//! in the later stages. Each relaxable row has a slack column, normally
-//! held at 0 by the Σ-slack row.
+//! on that side is lifted); one row per requirement (a model bound that
+//! excludes zero: a lower bound > 0 such as ATPM's maintenance, or an
+//! upper bound < 0, a forced uptake); Σ slack; one row per objective,
+//! holding it in the later stages. Each relaxable row has a slack column,
+//! normally held at 0 by the Σ-slack row. Since v = 0 satisfies S·v = 0
+//! and every other bound, the relaxed LP is always feasible.
 //!
 //! A call: set the input rows; maximise the first objective. If that is
 //! infeasible and the policy is `relax`: minimise the weighted slack, allow
@@ -278,9 +280,16 @@ impl Pfba {
                 upper[i.reaction] = INF;
             }
         }
-        let maintenance: Vec<(usize, f64)> = (0..n).filter(|&j| lower[j] > 0.0).map(|j| (j, lower[j])).collect();
-        for &(j, _) in &maintenance {
-            lower[j] = 0.0;
+        // (reaction, lower, upper) of each requirement's row.
+        let mut requirements: Vec<(usize, f64, f64)> = Vec::new();
+        for j in 0..n {
+            if lower[j] > 0.0 {
+                requirements.push((j, lower[j], INF));
+                lower[j] = 0.0;
+            } else if upper[j] < 0.0 {
+                requirements.push((j, -INF, upper[j]));
+                upper[j] = 0.0;
+            }
         }
         for j in 0..n {
             b.col(lower[j].max(0.0), upper[j].max(0.0));
@@ -321,10 +330,10 @@ impl Pfba {
                 slacks.push((s, INPUT_SLACK_WEIGHT));
             }
         }
-        for &(j, lb) in &maintenance {
-            let row = flux_row(&mut b, j, lb, INF);
+        for &(j, lo, hi) in &requirements {
+            let row = flux_row(&mut b, j, lo, hi);
             let s = b.col(0.0, INF);
-            b.entry(s, row, 1.0);
+            b.entry(s, row, if lo > 0.0 { 1.0 } else { -1.0 });
             slacks.push((s, 1.0));
         }
         let slack_row = b.row(0.0, 0.0);
@@ -490,7 +499,7 @@ impl Pfba {
         let Some(stage) = &mut self.feasibility else { return Ok(0.0) };
         let reference = &self.reference[self.stages.len()];
         if !Self::solve_stage(stage, &self.changing, &mut self.cols, &self.options, reference, &mut self.stats)? {
-            return Err("the LP cannot be made feasible even with slack on the input bounds and maintenance".into());
+            return Err("the LP cannot be made feasible even with slack on every bound that excludes zero".into());
         }
         Ok(self.weighted_slack())
     }
