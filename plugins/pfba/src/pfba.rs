@@ -118,7 +118,13 @@ pub enum Solved {
 pub struct Stats {
     pub from_basis: u64,
     pub by_highs: u64,
+    /// Calls answered by the stages before a later one HiGHS could not
+    /// solve even with its hold loosened (a last resort).
+    pub fallbacks: u64,
 }
+
+/// How much a later stage's hold is loosened when HiGHS finds it infeasible.
+const LOOSER_HOLD: f64 = 1e3;
 
 const INF: f64 = f64::INFINITY;
 
@@ -230,6 +236,10 @@ pub struct Pfba {
     last_relaxed: bool,
     /// Scratch for the Jacobian: d(activity of each changing row)/d(input).
     row_rates: Vec<f64>,
+    /// The columns before a later stage, the answer if it fails.
+    before_stage: Vec<f64>,
+    /// Stages whose solution the last call used (all but after a fallback).
+    stages_solved: usize,
     /// Fluxes of the last solution, by reaction.
     pub fluxes: Vec<f64>,
     /// The first objective at the last solution, in its own sense.
@@ -398,6 +408,8 @@ impl Pfba {
             changing,
             slacks,
             cols: vec![0.0; n_cols],
+            before_stage: vec![0.0; n_cols],
+            stages_solved: 0,
             last_relaxed: false,
             fluxes: vec![0.0; n],
             objective_value: 0.0,
@@ -518,10 +530,19 @@ impl Pfba {
     }
 
     /// The value a later stage holds objective `o` at: its optimum less the
-    /// tolerance.
-    fn held(&self, o: usize) -> f64 {
+    /// tolerance (times `looser`).
+    fn held(&self, o: usize, looser: f64) -> f64 {
         let optimum = self.optima[o];
-        optimum - self.options.tolerance * optimum.abs().max(1.0)
+        optimum - looser * self.options.tolerance * optimum.abs().max(1.0)
+    }
+
+    /// Holds, in stage `k`, every objective optimised before it.
+    fn hold_objectives(&mut self, k: usize, looser: f64) {
+        let n_in = self.input_kinds.len();
+        for o in 0..self.stages[k].changing - n_in - 1 {
+            let (row, hold) = (self.changing[n_in + 1 + o], self.held(o, looser));
+            self.stages[k].lp.set_row_bounds(row, hold, INF);
+        }
     }
 
     /// d(held value)/d(optimum).
@@ -567,16 +588,28 @@ impl Pfba {
         self.set_inputs(values);
         let relaxed = self.first_stage()?;
         self.last_relaxed = relaxed;
-        let n_in = self.input_kinds.len();
+        self.stages_solved = 1;
         for k in 1..self.stages.len() {
-            // Hold every objective optimised so far.
-            for o in 0..self.stages[k].changing - n_in - 1 {
-                let (row, hold) = (self.changing[n_in + 1 + o], self.held(o));
-                self.stages[k].lp.set_row_bounds(row, hold, INF);
+            self.hold_objectives(k, 1.0);
+            self.before_stage.copy_from_slice(&self.cols);
+            if self.stage(k)? {
+                self.stages_solved = k + 1;
+                continue;
             }
-            if !self.stage(k)? {
-                return Err(format!("stage {} of the LP (objectives held) has no optimum", k + 1).into());
+            // The optimum just found is a feasible point of this stage; if
+            // HiGHS finds none, that is rounding at the edge of the hold
+            // (seen at uptakes of ~1e-8): once more from scratch with the
+            // hold loosened, then the answer of the stages before.
+            self.hold_objectives(k, LOOSER_HOLD);
+            let cold = Options { start: Start::Cold, ..self.options.clone() };
+            let stage = &mut self.stages[k];
+            if Self::solve_stage(stage, &self.changing, &mut self.cols, &cold, &None, &mut self.stats)? {
+                self.stages_solved = k + 1;
+                continue;
             }
+            self.cols.copy_from_slice(&self.before_stage);
+            self.stats.fallbacks += 1;
+            break;
         }
         for j in 0..self.n {
             self.fluxes[j] = self.cols[j] - self.cols[self.n + j];
@@ -605,7 +638,9 @@ impl Pfba {
         }
         let (n, n_in) = (self.n, values.len());
         let slack_row = n_in;
-        let last = self.stages.last().and_then(|s| s.maps.front()).ok_or("no solve yet")?;
+        // After a fallback the answer is the last stage solved.
+        let solved = self.stages_solved;
+        let last = self.stages[..solved].last().and_then(|s| s.maps.front()).ok_or("no solve yet")?;
         for i in 0..n_in {
             self.row_rates.fill(0.0);
             self.row_rates[i] = 1.0;
@@ -615,10 +650,10 @@ impl Pfba {
                 self.row_rates[slack_row] = (1.0 + 1e-9) * weighted;
             }
             // Each held objective moves with its stage's optimum.
-            for k in 0..self.stages.len() {
+            for k in 0..solved {
                 let stage = &self.stages[k];
                 let (Some(o), Some(map)) = (stage.objective, stage.maps.front()) else { continue };
-                if k + 1 < self.stages.len() {
+                if k + 1 < solved {
                     let rates = &self.row_rates[..stage.changing];
                     let d_optimum: f64 = self.objectives[o]
                         .iter()
@@ -627,7 +662,7 @@ impl Pfba {
                     self.row_rates[n_in + 1 + o] = self.held_rate(o) * d_optimum;
                 }
             }
-            let last_changing = self.stages.last().expect("a stage").changing;
+            let last_changing = self.stages[solved - 1].changing;
             let rates = &self.row_rates[..last_changing];
             let flux_rate = |j: usize| last.rate(rates, j) - last.rate(rates, n + j);
             for j in 0..n {

@@ -53,7 +53,8 @@ fn reference(net: &Network, lower: &[f64], upper: &[f64]) -> Reference {
         }
     }
     let zeros = vec![0.0; m];
-    let sense = if net.objective.sense == Sense::Maximize { OBJECTIVE_SENSE_MAXIMIZE } else { OBJECTIVE_SENSE_MINIMIZE };
+    let sense =
+        if net.objective.sense == Sense::Maximize { OBJECTIVE_SENSE_MAXIMIZE } else { OBJECTIVE_SENSE_MINIMIZE };
     // SAFETY: arrays of the sizes passed; the instance is destroyed below.
     unsafe {
         let h: *mut c_void = Highs_create();
@@ -117,7 +118,8 @@ fn random_network(rng: &mut Rng) -> Network {
     }
     let j = rng.below(n);
     let c = rng.pick(&[1.0, 2.0, -1.0]);
-    net.objective = if rng.below(2) == 0 { Objective::maximize(vec![(j, c)]) } else { Objective::minimize(vec![(j, c)]) };
+    net.objective =
+        if rng.below(2) == 0 { Objective::maximize(vec![(j, c)]) } else { Objective::minimize(vec![(j, c)]) };
     net
 }
 
@@ -141,8 +143,7 @@ fn random_networks_agree_with_the_plain_fba_lp() {
         let pfba = rng.below(2) == 0;
         let policy = rng.pick(&[Policy::Stop, Policy::Relax]);
         let options = Options { pfba, policy, ..Options::default() };
-        let context =
-            |what: &str| format!("seed {seed}: {what}\n{net:#?}\ninputs {inputs:?}, pfba {pfba}, {policy:?}");
+        let context = |what: &str| format!("seed {seed}: {what}\n{net:#?}\ninputs {inputs:?}, pfba {pfba}, {policy:?}");
         let mut lp = match Pfba::new(&net, net.objective.clone(), &inputs, options) {
             Ok(lp) => lp,
             Err(e) => panic!("{}", context(&format!("setup failed: {e}"))),
@@ -180,7 +181,9 @@ fn random_networks_agree_with_the_plain_fba_lp() {
                             .reactions
                             .iter()
                             .enumerate()
-                            .map(|(j, r)| r.stoichiometry.iter().filter(|s| s.0 == i).map(|s| s.1).sum::<f64>() * lp.fluxes[j])
+                            .map(|(j, r)| {
+                                r.stoichiometry.iter().filter(|s| s.0 == i).map(|s| s.1).sum::<f64>() * lp.fluxes[j]
+                            })
                             .sum();
                         assert!(residual.abs() <= 1e-6, "{}: S·v = {residual} for M{i}", context(&what));
                     }
