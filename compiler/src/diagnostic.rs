@@ -89,9 +89,21 @@ impl Diagnostic {
         self
     }
 
-    /// Attaches the file the spans point into, for rendering.
+    /// Attaches the file the spans point into, for rendering. A span far
+    /// into a very long line (generated models) is not drawn under its line
+    /// (the renderer cannot pad that far): the message says where it is.
     pub fn with_source(mut self, source: Arc<NamedSource<String>>) -> Self {
-        self.source = Some(source);
+        let text = source.inner().as_str();
+        let spans = std::iter::once(self.span).chain(self.secondary.iter().map(|s| s.0));
+        let too_far = spans.clone().any(|span| column(text, span.start) > MAX_DRAWN_COLUMN);
+        if too_far {
+            let at = self.span.start.min(text.len());
+            let line = text[..at].matches('\n').count() + 1;
+            self.message = format!("{} (at {}:{line}:{})", self.message, source.name(), column(text, at) + 1);
+            self.source = None;
+        } else {
+            self.source = Some(source);
+        }
         self
     }
 
@@ -104,6 +116,16 @@ impl Diagnostic {
             .expect("rendering into a String cannot fail");
         out
     }
+}
+
+/// Columns beyond this are not drawn with their line.
+const MAX_DRAWN_COLUMN: usize = 10_000;
+
+/// Characters between the start of `at`'s line and `at`.
+fn column(text: &str, at: usize) -> usize {
+    let at = at.min(text.len());
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    text.get(line_start..at).map_or(at - line_start, |s| s.chars().count())
 }
 
 impl fmt::Display for Diagnostic {

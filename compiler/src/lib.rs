@@ -45,7 +45,9 @@ fn syntax_diagnostic(e: &bioflux_grammar::SyntaxError) -> Diagnostic {
     let statement_expected = e.expected.iter().any(|x| x == bioflux_grammar::A_STATEMENT);
     let is_keyword = STATEMENT_KEYWORDS.contains(&word.as_str());
     let near_keyword = diagnostic::did_you_mean(&word, STATEMENT_KEYWORDS);
-    let help = if statement_expected && !near_keyword.is_empty() && !is_keyword {
+    let help = if e.kind == bioflux_grammar::SyntaxErrorKind::TooDeep {
+        "split the expression with `let` names for its parts".to_string()
+    } else if statement_expected && !near_keyword.is_empty() && !is_keyword {
         format!("did you mean `{}`?", near_keyword[0])
     } else if !statement_expected && is_keyword {
         "a new statement starts here; is a closing `}` or the end of the line above missing?".to_string()
@@ -56,7 +58,13 @@ fn syntax_diagnostic(e: &bioflux_grammar::SyntaxError) -> Diagnostic {
     } else {
         "see docs/language.md for the syntax of each statement".to_string()
     };
-    let label = if e.found.is_empty() { "the file ends here".to_string() } else { "unexpected here".to_string() };
+    let label = if e.kind == bioflux_grammar::SyntaxErrorKind::TooDeep {
+        "too deep here".to_string()
+    } else if e.found.is_empty() {
+        "the file ends here".to_string()
+    } else {
+        "unexpected here".to_string()
+    };
     Diagnostic::new(Code::Syntax, Span::new(e.span.start, e.span.end), format!("syntax error: {}", e.message), label)
         .help(help)
 }

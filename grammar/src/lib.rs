@@ -4,7 +4,9 @@
 pub mod ast;
 mod comments;
 pub mod format;
+mod nesting;
 mod parse;
 
 pub use format::{format_model, format_source};
-pub use parse::{A_STATEMENT, STATEMENT_KEYWORDS, SyntaxError, parse, parse_expr, syntax_errors};
+pub use nesting::MAX_NESTING;
+pub use parse::{A_STATEMENT, STATEMENT_KEYWORDS, SyntaxError, SyntaxErrorKind, parse, parse_expr, syntax_errors};

@@ -18,6 +18,16 @@ pub struct SyntaxError {
     pub found: String,
     /// What would have been accepted there, in words, without repeats.
     pub expected: Vec<String>,
+    pub kind: SyntaxErrorKind,
+}
+
+/// What kind of syntax error, for the advice that goes with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyntaxErrorKind {
+    /// Text the grammar does not accept here.
+    Unexpected,
+    /// Brackets or operators nested deeper than [`crate::MAX_NESTING`].
+    TooDeep,
 }
 
 /// The keywords that start a statement after the `model` line.
@@ -31,6 +41,7 @@ pub const A_STATEMENT: &str = "a statement (`param`, `let`, `species`, `reactor`
 
 /// Parses a whole `.bio` file.
 pub fn parse(source: &str) -> Result<Model, SyntaxError> {
+    refuse_deep_nesting(source)?;
     let mut pairs = BioParser::parse(Rule::file, source).map_err(|e| syntax_error(source, e))?;
     let file = pairs.next().expect("the file rule always yields one pair");
     let span = span_of(&file);
@@ -49,6 +60,11 @@ pub fn syntax_errors(source: &str, limit: usize) -> Vec<SyntaxError> {
     let Err(first) = parse(source) else {
         return errors;
     };
+    if first.kind == SyntaxErrorKind::TooDeep {
+        // Resuming would parse the same depth again.
+        errors.push(first);
+        return errors;
+    }
     let mut at = first.span.start;
     let mut last_resume = None;
     errors.push(first);
@@ -100,6 +116,7 @@ fn next_statement_line(source: &str, pos: usize) -> Option<usize> {
 
 /// Parses a single expression (used by the REPL and by tests).
 pub fn parse_expr(source: &str) -> Result<Expr, SyntaxError> {
+    refuse_deep_nesting(source)?;
     let mut pairs = BioParser::parse(Rule::expr, source).map_err(|e| syntax_error(source, e))?;
     let pair = pairs.next().expect("expr yields one pair");
     if pair.as_span().end() != source.trim_end().len() {
@@ -109,9 +126,25 @@ pub fn parse_expr(source: &str) -> Result<Expr, SyntaxError> {
             span: Span::new(at, source.len()),
             found: source[at..].trim().to_string(),
             expected: Vec::new(),
+            kind: SyntaxErrorKind::Unexpected,
         });
     }
     Ok(expr(pair))
+}
+
+/// Nesting the parser and the passes after it could not follow without
+/// running out of stack is a syntax error at the place it gets too deep.
+fn refuse_deep_nesting(source: &str) -> Result<(), SyntaxError> {
+    match crate::nesting::too_deep(source) {
+        None => Ok(()),
+        Some(span) => Err(SyntaxError {
+            message: format!("nested too deeply (more than {} levels)", crate::MAX_NESTING),
+            found: source[span.start..span.end].to_string(),
+            span,
+            expected: Vec::new(),
+            kind: SyntaxErrorKind::TooDeep,
+        }),
+    }
 }
 
 fn syntax_error(source: &str, e: pest::error::Error<Rule>) -> SyntaxError {
@@ -137,7 +170,7 @@ fn syntax_error(source: &str, e: pest::error::Error<Rule>) -> SyntaxError {
         [one] => format!("expected {one}, found {unexpected}"),
         [init @ .., last] => format!("expected {} or {last}, found {unexpected}", init.join(", ")),
     };
-    SyntaxError { message, span, found, expected }
+    SyntaxError { message, span, found, expected, kind: SyntaxErrorKind::Unexpected }
 }
 
 /// Whether a rule is the start of a statement (or the end of the file),

@@ -89,9 +89,23 @@ fn stop_and_error_policies_end_the_run_at_the_infeasible_point_keeping_the_rows(
     for policy in ["stop", "error"] {
         let src = fed_batch("ecoli_core_fedbatch.bio").replace("infeasible = relax", &format!("infeasible = {policy}"));
         let sim = simulate(&src, &Overrides::default());
-        let f = sim.failure.as_ref().expect("the run must end early");
-        assert!(f.message.contains(&format!("infeasible = {policy}")), "{}", f.message);
-        assert!(f.time > 2.0 && f.time < 5.0, "ended at {}", f.time);
+        // `stop` is a normal end at the last step before the LP became
+        // infeasible, with a row there; `error` is a failure.
+        let (message, time) = match policy {
+            "stop" => {
+                assert!(sim.failure.is_none(), "{:?}", sim.failure);
+                let stop = sim.stop.as_ref().expect("the run must stop");
+                assert_eq!(sim.rows.last().unwrap()[0], stop.time, "the last row is at the stop");
+                (stop.reason.clone(), stop.time)
+            }
+            _ => {
+                let f = sim.failure.as_ref().expect("the run must end early");
+                assert_eq!(f.cause, bioflux_runtime::simulate::FailureCause::Cell);
+                (f.message.clone(), f.time)
+            }
+        };
+        assert!(message.contains(&format!("infeasible = {policy}")), "{message}");
+        assert!(time > 2.0 && time < 5.0, "ended at {time}");
         assert!(sim.rows.len() > 20, "rows before are kept");
     }
 }

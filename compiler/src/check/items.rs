@@ -152,6 +152,19 @@ impl<'a> Checker<'a> {
             );
             return unknown;
         }
+        if let Some(v) = typed.value
+            && v < 0.0
+        {
+            self.error(
+                Diagnostic::new(
+                    Code::BadValue,
+                    initial.span,
+                    format!("the initial concentration of `{}` is negative", name.name),
+                    "below zero",
+                )
+                .help(format!("a concentration is zero or more: `species {} = 0 [...]` for none", name.name)),
+            );
+        }
         // Output in the unit the user wrote, when they wrote one.
         let (unit, text) = match &initial.kind {
             ExprKind::WithUnit { unit, .. } => (eval_unit(unit).unwrap_or(Unit { dim, factor: 1.0 }), unit_text(unit)),

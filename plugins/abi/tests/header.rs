@@ -21,8 +21,8 @@ int main(void) {
     F(BiofluxPluginTable, create); F(BiofluxPluginTable, describe); F(BiofluxPluginTable, eval);
     F(BiofluxPluginTable, eval_batch); F(BiofluxPluginTable, jacobian);
     F(BiofluxPluginTable, last_error); F(BiofluxPluginTable, destroy);
-    printf("abi %u\nentry %s\nok %d\nrelaxed %d\nerror %d\n", BIOFLUX_ABI_VERSION, BIOFLUX_ENTRY_SYMBOL,
-           BIOFLUX_OK, BIOFLUX_RELAXED, BIOFLUX_ERROR);
+    printf("abi %u\nentry %s\nok %d\nrelaxed %d\nerror %d\nstop %d\n", BIOFLUX_ABI_VERSION, BIOFLUX_ENTRY_SYMBOL,
+           BIOFLUX_OK, BIOFLUX_RELAXED, BIOFLUX_ERROR, BIOFLUX_STOP);
     return 0;
 }
 "#;
