@@ -1,0 +1,294 @@
+//! Inputs nobody here wrote, as a user meets them through the CLI: COBRApy-
+//! style model files, LPs that become infeasible, long and deep
+//! expressions, closed pipes, Windows editors. No panic, no signal; every
+//! answer right or a clear message.
+
+mod common;
+
+use common::{bioflux, bioflux_with_models, plugin_dir, text};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bioflux-robust-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+/// `bioflux fba FILE ARGS --json` with this run's plugins: exit code, JSON.
+fn fba_json(file: &std::path::Path, args: &[&str]) -> (Option<i32>, serde_json::Value, String) {
+    let mut all = vec!["fba", file.to_str().unwrap(), "--json", "--plugin-path"];
+    let dir = plugin_dir();
+    all.push(&dir);
+    all.extend_from_slice(args);
+    let out = bioflux(&all);
+    let stderr = text(&out.stderr);
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("no JSON: {stderr}"));
+    (out.status.code(), doc, stderr)
+}
+
+/// A COBRApy-style JSON model: glucose in, biomass out (1 A per biomass).
+const COBRA_JSON: &str = r#"{"id": "toy", "metabolites": [{"id": "A", "formula": "C6H12O6"}],
+ "reactions": [
+  {"id": "EX_A", "metabolites": {"A": -1}, "lower_bound": -10, "upper_bound": Infinity},
+  {"id": "BIOMASS", "metabolites": {"A": -2}, "lower_bound": 0, "upper_bound": "inf", "objective_coefficient": 1},
+  {"id": "SINK", "metabolites": {"A": -1}, "lower_bound": "-inf", "upper_bound": 0}
+ ]}"#;
+
+#[test]
+fn cobrapy_json_with_infinite_bounds_loads_and_agrees_with_the_lp_by_hand() {
+    // The balance of A: −EX_A − 2·BIOMASS − SINK = 0. A SINK unbounded
+    // below would supply A without limit, so it is fixed at 0 here; with
+    // EX_A ≥ −10, the most BIOMASS is 5.
+    let model = temp_file("toy.json", COBRA_JSON.replace(r#""lower_bound": "-inf""#, r#""lower_bound": 0"#).as_bytes());
+    let (code, doc, err) = fba_json(&model, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(doc["status"], "optimal");
+    assert!((doc["objective"].as_f64().unwrap() - 5.0).abs() < 1e-9, "{doc}");
+    // The same file gzipped, as COBRApy's save_json_model writes .json.gz.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(COBRA_JSON.replace(r#""lower_bound": "-inf""#, r#""lower_bound": 0"#).as_bytes()).unwrap();
+    let zipped = temp_file("toy.json.gz", &gz.finish().unwrap());
+    let (code, doc, err) = fba_json(&zipped, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!((doc["objective"].as_f64().unwrap() - 5.0).abs() < 1e-9, "{doc}");
+}
+
+#[test]
+fn minimised_objectives_are_reported_in_their_own_sense() {
+    let model =
+        temp_file("toy_min.json", COBRA_JSON.replace(r#""lower_bound": "-inf""#, r#""lower_bound": 0"#).as_bytes());
+    // min EX_A: the most glucose taken up, −10.
+    let (code, doc, err) = fba_json(&model, &["--objective", "EX_A", "--minimize"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!((doc["objective"].as_f64().unwrap() + 10.0).abs() < 1e-9, "{doc}");
+    // min BIOMASS: zero, printed as 0, not -0.
+    let out = bioflux(&[
+        "fba",
+        model.to_str().unwrap(),
+        "--objective",
+        "BIOMASS",
+        "--minimize",
+        "--plugin-path",
+        &plugin_dir(),
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("objective  0\n"), "{stdout}");
+}
+
+#[test]
+fn an_infeasible_lp_gives_the_documented_keys() {
+    // Biomass forced to at least 6 needs 12 A; only 10 can come in.
+    let model =
+        temp_file("toy_inf.json", COBRA_JSON.replace(r#""lower_bound": "-inf""#, r#""lower_bound": 0"#).as_bytes());
+    let (code, doc, err) = fba_json(&model, &["--bound", "BIOMASS=6:"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(doc["status"], "infeasible", "{doc}");
+    for key in ["objective", "slack", "fluxes"] {
+        assert!(doc.get(key).is_some_and(|v| v.is_null()), "{key} in {doc}");
+    }
+    assert!(doc.get("message").is_none(), "no internal wording: {doc}");
+    // With --relax the LP answers with slack on the bound given: 1 (6 → 5).
+    let (code, doc, err) = fba_json(&model, &["--bound", "BIOMASS=6:", "--relax"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(doc["status"], "relaxed");
+    assert!((doc["slack"].as_f64().unwrap() - 1.0).abs() < 1e-6, "{doc}");
+}
+
+#[test]
+fn model_files_without_an_objective_or_with_crossed_bounds_are_named() {
+    let no_objective = COBRA_JSON.replace(r#", "objective_coefficient": 1"#, "");
+    let model = temp_file("toy_noobj.json", no_objective.as_bytes());
+    let out = bioflux(&["fba", model.to_str().unwrap(), "--plugin-path", &plugin_dir()]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.contains("no objective") && err.contains("--objective BIOMASS"), "{err}");
+    let crossed =
+        COBRA_JSON.replace(r#""lower_bound": 0, "upper_bound": "inf""#, r#""lower_bound": 5, "upper_bound": 1"#);
+    let model = temp_file("toy_crossed.json", crossed.as_bytes());
+    let out = bioflux(&["fba", model.to_str().unwrap(), "--plugin-path", &plugin_dir()]);
+    let err = text(&out.stderr);
+    assert!(err.contains("reaction `BIOMASS` has its lower bound (5) above its upper bound (1)"), "{err}");
+    assert!(!err.contains("infeasible"), "{err}");
+}
+
+/// SBML with fbc version 1, boundary species, a reaction without bounds,
+/// and a bound set by an initial assignment.
+const SBML_FBC_V1: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<sbml xmlns="http://www.sbml.org/sbml/level3/version1/core" xmlns:fbc="http://www.sbml.org/sbml/level3/version1/fbc/version1" level="3" version="1">
+ <model id="v1">
+  <listOfSpecies>
+   <species id="M_glc_e" compartment="e" boundaryCondition="true" hasOnlySubstanceUnits="false" constant="false"/>
+   <species id="M_a" compartment="c" boundaryCondition="false" hasOnlySubstanceUnits="false" constant="false"/>
+   <species id="M_x" compartment="c" boundaryCondition="true" hasOnlySubstanceUnits="false" constant="false"/>
+  </listOfSpecies>
+  <listOfReactions>
+   <reaction id="R_UPTAKE" reversible="false" fast="false">
+    <listOfReactants><speciesReference species="M_glc_e" stoichiometry="1" constant="true"/></listOfReactants>
+    <listOfProducts><speciesReference species="M_a" stoichiometry="1" constant="true"/></listOfProducts>
+   </reaction>
+   <reaction id="R_GROW" reversible="false" fast="false">
+    <listOfReactants><speciesReference species="M_a" stoichiometry="4" constant="true"/></listOfReactants>
+    <listOfProducts><speciesReference species="M_x" stoichiometry="1" constant="true"/></listOfProducts>
+   </reaction>
+  </listOfReactions>
+  <fbc:listOfFluxBounds>
+   <fbc:fluxBound fbc:reaction="R_UPTAKE" fbc:operation="lessEqual" fbc:value="8"/>
+  </fbc:listOfFluxBounds>
+  <fbc:listOfObjectives fbc:activeObjective="obj">
+   <fbc:objective fbc:id="obj" fbc:type="maximize">
+    <fbc:listOfFluxObjectives><fbc:fluxObjective fbc:reaction="R_GROW" fbc:coefficient="1"/></fbc:listOfFluxObjectives>
+   </fbc:objective>
+  </fbc:listOfObjectives>
+ </model>
+</sbml>"#;
+
+#[test]
+fn sbml_fbc_version_1_with_boundary_species_and_default_bounds() {
+    let model = temp_file("v1.xml", SBML_FBC_V1.as_bytes());
+    let (code, doc, err) = fba_json(&model, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    // 8 A in, 4 A per growth: 2. The boundary species glc_e and x are
+    // sources and sinks, not balanced.
+    assert!((doc["objective"].as_f64().unwrap() - 2.0).abs() < 1e-9, "{doc}");
+    // R_GROW has no bounds: COBRApy's defaults, said once.
+    assert!(err.contains("COBRApy's defaults") && err.contains("`GROW`"), "{err}");
+    assert_eq!(err.matches("COBRApy's defaults").count(), 1, "{err}");
+}
+
+#[test]
+fn a_co_culture_runs_through_glucose_depletion_under_relax() {
+    let out = bioflux_with_models(&["run", "tests/fixtures/coculture_relax.bio"]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("coculture: t = 12 h"), "the run reaches its end: {err}");
+    let csv = text(&out.stdout);
+    let rows: Vec<Vec<f64>> =
+        csv.lines().skip(1).map(|l| l.split(',').map(|v| v.parse::<f64>().unwrap()).collect()).collect();
+    let last = rows.last().unwrap();
+    assert_eq!(last[0], 12.0);
+    // Glucose is gone and both cells need slack for their maintenance.
+    assert!(last[2].abs() < 1e-6, "glucose {}", last[2]);
+    assert!(last[5] > 8.0 && last[6] > 8.0, "slack {} {}", last[5], last[6]);
+    // Both grew before it ran out; the aerobe more.
+    assert!(last[3] > 0.3 && last[4] > 0.1 && last[3] > last[4], "{last:?}");
+}
+
+#[test]
+fn infeasible_stop_ends_the_run_normally_with_a_line_saying_where() {
+    let src = std::fs::read_to_string("tests/fixtures/coculture_relax.bio").unwrap();
+    let stop = temp_file("coculture_stop.bio", src.replacen("infeasible = relax", "infeasible = stop", 1).as_bytes());
+    let models = common::models_dir();
+    let out = Command::new(env!("CARGO_BIN_EXE_bioflux"))
+        .args(["run", stop.to_str().unwrap(), "--plugin-path", &plugin_dir()])
+        .env("BIOFLUX_MODELS", &models)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "a requested stop is a normal end: {err}");
+    assert!(
+        err.contains("stopped at t = ") && err.contains("cell `air`") && err.contains("infeasible = stop"),
+        "{err}"
+    );
+    assert!(!err.contains("PARTIAL") && !err.contains("error") && !err.contains("NaN"), "{err}");
+    let csv = text(&out.stdout);
+    let last: f64 = csv.lines().last().unwrap().split(',').next().unwrap().parse().unwrap();
+    assert!(last > 1.0 && last < 12.0, "rows up to the stop are written, the last at {last}");
+    assert!(err.contains(&format!("stopped at t = {last} h")), "the last row is at the stop: {err}");
+}
+
+fn kinetic(rate: &str) -> String {
+    format!("model big\nparam k = 1 [1/h]\nspecies x = 1 [mmol/L]\nrate x = {rate}\nsimulate {{ end = 1 [h] }}\n")
+}
+
+#[test]
+fn a_sum_of_twelve_thousand_terms_runs() {
+    // 12,000 terms of 0, then the decay: x(1 h) = e^-1.
+    let rate = format!("{} - k * x", vec!["0 * k * x"; 12_000].join(" + "));
+    let model = temp_file("sum12k.bio", kinetic(&rate).as_bytes());
+    let out = bioflux(&["run", model.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let last = text(&out.stdout).lines().last().unwrap().to_string();
+    let x: f64 = last.split(',').nth(2).unwrap().parse().unwrap();
+    assert!((x - (-1.0f64).exp()).abs() < 1e-3, "{last}");
+}
+
+#[test]
+fn deep_nesting_is_a_diagnostic_at_its_span_not_a_crash() {
+    for (name, rate) in [
+        ("neg", format!("{}k * x", "-".repeat(10_000))),
+        ("paren", format!("{}k * x{}", "(".repeat(100_000), ")".repeat(100_000))),
+        ("power", format!("k * x * {}1", "1^".repeat(100_000))),
+        ("not", format!("k * x * (if {}true then 1 else 0)", "not ".repeat(50_000))),
+    ] {
+        let model = temp_file(&format!("deep_{name}.bio"), kinetic(&rate).as_bytes());
+        let out = bioflux(&["check", model.to_str().unwrap()]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains("nested too deeply") && err.contains("deep_"), "{name}: {err}");
+        assert!(err.contains("help: split the expression"), "{name}: {err}");
+    }
+    // Deep but allowed: 500 parentheses.
+    let model = temp_file("deep_ok.bio", kinetic(&format!("{}-k * x{}", "(".repeat(500), ")".repeat(500))).as_bytes());
+    let out = bioflux(&["check", model.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn an_error_far_into_a_long_line_is_located_not_a_renderer_panic() {
+    let rate = format!("{} + k * * x", vec!["k * x"; 30_000].join(" + "));
+    let model = temp_file("longtypo.bio", kinetic(&rate).as_bytes());
+    let out = bioflux(&["check", model.to_str().unwrap()]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("longtypo.bio:4:") && !err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted() {
+    let mut bytes = vec![0xEF, 0xBB, 0xBF];
+    bytes.extend_from_slice(kinetic("-k * x").as_bytes());
+    let model = temp_file("bom.bio", &bytes);
+    let out = bioflux(&["run", model.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_negative_initial_concentration_is_reported_at_its_span() {
+    let model = temp_file("negative.bio", kinetic("-k * x").replace("x = 1 [mmol/L]", "x = -1 [mmol/L]").as_bytes());
+    let out = bioflux(&["check", model.to_str().unwrap()]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.contains("the initial concentration of `x` is negative") && err.contains("below zero"), "{err}");
+    assert!(err.contains("negative.bio:3:13"), "at its span: {err}");
+}
+
+#[test]
+fn every_command_ends_quietly_on_a_closed_pipe() {
+    let examples = ["models/fedbatch_step.bio"];
+    let dir = plugin_dir();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["plugins", "--plugin-path", &dir],
+        vec!["fmt", examples[0]],
+        vec!["run", examples[0]],
+        vec!["check", examples[0]],
+    ];
+    for args in commands {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bioflux"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before reading anything (`| head -0`).
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = text(&out.stderr);
+        assert!(out.status.code().is_some(), "{args:?} died of a signal: {err}");
+        assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{args:?}: {err}");
+    }
+}
