@@ -158,6 +158,56 @@ fn apply(src: &str, m: &Mutation) -> String {
     }
 }
 
+/// `exercise` on a stack as deep as the CLI's command thread: long flat
+/// sums make deep trees, which every pass walks recursively.
+fn exercise_on_cli_stack(src: String) {
+    std::thread::Builder::new()
+        .stack_size(1 << 30)
+        .spawn(move || exercise(&src))
+        .unwrap()
+        .join()
+        .unwrap_or_else(|p| std::panic::resume_unwind(p));
+}
+
+/// One operand nested in a random chain of brackets, unary minus, `not`,
+/// `^` and `if`, as deep as `depth`.
+fn nested(pieces: &[u8]) -> String {
+    let (mut open, mut close) = (String::new(), String::new());
+    for p in pieces {
+        match p % 5 {
+            0 => {
+                open.push('(');
+                close.insert(0, ')');
+            }
+            1 => open.push('-'),
+            2 => open.push_str("not "),
+            3 => open.push_str("2^"),
+            _ => {
+                open.push_str("if x > 0 then ");
+                close.insert_str(0, " else 0");
+            }
+        }
+    }
+    format!("{open}x{close}")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn long_and_deep_expressions_never_crash(
+        pieces in prop::collection::vec(any::<u8>(), 0..3000),
+        terms in 1usize..20_000,
+    ) {
+        let deep = nested(&pieces);
+        let long = vec!["k * x"; terms].join(" + ");
+        for rate in [deep, long] {
+            let src = format!("model m\nparam k = 1 [1/h]\nspecies x = 1 [mmol/L]\nrate x = {rate}\nsimulate {{ end = 1 [h] }}\n");
+            exercise_on_cli_stack(src);
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 

@@ -9,7 +9,7 @@ use crate::ast::Span;
 /// Levels of nesting an expression may have: brackets, and chains of `^`,
 /// `not`, `if` and unary minus (each such operator opens a level that
 /// lasts to the end of its operand). Far beyond anything written by hand.
-pub const MAX_NESTING: usize = 1000;
+pub const MAX_NESTING: usize = 256;
 
 /// The span of the token at which the text first nests deeper than
 /// [`MAX_NESTING`], if it does.

@@ -1,0 +1,101 @@
+//! Model files read as their standards say: SBML L3 fbc v1/v2 (initial
+//! assignments, assignment rules, boundary species, default bounds) and
+//! COBRA JSON as COBRApy writes it.
+
+use bioflux_pfba::network::{self, Sense};
+
+const HEADER: &str = r#"<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" xmlns:fbc="http://www.sbml.org/sbml/level3/version1/fbc/version2" level="3" version="2">"#;
+const MATH: &str = r#"xmlns="http://www.w3.org/1998/Math/MathML""#;
+
+/// One reaction A → (bounds lo, hi as parameters), objective min or max.
+fn model(params: &str, assignments: &str, sense: &str) -> String {
+    format!(
+        r#"{HEADER}<model id="m">
+<listOfSpecies><species id="A" compartment="c" boundaryCondition="false" hasOnlySubstanceUnits="false" constant="false"/></listOfSpecies>
+<listOfParameters>{params}</listOfParameters>
+{assignments}
+<listOfReactions>
+ <reaction id="R_EX" reversible="true" fbc:lowerFluxBound="lo" fbc:upperFluxBound="hi">
+  <listOfReactants><speciesReference id="sr" species="A" stoichiometry="1" constant="true"/></listOfReactants>
+ </reaction>
+ <reaction id="R_USE" reversible="false" fbc:lowerFluxBound="zero" fbc:upperFluxBound="big">
+  <listOfReactants><speciesReference species="A" stoichiometry="3" constant="true"/></listOfReactants>
+  <listOfProducts><speciesReference species="A" stoichiometry="1" constant="true"/></listOfProducts>
+ </reaction>
+</listOfReactions>
+<fbc:listOfObjectives fbc:activeObjective="o"><fbc:objective fbc:id="o" fbc:type="{sense}">
+ <fbc:listOfFluxObjectives><fbc:fluxObjective fbc:reaction="R_USE" fbc:coefficient="1"/></fbc:listOfFluxObjectives>
+</fbc:objective></fbc:listOfObjectives>
+</model></sbml>"#
+    )
+}
+
+const PARAMS: &str = r#"<parameter id="lo" value="-1" constant="true"/><parameter id="hi" constant="true"/>
+<parameter id="zero" value="0" constant="true"/><parameter id="big" value="INF" constant="true"/>
+<parameter id="ten" value="1" constant="true"/>"#;
+
+#[test]
+fn assignments_are_evaluated_in_dependency_order() {
+    // hi = 2·ten, ten = 5 (assigned after it is used), sr = 1/2.
+    let assignments = format!(
+        r#"<listOfInitialAssignments>
+ <initialAssignment symbol="hi"><math {MATH}><apply><times/><cn>2</cn><ci> ten </ci></apply></math></initialAssignment>
+ <initialAssignment symbol="sr"><math {MATH}><apply><divide/><cn type="integer">1</cn><cn>2</cn></apply></math></initialAssignment>
+</listOfInitialAssignments>
+<listOfRules><assignmentRule variable="ten"><math {MATH}><cn type="e-notation">5<sep/>0</cn></math></assignmentRule></listOfRules>"#
+    );
+    let net = network::sbml(&model(PARAMS, &assignments, "maximize")).unwrap();
+    let ex = &net.reactions[net.reaction_index("EX").unwrap()];
+    assert_eq!((ex.lower, ex.upper), (-1.0, 10.0));
+    assert_eq!(ex.stoichiometry, vec![(0, -0.5)]);
+    let used = &net.reactions[net.reaction_index("USE").unwrap()];
+    // A on both sides: one entry with the net coefficient; INF is infinite.
+    assert_eq!(used.stoichiometry, vec![(0, -2.0)]);
+    assert_eq!(used.upper, f64::INFINITY);
+    assert_eq!(net.objective.sense, Sense::Maximize);
+}
+
+#[test]
+fn assignments_that_are_not_constant_are_refused_naming_the_element() {
+    let time = format!(
+        r#"<listOfInitialAssignments><initialAssignment symbol="hi"><math {MATH}>
+ <csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/time">t</csymbol>
+</math></initialAssignment></listOfInitialAssignments>"#
+    );
+    let e = network::sbml(&model(PARAMS, &time, "maximize")).unwrap_err();
+    assert!(e.contains("reaction `EX`") && e.contains("initialAssignment to `hi`") && e.contains("csymbol"), "{e}");
+    let unknown = format!(
+        r#"<listOfInitialAssignments><initialAssignment symbol="hi"><math {MATH}><apply><factorial/><cn>3</cn></apply></math></initialAssignment></listOfInitialAssignments>"#
+    );
+    let e = network::sbml(&model(PARAMS, &unknown, "maximize")).unwrap_err();
+    assert!(e.contains("<factorial>"), "{e}");
+    // A bound parameter with neither a value nor an assignment.
+    let e = network::sbml(&model(PARAMS, "", "maximize")).unwrap_err();
+    assert!(e.contains("fbc:upperFluxBound `hi` has no value"), "{e}");
+}
+
+#[test]
+fn an_assignment_without_math_keeps_the_declared_value() {
+    let params =
+        PARAMS.replace(r#"<parameter id="hi" constant="true"/>"#, r#"<parameter id="hi" value="4" constant="true"/>"#);
+    let empty = r#"<listOfInitialAssignments><initialAssignment symbol="hi"/></listOfInitialAssignments>"#;
+    let net = network::sbml(&model(&params, empty, "minimize")).unwrap();
+    assert_eq!(net.reactions[0].upper, 4.0);
+    assert_eq!(net.objective.sense, Sense::Minimize);
+}
+
+#[test]
+fn cobra_json_keeps_python_tokens_inside_strings() {
+    // `NaN` and `Infinity` inside names stay as they are; bare ones are numbers.
+    let text = r#"{"metabolites": [{"id": "NaN_Infinity", "formula": "C1"}],
+      "reactions": [{"id": "R_Infinity", "metabolites": {"NaN_Infinity": -1}, "lower_bound": -Infinity, "upper_bound": Infinity, "objective_coefficient": 1.0}]}"#;
+    let net = network::cobra_json(text).unwrap();
+    assert_eq!(net.metabolites, vec!["NaN_Infinity"]);
+    assert_eq!(net.reactions[0].id, "R_Infinity");
+    assert_eq!((net.reactions[0].lower, net.reactions[0].upper), (f64::NEG_INFINITY, f64::INFINITY));
+    // Missing bounds: COBRApy's Reaction defaults, with a note.
+    let text = r#"{"metabolites": [], "reactions": [{"id": "R", "metabolites": {}}]}"#;
+    let net = network::cobra_json(text).unwrap();
+    assert_eq!((net.reactions[0].lower, net.reactions[0].upper), (0.0, 1000.0));
+    assert!(net.notes[0].contains("`R`"), "{:?}", net.notes);
+}
