@@ -115,6 +115,35 @@ fn model_files_without_an_objective_or_with_crossed_bounds_are_named() {
     assert!(!err.contains("infeasible"), "{err}");
 }
 
+/// COBRApy 0.32.1 on tests/fixtures/cobrapy/e_coli_core_inf.json.gz:
+/// (glucose bound, oxygen bound, optimize() growth, pfba() Σ|v|).
+const COBRAPY_E_COLI_CORE: [(f64, f64, f64, f64); 4] = [
+    (-10.0, -1000.0, 0.8739215069684279, 518.4220855176067),
+    (-10.0, 0.0, 0.21166294973531016, 335.6506168629247),
+    (-5.0, -8.0, 0.32759740309427043, 227.07592304164658),
+    (-1.0, -1000.0, 0.04838497229681491, 85.14447452114284),
+];
+
+#[test]
+fn a_gzipped_cobrapy_json_model_with_infinite_bounds_agrees_with_cobrapy() {
+    let model = std::path::Path::new("tests/fixtures/cobrapy/e_coli_core_inf.json.gz");
+    for (glucose, oxygen, growth, total) in COBRAPY_E_COLI_CORE {
+        let bounds = [format!("EX_glc__D_e={glucose}:"), format!("EX_o2_e={oxygen}:")];
+        let args = ["--bound", &bounds[0], "--bound", &bounds[1]];
+        let (code, fba, err) = fba_json(model, &args);
+        assert_eq!(code, Some(0), "{err}");
+        let got = fba["objective"].as_f64().unwrap();
+        assert!((got - growth).abs() <= 1e-7 * growth, "{glucose}/{oxygen}: growth {got}, COBRApy {growth}");
+        let (code, pfba, err) = fba_json(model, &[&args[..], &["--pfba"]].concat());
+        assert_eq!(code, Some(0), "{err}");
+        let sum: f64 = pfba["fluxes"].as_object().unwrap().values().map(|v| v.as_f64().unwrap().abs()).sum();
+        assert!((sum - total).abs() <= 1e-5 * total, "{glucose}/{oxygen}: Σ|v| {sum}, COBRApy {total}");
+    }
+    // min EX_glc__D_e at its own bounds: −10, as COBRApy.
+    let (_, doc, err) = fba_json(model, &["--objective", "EX_glc__D_e", "--minimize"]);
+    assert_eq!(doc["objective"].as_f64(), Some(-10.0), "{err}");
+}
+
 /// SBML with fbc version 1, boundary species, a reaction without bounds,
 /// and a bound set by an initial assignment.
 const SBML_FBC_V1: &str = r#"<?xml version="1.0" encoding="UTF-8"?>

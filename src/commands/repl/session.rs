@@ -224,6 +224,9 @@ impl Session {
             s.wall.as_secs_f64() * 1e3,
             finals.join(", ")
         );
+        if let Some(stop) = &sim.stop {
+            outln!("stopped at t = {} h, as the model asks: {}", number(stop.time), stop.reason);
+        }
         let failure = sim.failure.as_ref().map(|f| (f.time, f.message.clone()));
         self.results = Some(sim);
         match failure {
