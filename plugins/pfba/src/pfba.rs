@@ -234,6 +234,8 @@ pub struct Pfba {
     reference: Vec<Option<Basis>>,
     /// Whether the last call needed slack (its next call tries that first).
     last_relaxed: bool,
+    /// The least weighted slack of the last relaxed call.
+    weighted_slack_allowed: f64,
     /// Scratch for the Jacobian: d(activity of each changing row)/d(input).
     row_rates: Vec<f64>,
     /// The columns before a later stage, the answer if it fails.
@@ -411,6 +413,7 @@ impl Pfba {
             before_stage: vec![0.0; n_cols],
             stages_solved: 0,
             last_relaxed: false,
+            weighted_slack_allowed: 0.0,
             fluxes: vec![0.0; n],
             objective_value: 0.0,
             slack: 0.0,
@@ -521,8 +524,11 @@ impl Pfba {
     }
 
     /// Allows `weighted` slack in every stage.
-    fn allow_slack(&mut self, weighted: f64) {
-        let allowed = if weighted > 0.0 { weighted * (1.0 + 1e-9) + 1e-9 } else { 0.0 };
+    /// (`looser` widens the margin above the least slack found.)
+    fn allow_slack(&mut self, weighted: f64, looser: f64) {
+        self.weighted_slack_allowed = weighted;
+        let margin = 1e-9 * looser;
+        let allowed = if weighted > 0.0 { weighted * (1.0 + margin) + margin } else { 0.0 };
         let row = self.changing[self.input_kinds.len()];
         for stage in &mut self.stages {
             stage.lp.set_row_bounds(row, 0.0, allowed);
@@ -560,14 +566,14 @@ impl Pfba {
             if f.maps.find_feasible(&f.lp, &mut self.cols) {
                 let weighted = self.weighted_slack();
                 if weighted > 1e-9 {
-                    self.allow_slack(weighted);
+                    self.allow_slack(weighted, 1.0);
                     if self.stage(0)? {
                         return Ok(true);
                     }
                 }
             }
         }
-        self.allow_slack(0.0);
+        self.allow_slack(0.0, 1.0);
         if self.stage(0)? {
             return Ok(false);
         }
@@ -575,11 +581,25 @@ impl Pfba {
             return Err(SolveError::Infeasible(self.options.policy));
         }
         let weighted = self.feasibility_stage()?;
-        self.allow_slack(weighted);
-        if !self.stage(0)? {
-            return Err(SolveError::Failed("the relaxed LP has no optimum".into()));
+        self.allow_slack(weighted, 1.0);
+        if self.stage(0)? {
+            return Ok(true);
         }
-        Ok(true)
+        // The least slack just found makes this stage feasible; if HiGHS
+        // finds it infeasible, that is rounding at the edge of the
+        // allowance (seen at uptake bounds of ±1e-9): from scratch with a
+        // wider margin.
+        for looser in [LOOSER_HOLD, LOOSER_HOLD * LOOSER_HOLD] {
+            self.allow_slack(weighted, looser);
+            let cold = Options { start: Start::Cold, ..self.options.clone() };
+            if Self::solve_stage(&mut self.stages[0], &self.changing, &mut self.cols, &cold, &None, &mut self.stats)? {
+                if let Some(o) = self.stages[0].objective {
+                    self.optima[o] = self.objective_at_cols(o);
+                }
+                return Ok(true);
+            }
+        }
+        Err(SolveError::Failed("the relaxed LP has no optimum, even with a wider margin on the slack".into()))
     }
 
     /// Solves at the given input bound values (one per input, in the order
@@ -601,6 +621,9 @@ impl Pfba {
             // (seen at uptakes of ~1e-8): once more from scratch with the
             // hold loosened, then the answer of the stages before.
             self.hold_objectives(k, LOOSER_HOLD);
+            if relaxed {
+                self.allow_slack(self.weighted_slack_allowed, LOOSER_HOLD);
+            }
             let cold = Options { start: Start::Cold, ..self.options.clone() };
             let stage = &mut self.stages[k];
             if Self::solve_stage(stage, &self.changing, &mut self.cols, &cold, &None, &mut self.stats)? {

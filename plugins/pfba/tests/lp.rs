@@ -384,3 +384,49 @@ fn further_objectives_are_optimised_with_the_ones_before_held() {
     }
     assert!(range[0] > range[2] + 1.0, "max and min acetate near optimal growth differ: {range:?}");
 }
+
+/// Under relax a cell always answers, also where the uptake bounds are a
+/// hair from zero on either side (a concentration a little below zero by
+/// solver error gives a tiny positive lower bound): glucose and oxygen
+/// bounds from −1e-3 to +1e-6 over many orders of magnitude, visited in a
+/// random order (so cached bases are met from every side), on both
+/// genome-scale models, FBA and pFBA, and a second objective.
+#[test]
+fn relax_answers_at_every_bound_near_zero() {
+    let tiny: Vec<f64> = [0.0, 1e-15, 1e-12, 1e-10, 1e-9, 1.3e-8, 1e-7, 1e-6]
+        .iter()
+        .flat_map(|&x| [x, -x])
+        .chain([-1e-5, -1e-4, -1e-3, -0.5, -10.0])
+        .collect();
+    let mut state = 7u64;
+    let mut next = |n: usize| {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 33) % n as u64) as usize
+    };
+    for file in ["e_coli_core.xml", "iCH360.xml"] {
+        let net = load(file);
+        let acetate = net.reaction_index("EX_ac_e").unwrap();
+        for (pfba, second) in [(false, false), (true, false), (true, true)] {
+            let ids = [("EX_glc__D_e", BoundKind::Lower), ("EX_o2_e", BoundKind::Lower)];
+            let bounds: Vec<InputBound> = ids
+                .iter()
+                .map(|(id, kind)| InputBound { reaction: net.reaction_index(id).unwrap(), kind: *kind })
+                .collect();
+            let mut objectives = vec![net.objective.clone()];
+            if second {
+                objectives.push(Objective::minimize(vec![(acetate, 1.0)]));
+            }
+            let options = Options { pfba, ..Options::default() };
+            let mut lp = Pfba::lexicographic(&net, objectives, &bounds, options).unwrap();
+            for _ in 0..400 {
+                let point = [tiny[next(tiny.len())], tiny[next(tiny.len())]];
+                let solved = lp.solve(&point);
+                assert!(solved.is_ok(), "{file}, pfba {pfba}, second {second} at {point:?}: {solved:?}");
+                assert!(lp.fluxes.iter().all(|v| v.is_finite()) && lp.slack.is_finite());
+                // The growth never exceeds what the uptake allows.
+                assert!(lp.objective_value <= 1.0, "{file} at {point:?}: growth {}", lp.objective_value);
+            }
+            assert_eq!(lp.stats.fallbacks, 0, "{file}: the last resort was needed");
+        }
+    }
+}
