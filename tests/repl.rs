@@ -1,6 +1,8 @@
 //! `bioflux repl` driven as users drive it: a script on stdin, and a
 //! pseudo-terminal (through util-linux `script`) for line editing.
 
+mod common;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -144,14 +146,12 @@ fn on_a_terminal_tab_completes_model_names_and_commands() {
 
 #[test]
 fn fba_queries_a_cell_at_a_point() {
-    let models = std::env::var_os("BIOFLUX_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/models"));
-    assert!(models.join("e_coli_core.xml").is_file(), "set BIOFLUX_MODELS to the folder with e_coli_core.xml");
+    // The model ships next to the .bio file; the plugin is this test run's.
+    let plugins = common::plugin_dir();
     let mut child = Command::new(env!("CARGO_BIN_EXE_bioflux"))
-        .args(["repl", "models/ecoli_core_fedbatch.bio"])
+        .args(["repl", "models/ecoli_core_fedbatch.bio", "--plugin-path", &plugins])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("BIOFLUX_MODELS", &models)
+        .env_remove("BIOFLUX_MODELS")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

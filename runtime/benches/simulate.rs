@@ -78,9 +78,7 @@ fn plugin_benches(c: &mut Criterion) {
     });
 
     // dFBA: the paper's fed-batch on iCH360 with the pfba plugin.
-    let models = std::env::var_os("BIOFLUX_MODELS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/models"));
+    let models = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
     let env = Environment { plugins: env.plugins.clone(), base_dir: models };
     let model = example("ecoli_fedbatch");
     c.bench_function("ecoli_fedbatch_iCH360/run", |b| {
@@ -100,9 +98,7 @@ fn fit_benches(c: &mut Criterion) {
     use bioflux_runtime::sensitivity::Directions;
     use bioflux_runtime::simulate::Settings;
     let dir = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
-    let models = std::env::var_os("BIOFLUX_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/models"));
+    let models = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
     let env = Environment { plugins: bioflux_runtime::host::SearchPath { dirs: vec![dir] }, base_dir: models };
     for (name, fitted) in
         [("fedbatch_step", &["mu_max", "Ks", "Yxs"][..]), ("ecoli_core_fedbatch", &["Vmax", "Km"][..])]

@@ -1,21 +1,14 @@
 //! Dynamic FBA end to end with the pfba plugin on the genome-scale models
-//! in $BIOFLUX_MODELS (default ../shared/models).
+//! in models/.
 
 use bioflux_compiler::check_source;
 use bioflux_runtime::host::SearchPath;
 use bioflux_runtime::{Environment, Overrides, Simulation, run};
 use std::path::PathBuf;
 
+/// iCH360 and e_coli_core ship in models/ (gzipped).
 fn models_dir() -> PathBuf {
-    let dir = std::env::var_os("BIOFLUX_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/models"));
-    assert!(
-        dir.join("iCH360.xml").is_file(),
-        "the genome-scale models are needed: set BIOFLUX_MODELS to the folder with iCH360.xml (looked in {})",
-        dir.display()
-    );
-    dir
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models")
 }
 
 fn env() -> Environment {

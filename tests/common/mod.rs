@@ -29,15 +29,9 @@ pub fn plugin_dir() -> String {
     std::env::current_exe().unwrap().parent().unwrap().display().to_string()
 }
 
-/// The genome-scale models: $BIOFLUX_MODELS or ../shared/models.
+/// The genome-scale models that ship with the project (models/).
 pub fn models_dir() -> String {
-    let dir = std::env::var("BIOFLUX_MODELS")
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/models").display().to_string());
-    assert!(
-        Path::new(&dir).join("e_coli_core.xml").is_file(),
-        "the genome-scale models are needed: set BIOFLUX_MODELS (looked in {dir})"
-    );
-    dir
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("models").display().to_string()
 }
 
 /// `bioflux ARGS` with this run's plugins and the genome-scale models.

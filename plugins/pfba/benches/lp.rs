@@ -4,18 +4,23 @@
 //! bit-identical), from the last basis (warm), and with basis reuse (the
 //! default: HiGHS only when no cached optimal basis is still feasible).
 //!
-//! BIOFLUX_MODELS=../shared/models cargo bench -p bioflux-pfba
+//! BIOFLUX_MODELS=../shared/models cargo bench -p bioflux-pfba (for iJO1366)
 
 use bioflux_pfba::network::{self, Network};
 use bioflux_pfba::pfba::{BoundKind, InputBound, Options, Pfba, Start};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::path::PathBuf;
 
+/// e_coli_core and iCH360 from models/; iJO1366 from $BIOFLUX_MODELS.
 fn load(name: &str) -> Network {
+    let shipped = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models").join(format!("{name}.gz"));
+    if shipped.is_file() {
+        return network::load(&shipped).unwrap();
+    }
     let dir = std::env::var_os("BIOFLUX_MODELS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models"));
-    network::load(&dir.join(name)).expect("set BIOFLUX_MODELS to the folder with the genome-scale models")
+    network::load(&dir.join(name)).expect("set BIOFLUX_MODELS to the folder with iJO1366.xml")
 }
 
 /// Glucose and oxygen uptake along a smooth path (like a fed-batch).

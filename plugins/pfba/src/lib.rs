@@ -26,22 +26,25 @@ use pfba::{BoundKind, InputBound, Options, Pfba, Policy, SolveError, Solved, Sta
 use std::path::PathBuf;
 
 /// Finds a model file: as given (relative to the .bio file), else in
-/// `$BIOFLUX_MODELS`.
+/// `$BIOFLUX_MODELS`; in each place also gzipped (`iCH360.xml` finds
+/// `iCH360.xml.gz`).
 pub fn find_model(source: &str, base_dir: &std::path::Path) -> Result<PathBuf, String> {
-    let here = base_dir.join(source);
-    if here.is_file() {
-        return Ok(here);
-    }
     let env = std::env::var_os("BIOFLUX_MODELS");
-    if let Some(dir) = &env {
-        let there = PathBuf::from(dir).join(source);
-        if there.is_file() {
-            return Ok(there);
+    let mut places = vec![base_dir.to_path_buf()];
+    places.extend(env.iter().map(PathBuf::from));
+    for dir in &places {
+        let here = dir.join(source);
+        if here.is_file() {
+            return Ok(here);
+        }
+        let zipped = dir.join(format!("{source}.gz"));
+        if zipped.is_file() {
+            return Ok(zipped);
         }
     }
     Err(format!(
-        "cannot find the model `{source}`: not at {} {}",
-        here.display(),
+        "cannot find the model `{source}` (or `{source}.gz`): not in {} {}",
+        if base_dir.as_os_str().is_empty() { ".".to_string() } else { base_dir.display().to_string() },
         match env {
             Some(d) => format!("nor in $BIOFLUX_MODELS ({})", PathBuf::from(d).display()),
             None => "and $BIOFLUX_MODELS is not set".into(),

@@ -1,25 +1,31 @@
-//! FBA and pFBA on the genome-scale models in $BIOFLUX_MODELS (default
-//! ../shared/models), against published values and the LP's own
-//! optimality conditions.
+//! FBA and pFBA on the genome-scale models (e_coli_core and iCH360 from
+//! models/, iJO1366 from $BIOFLUX_MODELS), against published values and
+//! the LP's own optimality conditions.
 
 use bioflux_pfba::network::{self, Network, Objective};
 use bioflux_pfba::pfba::{BoundKind, InputBound, Options, Pfba, Solved, Start};
 use std::path::PathBuf;
 
-fn models_dir() -> PathBuf {
+/// e_coli_core and iCH360 ship in the repository's models/ (gzipped).
+fn load(name: &str) -> Network {
+    let models = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    network::load(&models.join(format!("{name}.gz"))).unwrap()
+}
+
+/// iJO1366 (9 MB) stays outside the repository: in $BIOFLUX_MODELS, by
+/// default ../shared/models. Without it the test says so and does not run,
+/// except under CI, where that is a failure.
+fn load_large(name: &str) -> Option<Network> {
     let dir = std::env::var_os("BIOFLUX_MODELS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models"));
-    assert!(
-        dir.join("e_coli_core.xml").is_file(),
-        "the genome-scale models are needed: set BIOFLUX_MODELS to the folder with e_coli_core.xml, iCH360.xml, iJO1366.xml (looked in {})",
-        dir.display()
-    );
-    dir
-}
-
-fn load(name: &str) -> Network {
-    network::load(&models_dir().join(name)).unwrap()
+    let path = dir.join(name);
+    if path.is_file() {
+        return Some(network::load(&path).unwrap());
+    }
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "{name} is needed under CI: not at {}", path.display());
+    eprintln!("skipped: {name} is not at {} (set BIOFLUX_MODELS)", path.display());
+    None
 }
 
 fn lp(net: &Network, inputs: &[(&str, BoundKind)], options: Options) -> Pfba {
@@ -48,7 +54,7 @@ fn e_coli_core_growth_matches_the_textbook_values() {
 #[test]
 fn ijo1366_growth_matches_the_published_value() {
     // Orth et al. 2011: 0.982 /h aerobically on 10 mmol/gDW/h glucose.
-    let net = load("iJO1366.xml");
+    let Some(net) = load_large("iJO1366.xml") else { return };
     assert_eq!(net.reactions.len(), 2583);
     let mut lp = lp(&net, &[("EX_glc__D_e", BoundKind::Lower)], fba_only());
     lp.solve(&[-10.0]).unwrap();
