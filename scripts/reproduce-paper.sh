@@ -11,16 +11,18 @@
 #             uptake = 10 (plot and table)
 #   Figure 6  d(growth)/d(glucose uptake) and d(growth)/d(oxygen uptake)
 #             over 0-20 x 0-20, from the LP's bases and from the surrogate
-# The model comes from $BIOFLUX_MODELS (default ../shared/models). Training
-# the surrogate takes minutes; SURROGATE=DIR reuses a trained one, EPOCHS=N
-# changes how long it trains (default 200).
+# iCH360 ships in models/. `scripts/reproduce-paper.sh [OUT]` writes into
+# OUT (default docs/figures); the build goes where CARGO_TARGET_DIR says.
+# Training the surrogate takes minutes; SURROGATE=DIR reuses a trained one,
+# EPOCHS=N changes how long it trains (default 200).
 set -euo pipefail
+out="$(mkdir -p "${1:-$(dirname "$0")/../docs/figures}" && cd "${1:-$(dirname "$0")/../docs/figures}" && pwd)"
 cd "$(dirname "$0")/.."
-export BIOFLUX_MODELS="${BIOFLUX_MODELS:-$(cd .. && pwd)/shared/models}"
-[ -f "$BIOFLUX_MODELS/iCH360.xml" ] || { echo "iCH360.xml is not in \$BIOFLUX_MODELS ($BIOFLUX_MODELS)" >&2; exit 1; }
+# The sweeps in scripts/paper name iCH360.xml, which ships in models/.
+export BIOFLUX_MODELS="${BIOFLUX_MODELS:-$PWD/models}"
+scripts/system-deps.sh
 cargo build --release --workspace --quiet
-bioflux=target/release/bioflux
-out=docs/figures
+bioflux="${CARGO_TARGET_DIR:-target}/release/bioflux"
 work=$(mktemp -d)
 mkdir -p "$out"
 

@@ -54,6 +54,10 @@ enum Command {
         /// .bio files to check
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Where to look for the cells' plugins (their names are checked
+        /// against each plugin's description when it can be opened).
+        #[arg(long = "plugin-path", value_name = "DIR")]
+        plugin_path: Vec<PathBuf>,
     },
     /// Compile a model to native code and simulate it.
     Run {
@@ -284,7 +288,7 @@ fn command(cli: Cli) -> ExitCode {
         unsafe { std::env::set_var("RAYON_NUM_THREADS", "1") };
     }
     let ok = match cli.command {
-        Command::Check { files } => commands::check(&files),
+        Command::Check { files, plugin_path } => commands::check(&files, &plugin_path),
         Command::Run { file, output, set, params, end, every, solver, rtol, atol, json, plot, plugin_path } => {
             commands::run(&commands::RunArgs {
                 plot,

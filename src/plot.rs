@@ -145,16 +145,19 @@ pub fn read_csv(path: &Path) -> Result<Vec<Series>, String> {
 }
 
 /// Picks columns by name, with a did-you-mean for unknown ones.
+/// The columns named, by name (`V`) or as the header writes them (`V [L]`).
 pub fn pick(all: &[Series], names: &[String]) -> Result<Vec<Series>, String> {
     names
         .iter()
         .map(|n| {
-            all.iter().find(|s| s.name == *n).cloned().ok_or_else(|| {
+            let (name, unit) = bioflux_runtime::output::split_header(n);
+            let found = all.iter().find(|s| s.name == name && (unit.is_empty() || s.unit == unit));
+            found.cloned().ok_or_else(|| {
                 let names = all.iter().map(|s| s.name.as_str());
-                format!(
-                    "no column `{n}`. {}",
-                    bioflux_compiler::diagnostic::suggestion(n, names, "the columns are the header of the results")
-                )
+                let near = bioflux_compiler::diagnostic::suggestion(&name, names, "");
+                let list: Vec<String> = all.iter().map(|s| s.name.clone()).collect();
+                let near = if near.is_empty() { String::new() } else { format!(" {near}") };
+                format!("no column `{n}`.{near} The columns: {}.", list.join(", "))
             })
         })
         .collect()

@@ -326,3 +326,79 @@ fn plot_writes_png_and_svg_with_the_series_asked_for() {
     let out = bioflux(&["plot", csv.to_str().unwrap(), "--y", "biomas", "-o", svg.to_str().unwrap()]);
     assert!(!out.status.success() && text(&out.stderr).contains("did you mean `biomass`"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn an_installed_layout_finds_its_plugins() {
+    // scripts/install.sh puts PREFIX/bin/bioflux and PREFIX/lib/bioflux/*.
+    let prefix = std::env::temp_dir().join(format!("bioflux-prefix-{}", std::process::id()));
+    let (bin, lib) = (prefix.join("bin"), prefix.join("lib/bioflux"));
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(&lib).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_bioflux"), bin.join("bioflux")).unwrap();
+    let pfba = format!("{}bioflux_pfba{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
+    std::fs::copy(std::path::Path::new(&plugin_dir()).join(&pfba), lib.join(&pfba)).unwrap();
+    let out = Command::new(bin.join("bioflux")).arg("plugins").env_remove("BIOFLUX_PLUGIN_PATH").output().unwrap();
+    let list = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(list.contains("pfba") && list.contains("lib/bioflux"), "{list}");
+    // And a model runs with it, from anywhere, with the shipped model file.
+    let out = Command::new(bin.join("bioflux"))
+        .args(["fba", &format!("{}/models/e_coli_core.xml", env!("CARGO_MANIFEST_DIR")), "--json"])
+        .current_dir(&prefix)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::fs::remove_dir_all(&prefix).ok();
+}
+
+#[test]
+fn check_finds_a_reaction_the_model_file_lacks_at_its_span() {
+    let model = temp_file(
+        "unknown_reaction.bio",
+        "model m\ncell c = pfba(\"e_coli_core.xml\") {\n    objective = Biomass_Ecoli_core\n    bound EX_glc_D_e >= -10\n}\nsimulate { end = 1 [h] }\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_bioflux"))
+        .args(["check", model.to_str().unwrap(), "--plugin-path", &plugin_dir()])
+        .env("BIOFLUX_MODELS", common::models_dir())
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("has no input `EX_glc_D_e.lower`") && err.contains("unknown_reaction.bio:4:11"), "{err}");
+    assert!(err.contains("did you mean `EX_glc__D_e`?"), "{err}");
+    // Where its plugin cannot be found the file still checks, with a note
+    // (a copy of the binary with no plugin beside it).
+    let lonely = std::env::temp_dir().join(format!("bioflux-lonely-{}", std::process::id()));
+    std::fs::create_dir_all(&lonely).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_bioflux"), lonely.join("bioflux")).unwrap();
+    let out = Command::new(lonely.join("bioflux"))
+        .args(["check", model.to_str().unwrap()])
+        .env_remove("BIOFLUX_PLUGIN_PATH")
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("not checked against its plugin: no plugin `pfba` found"), "{err}");
+    std::fs::remove_dir_all(&lonely).ok();
+}
+
+#[test]
+fn output_times_and_values_print_without_float_noise() {
+    let out = bioflux(&["run", "models/fedbatch_step.bio", "--end", "1", "--every", "0.1"]);
+    let csv = text(&out.stdout);
+    let times: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(times, ["0", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9", "1"]);
+    let volumes: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').nth(1).unwrap()).collect();
+    assert_eq!(volumes[3], "1.006", "{csv}");
+}
+
+#[test]
+fn plot_takes_columns_as_the_header_writes_them() {
+    let csv = temp_file("plot_header.csv", "t [h],V [L],glucose [mmol/L]\n0,1,10\n1,1.1,8\n");
+    let svg = csv.with_extension("svg");
+    let out = bioflux(&["plot", csv.to_str().unwrap(), "--y", "V [L]", "-o", svg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = bioflux(&["plot", csv.to_str().unwrap(), "--y", "Vol", "-o", svg.to_str().unwrap()]);
+    let err = text(&out.stderr);
+    assert!(err.contains("no column `Vol`") && err.contains("The columns: t, V, glucose."), "{err}");
+}

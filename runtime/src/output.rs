@@ -19,9 +19,12 @@ pub fn split_header(h: &str) -> (String, String) {
     }
 }
 
-/// The shortest text that reads back as the same number, in exponent form
-/// when that is shorter to read (1e-11 rather than 0.00000000001).
+/// The shortest text of the number to 15 significant digits (so the
+/// float noise of 0.1 + 0.2 or 1 + 0.02 prints as 0.3 and 1.02; no result
+/// is that precise), in exponent form when that is shorter to read (1e-11
+/// rather than 0.00000000001).
 pub fn number(v: f64) -> String {
+    let v = if v.is_finite() { format!("{v:.14e}").parse::<f64>().unwrap_or(v) } else { v };
     let a = v.abs();
     if a != 0.0 && a.is_finite() && !(1e-4..1e15).contains(&a) { format!("{v:e}") } else { format!("{v}") }
 }

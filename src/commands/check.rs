@@ -1,18 +1,27 @@
 //! `bioflux check`.
 
 use super::{read, report};
-use bioflux_compiler::check_source;
-use std::path::PathBuf;
+use bioflux_compiler::{CheckedModel, Code, Diagnostic, check_source};
+use bioflux_runtime::host::{SearchPath, bind};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// `bioflux check`: true when every file is clean.
-pub fn check(files: &[PathBuf]) -> bool {
+pub fn check(files: &[PathBuf], plugin_path: &[PathBuf]) -> bool {
+    let search = SearchPath::new(plugin_path);
     let mut errors = 0;
     for path in files {
         let Some(src) = read(path) else {
             errors += 1;
             continue;
         };
-        match check_source(&path.display().to_string(), &src) {
+        let name = path.display().to_string();
+        let checked = check_source(&name, &src).and_then(|model| {
+            let source = Arc::new(miette::NamedSource::new(&name, src.clone()));
+            let attach = |ds: Vec<Diagnostic>| ds.into_iter().map(|d| d.with_source(source.clone())).collect();
+            check_against_plugins(&model, path, &search).map(|()| model).map_err(attach)
+        });
+        match checked {
             Ok(model) => outln!("{}: ok (model {}: {})", path.display(), model.name, summary(&model)),
             Err(diags) => {
                 errors += diags.len();
@@ -26,6 +35,24 @@ pub fn check(files: &[PathBuf]) -> bool {
         eprintln!("{errors} error{} found", if errors == 1 { "" } else { "s" });
     }
     errors == 0
+}
+
+/// The names the model uses of each cell (`bound NOT_A_REACTION >= -10`)
+/// against the plugin's description, as `run` checks them, where the
+/// plugin and the cell's model file can be opened; where they cannot, a
+/// note says so (`run` reports it as an error).
+fn check_against_plugins(model: &CheckedModel, path: &Path, search: &SearchPath) -> Result<(), Vec<Diagnostic>> {
+    if model.cells.is_empty() {
+        return Ok(());
+    }
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let Err(diags) = bind(model, search, &base_dir) else { return Ok(()) };
+    let (unavailable, wrong): (Vec<Diagnostic>, Vec<Diagnostic>) =
+        diags.into_iter().partition(|d| d.code == Code::Plugin);
+    for d in &unavailable {
+        eprintln!("note: {}: not checked against its plugin: {}", path.display(), d.message);
+    }
+    if wrong.is_empty() { Ok(()) } else { Err(wrong) }
 }
 
 /// "3 parameters, 2 species, 1 cell model, 0 networks"

@@ -5,6 +5,7 @@ use bioflux_compiler::CheckedModel;
 use bioflux_compiler::model::Solver;
 use bioflux_compiler::units::Dim;
 use bioflux_runtime::host::SearchPath;
+use bioflux_runtime::output::number;
 use bioflux_runtime::params::parse_quantity;
 use bioflux_runtime::simulate::Simulation;
 use bioflux_runtime::{Environment, Overrides, Run, RunError};
@@ -130,7 +131,7 @@ fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, RunErro
         report_failure(model, f);
     }
     if let Some(stop) = &result.stop {
-        eprintln!("stopped at t = {} h, as the model asks: {}", stop.time, stop.reason);
+        eprintln!("stopped at t = {} h, as the model asks: {}", number(stop.time), stop.reason);
     }
     for note in &notes {
         eprintln!("note: {note}");
@@ -139,7 +140,7 @@ fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, RunErro
     eprintln!(
         "{}: t = {} h{}, {} steps, {} RHS and {} Jacobian evaluations, compiled in {}, ran in {}",
         model.name,
-        s.final_time,
+        number(s.final_time),
         if result.failure.is_some() { " (PARTIAL: the run failed; the rows up to then are written)" } else { "" },
         s.steps,
         s.rhs_evaluations,
@@ -173,7 +174,7 @@ fn write_results(result: &Simulation, model: &str, args: &RunArgs) -> Result<(),
 }
 
 fn report_failure(model: &CheckedModel, f: &bioflux_runtime::simulate::Failure) {
-    eprintln!("error: the run failed at t = {} h: {}", f.time, f.message);
+    eprintln!("error: the run failed at t = {} h: {}", number(f.time), f.message);
     let names = std::iter::once("V".to_string()).chain(model.species.iter().map(|s| s.name.clone()));
     for (i, name) in names.enumerate() {
         let (x, dx) = (f.state.get(i).copied().unwrap_or(f64::NAN), f.derivatives.get(i).copied().unwrap_or(f64::NAN));

@@ -277,11 +277,18 @@ fn bind_cell(
                     format!("plugin `{}` has no input `{port}`", plugin.name),
                     "not an input of this plugin",
                 )
-                .help(suggestion(
-                    &port,
-                    in_names.iter().copied(),
-                    &format!("its inputs: {}", in_names.join(", ")),
-                )),
+                .help(match input.bound {
+                    // A bound names a reaction: suggest from the reactions
+                    // (the plugin describes only the inputs the model uses).
+                    Some(_) => suggestion(
+                        &input.name,
+                        out_names.iter().copied(),
+                        "no reaction of the cell's model has a similar name",
+                    ),
+                    None => {
+                        suggestion(&port, in_names.iter().copied(), &format!("its inputs: {}", in_names.join(", ")))
+                    }
+                }),
             ),
         }
     }

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 /// Where plugins are looked for, in order: `--plugin-path` directories,
-/// `$BIOFLUX_PLUGIN_PATH`, the bioflux binary's directory and its
-/// `plugins/` subfolder.
+/// `$BIOFLUX_PLUGIN_PATH`, the bioflux binary's directory, its `plugins/`
+/// subfolder, and `../lib/bioflux` beside it (the installed layout).
 #[derive(Clone, Debug, Default)]
 pub struct SearchPath {
     pub dirs: Vec<PathBuf>,
@@ -20,8 +20,13 @@ impl SearchPath {
             dirs.extend(std::env::split_paths(&env));
         }
         if let Some(exe_dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
+            dirs.push(exe_dir.clone());
             dirs.push(exe_dir.join("plugins"));
-            dirs.insert(dirs.len() - 1, exe_dir);
+            // An installed layout (scripts/install.sh): PREFIX/bin/bioflux
+            // with its plugins in PREFIX/lib/bioflux.
+            if let Some(prefix) = exe_dir.parent() {
+                dirs.push(prefix.join("lib").join("bioflux"));
+            }
         }
         SearchPath { dirs }
     }
