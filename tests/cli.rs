@@ -402,3 +402,24 @@ fn plot_takes_columns_as_the_header_writes_them() {
     let err = text(&out.stderr);
     assert!(err.contains("no column `Vol`") && err.contains("The columns: t, V, glucose."), "{err}");
 }
+
+#[test]
+fn the_shipped_surrogate_runs_the_fed_batch_close_to_the_lp() {
+    // models/surrogates/ich360 (scripts/train-surrogate.sh) stands in for
+    // the iCH360 pFBA cell: the same fed-batch, no other change.
+    let last = |file: &str| -> Vec<f64> {
+        let out = Command::new(env!("CARGO_BIN_EXE_bioflux"))
+            .args(["run", file, "--plugin-path", &plugin_dir()])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("BIOFLUX_MODELS")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{file}: {}", text(&out.stderr));
+        let csv = text(&out.stdout);
+        csv.lines().last().unwrap().split(',').map(|v| v.parse().unwrap()).collect()
+    };
+    let (surrogate, lp) = (last("models/ecoli_fedbatch_surrogate.bio"), last("models/ecoli_fedbatch.bio"));
+    assert_eq!((surrogate[0], lp[0]), (15.0, 15.0));
+    // Biomass at 15 h (column 3) within 3 % of the LP's.
+    assert!((surrogate[3] - lp[3]).abs() < 0.03 * lp[3], "surrogate {} vs LP {}", surrogate[3], lp[3]);
+}
