@@ -321,3 +321,27 @@ fn every_command_ends_quietly_on_a_closed_pipe() {
         assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn dynamic_fba_follows_the_analytic_monod_batch() {
+    // tests/fixtures/monod_dfba.bio: the LP's optimum is mu = q/2 with
+    // Michaelis-Menten uptake q, so X(t) is the Monod batch: with
+    // C = X0 + Y·S0, t(X) = [(K·Y/C + 1)·ln(X/X0) − (K·Y/C)·ln((C − X)/(Y·S0))]/mu_max.
+    let out = bioflux(&["run", "tests/fixtures/monod_dfba.bio", "--plugin-path", &plugin_dir()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (mu_max, y, k, s0, x0) = (4.0, 0.5, 2.0, 20.0, 0.05);
+    let c = x0 + y * s0;
+    let time_to = |x: f64| ((k * y / c + 1.0) * (x / x0).ln() - (k * y / c) * ((c - x) / (y * s0)).ln()) / mu_max;
+    let mut checked = 0;
+    for line in text(&out.stdout).lines().skip(1) {
+        let row: Vec<f64> = line.split(',').map(|v| v.parse().unwrap()).collect();
+        let (t, s, x) = (row[0], row[2], row[3]);
+        // Substrate into biomass at yield Y, exactly.
+        assert!((s * y + x - c).abs() < 1e-8, "t = {t}: S·Y + X = {}", s * y + x);
+        if x > x0 && x < 0.999 * c {
+            assert!((time_to(x) - t).abs() < 1e-5, "X = {x} at t = {t}, analytic t = {}", time_to(x));
+            checked += 1;
+        }
+    }
+    assert!(checked > 30, "{checked} rows on the growth curve");
+}
