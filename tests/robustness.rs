@@ -345,3 +345,16 @@ fn dynamic_fba_follows_the_analytic_monod_batch() {
     }
     assert!(checked > 30, "{checked} rows on the growth curve");
 }
+
+#[test]
+fn an_unbounded_or_empty_model_says_so() {
+    // SINK unbounded below supplies A without limit: BIOMASS is unbounded.
+    let model = temp_file("toy_unbounded.json", COBRA_JSON.as_bytes());
+    let out = bioflux(&["fba", model.to_str().unwrap(), "--plugin-path", &plugin_dir()]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.contains("the LP is unbounded"), "{err}");
+    let empty = temp_file("empty.json", br#"{"metabolites": [], "reactions": []}"#);
+    let out = bioflux(&["fba", empty.to_str().unwrap(), "--plugin-path", &plugin_dir()]);
+    assert!(text(&out.stderr).contains("the model has no reactions"), "{}", text(&out.stderr));
+}

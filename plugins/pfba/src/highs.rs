@@ -38,6 +38,8 @@ impl LpData {
 pub enum Outcome {
     Optimal,
     Infeasible,
+    /// The objective grows without limit (an infinite bound on its path).
+    Unbounded,
     /// Any other model status (unbounded, time limit, ...), by HiGHS code.
     Other(HighsInt),
 }
@@ -150,6 +152,7 @@ impl Lp {
         match status {
             MODEL_STATUS_OPTIMAL => Outcome::Optimal,
             MODEL_STATUS_INFEASIBLE => Outcome::Infeasible,
+            MODEL_STATUS_UNBOUNDED => Outcome::Unbounded,
             other => Outcome::Other(other),
         }
     }

@@ -263,6 +263,9 @@ impl Pfba {
         inputs: &[InputBound],
         options: Options,
     ) -> Result<Pfba, String> {
+        if net.reactions.is_empty() {
+            return Err("the model has no reactions".into());
+        }
         if objectives.first().is_none_or(|o| o.terms.is_empty()) {
             let example = net.likely_objective().unwrap_or("Biomass");
             return Err(format!(
@@ -482,6 +485,9 @@ impl Pfba {
         match Self::run(&mut stage.lp, options.start, reference) {
             Outcome::Optimal => {}
             Outcome::Infeasible => return Ok(false),
+            Outcome::Unbounded => {
+                return Err("the LP is unbounded: the objective grows without limit (a reaction on its path with an infinite bound?)".into());
+            }
             Outcome::Other(code) => return Err(format!("HiGHS did not find an optimum (model status {code})")),
         }
         if options.reuse {
