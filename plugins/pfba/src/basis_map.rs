@@ -251,4 +251,8 @@ impl MapCache {
     pub fn front(&self) -> Option<&BasisMap> {
         self.maps.first()
     }
+
+    pub fn front_mut(&mut self) -> Option<&mut BasisMap> {
+        self.maps.first_mut()
+    }
 }

@@ -238,8 +238,6 @@ pub struct Pfba {
     weighted_slack_allowed: f64,
     /// Scratch for the Jacobian: d(activity of each changing row)/d(input).
     row_rates: Vec<f64>,
-    /// The columns before a later stage, the answer if it fails.
-    before_stage: Vec<f64>,
     /// Stages whose solution the last call used (all but after a fallback).
     stages_solved: usize,
     /// Fluxes of the last solution, by reaction.
@@ -413,7 +411,6 @@ impl Pfba {
             changing,
             slacks,
             cols: vec![0.0; n_cols],
-            before_stage: vec![0.0; n_cols],
             stages_solved: 0,
             last_relaxed: false,
             weighted_slack_allowed: 0.0,
@@ -548,6 +545,18 @@ impl Pfba {
         optimum - looser * self.options.tolerance * optimum.abs().max(1.0)
     }
 
+    /// Stage `k`'s solution back into `cols` (a later stage overwrote it):
+    /// from the map of its optimal basis, or from HiGHS, which keeps it.
+    fn restore_solution(&mut self, k: usize) {
+        let stage = &mut self.stages[k];
+        match stage.maps.front_mut() {
+            Some(map) if self.options.reuse => {
+                map.evaluate(&stage.lp, &mut self.cols);
+            }
+            _ => stage.lp.solution(&mut self.cols),
+        }
+    }
+
     /// Holds, in stage `k`, every objective optimised before it.
     fn hold_objectives(&mut self, k: usize, looser: f64) {
         let n_in = self.input_kinds.len();
@@ -617,7 +626,6 @@ impl Pfba {
         self.stages_solved = 1;
         for k in 1..self.stages.len() {
             self.hold_objectives(k, 1.0);
-            self.before_stage.copy_from_slice(&self.cols);
             if self.stage(k)? {
                 self.stages_solved = k + 1;
                 continue;
@@ -636,7 +644,10 @@ impl Pfba {
                 self.stages_solved = k + 1;
                 continue;
             }
-            self.cols.copy_from_slice(&self.before_stage);
+            if relaxed {
+                self.allow_slack(self.weighted_slack_allowed, 1.0);
+            }
+            self.restore_solution(k - 1);
             self.stats.fallbacks += 1;
             break;
         }

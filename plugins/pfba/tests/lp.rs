@@ -254,8 +254,13 @@ fn malformed_models_get_clear_messages() {
     ))
     .unwrap_err();
     assert!(e.contains("reaction `A` uses metabolite `x`, which is not declared"), "{e}");
-    // A model without an objective loads; the LP asks for one.
+    // A model without reactions or without an objective loads; the LP
+    // asks for what it lacks.
     let net = network::sbml(&good("")).unwrap();
+    let err = Pfba::new(&net, Objective::default(), &[], Options::default()).err().unwrap();
+    assert!(err.contains("no reactions"), "{err}");
+    let one = "<listOfReactions><reaction id=\"R_A\" fbc:lowerFluxBound=\"zero\" fbc:upperFluxBound=\"zero\"/></listOfReactions>";
+    let net = network::sbml(&good(one)).unwrap();
     let err = Pfba::new(&net, Objective::default(), &[], Options::default()).err().unwrap();
     assert!(err.contains("no objective"), "{err}");
 }
