@@ -190,9 +190,16 @@ fn worst_balance(net: &Path) -> f64 {
     let mut surrogate = Surrogate::load(net).unwrap();
     let mut v = vec![0.0; m];
     let mut worst: f64 = 0.0;
+    // The batch path gives what one evaluation at a time gives.
+    let all: Vec<f64> = data.inputs.iter().map(|u| -u).collect();
+    let mut batch = vec![0.0; data.len() * m];
+    surrogate.eval_batch(data.len(), &all, &mut batch).unwrap();
     for r in 0..data.len() {
         let bounds: Vec<f64> = data.inputs[r * k..(r + 1) * k].iter().map(|u| -u).collect();
         surrogate.eval(&bounds, &mut v);
+        for (c, (a, b)) in v.iter().zip(&batch[r * m..(r + 1) * m]).enumerate() {
+            assert!((a - b).abs() <= 1e-4 * (1.0 + a.abs()), "row {r}, output {c}: eval {a}, eval_batch {b}");
+        }
         let norm = (0..n_met).map(|i| (0..m).map(|c| s[i * m + c] * v[c]).sum::<f64>().powi(2)).sum::<f64>().sqrt();
         worst = worst.max(norm);
     }

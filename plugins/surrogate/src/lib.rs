@@ -139,21 +139,27 @@ impl Surrogate {
             self.x[c] = ((v - i.mean) / i.std) as f32;
         }
         self.plain.forward(&self.x, &mut self.y);
+        self.transform(&self.y, outputs);
+    }
+
+    /// One row of the network's output (normalised; in exact mode the
+    /// null-space coordinates first) as the cell's outputs in their units.
+    fn transform(&self, y: &[f32], outputs: &mut [f64]) {
         match (&self.meta.exact, &self.basis) {
             (Some(e), Some((basis, d))) => {
                 // v = basis · (scale · z), in f64: S·v = 0 to rounding.
                 for (row, &c) in e.reactions.iter().enumerate() {
                     let coefficients = &basis[row * d..(row + 1) * d];
-                    let z = coefficients.iter().zip(&self.y[..*d]).map(|(b, z)| b * *z as f64).sum::<f64>();
+                    let z = coefficients.iter().zip(&y[..*d]).map(|(b, z)| b * *z as f64).sum::<f64>();
                     outputs[c] = z * e.scale;
                 }
                 for (i, &c) in e.others.iter().enumerate() {
                     let o = &self.meta.outputs[c];
-                    outputs[c] = self.y[d + i] as f64 * o.std + o.mean;
+                    outputs[c] = y[d + i] as f64 * o.std + o.mean;
                 }
             }
             _ => {
-                for ((out, y), o) in outputs.iter_mut().zip(&self.y).zip(&self.meta.outputs) {
+                for ((out, y), o) in outputs.iter_mut().zip(y).zip(&self.meta.outputs) {
                     *out = *y as f64 * o.std + o.mean;
                 }
             }
@@ -179,10 +185,11 @@ impl Surrogate {
             .map_err(ce)?
             .to_vec1()
             .map_err(ce)?;
-        for (r, row) in outputs.chunks_exact_mut(m).take(n).enumerate() {
-            for (c, out) in row.iter_mut().enumerate() {
-                *out = y[r * m + c] as f64 * self.meta.outputs[c].std + self.meta.outputs[c].mean;
-            }
+        // The network's width is the output count, or in exact mode the
+        // null-space dimension plus the other outputs.
+        let width = y.len() / n.max(1);
+        for (row, out) in y.chunks_exact(width.max(1)).zip(outputs.chunks_exact_mut(m)).take(n) {
+            self.transform(row, out);
         }
         Ok(())
     }
