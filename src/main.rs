@@ -184,6 +184,8 @@ enum Command {
     /// cell models by their Jacobians), standard errors, 95 % intervals,
     /// correlations, residuals and a plot.
     Fit(commands::FitArgs),
+    /// A trained surrogate's batch inference throughput on a device (JSON).
+    Infer(commands::InferArgs),
     /// Train a surrogate network on sampled data (by the surrogate plugin).
     Train(commands::TrainArgs),
     /// Experiment with a model interactively (`:help` lists the commands);
@@ -310,6 +312,7 @@ fn command(cli: Cli) -> ExitCode {
         Command::Plot { results, x, y, output, shared } => commands::plot(&results, &x, &y, &output, shared),
         Command::Repl { file, plugin_path } => commands::repl(file, plugin_path),
         Command::Train(args) => commands::train(&args),
+        Command::Infer(args) => commands::infer(&args),
         Command::Fit(args) => commands::fit(&args),
         Command::Parity { file, cell, surrogate, at, output, top, plugin_path } => {
             commands::parity(&commands::ParityArgs { file, cell, surrogate, at, output, top, plugin_path })

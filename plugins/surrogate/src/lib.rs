@@ -11,6 +11,7 @@
 //! into this plugin only, never into the bioflux binary.
 
 pub mod balance;
+pub mod infer;
 pub mod meta;
 pub mod mlp;
 pub mod train;
@@ -275,14 +276,18 @@ export_plugin!(SurrogateCell, "surrogate");
 /// training domain), taken by the `notes` tool.
 static NOTES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
-/// The plugin's tools: `train` (JSON arguments as `train::TrainArgs`) and
-/// `notes` (what happened since the last call, one per line).
+/// The plugin's tools: `train` (JSON arguments as `train::TrainArgs`),
+/// `infer` (`infer::InferArgs`: batch throughput on a device) and `notes`
+/// (what happened since the last call, one per line).
 fn tool(name: &str, args: &str) -> Result<String, String> {
     match name {
         "notes" => Ok(std::mem::take(&mut *NOTES.lock().unwrap_or_else(|p| p.into_inner())).join("\n")),
         "train" => serde_json::from_str::<train::TrainArgs>(args)
             .map_err(|e| format!("bad training arguments: {e}"))
             .and_then(|a| train::train(&a)),
+        "infer" => serde_json::from_str::<infer::InferArgs>(args)
+            .map_err(|e| format!("bad inference arguments: {e}"))
+            .and_then(|a| infer::infer(&a)),
         other => Err(format!("the surrogate plugin has no tool `{other}`")),
     }
 }

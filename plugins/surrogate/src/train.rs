@@ -76,7 +76,8 @@ impl Rng {
     }
 }
 
-fn device(name: &str) -> Result<Device, String> {
+/// A device by name; CUDA only in a plugin built with `--features cuda`.
+pub(crate) fn device(name: &str) -> Result<Device, String> {
     match name {
         "cpu" => Ok(Device::Cpu),
         "cuda" if cfg!(feature = "cuda") => Device::new_cuda(0).map_err(|e| format!("no CUDA device: {e}")),

@@ -1,0 +1,100 @@
+//! Batch inference throughput (`bioflux infer`): the network's forward pass
+//! on a device over one batch of inputs drawn uniformly from the training
+//! domain, timed to completion (the result is read back as one number, so
+//! an asynchronous device has finished), best of several repeats; and the
+//! same with the outputs copied to the host.
+
+use crate::Surrogate;
+use crate::mlp::forward;
+use crate::train::device;
+use candle_core::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// The `infer` tool's request (`bioflux infer`'s arguments).
+#[derive(Clone, Debug, Deserialize)]
+pub struct InferArgs {
+    /// A trained surrogate's directory.
+    pub net: PathBuf,
+    /// cpu, or cuda with a plugin built with `--features cuda`.
+    pub device: String,
+    /// Samples per batch.
+    pub batch: usize,
+    /// Timed repeats (after one untimed warm-up).
+    pub repeat: usize,
+    pub seed: u64,
+}
+
+/// The `infer` tool's reply.
+#[derive(Clone, Debug, Serialize)]
+pub struct InferReport {
+    pub device: String,
+    pub batch: usize,
+    /// The network: inputs, hidden widths, outputs of the last layer.
+    pub shape: String,
+    /// Forward pass alone, best of the repeats.
+    pub seconds_per_batch: f64,
+    pub samples_per_second: f64,
+    /// Forward pass and the outputs copied to the host.
+    pub samples_per_second_to_host: f64,
+    /// The mean of every output of the batch, to compare devices.
+    pub mean_output: f64,
+}
+
+pub fn infer(args: &InferArgs) -> Result<String, String> {
+    let ce = |e: candle_core::Error| e.to_string();
+    if args.batch == 0 || args.repeat == 0 {
+        return Err("the batch and the repeats must be at least 1".into());
+    }
+    let surrogate = Surrogate::load(&args.net)?;
+    let dev = device(&args.device)?;
+    let layers: Vec<(Tensor, Tensor)> = surrogate
+        .layers()
+        .iter()
+        .map(|(w, b)| Ok((w.to_device(&dev)?, b.to_device(&dev)?)))
+        .collect::<Result<_, candle_core::Error>>()
+        .map_err(ce)?;
+    let inputs = &surrogate.meta.inputs;
+    let k = inputs.len();
+    // Uniform in the domain, normalised as the network expects.
+    let mut state = args.seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut uniform = || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut x = Vec::with_capacity(args.batch * k);
+    for _ in 0..args.batch {
+        for i in inputs {
+            let v = i.min + uniform() * (i.max - i.min);
+            x.push(((v - i.mean) / i.std) as f32);
+        }
+    }
+    let x = Tensor::from_vec(x, (args.batch, k), &dev).map_err(ce)?;
+    let activation = surrogate.meta.activation;
+    let pass = || -> Result<Tensor, candle_core::Error> { forward(&layers, activation, &x) };
+    // Reading one number back waits for the device to finish.
+    let mean_output = pass().and_then(|y| y.mean_all()?.to_scalar::<f32>()).map_err(ce)? as f64;
+    let (mut best, mut best_to_host) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..args.repeat {
+        let start = Instant::now();
+        pass().and_then(|y| y.sum_all()?.to_scalar::<f32>()).map_err(ce)?;
+        best = best.min(start.elapsed().as_secs_f64());
+        let start = Instant::now();
+        let y = pass().and_then(|y| y.to_device(&Device::Cpu)).map_err(ce)?;
+        std::hint::black_box(y.flatten_all().and_then(|y| y.to_vec1::<f32>()).map_err(ce)?);
+        best_to_host = best_to_host.min(start.elapsed().as_secs_f64());
+    }
+    let widths: Vec<String> = surrogate.meta.hidden.iter().map(|h| h.to_string()).collect();
+    let last = surrogate.layers().last().map_or(0, |(w, _)| w.dims().first().copied().unwrap_or(0));
+    let report = InferReport {
+        device: args.device.clone(),
+        batch: args.batch,
+        shape: format!("{k} → {} → {last}", widths.join(" → ")),
+        seconds_per_batch: best,
+        samples_per_second: args.batch as f64 / best,
+        samples_per_second_to_host: args.batch as f64 / best_to_host,
+        mean_output,
+    };
+    serde_json::to_string_pretty(&report).map_err(|e| e.to_string())
+}

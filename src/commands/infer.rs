@@ -1,0 +1,48 @@
+//! `bioflux infer`: a trained surrogate's batch inference throughput on a
+//! device, by the surrogate plugin (candle lives there).
+
+use bioflux_runtime::host::{Plugin, SearchPath};
+use std::path::PathBuf;
+
+/// The command's arguments, passed to the plugin's `infer` tool as JSON.
+#[derive(clap::Args, serde::Serialize)]
+pub struct InferArgs {
+    /// A trained surrogate's directory (`bioflux train -o DIR`).
+    pub net: PathBuf,
+    /// cpu, or cuda with a surrogate plugin built with `--features cuda`.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Samples in the batch, drawn uniformly from the training domain.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub batch: usize,
+    /// Timed repeats (the best is reported).
+    #[arg(long, default_value_t = 5)]
+    pub repeat: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long = "plugin-path", value_name = "DIR")]
+    #[serde(skip)]
+    pub plugin_path: Vec<PathBuf>,
+}
+
+/// `bioflux infer`: prints the report (JSON); true when it ran.
+pub fn infer(args: &InferArgs) -> bool {
+    let report = SearchPath::new(&args.plugin_path)
+        .find("surrogate")
+        .ok_or_else(|| "the `surrogate` plugin was not found; pass --plugin-path DIR".to_string())
+        .and_then(|path| Plugin::open(&path))
+        .and_then(|plugin| {
+            let json = serde_json::to_value(args).map_err(|e| e.to_string())?;
+            plugin.tool("infer", &json.to_string())
+        });
+    match report {
+        Ok(text) => {
+            outln!("{text}");
+            true
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            false
+        }
+    }
+}
