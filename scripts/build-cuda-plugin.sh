@@ -3,10 +3,11 @@
 # GPU (../shared/STACK.md §5b): the CUDA 13.0 toolchain comes from PyPI
 # wheels (nvcc, runtime, cuBLAS, cuRAND, nvrtc), the driver library from a
 # stub made for linking only; kernels for compute capability 9.0
-# (H100/H200). Leaves a stripped plugin small enough to carry to the device
-# machine and says where it is. About 16 minutes; not part of CI.
+# (H100/H200). Leaves, in OUT, the stripped plugin with a release bioflux
+# and LP plugin beside it: the folder to carry to the device machine for
+# scripts/gpu-check.sh. About 16 minutes; not part of CI.
 #   CUDA_WHEELS=DIR   where the wheels go (default target/cuda-wheels)
-#   OUT=DIR           where the plugin goes (default target/cuda-plugin)
+#   OUT=DIR           where the three files go (default target/cuda-plugin)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 wheels="${CUDA_WHEELS:-$root/target/cuda-wheels}"
@@ -42,4 +43,9 @@ target="${CARGO_TARGET_DIR:-$root/target}/cuda"
 (cd "$root" && CARGO_TARGET_DIR="$target" cargo build --release --locked -p bioflux-surrogate --features cuda)
 mkdir -p "$out"
 strip -o "$out/libbioflux_surrogate.so" "$target/release/libbioflux_surrogate.so"
-echo "CUDA surrogate plugin: $out/libbioflux_surrogate.so ($(du -h "$out/libbioflux_surrogate.so" | cut -f1)); it needs the NVIDIA driver and the CUDA 13 libraries (cudart, cublas, cublasLt, curand) on the loader path" >&2
+# The host and the LP plugin, as CPU release builds (no CUDA in them).
+(cd "$root" && env -u LIBRARY_PATH cargo build --release --locked -p bioflux -p bioflux-pfba)
+cpu="${CARGO_TARGET_DIR:-$root/target}/release"
+strip -o "$out/bioflux" "$cpu/bioflux"
+strip -o "$out/libbioflux_pfba.so" "$cpu/libbioflux_pfba.so"
+echo "CUDA surrogate plugin: $out/libbioflux_surrogate.so ($(du -h "$out/libbioflux_surrogate.so" | cut -f1)), with bioflux and the LP plugin beside it ($(du -sh "$out" | cut -f1) in all); it needs the NVIDIA driver and the CUDA 13 libraries (cudart, cublas, cublasLt, curand) on the loader path" >&2

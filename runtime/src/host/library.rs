@@ -85,7 +85,14 @@ impl Plugin {
         // trusted native code by design.
         let library = unsafe { libloading::Library::new(path) }.map_err(|e| {
             let reason = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
-            format!("cannot load {}: {reason}", path.display())
+            // The loader names the library it could not find; the NVIDIA
+            // driver's is the one a CUDA build of a plugin needs.
+            let hint = if reason.contains("libcuda.so") {
+                " (this plugin was built with CUDA and needs the NVIDIA driver, which this machine lacks: use the CPU build)"
+            } else {
+                ""
+            };
+            format!("cannot load {}: {reason}{hint}", path.display())
         })?;
         // SAFETY: the symbol's type is fixed by the ABI.
         let entry: EntryFn = unsafe {
