@@ -48,4 +48,7 @@ strip -o "$out/libbioflux_surrogate.so" "$target/release/libbioflux_surrogate.so
 cpu="${CARGO_TARGET_DIR:-$root/target}/release"
 strip -o "$out/bioflux" "$cpu/bioflux"
 strip -o "$out/libbioflux_pfba.so" "$cpu/libbioflux_pfba.so"
-echo "CUDA surrogate plugin: $out/libbioflux_surrogate.so ($(du -h "$out/libbioflux_surrogate.so" | cut -f1)), with bioflux and the LP plugin beside it ($(du -sh "$out" | cut -f1) in all); it needs the NVIDIA driver and the CUDA 13 libraries (cudart, cublas, cublasLt, curand) on the loader path" >&2
+# 65 MB as they are, over what travels to the device machine (64 MiB with
+# the working tree): gzipped (≈ 19 MB); scripts/gpu-check.sh unpacks them.
+gzip -9 -f "$out/bioflux" "$out/libbioflux_pfba.so" "$out/libbioflux_surrogate.so"
+echo "for the device machine, in $out ($(du -sh "$out" | cut -f1), gzipped): bioflux, the LP plugin and the CUDA surrogate plugin, which needs the NVIDIA driver and the CUDA 13 libraries (cudart, cublas, cublasLt, curand) on the loader path" >&2

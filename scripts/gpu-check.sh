@@ -2,7 +2,8 @@
 # The CUDA surrogate measured, in one call on the device machine (NVIDIA
 # H200, CUDA 13 driver, Python with the nvidia-* wheels, no Rust). Carry a
 # folder BIN with `bioflux`, `libbioflux_pfba.so` (release builds) and the
-# CUDA `libbioflux_surrogate.so` (scripts/build-cuda-plugin.sh); then
+# CUDA `libbioflux_surrogate.so`, as scripts/build-cuda-plugin.sh leaves
+# them in target/cuda-plugin (gzipped, unpacked here); then
 #   scripts/gpu-check.sh BIN OUT
 # samples the paper's 40,401-point iCH360 grid, trains the paper-size
 # network (2 → 3×256 → 349 fluxes + objective + slack) on the GPU and on
@@ -12,8 +13,18 @@
 # GPU (here) the CUDA steps are skipped and the report says so: that checks
 # everything up to the device.
 set -euo pipefail
+shopt -s inherit_errexit
+trap 'echo "gpu-check: a step failed; its log is in ${out:-OUT}" >&2' ERR
 bin="$(cd "${1:?give the folder with bioflux and its plugins}" && pwd)"
 out="$(mkdir -p "${2:-gpu-check}" && cd "${2:-gpu-check}" && pwd)"
+# scripts/build-cuda-plugin.sh gzips them to travel: unpack into OUT/bin.
+if ls "$bin"/*.gz >/dev/null 2>&1; then
+    mkdir -p "$out/bin"
+    for f in "$bin"/*.gz; do gunzip -c "$f" >"$out/bin/$(basename "${f%.gz}")"; done
+    chmod +x "$out/bin"/*
+    cp -n "$bin"/bioflux "$bin"/*.so "$out/bin/" 2>/dev/null || true
+    bin="$out/bin"
+fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
 epochs="${EPOCHS:-30}"
 bioflux=("$bin/bioflux")
