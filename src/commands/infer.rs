@@ -1,7 +1,6 @@
 //! `bioflux infer`: a trained surrogate's batch inference throughput on a
 //! device, by the surrogate plugin (candle lives there).
 
-use bioflux_runtime::host::{Plugin, SearchPath};
 use std::path::PathBuf;
 
 /// The command's arguments, passed to the plugin's `infer` tool as JSON.
@@ -27,15 +26,7 @@ pub struct InferArgs {
 
 /// `bioflux infer`: prints the report (JSON); true when it ran.
 pub fn infer(args: &InferArgs) -> bool {
-    let report = SearchPath::new(&args.plugin_path)
-        .find("surrogate")
-        .ok_or_else(|| "the `surrogate` plugin was not found; pass --plugin-path DIR".to_string())
-        .and_then(|path| Plugin::open(&path))
-        .and_then(|plugin| {
-            let json = serde_json::to_value(args).map_err(|e| e.to_string())?;
-            plugin.tool("infer", &json.to_string())
-        });
-    match report {
+    match super::train::surrogate_tool("infer", args, &args.plugin_path) {
         Ok(text) => {
             outln!("{text}");
             true

@@ -50,6 +50,23 @@ pub struct TrainArgs {
     pub plugin_path: Vec<PathBuf>,
 }
 
+/// Calls a tool of the surrogate plugin (`train`, `infer`) with `args` as
+/// its JSON request.
+pub(crate) fn surrogate_tool(
+    name: &str,
+    args: &impl serde::Serialize,
+    plugin_path: &[PathBuf],
+) -> Result<String, String> {
+    SearchPath::new(plugin_path)
+        .find("surrogate")
+        .ok_or_else(|| "the `surrogate` plugin was not found; build it (cargo build -p bioflux-surrogate) or pass --plugin-path DIR".to_string())
+        .and_then(|path| Plugin::open(&path))
+        .and_then(|plugin| {
+            let json = serde_json::to_value(args).map_err(|e| e.to_string())?;
+            plugin.tool(name, &json.to_string())
+        })
+}
+
 /// `bioflux train`: true when the surrogate was written.
 pub fn train(args: &TrainArgs) -> bool {
     // candle on few cores is several times faster on one thread (STACK.md).
@@ -57,15 +74,7 @@ pub fn train(args: &TrainArgs) -> bool {
         // SAFETY: set before any thread of this process starts.
         unsafe { std::env::set_var("RAYON_NUM_THREADS", "1") };
     }
-    let trained = SearchPath::new(&args.plugin_path)
-        .find("surrogate")
-        .ok_or_else(|| "the `surrogate` plugin was not found; build it (cargo build -p bioflux-surrogate) or pass --plugin-path DIR".to_string())
-        .and_then(|path| Plugin::open(&path))
-        .and_then(|plugin| {
-            let json = serde_json::to_value(args).map_err(|e| e.to_string())?;
-            plugin.tool("train", &json.to_string())
-        });
-    match trained {
+    match surrogate_tool("train", args, &args.plugin_path) {
         Ok(summary) => {
             eprintln!("{summary}");
             true
