@@ -104,6 +104,9 @@ pub struct Stop {
     pub reason: String,
 }
 
+/// Shorter stretches tried to find where a requested stop lies.
+const MAX_STOP_REFINEMENTS: usize = 200;
+
 /// The most negative value a species reached (solver error, not physics).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Negative {
@@ -328,48 +331,77 @@ pub fn simulate(
     let mut t = s.start;
     rec.record(t, &y);
 
-    let mut ends = breakpoints(model, params, s.start, s.end);
-    ends.push(s.end);
-    for &segment_end in &ends {
-        stats.segments += 1;
-        let y0 = y.clone();
+    // One stretch of integration from (t0, y0) to `end` with a fresh solver.
+    let integrate = |t0: f64, y0: &[f64], end: f64, rec: &mut Recorder, stats: &mut Stats| {
+        let start = y0.to_vec();
         let problem = OdeBuilder::<M>::new()
-            .t0(t)
+            .t0(t0)
             .rtol(s.rtol)
             .atol([s.atol])
             .p(params.iter().copied())
             .rhs_implicit(&rhs, &jvp)
-            .init(move |_p: &[f64], _t: f64, out: &mut [f64]| out.copy_from_slice(&y0), n)
-            .build();
-        let problem = match problem {
-            Ok(p) => p,
-            Err(e) => {
-                let message = format!("could not set up the solver: {e}");
-                failure = Some(fail(t, &y, &rhs, params, FailureCause::Solver, message));
-                break;
-            }
-        };
+            .init(move |_p: &[f64], _t: f64, out: &mut [f64]| out.copy_from_slice(&start), n)
+            .build()
+            .map_err(|e| SegmentFailure {
+                time: t0,
+                state: y0.to_vec(),
+                message: format!("could not set up the solver: {e}"),
+                cause: FailureCause::Solver,
+            })?;
         let setup = |e: diffsol::DiffsolError| SegmentFailure {
-            time: t,
-            state: y.clone(),
+            time: t0,
+            state: y0.to_vec(),
             message: format!("could not start the solver: {e}"),
             cause: FailureCause::Solver,
         };
-        let result = match s.solver {
-            Solver::Bdf => problem
-                .bdf::<LS>()
-                .map_err(setup)
-                .and_then(|sv| run_segment(sv, segment_end, &mut rec, &mut stats, s.cancel.as_deref())),
-            Solver::Esdirk34 => problem
-                .esdirk34::<LS>()
-                .map_err(setup)
-                .and_then(|sv| run_segment(sv, segment_end, &mut rec, &mut stats, s.cancel.as_deref())),
-            Solver::Tsit45 => problem
-                .tsit45()
-                .map_err(setup)
-                .and_then(|sv| run_segment(sv, segment_end, &mut rec, &mut stats, s.cancel.as_deref())),
+        let cancel = s.cancel.as_deref();
+        match s.solver {
+            Solver::Bdf => problem.bdf::<LS>().map_err(setup).and_then(|sv| run_segment(sv, end, rec, stats, cancel)),
+            Solver::Esdirk34 => {
+                problem.esdirk34::<LS>().map_err(setup).and_then(|sv| run_segment(sv, end, rec, stats, cancel))
+            }
+            Solver::Tsit45 => problem.tsit45().map_err(setup).and_then(|sv| run_segment(sv, end, rec, stats, cancel)),
+        }
+    };
+    // A stop the model asks for lies between the last accepted step and
+    // the trial that failed: shorter and shorter stretches from the last
+    // state that was fine find the boundary to a relative 1e-7 in time.
+    // Returns the boundary's time and state, and the cell's last word there.
+    let locate_stop =
+        |mut time: f64, mut state: Vec<f64>, mut reason: String, end: f64, rec: &mut Recorder, stats: &mut Stats| {
+            let mut dt = (end - time).min(0.1 * (1.0 + time.abs()));
+            for _ in 0..MAX_STOP_REFINEMENTS {
+                if dt <= 1e-7 * (1.0 + time.abs()) {
+                    break;
+                }
+                match integrate(time, &state, (time + dt).min(end), rec, stats) {
+                    Ok(reached) => {
+                        time = (time + dt).min(end);
+                        state = reached;
+                        if time >= end {
+                            break;
+                        }
+                    }
+                    Err(f) => {
+                        let again = cell_failure.borrow_mut().take().filter(|_| stop_requested.get());
+                        stop_requested.set(false);
+                        let Some((_, closer)) = again else { break };
+                        reason = closer;
+                        if f.time > time {
+                            (time, state) = (f.time, f.state);
+                        }
+                        dt /= 2.0;
+                    }
+                }
+            }
+            (time, state, reason)
         };
-        match result {
+
+    let mut ends = breakpoints(model, params, s.start, s.end);
+    ends.push(s.end);
+    for &segment_end in &ends {
+        stats.segments += 1;
+        match integrate(t, &y, segment_end, &mut rec, &mut stats) {
             Ok(end_state) => {
                 y = end_state;
                 t = segment_end;
@@ -380,17 +412,20 @@ pub fn simulate(
                 if stop_requested.get()
                     && let Some((_, reason)) = cell_message
                 {
-                    // The run ends at the last accepted step, with a row there.
+                    stop_requested.set(false);
+                    let (time, state, reason) = locate_stop(time, state, reason, segment_end, &mut rec, &mut stats);
+                    // The run ends at the boundary, with a row there.
                     if rec.rows.last().is_none_or(|row| row[0] < time) {
                         rec.record(time, &state);
                         rec.next -= 1;
                     }
                     stop = Some(Stop { time, reason });
+                    t = time;
                 } else {
                     let (cause, message) = cell_message.unwrap_or((cause, message));
                     failure = Some(fail(time, &state, &rhs, params, cause, message));
+                    t = time;
                 }
-                t = time;
                 break;
             }
         }
