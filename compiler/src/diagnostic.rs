@@ -94,8 +94,8 @@ impl Diagnostic {
     /// (the renderer cannot pad that far): the message says where it is.
     pub fn with_source(mut self, source: Arc<NamedSource<String>>) -> Self {
         let text = source.inner().as_str();
-        let spans = std::iter::once(self.span).chain(self.secondary.iter().map(|s| s.0));
-        let too_far = spans.clone().any(|span| column(text, span.start) > MAX_DRAWN_COLUMN);
+        let mut spans = std::iter::once(self.span).chain(self.secondary.iter().map(|s| s.0));
+        let too_far = spans.any(|span| column(text, span.start) > MAX_DRAWN_COLUMN);
         if too_far {
             let at = self.span.start.min(text.len());
             let line = text[..at].matches('\n').count() + 1;

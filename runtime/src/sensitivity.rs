@@ -11,7 +11,7 @@
 
 use crate::breakpoints::breakpoints;
 use crate::host::BoundCells;
-use crate::simulate::{Failure, FailureCause, Settings, cell_problem, columns};
+use crate::simulate::{CellProblem, Failure, FailureCause, Settings, cell_problem, columns};
 use bioflux_compiler::CheckedModel;
 use bioflux_compiler::jit::{CellContext, CompiledModel, SensitivityFns};
 use diffsol::{
@@ -142,7 +142,7 @@ pub fn simulate_sensitivities(
             let status = if failed.get() { 2 } else { 0 };
             Some(
                 cell_problem(cells, ctx_ptr, status)
-                    .map(|(_, message)| message)
+                    .map(CellProblem::message)
                     .unwrap_or_else(|| "the state is no longer finite (NaN or infinite)".into()),
             )
         };

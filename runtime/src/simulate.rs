@@ -218,21 +218,36 @@ fn output_times(s: &Settings) -> Vec<f64> {
     times
 }
 
-/// Why a cell model stopped the run, in words (failing status or a
-/// non-finite output), found right after the call that went wrong.
-pub(crate) fn cell_problem(cells: &BoundCells, ctx: *const CellContext, status: i32) -> Option<(FailureCause, String)> {
+/// What a cell model said that ends the run.
+pub(crate) enum CellProblem {
+    /// The model's own rule (`infeasible = stop`): a normal end.
+    Stop(String),
+    Failed(FailureCause, String),
+}
+
+impl CellProblem {
+    pub(crate) fn message(self) -> String {
+        match self {
+            CellProblem::Stop(m) | CellProblem::Failed(_, m) => m,
+        }
+    }
+}
+
+/// Why a cell model stopped the run, in words (a stop, a failing status or
+/// a non-finite output), found right after the call that went wrong.
+pub(crate) fn cell_problem(cells: &BoundCells, ctx: *const CellContext, status: i32) -> Option<CellProblem> {
     if status == bioflux_plugin::Status::Stop as i32 {
         // SAFETY: the generated code wrote failed_cell before returning.
         let c = unsafe { (*ctx).failed_cell } as usize;
         let cell = cells.cells.get(c)?;
-        return Some((FailureCause::Cell, format!("cell `{}`: {}", cell.name, cell.instance.last_error())));
+        return Some(CellProblem::Stop(format!("cell `{}`: {}", cell.name, cell.instance.last_error())));
     }
     if status != 0 {
         // SAFETY: the generated code wrote failed_cell before returning.
         let c = unsafe { (*ctx).failed_cell } as usize;
         let cell = cells.cells.get(c)?;
         let message = cell.instance.last_error();
-        return Some((
+        return Some(CellProblem::Failed(
             FailureCause::Cell,
             format!(
                 "cell `{}` (plugin `{}`) failed with status {status} at inputs {:?}: {}",
@@ -245,7 +260,7 @@ pub(crate) fn cell_problem(cells: &BoundCells, ctx: *const CellContext, status: 
     }
     let (c, o) = cells.non_finite_output()?;
     let cell = &cells.cells[c];
-    Some((
+    Some(CellProblem::Failed(
         FailureCause::CellOutputNotFinite,
         format!(
             "cell `{}` (plugin `{}`) returned {} for output `{}` at inputs {:?}",
@@ -272,17 +287,12 @@ pub fn simulate(
     let has_cells = !cells.cells.is_empty();
     let rhs_calls = Cell::new(0usize);
     let jvp_calls = Cell::new(0usize);
-    // The first cell-model problem, kept for the failure report, and
-    // whether it was a stop the model asked for.
-    let cell_failure: RefCell<Option<(FailureCause, String)>> = RefCell::new(None);
-    let stop_requested = Cell::new(false);
+    // The first cell-model problem, kept for the report.
+    let cell_failure: RefCell<Option<CellProblem>> = RefCell::new(None);
     let check = |status: i32, y: &mut [f64]| {
         if (status != 0 || has_cells)
             && let Some(p) = cell_problem(cells, ctx_ptr, status)
         {
-            if cell_failure.borrow().is_none() {
-                stop_requested.set(status == bioflux_plugin::Status::Stop as i32);
-            }
             cell_failure.borrow_mut().get_or_insert(p);
             y.fill(f64::NAN);
         }
@@ -383,9 +393,7 @@ pub fn simulate(
                         }
                     }
                     Err(f) => {
-                        let again = cell_failure.borrow_mut().take().filter(|_| stop_requested.get());
-                        stop_requested.set(false);
-                        let Some((_, closer)) = again else { break };
+                        let Some(CellProblem::Stop(closer)) = cell_failure.borrow_mut().take() else { break };
                         reason = closer;
                         if f.time > time {
                             (time, state) = (f.time, f.state);
@@ -408,11 +416,8 @@ pub fn simulate(
             }
             Err(SegmentFailure { time, state, message, cause }) => {
                 // A cell model's own report explains more than the solver's.
-                let cell_message = cell_failure.borrow_mut().take();
-                if stop_requested.get()
-                    && let Some((_, reason)) = cell_message
-                {
-                    stop_requested.set(false);
+                let problem = cell_failure.borrow_mut().take();
+                if let Some(CellProblem::Stop(reason)) = problem {
                     let (time, state, reason) = locate_stop(time, state, reason, segment_end, &mut rec, &mut stats);
                     // The run ends at the boundary, with a row there.
                     if rec.rows.last().is_none_or(|row| row[0] < time) {
@@ -422,7 +427,10 @@ pub fn simulate(
                     stop = Some(Stop { time, reason });
                     t = time;
                 } else {
-                    let (cause, message) = cell_message.unwrap_or((cause, message));
+                    let (cause, message) = match problem {
+                        Some(CellProblem::Failed(cause, message)) => (cause, message),
+                        _ => (cause, message),
+                    };
                     failure = Some(fail(time, &state, &rhs, params, cause, message));
                     t = time;
                 }
@@ -503,11 +511,9 @@ where
                 }
             }
             Err(e) => {
+                // `fail` tells NaN rates (the model's) from the solver's own trouble.
                 let (time, state) = here(&solver);
-                // A failed step after NaN rates: the model's expressions.
-                let cause =
-                    if state.iter().all(|v| v.is_finite()) { FailureCause::Solver } else { FailureCause::NotFinite };
-                break Err(SegmentFailure { time, state, message: e.to_string(), cause });
+                break Err(SegmentFailure { time, state, message: e.to_string(), cause: FailureCause::Solver });
             }
         }
     };

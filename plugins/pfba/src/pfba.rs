@@ -61,7 +61,7 @@ pub enum Start {
     Cold,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Options {
     pub pfba: bool,
     /// Relative tolerance on the objective held in the pFBA stage.
@@ -497,15 +497,20 @@ impl Pfba {
 
     /// Stage `k` at the bounds now set; records its objective's optimum.
     fn stage(&mut self, k: usize) -> Result<bool, String> {
+        self.stage_from(k, self.options.start)
+    }
+
+    /// Stage `k` with HiGHS started from scratch: the retry when it found
+    /// the stage infeasible at the edge of a hold.
+    fn stage_cold(&mut self, k: usize) -> Result<bool, String> {
+        self.stage_from(k, Start::Cold)
+    }
+
+    fn stage_from(&mut self, k: usize, start: Start) -> Result<bool, String> {
+        let options = Options { start, ..self.options };
         let stage = &mut self.stages[k];
-        let found = Self::solve_stage(
-            stage,
-            &self.changing,
-            &mut self.cols,
-            &self.options,
-            &self.reference[k],
-            &mut self.stats,
-        )?;
+        let found =
+            Self::solve_stage(stage, &self.changing, &mut self.cols, &options, &self.reference[k], &mut self.stats)?;
         if let (true, Some(o)) = (found, stage.objective) {
             self.optima[o] = self.objective_at_cols(o);
         }
@@ -606,11 +611,7 @@ impl Pfba {
         // wider margin.
         for looser in [LOOSER_HOLD, LOOSER_HOLD * LOOSER_HOLD] {
             self.allow_slack(weighted, looser);
-            let cold = Options { start: Start::Cold, ..self.options.clone() };
-            if Self::solve_stage(&mut self.stages[0], &self.changing, &mut self.cols, &cold, &None, &mut self.stats)? {
-                if let Some(o) = self.stages[0].objective {
-                    self.optima[o] = self.objective_at_cols(o);
-                }
+            if self.stage_cold(0)? {
                 return Ok(true);
             }
         }
@@ -638,9 +639,7 @@ impl Pfba {
             if relaxed {
                 self.allow_slack(self.weighted_slack_allowed, LOOSER_HOLD);
             }
-            let cold = Options { start: Start::Cold, ..self.options.clone() };
-            let stage = &mut self.stages[k];
-            if Self::solve_stage(stage, &self.changing, &mut self.cols, &cold, &None, &mut self.stats)? {
+            if self.stage_cold(k)? {
                 self.stages_solved = k + 1;
                 continue;
             }

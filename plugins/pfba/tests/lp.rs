@@ -201,8 +201,8 @@ fn results_do_not_depend_on_the_call_history() {
     let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     let strict = Options { reuse: false, ..Options::default() };
     for (options, exact) in [(strict, true), (Options::default(), false)] {
-        let mut fresh = lp(&net, &inputs, options.clone());
-        let mut walked = lp(&net, &inputs, options.clone());
+        let mut fresh = lp(&net, &inputs, options);
+        let mut walked = lp(&net, &inputs, options);
         // Far points, then the trajectory, which passes near the probes.
         for history in [[-1.0, -0.5], [-19.0, -3.0], [-0.1, -15.0]] {
             walked.solve(&history).unwrap();
