@@ -52,12 +52,12 @@ fn solve_once(args: &FbaArgs) -> Result<bool, String> {
     for b in &args.bounds {
         inputs.extend(bound_inputs(b)?);
     }
-    let search = SearchPath::new(&args.plugin_path);
-    let path = search.find("pfba").ok_or("the `pfba` plugin was not found; pass --plugin-path DIR")?;
-    let plugin = std::rc::Rc::new(Plugin::open(&path)?);
     if args.minimize && args.objective.is_none() {
         return Err("--minimize applies to --objective: name the reaction to minimise".into());
     }
+    let search = SearchPath::new(&args.plugin_path);
+    let path = search.find("pfba").ok_or("the `pfba` plugin was not found; pass --plugin-path DIR")?;
+    let plugin = std::rc::Rc::new(Plugin::open(&path)?);
     let sense = if args.minimize { "min" } else { "max" };
     let objective: Vec<serde_json::Value> =
         args.objective.iter().map(|r| serde_json::json!({ "reaction": r, "sense": sense })).collect();
