@@ -93,6 +93,10 @@ enum Command {
         /// Also plot every species against time (PNG or SVG by extension).
         #[arg(long, value_name = "FILE")]
         plot: Option<PathBuf>,
+        /// Write a log of the events that fired (CSV: time, event, what
+        /// changed from what to what).
+        #[arg(long, value_name = "FILE")]
+        events: Option<PathBuf>,
         /// A directory to search for plugins (before $BIOFLUX_PLUGIN_PATH and
         /// the bioflux binary's directory); repeatable.
         #[arg(long = "plugin-path", value_name = "DIR")]
@@ -291,9 +295,10 @@ fn command(cli: Cli) -> ExitCode {
     }
     let ok = match cli.command {
         Command::Check { files, plugin_path } => commands::check(&files, &plugin_path),
-        Command::Run { file, output, set, params, end, every, solver, rtol, atol, json, plot, plugin_path } => {
+        Command::Run { file, output, set, params, end, every, solver, rtol, atol, json, plot, events, plugin_path } => {
             commands::run(&commands::RunArgs {
                 plot,
+                events,
                 file,
                 output,
                 set,

@@ -34,6 +34,67 @@ pub fn constant(e: &Expr, params: &[f64]) -> Option<f64> {
     })
 }
 
+/// The value of a constant expression and its derivative along `dp` (a
+/// direction in parameter space), exactly by the chain rule; `None` where
+/// [`constant`] is.
+pub fn constant_tangent(e: &Expr, params: &[f64], dp: &[f64]) -> Option<(f64, f64)> {
+    Some(match e {
+        Expr::Const(v) => (*v, 0.0),
+        Expr::Param(i) => (params[*i], dp[*i]),
+        Expr::Neg(a) => {
+            let (v, d) = constant_tangent(a, params, dp)?;
+            (-v, -d)
+        }
+        Expr::Binary(op, a, b) => {
+            let ((x, dx), (y, dy)) = (constant_tangent(a, params, dp)?, constant_tangent(b, params, dp)?);
+            let v = binary(*op, x, y);
+            let d = match op {
+                BinOp::Add => dx + dy,
+                BinOp::Sub => dx - dy,
+                BinOp::Mul => dx * y + x * dy,
+                BinOp::Div => (dx * y - x * dy) / (y * y),
+                BinOp::Pow => power_tangent(x, dx, y, dy, v),
+                _ => 0.0,
+            };
+            (v, d)
+        }
+        Expr::If(c, a, b) => {
+            if constant(c, params)? != 0.0 {
+                constant_tangent(a, params, dp)?
+            } else {
+                constant_tangent(b, params, dp)?
+            }
+        }
+        Expr::Call(f, args) if !matches!(f, Func::Step | Func::Ramp) => {
+            let parts: Option<Vec<(f64, f64)>> = args.iter().map(|a| constant_tangent(a, params, dp)).collect();
+            let parts = parts?;
+            let values: Vec<f64> = parts.iter().map(|p| p.0).collect();
+            let v = call(*f, &values, 0.0);
+            let (x, dx) = parts[0];
+            let d = match f {
+                Func::Exp => v * dx,
+                Func::Ln => dx / x,
+                Func::Log10 => dx / (x * std::f64::consts::LN_10),
+                Func::Sqrt => dx / (2.0 * v),
+                Func::Abs => dx * x.signum(),
+                Func::Pow => power_tangent(x, dx, parts[1].0, parts[1].1, v),
+                // The argument that is the extreme carries the derivative.
+                Func::Min | Func::Max => parts.iter().find(|p| p.0 == v).map_or(0.0, |p| p.1),
+                Func::Step | Func::Ramp => 0.0,
+            };
+            (v, d)
+        }
+        _ => (constant(e, params)?, 0.0),
+    })
+}
+
+/// d(x^y) from dx and dy, with v = x^y.
+fn power_tangent(x: f64, dx: f64, y: f64, dy: f64, v: f64) -> f64 {
+    let by_base = if dx == 0.0 { 0.0 } else { y * x.powf(y - 1.0) * dx };
+    let by_exponent = if dy == 0.0 { 0.0 } else { v * x.ln() * dy };
+    by_base + by_exponent
+}
+
 /// Conditions are numbers: 1 for true, 0 for false.
 pub fn binary(op: BinOp, a: f64, b: f64) -> f64 {
     let truth = |c: bool| f64::from(c);

@@ -95,6 +95,10 @@ pub struct CompiledModel {
     pub rhs: RhsFn,
     pub jvp: JvpFn,
     pub observe: RhsFn,
+    /// margins(t, x, p, out, ctx): the `when` conditions' margins
+    /// (`System::margins`), for root finding.
+    pub margins: RhsFn,
+    pub n_margins: usize,
     /// Present when compiled with `compile_with_sensitivities`.
     pub sensitivities: Option<SensitivityFns>,
     pub n_states: usize,
@@ -110,6 +114,9 @@ pub struct SensitivityFns {
     pub rhs_params: JvpFn,
     /// out = ∂g/∂x · w[..n_states] + ∂g/∂p · w[n_states..], g the observables.
     pub observe_tangent: JvpFn,
+    /// The same for the margins of `when` conditions (the sensitivity of an
+    /// event's time).
+    pub margins_tangent: JvpFn,
 }
 
 impl Drop for CompiledModel {
@@ -174,7 +181,8 @@ fn compile_functions(system: &System, sensitivities: bool) -> Result<CompiledMod
         let rhs_params = ir::add_tangent(&mut graph, &system.derivatives, ir::Seed::Params);
         let seed = ir::Seed::Both { n_states: system.n_states as u32 };
         let observe_tangent = ir::add_tangent(&mut graph, &system.observables, seed);
-        (rhs_params, observe_tangent)
+        let margins_tangent = ir::add_tangent(&mut graph, &system.margins, seed);
+        (rhs_params, observe_tangent, margins_tangent)
     });
 
     let mut flags = settings::builder();
@@ -194,27 +202,31 @@ fn compile_functions(system: &System, sensitivities: bool) -> Result<CompiledMod
     let rhs = generator.define("rhs", &system.derivatives, false)?;
     let jvp = generator.define("jvp", &jv, true)?;
     let observe = generator.define("observe", &system.observables, false)?;
+    let margins = generator.define("margins", &system.margins, false)?;
     let tangent_ids = match &tangents {
-        Some((rhs_params, observe_tangent)) => Some((
+        Some((rhs_params, observe_tangent, margins_tangent)) => Some((
             generator.define("rhs_params", rhs_params, true)?,
             generator.define("observe_tangent", observe_tangent, true)?,
+            generator.define("margins_tangent", margins_tangent, true)?,
         )),
         None => None,
     };
     module.finalize_definitions().map_err(codegen_err)?;
     // SAFETY: both were defined with the JvpFn signature.
-    let sensitivities = tangent_ids.map(|(rhs_params, observe_tangent)| unsafe {
+    let sensitivities = tangent_ids.map(|(rhs_params, observe_tangent, margins_tangent)| unsafe {
         SensitivityFns {
             rhs_params: std::mem::transmute::<*const u8, JvpFn>(module.get_finalized_function(rhs_params)),
             observe_tangent: std::mem::transmute::<*const u8, JvpFn>(module.get_finalized_function(observe_tangent)),
+            margins_tangent: std::mem::transmute::<*const u8, JvpFn>(module.get_finalized_function(margins_tangent)),
         }
     });
-    // SAFETY: the three functions were defined with exactly these signatures.
-    let (rhs, jvp, observe) = unsafe {
+    // SAFETY: the four functions were defined with exactly these signatures.
+    let (rhs, jvp, observe, margins) = unsafe {
         (
             std::mem::transmute::<*const u8, RhsFn>(module.get_finalized_function(rhs)),
             std::mem::transmute::<*const u8, JvpFn>(module.get_finalized_function(jvp)),
             std::mem::transmute::<*const u8, RhsFn>(module.get_finalized_function(observe)),
+            std::mem::transmute::<*const u8, RhsFn>(module.get_finalized_function(margins)),
         )
     };
     Ok(CompiledModel {
@@ -222,6 +234,8 @@ fn compile_functions(system: &System, sensitivities: bool) -> Result<CompiledMod
         rhs,
         jvp,
         observe,
+        margins,
+        n_margins: system.margins.len(),
         sensitivities,
         n_states: system.n_states,
         n_params: system.n_params,

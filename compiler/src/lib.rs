@@ -44,7 +44,8 @@ fn syntax_diagnostic(e: &bioflux_grammar::SyntaxError) -> Diagnostic {
     let word: String = e.found.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
     let statement_expected = e.expected.iter().any(|x| x == bioflux_grammar::A_STATEMENT);
     let is_keyword = STATEMENT_KEYWORDS.contains(&word.as_str());
-    let near_keyword = diagnostic::did_you_mean(&word, STATEMENT_KEYWORDS);
+    // One- and two-letter words are close to `at` by accident.
+    let near_keyword = if word.len() < 3 { vec![] } else { diagnostic::did_you_mean(&word, STATEMENT_KEYWORDS) };
     let help = if e.kind == bioflux_grammar::SyntaxErrorKind::TooDeep {
         "split the expression with `let` names for its parts".to_string()
     } else if statement_expected && !near_keyword.is_empty() && !is_keyword {

@@ -296,6 +296,46 @@ pub struct CheckedModel {
     pub simulate: SimulateSettings,
     /// Learned kinetic terms (`mlp(...)`), whose weights are parameters.
     pub mlps: Vec<Mlp>,
+    /// Process operations (`at`, `when`), in file order.
+    pub events: Vec<Event>,
+}
+
+/// A process operation: actions at fixed times or when a condition becomes
+/// true. Several events at one time act in file order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub trigger: Trigger,
+    pub actions: Vec<Action>,
+    /// The header as written in canonical form (`at 24 [h] every 24 [h]`),
+    /// for logs and messages.
+    pub label: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Trigger {
+    /// At `first`, then every `every` until `until` (h; constant
+    /// expressions of the parameters).
+    At { first: Expr, every: Option<Expr>, until: Option<Expr> },
+    /// When `condition` (comparisons joined by and/or/not) becomes true;
+    /// `inclusive` when a value on the boundary counts as true (`<=`, `>=`).
+    When { condition: Expr, inclusive: bool },
+}
+
+/// What an event does. Values are constant expressions of the parameters,
+/// in base units, evaluated when the event fires.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Adds an amount (mmol, g, gDW) of a species to the vessel.
+    AddAmount { species: usize, amount: Expr },
+    /// Adds a volume (L) of liquid without solutes.
+    AddVolume(Expr),
+    /// Removes a volume (L) at the current composition.
+    Sample(Expr),
+    /// Gives a parameter a new value from then on.
+    SetParam { param: usize, value: Expr },
+    /// Ends the run normally.
+    Stop,
 }
 
 /// A small neural network in a kinetic expression: tanh hidden layers and

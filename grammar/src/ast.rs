@@ -111,6 +111,30 @@ pub enum ItemKind {
     Network { name: Ident, items: Vec<NetworkItem> },
     /// `schedule feed_profile [L/h] linear { 0 [h]: 0  5 [h]: 0.02 }`
     Schedule { name: Ident, unit: Option<UnitExpr>, interpolation: Option<Ident>, rows: Vec<ScheduleRow> },
+    /// `at 24 [h] every 24 [h] until 96 [h] { add glucose = 10 [mmol] }`:
+    /// actions at fixed times.
+    At { time: Expr, every: Option<Expr>, until: Option<Expr>, actions: Vec<Action> },
+    /// `when V >= 1.5 [L] { stop }`: actions when a condition becomes true.
+    When { condition: Expr, actions: Vec<Action> },
+}
+
+/// One action of an event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Action {
+    pub kind: ActionKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ActionKind {
+    /// `add glucose = 10 [mmol]` (an amount) or `add V = 0.1 [L]` (a volume).
+    Add { target: Ident, value: Expr },
+    /// `sample 50 [mL]`: remove that volume at the current composition.
+    Sample { volume: Expr },
+    /// `F = 0.1 [L/h]`: a parameter's value from then on.
+    Set { target: Ident, value: Expr },
+    /// `stop`: end the run here, normally.
+    Stop,
 }
 
 /// `key = expr` inside a block; the checker knows which keys exist.

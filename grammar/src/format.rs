@@ -117,6 +117,18 @@ impl Printer<'_> {
         self.end_line(span.end);
     }
 
+    fn actions(&mut self, actions: &[Action]) {
+        for a in actions {
+            let text = match &a.kind {
+                ActionKind::Add { target, value } => format!("add {} = {}", target.name, expr(value)),
+                ActionKind::Sample { volume } => format!("sample {}", expr(volume)),
+                ActionKind::Set { target, value } => format!("{} = {}", target.name, expr(value)),
+                ActionKind::Stop => "stop".to_string(),
+            };
+            self.leaf_at(a.span.start, a.span.end, 1, &text);
+        }
+    }
+
     fn item(&mut self, item: &Item) {
         let span = item.span;
         match &item.kind {
@@ -229,6 +241,23 @@ impl Printer<'_> {
                         p.leaf_at(r.span.start, r.span.end, 1, &text);
                     }
                 });
+            }
+            ItemKind::At { time, every, until, actions } => {
+                let mut header = format!("at {}", expr(time));
+                let mut header_end = time.span.end;
+                if let Some(e) = every {
+                    header += &format!(" every {}", expr(e));
+                    header_end = e.span.end;
+                }
+                if let Some(u) = until {
+                    header += &format!(" until {}", expr(u));
+                    header_end = u.span.end;
+                }
+                self.block(span, &header, header_end, |p| p.actions(actions));
+            }
+            ItemKind::When { condition, actions } => {
+                let header = format!("when {}", expr(condition));
+                self.block(span, &header, condition.span.end, |p| p.actions(actions));
             }
         }
     }

@@ -31,9 +31,9 @@ pub enum SyntaxErrorKind {
 }
 
 /// The keywords that start a statement after the `model` line.
-pub const STATEMENT_KEYWORDS: [&str; 12] = [
+pub const STATEMENT_KEYWORDS: [&str; 14] = [
     "param", "let", "reactor", "species", "cell", "exchange", "growth", "rate", "output", "simulate", "network",
-    "schedule",
+    "schedule", "at", "when",
 ];
 
 /// The first word of a statement, as `expected` lists it.
@@ -230,6 +230,15 @@ fn rule_description(rule: &Rule) -> &'static str {
         Rule::arrow => "`->` or `<->`",
         Rule::flux_bounds => "bounds such as [-1000, 1000]",
         Rule::schedule_row => "a row `time: value`",
+        Rule::at_stmt | Rule::kw_at => "`at`",
+        Rule::when_stmt | Rule::kw_when => "`when`",
+        Rule::every | Rule::kw_every => "`every`",
+        Rule::until | Rule::kw_until => "`until`",
+        Rule::event_body => "`{`",
+        Rule::add_action | Rule::kw_add => "`add`",
+        Rule::sample_action | Rule::kw_sample => "`sample`",
+        Rule::stop_action | Rule::kw_stop => "`stop`",
+        Rule::set_action => "`name = value`",
         Rule::reaction_side | Rule::met_term | Rule::coefficient => "a metabolite",
         _ => "more input",
     }
@@ -391,9 +400,42 @@ fn item(p: Pair<Rule>) -> Item {
             }
             ItemKind::Schedule { name, unit, interpolation, rows }
         }
+        Rule::at_stmt => {
+            let time = expr(it.next().unwrap());
+            let (mut every, mut until, mut actions) = (None, None, Vec::new());
+            for c in it {
+                match c.as_rule() {
+                    Rule::every => every = Some(expr(last_inner(c))),
+                    Rule::until => until = Some(expr(last_inner(c))),
+                    _ => actions = event_actions(c),
+                }
+            }
+            ItemKind::At { time, every, until, actions }
+        }
+        Rule::when_stmt => {
+            let condition = expr(it.next().unwrap());
+            ItemKind::When { condition, actions: event_actions(it.next().unwrap()) }
+        }
         r => unreachable!("not a statement rule: {r:?}"),
     };
     Item { kind, span }
+}
+
+fn event_actions(body: Pair<Rule>) -> Vec<Action> {
+    body.into_inner()
+        .map(|a| {
+            let span = span_of(&a);
+            let rule = a.as_rule();
+            let mut it = operands(a);
+            let kind = match rule {
+                Rule::add_action => ActionKind::Add { target: ident(it.next().unwrap()), value: expr(it.next().unwrap()) },
+                Rule::sample_action => ActionKind::Sample { volume: expr(it.next().unwrap()) },
+                Rule::set_action => ActionKind::Set { target: ident(it.next().unwrap()), value: expr(it.next().unwrap()) },
+                _ => ActionKind::Stop,
+            };
+            Action { kind, span }
+        })
+        .collect()
 }
 
 fn value_or_unit(p: Option<Pair<Rule>>) -> (Option<Expr>, Option<UnitExpr>) {

@@ -2,6 +2,7 @@
 //! integration with diffsol. (The plugin host arrives with the plugin issue.)
 
 pub mod breakpoints;
+pub mod events;
 pub mod fit;
 pub mod host;
 pub mod output;

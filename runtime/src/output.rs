@@ -65,7 +65,34 @@ pub fn write_json(sim: &Simulation, model: &str, mut out: impl Write) -> std::io
         },
         "failure": sim.failure.as_ref().map(|f| serde_json::json!({ "time": f.time, "message": f.message })),
         "stop": sim.stop.as_ref().map(|s| serde_json::json!({ "time": s.time, "reason": s.reason })),
+        "events": sim.events.iter().map(|e| serde_json::json!({
+            "time": e.time,
+            "event": e.label,
+            "changes": e.changes.iter().map(|c| serde_json::json!({
+                "target": c.target,
+                "before": serde_json::Number::from_f64(c.before),
+                "after": serde_json::Number::from_f64(c.after),
+                "unit": c.unit,
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
     });
     serde_json::to_writer_pretty(&mut out, &doc)?;
     writeln!(out)
+}
+
+/// The event log: one row per change (`t,event,target,before,after,unit`);
+/// a stop is the target `run` with empty values.
+pub fn write_events_csv(events: &[crate::events::EventRecord], out: impl Write) -> std::io::Result<()> {
+    let io = |e: csv::Error| std::io::Error::other(e.to_string());
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["t [h]", "event", "target", "before", "after", "unit"]).map_err(io)?;
+    for e in events {
+        for c in &e.changes {
+            let value = |v: f64| if v.is_finite() { number(v) } else { String::new() };
+            let t = number(e.time);
+            w.write_record([t.as_str(), &e.label, &c.target, &value(c.before), &value(c.after), &c.unit])
+                .map_err(io)?;
+        }
+    }
+    w.flush()
 }

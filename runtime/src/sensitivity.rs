@@ -77,6 +77,9 @@ pub fn simulate_sensitivities(
     let cells: &BoundCells = cells;
     let rhs_calls = Cell::new(0usize);
     let failed = Cell::new(false);
+    // The parameters and their directions now: events may change both.
+    let current = RefCell::new(params.to_vec());
+    let current_dp = RefCell::new(directions.params.clone());
     let status_ok = |status: i32, y: &mut [f64]| {
         if status != 0 {
             failed.set(true);
@@ -85,11 +88,13 @@ pub fn simulate_sensitivities(
     };
     let rhs = |x: &[f64], _p: &[f64], t: f64, y: &mut [f64]| {
         rhs_calls.set(rhs_calls.get() + 1);
+        let params = current.borrow();
         // SAFETY: x, params, y have the compiled lengths; ctx holds the slots.
         let status = unsafe { (compiled.rhs)(t, x.as_ptr(), params.as_ptr(), y.as_mut_ptr(), ctx_ptr) };
         status_ok(status, y);
     };
     let jvp = |x: &[f64], _p: &[f64], t: f64, v: &[f64], y: &mut [f64]| {
+        let params = current.borrow();
         // SAFETY: as above, with v of length n.
         let status = unsafe { (compiled.jvp)(t, x.as_ptr(), params.as_ptr(), v.as_ptr(), y.as_mut_ptr(), ctx_ptr) };
         status_ok(status, y);
@@ -98,16 +103,45 @@ pub fn simulate_sensitivities(
     let dp = RefCell::new(vec![0.0; params.len()]);
     let rhs_sens = |x: &[f64], _p: &[f64], t: f64, v: &[f64], y: &mut [f64]| {
         let mut dp = dp.borrow_mut();
-        combine(&directions.params, v, &mut dp);
+        combine(&current_dp.borrow(), v, &mut dp);
+        let params = current.borrow();
         // SAFETY: dp has n_params entries, y n_states.
         let status = unsafe { (fns.rhs_params)(t, x.as_ptr(), params.as_ptr(), dp.as_ptr(), y.as_mut_ptr(), ctx_ptr) };
         status_ok(status, y);
+    };
+    let n_margins = compiled.n_margins;
+    let margins_at = |x: &[f64], p: &[f64], t: f64, g: &mut [f64]| {
+        // SAFETY: x, p have the compiled lengths, g n_margins entries.
+        let status = unsafe { (compiled.margins)(t, x.as_ptr(), p.as_ptr(), g.as_mut_ptr(), ctx_ptr) };
+        if status != 0 {
+            g.fill(0.0);
+        }
+    };
+    let margins = |x: &[f64], _p: &[f64], t: f64, g: &mut [f64]| margins_at(x, &current.borrow(), t, g);
+    // The margins' derivatives, which the sensitivity solver's root
+    // function must offer: along a state direction, and along θ.
+    let w = RefCell::new(vec![0.0; n + params.len()]);
+    let margins_jvp = |x: &[f64], _p: &[f64], t: f64, v: &[f64], g: &mut [f64]| {
+        let mut w = w.borrow_mut();
+        w.fill(0.0);
+        w[..n].copy_from_slice(v);
+        let params = current.borrow();
+        // SAFETY: w has n_states + n_params entries, g n_margins.
+        unsafe { (fns.margins_tangent)(t, x.as_ptr(), params.as_ptr(), w.as_ptr(), g.as_mut_ptr(), ctx_ptr) };
+    };
+    let margins_sens = |x: &[f64], _p: &[f64], t: f64, v: &[f64], g: &mut [f64]| {
+        let mut w = w.borrow_mut();
+        w[..n].fill(0.0);
+        combine(&current_dp.borrow(), v, &mut w[n..]);
+        let params = current.borrow();
+        // SAFETY: as above.
+        unsafe { (fns.margins_tangent)(t, x.as_ptr(), params.as_ptr(), w.as_ptr(), g.as_mut_ptr(), ctx_ptr) };
     };
 
     let cols = columns(model);
     let factors: Vec<f64> = cols[1..].iter().map(|c| c.factor).collect();
     let mut out = Trajectory { times: times.to_vec(), ..Default::default() };
-    let mut observer = Observer { compiled, fns, params, ctx: ctx_ptr, directions, factors, w: vec![] };
+    let mut observer = Observer { compiled, fns, ctx: ctx_ptr, factors, w: vec![] };
     let failure = |time: f64, state: &[f64], message: String| Failure {
         time,
         state: state.to_vec(),
@@ -115,59 +149,185 @@ pub fn simulate_sensitivities(
         message,
         cause: FailureCause::Solver,
     };
+    let event_failure = |time: f64, state: &[f64], e: crate::events::ActionError| Failure {
+        cause: FailureCause::Event,
+        ..failure(time, state, e.0)
+    };
 
     let mut y = x0.to_vec();
     let mut sens: Vec<Vec<f64>> = directions.initial.clone();
     let mut t = s.start;
-    let mut next = 0;
-    while next < times.len() && times[next] <= t {
-        out.push(observer.observe(times[next], &y, &sens));
-        next += 1;
+    let mut watch = crate::events::Watch::new(model);
+    {
+        let mut g = vec![0.0; n_margins];
+        margins_at(&y, params, t, &mut g);
+        watch.start(&g);
     }
+    // Fires the events due now; with `crossing` (a `when` margin's index
+    // and f⁻), the event time's own sensitivity is added:
+    //   dτ/dθ = −(g_x·s + g_p·dp)/(g_x·f⁻ + g_t),  s⁺ = H·(s, dp) + (H_x·f⁻ − f⁺)·dτ/dθ.
+    let mut fire = |due: &[usize], crossing: Option<usize>, t: f64, y: &mut Vec<f64>, sens: &mut Vec<Vec<f64>>| {
+        let mut p = current.borrow().clone();
+        let dps = current_dp.borrow().clone();
+        let mut f_before = vec![0.0; n];
+        rhs(y, &[], t, &mut f_before);
+        let mut event_time_sens = vec![0.0; k];
+        if let Some(j) = crossing {
+            let margin_tangent = |w: &[f64]| {
+                let mut d = vec![0.0; n_margins];
+                // SAFETY: w has n_states + n_params entries, d n_margins.
+                unsafe { (fns.margins_tangent)(t, y.as_ptr(), p.as_ptr(), w.as_ptr(), d.as_mut_ptr(), ctx_ptr) };
+                d[j]
+            };
+            let along = |state: &[f64], dparams: &[f64]| {
+                let w: Vec<f64> = state.iter().chain(dparams).copied().collect();
+                margin_tangent(&w)
+            };
+            // g_t at fixed state, by central differences (zero unless the
+            // condition reads time itself).
+            let h = 1e-7 * t.abs().max(1.0);
+            let (mut up, mut down) = (vec![0.0; n_margins], vec![0.0; n_margins]);
+            margins_at(y, &p, t + h, &mut up);
+            margins_at(y, &p, t - h, &mut down);
+            let rate = along(&f_before, &vec![0.0; p.len()]) + (up[j] - down[j]) / (2.0 * h);
+            if rate != 0.0 && rate.is_finite() {
+                for (kk, (s_k, dp_k)) in sens.iter().zip(&dps).enumerate() {
+                    event_time_sens[kk] = -along(s_k, dp_k) / rate;
+                }
+            }
+        }
+        let mut tangents: Vec<crate::events::Tangent> = sens
+            .iter()
+            .zip(&dps)
+            .map(|(s_k, dp_k)| crate::events::Tangent { state: s_k.clone(), params: dp_k.clone() })
+            .collect();
+        tangents.push(crate::events::Tangent { state: f_before, params: vec![0.0; p.len()] });
+        let mut at_t = |x: &[f64], p: &[f64], g: &mut [f64]| margins_at(x, p, t, g);
+        let (records, stop) =
+            crate::events::fire(model, &mut watch, due, crossing.is_some(), t, y, &mut p, &mut tangents, &mut at_t)?;
+        if records.is_empty() {
+            return Ok(false);
+        }
+        let pushed = tangents.pop().map(|tg| tg.state).unwrap_or_default();
+        *current.borrow_mut() = p;
+        let mut f_after = vec![0.0; n];
+        rhs(y, &[], t, &mut f_after);
+        for (kk, tg) in tangents.into_iter().enumerate() {
+            let dtau = event_time_sens[kk];
+            sens[kk] = tg.state.iter().zip(pushed.iter().zip(&f_after)).map(|(s, (hf, fa))| s + (hf - fa) * dtau).collect();
+            current_dp.borrow_mut()[kk] = tg.params;
+        }
+        Ok(stop)
+    };
+
+    let mut next = 0;
+    let mut observe_due = |upto: f64, y: &[f64], sens: &[Vec<f64>], next: &mut usize, out: &mut Trajectory| {
+        while *next < times.len() && times[*next] <= upto {
+            let (p, dp) = (current.borrow(), current_dp.borrow());
+            out.push(observer.observe(times[*next], y, sens, &p, &dp));
+            *next += 1;
+        }
+    };
+    let time_events = crate::events::time_events(model, params, s.start, s.end).map_err(|m| failure(t, &y, m))?;
+    let mut due_at = {
+        let mut cursor = 0;
+        move |t: f64| {
+            let from = cursor;
+            while cursor < time_events.len() && time_events[cursor].time <= t + 1e-12 * t.abs().max(1.0) {
+                cursor += 1;
+            }
+            time_events[from..cursor].iter().map(|e| e.event).collect::<Vec<usize>>()
+        }
+    };
+    // Observations at the start see the state before any event there.
+    observe_due(t, &y, &sens, &mut next, &mut out);
+    let mut stopped = fire(&due_at(t), None, t, &mut y, &mut sens).map_err(|e| event_failure(t, &y, e))?;
     let mut ends = breakpoints(model, params, s.start, s.end);
+    ends.extend(crate::events::time_events(model, params, s.start, s.end).unwrap_or_default().iter().map(|e| e.time));
+    ends.retain(|&e| e > s.start);
+    ends.sort_by(f64::total_cmp);
+    ends.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * b.abs().max(1.0));
     ends.push(s.end);
     for &segment_end in &ends {
-        if next == times.len() {
+        if next == times.len() || stopped {
             break;
         }
-        let (y0, s0) = (y.clone(), sens.clone());
-        let init = move |_p: &[f64], _t: f64, out: &mut [f64]| out.copy_from_slice(&y0);
-        let setup = |e: diffsol::DiffsolError| failure(t, &y, format!("could not set up the solver: {e}"));
-        let mut segment = Segment { end: segment_end, times, next, observer: &mut observer, out: &mut out };
-        // Why to stop after a step, if anything went wrong in it.
-        let stop = |state: &[f64]| {
-            if !failed.get() && state.iter().all(|v| v.is_finite()) {
-                return None;
+        loop {
+            let (y0, s0) = (y.clone(), sens.clone());
+            let init = move |_p: &[f64], _t: f64, out: &mut [f64]| out.copy_from_slice(&y0);
+            let setup = |e: diffsol::DiffsolError| failure(t, &y, format!("could not set up the solver: {e}"));
+            let mut segment = Segment { end: segment_end, times, next, observer: &mut observer, out: &mut out };
+            // Why to stop after a step, if anything went wrong in it.
+            let stop = |state: &[f64]| {
+                if !failed.get() && state.iter().all(|v| v.is_finite()) {
+                    return None;
+                }
+                let status = if failed.get() { 2 } else { 0 };
+                Some(
+                    cell_problem(cells, ctx_ptr, status)
+                        .map(CellProblem::message)
+                        .unwrap_or_else(|| "the state is no longer finite (NaN or infinite)".into()),
+                )
+            };
+            let builder = OdeBuilder::<M>::new().t0(t).rtol(s.rtol).atol([s.atol]);
+            let (p_now, dp_now) = (current.borrow().clone(), current_dp.borrow().clone());
+            // Without directions (a plain evaluation) the sensitivity system is
+            // left out altogether.
+            let reached = if k == 0 {
+                let problem =
+                    builder.rhs_implicit(&rhs, &jvp).init(init, n).root(margins, n_margins).build().map_err(setup)?;
+                segment.run(problem.bdf::<LS>().map_err(setup)?, 0, &stop, &p_now, &dp_now)?
+            } else {
+                let init_sens = move |_p: &[f64], _t: f64, v: &[f64], out: &mut [f64]| combine(&s0, v, out);
+                let problem = builder
+                    .p(vec![0.0; k])
+                    .rhs_sens_implicit(&rhs, &jvp, &rhs_sens)
+                    .init_sens(init, init_sens, n)
+                    .root_sens_implicit(margins, margins_jvp, margins_sens, n_margins)
+                    .build()
+                    .map_err(setup)?;
+                segment.run(problem.bdf_sens::<LS>().map_err(setup)?, k, &stop, &p_now, &dp_now)?
+            };
+            next = segment.next;
+            (t, y, sens) = (reached.time, reached.state, reached.sens);
+            match reached.crossing {
+                None => break,
+                Some(j) => {
+                    stopped = fire(&[], Some(j), t, &mut y, &mut sens).map_err(|e| event_failure(t, &y, e))?;
+                    if stopped || next == times.len() {
+                        break;
+                    }
+                }
             }
-            let status = if failed.get() { 2 } else { 0 };
-            Some(
-                cell_problem(cells, ctx_ptr, status)
-                    .map(CellProblem::message)
-                    .unwrap_or_else(|| "the state is no longer finite (NaN or infinite)".into()),
-            )
-        };
-        let builder = OdeBuilder::<M>::new().t0(t).rtol(s.rtol).atol([s.atol]);
-        // Without directions (a plain evaluation) the sensitivity system is
-        // left out altogether.
-        let (end_y, end_sens) = if k == 0 {
-            let problem = builder.rhs_implicit(&rhs, &jvp).init(init, n).build().map_err(setup)?;
-            segment.run(problem.bdf::<LS>().map_err(setup)?, 0, &stop)?
-        } else {
-            let init_sens = move |_p: &[f64], _t: f64, v: &[f64], out: &mut [f64]| combine(&s0, v, out);
-            let problem = builder
-                .p(vec![0.0; k])
-                .rhs_sens_implicit(&rhs, &jvp, &rhs_sens)
-                .init_sens(init, init_sens, n)
-                .build()
-                .map_err(setup)?;
-            segment.run(problem.bdf_sens::<LS>().map_err(setup)?, k, &stop)?
-        };
-        next = segment.next;
-        (y, sens) = (end_y, end_sens);
+        }
+        if stopped || next == times.len() {
+            break;
+        }
         t = segment_end;
+        let due = due_at(t);
+        if !due.is_empty() {
+            stopped = fire(&due, None, t, &mut y, &mut sens).map_err(|e| event_failure(t, &y, e))?;
+        }
+    }
+    if next < times.len() {
+        // A `stop` ended the run before these times: nothing to compare.
+        let message = format!(
+            "the run stopped at t = {t} h (an event's `stop`), before the requested time {} h",
+            times[next]
+        );
+        return Err(Failure { cause: FailureCause::Event, ..failure(t, &y, message) });
     }
     out.rhs_evaluations = rhs_calls.get();
     Ok(out)
+}
+
+/// Where a segment's integration ended.
+struct SegmentEnd {
+    time: f64,
+    state: Vec<f64>,
+    sens: Vec<Vec<f64>>,
+    /// The index of the `when` margin that crossed, if that ended it.
+    crossing: Option<usize>,
 }
 
 /// One segment between breakpoints: steps to its end, recording the
@@ -188,7 +348,9 @@ impl Segment<'_, '_> {
         mut solver: S,
         k: usize,
         stop: &dyn Fn(&[f64]) -> Option<String>,
-    ) -> Result<(Vec<f64>, Vec<Vec<f64>>), Failure>
+        params: &[f64],
+        dparams: &[Vec<f64>],
+    ) -> Result<SegmentEnd, Failure>
     where
         Eqn: diffsol::OdeEquations<T = f64, V = diffsol::NalgebraVec<f64>> + 'a,
         S: OdeSolverMethod<'a, Eqn>,
@@ -206,6 +368,7 @@ impl Segment<'_, '_> {
         let lanes = |v: &diffsol::NalgebraVec<f64>| -> Vec<Vec<f64>> {
             (0..k).map(|j| v.get_batch(j).into_owned().clone_as_vec()).collect()
         };
+        let t0 = solver.state().t;
         solver.set_stop_time(self.end).map_err(|e| failure(&solver, e.to_string()))?;
         loop {
             let reason = solver.step().map_err(|e| failure(&solver, e.to_string()))?;
@@ -216,10 +379,18 @@ impl Segment<'_, '_> {
                 );
                 return Err(failure(&solver, message));
             }
-            let now = solver.state().t;
+            let mut now = solver.state().t;
             if let Some(message) = stop(solver.state().y.inner().as_slice()) {
                 return Err(failure(&solver, message));
             }
+            // A crossing right where this stretch began is the one just handled.
+            let crossing = match reason {
+                OdeSolverStopReason::RootFound(t_root, j) if t_root > t0 => {
+                    now = t_root;
+                    Some(j)
+                }
+                _ => None,
+            };
             while self.next < self.times.len() && self.times[self.next] <= now + 1e-12 * now.abs().max(1.0) {
                 let tau = self.times[self.next].min(now);
                 let yi = solver.interpolate(tau).map_err(|e| failure(&solver, e.to_string()))?;
@@ -228,15 +399,25 @@ impl Segment<'_, '_> {
                 } else {
                     lanes(&solver.interpolate_sens(tau).map_err(|e| failure(&solver, e.to_string()))?)
                 };
-                self.out.push(self.observer.observe(self.times[self.next], &yi.clone_as_vec(), &si));
+                self.out.push(self.observer.observe(self.times[self.next], &yi.clone_as_vec(), &si, params, dparams));
                 self.next += 1;
+            }
+            if let Some(j) = crossing {
+                let yi = solver.interpolate(now).map_err(|e| failure(&solver, e.to_string()))?;
+                let si = if k == 0 {
+                    vec![]
+                } else {
+                    lanes(&solver.interpolate_sens(now).map_err(|e| failure(&solver, e.to_string()))?)
+                };
+                return Ok(SegmentEnd { time: now, state: yi.clone_as_vec(), sens: si, crossing: Some(j) });
             }
             if matches!(reason, OdeSolverStopReason::TstopReached) || self.next == self.times.len() {
                 break;
             }
         }
         let st = solver.state();
-        Ok((st.y.clone_as_vec(), if k == 0 { vec![] } else { lanes(st.s) }))
+        let sens = if k == 0 { vec![] } else { lanes(st.s) };
+        Ok(SegmentEnd { time: st.t, state: st.y.clone_as_vec(), sens, crossing: None })
     }
 }
 
@@ -256,26 +437,33 @@ fn combine(columns: &[Vec<f64>], v: &[f64], out: &mut [f64]) {
 struct Observer<'a> {
     compiled: &'a CompiledModel,
     fns: SensitivityFns,
-    params: &'a [f64],
     ctx: *mut CellContext,
-    directions: &'a Directions,
     factors: Vec<f64>,
     /// [s_k; dp/dθ_k], the direction of one observe_tangent call.
     w: Vec<f64>,
 }
 
 impl Observer<'_> {
-    fn observe(&mut self, t: f64, y: &[f64], sens: &[Vec<f64>]) -> (Vec<f64>, Vec<Vec<f64>>) {
+    /// At state `y` with sensitivities `sens`, parameters `params` and their
+    /// directions `dparams`.
+    fn observe(
+        &mut self,
+        t: f64,
+        y: &[f64],
+        sens: &[Vec<f64>],
+        params: &[f64],
+        dparams: &[Vec<f64>],
+    ) -> (Vec<f64>, Vec<Vec<f64>>) {
         let m = self.compiled.n_observables;
         let mut values = vec![0.0; m];
         // SAFETY: y has n_states entries, values n_observables.
         let status =
-            unsafe { (self.compiled.observe)(t, y.as_ptr(), self.params.as_ptr(), values.as_mut_ptr(), self.ctx) };
+            unsafe { (self.compiled.observe)(t, y.as_ptr(), params.as_ptr(), values.as_mut_ptr(), self.ctx) };
         if status != 0 {
             values.fill(f64::NAN);
         }
         let mut derivatives = Vec::with_capacity(sens.len());
-        for (s_k, dp_k) in sens.iter().zip(&self.directions.params) {
+        for (s_k, dp_k) in sens.iter().zip(dparams) {
             self.w.clear();
             self.w.extend_from_slice(s_k);
             self.w.extend_from_slice(dp_k);
@@ -285,7 +473,7 @@ impl Observer<'_> {
                 (self.fns.observe_tangent)(
                     t,
                     y.as_ptr(),
-                    self.params.as_ptr(),
+                    params.as_ptr(),
                     self.w.as_ptr(),
                     d.as_mut_ptr(),
                     self.ctx,

@@ -45,6 +45,8 @@ pub struct Stats {
     pub jacobian_evaluations: usize,
     pub error_test_failures: usize,
     pub segments: usize,
+    /// Events that fired (each occurrence counts).
+    pub events: usize,
     pub final_time: f64,
     pub wall: Duration,
 }
@@ -73,6 +75,9 @@ pub enum FailureCause {
     Solver,
     /// Stopped by the user (Ctrl-C).
     Interrupted,
+    /// An event's action could not be applied (a sample larger than the
+    /// volume, a value that is not a number).
+    Event,
 }
 
 impl FailureCause {
@@ -92,6 +97,9 @@ impl FailureCause {
                 "the integrator could not take a step; try tighter tolerances (--rtol, --atol), `--solver bdf` for stiff models, or look for a discontinuity at this time"
             }
             FailureCause::Interrupted => "the run was interrupted; the rows up to then are kept",
+            FailureCause::Event => {
+                "check the event's values against the state at that time (the rows just before it show the state)"
+            }
         }
     }
 }
@@ -126,6 +134,8 @@ pub struct Simulation {
     /// `Some` when the model stopped the run; `rows` end at the stop.
     pub stop: Option<Stop>,
     pub negatives: Vec<Negative>,
+    /// The events that fired, in order.
+    pub events: Vec<crate::events::EventRecord>,
 }
 
 /// The columns of a model's output: t, V, species, outputs.
@@ -157,7 +167,8 @@ pub fn columns(model: &CheckedModel) -> Vec<Column> {
 /// Records output rows at the requested times.
 struct Recorder<'c> {
     compiled: &'c CompiledModel,
-    params: &'c [f64],
+    /// The parameters now (events may change them).
+    params: Vec<f64>,
     ctx: *mut CellContext,
     times: Vec<f64>,
     next: usize,
@@ -175,6 +186,13 @@ impl Recorder<'_> {
     }
 
     fn record(&mut self, tau: f64, y: &[f64]) {
+        self.row(tau, y);
+        self.next += 1;
+    }
+
+    /// A row at `tau` that is not one of the requested output times (just
+    /// before or after an event, or where the run stopped).
+    fn row(&mut self, tau: f64, y: &[f64]) {
         // SAFETY: `observe` reads n_states values of `y` and params, and
         // writes n_observables values of `observed`, as compiled.
         let status = unsafe {
@@ -197,7 +215,6 @@ impl Recorder<'_> {
             }
         }
         self.rows.push(row);
-        self.next += 1;
     }
 }
 
@@ -325,7 +342,7 @@ pub fn simulate(
     let cols = columns(model);
     let mut rec = Recorder {
         compiled,
-        params,
+        params: params.to_vec(),
         ctx: ctx_ptr,
         times: output_times(s),
         next: 0,
@@ -337,20 +354,36 @@ pub fn simulate(
     let mut stats = Stats::default();
     let mut failure = None;
     let mut stop = None;
+    let mut events = Vec::new();
     let mut y = x0.to_vec();
     let mut t = s.start;
     rec.record(t, &y);
 
-    // One stretch of integration from (t0, y0) to `end` with a fresh solver.
-    let integrate = |t0: f64, y0: &[f64], end: f64, rec: &mut Recorder, stats: &mut Stats| {
+    let n_margins = compiled.n_margins;
+    let margins = |x: &[f64], p: &[f64], t: f64, g: &mut [f64]| {
+        if failed() {
+            g.fill(0.0);
+            return;
+        }
+        // SAFETY: x, p have the compiled lengths, g has n_margins entries.
+        let status = unsafe { (compiled.margins)(t, x.as_ptr(), p.as_ptr(), g.as_mut_ptr(), ctx_ptr) };
+        if status != 0 {
+            g.fill(0.0);
+        }
+    };
+
+    // One stretch of integration from (t0, y0) to `end` with a fresh
+    // solver, ending early where a `when` condition crosses.
+    let integrate = |t0: f64, y0: &[f64], end: f64, p: &[f64], rec: &mut Recorder, stats: &mut Stats| {
         let start = y0.to_vec();
         let problem = OdeBuilder::<M>::new()
             .t0(t0)
             .rtol(s.rtol)
             .atol([s.atol])
-            .p(params.iter().copied())
+            .p(p.iter().copied())
             .rhs_implicit(&rhs, &jvp)
             .init(move |_p: &[f64], _t: f64, out: &mut [f64]| out.copy_from_slice(&start), n)
+            .root(margins, n_margins)
             .build()
             .map_err(|e| SegmentFailure {
                 time: t0,
@@ -377,64 +410,162 @@ pub fn simulate(
     // the trial that failed: shorter and shorter stretches from the last
     // state that was fine find the boundary to a relative 1e-7 in time.
     // Returns the boundary's time and state, and the cell's last word there.
-    let locate_stop =
-        |mut time: f64, mut state: Vec<f64>, mut reason: String, end: f64, rec: &mut Recorder, stats: &mut Stats| {
-            let mut dt = (end - time).min(0.1 * (1.0 + time.abs()));
-            for _ in 0..MAX_STOP_REFINEMENTS {
-                if dt <= 1e-7 * (1.0 + time.abs()) {
-                    break;
-                }
-                match integrate(time, &state, (time + dt).min(end), rec, stats) {
-                    Ok(reached) => {
-                        time = (time + dt).min(end);
-                        state = reached;
-                        if time >= end {
-                            break;
-                        }
-                    }
-                    Err(f) => {
-                        let Some(CellProblem::Stop(closer)) = cell_failure.borrow_mut().take() else { break };
-                        reason = closer;
-                        if f.time > time {
-                            (time, state) = (f.time, f.state);
-                        }
-                        dt /= 2.0;
-                    }
-                }
-            }
-            (time, state, reason)
-        };
-
-    let mut ends = breakpoints(model, params, s.start, s.end);
-    ends.push(s.end);
-    for &segment_end in &ends {
-        stats.segments += 1;
-        match integrate(t, &y, segment_end, &mut rec, &mut stats) {
-            Ok(end_state) => {
-                y = end_state;
-                t = segment_end;
-            }
-            Err(SegmentFailure { time, state, message, cause }) => {
-                // A cell model's own report explains more than the solver's.
-                let problem = cell_failure.borrow_mut().take();
-                if let Some(CellProblem::Stop(reason)) = problem {
-                    let (time, state, reason) = locate_stop(time, state, reason, segment_end, &mut rec, &mut stats);
-                    // The run ends at the boundary, with a row there.
-                    if rec.rows.last().is_none_or(|row| row[0] < time) {
-                        rec.record(time, &state);
-                        rec.next -= 1;
-                    }
-                    stop = Some(Stop { time, reason });
-                    t = time;
-                } else {
-                    let (cause, message) = match problem {
-                        Some(CellProblem::Failed(cause, message)) => (cause, message),
-                        _ => (cause, message),
-                    };
-                    failure = Some(fail(time, &state, &rhs, params, cause, message));
-                    t = time;
-                }
+    let locate_stop = |mut time: f64,
+                       mut state: Vec<f64>,
+                       mut reason: String,
+                       end: f64,
+                       p: &[f64],
+                       rec: &mut Recorder,
+                       stats: &mut Stats| {
+        let mut dt = (end - time).min(0.1 * (1.0 + time.abs()));
+        for _ in 0..MAX_STOP_REFINEMENTS {
+            if dt <= 1e-7 * (1.0 + time.abs()) {
                 break;
+            }
+            match integrate(time, &state, (time + dt).min(end), p, rec, stats) {
+                Ok(reached) => {
+                    time = reached.time;
+                    state = reached.state;
+                    if time >= end {
+                        break;
+                    }
+                }
+                Err(f) => {
+                    let Some(CellProblem::Stop(closer)) = cell_failure.borrow_mut().take() else { break };
+                    reason = closer;
+                    if f.time > time {
+                        (time, state) = (f.time, f.state);
+                    }
+                    dt /= 2.0;
+                }
+            }
+        }
+        (time, state, reason)
+    };
+
+    // Fires the events due at (t, y): the rows just before and after, the
+    // log, and a stop or a failure if that is what they lead to.
+    let mut watch = crate::events::Watch::new(model);
+    let evaluate_margins = |x: &[f64], p: &[f64], g: &mut [f64], t: f64| margins(x, p, t, g);
+    {
+        let mut g = vec![0.0; n_margins];
+        evaluate_margins(&y, &rec.params, &mut g, t);
+        watch.start(&g);
+    }
+    let mut fire = |due: &[usize], at_root: bool, t: f64, y: &mut Vec<f64>, rec: &mut Recorder, stats: &mut Stats| {
+        let before = y.clone();
+        let mut p = rec.params.clone();
+        let mut at_t = |x: &[f64], p: &[f64], g: &mut [f64]| evaluate_margins(x, p, g, t);
+        let (records, stops) = crate::events::fire(model, &mut watch, due, at_root, t, y, &mut p, &mut [], &mut at_t)
+            .map_err(|e| (before.clone(), e.0))?;
+        if records.is_empty() {
+            return Ok(None);
+        }
+        if rec.rows.last().is_none_or(|row| row[0] < t) {
+            rec.row(t, &before);
+        }
+        let changed = *y != before || p != rec.params;
+        rec.params = p;
+        if changed {
+            rec.row(t, y);
+        }
+        stats.events += records.len();
+        let stop = stops.then(|| {
+            let last = records.iter().rev().find(|r| r.changes.iter().any(|c| c.target == "run"));
+            let label = last.map_or(String::new(), |r| r.label.clone());
+            Stop { time: t, reason: format!("event `{label}`") }
+        });
+        events.extend(records);
+        Ok(stop)
+    };
+
+    let time_events = match crate::events::time_events(model, params, s.start, s.end) {
+        Ok(v) => v,
+        Err(message) => {
+            let failure = Some(fail(t, &y, &rhs, params, FailureCause::Event, message));
+            stats.wall = wall.elapsed();
+            return Simulation { columns: cols, rows: rec.rows, stats, failure, stop: None, negatives: vec![], events };
+        }
+    };
+    let mut ends = breakpoints(model, params, s.start, s.end);
+    ends.extend(time_events.iter().map(|e| e.time).filter(|&te| te > s.start));
+    ends.sort_by(f64::total_cmp);
+    ends.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * b.abs().max(1.0));
+    ends.push(s.end);
+    let mut next_event = 0;
+    // The events due at time `t`, in file order.
+    let mut due_at = |t: f64| {
+        let from = next_event;
+        while next_event < time_events.len() && time_events[next_event].time <= t + 1e-12 * t.abs().max(1.0) {
+            next_event += 1;
+        }
+        time_events[from..next_event].iter().map(|e| e.event).collect::<Vec<usize>>()
+    };
+    let event_failure = |t: f64, (state, message): (Vec<f64>, String), p: &[f64]| {
+        fail(t, &state, &rhs, p, FailureCause::Event, message)
+    };
+    match fire(&due_at(t), false, t, &mut y, &mut rec, &mut stats) {
+        Ok(Some(s)) => stop = Some(s),
+        Ok(None) => {}
+        Err(e) => failure = Some(event_failure(t, e, &rec.params.clone())),
+    }
+    'run: for &segment_end in &ends {
+        if stop.is_some() || failure.is_some() {
+            break;
+        }
+        stats.segments += 1;
+        loop {
+            let p = rec.params.clone();
+            match integrate(t, &y, segment_end, &p, &mut rec, &mut stats) {
+                Ok(Reached { time, state, root }) => {
+                    (t, y) = (time, state);
+                    if !root {
+                        break;
+                    }
+                    // A `when` condition crossed: fire what it makes due and
+                    // go on from there with a fresh solver.
+                    match fire(&[], true, t, &mut y, &mut rec, &mut stats) {
+                        Ok(Some(s)) => {
+                            stop = Some(s);
+                            break 'run;
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            failure = Some(event_failure(t, e, &p));
+                            break 'run;
+                        }
+                    }
+                }
+                Err(SegmentFailure { time, state, message, cause }) => {
+                    // A cell model's own report explains more than the solver's.
+                    let problem = cell_failure.borrow_mut().take();
+                    if let Some(CellProblem::Stop(reason)) = problem {
+                        let (time, state, reason) =
+                            locate_stop(time, state, reason, segment_end, &p, &mut rec, &mut stats);
+                        // The run ends at the boundary, with a row there.
+                        if rec.rows.last().is_none_or(|row| row[0] < time) {
+                            rec.row(time, &state);
+                        }
+                        stop = Some(Stop { time, reason });
+                        t = time;
+                    } else {
+                        let (cause, message) = match problem {
+                            Some(CellProblem::Failed(cause, message)) => (cause, message),
+                            _ => (cause, message),
+                        };
+                        failure = Some(fail(time, &state, &rhs, &p, cause, message));
+                        t = time;
+                    }
+                    break 'run;
+                }
+            }
+        }
+        let due = due_at(t);
+        if !due.is_empty() {
+            match fire(&due, false, t, &mut y, &mut rec, &mut stats) {
+                Ok(Some(s)) => stop = Some(s),
+                Ok(None) => {}
+                Err(e) => failure = Some(event_failure(t, e, &rec.params.clone())),
             }
         }
     }
@@ -449,7 +580,15 @@ pub fn simulate(
         .filter(|(_, low)| low.0 < 0.0)
         .map(|(sp, low)| Negative { species: sp.name.clone(), value: low.0 / sp.unit.factor, time: low.1 })
         .collect();
-    Simulation { columns: cols, rows: rec.rows, stats, failure, stop, negatives }
+    Simulation { columns: cols, rows: rec.rows, stats, failure, stop, negatives, events }
+}
+
+/// Where a stretch of integration ended: its end, or a `when` crossing.
+struct Reached {
+    time: f64,
+    state: Vec<f64>,
+    /// A `when` condition's margin crossed zero here.
+    root: bool,
 }
 
 struct SegmentFailure {
@@ -466,11 +605,12 @@ fn run_segment<'a, Eqn, S>(
     rec: &mut Recorder,
     stats: &mut Stats,
     cancel: Option<&std::sync::atomic::AtomicBool>,
-) -> Result<Vec<f64>, SegmentFailure>
+) -> Result<Reached, SegmentFailure>
 where
     Eqn: OdeEquations<T = f64> + 'a,
     S: OdeSolverMethod<'a, Eqn>,
 {
+    let t0 = solver.state().t;
     let here = |solver: &S| (solver.state().t, solver.state().y.clone_as_vec());
     solver.set_stop_time(end).map_err(|e| {
         let (time, state) = here(&solver);
@@ -479,7 +619,7 @@ where
     let result = 'stepping: loop {
         match solver.step() {
             Ok(reason) => {
-                let (t, y) = here(&solver);
+                let (mut t, mut y) = here(&solver);
                 if cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
                     let cause = FailureCause::Interrupted;
                     break Err(SegmentFailure { time: t, state: y, message: "interrupted".into(), cause });
@@ -492,6 +632,21 @@ where
                         cause: FailureCause::NotFinite,
                     });
                 }
+                // A crossing right where this stretch began is the one just
+                // handled; the step goes on from there.
+                let root = match reason {
+                    OdeSolverStopReason::RootFound(t_root, _) if t_root > t0 => match solver.interpolate(t_root) {
+                        Ok(y_root) => {
+                            (t, y) = (t_root, y_root.clone_as_vec());
+                            true
+                        }
+                        Err(e) => {
+                            let message = format!("could not interpolate the state at an event (t = {t_root}): {e}");
+                            break Err(SegmentFailure { time: t, state: y, message, cause: FailureCause::Solver });
+                        }
+                    },
+                    _ => false,
+                };
                 while let Some(tau) = rec.due(t) {
                     if tau >= t {
                         rec.record(tau, &y);
@@ -506,8 +661,11 @@ where
                         }
                     }
                 }
+                if root {
+                    break Ok(Reached { time: t, state: y, root: true });
+                }
                 if matches!(reason, OdeSolverStopReason::TstopReached) {
-                    break Ok(y);
+                    break Ok(Reached { time: t, state: y, root: false });
                 }
             }
             Err(e) => {

@@ -27,6 +27,8 @@ pub struct RunArgs {
     pub atol: Option<f64>,
     pub json: bool,
     pub plot: Option<PathBuf>,
+    /// Where to write the event log.
+    pub events: Option<PathBuf>,
     pub plugin_path: Vec<PathBuf>,
 }
 
@@ -116,6 +118,12 @@ fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, RunErro
     };
     let Run { simulation: result, compile_time, notes, .. } = bioflux_runtime::run(model, &overrides, &env)?;
     write_results(&result, &model.name, args)?;
+    if let Some(path) = &args.events {
+        let file = std::fs::File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        bioflux_runtime::output::write_events_csv(&result.events, file)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!("wrote {} events to {}", result.events.len(), path.display());
+    }
     if let Some(path) = &args.plot {
         let (x, species) = species_series(&result, model.species.len());
         crate::plot::draw(path, &x, &species, false)?;
@@ -138,11 +146,16 @@ fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, RunErro
     }
     let s = &result.stats;
     eprintln!(
-        "{}: t = {} h{}, {} steps, {} RHS and {} Jacobian evaluations, compiled in {}, ran in {}",
+        "{}: t = {} h{}, {} steps{}, {} RHS and {} Jacobian evaluations, compiled in {}, ran in {}",
         model.name,
         number(s.final_time),
         if result.failure.is_some() { " (PARTIAL: the run failed; the rows up to then are written)" } else { "" },
         s.steps,
+        match s.events {
+            0 if model.events.is_empty() => String::new(),
+            1 => ", 1 event".to_string(),
+            n => format!(", {n} events"),
+        },
         s.rhs_evaluations,
         s.jacobian_evaluations,
         duration(compile_time),

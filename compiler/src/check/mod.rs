@@ -5,6 +5,7 @@
 //! are resolved lazily, on first use, with a stack that turns a cyclic
 //! definition into a diagnostic instead of endless recursion.
 
+mod events;
 mod expr;
 mod items;
 mod mlp;
@@ -55,7 +56,7 @@ impl Symbol {
 }
 
 /// A kind of declaration that a name is expected to be.
-struct SymbolKind {
+pub(super) struct SymbolKind {
     noun: &'static str,
     pick: fn(Symbol) -> Option<usize>,
     /// Help when the name is something else.
@@ -64,7 +65,7 @@ struct SymbolKind {
     declare_help: &'static str,
 }
 
-const SPECIES: SymbolKind = SymbolKind {
+pub(super) const SPECIES: SymbolKind = SymbolKind {
     noun: "species",
     pick: |s| if let Symbol::Species(i) = s { Some(i) } else { None },
     wrong_kind_help: "balances, inlets and couplings name a `species`",
@@ -155,6 +156,7 @@ struct Checker<'a> {
     outputs: Vec<Output>,
     simulate: SimulateSettings,
     mlps: Vec<Mlp>,
+    events: Vec<Event>,
 }
 
 impl<'a> Checker<'a> {
@@ -178,6 +180,7 @@ impl<'a> Checker<'a> {
             outputs: Vec::new(),
             simulate: SimulateSettings::default(),
             mlps: Vec::new(),
+            events: Vec::new(),
         }
     }
 
@@ -207,6 +210,7 @@ impl<'a> Checker<'a> {
         self.check_couplings();
         self.check_outputs();
         self.check_simulate();
+        self.check_events();
     }
 
     fn finish(self) -> CheckedModel {
@@ -230,6 +234,7 @@ impl<'a> Checker<'a> {
             outputs: self.outputs,
             simulate: self.simulate,
             mlps: self.mlps,
+            events: self.events,
         }
     }
 
@@ -309,7 +314,9 @@ impl<'a> Checker<'a> {
                 ItemKind::Exchange { .. }
                 | ItemKind::Growth { .. }
                 | ItemKind::Rate { .. }
-                | ItemKind::Output { .. } => {}
+                | ItemKind::Output { .. }
+                | ItemKind::At { .. }
+                | ItemKind::When { .. } => {}
             }
         }
         self.params = vec![None; self.decls.params.len()];

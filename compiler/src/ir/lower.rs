@@ -10,7 +10,7 @@
 //! q the specific `exchange` flux of a cell, times that cell's biomass X.
 
 use super::{Arith, Cmp, Graph, Math, Node, NodeId};
-use crate::model::{CheckedModel, Expr, Func, Interpolation, OutputValue};
+use crate::model::{CheckedModel, Expr, Func, Interpolation, OutputValue, Trigger};
 use bioflux_grammar::ast::BinOp;
 
 /// Where a cell model's inputs and outputs sit in its plugin's buffers.
@@ -48,6 +48,10 @@ pub struct System {
     /// The output columns after t: V, every species concentration (base
     /// units), then every `output` of the model.
     pub observables: Vec<NodeId>,
+    /// One margin per `when` event, in file order: positive where its
+    /// condition holds, negative where not, crossing zero where it
+    /// switches (what a root finder follows).
+    pub margins: Vec<NodeId>,
     pub cells: Vec<CellLayout>,
 }
 
@@ -116,7 +120,16 @@ pub fn lower(model: &CheckedModel, layouts: &[CellLayout]) -> System {
         };
         observables.push(node);
     }
+    let margins = model
+        .events
+        .iter()
+        .filter_map(|e| match &e.trigger {
+            Trigger::When { condition, .. } => Some(l.margin(condition)),
+            Trigger::At { .. } => None,
+        })
+        .collect();
     System {
+        margins,
         graph: l.g,
         n_states: 1 + model.species.len(),
         n_params: model.params.len(),
@@ -154,6 +167,39 @@ impl Lowering<'_> {
         };
         let slot = self.layouts[cell].output_slots[output];
         self.g.leaf(Node::CellOutput { call, slot })
+    }
+
+    /// How far a condition is from switching: `a < b` → b − a, `a > b` →
+    /// a − b, `and` → min, `or` → max, `not` → −.
+    fn margin(&mut self, e: &Expr) -> NodeId {
+        match e {
+            Expr::Binary(BinOp::Lt | BinOp::Le, a, b) => {
+                let (a, b) = (self.expr(a), self.expr(b));
+                self.g.sub(b, a)
+            }
+            Expr::Binary(BinOp::Gt | BinOp::Ge, a, b) => {
+                let (a, b) = (self.expr(a), self.expr(b));
+                self.g.sub(a, b)
+            }
+            Expr::Binary(BinOp::And, a, b) => {
+                let (a, b) = (self.margin(a), self.margin(b));
+                self.g.arith(Arith::Min, a, b)
+            }
+            Expr::Binary(BinOp::Or, a, b) => {
+                let (a, b) = (self.margin(a), self.margin(b));
+                self.g.arith(Arith::Max, a, b)
+            }
+            Expr::Not(a) => {
+                let a = self.margin(a);
+                self.g.neg(a)
+            }
+            // The checker admits only the forms above; anything else is ±1.
+            other => {
+                let c = self.expr(other);
+                let (yes, no) = (self.g.constant(1.0), self.g.constant(-1.0));
+                self.g.select(c, yes, no)
+            }
+        }
     }
 
     fn expr(&mut self, e: &Expr) -> NodeId {

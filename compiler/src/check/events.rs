@@ -1,0 +1,241 @@
+//! Events: `at T [every P] [until T2] { ... }` and `when COND { ... }`, and
+//! their actions (`add`, `sample`, `NAME = value`, `stop`).
+
+use super::expr::Ty;
+use super::{Checker, SPECIES, Symbol, SymbolKind};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{Action, Event, Expr, ReactorKind, Trigger};
+use crate::units::Dim;
+use bioflux_grammar::ast::{self, ActionKind, BinOp, ItemKind, Span};
+use bioflux_grammar::format::expr as source_text;
+
+const PARAM: SymbolKind = SymbolKind {
+    noun: "parameter",
+    pick: |s| if let Symbol::Param(i) = s { Some(i) } else { None },
+    wrong_kind_help: "an event sets a `param`; a species changes with `add NAME = amount` or `sample`",
+    declare_help: "an event sets a parameter declared with `param`, e.g. `param F = 0 [L/h]`",
+};
+
+impl<'a> Checker<'a> {
+    pub(super) fn check_events(&mut self) {
+        let items = &self.ast.items;
+        for item in items {
+            let event = match &item.kind {
+                ItemKind::At { time, every, until, actions } => {
+                    let first = self.event_time(time, "an event's time");
+                    let every = every.as_ref().map(|e| (self.event_time(e, "an event's period"), e));
+                    if let Some((Some((_, value)), e)) = &every
+                        && *value <= 0.0
+                    {
+                        self.error(
+                            Diagnostic::new(Code::BadValue, e.span, "the period must be positive", "not positive")
+                                .help("write how often the event repeats, e.g. `every 24 [h]`"),
+                        );
+                    }
+                    let until = until.as_ref().map(|u| self.event_time(u, "an event's last time"));
+                    let mut label = format!("at {}", source_text(time));
+                    if let Some((_, e)) = &every {
+                        label += &format!(" every {}", source_text(e));
+                    }
+                    if let ItemKind::At { until: Some(u), .. } = &item.kind {
+                        label += &format!(" until {}", source_text(u));
+                    }
+                    let actions = self.actions(actions);
+                    let (Some((first, _)), every, until) = (first, every, until) else { continue };
+                    let every = match every {
+                        Some((Some((e, _)), _)) => Some(e),
+                        Some((None, _)) => continue,
+                        None => None,
+                    };
+                    let until = match until {
+                        Some(Some((u, _))) => Some(u),
+                        Some(None) => continue,
+                        None => None,
+                    };
+                    Event { trigger: Trigger::At { first, every, until }, actions, label, span: item.span }
+                }
+                ItemKind::When { condition, actions } => {
+                    let label = format!("when {}", source_text(condition));
+                    let trigger = self.condition(condition);
+                    let actions = self.actions(actions);
+                    let Some(trigger) = trigger else { continue };
+                    Event { trigger, actions, label, span: item.span }
+                }
+                _ => continue,
+            };
+            self.events.push(event);
+        }
+    }
+
+    /// A time (h) that must be known before the run: numbers and parameters.
+    fn event_time(&mut self, e: &'a ast::Expr, what: &str) -> Option<(Expr, f64)> {
+        let typed = self.constant_expr(e, what);
+        let help = "write the time with a unit, e.g. `24 [h]`; a bare number is read in hours";
+        if !self.expect_dim(typed.ty, Dim::TIME, e.span, what, help) || matches!(typed.ty, Ty::Error | Ty::Unknown) {
+            return None;
+        }
+        Some((typed.expr, typed.value?))
+    }
+
+    /// A `when` condition: comparisons, joined with and/or/not, that a root
+    /// finder can follow (an equality holds only at an instant).
+    fn condition(&mut self, e: &'a ast::Expr) -> Option<Trigger> {
+        let typed = self.expr(e, false);
+        match typed.ty {
+            Ty::Bool => {}
+            Ty::Error => return None,
+            _ => {
+                self.error(
+                    Diagnostic::new(Code::Type, e.span, "a `when` condition must be true or false", "this is a number")
+                        .help("compare it with something, e.g. `when glucose < 2 [mmol/L]`"),
+                );
+                return None;
+            }
+        }
+        if let Some(span) = unfollowable(e) {
+            self.error(
+                Diagnostic::new(
+                    Code::Type,
+                    span,
+                    "a `when` condition is made of `<`, `<=`, `>`, `>=` comparisons joined with `and`, `or`, `not`",
+                    "the root finder cannot follow this",
+                )
+                .help("an equality holds only at an instant and is missed between steps: write `>=` or `<=` (e.g. `when V >= 1.5 [L]`)"),
+            );
+            return None;
+        }
+        let inclusive = matches!(typed.expr, Expr::Binary(BinOp::Le | BinOp::Ge, ..));
+        Some(Trigger::When { condition: typed.expr, inclusive })
+    }
+
+    fn actions(&mut self, actions: &'a [ast::Action]) -> Vec<Action> {
+        let mut out = Vec::with_capacity(actions.len());
+        for a in actions {
+            let action = match &a.kind {
+                ActionKind::Stop => Some(Action::Stop),
+                ActionKind::Sample { volume } => self.sample(volume),
+                ActionKind::Add { target, value } => self.add(target, value),
+                ActionKind::Set { target, value } => self.set(target, value, a.span),
+            };
+            out.extend(action);
+        }
+        out
+    }
+
+    fn sample(&mut self, volume: &'a ast::Expr) -> Option<Action> {
+        let typed = self.constant_expr(volume, "a sample's volume");
+        let help = "a sample is a volume, e.g. `sample 50 [mL]`";
+        if !self.expect_dim(typed.ty, Dim::VOLUME, volume.span, "a sample", help) {
+            return None;
+        }
+        let value = typed.value?;
+        if value <= 0.0 {
+            self.error(
+                Diagnostic::new(Code::BadValue, volume.span, "a sample must take a positive volume", "not positive")
+                    .help("to add liquid, write `add V = 0.1 [L]`"),
+            );
+            return None;
+        }
+        // A vessel whose volume never grows cannot give more than it holds.
+        let grows = self.reactor.as_ref().is_some_and(|r| r.kind != ReactorKind::Batch || r.inflow.is_some())
+            || self.ast.items.iter().any(|i| adds_volume(&i.kind));
+        if let Some(r) = &self.reactor
+            && !grows
+            && value >= r.volume
+        {
+            self.error(
+                Diagnostic::new(
+                    Code::BadValue,
+                    volume.span,
+                    format!("this sample ({value} L) is not less than the whole volume ({} L)", r.volume),
+                    "more than the vessel holds",
+                )
+                .help("nothing adds volume in this model, so the vessel would be empty; take a smaller sample"),
+            );
+            return None;
+        }
+        Some(Action::Sample(typed.expr))
+    }
+
+    fn add(&mut self, target: &'a ast::Ident, value: &'a ast::Expr) -> Option<Action> {
+        let typed = self.constant_expr(value, "an added amount");
+        if target.name == "V" {
+            let help = "`add V = ...` adds liquid: a volume, e.g. `add V = 0.1 [L]`";
+            let fits = self.expect_dim(typed.ty, Dim::VOLUME, value.span, "an added volume", help);
+            return fits.then_some(Action::AddVolume(typed.expr));
+        }
+        let species = self.index_of(target, &SPECIES)?;
+        let concentration = self.species[species].as_ref().map(|s| s.unit.dim)?;
+        let amount = concentration * Dim::VOLUME;
+        if typed.ty == Ty::Num(concentration) {
+            self.error(
+                Diagnostic::new(
+                    Code::UnitMismatch,
+                    value.span,
+                    format!("`add {}` takes an amount ({amount}), but this is a concentration ({concentration})", target.name),
+                    "a concentration",
+                )
+                .help(format!(
+                    "multiply by the volume added with it, e.g. `add {} = 500 [mmol/L] * 0.02 [L]` (and `add V = 0.02 [L]` for the liquid)",
+                    target.name
+                )),
+            );
+            return None;
+        }
+        let help = format!("an amount of `{}` is in {amount}, e.g. `add {} = 10 [mmol]`", target.name, target.name);
+        self.expect_dim(typed.ty, amount, value.span, "an added amount", &help).then_some(())?;
+        Some(Action::AddAmount { species, amount: typed.expr })
+    }
+
+    fn set(&mut self, target: &'a ast::Ident, value: &'a ast::Expr, span: Span) -> Option<Action> {
+        let typed = self.constant_expr(value, "a parameter's new value");
+        let builtin_help = match target.name.as_str() {
+            "V" => Some("the volume changes with `add V = 0.1 [L]` or `sample 50 [mL]`"),
+            "t" => Some("time cannot be set"),
+            _ => None,
+        };
+        if let Some(help) = builtin_help {
+            self.error(
+                Diagnostic::new(Code::Type, target.span, format!("`{}` cannot be set by an event", target.name), "not a parameter")
+                    .help(help),
+            );
+            return None;
+        }
+        if let Some(&(Symbol::Species(_), _)) = self.symbols.get(target.name.as_str()) {
+            self.error(
+                Diagnostic::new(Code::Type, span, format!("`{}` is a species, not a parameter", target.name), "a species")
+                    .help(format!(
+                        "an event changes a species with `add {} = 10 [mmol]` (an amount) or `sample 50 [mL]`",
+                        target.name
+                    )),
+            );
+            return None;
+        }
+        let param = self.index_of(target, &PARAM)?;
+        let dim = self.params[param].as_ref().map(|p| p.dim)?;
+        let help = format!("`{}` is in {dim}", target.name);
+        self.expect_dim(typed.ty, dim, value.span, &format!("the new value of `{}`", target.name), &help)
+            .then_some(())?;
+        Some(Action::SetParam { param, value: typed.expr })
+    }
+}
+
+fn adds_volume(kind: &ItemKind) -> bool {
+    let actions = match kind {
+        ItemKind::At { actions, .. } | ItemKind::When { actions, .. } => actions,
+        _ => return false,
+    };
+    actions.iter().any(|a| matches!(&a.kind, ActionKind::Add { target, .. } if target.name == "V"))
+}
+
+/// The first part of a condition that is not a `<`/`>` comparison or a
+/// logical join of such, as written.
+fn unfollowable(e: &ast::Expr) -> Option<Span> {
+    use ast::ExprKind;
+    match &e.kind {
+        ExprKind::Binary { op: BinOp::And | BinOp::Or, lhs, rhs } => unfollowable(lhs).or_else(|| unfollowable(rhs)),
+        ExprKind::Binary { op: BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, .. } => None,
+        ExprKind::Not(a) => unfollowable(a),
+        _ => Some(e.span),
+    }
+}

@@ -1,0 +1,299 @@
+//! Events at run time: when the time events fall, which `when` events fire,
+//! and what their actions do to the state, the parameters and (for
+//! fitting) the sensitivities.
+//!
+//! An action's reset map x⁺ = h(x⁻, p) is applied to the state; each
+//! sensitivity direction (dx, dp) goes through its linearisation
+//! dx⁺ = ∂h/∂x·dx + ∂h/∂p·dp, exactly (values are constant expressions of
+//! the parameters, differentiated by `eval::constant_tangent`).
+
+use bioflux_compiler::CheckedModel;
+use bioflux_compiler::eval::{constant, constant_tangent};
+use bioflux_compiler::model::{Action, Expr, Trigger};
+
+/// More time events than this in one run is a mistake (`every` far too
+/// small for the run's length).
+pub const MAX_TIME_EVENTS: usize = 1_000_000;
+
+/// More firings than this at one instant means events trigger each other
+/// without end.
+const MAX_ROUNDS: usize = 100;
+
+/// One occurrence of an `at` event.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TimeEvent {
+    pub time: f64,
+    /// Index into `CheckedModel::events`.
+    pub event: usize,
+}
+
+/// The occurrences of the `at` events with start ≤ t < end, by time and,
+/// at one time, in file order.
+pub fn time_events(model: &CheckedModel, params: &[f64], start: f64, end: f64) -> Result<Vec<TimeEvent>, String> {
+    let mut out = Vec::new();
+    for (event, e) in model.events.iter().enumerate() {
+        let Trigger::At { first, every, until } = &e.trigger else { continue };
+        let value = |x: &Expr| constant(x, params).unwrap_or(f64::NAN);
+        let first = value(first);
+        let last = until.as_ref().map_or(f64::INFINITY, value);
+        let period = every.as_ref().map(value);
+        if !first.is_finite() || period.is_some_and(|p| !(p > 0.0) || !p.is_finite()) {
+            return Err(format!("event `{}`: its time or period is not a positive number with these parameters", e.label));
+        }
+        let tolerance = 1e-12 * end.abs().max(1.0);
+        for k in 0u64.. {
+            let time = match period {
+                Some(p) => first + k as f64 * p,
+                None if k == 0 => first,
+                None => break,
+            };
+            if time > last + tolerance || time >= end - tolerance {
+                break;
+            }
+            if time >= start - tolerance {
+                out.push(TimeEvent { time: time.max(start), event });
+            }
+            if out.len() > MAX_TIME_EVENTS {
+                return Err(format!(
+                    "event `{}` falls more than {MAX_TIME_EVENTS} times before the end: is its period too small?",
+                    e.label
+                ));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.time.total_cmp(&b.time).then(a.event.cmp(&b.event)));
+    Ok(out)
+}
+
+/// Which `when` events may fire: an event fires when its condition becomes
+/// true, and again only after the condition has been false.
+#[derive(Clone, Debug)]
+pub struct Watch {
+    /// Event index of each margin (`System::margins` order).
+    pub events: Vec<usize>,
+    inclusive: Vec<bool>,
+    armed: Vec<bool>,
+}
+
+impl Watch {
+    pub fn new(model: &CheckedModel) -> Watch {
+        let mut w = Watch { events: vec![], inclusive: vec![], armed: vec![] };
+        for (i, e) in model.events.iter().enumerate() {
+            if let Trigger::When { inclusive, .. } = e.trigger {
+                w.events.push(i);
+                w.inclusive.push(inclusive);
+            }
+        }
+        w.armed = vec![false; w.events.len()];
+        w
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    fn holds(&self, j: usize, margin: f64) -> bool {
+        margin > 0.0 || (margin == 0.0 && self.inclusive[j])
+    }
+
+    /// At the start: a condition that already holds does not fire (it has
+    /// not become true); it waits until it has been false.
+    pub fn start(&mut self, margins: &[f64]) {
+        for j in 0..self.armed.len() {
+            self.armed[j] = !self.holds(j, margins[j]);
+        }
+    }
+
+    /// The events that fire at these margins, in file order; they are
+    /// disarmed, and conditions that are false are armed.
+    pub fn fire(&mut self, margins: &[f64], at_root: bool) -> Vec<usize> {
+        let mut due = Vec::new();
+        for j in 0..self.armed.len() {
+            // At a located crossing the margin may sit on zero: count it
+            // as reached, so the crossing is not lost.
+            let holds = self.holds(j, margins[j]) || (at_root && margins[j] == 0.0 && self.armed[j]);
+            if holds && self.armed[j] {
+                due.push(self.events[j]);
+                self.armed[j] = false;
+            } else if !holds {
+                self.armed[j] = true;
+            }
+        }
+        due
+    }
+}
+
+/// What one action changed, for the event log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    /// `glucose`, `V`, a parameter's name, or `run` for a stop.
+    pub target: String,
+    pub before: f64,
+    pub after: f64,
+    /// The unit of `before` and `after` (a species in its declared unit).
+    pub unit: String,
+}
+
+/// One event as it fired.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventRecord {
+    pub time: f64,
+    /// Index into `CheckedModel::events`.
+    pub event: usize,
+    pub label: String,
+    pub changes: Vec<Change>,
+}
+
+/// A sensitivity direction through an event: d(state)/dθ and d(params)/dθ.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tangent {
+    pub state: Vec<f64>,
+    pub params: Vec<f64>,
+}
+
+/// Why an action could not be applied.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActionError(pub String);
+
+/// Applies the actions of `event` at time `t` to the state `x` (V, then
+/// amounts) and the parameters `p`, and carries each tangent through the
+/// linearised actions. Returns the record and whether the event stops the run.
+pub fn apply(
+    model: &CheckedModel,
+    event: usize,
+    t: f64,
+    x: &mut [f64],
+    p: &mut [f64],
+    tangents: &mut [Tangent],
+) -> Result<(EventRecord, bool), ActionError> {
+    let e = &model.events[event];
+    let mut changes = Vec::new();
+    let mut stop = false;
+    let fail = |what: &str| ActionError(format!("event `{}` at t = {t} h: {what}", e.label));
+    let value = |expr: &Expr, p: &[f64]| constant(expr, p).filter(|v| v.is_finite());
+    for action in &e.actions {
+        match action {
+            Action::AddAmount { species, amount } => {
+                let a = value(amount, p).ok_or_else(|| fail("the amount is not a number"))?;
+                let sp = &model.species[*species];
+                let shown = |x: &[f64]| x[1 + species] / x[0] / sp.unit.factor;
+                let before = shown(x);
+                for tg in tangents.iter_mut() {
+                    tg.state[1 + species] += derivative(amount, p, &tg.params);
+                }
+                x[1 + species] += a;
+                changes.push(Change { target: sp.name.clone(), before, after: shown(x), unit: sp.unit_text.clone() });
+            }
+            Action::AddVolume(volume) => {
+                let a = value(volume, p).ok_or_else(|| fail("the volume is not a number"))?;
+                for tg in tangents.iter_mut() {
+                    tg.state[0] += derivative(volume, p, &tg.params);
+                }
+                let before = x[0];
+                x[0] += a;
+                if !(x[0] > 0.0) {
+                    return Err(fail(&format!("adding {a} L leaves a volume of {} L", x[0])));
+                }
+                changes.push(Change { target: "V".into(), before, after: x[0], unit: "L".into() });
+            }
+            Action::Sample(volume) => {
+                let s = value(volume, p).ok_or_else(|| fail("the sample's volume is not a number"))?;
+                let v = x[0];
+                if s >= v {
+                    return Err(fail(&format!(
+                        "the sample ({} mL) is not less than the volume in the vessel ({} mL)",
+                        s * 1e3,
+                        v * 1e3
+                    )));
+                }
+                // n_k ← n_k·r, V ← V − s, with r = (V − s)/V.
+                let r = (v - s) / v;
+                for tg in tangents.iter_mut() {
+                    let ds = derivative(volume, p, &tg.params);
+                    let dv = tg.state[0];
+                    let dr = ((1.0 - r) * dv - ds) / v;
+                    for k in 1..x.len() {
+                        tg.state[k] = r * tg.state[k] + x[k] * dr;
+                    }
+                    tg.state[0] = dv - ds;
+                }
+                for n in &mut x[1..] {
+                    *n *= r;
+                }
+                x[0] = v - s;
+                changes.push(Change { target: "V".into(), before: v, after: x[0], unit: "L".into() });
+            }
+            Action::SetParam { param, value: expr } => {
+                let new = value(expr, p).ok_or_else(|| fail("the new value is not a number"))?;
+                for tg in tangents.iter_mut() {
+                    tg.params[*param] = derivative(expr, p, &tg.params);
+                }
+                let before = p[*param];
+                p[*param] = new;
+                let unit = model.params[*param].dim;
+                let unit = if unit.is_none() { "1".to_string() } else { unit.to_string() };
+                changes.push(Change { target: model.params[*param].name.clone(), before, after: new, unit });
+            }
+            Action::Stop => {
+                stop = true;
+                changes.push(Change { target: "run".into(), before: f64::NAN, after: f64::NAN, unit: String::new() });
+            }
+        }
+    }
+    Ok((EventRecord { time: t, event, label: e.label.clone(), changes }, stop))
+}
+
+/// d(expr)/dθ along the parameter direction `dp`.
+fn derivative(expr: &Expr, p: &[f64], dp: &[f64]) -> f64 {
+    if dp.iter().all(|d| *d == 0.0) {
+        return 0.0;
+    }
+    constant_tangent(expr, p, dp).map_or(0.0, |(_, d)| d)
+}
+
+/// Fires the events due at one instant: `time_events` (in file order), then
+/// every `when` event whose condition they (or the state) made true, until
+/// nothing more fires. `margins` evaluates the `when` margins at a state and
+/// parameters. Returns the records and whether the run stops.
+#[allow(clippy::too_many_arguments)]
+pub fn fire(
+    model: &CheckedModel,
+    watch: &mut Watch,
+    time_events: &[usize],
+    at_root: bool,
+    t: f64,
+    x: &mut [f64],
+    p: &mut [f64],
+    tangents: &mut [Tangent],
+    margins: &mut dyn FnMut(&[f64], &[f64], &mut [f64]),
+) -> Result<(Vec<EventRecord>, bool), ActionError> {
+    let mut records = Vec::new();
+    let mut stop = false;
+    for &event in time_events {
+        let (record, stops) = apply(model, event, t, x, p, tangents)?;
+        records.push(record);
+        stop |= stops;
+    }
+    if watch.is_empty() {
+        return Ok((records, stop));
+    }
+    let mut g = vec![0.0; watch.events.len()];
+    for round in 0.. {
+        margins(x, p, &mut g);
+        let due = watch.fire(&g, at_root && round == 0);
+        if due.is_empty() {
+            break;
+        }
+        if round == MAX_ROUNDS {
+            return Err(ActionError(format!(
+                "at t = {t} h the `when` events keep making each other's conditions true ({MAX_ROUNDS} rounds)"
+            )));
+        }
+        for event in due {
+            let (record, stops) = apply(model, event, t, x, p, tangents)?;
+            records.push(record);
+            stop |= stops;
+        }
+    }
+    Ok((records, stop))
+}
