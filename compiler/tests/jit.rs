@@ -49,7 +49,15 @@ fn reference(g: &Graph, roots: &[NodeId], t: f64, x: &[f64], p: &[f64], v: &[f64
 }
 
 fn system(graph: Graph, roots: Vec<NodeId>, n_states: usize) -> System {
-    System { graph, n_states, n_params: 2, derivatives: roots.clone(), observables: roots, margins: vec![], cells: vec![] }
+    System {
+        graph,
+        n_states,
+        n_params: 2,
+        derivatives: roots.clone(),
+        observables: roots,
+        margins: vec![],
+        cells: vec![],
+    }
 }
 
 fn call_rhs(c: &CompiledModel, t: f64, x: &[f64], p: &[f64], n_out: usize) -> Vec<f64> {

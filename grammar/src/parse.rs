@@ -428,9 +428,13 @@ fn event_actions(body: Pair<Rule>) -> Vec<Action> {
             let rule = a.as_rule();
             let mut it = operands(a);
             let kind = match rule {
-                Rule::add_action => ActionKind::Add { target: ident(it.next().unwrap()), value: expr(it.next().unwrap()) },
+                Rule::add_action => {
+                    ActionKind::Add { target: ident(it.next().unwrap()), value: expr(it.next().unwrap()) }
+                }
                 Rule::sample_action => ActionKind::Sample { volume: expr(it.next().unwrap()) },
-                Rule::set_action => ActionKind::Set { target: ident(it.next().unwrap()), value: expr(it.next().unwrap()) },
+                Rule::set_action => {
+                    ActionKind::Set { target: ident(it.next().unwrap()), value: expr(it.next().unwrap()) }
+                }
                 _ => ActionKind::Stop,
             };
             Action { kind, span }

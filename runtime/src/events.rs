@@ -38,7 +38,10 @@ pub fn time_events(model: &CheckedModel, params: &[f64], start: f64, end: f64) -
         let last = until.as_ref().map_or(f64::INFINITY, value);
         let period = every.as_ref().map(value);
         if !first.is_finite() || period.is_some_and(|p| !(p > 0.0) || !p.is_finite()) {
-            return Err(format!("event `{}`: its time or period is not a positive number with these parameters", e.label));
+            return Err(format!(
+                "event `{}`: its time or period is not a positive number with these parameters",
+                e.label
+            ));
         }
         let tolerance = 1e-12 * end.abs().max(1.0);
         for k in 0u64.. {

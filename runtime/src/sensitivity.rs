@@ -214,7 +214,8 @@ pub fn simulate_sensitivities(
         rhs(y, &[], t, &mut f_after);
         for (kk, tg) in tangents.into_iter().enumerate() {
             let dtau = event_time_sens[kk];
-            sens[kk] = tg.state.iter().zip(pushed.iter().zip(&f_after)).map(|(s, (hf, fa))| s + (hf - fa) * dtau).collect();
+            sens[kk] =
+                tg.state.iter().zip(pushed.iter().zip(&f_after)).map(|(s, (hf, fa))| s + (hf - fa) * dtau).collect();
             current_dp.borrow_mut()[kk] = tg.params;
         }
         Ok(stop)
@@ -311,10 +312,8 @@ pub fn simulate_sensitivities(
     }
     if next < times.len() {
         // A `stop` ended the run before these times: nothing to compare.
-        let message = format!(
-            "the run stopped at t = {t} h (an event's `stop`), before the requested time {} h",
-            times[next]
-        );
+        let message =
+            format!("the run stopped at t = {t} h (an event's `stop`), before the requested time {} h", times[next]);
         return Err(Failure { cause: FailureCause::Event, ..failure(t, &y, message) });
     }
     out.rhs_evaluations = rhs_calls.get();
@@ -457,8 +456,7 @@ impl Observer<'_> {
         let m = self.compiled.n_observables;
         let mut values = vec![0.0; m];
         // SAFETY: y has n_states entries, values n_observables.
-        let status =
-            unsafe { (self.compiled.observe)(t, y.as_ptr(), params.as_ptr(), values.as_mut_ptr(), self.ctx) };
+        let status = unsafe { (self.compiled.observe)(t, y.as_ptr(), params.as_ptr(), values.as_mut_ptr(), self.ctx) };
         if status != 0 {
             values.fill(f64::NAN);
         }
@@ -470,14 +468,7 @@ impl Observer<'_> {
             let mut d = vec![0.0; m];
             // SAFETY: w has n_states + n_params entries, d n_observables.
             let status = unsafe {
-                (self.fns.observe_tangent)(
-                    t,
-                    y.as_ptr(),
-                    params.as_ptr(),
-                    self.w.as_ptr(),
-                    d.as_mut_ptr(),
-                    self.ctx,
-                )
+                (self.fns.observe_tangent)(t, y.as_ptr(), params.as_ptr(), self.w.as_ptr(), d.as_mut_ptr(), self.ctx)
             };
             if status != 0 {
                 d.fill(f64::NAN);

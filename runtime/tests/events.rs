@@ -265,10 +265,7 @@ fn check_sensitivities(src: &str, fitted: &[&str], observable: &str, times: &[f6
             // integrator's noise: compare on the scale value/parameter.
             let natural = exact.values[i][column].abs() / params[index(name)].abs();
             let close = (d - fd).abs() <= tolerance * fd.abs().max(d.abs()) || (d - fd).abs() <= 1e-4 * natural;
-            assert!(
-                close,
-                "d{observable}({t})/d{name}: sensitivity {d}, finite differences {fd}"
-            );
+            assert!(close, "d{observable}({t})/d{name}: sensitivity {d}, finite differences {fd}");
         }
     }
 }

@@ -138,7 +138,7 @@ impl<'a> Checker<'a> {
         }
         // A vessel whose volume never grows cannot give more than it holds.
         let grows = self.reactor.as_ref().is_some_and(|r| r.kind != ReactorKind::Batch || r.inflow.is_some())
-            || self.ast.items.iter().any(|i| adds_volume(&i.kind));
+            || adds_volume(self.ast);
         if let Some(r) = &self.reactor
             && !grows
             && value >= r.volume
@@ -196,18 +196,28 @@ impl<'a> Checker<'a> {
         };
         if let Some(help) = builtin_help {
             self.error(
-                Diagnostic::new(Code::Type, target.span, format!("`{}` cannot be set by an event", target.name), "not a parameter")
-                    .help(help),
+                Diagnostic::new(
+                    Code::Type,
+                    target.span,
+                    format!("`{}` cannot be set by an event", target.name),
+                    "not a parameter",
+                )
+                .help(help),
             );
             return None;
         }
         if let Some(&(Symbol::Species(_), _)) = self.symbols.get(target.name.as_str()) {
             self.error(
-                Diagnostic::new(Code::Type, span, format!("`{}` is a species, not a parameter", target.name), "a species")
-                    .help(format!(
-                        "an event changes a species with `add {} = 10 [mmol]` (an amount) or `sample 50 [mL]`",
-                        target.name
-                    )),
+                Diagnostic::new(
+                    Code::Type,
+                    span,
+                    format!("`{}` is a species, not a parameter", target.name),
+                    "a species",
+                )
+                .help(format!(
+                    "an event changes a species with `add {} = 10 [mmol]` (an amount) or `sample 50 [mL]`",
+                    target.name
+                )),
             );
             return None;
         }
@@ -220,12 +230,14 @@ impl<'a> Checker<'a> {
     }
 }
 
-fn adds_volume(kind: &ItemKind) -> bool {
-    let actions = match kind {
-        ItemKind::At { actions, .. } | ItemKind::When { actions, .. } => actions,
-        _ => return false,
-    };
-    actions.iter().any(|a| matches!(&a.kind, ActionKind::Add { target, .. } if target.name == "V"))
+/// Whether an event of the model adds liquid (`add V = ...`).
+pub(super) fn adds_volume(model: &ast::Model) -> bool {
+    model.items.iter().any(|item| match &item.kind {
+        ItemKind::At { actions, .. } | ItemKind::When { actions, .. } => {
+            actions.iter().any(|a| matches!(&a.kind, ActionKind::Add { target, .. } if target.name == "V"))
+        }
+        _ => false,
+    })
 }
 
 /// The first part of a condition that is not a `<`/`>` comparison or a

@@ -568,9 +568,10 @@ impl<'a> Checker<'a> {
         let dilution = flow(self, "dilution", Dim::PER_TIME, "dilution = 0.1 [1/h]");
         let outflow = flow(self, "outflow", Dim::VOLUME_PER_TIME, "outflow = 0.05 [L/h]");
         match kind_ {
-            ReactorKind::FedBatch if feed.is_none() => self.error(
+            // Bolus feeding (`add V = ...` in an event) is feeding too.
+            ReactorKind::FedBatch if feed.is_none() && !super::events::adds_volume(self.ast) => self.error(
                 Diagnostic::new(Code::Reactor, kind.span, "a fed-batch reactor needs a feed", "no `feed = ...`")
-                    .help("add e.g. `feed = step(5 [h], 0, 0.02) [L/h]`, or make it `reactor batch`"),
+                    .help("add e.g. `feed = step(5 [h], 0, 0.02) [L/h]`, feed by boluses (`at 24 [h] every 24 [h] { add V = 0.05 [L] ... }`), or make it `reactor batch`"),
             ),
             ReactorKind::Continuous if feed.is_some() == dilution.is_some() => {
                 let (msg, label) = if feed.is_some() {

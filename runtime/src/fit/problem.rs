@@ -214,7 +214,8 @@ impl<'m> Problem<'m> {
         (0..self.runs.len()).map(|r| self.parameter_vector(r, theta)).collect()
     }
 
-    /// A fitted parameter that sets a breakpoint (a step's time) makes the
+    /// A fitted parameter that sets a breakpoint (a step's or an `at`
+    /// event's time) makes the
     /// state's sensitivity jump there; those parameters are differentiated
     /// by finite differences of whole simulations instead.
     fn find_moving_breakpoints(&mut self) {
@@ -222,15 +223,21 @@ impl<'m> Problem<'m> {
         for k in 0..self.params.len() {
             for r in 0..self.runs.len() {
                 let s = &self.runs[r].settings;
-                let here = breakpoints(self.model, &self.parameter_vector(r, &theta), s.start, s.end);
+                let times = |params: &[f64]| {
+                    let mut times = breakpoints(self.model, params, s.start, s.end);
+                    let events = crate::events::time_events(self.model, params, s.start, s.end).unwrap_or_default();
+                    times.extend(events.iter().map(|e| e.time));
+                    times
+                };
+                let here = times(&self.parameter_vector(r, &theta));
                 let mut moved = theta.clone();
                 moved[k] *= 1.0 + 1e-3;
                 moved[k] += 1e-9;
-                let there = breakpoints(self.model, &self.parameter_vector(r, &moved), s.start, s.end);
+                let there = times(&self.parameter_vector(r, &moved));
                 if here != there {
                     self.finite_difference_params[k] = true;
                     self.notes.push(format!(
-                        "`{}` moves a breakpoint (a step or schedule time): its derivatives come from finite differences of whole simulations",
+                        "`{}` moves a breakpoint (a step, schedule or `at` event time): its derivatives come from finite differences of whole simulations",
                         self.params[k].name
                     ));
                     break;

@@ -10,6 +10,7 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     (":show", "a column of the results every tenth of the run, or at one time", ":show biomass at 5 h"),
     (":plot", "plot columns of the results against time (PNG or SVG)", ":plot biomass glucose -o run.png"),
     (":save", "write the results as CSV or JSON", ":save out.csv"),
+    (":events", "the events of the last run: when, which, what they changed", ":events"),
     (
         ":fba",
         "evaluate a cell model at a point: status, objective, largest fluxes",

@@ -95,6 +95,7 @@ impl Session {
             ":show" => self.show(rest)?,
             ":plot" => self.plot(rest)?,
             ":save" => self.save(rest)?,
+            ":events" => self.events()?,
             ":fba" => self.fba(rest)?,
             c if c.starts_with(':') => {
                 let known = help::COMMANDS.iter().map(|(name, ..)| *name);
@@ -224,6 +225,12 @@ impl Session {
             s.wall.as_secs_f64() * 1e3,
             finals.join(", ")
         );
+        if !sim.events.is_empty() {
+            let shown: Vec<String> =
+                sim.events.iter().take(3).map(|e| format!("`{}` at {} h", e.label, number(e.time))).collect();
+            let more = if sim.events.len() > 3 { ", ... (:events lists them all)" } else { "" };
+            outln!("{} events: {}{more}", sim.events.len(), shown.join(", "));
+        }
         if let Some(stop) = &sim.stop {
             outln!("stopped at t = {} h, as the model asks: {}", number(stop.time), stop.reason);
         }
@@ -236,6 +243,26 @@ impl Session {
             ))),
             None => Ok(()),
         }
+    }
+
+    /// `:events`: every event of the last run and what it changed.
+    fn events(&self) -> Outcome {
+        let sim = self.results()?;
+        if sim.events.is_empty() {
+            outln!("no events fired in the last run");
+        }
+        for e in &sim.events {
+            let changes: Vec<String> = e
+                .changes
+                .iter()
+                .map(|c| match c.target.as_str() {
+                    "run" => "stop".to_string(),
+                    _ => format!("{} {} → {} {}", c.target, short(c.before), short(c.after), c.unit),
+                })
+                .collect();
+            outln!("t = {} h  `{}`: {}", number(e.time), e.label, changes.join(", "));
+        }
+        Ok(())
     }
 
     fn results(&self) -> Result<&Simulation, Failed> {
