@@ -37,7 +37,7 @@ pub fn time_events(model: &CheckedModel, params: &[f64], start: f64, end: f64) -
         let first = value(first);
         let last = until.as_ref().map_or(f64::INFINITY, value);
         let period = every.as_ref().map(value);
-        if !first.is_finite() || period.is_some_and(|p| !(p > 0.0) || !p.is_finite()) {
+        if !first.is_finite() || period.is_some_and(|p| p.is_nan() || p <= 0.0 || p.is_infinite()) {
             return Err(format!(
                 "event `{}`: its time or period is not a positive number with these parameters",
                 e.label
@@ -102,19 +102,18 @@ impl Watch {
     /// At the start: a condition that already holds does not fire (it has
     /// not become true); it waits until it has been false.
     pub fn start(&mut self, margins: &[f64]) {
-        for j in 0..self.armed.len() {
-            self.armed[j] = !self.holds(j, margins[j]);
-        }
+        let armed: Vec<bool> = margins.iter().enumerate().map(|(j, &g)| !self.holds(j, g)).collect();
+        self.armed = armed;
     }
 
     /// The events that fire at these margins, in file order; they are
     /// disarmed, and conditions that are false are armed.
     pub fn fire(&mut self, margins: &[f64], at_root: bool) -> Vec<usize> {
         let mut due = Vec::new();
-        for j in 0..self.armed.len() {
+        for (j, &g) in margins.iter().enumerate() {
             // At a located crossing the margin may sit on zero: count it
             // as reached, so the crossing is not lost.
-            let holds = self.holds(j, margins[j]) || (at_root && margins[j] == 0.0 && self.armed[j]);
+            let holds = self.holds(j, g) || (at_root && g == 0.0 && self.armed[j]);
             if holds && self.armed[j] {
                 due.push(self.events[j]);
                 self.armed[j] = false;
@@ -194,7 +193,7 @@ pub fn apply(
                 }
                 let before = x[0];
                 x[0] += a;
-                if !(x[0] > 0.0) {
+                if x[0].is_nan() || x[0] <= 0.0 {
                     return Err(fail(&format!("adding {a} L leaves a volume of {} L", x[0])));
                 }
                 changes.push(Change { target: "V".into(), before, after: x[0], unit: "L".into() });
@@ -215,8 +214,8 @@ pub fn apply(
                     let ds = derivative(volume, p, &tg.params);
                     let dv = tg.state[0];
                     let dr = ((1.0 - r) * dv - ds) / v;
-                    for k in 1..x.len() {
-                        tg.state[k] = r * tg.state[k] + x[k] * dr;
+                    for (d, n) in tg.state[1..].iter_mut().zip(&x[1..]) {
+                        *d = r * *d + n * dr;
                     }
                     tg.state[0] = dv - ds;
                 }
@@ -254,6 +253,9 @@ fn derivative(expr: &Expr, p: &[f64], dp: &[f64]) -> f64 {
     constant_tangent(expr, p, dp).map_or(0.0, |(_, d)| d)
 }
 
+/// The `when` margins at a state and parameters (at the instant events fire).
+pub type MarginsAt<'a> = dyn FnMut(&[f64], &[f64], &mut [f64]) + 'a;
+
 /// Fires the events due at one instant: `time_events` (in file order), then
 /// every `when` event whose condition they (or the state) made true, until
 /// nothing more fires. `margins` evaluates the `when` margins at a state and
@@ -268,7 +270,7 @@ pub fn fire(
     x: &mut [f64],
     p: &mut [f64],
     tangents: &mut [Tangent],
-    margins: &mut dyn FnMut(&[f64], &[f64], &mut [f64]),
+    margins: &mut MarginsAt,
 ) -> Result<(Vec<EventRecord>, bool), ActionError> {
     let mut records = Vec::new();
     let mut stop = false;

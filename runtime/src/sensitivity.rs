@@ -260,6 +260,16 @@ pub fn simulate_sensitivities(
             let mut segment = Segment { end: segment_end, times, next, observer: &mut observer, out: &mut out };
             // Why to stop after a step, if anything went wrong in it.
             let stop = |state: &[f64]| {
+                // A cell with `infeasible = stop`, run relaxed: past its
+                // boundary the trajectory ends (as a run's would).
+                for (c, slot) in cells.stop_watches() {
+                    if cells.cells[c].outputs[slot] > crate::simulate::STOP_SLACK {
+                        let name = &cells.cells[c].name;
+                        return Some(format!(
+                            "cell `{name}`: the LP is infeasible here (`infeasible = stop` ends the run)"
+                        ));
+                    }
+                }
                 if !failed.get() && state.iter().all(|v| v.is_finite()) {
                     return None;
                 }

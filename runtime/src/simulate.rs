@@ -112,6 +112,11 @@ pub struct Stop {
     pub reason: String,
 }
 
+/// A watched cell's slack above this counts as infeasible (mmol/gDW/h for
+/// the LP plugin: far below any flux that matters, far above its solver's
+/// feasibility tolerance).
+pub const STOP_SLACK: f64 = 1e-7;
+
 /// Shorter stretches tried to find where a requested stop lies.
 const MAX_STOP_REFINEMENTS: usize = 200;
 
@@ -372,6 +377,35 @@ pub fn simulate(
         }
     };
 
+    // Cells whose `infeasible = stop` is watched by their slack: roots
+    // after the `when` margins, positive while the LP is feasible.
+    let watches = cells.stop_watches();
+    let n_roots = n_margins + watches.len();
+    let scratch = RefCell::new(vec![0.0; n]);
+    let roots = |x: &[f64], p: &[f64], t: f64, g: &mut [f64]| {
+        margins(x, p, t, &mut g[..n_margins]);
+        if watches.is_empty() {
+            return;
+        }
+        let mut dx = scratch.borrow_mut();
+        // SAFETY: as for `rhs`; the call refreshes the cells' outputs.
+        let status = unsafe { (compiled.rhs)(t, x.as_ptr(), p.as_ptr(), dx.as_mut_ptr(), ctx_ptr) };
+        for (i, &(c, slot)) in watches.iter().enumerate() {
+            let slack = cells.cells[c].outputs[slot];
+            g[n_margins + i] = if status == 0 && slack.is_finite() { STOP_SLACK - slack } else { 0.0 };
+        }
+    };
+    // The watched cell that is infeasible at (t, x), if any.
+    let infeasible_here = |x: &[f64], p: &[f64], t: f64| {
+        let mut g = vec![0.0; n_roots];
+        roots(x, p, t, &mut g);
+        let i = (0..watches.len()).find(|&i| g[n_margins + i] < 0.0)?;
+        let name = &cells.cells[watches[i].0].name;
+        Some(format!(
+            "cell `{name}`: the LP is infeasible from here on (its slack leaves zero; `infeasible = stop` ends the run)"
+        ))
+    };
+
     // One stretch of integration from (t0, y0) to `end` with a fresh
     // solver, ending early where a `when` condition crosses.
     let integrate = |t0: f64, y0: &[f64], end: f64, p: &[f64], rec: &mut Recorder, stats: &mut Stats| {
@@ -383,7 +417,7 @@ pub fn simulate(
             .p(p.iter().copied())
             .rhs_implicit(&rhs, &jvp)
             .init(move |_p: &[f64], _t: f64, out: &mut [f64]| out.copy_from_slice(&start), n)
-            .root(margins, n_margins)
+            .root(roots, n_roots)
             .build()
             .map_err(|e| SegmentFailure {
                 time: t0,
@@ -504,6 +538,9 @@ pub fn simulate(
     let event_failure = |t: f64, (state, message): (Vec<f64>, String), p: &[f64]| {
         fail(t, &state, &rhs, p, FailureCause::Event, message)
     };
+    if let Some(reason) = infeasible_here(&y, params, t) {
+        stop = Some(Stop { time: t, reason });
+    }
     match fire(&due_at(t), false, t, &mut y, &mut rec, &mut stats) {
         Ok(Some(s)) => stop = Some(s),
         Ok(None) => {}
@@ -521,6 +558,11 @@ pub fn simulate(
                     (t, y) = (time, state);
                     if !root {
                         break;
+                    }
+                    if let Some(reason) = infeasible_here(&y, &p, t) {
+                        rec.row(t, &y);
+                        stop = Some(Stop { time: t, reason });
+                        break 'run;
                     }
                     // A `when` condition crossed: fire what it makes due and
                     // go on from there with a fresh solver.

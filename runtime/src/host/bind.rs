@@ -76,6 +76,9 @@ pub struct BoundCell {
     /// Whether the Jacobian comes from finite differences.
     pub finite_differences: bool,
     fd: Option<Box<FiniteDifferences>>,
+    /// For `infeasible = stop` run relaxed: the output slot of the slack,
+    /// whose leaving zero ends the run.
+    pub stop_slack: Option<usize>,
 }
 
 /// Every cell of a model, bound; `slots()` gives what the JIT'd code reads.
@@ -93,6 +96,12 @@ impl BoundCells {
     /// The call slots (stable while `self` lives and is not moved out of).
     pub fn slots(&mut self) -> *mut CellSlot {
         if self.slots.is_empty() { std::ptr::null_mut() } else { self.slots.as_mut_ptr() }
+    }
+
+    /// The cells whose `infeasible = stop` the runtime watches by their
+    /// slack: (cell, output slot).
+    pub fn stop_watches(&self) -> Vec<(usize, usize)> {
+        self.cells.iter().enumerate().filter_map(|(c, cell)| cell.stop_slack.map(|slot| (c, slot))).collect()
     }
 
     /// The first non-finite output of any cell's last evaluation.
@@ -135,6 +144,10 @@ fn network_json(net: &Network) -> serde_json::Value {
 
 /// The configuration a plugin's `create` receives, as JSON.
 pub fn config_json(model: &CheckedModel, cell: &Cell) -> String {
+    config_with_policy(model, cell, cell.infeasible)
+}
+
+fn config_with_policy(model: &CheckedModel, cell: &Cell, infeasible: InfeasiblePolicy) -> String {
     let options: serde_json::Map<String, serde_json::Value> =
         cell.options.iter().filter(|(k, _)| k != "library").map(|(k, v)| (k.clone(), option_json(v))).collect();
     let objective: Vec<serde_json::Value> = cell
@@ -153,7 +166,7 @@ pub fn config_json(model: &CheckedModel, cell: &Cell) -> String {
         CellSource::Network(n) => (None, Some(network_json(&model.networks[*n]))),
         CellSource::None => (None, None),
     };
-    let policy = match cell.infeasible {
+    let policy = match infeasible {
         InfeasiblePolicy::Relax => "relax",
         InfeasiblePolicy::Stop => "stop",
         InfeasiblePolicy::Error => "error",
@@ -250,13 +263,27 @@ fn bind_cell(
             p
         }
     };
-    let instance = Instance::create(plugin.clone(), &config_json(model, cell), base_dir).map_err(|m| {
-        vec![plugin_error(
-            cell,
-            format!("plugin `{}` could not create cell `{}`: {m}", plugin.name, cell.name),
-            "check the cell's source and options",
-        )]
-    })?;
+    // `infeasible = stop` of a cell that reports its slack: the cell runs
+    // relaxed and the runtime stops where the slack leaves zero, a crossing
+    // the root finder locates (the LP's own stop would only say that some
+    // trial step of the integrator went past it).
+    let relaxed = (cell.infeasible == InfeasiblePolicy::Stop)
+        .then(|| Instance::create(plugin.clone(), &config_with_policy(model, cell, InfeasiblePolicy::Relax), base_dir))
+        .and_then(Result::ok)
+        .and_then(|i| i.outputs.iter().position(|p| p.name == "slack").map(|slot| (i, slot)));
+    let (instance, stop_slack) = match relaxed {
+        Some((instance, slot)) => (instance, Some(slot)),
+        None => (
+            Instance::create(plugin.clone(), &config_json(model, cell), base_dir).map_err(|m| {
+                vec![plugin_error(
+                    cell,
+                    format!("plugin `{}` could not create cell `{}`: {m}", plugin.name, cell.name),
+                    "check the cell's source and options",
+                )]
+            })?,
+            None,
+        ),
+    };
 
     let mut diags = Vec::new();
     let in_names: Vec<&str> = instance.inputs.iter().map(|p| p.name.as_str()).collect();
@@ -348,6 +375,7 @@ fn bind_cell(
         outputs: vec![0.0; n_out],
         jacobian: vec![0.0; n_in * n_out],
         fd,
+        stop_slack,
     };
     Ok((bound, layout))
 }
