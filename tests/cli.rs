@@ -103,7 +103,7 @@ fn fmt_refuses_invalid_syntax_without_touching_the_file() {
 fn a_model_with_every_construct_checks_and_is_canonical() {
     let out = bioflux(&["check", "tests/fixtures/all_constructs.bio"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("6 parameters, 5 species, 2 cell models, 1 network"));
+    assert!(text(&out.stdout).contains("6 parameters, 5 species, 2 cell models, 1 network, 2 events"));
     assert!(bioflux(&["fmt", "--check", "tests/fixtures/all_constructs.bio"]).status.success());
 }
 

@@ -3,7 +3,7 @@
 //! daily samples, a gray-box lactate term, and the checker's diagnostics.
 
 mod common;
-use common::{bioflux, ok, text};
+use common::{Noise, bioflux, ok, read_json, text};
 use std::path::{Path, PathBuf};
 
 fn scratch(name: &str) -> PathBuf {
@@ -69,20 +69,6 @@ fn the_cho_example_feeds_and_samples_every_day_and_logs_it() {
     assert!(at_72[2].contains(",glc,") && at_72[3].contains(",gln,"), "{at_72:?}");
 }
 
-/// A deterministic standard normal sequence (LCG + Box–Muller).
-struct Noise(u64);
-
-impl Noise {
-    fn uniform(&mut self) -> f64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        let (u, v) = (self.uniform(), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
-}
-
 /// Measurements twice a day as a lab takes them: before the day's sample
 /// and feed (the first row at an event's time), with Gaussian noise of
 /// `noise` times each column's RMS value (the error model `fit` assumes).
@@ -112,10 +98,6 @@ fn daily_samples(model: &Path, noise: f64, seed: u64, out: &Path) {
         data += &format!("{},{}\n", row[0], values.join(","));
     }
     std::fs::write(out, data).unwrap();
-}
-
-fn read_json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// Synthetic data from the example's known parameters with 3 % noise (of

@@ -3,28 +3,13 @@
 //! and a fit through the LP cell model.
 
 mod common;
-use common::{bioflux, bioflux_with_models, ok, text};
+use common::{Noise, bioflux, bioflux_with_models, ok, read_json, text};
 use std::path::{Path, PathBuf};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fit").join(name);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// A deterministic standard normal sequence (LCG + Box–Muller), so the
-/// noise is the same on every machine.
-struct Noise(u64);
-
-impl Noise {
-    fn uniform(&mut self) -> f64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        let (u, v) = (self.uniform(), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
 }
 
 /// Simulates `model` (with `sets`) and writes every `every`-th row of
@@ -51,10 +36,6 @@ fn synthetic_data(model: &str, sets: &[&str], columns: &[&str], every: usize, no
         csv += &format!("{},{}\n", row[0], values.join(","));
     }
     std::fs::write(out, csv).unwrap();
-}
-
-fn read_json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// (estimate, interval) of a fitted parameter.

@@ -32,7 +32,7 @@ fn every_example_checks_clean() {
             n += 1;
         }
     }
-    assert_eq!(n, 9);
+    assert_eq!(n, 10);
 }
 
 #[test]

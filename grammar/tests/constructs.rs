@@ -367,3 +367,55 @@ fn spans_point_at_the_source() {
     let ExprKind::Binary { rhs, .. } = &value.kind else { panic!() };
     assert_eq!(&src[rhs.span.start..rhs.span.end], "S");
 }
+
+fn action(kind: ActionKind) -> Action {
+    Action { kind, span: Span::default() }
+}
+
+#[test]
+fn time_events_with_period_end_and_every_action() {
+    let item = one(
+        "at 24 [h] every 24 [h] until 96 [h] {\n    sample 50 [mL]\n    add glucose = 10 [mmol]\n    add V = 0.1 [L]\n    F = 0.1\n    stop\n}",
+    );
+    let h = || UnitExpr { kind: UnitKind::Name("h".into()), span: Span::default() };
+    assert_eq!(
+        item,
+        ItemKind::At {
+            time: with_unit(num("24"), h()),
+            every: Some(with_unit(num("24"), h())),
+            until: Some(with_unit(num("96"), h())),
+            actions: vec![
+                action(ActionKind::Sample { volume: with_unit(num("50"), unit_name("mL")) }),
+                action(ActionKind::Add { target: id("glucose"), value: with_unit(num("10"), unit_name("mmol")) }),
+                action(ActionKind::Add { target: id("V"), value: with_unit(num("0.1"), unit_name("L")) }),
+                action(ActionKind::Set { target: id("F"), value: num("0.1") }),
+                action(ActionKind::Stop),
+            ],
+        }
+    );
+    assert_eq!(one("at 5 {}"), ItemKind::At { time: num("5"), every: None, until: None, actions: vec![] });
+}
+
+#[test]
+fn state_events_and_event_words_as_names() {
+    let item = one("when S < 2 [mmol/L] and V >= 1.5 { stop }");
+    let condition = bin(
+        BinOp::And,
+        bin(BinOp::Lt, name("S"), with_unit(num("2"), mmol_per_l())),
+        bin(BinOp::Ge, name("V"), num("1.5")),
+    );
+    assert_eq!(item, ItemKind::When { condition, actions: vec![action(ActionKind::Stop)] });
+    // `add`, `sample`, `stop`, `every`: keywords only where an event needs them.
+    let items = items(
+        "param stop = 1\nparam add = 2\nparam sample = 3\nlet every = add + stop\nwhen every > 1 { stop = 2  add = 3  sample = 4 }",
+    );
+    let ItemKind::When { actions, .. } = &items[4] else { panic!("{:?}", items[4]) };
+    let targets: Vec<&str> = actions
+        .iter()
+        .map(|a| match &a.kind {
+            ActionKind::Set { target, .. } => target.name.as_str(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(targets, ["stop", "add", "sample"]);
+}

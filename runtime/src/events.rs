@@ -19,6 +19,10 @@ pub const MAX_TIME_EVENTS: usize = 1_000_000;
 /// without end.
 const MAX_ROUNDS: usize = 100;
 
+/// More events than this in one run: a `when` that its own action keeps
+/// re-arming (chattering through time) rather than a process.
+pub const MAX_EVENTS: usize = 1_000_000;
+
 /// One occurrence of an `at` event.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TimeEvent {
@@ -183,7 +187,15 @@ pub fn apply(
                 for tg in tangents.iter_mut() {
                     tg.state[1 + species] += derivative(amount, p, &tg.params);
                 }
+                let held = x[1 + species];
                 x[1 + species] += a;
+                if x[1 + species] < -1e-12 * held.abs().max(a.abs()) {
+                    let unit = sp.unit.dim * bioflux_compiler::units::Dim::VOLUME;
+                    return Err(fail(&format!(
+                        "it takes {} {unit} of `{}`, but the vessel holds {held} {unit}",
+                        -a, sp.name
+                    )));
+                }
                 changes.push(Change { target: sp.name.clone(), before, after: shown(x), unit: sp.unit_text.clone() });
             }
             Action::AddVolume(volume) => {

@@ -230,6 +230,11 @@ pub fn simulate_sensitivities(
         }
     };
     let time_events = crate::events::time_events(model, params, s.start, s.end).map_err(|m| failure(t, &y, m))?;
+    let mut ends = breakpoints(model, params, s.start, s.end);
+    ends.extend(time_events.iter().map(|e| e.time).filter(|&te| te > s.start));
+    ends.sort_by(f64::total_cmp);
+    ends.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * b.abs().max(1.0));
+    ends.push(s.end);
     let mut due_at = {
         let mut cursor = 0;
         move |t: f64| {
@@ -243,12 +248,6 @@ pub fn simulate_sensitivities(
     // Observations at the start see the state before any event there.
     observe_due(t, &y, &sens, &mut next, &mut out);
     let mut stopped = fire(&due_at(t), None, t, &mut y, &mut sens).map_err(|e| event_failure(t, &y, e))?;
-    let mut ends = breakpoints(model, params, s.start, s.end);
-    ends.extend(crate::events::time_events(model, params, s.start, s.end).unwrap_or_default().iter().map(|e| e.time));
-    ends.retain(|&e| e > s.start);
-    ends.sort_by(f64::total_cmp);
-    ends.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * b.abs().max(1.0));
-    ends.push(s.end);
     for &segment_end in &ends {
         if next == times.len() || stopped {
             break;

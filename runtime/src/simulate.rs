@@ -495,6 +495,13 @@ pub fn simulate(
         if records.is_empty() {
             return Ok(None);
         }
+        if stats.events + records.len() > crate::events::MAX_EVENTS {
+            let message = format!(
+                "more than {} events: does a `when` event's action keep making its condition false and true again?",
+                crate::events::MAX_EVENTS
+            );
+            return Err((before.clone(), message));
+        }
         if rec.rows.last().is_none_or(|row| row[0] < t) {
             rec.row(t, &before);
         }

@@ -55,7 +55,7 @@ fn check_against_plugins(model: &CheckedModel, path: &Path, search: &SearchPath)
     if wrong.is_empty() { Ok(()) } else { Err(wrong) }
 }
 
-/// "3 parameters, 2 species, 1 cell model, 0 networks"
+/// "3 parameters, 2 species, 1 cell model, 0 networks, 2 events"
 fn summary(m: &bioflux_compiler::CheckedModel) -> String {
     let count = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     [
@@ -63,6 +63,7 @@ fn summary(m: &bioflux_compiler::CheckedModel) -> String {
         count(m.species.len(), "species", "species"),
         count(m.cells.len(), "cell model", "cell models"),
         count(m.networks.len(), "network", "networks"),
+        count(m.events.len(), "event", "events"),
     ]
     .join(", ")
 }

@@ -44,3 +44,23 @@ pub fn bioflux_with_models(args: &[&str]) -> Output {
         .output()
         .unwrap()
 }
+
+/// A deterministic standard normal sequence (LCG + Box–Muller), so the
+/// noise is the same on every machine.
+pub struct Noise(pub u64);
+
+impl Noise {
+    pub fn uniform(&mut self) -> f64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+    pub fn normal(&mut self) -> f64 {
+        let (u, v) = (self.uniform(), self.uniform());
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    }
+}
+
+/// A JSON file bioflux wrote.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}

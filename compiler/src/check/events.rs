@@ -9,6 +9,10 @@ use crate::units::Dim;
 use bioflux_grammar::ast::{self, ActionKind, BinOp, ItemKind, Span};
 use bioflux_grammar::format::expr as source_text;
 
+/// The most times an `at ... every` event may repeat in a run (the
+/// runtime's limit, `bioflux_runtime::events::MAX_TIME_EVENTS`).
+const MAX_OCCURRENCES: f64 = 1e6;
+
 const PARAM: SymbolKind = SymbolKind {
     noun: "parameter",
     pick: |s| if let Symbol::Param(i) = s { Some(i) } else { None },
@@ -30,6 +34,26 @@ impl<'a> Checker<'a> {
                         self.error(
                             Diagnostic::new(Code::BadValue, e.span, "the period must be positive", "not positive")
                                 .help("write how often the event repeats, e.g. `every 24 [h]`"),
+                        );
+                    }
+                    if let (Some((Some((_, period)), e)), Some((_, first)), Some(end)) =
+                        (&every, &first, self.simulate.end)
+                        && *period > 0.0
+                        && (end - first) / period > MAX_OCCURRENCES
+                    {
+                        self.error(
+                            Diagnostic::new(
+                                Code::BadValue,
+                                e.span,
+                                format!(
+                                    "this period repeats the event {:.0} times before the end",
+                                    (end - first) / period
+                                ),
+                                "far too often",
+                            )
+                            .help(format!(
+                                "an event may repeat at most {MAX_OCCURRENCES} times in a run; is the unit right?"
+                            )),
                         );
                     }
                     let until = until.as_ref().map(|u| self.event_time(u, "an event's last time"));
