@@ -168,3 +168,24 @@ fn fba_queries_a_cell_at_a_point() {
     assert!((objectives[0] - 0.8739).abs() < 1e-4 && (objectives[1] - 0.2117).abs() < 1e-4, "{objectives:?}");
     assert!(stderr.contains("has no input `EX_nope`"), "{stderr}");
 }
+
+#[test]
+fn a_run_says_which_events_fired_and_events_lists_what_they_changed() {
+    let out = repl(&["models/cho_fedbatch.bio"], ":run\n:events\nfeed_glc = 0 [mmol/L]\n:run 80 h\n:events\n");
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(stdout.contains("24 events: `at 24 [h] every 24 [h]` at 24 h"), "{stdout}");
+    assert!(stdout.contains("t = 72 h  `at 72 [h] every 24 [h]`: V 0.97 → 1.01 L, glc"), "{stdout}");
+    // Each action's line shows its own change: after `feed_glc = 0` the
+    // glucose action adds nothing (the dilution is in the `add V` before it).
+    let last = stdout.lines().filter(|l| l.starts_with("t = 72 h  `at 72")).last().unwrap();
+    let glc: Vec<f64> = last
+        .split("glc ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .take(2)
+        .collect();
+    assert_eq!(glc[1], glc[0], "{last}");
+}
