@@ -1,7 +1,7 @@
 //! One call from a checked model to its simulation: parameters, initial
 //! state, lowering, JIT compilation, integration.
 
-use crate::host::{SearchPath, bind};
+use crate::host::{SearchPath, bind_for_simulation};
 use crate::params::{initial_state, parameter_values};
 use crate::sensitivity::{Directions, Trajectory, simulate_sensitivities};
 use crate::simulate::{Failure, Settings, Simulation, simulate};
@@ -82,7 +82,7 @@ pub struct Prepared {
 
 impl Prepared {
     pub fn new(model: &CheckedModel, env: &Environment) -> Result<Prepared, RunError> {
-        let cells = bind(model, &env.plugins, &env.base_dir).map_err(RunError::Diagnostics)?;
+        let cells = bind_for_simulation(model, &env.plugins, &env.base_dir).map_err(RunError::Diagnostics)?;
         let system = bioflux_compiler::ir::lower(model, &cells.layouts);
         let compiled = bioflux_compiler::jit::compile(&system).map_err(|e| e.to_string())?;
         Ok(Prepared { cells, compiled })
@@ -91,7 +91,7 @@ impl Prepared {
     /// As `new`, with the parameter derivatives forward sensitivities need
     /// (`trajectory`).
     pub fn with_sensitivities(model: &CheckedModel, env: &Environment) -> Result<Prepared, RunError> {
-        let cells = bind(model, &env.plugins, &env.base_dir).map_err(RunError::Diagnostics)?;
+        let cells = bind_for_simulation(model, &env.plugins, &env.base_dir).map_err(RunError::Diagnostics)?;
         let system = bioflux_compiler::ir::lower(model, &cells.layouts);
         let compiled = bioflux_compiler::jit::compile_with_sensitivities(&system).map_err(|e| e.to_string())?;
         Ok(Prepared { cells, compiled })

@@ -184,15 +184,37 @@ fn config_with_policy(model: &CheckedModel, cell: &Cell, infeasible: InfeasibleP
     .to_string()
 }
 
-/// Loads, creates and checks every cell's plugin. All problems of all
-/// cells are reported together, each at its place in the .bio file.
+/// Loads, creates and checks every cell's plugin, each with the policy its
+/// cell asks for (for queries of single points: `sample`, `fba`, `check`).
+/// All problems of all cells are reported together, each at its place in
+/// the .bio file.
 pub fn bind(model: &CheckedModel, search: &SearchPath, base_dir: &Path) -> Result<BoundCells, Vec<Diagnostic>> {
+    bind_cells(model, search, base_dir, false)
+}
+
+/// As [`bind`], for a simulation: a cell with `infeasible = stop` that
+/// reports its slack runs relaxed, and the simulation stops where the slack
+/// leaves zero (`BoundCells::stop_watches`).
+pub fn bind_for_simulation(
+    model: &CheckedModel,
+    search: &SearchPath,
+    base_dir: &Path,
+) -> Result<BoundCells, Vec<Diagnostic>> {
+    bind_cells(model, search, base_dir, true)
+}
+
+fn bind_cells(
+    model: &CheckedModel,
+    search: &SearchPath,
+    base_dir: &Path,
+    watch_stops: bool,
+) -> Result<BoundCells, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let mut opened: HashMap<PathBuf, Rc<Plugin>> = HashMap::new();
     let mut cells = Vec::new();
     let mut layouts = Vec::new();
     for cell in &model.cells {
-        match bind_cell(model, cell, search, base_dir, &mut opened) {
+        match bind_cell(model, cell, search, base_dir, &mut opened, watch_stops) {
             Ok((bound, layout)) => {
                 cells.push(bound);
                 layouts.push(layout);
@@ -236,6 +258,7 @@ fn bind_cell(
     search: &SearchPath,
     base_dir: &Path,
     opened: &mut HashMap<PathBuf, Rc<Plugin>>,
+    watch_stops: bool,
 ) -> Result<(BoundCell, CellLayout), Vec<Diagnostic>> {
     let explicit = cell.options.iter().find(|(k, _)| k == "library").and_then(|(_, v)| match v {
         OptionValue::Str(s) => Some(base_dir.join(s)),
@@ -267,7 +290,7 @@ fn bind_cell(
     // relaxed and the runtime stops where the slack leaves zero, a crossing
     // the root finder locates (the LP's own stop would only say that some
     // trial step of the integrator went past it).
-    let relaxed = (cell.infeasible == InfeasiblePolicy::Stop)
+    let relaxed = (watch_stops && cell.infeasible == InfeasiblePolicy::Stop)
         .then(|| Instance::create(plugin.clone(), &config_with_policy(model, cell, InfeasiblePolicy::Relax), base_dir))
         .and_then(Result::ok)
         .and_then(|i| i.outputs.iter().position(|p| p.name == "slack").map(|slot| (i, slot)));

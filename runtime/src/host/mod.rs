@@ -5,5 +5,5 @@
 mod bind;
 mod library;
 
-pub use bind::{BoundCell, BoundCells, bind, config_json, input_port_name};
+pub use bind::{BoundCell, BoundCells, bind, bind_for_simulation, config_json, input_port_name};
 pub use library::{Instance, Plugin, PortInfo, SearchPath};
