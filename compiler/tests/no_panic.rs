@@ -33,6 +33,15 @@ const TOKENS: &[&str] = &[
     "simulate",
     "schedule",
     "linear",
+    "at",
+    "every",
+    "until",
+    "when",
+    "add",
+    "sample",
+    "stop",
+    "[h]",
+    "[mL]",
     "if",
     "then",
     "else",
@@ -223,7 +232,7 @@ proptest! {
     }
 
     #[test]
-    fn mutated_examples_never_panic(which in 0usize..5, mutations in prop::collection::vec(mutation(), 1..4)) {
+    fn mutated_examples_never_panic(which in 0usize..6, mutations in prop::collection::vec(mutation(), 1..4)) {
         let examples = examples();
         let mut src = examples[which % examples.len()].clone();
         for m in &mutations {
