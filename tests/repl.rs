@@ -178,7 +178,7 @@ fn a_run_says_which_events_fired_and_events_lists_what_they_changed() {
     assert!(stdout.contains("t = 72 h  `at 72 [h] every 24 [h]`: V 0.97 → 1.01 L, glc"), "{stdout}");
     // Each action's line shows its own change: after `feed_glc = 0` the
     // glucose action adds nothing (the dilution is in the `add V` before it).
-    let last = stdout.lines().filter(|l| l.starts_with("t = 72 h  `at 72")).next_back().unwrap();
+    let last = stdout.lines().rfind(|l| l.starts_with("t = 72 h  `at 72")).unwrap();
     let glc: Vec<f64> =
         last.split("glc ").nth(1).unwrap().split_whitespace().filter_map(|w| w.parse().ok()).take(2).collect();
     assert_eq!(glc[1], glc[0], "{last}");
