@@ -255,6 +255,13 @@ impl CellProblem {
     }
 }
 
+/// A cell's inputs as the plugin names them: `S = 0.048, Q = 0.372`.
+fn named_inputs(cell: &crate::host::BoundCell) -> String {
+    let pairs: Vec<String> =
+        cell.instance.inputs.iter().zip(&cell.inputs).map(|(port, v)| format!("{} = {v}", port.name)).collect();
+    if pairs.is_empty() { "no inputs".to_string() } else { pairs.join(", ") }
+}
+
 /// Why a cell model stopped the run, in words (a stop, a failing status or
 /// a non-finite output), found right after the call that went wrong.
 pub(crate) fn cell_problem(cells: &BoundCells, ctx: *const CellContext, status: i32) -> Option<CellProblem> {
@@ -272,10 +279,10 @@ pub(crate) fn cell_problem(cells: &BoundCells, ctx: *const CellContext, status: 
         return Some(CellProblem::Failed(
             FailureCause::Cell,
             format!(
-                "cell `{}` (plugin `{}`) failed with status {status} at inputs {:?}: {}",
+                "cell `{}` (plugin `{}`) failed with status {status} at {}: {}",
                 cell.name,
                 cell.instance.plugin.name,
-                cell.inputs,
+                named_inputs(cell),
                 if message.is_empty() { "(no message)" } else { &message }
             ),
         ));
@@ -285,8 +292,12 @@ pub(crate) fn cell_problem(cells: &BoundCells, ctx: *const CellContext, status: 
     Some(CellProblem::Failed(
         FailureCause::CellOutputNotFinite,
         format!(
-            "cell `{}` (plugin `{}`) returned {} for output `{}` at inputs {:?}",
-            cell.name, cell.instance.plugin.name, cell.outputs[o], cell.instance.outputs[o].name, cell.inputs
+            "cell `{}` (plugin `{}`) returned {} for output `{}` at {}",
+            cell.name,
+            cell.instance.plugin.name,
+            cell.outputs[o],
+            cell.instance.outputs[o].name,
+            named_inputs(cell)
         ),
     ))
 }

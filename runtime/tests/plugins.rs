@@ -194,6 +194,8 @@ fn a_panic_in_eval_is_an_error_with_time_state_and_message() {
     let f = sim.failure.unwrap();
     assert!(f.message.contains("cell `c` (plugin `herbert_pirt`) failed with status 2"), "{}", f.message);
     assert!(f.message.contains("the plugin panicked: substrate"), "{}", f.message);
+    // The inputs are named as the plugin names them, not a bare vector.
+    assert!(f.message.contains("failed with status 2 at S = "), "{}", f.message);
     assert!(f.time > 0.0 && f.time < 5.0);
     assert_eq!(f.state.len(), 3);
     assert!(!sim.rows.is_empty(), "rows before the failure are kept");
@@ -213,6 +215,7 @@ fn an_error_status_and_a_non_finite_output_are_reported() {
     );
     let f = failed_run(&src).failure.unwrap();
     assert!(f.message.contains("returned") && f.message.contains("for output `mu`"), "{}", f.message);
+    assert!(f.message.contains("at S = -0.5"), "{}", f.message);
     assert_eq!(f.time, 0.0);
 }
 
