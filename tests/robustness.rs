@@ -381,3 +381,24 @@ fn a_stop_is_located_at_the_feasibility_boundary() {
     assert!((last[0] - 3.866).abs() < 5e-4, "stopped at t = {} h", last[0]);
     assert!((-last[6] - 0.2919).abs() < 1e-4, "uptake at the stop {}", -last[6]);
 }
+
+#[test]
+fn a_misspelt_lp_option_is_named_with_the_right_one() {
+    let src = std::fs::read_to_string("models/ecoli_core_fedbatch.bio").unwrap().replacen(
+        "pfba(\"e_coli_core.xml\")",
+        "pfba(\"e_coli_core.xml\", tolerence = 1e-9)",
+        1,
+    );
+    let model = temp_file("misspelt_option.bio", src.as_bytes());
+    for command in ["run", "check"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_bioflux"))
+            .args([command, model.to_str().unwrap(), "--plugin-path", &plugin_dir()])
+            .env("BIOFLUX_MODELS", common::models_dir())
+            .output()
+            .unwrap();
+        let err = text(&out.stderr).replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+        // `run` fails; `check` says so in its note on what it could not bind.
+        assert_eq!(out.status.success(), command == "check", "{command}: {err}");
+        assert!(err.contains("no option `tolerence`; did you mean `tolerance`?"), "{command}: {err}");
+    }
+}

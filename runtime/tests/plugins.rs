@@ -106,6 +106,23 @@ fn a_missing_library_is_reported_at_the_cell() {
     assert!(d[0].message.contains("No such file"), "the loader's reason is kept: {}", d[0].message);
 }
 
+#[test]
+fn a_misspelt_option_is_an_error_not_a_silent_default() {
+    let src = herbert("mu_max = 0.5, Kss = 0.3", "    input S = S", "growth X = c.mu\nexchange S = c.q_S");
+    let RunError::Diagnostics(d) = run_error(&src) else { panic!() };
+    assert_eq!(d[0].code, Code::Plugin);
+    assert!(d[0].message.contains("has no option `Kss`; did you mean `Ks`?"), "{}", d[0].message);
+    assert!(d[0].message.contains("`mu_max`") && d[0].message.contains("`panic_below`"), "{}", d[0].message);
+    // Every option it reads is accepted.
+    let src = herbert(
+        "mu_max = 0.5, Ks = 0.2, Yxs = 0.09, ms = 0.2, q_crit = 5, Yps = 1.5, panic_below = -1",
+        "    input S = S",
+        "growth X = c.mu\nexchange S = c.q_S",
+    );
+    let model = check_source("t.bio", &src).unwrap();
+    assert!(run(&model, &Overrides::default(), &env()).unwrap().simulation.failure.is_none());
+}
+
 /// Builds a shared library from C source in the test's scratch directory.
 fn c_library(name: &str, source: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plugins");

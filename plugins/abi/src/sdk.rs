@@ -26,15 +26,36 @@ impl PortSpec {
 pub struct Config {
     pub json: serde_json::Value,
     pub base_dir: PathBuf,
+    /// The options `create` asked for: an option the model gives that the
+    /// plugin never reads is a misspelling, reported instead of ignored.
+    read: std::cell::RefCell<std::collections::BTreeSet<String>>,
 }
 
 impl Config {
+    pub fn new(json: serde_json::Value, base_dir: PathBuf) -> Config {
+        Config { json, base_dir, read: Default::default() }
+    }
+
+    /// The options the model gives that `create` did not read, each with
+    /// the closest one it did read.
+    pub fn unread_options(&self) -> Vec<(String, Option<String>)> {
+        let read = self.read.borrow();
+        let given = self.json.get("options").and_then(|o| o.as_object());
+        given
+            .into_iter()
+            .flat_map(|o| o.keys())
+            .filter(|k| !read.contains(*k))
+            .map(|k| (k.clone(), closest(k, read.iter().map(String::as_str))))
+            .collect()
+    }
+
     /// The model source as written in the .bio file, if any.
     pub fn source(&self) -> Option<&str> {
         self.json.get("source").and_then(|s| s.as_str())
     }
     /// A named option (`cell c = plugin("src", key = value)`).
     pub fn option(&self, key: &str) -> Option<&serde_json::Value> {
+        self.read.borrow_mut().insert(key.to_string());
         self.json.get("options").and_then(|o| o.get(key))
     }
     /// A numeric option, or `default`; an option of another type is an error.
@@ -158,8 +179,16 @@ pub unsafe extern "C" fn create<T: CellModel>(
         // SAFETY: the caller passes NUL-terminated strings.
         let (config, base_dir) = unsafe { (CStr::from_ptr(config), CStr::from_ptr(base_dir)) };
         let json = serde_json::from_str(&config.to_string_lossy()).map_err(|e| format!("bad configuration: {e}"))?;
-        let config = Config { json, base_dir: Path::new(&*base_dir.to_string_lossy()).to_path_buf() };
+        let config = Config::new(json, Path::new(&*base_dir.to_string_lossy()).to_path_buf());
         let model = T::create(&config)?;
+        if let Some((name, close)) = config.unread_options().into_iter().next() {
+            let hint = close.map_or(String::new(), |c| format!("; did you mean `{c}`?"));
+            let mut known: Vec<String> = config.read.borrow().iter().map(|k| format!("`{k}`")).collect();
+            if known.is_empty() {
+                known.push("none".into());
+            }
+            return Err(format!("this plugin has no option `{name}`{hint} (its options: {})", known.join(", ")));
+        }
         let (inputs, outputs) = (model.inputs(), model.outputs());
         let mut names = Vec::new();
         let mut port = |p: &PortSpec| {
@@ -323,4 +352,31 @@ pub unsafe fn free_tool_answer(text: *mut c_char) {
         // SAFETY: allocated by CString::into_raw in `run_tool`.
         drop(unsafe { CString::from_raw(text) });
     }
+}
+
+/// The candidate nearest to `name` by edit distance, if near enough to be
+/// a misspelling (at most a third of the name's length, and at least 1).
+fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .map(|c| (distance(&name.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c.to_string())
+}
+
+/// Levenshtein distance.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let here = row[j + 1];
+            row[j + 1] = (previous + usize::from(ca != *cb)).min(row[j] + 1).min(here + 1);
+            previous = here;
+        }
+    }
+    row[b.len()]
 }

@@ -101,10 +101,10 @@ fn tool(name: &str, args: &str) -> Result<String, String> {
         _ => return Err(format!("the pfba plugin has no tool `{name}`")),
     }
     let args: serde_json::Value = serde_json::from_str(args).map_err(|e| e.to_string())?;
-    let config = Config {
-        json: args.get("config").cloned().unwrap_or_default(),
-        base_dir: args.get("base_dir").and_then(|b| b.as_str()).unwrap_or("").into(),
-    };
+    let config = Config::new(
+        args.get("config").cloned().unwrap_or_default(),
+        args.get("base_dir").and_then(|b| b.as_str()).unwrap_or("").into(),
+    );
     let net = load_network(&config)?;
     let entries: Vec<(usize, usize, f64)> = net
         .reactions
