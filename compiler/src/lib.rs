@@ -46,8 +46,14 @@ fn syntax_diagnostic(e: &bioflux_grammar::SyntaxError) -> Diagnostic {
     let is_keyword = STATEMENT_KEYWORDS.contains(&word.as_str());
     // One- and two-letter words are close to `at` by accident.
     let near_keyword = if word.len() < 3 { vec![] } else { diagnostic::did_you_mean(&word, STATEMENT_KEYWORDS) };
+    let expects = |what: &str| e.expected.iter().any(|x| x == what);
     let help = if e.kind == bioflux_grammar::SyntaxErrorKind::TooDeep {
         "split the expression with `let` names for its parts".to_string()
+    } else if expects("`add`") || expects("`sample`") {
+        "an event's actions are `add NAME = amount`, `add V = volume`, `sample volume`, `NAME = value` and `stop`"
+            .to_string()
+    } else if (expects("`every`") || expects("`{`")) && ["add", "sample", "stop"].contains(&word.as_str()) {
+        "an event's actions go in braces: `at 24 [h] { add glucose = 10 [mmol] }`".to_string()
     } else if statement_expected && !near_keyword.is_empty() && !is_keyword {
         format!("did you mean `{}`?", near_keyword[0])
     } else if !statement_expected && is_keyword {
