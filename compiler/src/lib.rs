@@ -1,6 +1,9 @@
 //! The bioflux compiler: name resolution, dimensional analysis and
-//! diagnostics (this crate's `check`), producing a [`CheckedModel`]; lowering
-//! to IR and cranelift code generation come with the simulator.
+//! diagnostics (`check`), producing a [`CheckedModel`]; lowering to an
+//! expression graph ([`ir`]) with its symbolic derivatives; and cranelift
+//! code generation of the right-hand side, its Jacobian-vector product, the
+//! output columns, the `when` margins and, for fitting, their parameter
+//! tangents ([`jit`]). [`eval`] answers one-off questions at one point.
 
 mod check;
 pub mod diagnostic;

@@ -1,5 +1,9 @@
-//! The bioflux runtime: run parameters and initial state, breakpoints, and
-//! integration with diffsol. (The plugin host arrives with the plugin issue.)
+//! The bioflux runtime: the plugin host ([`host`]: loading, binding cells
+//! to instances, the call slots the generated code uses), run parameters
+//! and initial state ([`params`]), breakpoints and events ([`breakpoints`],
+//! [`events`]), integration with diffsol ([`simulate`]) and forward
+//! sensitivities ([`sensitivity`]), outputs ([`output`]), sampling of cells
+//! ([`sampling`]) and fitting ([`fit`]).
 
 pub mod breakpoints;
 pub mod events;

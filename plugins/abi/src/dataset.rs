@@ -8,18 +8,27 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView, serialize_to_file};
 use std::collections::HashMap;
 use std::path::Path;
 
+/// Evaluations of a cell model: inputs, outputs and status per row.
 pub struct Dataset {
+    /// Row-major, `len() × n_inputs`, in base units.
     pub inputs: Vec<f64>,
+    /// Row-major, `len() × n_outputs`, in base units.
     pub outputs: Vec<f64>,
+    /// Per row: 0 ok, 1 relaxed, 2 failed.
     pub status: Vec<i32>,
+    /// Inputs per row.
     pub n_inputs: usize,
+    /// Outputs per row.
     pub n_outputs: usize,
+    /// Names, units and provenance, as strings (see [`Dataset::names`]).
     pub metadata: HashMap<String, String>,
     /// Where the cell model gives it: S over the outputs (metabolites ×
     /// outputs, 0 for outputs that are not reactions), and the carbon and
     /// nitrogen atoms per metabolite (2 × metabolites; 0 without a formula).
     pub stoichiometry: Option<Vec<f64>>,
+    /// Carbon then nitrogen atoms per metabolite, where known.
     pub elements: Option<Vec<f64>>,
+    /// Rows of `stoichiometry`.
     pub n_metabolites: usize,
 }
 
@@ -28,14 +37,17 @@ fn bytes_f64(v: &[f64]) -> Vec<u8> {
 }
 
 impl Dataset {
+    /// The number of rows.
     pub fn len(&self) -> usize {
         self.status.len()
     }
 
+    /// No rows.
     pub fn is_empty(&self) -> bool {
         self.status.is_empty()
     }
 
+    /// Writes the safetensors file.
     pub fn write(&self, path: &Path) -> Result<(), String> {
         let n = self.len();
         let (inputs, outputs) = (bytes_f64(&self.inputs), bytes_f64(&self.outputs));
@@ -60,6 +72,7 @@ impl Dataset {
         serialize_to_file(tensors, Some(self.metadata.clone()), path).map_err(fail)
     }
 
+    /// Reads a file [`Dataset::write`] wrote (checks shapes and types).
     pub fn read(path: &Path) -> Result<Dataset, String> {
         let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let bad = |what: String| format!("{} is not a bioflux sample file: {what}", path.display());

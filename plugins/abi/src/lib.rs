@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! The bioflux cell-model plugin ABI and its Rust SDK.
 //!
 //! A plugin is a shared library exporting one symbol, [`ENTRY_SYMBOL`]
@@ -26,6 +27,7 @@ pub const ENTRY_SYMBOL: &str = "bioflux_plugin_v1";
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
+    /// A result.
     Ok = 0,
     /// The result is usable but constraints were relaxed (an infeasible
     /// LP solved with slack).
@@ -40,16 +42,23 @@ pub enum Status {
 /// An input or output: its name and unit (C strings owned by the instance).
 #[repr(C)]
 pub struct Port {
+    /// The port's name (`mu`, `EX_glc__D_e.lower`).
     pub name: *const c_char,
+    /// Its unit as written in .bio files (`1/h`, `mmol/gDW/h`); values
+    /// cross in base units (mmol, g, gDW, L, h).
     pub unit: *const c_char,
 }
 
 /// The ports of an instance, valid until `destroy`.
 #[repr(C)]
 pub struct Description {
+    /// The number of inputs.
     pub n_inputs: usize,
+    /// `n_inputs` ports, in the order `eval` reads them.
     pub inputs: *const Port,
+    /// The number of outputs.
     pub n_outputs: usize,
+    /// `n_outputs` ports, in the order `eval` writes them.
     pub outputs: *const Port,
 }
 
@@ -61,6 +70,7 @@ pub type CreateFn = unsafe extern "C" fn(
     error: *mut c_char,
     error_len: usize,
 ) -> *mut c_void;
+/// `describe(instance)`: its ports, valid until `destroy`.
 pub type DescribeFn = unsafe extern "C" fn(instance: *mut c_void) -> *const Description;
 /// `eval(instance, inputs[n_inputs], outputs[n_outputs]) -> Status`.
 pub type EvalFn = unsafe extern "C" fn(instance: *mut c_void, inputs: *const f64, outputs: *mut f64) -> i32;
@@ -69,22 +79,36 @@ pub type EvalBatchFn =
     unsafe extern "C" fn(instance: *mut c_void, n: usize, inputs: *const f64, outputs: *mut f64) -> i32;
 /// `jacobian(instance, inputs, d_outputs_d_inputs[n_outputs × n_inputs])`, row-major.
 pub type JacobianFn = unsafe extern "C" fn(instance: *mut c_void, inputs: *const f64, jacobian: *mut f64) -> i32;
+/// `last_error(instance)`: the message of the last error or stop (a C
+/// string owned by the instance, valid until the next call).
 pub type LastErrorFn = unsafe extern "C" fn(instance: *mut c_void) -> *const c_char;
+/// `destroy(instance)`: frees it.
 pub type DestroyFn = unsafe extern "C" fn(instance: *mut c_void);
 
 /// The table a plugin's entry symbol returns. `eval_batch` and `jacobian`
 /// may be null.
 #[repr(C)]
 pub struct PluginTable {
+    /// [`ABI_VERSION`] of the build.
     pub abi_version: u32,
+    /// The plugin's name as .bio files call it (`pfba` in `pfba("...")`);
+    /// the library file may be named differently (`libbioflux_pfba.so`).
     pub name: *const c_char,
+    /// The plugin's own version, for messages.
     pub version: *const c_char,
+    /// Makes an instance for one cell of a model.
     pub create: CreateFn,
+    /// Names and units of an instance's ports.
     pub describe: DescribeFn,
+    /// Outputs from inputs: the hot path.
     pub eval: EvalFn,
+    /// Many rows at once (sampling, training data), if offered.
     pub eval_batch: Option<EvalBatchFn>,
+    /// d(outputs)/d(inputs), if offered; otherwise the host differences.
     pub jacobian: Option<JacobianFn>,
+    /// Why the last call failed or stopped.
     pub last_error: LastErrorFn,
+    /// Frees an instance.
     pub destroy: DestroyFn,
 }
 

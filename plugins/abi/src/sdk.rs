@@ -10,11 +10,14 @@ use std::path::{Path, PathBuf};
 /// A port as a plugin declares it: name and unit (e.g. `mmol/gDW/h`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PortSpec {
+    /// The name .bio files use (`mu`, `S`, `EX_glc__D_e.lower`).
     pub name: String,
+    /// The unit, in .bio syntax (`1/h`); values cross in base units.
     pub unit: String,
 }
 
 impl PortSpec {
+    /// A port named `name` in `unit`.
     pub fn new(name: impl Into<String>, unit: impl Into<String>) -> Self {
         PortSpec { name: name.into(), unit: unit.into() }
     }
@@ -24,7 +27,9 @@ impl PortSpec {
 /// inline network), the cell's options, and the .bio file's directory.
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// The configuration object (docs/plugins.md lists its keys).
     pub json: serde_json::Value,
+    /// The .bio file's directory: relative paths start here.
     pub base_dir: PathBuf,
     /// The options `create` asked for: an option the model gives that the
     /// plugin never reads is a misspelling, reported instead of ignored.
@@ -32,6 +37,7 @@ pub struct Config {
 }
 
 impl Config {
+    /// A configuration from its JSON and the .bio file's directory.
     pub fn new(json: serde_json::Value, base_dir: PathBuf) -> Config {
         Config { json, base_dir, read: Default::default() }
     }
@@ -82,6 +88,7 @@ impl Config {
 pub struct EvalError {
     /// [`Status::Error`] or [`Status::Stop`].
     pub status: Status,
+    /// What the host reports (with the cell, the time and the inputs).
     pub message: String,
 }
 
@@ -111,9 +118,17 @@ pub trait CellModel: Sized + 'static {
     /// uses finite differences.
     const HAS_JACOBIAN: bool = false;
 
+    /// A new instance for one cell: read the source and every option you
+    /// accept here (an option the model gives that `create` never reads is
+    /// an error naming the closest one read).
     fn create(config: &Config) -> Result<Self, String>;
+    /// The inputs, in the order `eval` reads them.
     fn inputs(&self) -> Vec<PortSpec>;
+    /// The outputs, in the order `eval` writes them.
     fn outputs(&self) -> Vec<PortSpec>;
+    /// Outputs from inputs (both in base units): `Ok(Status::Ok)`, or
+    /// `Ok(Status::Relaxed)` for a usable result with relaxed constraints;
+    /// `Err` for no result (an error, or [`EvalError::stop`]).
     fn eval(&mut self, inputs: &[f64], outputs: &mut [f64]) -> Result<Status, EvalError>;
 
     /// `n` rows of inputs to `n` rows of outputs; by default one `eval`
