@@ -578,7 +578,10 @@ pub fn simulate(
                         break;
                     }
                     if let Some(reason) = infeasible_here(&y, &p, t) {
-                        rec.row(t, &y);
+                        // The run ends at the boundary, with a row there.
+                        if rec.rows.last().is_none_or(|row| row[0] < t) {
+                            rec.row(t, &y);
+                        }
                         stop = Some(Stop { time: t, reason });
                         break 'run;
                     }
