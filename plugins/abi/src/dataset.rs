@@ -1,6 +1,6 @@
 //! Samples of a cell model, as `bioflux sample` writes them and the
 //! surrogate trainer reads them: a safetensors file with `inputs` [n, k]
-//! and `outputs` [n, m] (f64), `status` [n] (i32: 0 ok, 1 relaxed, 2
+//! and `outputs` `[n, m]` (f64), `status` `[n]` (i32: 0 ok, 1 relaxed, 2
 //! failed) and string metadata (names, units, what the inputs mean).
 //! Python: `safetensors.numpy.load_file("data.safetensors")`.
 

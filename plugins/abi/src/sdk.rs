@@ -250,7 +250,7 @@ unsafe fn instance<'a, T>(instance: *mut c_void) -> &'a mut Instance<T> {
 }
 
 /// # Safety
-/// See [`instance`].
+/// See `instance` (the SAFETY contract of these adapters).
 pub unsafe extern "C" fn describe<T: CellModel>(inst: *mut c_void) -> *const Description {
     // SAFETY: see above.
     unsafe { &instance::<T>(inst).description }
@@ -309,7 +309,7 @@ pub unsafe extern "C" fn jacobian<T: CellModel>(inst: *mut c_void, inputs: *cons
 }
 
 /// # Safety
-/// See [`instance`].
+/// See `instance` (the SAFETY contract of these adapters).
 pub unsafe extern "C" fn last_error<T: CellModel>(inst: *mut c_void) -> *const c_char {
     // SAFETY: see above.
     unsafe { instance::<T>(inst).last_error.as_ptr() }
