@@ -97,6 +97,11 @@ enum Command {
         /// changed from what to what).
         #[arg(long, value_name = "FILE")]
         events: Option<PathBuf>,
+        /// Compare each cell plugin's own Jacobian with central differences
+        /// of its outputs at the initial state, then stop (exit 1 if one
+        /// disagrees).
+        #[arg(long)]
+        check_jacobian: bool,
         /// A directory to search for plugins (before $BIOFLUX_PLUGIN_PATH and
         /// the bioflux binary's directory); repeatable.
         #[arg(long = "plugin-path", value_name = "DIR")]
@@ -295,23 +300,37 @@ fn command(cli: Cli) -> ExitCode {
     }
     let ok = match cli.command {
         Command::Check { files, plugin_path } => commands::check(&files, &plugin_path),
-        Command::Run { file, output, set, params, end, every, solver, rtol, atol, json, plot, events, plugin_path } => {
-            commands::run(&commands::RunArgs {
-                plot,
-                events,
-                file,
-                output,
-                set,
-                params,
-                end,
-                every,
-                solver: solver.map(SolverArg::solver),
-                rtol,
-                atol,
-                json,
-                plugin_path,
-            })
-        }
+        Command::Run {
+            file,
+            output,
+            set,
+            params,
+            end,
+            every,
+            solver,
+            rtol,
+            atol,
+            json,
+            plot,
+            events,
+            check_jacobian,
+            plugin_path,
+        } => commands::run(&commands::RunArgs {
+            plot,
+            events,
+            check_jacobian,
+            file,
+            output,
+            set,
+            params,
+            end,
+            every,
+            solver: solver.map(SolverArg::solver),
+            rtol,
+            atol,
+            json,
+            plugin_path,
+        }),
         Command::Fmt { files, write, check } => commands::fmt(&files, write, check),
         Command::Plugins { plugin_path } => commands::plugins(&plugin_path),
         Command::Plot { results, x, y, output, shared } => commands::plot(&results, &x, &y, &output, shared),

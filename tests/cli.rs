@@ -423,3 +423,14 @@ fn the_shipped_surrogate_runs_the_fed_batch_close_to_the_lp() {
     // Biomass at 15 h (column 3) within 3 % of the LP's.
     assert!((surrogate[3] - lp[3]).abs() < 0.03 * lp[3], "surrogate {} vs LP {}", surrogate[3], lp[3]);
 }
+
+#[test]
+fn check_jacobian_compares_each_plugin_jacobian_and_stops() {
+    let out = bioflux(&["run", "models/plugin_herbert_pirt.bio", "--check-jacobian", "--plugin-path", &plugin_dir()]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.contains("(plugin `herbert_pirt`): its Jacobian agrees with central differences"), "{stdout}");
+    assert!(!stdout.contains("t [h]"), "it stops without running: {stdout}");
+    let out = bioflux(&["run", "models/plugin_c_monod.bio", "--check-jacobian", "--plugin-path", &plugin_dir()]);
+    assert!(text(&out.stdout).contains("no Jacobian of its own"), "{}", text(&out.stdout));
+}

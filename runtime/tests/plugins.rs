@@ -285,3 +285,50 @@ fn jacobian_through_plugins_matches_finite_differences_of_the_rhs() {
         }
     }
 }
+
+/// `run --check-jacobian`: the C Monod example with a Jacobian of its own,
+/// once right and once with the sign of d q_S/d S flipped.
+#[test]
+fn a_wrong_plugin_jacobian_is_found_against_central_differences() {
+    let monod = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugins/examples/c_monod/src/monod.c"),
+    )
+    .unwrap();
+    let with_jacobian = |sign: &str| {
+        monod
+            .replace(
+                "static const BiofluxPluginTable table = {",
+                &format!(
+                    "static int32_t jacobian(void *instance, const double *inputs, double *jac) {{\n\
+                     Monod *m = instance;\n double s = inputs[0];\n\
+                     double dmu = m->mu_max * m->ks / ((m->ks + s) * (m->ks + s));\n\
+                     jac[0] = dmu;\n jac[1] = {sign} dmu / m->yxs;\n return BIOFLUX_OK;\n}}\n\n\
+                     static const BiofluxPluginTable table = {{"
+                ),
+            )
+            .replace("NULL, NULL, last_error", "NULL, jacobian, last_error")
+            .replace("bioflux_c_monod_table", "bioflux_plugin_v1")
+    };
+    for (name, sign, agrees) in [("monod_right_jacobian", "-", true), ("monod_wrong_jacobian", "+", false)] {
+        let library = c_library(name, &with_jacobian(sign));
+        let src = format!(
+            "model m\nspecies S = 2 [mmol/L] : substrate\nspecies X = 0.5 [gDW/L] : biomass\n\
+             cell c = monod(library = \"{}\") {{\n    input S = S\n}}\ngrowth X = c.mu\nexchange S = c.q_S\n\
+             simulate {{\n    end = 1 [h]\n}}\n",
+            library.display()
+        );
+        let model = check_source("t.bio", &src).unwrap();
+        let mut prepared = bioflux_runtime::Prepared::new(&model, &env()).unwrap();
+        let checks = prepared.check_jacobians(&model, &[]).unwrap();
+        assert_eq!(checks[0].agrees(), agrees, "{name}: {checks:?}");
+        if let bioflux_runtime::host::JacobianCheck::Compared { worst: Some(e), .. } = &checks[0]
+            && !agrees
+        {
+            assert_eq!((e.output.as_str(), e.input.as_str()), ("q_S", "S"));
+            // Exact: d q_S/d S = −mu_max·Ks/(Ks + S)²/Yxs at S = 2.
+            let exact = -0.6 * 0.5 / (2.5 * 2.5) / 0.09;
+            assert!((e.differences - exact).abs() < 1e-6 * exact.abs(), "{e:?}");
+            assert!((e.plugin + exact).abs() < 1e-12, "{e:?}");
+        }
+    }
+}

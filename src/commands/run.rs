@@ -4,7 +4,7 @@ use super::{checked_file, report_all, succeeded};
 use bioflux_compiler::CheckedModel;
 use bioflux_compiler::model::Solver;
 use bioflux_compiler::units::Dim;
-use bioflux_runtime::host::SearchPath;
+use bioflux_runtime::host::{JacobianCheck, SearchPath};
 use bioflux_runtime::output::number;
 use bioflux_runtime::params::parse_quantity;
 use bioflux_runtime::simulate::Simulation;
@@ -29,6 +29,8 @@ pub struct RunArgs {
     pub plot: Option<PathBuf>,
     /// Where to write the event log.
     pub events: Option<PathBuf>,
+    /// Compare the cells' Jacobians with central differences, then stop.
+    pub check_jacobian: bool,
     pub plugin_path: Vec<PathBuf>,
 }
 
@@ -116,7 +118,11 @@ fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, RunErro
         plugins: SearchPath::new(&args.plugin_path),
         base_dir: args.file.parent().map(Path::to_path_buf).unwrap_or_default(),
     };
-    let Run { simulation: result, compile_time, notes, .. } = bioflux_runtime::run(model, &overrides, &env)?;
+    let mut prepared = bioflux_runtime::Prepared::new(model, &env)?;
+    if args.check_jacobian {
+        return Ok(report_jacobians(&prepared.check_jacobians(model, &overrides.sets)?));
+    }
+    let Run { simulation: result, compile_time, notes, .. } = prepared.simulate(model, &overrides)?;
     write_results(&result, &model.name, args)?;
     if let Some(path) = &args.events {
         let file = std::fs::File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -162,6 +168,36 @@ fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, RunErro
         duration(s.wall)
     );
     Ok(result.failure.is_none())
+}
+
+/// One line per cell; true when every plugin Jacobian agrees.
+fn report_jacobians(checks: &[JacobianCheck]) -> bool {
+    for check in checks {
+        match check {
+            JacobianCheck::Differenced { cell } => {
+                outln!("cell `{cell}`: no Jacobian of its own (bioflux differences its outputs)")
+            }
+            JacobianCheck::Failed { cell, message } => {
+                outln!("cell `{cell}`: could not be evaluated at the initial state: {message}")
+            }
+            JacobianCheck::Compared { cell, plugin, worst, largest } => {
+                let verdict = if check.agrees() { "agrees with" } else { "DIFFERS from" };
+                outln!(
+                    "cell `{cell}` (plugin `{plugin}`): its Jacobian {verdict} central differences at the initial state (largest relative difference {largest:.2e})"
+                );
+                if let (false, Some(e)) = (check.agrees(), worst) {
+                    outln!(
+                        "  d {}/d {}: {} from the plugin, {} by differences; check `jacobian` (row-major: output × input) and that it is declared",
+                        e.output,
+                        e.input,
+                        e.plugin,
+                        e.differences
+                    );
+                }
+            }
+        }
+    }
+    checks.iter().all(JacobianCheck::agrees)
 }
 
 fn write_results(result: &Simulation, model: &str, args: &RunArgs) -> Result<(), String> {

@@ -3,7 +3,9 @@
 //! what each plugin describes, and gives the generated code its call slots.
 
 mod bind;
+mod jacobian_check;
 mod library;
 
 pub use bind::{BoundCell, BoundCells, bind, bind_for_simulation, config_json, input_port_name};
+pub use jacobian_check::{Entry, JacobianCheck, check_jacobians};
 pub use library::{Instance, Plugin, PortInfo, SearchPath};
