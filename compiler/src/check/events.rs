@@ -26,68 +26,76 @@ impl<'a> Checker<'a> {
         for item in items {
             let event = match &item.kind {
                 ItemKind::At { time, every, until, actions } => {
-                    let first = self.event_time(time, "an event's time");
-                    let every = every.as_ref().map(|e| (self.event_time(e, "an event's period"), e));
-                    if let Some((Some((_, value)), e)) = &every
-                        && *value <= 0.0
-                    {
-                        self.error(
-                            Diagnostic::new(Code::BadValue, e.span, "the period must be positive", "not positive")
-                                .help("write how often the event repeats, e.g. `every 24 [h]`"),
-                        );
-                    }
-                    if let (Some((Some((_, period)), e)), Some((_, first)), Some(end)) =
-                        (&every, &first, self.simulate.end)
-                        && *period > 0.0
-                        && (end - first) / period > MAX_OCCURRENCES
-                    {
-                        self.error(
-                            Diagnostic::new(
-                                Code::BadValue,
-                                e.span,
-                                format!(
-                                    "this period repeats the event {:.0} times before the end",
-                                    (end - first) / period
-                                ),
-                                "far too often",
-                            )
-                            .help(format!(
-                                "an event may repeat at most {MAX_OCCURRENCES} times in a run; is the unit right?"
-                            )),
-                        );
-                    }
-                    let until = until.as_ref().map(|u| self.event_time(u, "an event's last time"));
-                    let mut label = format!("at {}", source_text(time));
-                    if let Some((_, e)) = &every {
-                        label += &format!(" every {}", source_text(e));
-                    }
-                    if let ItemKind::At { until: Some(u), .. } = &item.kind {
-                        label += &format!(" until {}", source_text(u));
-                    }
-                    let actions = self.actions(actions);
-                    let (Some((first, _)), every, until) = (first, every, until) else { continue };
-                    let every = match every {
-                        Some((Some((e, _)), _)) => Some(e),
-                        Some((None, _)) => continue,
-                        None => None,
-                    };
-                    let until = match until {
-                        Some(Some((u, _))) => Some(u),
-                        Some(None) => continue,
-                        None => None,
-                    };
-                    Event { trigger: Trigger::At { first, every, until }, actions, label, span: item.span }
+                    self.at_event(item.span, time, every.as_ref(), until.as_ref(), actions)
                 }
                 ItemKind::When { condition, actions } => {
                     let label = format!("when {}", source_text(condition));
                     let trigger = self.condition(condition);
                     let actions = self.actions(actions);
-                    let Some(trigger) = trigger else { continue };
-                    Event { trigger, actions, label, span: item.span }
+                    trigger.map(|trigger| Event { trigger, actions, label, span: item.span })
                 }
-                _ => continue,
+                _ => None,
             };
-            self.events.push(event);
+            self.events.extend(event);
+        }
+    }
+
+    /// `at T [every P] [until T2] { ... }`; every part is checked (and
+    /// reported) even when another is wrong.
+    fn at_event(
+        &mut self,
+        span: Span,
+        time: &'a ast::Expr,
+        every: Option<&'a ast::Expr>,
+        until: Option<&'a ast::Expr>,
+        actions: &'a [ast::Action],
+    ) -> Option<Event> {
+        let mut label = format!("at {}", source_text(time));
+        for (word, part) in [("every", every), ("until", until)] {
+            if let Some(e) = part {
+                label += &format!(" {word} {}", source_text(e));
+            }
+        }
+        let first = self.event_time(time, "an event's time");
+        let period = every.map(|e| (self.event_time(e, "an event's period"), e));
+        let last = until.map(|u| self.event_time(u, "an event's last time"));
+        if let Some((Some((_, value)), e)) = &period {
+            self.check_period(*value, first.as_ref().map(|f| f.1), e.span);
+        }
+        let actions = self.actions(actions);
+        let (first, _) = first?;
+        let every = match period {
+            Some((checked, _)) => Some(checked.filter(|(_, v)| *v > 0.0)?.0),
+            None => None,
+        };
+        let until = match last {
+            Some(checked) => Some(checked?.0),
+            None => None,
+        };
+        Some(Event { trigger: Trigger::At { first, every, until }, actions, label, span })
+    }
+
+    /// A period is positive and does not repeat the event absurdly often.
+    fn check_period(&mut self, period: f64, first: Option<f64>, span: Span) {
+        if period <= 0.0 {
+            self.error(
+                Diagnostic::new(Code::BadValue, span, "the period must be positive", "not positive")
+                    .help("write how often the event repeats, e.g. `every 24 [h]`"),
+            );
+            return;
+        }
+        let (Some(first), Some(end)) = (first, self.simulate.end) else { return };
+        let repeats = (end - first) / period;
+        if repeats > MAX_OCCURRENCES {
+            self.error(
+                Diagnostic::new(
+                    Code::BadValue,
+                    span,
+                    format!("this period repeats the event {repeats:.0} times before the end"),
+                    "far too often",
+                )
+                .help(format!("an event may repeat at most {MAX_OCCURRENCES} times in a run; is the unit right?")),
+            );
         }
     }
 
