@@ -72,6 +72,39 @@ pub fn time_events(model: &CheckedModel, params: &[f64], start: f64, end: f64) -
     Ok(out)
 }
 
+/// Where integration must stop and restart (breakpoints and `at` times,
+/// then the end), and which `at` events fall due at each stop.
+pub struct Schedule {
+    /// Sorted, distinct, after the start; the last is the end.
+    pub ends: Vec<f64>,
+    events: Vec<TimeEvent>,
+    /// The first event not yet handed out by [`Schedule::due_at`].
+    next: usize,
+}
+
+impl Schedule {
+    /// The stops of a run from `start` to `end` with these parameters.
+    pub fn new(model: &CheckedModel, params: &[f64], start: f64, end: f64) -> Result<Schedule, String> {
+        let events = time_events(model, params, start, end)?;
+        let mut ends = crate::breakpoints::breakpoints(model, params, start, end);
+        ends.extend(events.iter().map(|e| e.time).filter(|&t| t > start));
+        ends.sort_by(f64::total_cmp);
+        ends.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * b.abs().max(1.0));
+        ends.push(end);
+        Ok(Schedule { ends, events, next: 0 })
+    }
+
+    /// The `at` events due by time `t` not handed out before, in file order
+    /// at each time.
+    pub fn due_at(&mut self, t: f64) -> Vec<usize> {
+        let from = self.next;
+        while self.next < self.events.len() && self.events[self.next].time <= t + 1e-12 * t.abs().max(1.0) {
+            self.next += 1;
+        }
+        self.events[from..self.next].iter().map(|e| e.event).collect()
+    }
+}
+
 /// Which `when` events may fire: an event fires when its condition becomes
 /// true, and again only after the condition has been false.
 #[derive(Clone, Debug)]

@@ -9,7 +9,6 @@
 //! sensitivities are continuous, so each segment starts from where the
 //! last one ended.
 
-use crate::breakpoints::breakpoints;
 use crate::host::BoundCells;
 use crate::simulate::{CellProblem, Failure, FailureCause, Settings, cell_problem, columns};
 use bioflux_compiler::CheckedModel;
@@ -229,25 +228,12 @@ pub fn simulate_sensitivities(
             *next += 1;
         }
     };
-    let time_events = crate::events::time_events(model, params, s.start, s.end).map_err(|m| failure(t, &y, m))?;
-    let mut ends = breakpoints(model, params, s.start, s.end);
-    ends.extend(time_events.iter().map(|e| e.time).filter(|&te| te > s.start));
-    ends.sort_by(f64::total_cmp);
-    ends.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * b.abs().max(1.0));
-    ends.push(s.end);
-    let mut due_at = {
-        let mut cursor = 0;
-        move |t: f64| {
-            let from = cursor;
-            while cursor < time_events.len() && time_events[cursor].time <= t + 1e-12 * t.abs().max(1.0) {
-                cursor += 1;
-            }
-            time_events[from..cursor].iter().map(|e| e.event).collect::<Vec<usize>>()
-        }
-    };
+    let mut schedule = crate::events::Schedule::new(model, params, s.start, s.end).map_err(|m| failure(t, &y, m))?;
     // Observations at the start see the state before any event there.
     observe_due(t, &y, &sens, &mut next, &mut out);
-    let mut stopped = fire(&due_at(t), None, t, &mut y, &mut sens).map_err(|e| event_failure(t, &y, e))?;
+    let mut stopped = fire(&schedule.due_at(t), None, t, &mut y, &mut sens).map_err(|e| event_failure(t, &y, e))?;
+    let watches = cells.stop_watches();
+    let ends = schedule.ends.clone();
     for &segment_end in &ends {
         if next == times.len() || stopped {
             break;
@@ -261,7 +247,7 @@ pub fn simulate_sensitivities(
             let stop = |state: &[f64]| {
                 // A cell with `infeasible = stop`, run relaxed: past its
                 // boundary the trajectory ends (as a run's would).
-                for (c, slot) in cells.stop_watches() {
+                for &(c, slot) in &watches {
                     if cells.cells[c].outputs[slot] > crate::simulate::STOP_SLACK {
                         let name = &cells.cells[c].name;
                         return Some(format!(
@@ -314,7 +300,7 @@ pub fn simulate_sensitivities(
             break;
         }
         t = segment_end;
-        let due = due_at(t);
+        let due = schedule.due_at(t);
         if !due.is_empty() {
             stopped = fire(&due, None, t, &mut y, &mut sens).map_err(|e| event_failure(t, &y, e))?;
         }

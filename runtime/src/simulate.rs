@@ -1,7 +1,6 @@
 //! Integration with diffsol: segment by segment between breakpoints, with
 //! the JIT-compiled right-hand side and its symbolic Jacobian-vector product.
 
-use crate::breakpoints::breakpoints;
 use crate::host::BoundCells;
 use bioflux_compiler::CheckedModel;
 use bioflux_compiler::jit::{CellContext, CompiledModel};
@@ -491,16 +490,15 @@ pub fn simulate(
     // Fires the events due at (t, y): the rows just before and after, the
     // log, and a stop or a failure if that is what they lead to.
     let mut watch = crate::events::Watch::new(model);
-    let evaluate_margins = |x: &[f64], p: &[f64], g: &mut [f64], t: f64| margins(x, p, t, g);
     {
         let mut g = vec![0.0; n_margins];
-        evaluate_margins(&y, &rec.params, &mut g, t);
+        margins(&y, &rec.params, t, &mut g);
         watch.start(&g);
     }
     let mut fire = |due: &[usize], at_root: bool, t: f64, y: &mut Vec<f64>, rec: &mut Recorder, stats: &mut Stats| {
         let before = y.clone();
         let mut p = rec.params.clone();
-        let mut at_t = |x: &[f64], p: &[f64], g: &mut [f64]| evaluate_margins(x, p, g, t);
+        let mut at_t = |x: &[f64], p: &[f64], g: &mut [f64]| margins(x, p, t, g);
         let (records, stops) = crate::events::fire(model, &mut watch, due, at_root, t, y, &mut p, &mut [], &mut at_t)
             .map_err(|e| (before.clone(), e.0))?;
         if records.is_empty() {
@@ -531,27 +529,13 @@ pub fn simulate(
         Ok(stop)
     };
 
-    let time_events = match crate::events::time_events(model, params, s.start, s.end) {
-        Ok(v) => v,
+    let mut schedule = match crate::events::Schedule::new(model, params, s.start, s.end) {
+        Ok(schedule) => schedule,
         Err(message) => {
             let failure = Some(fail(t, &y, &rhs, params, FailureCause::Event, message));
             stats.wall = wall.elapsed();
             return Simulation { columns: cols, rows: rec.rows, stats, failure, stop: None, negatives: vec![], events };
         }
-    };
-    let mut ends = breakpoints(model, params, s.start, s.end);
-    ends.extend(time_events.iter().map(|e| e.time).filter(|&te| te > s.start));
-    ends.sort_by(f64::total_cmp);
-    ends.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * b.abs().max(1.0));
-    ends.push(s.end);
-    let mut next_event = 0;
-    // The events due at time `t`, in file order.
-    let mut due_at = |t: f64| {
-        let from = next_event;
-        while next_event < time_events.len() && time_events[next_event].time <= t + 1e-12 * t.abs().max(1.0) {
-            next_event += 1;
-        }
-        time_events[from..next_event].iter().map(|e| e.event).collect::<Vec<usize>>()
     };
     let event_failure = |t: f64, (state, message): (Vec<f64>, String), p: &[f64]| {
         fail(t, &state, &rhs, p, FailureCause::Event, message)
@@ -559,11 +543,12 @@ pub fn simulate(
     if let Some(reason) = infeasible_here(&y, params, t) {
         stop = Some(Stop { time: t, reason });
     }
-    match fire(&due_at(t), false, t, &mut y, &mut rec, &mut stats) {
+    match fire(&schedule.due_at(t), false, t, &mut y, &mut rec, &mut stats) {
         Ok(Some(s)) => stop = Some(s),
         Ok(None) => {}
-        Err(e) => failure = Some(event_failure(t, e, &rec.params.clone())),
+        Err(e) => failure = Some(event_failure(t, e, &rec.params)),
     }
+    let ends = schedule.ends.clone();
     'run: for &segment_end in &ends {
         if stop.is_some() || failure.is_some() {
             break;
@@ -623,12 +608,12 @@ pub fn simulate(
                 }
             }
         }
-        let due = due_at(t);
+        let due = schedule.due_at(t);
         if !due.is_empty() {
             match fire(&due, false, t, &mut y, &mut rec, &mut stats) {
                 Ok(Some(s)) => stop = Some(s),
                 Ok(None) => {}
-                Err(e) => failure = Some(event_failure(t, e, &rec.params.clone())),
+                Err(e) => failure = Some(event_failure(t, e, &rec.params)),
             }
         }
     }

@@ -4,7 +4,6 @@
 //! from forward sensitivities.
 
 use super::data::Experiment;
-use crate::breakpoints::breakpoints;
 use crate::params::{initial_state, parameter_values_with, parse_sets};
 use crate::sensitivity::{Directions, Trajectory};
 use crate::simulate::Settings;
@@ -224,10 +223,7 @@ impl<'m> Problem<'m> {
             for r in 0..self.runs.len() {
                 let s = &self.runs[r].settings;
                 let times = |params: &[f64]| {
-                    let mut times = breakpoints(self.model, params, s.start, s.end);
-                    let events = crate::events::time_events(self.model, params, s.start, s.end).unwrap_or_default();
-                    times.extend(events.iter().map(|e| e.time));
-                    times
+                    crate::events::Schedule::new(self.model, params, s.start, s.end).map(|schedule| schedule.ends).ok()
                 };
                 let here = times(&self.parameter_vector(r, &theta));
                 let mut moved = theta.clone();
