@@ -7,6 +7,7 @@ use crate::sensitivity::{Directions, Trajectory, simulate_sensitivities};
 use crate::simulate::{Failure, Settings, Simulation, simulate};
 use bioflux_compiler::model::Solver;
 use bioflux_compiler::{CheckedModel, Diagnostic};
+use bioflux_plugin::tools::{NoArguments, Notes};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -164,8 +165,8 @@ impl Prepared {
             let plugin = &cell.instance.plugin;
             if !asked.contains(&plugin.path.as_path()) {
                 asked.push(&plugin.path);
-                if let Ok(text) = plugin.tool("notes", "{}") {
-                    notes.extend(text.lines().filter(|l| !l.is_empty()).map(str::to_string));
+                if let Ok(said) = plugin.call::<Notes>(&NoArguments {}) {
+                    notes.extend(said);
                 }
             }
         }

@@ -3,7 +3,8 @@
 //! Latin hypercubes, and parallel evaluation with one plugin instance per
 //! chunk of points. `bioflux sample` and `bioflux sensitivity` drive it.
 
-use crate::host::{BoundCell, Instance, Plugin};
+use crate::host::{BoundCell, Instance, Plugin, ToolError};
+use bioflux_plugin::tools::{StoichiometryRequest, StoichiometryTool, Tool};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -151,41 +152,52 @@ pub fn over_points<T: Send>(
     Ok(all)
 }
 
+/// A network laid over a cell's outputs: S with one column per output (0
+/// for outputs that are not reactions) and the atoms per metabolite.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutputNetwork {
+    /// Row-major, metabolites × outputs.
+    pub s: Vec<f64>,
+    /// Carbon then nitrogen atoms per metabolite (0 without a formula).
+    pub elements: Vec<f64>,
+    /// Rows of `s`.
+    pub n_metabolites: usize,
+}
+
 /// S over the outputs and the C and N atoms per metabolite, from a cell
 /// whose plugin offers the `stoichiometry` tool (the LP plugin does); none
-/// otherwise.
+/// when it offers no tools. A reply that breaks the tool's contract is an
+/// error, never read as zeros.
 pub fn stoichiometry(
     cell: &BoundCell,
     config: &str,
     base_dir: &Path,
     outputs: &[(String, String)],
-) -> (Option<Vec<f64>>, Option<Vec<f64>>, usize) {
-    let args = serde_json::json!({
-        "config": serde_json::from_str::<serde_json::Value>(config).unwrap_or_default(),
-        "base_dir": base_dir,
-    });
-    let Ok(answer) = cell.instance.plugin.tool("stoichiometry", &args.to_string()) else { return (None, None, 0) };
-    let Ok(net) = serde_json::from_str::<serde_json::Value>(&answer) else { return (None, None, 0) };
-    let names = |key: &str| -> Vec<String> {
-        net.get(key)
-            .and_then(|v| v.as_array())
-            .map_or(Vec::new(), |a| a.iter().map(|v| v.as_str().unwrap_or("").to_string()).collect())
+) -> Result<Option<OutputNetwork>, ToolError> {
+    let request = StoichiometryRequest {
+        config: serde_json::from_str(config).unwrap_or_default(),
+        base_dir: base_dir.to_path_buf(),
     };
-    let (reactions, metabolites) = (names("reactions"), names("metabolites"));
+    let plugin = &cell.instance.plugin;
+    let net = match plugin.call::<StoichiometryTool>(&request) {
+        Ok(net) => net,
+        Err(ToolError::NotOffered { .. } | ToolError::Unknown { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    net.validate().map_err(|reason| ToolError::Malformed {
+        plugin: plugin.name.clone(),
+        tool: StoichiometryTool::NAME,
+        reason,
+    })?;
     let column: HashMap<&str, usize> = outputs.iter().enumerate().map(|(i, o)| (o.0.as_str(), i)).collect();
-    let (n_met, n_out) = (metabolites.len(), outputs.len());
+    let (n_met, n_out) = (net.metabolites.len(), outputs.len());
     let mut s = vec![0.0; n_met * n_out];
-    for e in net.get("entries").and_then(|v| v.as_array()).into_iter().flatten() {
-        let (m, j, c) =
-            (e[0].as_u64().unwrap_or(0) as usize, e[1].as_u64().unwrap_or(0) as usize, e[2].as_f64().unwrap_or(0.0));
-        if let (true, Some(&col)) = (m < n_met, reactions.get(j).and_then(|r| column.get(r.as_str()))) {
-            s[m * n_out + col] += c;
+    for e in &net.entries {
+        if let Some(&col) = column.get(net.reactions[e.reaction].as_str()) {
+            s[e.metabolite * n_out + col] += e.coefficient;
         }
     }
-    let atoms = |key: &str| -> Vec<f64> {
-        let list = net.get(key).and_then(|v| v.as_array()).cloned().unwrap_or_default();
-        (0..n_met).map(|m| list.get(m).and_then(|v| v.as_f64()).unwrap_or(0.0)).collect()
-    };
-    let elements = [atoms("carbon"), atoms("nitrogen")].concat();
-    (Some(s), Some(elements), n_met)
+    let atoms = |list: &[Option<f64>]| -> Vec<f64> { list.iter().map(|a| a.unwrap_or(0.0)).collect() };
+    let elements = [atoms(&net.carbon), atoms(&net.nitrogen)].concat();
+    Ok(Some(OutputNetwork { s, elements, n_metabolites: n_met }))
 }

@@ -332,3 +332,86 @@ fn a_wrong_plugin_jacobian_is_found_against_central_differences() {
         }
     }
 }
+
+/// A plugin whose tools answer what the test asks for, right or wrong.
+const TOOL_PLUGIN: &str = r#"#include <stdlib.h>
+#include <string.h>
+#include "bioflux_plugin.h"
+static BiofluxPluginTable t = { BIOFLUX_ABI_VERSION, "tooly", "1.0" };
+const BiofluxPluginTable *bioflux_plugin_v1(void) { return &t; }
+static const char *answer(const char *name) {
+    if (!strcmp(name, "stoichiometry"))
+        return "{\"ok\": {\"reactions\": [\"R\"], \"metabolites\": [\"A\"], \"entries\": "
+               "[{\"metabolite\": 5, \"reaction\": 0, \"coefficient\": 1.0}], \"carbon\": [1], \"nitrogen\": [null]}}";
+    if (!strcmp(name, "notes")) return "{\"ok\": \"not a list\"}";
+    if (!strcmp(name, "infer")) return "{\"error\": \"no GPU here\"}";
+    return "{\"unknown\": \"train\"}";
+}
+char *bioflux_tool_v1(const char *name, const char *request) {
+    (void)request;
+    const char *a = answer(name);
+    char *copy = malloc(strlen(a) + 1);
+    strcpy(copy, a);
+    return copy;
+}
+void bioflux_tool_free_v1(char *answer) { free(answer); }
+"#;
+
+#[test]
+fn tool_replies_are_typed_and_a_malformed_one_is_refused() {
+    use bioflux_plugin::tools::{
+        Infer, InferRequest, NoArguments, Notes, StoichiometryRequest, StoichiometryTool, Train, TrainRequest,
+    };
+    use bioflux_runtime::host::{Plugin, ToolError};
+    let plugin = Plugin::open(&c_library("tooly", TOOL_PLUGIN)).unwrap();
+    // Well-formed JSON, but an index outside the network: refused by validate.
+    let net = plugin.call::<StoichiometryTool>(&StoichiometryRequest::default()).unwrap();
+    assert!(net.validate().unwrap_err().contains("outside the 1 metabolites × 1 reactions"));
+    // A reply of the wrong shape is not read as something else.
+    let e = plugin.call::<Notes>(&NoArguments {}).unwrap_err();
+    assert!(matches!(e, ToolError::Malformed { tool: "notes", .. }), "{e}");
+    assert!(e.to_string().contains("expected a sequence"), "{e}");
+    let request = InferRequest { net: "n".into(), device: "cpu".into(), batch: 1, repeat: 1, seed: 0 };
+    assert_eq!(
+        plugin.call::<Infer>(&request).unwrap_err(),
+        ToolError::Failed { plugin: "tooly".into(), tool: "infer", message: "no GPU here".into() }
+    );
+    assert_eq!(
+        plugin.call::<Train>(&TrainRequest::default()).unwrap_err(),
+        ToolError::Unknown { plugin: "tooly".into(), tool: "train" }
+    );
+    // A plugin without tools says so.
+    let herbert = Plugin::open(&SearchPath { dirs: vec![plugin_dir()] }.find("herbert_pirt").unwrap()).unwrap();
+    let e = herbert.call::<Notes>(&NoArguments {}).unwrap_err();
+    assert!(matches!(e, ToolError::NotOffered { .. }) && e.to_string().contains("offers no tools"), "{e}");
+}
+
+#[test]
+fn the_lp_plugins_stoichiometry_is_the_model_files() {
+    use bioflux_plugin::tools::{StoichiometryRequest, StoichiometryTool};
+    use bioflux_runtime::host::Plugin;
+    let pfba = Plugin::open(&SearchPath { dirs: vec![plugin_dir()] }.find("pfba").unwrap()).unwrap();
+    let models = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
+    let request =
+        StoichiometryRequest { config: serde_json::json!({ "source": "e_coli_core.xml.gz" }), base_dir: models };
+    let net = pfba.call::<StoichiometryTool>(&request).unwrap();
+    assert_eq!(net.validate(), Ok(()));
+    assert_eq!((net.metabolites.len(), net.reactions.len()), (72, 95));
+    // Glucose: 6 C, 0 N; glutamine 5 C, 2 N (their formulas C6H12O6, C5H10N2O3).
+    let atoms = |id: &str| {
+        let m = net.metabolites.iter().position(|x| x == id).unwrap();
+        (net.carbon[m], net.nitrogen[m])
+    };
+    assert_eq!(atoms("glc__D_e"), (Some(6.0), Some(0.0)));
+    assert_eq!(atoms("gln__L_c"), (Some(5.0), Some(2.0)));
+    // PGI: g6p_c → f6p_c.
+    let j = net.reactions.iter().position(|r| r == "PGI").unwrap();
+    let mut pgi: Vec<(String, f64)> = net
+        .entries
+        .iter()
+        .filter(|e| e.reaction == j)
+        .map(|e| (net.metabolites[e.metabolite].clone(), e.coefficient))
+        .collect();
+    pgi.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(pgi, vec![("f6p_c".to_string(), 1.0), ("g6p_c".to_string(), -1.0)]);
+}

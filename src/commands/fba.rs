@@ -2,6 +2,7 @@
 
 use bioflux_compiler::diagnostic::suggestion;
 use bioflux_plugin::Status;
+use bioflux_plugin::tools::{NoArguments, Notes};
 use bioflux_runtime::host::{Instance, Plugin, SearchPath};
 use std::path::PathBuf;
 
@@ -72,8 +73,8 @@ fn solve_once(args: &FbaArgs) -> Result<bool, String> {
     });
     let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
     let instance = Instance::create(plugin.clone(), &config.to_string(), &cwd)?;
-    if let Ok(notes) = plugin.tool("notes", "{}") {
-        notes.lines().filter(|l| !l.is_empty()).for_each(|n| eprintln!("note: {n}"));
+    if let Ok(notes) = plugin.call::<Notes>(&NoArguments {}) {
+        notes.iter().for_each(|n| eprintln!("note: {n}"));
     }
     let names: Vec<&str> = instance.inputs.iter().map(|p| p.name.as_str()).collect();
     for (name, _) in &inputs {

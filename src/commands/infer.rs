@@ -1,10 +1,12 @@
 //! `bioflux infer`: a trained surrogate's batch inference throughput on a
 //! device, by the surrogate plugin (candle lives there).
 
+use bioflux_plugin::tools::{Infer, InferRequest};
 use std::path::PathBuf;
 
-/// The command's arguments, passed to the plugin's `infer` tool as JSON.
-#[derive(clap::Args, serde::Serialize)]
+/// The command's arguments; the plugin's `infer` tool gets them as an
+/// `InferRequest`.
+#[derive(clap::Args)]
 pub struct InferArgs {
     /// A trained surrogate's directory (`bioflux train -o DIR`).
     pub net: PathBuf,
@@ -20,15 +22,21 @@ pub struct InferArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     #[arg(long = "plugin-path", value_name = "DIR")]
-    #[serde(skip)]
     pub plugin_path: Vec<PathBuf>,
 }
 
 /// `bioflux infer`: prints the report (JSON); true when it ran.
 pub fn infer(args: &InferArgs) -> bool {
-    match super::train::surrogate_tool("infer", args, &args.plugin_path) {
-        Ok(text) => {
-            outln!("{text}");
+    let request = InferRequest {
+        net: args.net.clone(),
+        device: args.device.clone(),
+        batch: args.batch,
+        repeat: args.repeat,
+        seed: args.seed,
+    };
+    match super::train::surrogate_tool::<Infer>(&request, &args.plugin_path) {
+        Ok(report) => {
+            outln!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
             true
         }
         Err(e) => {

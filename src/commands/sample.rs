@@ -74,7 +74,11 @@ fn sample_to_file(args: &SampleArgs) -> Result<(), String> {
         ("output_units".to_string(), serde_json::to_string(&outputs.iter().map(|o| &o.1).collect::<Vec<_>>()).unwrap()),
         ("status".to_string(), "0 ok, 1 relaxed, 2 failed (outputs NaN)".to_string()),
     ]);
-    let (stoichiometry, elements, n_metabolites) = stoichiometry(open.cell(), &open.config, &open.base_dir, outputs);
+    let network = stoichiometry(open.cell(), &open.config, &open.base_dir, outputs).map_err(|e| e.to_string())?;
+    let (stoichiometry, elements, n_metabolites) = match network {
+        Some(net) => (Some(net.s), Some(net.elements), net.n_metabolites),
+        None => (None, None, 0),
+    };
     let data = Dataset {
         inputs: flat_in,
         outputs: flat_out,

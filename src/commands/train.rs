@@ -1,12 +1,13 @@
 //! `bioflux train`: a surrogate trained on sampled data, by the surrogate
 //! plugin's trainer (candle lives in that plugin, not in this binary).
 
-use bioflux_runtime::host::{Plugin, SearchPath};
+use bioflux_plugin::tools::{Tool, Train, TrainRequest};
+use bioflux_runtime::host::{Plugin, SearchPath, ToolError};
 use std::path::PathBuf;
 
-/// The command's arguments, passed to the plugin's trainer as JSON (the
-/// same field names; the plugin path stays here).
-#[derive(clap::Args, serde::Serialize)]
+/// The command's arguments; the plugin's trainer gets them as a
+/// `TrainRequest` (the plugin path stays here).
+#[derive(clap::Args)]
 pub struct TrainArgs {
     /// Samples written by `bioflux sample`.
     pub data: PathBuf,
@@ -46,25 +47,42 @@ pub struct TrainArgs {
     #[arg(long)]
     pub exact: bool,
     #[arg(long = "plugin-path", value_name = "DIR")]
-    #[serde(skip)]
     pub plugin_path: Vec<PathBuf>,
 }
 
-/// Calls a tool of the surrogate plugin (`train`, `infer`) with `args` as
-/// its JSON request.
-pub(crate) fn surrogate_tool(
-    name: &str,
-    args: &impl serde::Serialize,
-    plugin_path: &[PathBuf],
-) -> Result<String, String> {
-    SearchPath::new(plugin_path)
-        .find("surrogate")
-        .ok_or_else(|| "the `surrogate` plugin was not found; build it (cargo build -p bioflux-surrogate) or pass --plugin-path DIR".to_string())
-        .and_then(|path| Plugin::open(&path))
-        .and_then(|plugin| {
-            let json = serde_json::to_value(args).map_err(|e| e.to_string())?;
-            plugin.tool(name, &json.to_string())
-        })
+impl TrainArgs {
+    fn request(&self) -> TrainRequest {
+        TrainRequest {
+            data: self.data.clone(),
+            output: self.output.clone(),
+            hidden: self.hidden.clone(),
+            activation: self.activation.clone(),
+            epochs: self.epochs,
+            batch: self.batch,
+            lr: self.lr,
+            patience: self.patience,
+            validation: self.validation,
+            seed: self.seed,
+            device: self.device.clone(),
+            quiet: false,
+            balance_weight: self.balance_weight,
+            element_weight: self.element_weight,
+            exact: self.exact,
+        }
+    }
+}
+
+/// Calls a tool of the surrogate plugin (`train`, `infer`).
+pub(crate) fn surrogate_tool<T: Tool>(request: &T::Request, plugin_path: &[PathBuf]) -> Result<T::Reply, String> {
+    let path = SearchPath::new(plugin_path).find("surrogate").ok_or_else(|| {
+        "the `surrogate` plugin was not found; build it (cargo build -p bioflux-surrogate) or pass --plugin-path DIR"
+            .to_string()
+    })?;
+    Plugin::open(&path)?.call::<T>(request).map_err(|e| match e {
+        // The trainer's own words are the whole message.
+        ToolError::Failed { message, .. } => message,
+        other => other.to_string(),
+    })
 }
 
 /// `bioflux train`: true when the surrogate was written.
@@ -74,9 +92,9 @@ pub fn train(args: &TrainArgs) -> bool {
         // SAFETY: set before any thread of this process starts.
         unsafe { std::env::set_var("RAYON_NUM_THREADS", "1") };
     }
-    match surrogate_tool("train", args, &args.plugin_path) {
-        Ok(summary) => {
-            eprintln!("{summary}");
+    match surrogate_tool::<Train>(&args.request(), &args.plugin_path) {
+        Ok(reply) => {
+            eprintln!("{}", reply.summary);
             true
         }
         Err(e) => {

@@ -68,6 +68,20 @@ typedef struct BiofluxPluginTable {
 
 typedef const BiofluxPluginTable *(*BiofluxEntryFn)(void);
 
+/* Optional tools beside the cell model (docs/plugins.md, "Tools"): a plugin
+ * may export
+ *     char *bioflux_tool_v1(const char *name, const char *request_json);
+ *     void bioflux_tool_free_v1(char *answer);
+ * The answer is NUL-terminated JSON: {"ok": REPLY}, {"error": "message"},
+ * or {"unknown": "name"} for a tool the plugin does not have; the host
+ * frees it with bioflux_tool_free_v1. Requests and replies of each tool
+ * (notes, stoichiometry, train, infer) are the serde types of
+ * bioflux_plugin::tools, version 1. */
+#define BIOFLUX_TOOL_SYMBOL "bioflux_tool_v1"
+#define BIOFLUX_TOOL_FREE_SYMBOL "bioflux_tool_free_v1"
+typedef char *(*BiofluxToolFn)(const char *name, const char *request_json);
+typedef void (*BiofluxToolFreeFn)(char *answer);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,8 +8,11 @@
 //! in sync). In Rust, implement [`CellModel`] and call [`export_plugin!`]:
 //! panics are caught at the boundary and become errors.
 
+#[cfg(feature = "dataset")]
 pub mod dataset;
 mod sdk;
+#[cfg(feature = "tools")]
+pub mod tools;
 
 pub use sdk::{CellModel, Config, EvalError, PortSpec};
 #[doc(hidden)]
@@ -22,6 +25,12 @@ pub const ABI_VERSION: u32 = 1;
 
 /// The one symbol a plugin exports.
 pub const ENTRY_SYMBOL: &str = "bioflux_plugin_v1";
+
+/// The optional tool entry point (see [`export_tools!`]).
+pub const TOOL_SYMBOL: &str = "bioflux_tool_v1";
+
+/// Frees a tool's answer.
+pub const TOOL_FREE_SYMBOL: &str = "bioflux_tool_free_v1";
 
 /// What `eval` and `jacobian` return.
 #[repr(C)]
@@ -144,9 +153,12 @@ macro_rules! export_plugin {
     };
 }
 
-/// Exports tools beside the cell model: `bioflux_tool_v1(name, args JSON)`
-/// answers JSON `{"ok": text}` or `{"error": text}` (panics caught), freed
-/// by `bioflux_tool_free_v1`. The host calls them with `Plugin::tool`.
+/// Exports tools beside the cell model: `bioflux_tool_v1(name, request
+/// JSON)` answers JSON `{"ok": REPLY}` or `{"error": text}` (panics
+/// caught), freed by `bioflux_tool_free_v1`. `$tool` maps a name and a
+/// request to the reply as JSON text; write it with
+/// `tools::serve::<T>` per tool (feature `tools`). The host calls them with
+/// `Plugin::call`.
 #[macro_export]
 macro_rules! export_tools {
     ($tool:path) => {

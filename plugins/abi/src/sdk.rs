@@ -337,25 +337,34 @@ unsafe fn slice_mut<'a>(p: *mut f64, n: usize) -> &'a mut [f64] {
 }
 
 /// Runs a plugin tool (see [`export_tools!`](crate::export_tools)) and
-/// encodes its answer as a C string of JSON.
+/// encodes its answer as a C string of JSON: `{"ok": REPLY}`,
+/// `{"error": "message"}`, or `{"unknown": "name"}` when the plugin has no
+/// tool of that name (`tool` answered `None`).
 ///
 /// # Safety
 /// `name` and `args` are NUL-terminated strings.
 pub unsafe fn run_tool(
-    tool: fn(&str, &str) -> Result<String, String>,
+    tool: fn(&str, &str) -> Option<Result<String, String>>,
     name: *const c_char,
     args: *const c_char,
 ) -> *mut c_char {
     quiet_panics();
-    let answer = catch_unwind(|| {
+    let mut asked = String::new();
+    let answer = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: the caller passes NUL-terminated strings.
         let (name, args) = unsafe { (CStr::from_ptr(name).to_string_lossy(), CStr::from_ptr(args).to_string_lossy()) };
+        asked = name.to_string();
         tool(&name, &args)
-    })
-    .unwrap_or_else(|p| Err(panic_message(p)));
-    let json = match answer {
-        Ok(text) => serde_json::json!({ "ok": text }),
-        Err(text) => serde_json::json!({ "error": text }),
+    }))
+    .unwrap_or_else(|p| Some(Err(panic_message(p))));
+    let json = match answer.map(|answer| {
+        answer.and_then(|reply| {
+            serde_json::from_str::<serde_json::Value>(&reply).map_err(|e| format!("the tool's reply is not JSON: {e}"))
+        })
+    }) {
+        None => serde_json::json!({ "unknown": asked }),
+        Some(Ok(reply)) => serde_json::json!({ "ok": reply }),
+        Some(Err(text)) => serde_json::json!({ "error": text }),
     };
     c_string(&json.to_string()).into_raw()
 }

@@ -2,7 +2,9 @@
 //! program built against the header prints every size and offset, and
 //! they must equal Rust's.
 
-use bioflux_plugin::{ABI_VERSION, Description, ENTRY_SYMBOL, PluginTable, Port, Status};
+use bioflux_plugin::{
+    ABI_VERSION, Description, ENTRY_SYMBOL, PluginTable, Port, Status, TOOL_FREE_SYMBOL, TOOL_SYMBOL,
+};
 use std::mem::{offset_of, size_of};
 use std::path::PathBuf;
 use std::process::Command;
@@ -23,6 +25,8 @@ int main(void) {
     F(BiofluxPluginTable, last_error); F(BiofluxPluginTable, destroy);
     printf("abi %u\nentry %s\nok %d\nrelaxed %d\nerror %d\nstop %d\n", BIOFLUX_ABI_VERSION, BIOFLUX_ENTRY_SYMBOL,
            BIOFLUX_OK, BIOFLUX_RELAXED, BIOFLUX_ERROR, BIOFLUX_STOP);
+    printf("tool %s\ntool_free %s\n", BIOFLUX_TOOL_SYMBOL, BIOFLUX_TOOL_FREE_SYMBOL);
+    BiofluxToolFn tool = 0; BiofluxToolFreeFn tool_free = 0; (void)tool; (void)tool_free;
     return 0;
 }
 "#;
@@ -72,6 +76,8 @@ fn c_header_matches_the_rust_abi() {
         ("relaxed", (Status::Relaxed as i32).to_string()),
         ("error", (Status::Error as i32).to_string()),
         ("stop", (Status::Stop as i32).to_string()),
+        ("tool", TOOL_SYMBOL.to_string()),
+        ("tool_free", TOOL_FREE_SYMBOL.to_string()),
     ];
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), expected.len(), "{out}");

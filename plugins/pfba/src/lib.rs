@@ -20,6 +20,7 @@ mod highs;
 pub mod network;
 pub mod pfba;
 
+use bioflux_plugin::tools::{Entry, Notes, Stoichiometry, StoichiometryRequest, StoichiometryTool, Tool, serve};
 use bioflux_plugin::{CellModel, Config, EvalError, PortSpec, Status, export_plugin};
 use network::{Network, Objective};
 use pfba::{BoundKind, InputBound, Options, Pfba, Policy, SolveError, Solved, Start};
@@ -88,40 +89,40 @@ fn atoms(formula: &str, element: &str) -> f64 {
     total
 }
 
-/// The plugin's tools: `stoichiometry` (args: `{"config": ..., "base_dir":
-/// ...}` as `create` gets them) answers the network's S as triplets and
-/// the carbon and nitrogen atoms of each metabolite (null without a formula),
-/// for constraint-aware surrogates.
-/// `notes` answers what loading models assumed (default bounds), once
-/// each, and forgets them.
-fn tool(name: &str, args: &str) -> Result<String, String> {
+/// The plugin's tools (`bioflux_plugin::tools`): `stoichiometry` answers
+/// the network behind a configuration; `notes` what loading models assumed
+/// (default bounds), once each.
+fn tool(name: &str, request: &str) -> Option<Result<String, String>> {
     match name {
-        "stoichiometry" => {}
-        "notes" => return Ok(std::mem::take(&mut *NOTES.lock().unwrap_or_else(|p| p.into_inner())).join("\n")),
-        _ => return Err(format!("the pfba plugin has no tool `{name}`")),
+        StoichiometryTool::NAME => serve::<StoichiometryTool>(request, stoichiometry),
+        Notes::NAME => {
+            serve::<Notes>(request, |_| Ok(std::mem::take(&mut *NOTES.lock().unwrap_or_else(|p| p.into_inner()))))
+        }
+        _ => None,
     }
-    let args: serde_json::Value = serde_json::from_str(args).map_err(|e| e.to_string())?;
-    let config = Config::new(
-        args.get("config").cloned().unwrap_or_default(),
-        args.get("base_dir").and_then(|b| b.as_str()).unwrap_or("").into(),
-    );
+}
+
+/// S as non-zeros and the carbon and nitrogen atoms per metabolite.
+fn stoichiometry(request: StoichiometryRequest) -> Result<Stoichiometry, String> {
+    let config = Config::new(request.config, request.base_dir);
     let net = load_network(&config)?;
-    let entries: Vec<(usize, usize, f64)> = net
+    let entries = net
         .reactions
         .iter()
         .enumerate()
-        .flat_map(|(j, r)| r.stoichiometry.iter().map(move |&(m, c)| (m, j, c)))
+        .flat_map(|(j, r)| {
+            r.stoichiometry.iter().map(move |&(m, c)| Entry { metabolite: m, reaction: j, coefficient: c })
+        })
         .collect();
     let element =
         |e: &str| -> Vec<Option<f64>> { net.formulas.iter().map(|f| f.as_deref().map(|f| atoms(f, e))).collect() };
-    Ok(serde_json::json!({
-        "reactions": net.reactions.iter().map(|r| &r.id).collect::<Vec<_>>(),
-        "metabolites": net.metabolites,
-        "entries": entries,
-        "carbon": element("C"),
-        "nitrogen": element("N"),
+    Ok(Stoichiometry {
+        reactions: net.reactions.iter().map(|r| r.id.clone()).collect(),
+        metabolites: net.metabolites.clone(),
+        entries,
+        carbon: element("C"),
+        nitrogen: element("N"),
     })
-    .to_string())
 }
 
 bioflux_plugin::export_tools!(tool);

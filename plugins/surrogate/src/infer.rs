@@ -7,42 +7,12 @@
 use crate::Surrogate;
 use crate::mlp::forward;
 use crate::train::device;
+use bioflux_plugin::tools::{InferReport, InferRequest as InferArgs};
 use candle_core::{Device, Tensor};
-use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
 use std::time::Instant;
 
-/// The `infer` tool's request (`bioflux infer`'s arguments).
-#[derive(Clone, Debug, Deserialize)]
-pub struct InferArgs {
-    /// A trained surrogate's directory.
-    pub net: PathBuf,
-    /// cpu, or cuda with a plugin built with `--features cuda`.
-    pub device: String,
-    /// Samples per batch.
-    pub batch: usize,
-    /// Timed repeats (after one untimed warm-up).
-    pub repeat: usize,
-    pub seed: u64,
-}
-
-/// The `infer` tool's reply.
-#[derive(Clone, Debug, Serialize)]
-pub struct InferReport {
-    pub device: String,
-    pub batch: usize,
-    /// The network: inputs, hidden widths, outputs of the last layer.
-    pub shape: String,
-    /// Forward pass alone, best of the repeats.
-    pub seconds_per_batch: f64,
-    pub samples_per_second: f64,
-    /// Forward pass and the outputs copied to the host.
-    pub samples_per_second_to_host: f64,
-    /// The mean of every output of the batch, to compare devices.
-    pub mean_output: f64,
-}
-
-pub fn infer(args: &InferArgs) -> Result<String, String> {
+/// Times the forward pass of the surrogate in `args.net` on `args.device`.
+pub fn infer(args: &InferArgs) -> Result<InferReport, String> {
     let ce = |e: candle_core::Error| e.to_string();
     if args.batch == 0 || args.repeat == 0 {
         return Err("the batch and the repeats must be at least 1".into());
@@ -96,5 +66,5 @@ pub fn infer(args: &InferArgs) -> Result<String, String> {
         samples_per_second_to_host: args.batch as f64 / best_to_host,
         mean_output,
     };
-    serde_json::to_string_pretty(&report).map_err(|e| e.to_string())
+    Ok(report)
 }

@@ -17,6 +17,7 @@ pub mod mlp;
 pub mod train;
 
 use balance::Head;
+use bioflux_plugin::tools::{Infer, Notes, Tool, Train, serve};
 use bioflux_plugin::{CellModel, Config, EvalError, PortSpec, Status, export_plugin};
 use candle_core::{Device, Tensor, Var};
 use meta::SurrogateMeta;
@@ -276,19 +277,17 @@ export_plugin!(SurrogateCell, "surrogate");
 /// training domain), taken by the `notes` tool.
 static NOTES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
-/// The plugin's tools: `train` (JSON arguments as `train::TrainArgs`),
-/// `infer` (`infer::InferArgs`: batch throughput on a device) and `notes`
-/// (what happened since the last call, one per line).
-fn tool(name: &str, args: &str) -> Result<String, String> {
+/// The plugin's tools (`bioflux_plugin::tools`): `train`, `infer` (batch
+/// throughput on a device) and `notes` (inputs that left the training
+/// domain since the last call).
+fn tool(name: &str, request: &str) -> Option<Result<String, String>> {
     match name {
-        "notes" => Ok(std::mem::take(&mut *NOTES.lock().unwrap_or_else(|p| p.into_inner())).join("\n")),
-        "train" => serde_json::from_str::<train::TrainArgs>(args)
-            .map_err(|e| format!("bad training arguments: {e}"))
-            .and_then(|a| train::train(&a)),
-        "infer" => serde_json::from_str::<infer::InferArgs>(args)
-            .map_err(|e| format!("bad inference arguments: {e}"))
-            .and_then(|a| infer::infer(&a)),
-        other => Err(format!("the surrogate plugin has no tool `{other}`")),
+        Notes::NAME => {
+            serve::<Notes>(request, |_| Ok(std::mem::take(&mut *NOTES.lock().unwrap_or_else(|p| p.into_inner()))))
+        }
+        Train::NAME => serve::<Train>(request, |r| train::train(&r)),
+        Infer::NAME => serve::<Infer>(request, |r| infer::infer(&r)),
+        _ => None,
     }
 }
 

@@ -6,59 +6,12 @@ use crate::balance::{Head, columns, f32_tensor, null_space};
 use crate::meta::{Exact, FORMAT, InputMeta, Metrics, OutputMeta, SurrogateMeta};
 use crate::mlp::{Activation, forward, layer_names};
 use bioflux_plugin::dataset::Dataset;
+use bioflux_plugin::tools::{TrainReply, TrainRequest as TrainArgs};
 use candle_core::{Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Deserialize;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::Instant;
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(default)]
-pub struct TrainArgs {
-    pub data: PathBuf,
-    pub output: PathBuf,
-    pub hidden: Vec<usize>,
-    pub activation: String,
-    pub epochs: usize,
-    pub batch: usize,
-    pub lr: f64,
-    pub patience: usize,
-    pub validation: f64,
-    pub seed: u64,
-    pub device: String,
-    /// No progress bar (tests, logs).
-    pub quiet: bool,
-    /// Weight of ‖S·v‖² in the loss (after Kusters), and of the carbon and
-    /// nitrogen balances ‖E·S·v‖²; both need S in the data.
-    pub balance_weight: f64,
-    pub element_weight: f64,
-    /// Predict coordinates in a null-space basis of S: S·v = 0 exactly.
-    pub exact: bool,
-}
-
-impl Default for TrainArgs {
-    fn default() -> Self {
-        TrainArgs {
-            data: PathBuf::new(),
-            output: PathBuf::new(),
-            hidden: vec![256, 256, 256],
-            activation: "silu".into(),
-            epochs: 500,
-            batch: 256,
-            lr: 1e-3,
-            patience: 50,
-            validation: 0.1,
-            seed: 0,
-            device: "cpu".into(),
-            quiet: false,
-            balance_weight: 0.0,
-            element_weight: 0.0,
-            exact: false,
-        }
-    }
-}
 
 /// A seeded generator for weights and shuffles (training is deterministic
 /// for a seed on the CPU).
@@ -110,7 +63,7 @@ fn normalised(rows: &[usize], data: &[f64], width: usize, mean: &[f64], std: &[f
 }
 
 /// Trains and writes the surrogate; returns a one-paragraph summary.
-pub fn train(args: &TrainArgs) -> Result<String, String> {
+pub fn train(args: &TrainArgs) -> Result<TrainReply, String> {
     let started = Instant::now();
     // candle's errors carry a backtrace after their first line.
     let ce = |e: candle_core::Error| e.to_string().lines().next().unwrap_or("").to_string();
@@ -394,20 +347,23 @@ pub fn train(args: &TrainArgs) -> Result<String, String> {
         report.push_str(&format!("\n‖S·v‖ over the validation set: mean {mean:.3e}, max {max:.3e} mmol/gDW/h\n"));
     }
     std::fs::write(args.output.join("report.txt"), &report).map_err(|e| e.to_string())?;
-    Ok(format!(
-        "trained {} → {:?} → {} ({}{}) on {} samples in {:.1} s, {} epochs; validation MAE {:.3e}, max error {:.3e} ({}){}; wrote {}",
-        k,
-        args.hidden,
-        m,
-        args.activation,
-        if exact.is_some() { ", exact S·v = 0" } else { "" },
-        train_rows.len(),
-        metrics.seconds,
-        epochs,
-        metrics.mae,
-        metrics.max_error,
-        metrics.worst.first().map_or("-", |w| w.0.as_str()),
-        metrics.balance_max.map_or(String::new(), |b| format!(", max ‖S·v‖ {b:.2e}")),
-        args.output.display()
-    ))
+    Ok(TrainReply {
+        output: args.output.clone(),
+        summary: format!(
+            "trained {} → {:?} → {} ({}{}) on {} samples in {:.1} s, {} epochs; validation MAE {:.3e}, max error {:.3e} ({}){}; wrote {}",
+            k,
+            args.hidden,
+            m,
+            args.activation,
+            if exact.is_some() { ", exact S·v = 0" } else { "" },
+            train_rows.len(),
+            metrics.seconds,
+            epochs,
+            metrics.mae,
+            metrics.max_error,
+            metrics.worst.first().map_or("-", |w| w.0.as_str()),
+            metrics.balance_max.map_or(String::new(), |b| format!(", max ‖S·v‖ {b:.2e}")),
+            args.output.display()
+        ),
+    })
 }

@@ -1,6 +1,7 @@
 //! Finding and opening plugin libraries, and their instances.
 
-use bioflux_plugin::{ABI_VERSION, ENTRY_SYMBOL, EntryFn, PluginTable};
+use bioflux_plugin::tools::{Answer, Tool};
+use bioflux_plugin::{ABI_VERSION, ENTRY_SYMBOL, EntryFn, PluginTable, TOOL_FREE_SYMBOL, TOOL_SYMBOL};
 use std::ffi::{CStr, CString, c_char, c_void};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -128,38 +129,56 @@ type ToolFn = unsafe extern "C" fn(*const c_char, *const c_char) -> *mut c_char;
 type ToolFreeFn = unsafe extern "C" fn(*mut c_char);
 
 impl Plugin {
-    /// Calls a tool a plugin offers beside its cell model (the surrogate's
-    /// trainer): `bioflux_tool_v1(name, args JSON)` answers JSON
-    /// `{"ok": text}` or `{"error": text}`.
-    pub fn tool(&self, name: &str, args_json: &str) -> Result<String, String> {
+    /// Calls a tool the plugin offers beside its cell model (see
+    /// `bioflux_plugin::tools`): the request goes as JSON, the reply comes
+    /// back parsed strictly into the tool's type.
+    pub fn call<T: Tool>(&self, request: &T::Request) -> Result<T::Reply, ToolError> {
         // SAFETY: the symbols' types are fixed by the tool convention.
         let (tool, free) = unsafe {
-            let tool = self._library.get::<ToolFn>(b"bioflux_tool_v1");
-            let free = self._library.get::<ToolFreeFn>(b"bioflux_tool_free_v1");
+            let tool = self._library.get::<ToolFn>(TOOL_SYMBOL.as_bytes());
+            let free = self._library.get::<ToolFreeFn>(TOOL_FREE_SYMBOL.as_bytes());
             match (tool, free) {
                 (Ok(t), Ok(f)) => (*t, *f),
-                _ => return Err(format!("plugin `{}` ({}) offers no tools", self.name, self.path.display())),
+                _ => return Err(ToolError::NotOffered { plugin: self.name.clone(), path: self.path.clone() }),
             }
         };
-        let (name_c, args_c) = (
-            std::ffi::CString::new(name).map_err(|e| e.to_string())?,
-            std::ffi::CString::new(args_json).map_err(|e| e.to_string())?,
+        let malformed = |reason: String| ToolError::Malformed { plugin: self.name.clone(), tool: T::NAME, reason };
+        let request = serde_json::to_string(request).map_err(|e| malformed(e.to_string()))?;
+        let (name_c, request_c) = (
+            CString::new(T::NAME).map_err(|e| malformed(e.to_string()))?,
+            CString::new(request).map_err(|e| malformed(e.to_string()))?,
         );
         // SAFETY: NUL-terminated arguments; the answer is freed by the plugin.
         let answer = unsafe {
-            let raw = tool(name_c.as_ptr(), args_c.as_ptr());
+            let raw = tool(name_c.as_ptr(), request_c.as_ptr());
             let text = c_text(raw);
             free(raw);
             text
         };
-        let json: serde_json::Value =
-            serde_json::from_str(&answer).map_err(|_| format!("plugin `{}` answered `{answer}`", self.name))?;
-        match (json.get("ok").and_then(|v| v.as_str()), json.get("error").and_then(|v| v.as_str())) {
-            (Some(ok), _) => Ok(ok.to_string()),
-            (_, Some(error)) => Err(error.to_string()),
-            _ => Err(format!("plugin `{}` answered `{answer}`", self.name)),
+        match serde_json::from_str::<Answer<T::Reply>>(&answer) {
+            Ok(Answer::Ok(reply)) => Ok(reply),
+            Ok(Answer::Error(message)) => Err(ToolError::Failed { plugin: self.name.clone(), tool: T::NAME, message }),
+            Ok(Answer::Unknown(_)) => Err(ToolError::Unknown { plugin: self.name.clone(), tool: T::NAME }),
+            Err(e) => Err(malformed(format!("{e} in `{answer}`"))),
         }
     }
+}
+
+/// Why a tool call gave no reply.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ToolError {
+    /// The library exports no `bioflux_tool_v1`.
+    #[error("plugin `{plugin}` ({}) offers no tools", path.display())]
+    NotOffered { plugin: String, path: PathBuf },
+    /// The plugin has tools, but not this one.
+    #[error("plugin `{plugin}` has no tool `{tool}`")]
+    Unknown { plugin: String, tool: &'static str },
+    /// The tool ran and said why it failed.
+    #[error("plugin `{plugin}`, tool `{tool}`: {message}")]
+    Failed { plugin: String, tool: &'static str, message: String },
+    /// The request or the reply broke the tool's types.
+    #[error("plugin `{plugin}`, tool `{tool}`: malformed answer: {reason}")]
+    Malformed { plugin: String, tool: &'static str, reason: String },
 }
 
 /// A port as a plugin describes it.

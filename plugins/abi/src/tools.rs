@@ -1,0 +1,305 @@
+//! Tools a plugin may offer beside its cell model, as typed requests and
+//! replies (feature `tools`).
+//!
+//! The wire: `bioflux_tool_v1(name, request)` takes a tool's name and its
+//! request as JSON and answers `{"ok": REPLY}`, `{"error": "message"}` or
+//! `{"unknown": "name"}` (no such tool in this plugin), freed by `bioflux_tool_free_v1` (both in `include/bioflux_plugin.h`).
+//! Each tool is a [`Tool`]: its name and the serde types of its request and
+//! reply. Requests are parsed strictly (an unknown field is an error), and
+//! replies are checked where a malformed one would give a silently wrong
+//! answer ([`Stoichiometry::validate`]).
+//!
+//! A plugin answers with [`serve`]; the host calls `Plugin::call::<T>`.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// The version of these types; it is the `v1` in `bioflux_tool_v1`.
+pub const TOOLS_VERSION: u32 = 1;
+
+/// A tool: its name on the wire and the types of its request and reply.
+pub trait Tool {
+    /// The name the host passes to `bioflux_tool_v1`.
+    const NAME: &'static str;
+    /// What the host sends.
+    type Request: Serialize + DeserializeOwned;
+    /// What the plugin answers.
+    type Reply: Serialize + DeserializeOwned;
+}
+
+/// A request with no fields: `{}`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoArguments {}
+
+/// `notes`: what the plugin assumed since it was last asked (default
+/// bounds of a model file, a clamped input), once each; asking forgets them.
+pub struct Notes;
+
+impl Tool for Notes {
+    const NAME: &'static str = "notes";
+    type Request = NoArguments;
+    type Reply = Vec<String>;
+}
+
+/// `stoichiometry`: the network behind a cell, for constraint-aware
+/// training and sampling (the LP plugin offers it).
+pub struct StoichiometryTool;
+
+impl Tool for StoichiometryTool {
+    const NAME: &'static str = "stoichiometry";
+    type Request = StoichiometryRequest;
+    type Reply = Stoichiometry;
+}
+
+/// The cell's configuration as `create` gets it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoichiometryRequest {
+    /// The configuration JSON (source, options, ...).
+    pub config: serde_json::Value,
+    /// The directory of the .bio file, against which sources resolve.
+    pub base_dir: PathBuf,
+}
+
+/// One non-zero of S.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Row: an index into [`Stoichiometry::metabolites`].
+    pub metabolite: usize,
+    /// Column: an index into [`Stoichiometry::reactions`].
+    pub reaction: usize,
+    /// Moles of the metabolite per mole of reaction (negative: consumed).
+    pub coefficient: f64,
+}
+
+/// A network's S as non-zeros, with carbon and nitrogen atoms per
+/// metabolite (`None` where the model gives no formula).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stoichiometry {
+    /// Reaction ids: the columns, named as the cell's outputs are.
+    pub reactions: Vec<String>,
+    /// Metabolite ids: the rows.
+    pub metabolites: Vec<String>,
+    /// The non-zeros.
+    pub entries: Vec<Entry>,
+    /// Carbon atoms per metabolite.
+    pub carbon: Vec<Option<f64>>,
+    /// Nitrogen atoms per metabolite.
+    pub nitrogen: Vec<Option<f64>>,
+}
+
+impl Stoichiometry {
+    /// Every index in range, every number finite, one atom count per
+    /// metabolite: a reply that breaks these is refused, not read as zeros.
+    pub fn validate(&self) -> Result<(), String> {
+        let (m, n) = (self.metabolites.len(), self.reactions.len());
+        for (k, e) in self.entries.iter().enumerate() {
+            if e.metabolite >= m || e.reaction >= n || !e.coefficient.is_finite() {
+                return Err(format!(
+                    "entry {k} ({}, {}, {}) is outside the {m} metabolites × {n} reactions or not finite",
+                    e.metabolite, e.reaction, e.coefficient
+                ));
+            }
+        }
+        for (element, atoms) in [("carbon", &self.carbon), ("nitrogen", &self.nitrogen)] {
+            if atoms.len() != m {
+                return Err(format!("{} {element} counts for {m} metabolites", atoms.len()));
+            }
+            if let Some(bad) = atoms.iter().flatten().find(|a| !a.is_finite() || **a < 0.0) {
+                return Err(format!("a {element} count of {bad}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `train`: a surrogate trained on sampled data (the surrogate plugin).
+pub struct Train;
+
+impl Tool for Train {
+    const NAME: &'static str = "train";
+    type Request = TrainRequest;
+    type Reply = TrainReply;
+}
+
+/// What to train; every field but `data` and `output` has a default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainRequest {
+    /// Samples written by `bioflux sample`.
+    pub data: PathBuf,
+    /// The directory to write the surrogate to.
+    pub output: PathBuf,
+    /// Hidden layer widths.
+    pub hidden: Vec<usize>,
+    /// silu, tanh or relu.
+    pub activation: String,
+    /// Most epochs.
+    pub epochs: usize,
+    /// Minibatch size.
+    pub batch: usize,
+    /// AdamW's learning rate.
+    pub lr: f64,
+    /// Stop after this many epochs without a better validation loss.
+    pub patience: usize,
+    /// The fraction of samples held out for validation.
+    pub validation: f64,
+    /// Seeds the split, the initial weights and the shuffles.
+    pub seed: u64,
+    /// cpu, or cuda in a plugin built with its `cuda` feature.
+    pub device: String,
+    /// No progress bar.
+    pub quiet: bool,
+    /// Weight of ‖S·v‖² in the loss.
+    pub balance_weight: f64,
+    /// Weight of the carbon and nitrogen balances ‖E·S·v‖² in the loss.
+    pub element_weight: f64,
+    /// Predict coordinates in a null-space basis of S: S·v = 0 exactly.
+    pub exact: bool,
+}
+
+impl Default for TrainRequest {
+    fn default() -> Self {
+        TrainRequest {
+            data: PathBuf::new(),
+            output: PathBuf::new(),
+            hidden: vec![256, 256, 256],
+            activation: "silu".into(),
+            epochs: 500,
+            batch: 256,
+            lr: 1e-3,
+            patience: 50,
+            validation: 0.1,
+            seed: 0,
+            device: "cpu".into(),
+            quiet: false,
+            balance_weight: 0.0,
+            element_weight: 0.0,
+            exact: false,
+        }
+    }
+}
+
+/// What training wrote.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainReply {
+    /// The surrogate's directory.
+    pub output: PathBuf,
+    /// The report, as written to `report.txt`.
+    pub summary: String,
+}
+
+/// `infer`: a trained surrogate's batch throughput on a device.
+pub struct Infer;
+
+impl Tool for Infer {
+    const NAME: &'static str = "infer";
+    type Request = InferRequest;
+    type Reply = InferReport;
+}
+
+/// What to time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InferRequest {
+    /// A trained surrogate's directory.
+    pub net: PathBuf,
+    /// cpu, or cuda in a plugin built with its `cuda` feature.
+    pub device: String,
+    /// Samples per batch.
+    pub batch: usize,
+    /// Timed repeats (after one untimed warm-up).
+    pub repeat: usize,
+    /// Seeds the samples.
+    pub seed: u64,
+}
+
+/// The throughput measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InferReport {
+    /// The device it ran on.
+    pub device: String,
+    /// Samples per batch.
+    pub batch: usize,
+    /// The network: inputs, hidden widths, outputs of the last layer.
+    pub shape: String,
+    /// Forward pass alone, best of the repeats.
+    pub seconds_per_batch: f64,
+    /// Samples per second of the forward pass.
+    pub samples_per_second: f64,
+    /// Forward pass and the outputs copied to the host.
+    pub samples_per_second_to_host: f64,
+    /// The mean of every output of the batch, to compare devices.
+    pub mean_output: f64,
+}
+
+/// A plugin's answer to one tool call: parses the request strictly, runs
+/// `answer` and encodes its reply, for the function given to
+/// [`export_tools!`](crate::export_tools).
+pub fn serve<T: Tool>(
+    request: &str,
+    answer: impl FnOnce(T::Request) -> Result<T::Reply, String>,
+) -> Option<Result<String, String>> {
+    let answered = serde_json::from_str::<T::Request>(request)
+        .map_err(|e| format!("the `{}` tool's request is malformed: {e}", T::NAME))
+        .and_then(answer)
+        .and_then(|reply| {
+            serde_json::to_string(&reply).map_err(|e| format!("the `{}` tool's reply cannot be written: {e}", T::NAME))
+        });
+    Some(answered)
+}
+
+/// The envelope `bioflux_tool_v1` answers in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum Answer<T> {
+    /// The tool's reply.
+    Ok(T),
+    /// Why it failed.
+    Error(String),
+    /// The plugin has no tool of this name.
+    Unknown(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_parsed_strictly() {
+        let e = serve::<Notes>(r#"{"verbose": true}"#, |_| Ok(vec![])).unwrap().unwrap_err();
+        assert!(e.contains("unknown field `verbose`"), "{e}");
+        let e = serve::<Train>(r#"{"data": "d", "output": "o", "epoch": 3}"#, |_| unreachable!()).unwrap().unwrap_err();
+        assert!(e.contains("unknown field `epoch`") && e.contains("`epochs`"), "{e}");
+        let ok = serve::<Train>(r#"{"data": "d", "output": "o"}"#, |r| {
+            assert_eq!((r.epochs, r.hidden.as_slice()), (500, &[256, 256, 256][..]));
+            Ok(TrainReply { output: r.output, summary: "s".into() })
+        });
+        assert_eq!(ok, Some(Ok(r#"{"output":"o","summary":"s"}"#.to_string())));
+    }
+
+    #[test]
+    fn a_stoichiometry_out_of_range_is_refused() {
+        let mut s = Stoichiometry {
+            reactions: vec!["R".into()],
+            metabolites: vec!["A".into(), "B".into()],
+            entries: vec![Entry { metabolite: 1, reaction: 0, coefficient: -1.0 }],
+            carbon: vec![Some(6.0), None],
+            nitrogen: vec![Some(0.0), None],
+        };
+        assert_eq!(s.validate(), Ok(()));
+        s.entries[0].metabolite = 2;
+        assert!(s.validate().unwrap_err().contains("outside the 2 metabolites × 1 reactions"));
+        s.entries[0] = Entry { metabolite: 0, reaction: 0, coefficient: f64::NAN };
+        assert!(s.validate().is_err());
+        s.entries.clear();
+        s.carbon.pop();
+        assert!(s.validate().unwrap_err().contains("1 carbon counts for 2 metabolites"));
+    }
+}
