@@ -36,6 +36,7 @@ pub(crate) fn stdout_failed(e: std::io::Error) -> ! {
 mod commands;
 mod plot;
 
+use bioflux_runtime::params::ParamSet;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -68,7 +69,7 @@ enum Command {
         /// Change a parameter: NAME=VALUE, a bare value in base units
         /// (mmol, g, gDW, L, h) or with a unit: "km=2 [mmol/L]".
         #[arg(long = "set", value_name = "NAME=VALUE")]
-        set: Vec<String>,
+        set: Vec<ParamSet>,
         /// Parameter values from `bioflux fit -o fitted.json` (or a JSON
         /// object NAME: VALUE in base units); --set still wins.
         #[arg(long, value_name = "FILE")]

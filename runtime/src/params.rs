@@ -31,32 +31,77 @@ pub fn parse_quantity(text: &str) -> Result<(f64, Option<Dim>), String> {
     }
 }
 
-/// The parameter vector of a run: the model's values with `sets` applied
-/// (`NAME=VALUE`, a bare value in base units), and every parameter defined
-/// from others recomputed from the new values.
-pub fn parameter_values(model: &CheckedModel, sets: &[String]) -> Result<Vec<f64>, String> {
-    let fixed = parse_sets(model, sets)?;
+/// A parameter change, `NAME=VALUE` with an optional unit: parsed once
+/// where it is written (`--set`, a data file's `# set:` line, a parameters
+/// file, fitting's trial values) and resolved against a model by
+/// [`resolve_sets`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamSet {
+    /// The parameter's name.
+    pub name: String,
+    /// In base units.
+    pub value: f64,
+    /// The dimension of the unit written with the value; none for a bare
+    /// number, which is taken in the parameter's base units.
+    pub dim: Option<Dim>,
+    /// As written, for messages.
+    pub text: String,
+}
+
+impl ParamSet {
+    /// `km=2`, `km = 2.5 [mmol/L]`.
+    pub fn parse(text: &str) -> Result<ParamSet, String> {
+        let (name, value) = text
+            .split_once('=')
+            .ok_or_else(|| format!("`{text}`: write NAME=VALUE, e.g. `km=2` or `\"km=2 [mmol/L]\"`"))?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(format!("`{text}`: the parameter's name is missing before `=`"));
+        }
+        let (value, dim) = parse_quantity(value)?;
+        Ok(ParamSet { name: name.to_string(), value, dim, text: text.trim().to_string() })
+    }
+
+    /// A value in base units, as fitting and parameter files give them.
+    pub fn base(name: &str, value: f64) -> ParamSet {
+        ParamSet { name: name.to_string(), value, dim: None, text: format!("{name}={value:e}") }
+    }
+}
+
+impl std::str::FromStr for ParamSet {
+    type Err = String;
+    fn from_str(text: &str) -> Result<ParamSet, String> {
+        ParamSet::parse(text)
+    }
+}
+
+impl std::fmt::Display for ParamSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// The parameter vector of a run: the model's values with `sets` applied,
+/// and every parameter defined from others recomputed from the new values.
+pub fn parameter_values(model: &CheckedModel, sets: &[ParamSet]) -> Result<Vec<f64>, String> {
+    let fixed = resolve_sets(model, sets)?;
     Ok(parameter_values_with(model, &fixed))
 }
 
-/// `NAME=VALUE` changes as (parameter index, value in base units).
-pub fn parse_sets(model: &CheckedModel, sets: &[String]) -> Result<Vec<(usize, f64)>, String> {
-    let mut fixed = Vec::with_capacity(sets.len());
-    for set in sets {
-        let (name, value) = set.split_once('=').ok_or_else(|| {
-            format!("`--set {set}`: write NAME=VALUE, e.g. `--set km=2` or `--set \"km=2 [mmol/L]\"`")
-        })?;
-        let name = name.trim();
-        let i = parameter_index(model, name).map_err(|e| format!("`--set {set}`: {e}"))?;
-        let (v, dim) = parse_quantity(value)?;
-        if let Some(d) = dim
-            && d != model.params[i].dim
-        {
-            return Err(format!("`--set {set}`: `{name}` is in {}, not {d}", model.params[i].dim));
-        }
-        fixed.push((i, v));
-    }
-    Ok(fixed)
+/// Changes as (parameter index, value in base units): each name found in
+/// the model and each written unit of the parameter's dimension.
+pub fn resolve_sets(model: &CheckedModel, sets: &[ParamSet]) -> Result<Vec<(usize, f64)>, String> {
+    sets.iter()
+        .map(|set| {
+            let i = parameter_index(model, &set.name).map_err(|e| format!("`{set}`: {e}"))?;
+            match set.dim {
+                Some(d) if d != model.params[i].dim => {
+                    Err(format!("`{set}`: `{}` is in {}, not {d}", set.name, model.params[i].dim))
+                }
+                _ => Ok((i, set.value)),
+            }
+        })
+        .collect()
 }
 
 /// The index of parameter `name`, or an error with a did-you-mean.
@@ -114,49 +159,119 @@ pub fn weights_file(bio_file: &std::path::Path, mlp: &str) -> std::path::PathBuf
     bio_file.with_file_name(format!("{stem}.{mlp}.weights.json"))
 }
 
+/// The file of a learned term's trained weights, as `bioflux fit` writes
+/// it and `run`, `fit` and the REPL read it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LearnedWeights {
+    /// The learned term's name.
+    pub mlp: String,
+    /// The model it was trained in.
+    pub model: String,
+    /// The network's shape: inputs and hidden widths.
+    pub inputs: usize,
+    pub hidden: Vec<usize>,
+    /// Hidden layers' activation (tanh).
+    pub activation: String,
+    /// Every weight and bias by its parameter name (`NAME.l0.w1_0`).
+    pub weights: std::collections::BTreeMap<String, f64>,
+}
+
+impl LearnedWeights {
+    /// Reads and parses a weights file.
+    pub fn read(path: &std::path::Path) -> Result<LearnedWeights, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: not a weights file: {e}", path.display()))
+    }
+
+    /// Writes it, pretty-printed.
+    pub fn write(&self, path: &std::path::Path) -> Result<(), String> {
+        let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
+        std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))
+    }
+}
+
+/// Where a learned term's weights came from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LearnedStart {
+    /// Its trained weights, from this file.
+    Trained { term: String, path: std::path::PathBuf },
+    /// No file yet: the seeded start near zero.
+    Untrained { term: String, path: std::path::PathBuf },
+}
+
+impl std::fmt::Display for LearnedStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LearnedStart::Trained { term, path } => {
+                write!(f, "learned term `{term}`: trained weights from {}", path.display())
+            }
+            LearnedStart::Untrained { term, path } => write!(
+                f,
+                "learned term `{term}` is untrained ({} not found): it starts from seeded weights near zero; \
+                 train it with `bioflux fit ... --fit {term}`",
+                path.display()
+            ),
+        }
+    }
+}
+
 /// Makes the trained weights beside `bio_file` the model's own values (a
-/// learned term without a file keeps its seeded start); returns what was
-/// done, to be said.
-pub fn apply_trained_weights(model: &mut CheckedModel, bio_file: &std::path::Path) -> Result<Vec<String>, String> {
-    let mut notes = Vec::new();
+/// learned term without a file keeps its seeded start); says where each
+/// learned term's weights came from.
+pub fn apply_trained_weights(
+    model: &mut CheckedModel,
+    bio_file: &std::path::Path,
+) -> Result<Vec<LearnedStart>, String> {
+    let mut starts = Vec::new();
     for mlp in &model.mlps {
         let path = weights_file(bio_file, &mlp.name);
         if !path.is_file() {
-            notes.push(format!(
-                "learned term `{}` is untrained ({} not found): it starts from seeded weights near zero; train it with `bioflux fit ... --fit {}`",
-                mlp.name,
-                path.display(),
-                mlp.name
-            ));
+            starts.push(LearnedStart::Untrained { term: mlp.name.clone(), path });
             continue;
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let doc: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
-        let weights = doc["weights"].as_object().ok_or_else(|| format!("{}: no \"weights\" object", path.display()))?;
+        let file = LearnedWeights::read(&path)?;
         let range = mlp.first_param..mlp.first_param + mlp.n_params;
         let mut found = 0;
         for i in range.clone() {
             let p = &mut model.params[i];
-            if let Some(v) = weights.get(&p.name).and_then(|v| v.as_f64()) {
+            if let Some(&v) = file.weights.get(&p.name) {
                 p.value = v;
                 p.expr = bioflux_compiler::model::Expr::Const(v);
                 found += 1;
             }
         }
-        if found != mlp.n_params || weights.len() != mlp.n_params {
+        if found != mlp.n_params || file.weights.len() != mlp.n_params {
             return Err(format!(
                 "{} holds {} weights, but `{}` (inputs {}, hidden {:?}) has {}: the network changed since it was trained; \
                  delete the file and fit it again",
                 path.display(),
-                weights.len(),
+                file.weights.len(),
                 mlp.name,
                 mlp.n_inputs,
                 mlp.hidden,
                 mlp.n_params
             ));
         }
-        notes.push(format!("learned term `{}`: trained weights from {}", mlp.name, path.display()));
+        starts.push(LearnedStart::Trained { term: mlp.name.clone(), path });
     }
-    Ok(notes)
+    Ok(starts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parameter_change_is_parsed_once_with_its_unit() {
+        let set = ParamSet::parse(" km = 2.5 [mmol/L] ").unwrap();
+        assert_eq!((set.name.as_str(), set.value, set.text.as_str()), ("km", 2.5, "km = 2.5 [mmol/L]"));
+        assert!(set.dim.is_some());
+        let minutes = ParamSet::parse("mu=0.005 [1/min]").unwrap();
+        assert!((minutes.value - 0.3).abs() < 1e-15, "base units: 1/h");
+        assert_eq!(ParamSet::parse("k=-1e-3").unwrap().dim, None);
+        assert!(ParamSet::parse("km").unwrap_err().contains("write NAME=VALUE"));
+        assert!(ParamSet::parse("=2").unwrap_err().contains("name is missing"));
+        assert!(ParamSet::parse("km=fast").unwrap_err().contains("not a number"));
+        assert!(ParamSet::parse("km=2 [furlong]").unwrap_err().contains("unknown unit `furlong`"));
+    }
 }

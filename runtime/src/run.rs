@@ -2,7 +2,7 @@
 //! state, lowering, JIT compilation, integration.
 
 use crate::host::{SearchPath, bind_for_simulation};
-use crate::params::{initial_state, parameter_values};
+use crate::params::{ParamSet, initial_state, parameter_values};
 use crate::sensitivity::{Directions, Trajectory, simulate_sensitivities};
 use crate::simulate::{Failure, Settings, Simulation, simulate};
 use bioflux_compiler::model::Solver;
@@ -14,8 +14,8 @@ use std::time::Duration;
 /// What a run may change of the model's `simulate` block and parameters.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
-    /// `NAME=VALUE` parameter changes.
-    pub sets: Vec<String>,
+    /// Parameter changes.
+    pub sets: Vec<ParamSet>,
     pub end: Option<f64>,
     pub output_interval: Option<f64>,
     pub solver: Option<Solver>,
@@ -116,7 +116,7 @@ impl Prepared {
     pub fn check_jacobians(
         &mut self,
         model: &CheckedModel,
-        sets: &[String],
+        sets: &[ParamSet],
     ) -> Result<Vec<crate::host::JacobianCheck>, RunError> {
         let params = parameter_values(model, sets)?;
         let x0 = initial_state(model, &params);

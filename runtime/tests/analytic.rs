@@ -3,6 +3,7 @@
 
 use bioflux_compiler::check_source;
 use bioflux_compiler::model::Solver;
+use bioflux_runtime::params::ParamSet;
 use bioflux_runtime::{Environment, Overrides, Run, Simulation, run};
 
 fn simulate(src: &str, o: Overrides) -> Simulation {
@@ -147,7 +148,7 @@ fn chemostat_reaches_its_analytic_steady_state() {
         output mu\n\
         simulate {\n    end = 200 [h]\n    output = 10 [h]\n}\n";
     for d in [0.1, 0.2, 0.45] {
-        let sim = simulate(src, Overrides { sets: vec![format!("D={d}")], ..tight() });
+        let sim = simulate(src, Overrides { sets: vec![ParamSet::base("D", d)], ..tight() });
         let s_star = 0.5 * d / (0.6 - d);
         let x_star = 0.09 * (30.0 - s_star);
         let last = |name| *column(&sim, name).last().unwrap();
@@ -187,13 +188,13 @@ fn set_changes_a_parameter_and_those_derived_from_it() {
         simulate {\n    end = 1 [h]\n}\n";
     let base = *column(&simulate(src, tight()), "X").last().unwrap();
     assert!(rel(base, (0.4f64).exp()) < 1e-8);
-    let changed = simulate(src, Overrides { sets: vec!["mu=0.3 [1/h]".into()], ..tight() });
+    let changed = simulate(src, Overrides { sets: vec![ParamSet::parse("mu=0.3 [1/h]").unwrap()], ..tight() });
     assert!(rel(*column(&changed, "X").last().unwrap(), (0.6f64).exp()) < 1e-8);
-    let in_minutes = simulate(src, Overrides { sets: vec!["mu=0.005 [1/min]".into()], ..tight() });
+    let in_minutes = simulate(src, Overrides { sets: vec![ParamSet::parse("mu=0.005 [1/min]").unwrap()], ..tight() });
     assert!(rel(*column(&in_minutes, "X").last().unwrap(), (0.6f64).exp()) < 1e-8);
     let model = check_source("d.bio", src).unwrap();
     let failing = |set: &str| {
-        let o = Overrides { sets: vec![set.into()], ..Overrides::default() };
+        let o = Overrides { sets: vec![ParamSet::parse(set).unwrap()], ..Overrides::default() };
         run(&model, &o, &Environment::default()).err().unwrap().to_string()
     };
     let err = failing("mu=2 [mmol/L]");

@@ -3,6 +3,7 @@
 
 use bioflux_compiler::check_source;
 use bioflux_runtime::host::SearchPath;
+use bioflux_runtime::params::ParamSet;
 use bioflux_runtime::{Environment, Overrides, Simulation, run};
 use std::path::PathBuf;
 
@@ -67,7 +68,11 @@ fn the_fed_batch_runs_through_the_infeasible_region_and_conserves_glucose() {
 
 #[test]
 fn feed_parameters_can_be_set_from_outside() {
-    let o = Overrides { sets: vec!["F0=0.02".into(), "t_step=4".into()], end: Some(6.0), ..Overrides::default() };
+    let o = Overrides {
+        sets: vec![ParamSet::base("F0", 0.02), ParamSet::base("t_step", 4.0)],
+        end: Some(6.0),
+        ..Overrides::default()
+    };
     let sim = simulate(&fed_batch("ecoli_core_fedbatch.bio"), &o);
     assert!(sim.failure.is_none());
     let (t, v) = (column(&sim, "t"), column(&sim, "V"));

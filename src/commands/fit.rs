@@ -4,10 +4,10 @@ use super::{checked_file, report_all, succeeded};
 use bioflux_compiler::CheckedModel;
 use bioflux_compiler::model::Expr;
 use bioflux_runtime::fit::{
-    self, CORRELATION_WARNING, Experiment, FitParam, Options, Problem, StartResult, Statistics, Weights,
+    self, CORRELATION_WARNING, Experiment, FitParam, FitReport, Options, Problem, StartResult, Statistics, Weights,
 };
 use bioflux_runtime::host::SearchPath;
-use bioflux_runtime::params::{parameter_index, parse_quantity};
+use bioflux_runtime::params::{LearnedStart, LearnedWeights, ParamSet, parameter_index, parse_quantity};
 use bioflux_runtime::simulate::{Settings, columns};
 use bioflux_runtime::{Environment, Overrides, RunError};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -76,7 +76,10 @@ pub fn fit(args: &FitArgs) -> bool {
     };
     // A learned term continues from its trained weights, if any.
     match bioflux_runtime::params::apply_trained_weights(&mut model, &args.file) {
-        Ok(notes) => notes.iter().filter(|n| n.contains("trained weights from")).for_each(|n| eprintln!("note: {n}")),
+        // An untrained term is what fitting it starts from: no note here.
+        Ok(starts) => {
+            starts.iter().filter(|s| matches!(s, LearnedStart::Trained { .. })).for_each(|s| eprintln!("note: {s}"))
+        }
         Err(e) => return succeeded(Err(e)),
     }
     let source = Arc::new(miette::NamedSource::new(args.file.display().to_string(), src));
@@ -229,7 +232,7 @@ fn run_fit(model: &CheckedModel, args: &FitArgs) -> Result<(), RunError> {
     print_report(model, &problem, &results, &stats, started.elapsed());
     save_learned_terms(model, args, &problem, &best.theta)?;
     if let Some(path) = &args.output {
-        write_json(path, model, args, &problem, &results, &stats)?;
+        FitReport::new(model, &args.file, &problem, &results, &stats).write(path)?;
         eprintln!(
             "wrote {} (apply with `bioflux run {} --params {}`)",
             path.display(),
@@ -248,19 +251,23 @@ fn run_fit(model: &CheckedModel, args: &FitArgs) -> Result<(), RunError> {
 /// (and the next fit) finds them.
 fn save_learned_terms(model: &CheckedModel, args: &FitArgs, problem: &Problem, theta: &[f64]) -> Result<(), String> {
     for mlp in model.mlps.iter().filter(|m| args.fit.contains(&m.name)) {
-        let mut weights = serde_json::Map::new();
-        for (p, v) in problem.params.iter().zip(theta) {
-            if (mlp.first_param..mlp.first_param + mlp.n_params).contains(&p.index) {
-                weights.insert(p.name.clone(), json_number(*v));
-            }
-        }
-        let doc = serde_json::json!({
-            "mlp": mlp.name, "model": model.name, "inputs": mlp.n_inputs, "hidden": mlp.hidden,
-            "activation": "tanh", "weights": weights,
-        });
+        let weights = problem
+            .params
+            .iter()
+            .zip(theta)
+            .filter(|(p, _)| (mlp.first_param..mlp.first_param + mlp.n_params).contains(&p.index))
+            .map(|(p, v)| (p.name.clone(), *v))
+            .collect();
+        let file = LearnedWeights {
+            mlp: mlp.name.clone(),
+            model: model.name.clone(),
+            inputs: mlp.n_inputs,
+            hidden: mlp.hidden.clone(),
+            activation: "tanh".into(),
+            weights,
+        };
         let path = bioflux_runtime::params::weights_file(&args.file, &mlp.name);
-        let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
-        std::fs::write(&path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        file.write(&path)?;
         eprintln!(
             "saved the {} weights of learned term `{}` to {} (`bioflux run` uses them)",
             mlp.n_params,
@@ -455,66 +462,6 @@ fn truncate(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
 
-fn json_number(v: f64) -> serde_json::Value {
-    serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, Into::into)
-}
-
-fn write_json(
-    path: &Path,
-    model: &CheckedModel,
-    args: &FitArgs,
-    problem: &Problem,
-    results: &[StartResult],
-    stats: &Statistics,
-) -> Result<(), String> {
-    let mut parameters = serde_json::Map::new();
-    for (e, p) in stats.estimates.iter().zip(&problem.params) {
-        parameters.insert(
-            e.name.clone(),
-            serde_json::json!({
-                "value": json_number(e.value),
-                "unit": unit_of(model, p.index),
-                "std_error": json_number(e.se),
-                "interval95": [json_number(e.interval.0), json_number(e.interval.1)],
-                "log_scale": e.log,
-                "start": json_number(p.start),
-            }),
-        );
-    }
-    let names: Vec<&str> = stats.estimates.iter().map(|e| e.name.as_str()).collect();
-    let correlation: Vec<Vec<serde_json::Value>> =
-        stats.correlation.iter().map(|row| row.iter().map(|&r| json_number(r)).collect()).collect();
-    let doc = serde_json::json!({
-        "model": model.name,
-        "file": args.file.display().to_string(),
-        "parameters": parameters,
-        "correlation": { "names": names, "matrix": correlation },
-        "non_identifiable": stats.correlated.iter().map(|(a, b, r)| serde_json::json!([names[*a], names[*b], json_number(*r)])).collect::<Vec<_>>(),
-        "cost": json_number(stats.cost),
-        "n_data": stats.n_data,
-        "dof": stats.dof,
-        "reduced_chi_square": json_number(stats.reduced_chi_square),
-        "absolute_sigma": stats.absolute_sigma,
-        "residuals": stats.outputs.iter().map(|o| serde_json::json!({
-            "output": o.name, "unit": o.unit, "n": o.n, "bias": json_number(o.mean), "rms": json_number(o.rms),
-            "max_abs": json_number(o.max_abs), "sigma": json_number(o.sigma),
-        })).collect::<Vec<_>>(),
-        "experiments": problem.experiments().map(|e| serde_json::json!({
-            "data": e.path.display().to_string(), "sets": e.sets,
-        })).collect::<Vec<_>>(),
-        "starts": results.iter().map(|r| serde_json::json!({
-            "start": r.start.iter().map(|&v| json_number(v)).collect::<Vec<_>>(),
-            "estimate": r.theta.iter().map(|&v| json_number(v)).collect::<Vec<_>>(),
-            "cost": json_number(r.cost),
-            "termination": r.termination,
-            "error": r.error,
-        })).collect::<Vec<_>>(),
-        "notes": problem.notes,
-    });
-    let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
-    std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
 /// Each experiment simulated at the estimate, finely, beside its data.
 fn plot_fit(
     path: &Path,
@@ -526,7 +473,7 @@ fn plot_fit(
     let mut panels: Vec<crate::plot::FitPanel> = Vec::new();
     for e in problem.experiments() {
         let mut sets = e.sets.clone();
-        sets.extend(problem.params.iter().zip(theta).map(|(p, v)| format!("{}={v:e}", p.name)));
+        sets.extend(problem.params.iter().zip(theta).map(|(p, v)| ParamSet::base(&p.name, *v)));
         let end = *e.times.last().unwrap_or(&1.0);
         let start = model.simulate.start;
         let overrides =

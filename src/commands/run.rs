@@ -4,9 +4,10 @@ use super::{checked_file, report_all, succeeded};
 use bioflux_compiler::CheckedModel;
 use bioflux_compiler::model::Solver;
 use bioflux_compiler::units::Dim;
+use bioflux_runtime::fit::read_parameter_file;
 use bioflux_runtime::host::{JacobianCheck, SearchPath};
 use bioflux_runtime::output::number;
-use bioflux_runtime::params::parse_quantity;
+use bioflux_runtime::params::{ParamSet, parse_quantity};
 use bioflux_runtime::simulate::Simulation;
 use bioflux_runtime::{Environment, Overrides, Run, RunError};
 use std::io::Write;
@@ -17,7 +18,7 @@ use std::time::Duration;
 pub struct RunArgs {
     pub file: PathBuf,
     pub output: Option<PathBuf>,
-    pub set: Vec<String>,
+    pub set: Vec<ParamSet>,
     /// Parameter values from a file `bioflux fit` wrote (before `set`).
     pub params: Option<PathBuf>,
     pub end: Option<String>,
@@ -72,33 +73,9 @@ pub fn run(args: &RunArgs) -> bool {
     }
 }
 
-/// `NAME=VALUE` sets (base units) from a parameters file: `bioflux fit`'s
-/// output (`{"parameters": {"Km": {"value": 0.5, ...}}}`) or a plain
-/// `{"Km": 0.5}`.
-pub(crate) fn parameter_file_sets(path: &Path) -> Result<Vec<String>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let doc: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
-    let params = doc.get("parameters").unwrap_or(&doc);
-    let object = params.as_object().ok_or_else(|| {
-        format!("{}: expected {{\"parameters\": {{NAME: {{\"value\": ...}}}}}} or {{NAME: VALUE}}", path.display())
-    })?;
-    object
-        .iter()
-        .map(|(name, v)| {
-            let value = v
-                .get("value")
-                .unwrap_or(v)
-                .as_f64()
-                .ok_or_else(|| format!("{}: parameter `{name}` has no numeric value", path.display()))?;
-            Ok(format!("{name}={value:e}"))
-        })
-        .collect()
-}
-
 fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, RunError> {
     let mut sets = match &args.params {
-        Some(path) => parameter_file_sets(path)?,
+        Some(path) => read_parameter_file(path)?,
         None => vec![],
     };
     sets.extend(args.set.iter().cloned());

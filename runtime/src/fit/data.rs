@@ -6,7 +6,7 @@
 //! of the file or after the path: `RUN.csv:F1=0.03,glucose0=20`.
 
 use crate::output::split_header;
-use crate::params::parse_quantity;
+use crate::params::{ParamSet, parse_quantity};
 use crate::simulate::Column;
 use std::path::PathBuf;
 
@@ -25,8 +25,8 @@ pub struct Measured {
 pub struct Experiment {
     /// The file (as given, without the `:sets` suffix).
     pub path: PathBuf,
-    /// Parameter changes for this experiment (`NAME=VALUE`).
-    pub sets: Vec<String>,
+    /// Parameter changes for this experiment.
+    pub sets: Vec<ParamSet>,
     /// Sample times in hours, ascending.
     pub times: Vec<f64>,
     pub columns: Vec<Measured>,
@@ -57,20 +57,26 @@ pub fn split_spec(spec: &str) -> (PathBuf, Vec<String>) {
 
 /// Reads one experiment; `columns` are the model's output columns (t first).
 pub fn read_experiment(spec: &str, columns: &[Column]) -> Result<Experiment, String> {
-    let (path, mut sets) = split_spec(spec);
+    let (path, given) = split_spec(spec);
+    let parse = |text: &str, place: &str| ParamSet::parse(text).map_err(|e| format!("{place}: {e}"));
     let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read data file {}: {e}", path.display()))?;
     let here = |line: usize| format!("{}:{line}", path.display());
     // `# set:` lines first; the file's own sets come before the command line's
     // so that the command line wins.
-    let mut file_sets = Vec::new();
-    for line in text.lines().take_while(|l| l.trim_start().starts_with('#') || l.trim().is_empty()) {
+    let mut sets = Vec::new();
+    for (number, line) in
+        text.lines().enumerate().take_while(|(_, l)| l.trim_start().starts_with('#') || l.trim().is_empty())
+    {
         let body = line.trim_start().trim_start_matches('#').trim();
         if let Some(rest) = body.strip_prefix("set:") {
-            file_sets.extend(rest.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string));
+            for set in rest.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                sets.push(parse(set, &here(number + 1))?);
+            }
         }
     }
-    file_sets.append(&mut sets);
-    let sets = file_sets;
+    for set in &given {
+        sets.push(parse(set, spec)?);
+    }
 
     let mut reader = csv::ReaderBuilder::new().comment(Some(b'#')).trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| format!("{}: cannot read the header: {e}", path.display()))?.clone();

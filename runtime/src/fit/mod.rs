@@ -5,10 +5,12 @@
 
 pub mod data;
 pub mod problem;
+pub mod report;
 pub mod solve;
 pub mod statistics;
 
 pub use data::{Experiment, read_experiment};
 pub use problem::{Evaluation, FitParam, Problem, Weights};
+pub use report::{FitReport, read_parameter_file};
 pub use solve::{Options, StartResult, fit_from, fit_multistart, search_range, start_points};
 pub use statistics::{CORRELATION_WARNING, Estimate, Statistics, statistics, t_quantile_975};

@@ -4,7 +4,7 @@
 //! from forward sensitivities.
 
 use super::data::Experiment;
-use crate::params::{initial_state, parameter_values_with, parse_sets};
+use crate::params::{initial_state, parameter_values_with, resolve_sets};
 use crate::sensitivity::{Directions, Trajectory};
 use crate::simulate::Settings;
 use crate::{Environment, Prepared, RunError};
@@ -141,7 +141,7 @@ impl<'m> Problem<'m> {
         let sigmas: Vec<Vec<f64>> =
             experiments.iter().map(|e| e.columns.iter().map(|c| sigma_of(&c.name)).collect()).collect();
         for (experiment, sigmas) in experiments.into_iter().zip(sigmas) {
-            let sets = parse_sets(model, &experiment.sets).map_err(|e| format!("{}: {e}", experiment.label()))?;
+            let sets = resolve_sets(model, &experiment.sets).map_err(|e| format!("{}: {e}", experiment.label()))?;
             if let Some(p) = params.iter().find(|p| sets.iter().any(|(i, _)| *i == p.index)) {
                 return Err(format!(
                     "{} sets `{}`, which is being fitted; fit it or set it, not both",

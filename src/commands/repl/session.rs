@@ -8,7 +8,7 @@ use bioflux_compiler::eval::{At, value};
 use bioflux_compiler::units::Dim;
 use bioflux_compiler::{CheckedModel, check_source};
 use bioflux_runtime::host::SearchPath;
-use bioflux_runtime::params::{initial_state, parameter_values, parse_quantity};
+use bioflux_runtime::params::{ParamSet, initial_state, parameter_values, parse_quantity};
 use bioflux_runtime::simulate::Simulation;
 use bioflux_runtime::{Environment, Overrides, Prepared, RunError};
 use std::path::{Path, PathBuf};
@@ -34,7 +34,7 @@ pub struct Session {
     model: Option<CheckedModel>,
     prepared: Option<Prepared>,
     /// Parameter changes, `NAME=VALUE`, in the order given.
-    sets: Vec<String>,
+    sets: Vec<ParamSet>,
     results: Option<Simulation>,
     /// Set by Ctrl-C while a run is going.
     pub cancel: Arc<AtomicBool>,
@@ -137,10 +137,7 @@ impl Session {
             Err(RunError::Message(m)) => return Err(fail(m)),
         };
         // Changes to parameters that still exist carry over a reload.
-        self.sets.retain(|s| {
-            let name = s.split('=').next().unwrap_or("");
-            model.params.iter().any(|p| p.name == name)
-        });
+        self.sets.retain(|s| model.params.iter().any(|p| p.name == s.name));
         outln!(
             "loaded {} ({} parameters, {} species, {} cells), compiled in {:.2} ms",
             model.name,
@@ -184,7 +181,7 @@ impl Session {
         };
         let dim = param.dim;
         let mut sets = self.sets.clone();
-        sets.push(format!("{name}={value}"));
+        sets.push(ParamSet::parse(&format!("{name}={value}")).map_err(fail)?);
         let values = parameter_values(model, &sets).map_err(fail)?;
         let index = model.params.iter().position(|p| p.name == name).expect("found above");
         outln!("{name} = {} [{dim}]", number(values[index]));
