@@ -186,6 +186,10 @@ enum Command {
         /// How many reactions to list, largest first.
         #[arg(long, default_value_t = 20)]
         top: usize,
+        /// Reactions whose total |flux| is compared as a pathway (default:
+        /// glycolysis as the paper sums it, iCH360 and e_coli_core ids).
+        #[arg(long, value_delimiter = ',', default_value = commands::GLYCOLYSIS)]
+        pathway: Vec<String>,
         #[arg(long = "plugin-path", value_name = "DIR")]
         plugin_path: Vec<PathBuf>,
     },
@@ -339,8 +343,8 @@ fn command(cli: Cli) -> ExitCode {
         Command::Train(args) => commands::train(&args),
         Command::Infer(args) => commands::infer(&args),
         Command::Fit(args) => commands::fit(&args),
-        Command::Parity { file, cell, surrogate, at, output, top, plugin_path } => {
-            commands::parity(&commands::ParityArgs { file, cell, surrogate, at, output, top, plugin_path })
+        Command::Parity { file, cell, surrogate, at, output, top, pathway, plugin_path } => {
+            commands::parity(&commands::ParityArgs { file, cell, surrogate, at, output, top, pathway, plugin_path })
         }
         Command::Sensitivity { file, cell, of, wrt, grids, output, plugin_path } => {
             commands::sensitivity(&commands::SensitivityArgs { file, cell, of, wrt, grids, output, plugin_path })

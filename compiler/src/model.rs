@@ -163,6 +163,19 @@ pub enum InfeasiblePolicy {
 pub struct Port {
     pub name: String,
     pub uses: Vec<Span>,
+    /// Where the model uses this output as a whole quantity of a known
+    /// dimension (`growth X = c.mu`: 1/h), for the plugin host to check
+    /// against the unit the plugin declares.
+    pub expects: Vec<Expectation>,
+}
+
+/// A dimension the model needs of a cell's port, where and as what.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expectation {
+    pub span: Span,
+    pub dim: crate::units::Dim,
+    /// What the value is used as: "a specific growth rate".
+    pub role: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -173,6 +186,10 @@ pub struct CellInput {
     /// `Some` for `bound` lines; `None` for `input` lines.
     pub bound: Option<BoundOp>,
     pub value: Expr,
+    /// The value's dimension where it is known (a number written without a
+    /// unit takes the port's).
+    pub dim: Option<crate::units::Dim>,
+    pub value_span: Span,
     pub span: Span,
 }
 

@@ -114,3 +114,42 @@ fn the_lp_plugin_supplies_its_own_jacobian() {
     let cells = bioflux_runtime::host::bind(&model, &env().plugins, &env().base_dir).unwrap();
     assert!(!cells.cells[0].finite_differences, "the basis derivative is used, not finite differences");
 }
+
+/// The LP plugin declares a biomass reaction's flux in 1/h and every other
+/// flux in mmol/gDW/h; the host checks the model's use against that.
+#[test]
+fn the_lp_declares_growth_in_1_per_h_and_a_flux_read_as_growth_is_an_error() {
+    let toy = |reaction: &str, objective: &str, growth: &str| {
+        format!(
+            "model t\nnetwork toy {{\n    reaction EX_S: s <-> [-1000, 1000]\n    reaction {reaction}: 2 s -> [0, 1000]\n    \
+             objective {objective}\n}}\nspecies S = 20 [mmol/L] : substrate\nspecies X = 0.05 [gDW/L] : biomass\n\
+             cell c = pfba(toy) {{\n    bound EX_S >= -8 [mmol/gDW/h] * S / (2 [mmol/L] + S)\n}}\ngrowth X = c.{growth}\nexchange S = c.EX_S\n\
+             simulate {{\n    end = 1 [h]\n}}\n"
+        )
+    };
+    let outcome = |src: &str| {
+        let model = check_source("t.bio", src).unwrap_or_else(|d| panic!("{}", d[0].render()));
+        run(&model, &Overrides::default(), &env()).map(|r| r.simulation.stats.final_time).map_err(|e| e.to_string())
+    };
+    // Named for growth or biomass, or the model's only objective: 1/h.
+    for (reaction, objective) in [("GROW", "GROW"), ("BIOMASS_core", "EX_S"), ("R2", "R2")] {
+        assert_eq!(outcome(&toy(reaction, objective, reaction)), Ok(1.0), "{reaction}");
+    }
+    // A flux read as a growth rate, and a growth rate read as an exchange.
+    let e = outcome(&toy("GROW", "GROW", "EX_S")).unwrap_err();
+    assert!(
+        e.contains("`c.EX_S` is in mmol/gDW/h (as plugin `pfba` declares it), but a specific growth rate is in 1/h"),
+        "{e}"
+    );
+    let e = outcome(&toy("GROW", "GROW", "GROW").replace("exchange S = c.EX_S", "exchange S = c.GROW")).unwrap_err();
+    assert!(e.contains("`c.GROW` is in 1/h") && e.contains("an exchange flux of `S` is in mmol/gDW/h"), "{e}");
+    // The genome-scale models' biomass reactions are found by name.
+    for (file, biomass) in [("e_coli_core.xml.gz", "Biomass_Ecoli_core"), ("iCH360.xml.gz", "Biomass")] {
+        let src = format!(
+            "model g\nspecies S = 20 [mmol/L] : substrate\nspecies X = 0.05 [gDW/L] : biomass\n\
+             cell c = pfba(\"{file}\") {{\n    bound EX_glc__D_e >= -10\n}}\ngrowth X = c.{biomass}\n\
+             exchange S = c.EX_glc__D_e\nsimulate {{\n    end = 0.5 [h]\n}}\n"
+        );
+        assert_eq!(outcome(&src), Ok(0.5), "{file}");
+    }
+}

@@ -415,3 +415,65 @@ fn the_lp_plugins_stoichiometry_is_the_model_files() {
     pgi.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(pgi, vec![("f6p_c".to_string(), 1.0), ("g6p_c".to_string(), -1.0)]);
 }
+
+#[test]
+fn port_units_are_checked_against_what_the_plugin_declares() {
+    let at = |src: &str, d: &bioflux_compiler::Diagnostic| src[d.span.start..d.span.end].to_string();
+    // A flux used as a growth rate: caught at the growth line.
+    let src = herbert("", "    input S = S", "growth X = c.q_S\nexchange S = c.q_S");
+    let RunError::Diagnostics(d) = run_error(&src) else { panic!() };
+    assert_eq!((d.len(), d[0].code), (1, Code::UnitMismatch));
+    assert_eq!(
+        d[0].message,
+        "`c.q_S` is in mmol/gDW/h (as plugin `herbert_pirt` declares it), but a specific growth rate is in 1/h"
+    );
+    assert_eq!(at(&src, &d[0]), "c.q_S");
+    assert!(d[0].help.as_deref().unwrap().contains("growth-rate output"));
+    // A growth rate used as an exchange flux (negated, too).
+    let src = herbert("", "    input S = S", "growth X = c.mu\nexchange S = -c.mu");
+    let RunError::Diagnostics(d) = run_error(&src) else { panic!() };
+    assert!(d[0].message.contains("but an exchange flux of `S` is in mmol/gDW/h"), "{}", d[0].message);
+    assert_eq!(at(&src, &d[0]), "-c.mu");
+    // An input of the wrong dimension: the biomass into a substrate port.
+    let src = herbert("", "    input S = X", "growth X = c.mu\nexchange S = c.q_S");
+    let RunError::Diagnostics(d) = run_error(&src) else { panic!() };
+    assert_eq!(d[0].message, "input `S` of plugin `herbert_pirt` is in mmol/L, but this is gDW/L");
+    assert_eq!(at(&src, &d[0]), "X");
+    // A bare number takes the port's unit; a quantity of the right
+    // dimension in another unit is converted; outputs inside a larger
+    // expression are the modeler's to scale.
+    for (input, growth) in [("10", "c.mu"), ("10 [umol/mL]", "c.mu"), ("S", "0.5 * c.mu")] {
+        let src = herbert("", &format!("    input S = {input}"), &format!("growth X = {growth}\nexchange S = c.q_S"));
+        let model = check_source("t.bio", &src).unwrap_or_else(|d| panic!("{}", d[0].render()));
+        run(&model, &Overrides::default(), &env()).unwrap_or_else(|e| panic!("{input}, {growth}: {e}"));
+    }
+}
+
+/// A C plugin declaring its input in µmol/L: values cross in base units,
+/// so that declaration is refused rather than fed mmol/L.
+#[test]
+fn a_port_declared_in_a_non_base_unit_is_refused() {
+    let lib = c_library(
+        "micromolar",
+        r#"#include "bioflux_plugin.h"
+static BiofluxPort in[] = {{"S", "umol/L"}};
+static BiofluxPort out[] = {{"mu", "1/h"}};
+static BiofluxDescription d = {1, in, 1, out};
+static int token;
+static void *create(const char *c, const char *b, char *e, size_t n) { (void)c; (void)b; (void)e; (void)n; return &token; }
+static const BiofluxDescription *describe(void *i) { (void)i; return &d; }
+static int32_t eval(void *i, const double *x, double *y) { (void)i; y[0] = 0.1 * x[0] / (1.0 + x[0]); return BIOFLUX_OK; }
+static const char *last_error(void *i) { (void)i; return ""; }
+static void destroy(void *i) { (void)i; }
+static BiofluxPluginTable t = { BIOFLUX_ABI_VERSION, "micromolar", "1.0", create, describe, eval, 0, 0, last_error, destroy };
+const BiofluxPluginTable *bioflux_plugin_v1(void) { return &t; }
+"#,
+    );
+    let src = format!(
+        "{HERBERT}cell c = micromolar(library = \"{}\") {{\n    input S = S\n}}\ngrowth X = c.mu\n",
+        lib.display()
+    );
+    let RunError::Diagnostics(d) = run_error(&src) else { panic!() };
+    assert_eq!(d[0].message, "plugin `micromolar` declares `S` in umol/L, but values cross to plugins in base units");
+    assert!(d[0].help.as_deref().unwrap().contains("declare mmol/L and convert inside"), "{:?}", d[0].help);
+}

@@ -90,8 +90,13 @@ fn solve_once(args: &FbaArgs) -> Result<bool, String> {
         instance.inputs.iter().map(|p| inputs.iter().find(|(n, _)| *n == p.name).map_or(0.0, |i| i.1)).collect();
     let mut outputs = vec![0.0; instance.outputs.len()];
     let status = instance.eval(&values, &mut outputs);
-    let n = outputs.len() - 2;
-    let (objective, slack) = (outputs[n], outputs[n + 1]);
+    // The LP's outputs: every reaction's flux, and `objective` and `slack`
+    // found by name.
+    let named = |name: &str| instance.outputs.iter().position(|p| p.name == name);
+    let (Some(objective_slot), Some(slack_slot)) = (named("objective"), named("slack")) else {
+        return Err(format!("plugin `{}` has no `objective` and `slack` outputs: not an LP cell model", plugin.name));
+    };
+    let (objective, slack) = (outputs[objective_slot], outputs[slack_slot]);
     let status_name = match status {
         s if s == Status::Ok as i32 => "optimal",
         s if s == Status::Relaxed as i32 => "relaxed",
@@ -112,8 +117,14 @@ fn solve_once(args: &FbaArgs) -> Result<bool, String> {
         }
         _ => return Err(instance.last_error()),
     };
-    let fluxes: Vec<(&str, f64)> =
-        instance.outputs[..n].iter().map(|p| p.name.as_str()).zip(outputs[..n].iter().copied()).collect();
+    let fluxes: Vec<(&str, f64)> = instance
+        .outputs
+        .iter()
+        .zip(&outputs)
+        .enumerate()
+        .filter(|(slot, _)| *slot != objective_slot && *slot != slack_slot)
+        .map(|(_, (p, v))| (p.name.as_str(), *v))
+        .collect();
     if args.json {
         let map: serde_json::Map<String, serde_json::Value> =
             fluxes.iter().map(|(k, v)| (k.to_string(), (*v).into())).collect();

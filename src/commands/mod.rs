@@ -21,7 +21,7 @@ pub use fba::{FbaArgs, fba};
 pub use fit::{FitArgs, fit};
 pub use fmt::fmt;
 pub use infer::{InferArgs, infer};
-pub use parity::{ParityArgs, parity};
+pub use parity::{GLYCOLYSIS, ParityArgs, parity};
 pub use plot::plot;
 pub use plugins::plugins;
 pub use repl::repl;

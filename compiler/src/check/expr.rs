@@ -413,7 +413,7 @@ impl<'a> Checker<'a> {
         let index = match ports.iter().position(|p| p.name == output.name) {
             Some(i) => i,
             None => {
-                ports.push(crate::model::Port { name: output.name.clone(), uses: Vec::new() });
+                ports.push(crate::model::Port { name: output.name.clone(), uses: Vec::new(), expects: Vec::new() });
                 ports.len() - 1
             }
         };

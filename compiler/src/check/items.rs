@@ -470,6 +470,11 @@ impl<'a> Checker<'a> {
                     name_span: port.span,
                     bound: op,
                     value: typed.expr,
+                    dim: match typed.ty {
+                        Ty::Num(d) => Some(d),
+                        _ => None,
+                    },
+                    value_span: value.span,
                     span: it.span,
                 });
             }
@@ -634,6 +639,18 @@ impl<'a> Checker<'a> {
 
     // ---- couplings ----
 
+    /// Where `expr` is one cell output as a whole (or its negation), the
+    /// plugin host checks that output's declared unit against `dim`.
+    fn expect_port_dim(&mut self, expr: &Expr, dim: Dim, span: Span, role: String) {
+        let whole = match expr {
+            Expr::Neg(inner) => inner.as_ref(),
+            other => other,
+        };
+        if let Expr::CellOutput { cell, output } = whole {
+            self.cells[*cell].outputs[*output].expects.push(crate::model::Expectation { span, dim, role });
+        }
+    }
+
     pub(super) fn check_couplings(&mut self) {
         // Growth lines first: they say which biomass each cell is, which
         // the exchange lines need.
@@ -666,6 +683,7 @@ impl<'a> Checker<'a> {
                 "a specific growth rate",
                 "growth rates are in 1/h, e.g. `mu_max * S / (Ks + S)` with mu_max in [1/h]",
             );
+            self.expect_port_dim(&t.expr, Dim::PER_TIME, value.span, "a specific growth rate".into());
             if let Some(prev) = growth_spans.insert(si, item.span) {
                 self.error(
                     Diagnostic::new(
@@ -753,6 +771,12 @@ impl<'a> Checker<'a> {
                             value.span,
                             &format!("an exchange flux of `{}`", species.name),
                             "an exchange flux is per unit of biomass and time, e.g. mmol/gDW/h",
+                        );
+                        self.expect_port_dim(
+                            &t.expr,
+                            want,
+                            value.span,
+                            format!("an exchange flux of `{}`", species.name),
                         );
                     }
                     if let Some(prev) = exchange_spans.insert((si, c), item.span) {

@@ -140,7 +140,29 @@ fn note(text: &str) {
 pub struct LpCell {
     lp: Pfba,
     reactions: Vec<String>,
+    /// Per reaction, its flux's unit: see [`flux_units`].
+    units: Vec<&'static str>,
+    /// The unit of the first objective (a single reaction's), else none.
+    objective_unit: &'static str,
     input_names: Vec<String>,
+}
+
+/// A flux is in mmol/gDW/h, except that of a biomass reaction, which is a
+/// growth rate in 1/h (gDW made per gDW and hour, the COBRA convention):
+/// reactions named for biomass or growth, or, in a model without such a
+/// name, the first objective when it is one reaction.
+fn flux_units(net: &Network, first: &Objective) -> Vec<&'static str> {
+    let named = |id: &str| {
+        let id = id.to_ascii_lowercase();
+        id.contains("biomass") || id.contains("grow")
+    };
+    let mut growth: Vec<bool> = net.reactions.iter().map(|r| named(&r.id)).collect();
+    if !growth.contains(&true)
+        && let [(j, _)] = first.terms[..]
+    {
+        growth[j] = true;
+    }
+    growth.into_iter().map(|g| if g { "1/h" } else { "mmol/gDW/h" }).collect()
 }
 
 fn parse_input(name: &str, net: &Network) -> Option<InputBound> {
@@ -200,17 +222,35 @@ impl CellModel for LpCell {
         // host reports the others at their place in the .bio file.
         let (input_names, bounds): (Vec<String>, Vec<InputBound>) =
             config.used("inputs").into_iter().filter_map(|n| parse_input(&n, &net).map(|b| (n, b))).unzip();
+        let units = flux_units(&net, &objectives[0]);
+        let objective_unit = match objectives[0].terms[..] {
+            [(j, c)] if c == 1.0 => units[j],
+            _ => "",
+        };
         let lp = Pfba::lexicographic(&net, objectives, &bounds, options)?;
-        Ok(LpCell { lp, reactions: net.reactions.iter().map(|r| r.id.clone()).collect(), input_names })
+        Ok(LpCell {
+            lp,
+            reactions: net.reactions.iter().map(|r| r.id.clone()).collect(),
+            units,
+            objective_unit,
+            input_names,
+        })
     }
 
+    /// A bound is in its reaction's unit.
     fn inputs(&self) -> Vec<PortSpec> {
-        self.input_names.iter().map(|n| PortSpec::new(n.clone(), "mmol/gDW/h")).collect()
+        let unit = |n: &str| {
+            let reaction = n.rsplit_once('.').map_or(n, |(r, _)| r);
+            self.reactions.iter().position(|r| r == reaction).map_or("mmol/gDW/h", |j| self.units[j])
+        };
+        self.input_names.iter().map(|n| PortSpec::new(n.clone(), unit(n))).collect()
     }
 
     fn outputs(&self) -> Vec<PortSpec> {
-        let mut out: Vec<PortSpec> = self.reactions.iter().map(|r| PortSpec::new(r.clone(), "mmol/gDW/h")).collect();
-        out.push(PortSpec::new("objective", ""));
+        let mut out: Vec<PortSpec> =
+            self.reactions.iter().zip(&self.units).map(|(r, u)| PortSpec::new(r.clone(), *u)).collect();
+        // Empty: not declared (an objective of several terms has no one unit).
+        out.push(PortSpec::new("objective", self.objective_unit));
         out.push(PortSpec::new("slack", "mmol/gDW/h"));
         out
     }

@@ -7,6 +7,7 @@ use bioflux_compiler::diagnostic::{Code, Diagnostic, suggestion};
 use bioflux_compiler::ir::CellLayout;
 use bioflux_compiler::jit::{CellFn, CellSlot};
 use bioflux_compiler::model::{Cell, CellSource, CheckedModel, InfeasiblePolicy, Network, OptionValue};
+use bioflux_compiler::units::Dim;
 use bioflux_grammar::ast::{BoundOp, Sense};
 use std::collections::HashMap;
 use std::ffi::c_void;
@@ -374,6 +375,9 @@ fn bind_cell(
             }
         }
     }
+    if diags.is_empty() {
+        diags = check_port_units(cell, &plugin.name, &instance, &input_slots, &output_slots);
+    }
     if !diags.is_empty() {
         return Err(diags);
     }
@@ -401,4 +405,93 @@ fn bind_cell(
         stop_slack,
     };
     Ok((bound, layout))
+}
+
+/// The dimension a plugin's unit declares, and the factor to base units;
+/// none where the unit is empty (not declared) or not one bioflux reads.
+fn declared(unit: &str) -> Option<(f64, Dim)> {
+    if unit.trim().is_empty() {
+        return None;
+    }
+    match crate::params::parse_quantity(&format!("1 [{unit}]")) {
+        Ok((factor, Some(dim))) => Some((factor, dim)),
+        _ => None,
+    }
+}
+
+/// The units a plugin declares for the ports the model uses, against the
+/// dimensions the model gives or needs them in; and values cross in base
+/// units, so a declared unit must be a base unit.
+fn check_port_units(
+    cell: &Cell,
+    plugin: &str,
+    instance: &Instance,
+    input_slots: &[u32],
+    output_slots: &[u32],
+) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let not_base = |port: &str, unit: &str, dim: Dim, span| {
+        Diagnostic::new(
+            Code::UnitMismatch,
+            span,
+            format!("plugin `{plugin}` declares `{port}` in {unit}, but values cross to plugins in base units"),
+            format!("{port} is in {unit}"),
+        )
+        .help(format!(
+            "bioflux passes and reads every port in base units (mmol, g, gDW, L, h): the plugin should declare {dim} and convert inside"
+        ))
+    };
+    for (input, &slot) in cell.inputs.iter().zip(input_slots) {
+        let port = &instance.inputs[slot as usize];
+        let Some((factor, dim)) = declared(&port.unit) else { continue };
+        if factor != 1.0 {
+            diags.push(not_base(&port.name, &port.unit, dim, input.name_span));
+        } else if let Some(given) = input.dim
+            && given != dim
+        {
+            diags.push(
+                Diagnostic::new(
+                    Code::UnitMismatch,
+                    input.value_span,
+                    format!("input `{}` of plugin `{plugin}` is in {}, but this is {given}", port.name, port.unit),
+                    format!("this is {given}"),
+                )
+                .help(format!(
+                    "give `{}` a quantity in {dim} (the plugin declares {}); values arrive in base units",
+                    port.name, port.unit
+                )),
+            );
+        }
+    }
+    for (used, &slot) in cell.outputs.iter().zip(output_slots) {
+        let port = &instance.outputs[slot as usize];
+        let Some((factor, dim)) = declared(&port.unit) else { continue };
+        if factor != 1.0 {
+            diags.push(not_base(&port.name, &port.unit, dim, used.uses[0]));
+            continue;
+        }
+        for expectation in used.expects.iter().filter(|e| e.dim != dim) {
+            let help = if expectation.dim == Dim::PER_TIME {
+                "a growth rate is in 1/h: read the cell's growth-rate output here".to_string()
+            } else {
+                format!(
+                    "{} is in {}: read an output in that unit, or convert this one",
+                    expectation.role, expectation.dim
+                )
+            };
+            diags.push(
+                Diagnostic::new(
+                    Code::UnitMismatch,
+                    expectation.span,
+                    format!(
+                        "`{}.{}` is in {} (as plugin `{plugin}` declares it), but {} is in {}",
+                        cell.name, port.name, port.unit, expectation.role, expectation.dim
+                    ),
+                    format!("this is {}", port.unit),
+                )
+                .help(help),
+            );
+        }
+    }
+    diags
 }
