@@ -224,7 +224,7 @@ impl CellModel for LpCell {
             config.used("inputs").into_iter().filter_map(|n| parse_input(&n, &net).map(|b| (n, b))).unzip();
         let units = flux_units(&net, &objectives[0]);
         let objective_unit = match objectives[0].terms[..] {
-            [(j, c)] if c == 1.0 => units[j],
+            [(j, 1.0)] => units[j],
             _ => "",
         };
         let lp = Pfba::lexicographic(&net, objectives, &bounds, options)?;
