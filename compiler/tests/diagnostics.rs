@@ -494,6 +494,22 @@ fn every_malformed_model_gets_the_right_diagnostic() {
     assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), CASES.len(), failures.join("\n"));
 }
 
+/// Every case of the catalogue as a user sees it (message, labels, help,
+/// source lines): a change in any wording or label shows in review as a
+/// changed snapshot (`cargo insta review`, or `INSTA_UPDATE=always`).
+#[test]
+fn the_rendered_catalogue_matches_its_snapshot() {
+    let mut text = String::new();
+    for case in CASES {
+        let rendered = match check_source("case.bio", case.src) {
+            Ok(_) => "checked clean\n".to_string(),
+            Err(diags) => diags.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n"),
+        };
+        text.push_str(&format!("==== {}\n{rendered}\n", case.name));
+    }
+    insta::assert_snapshot!("catalogue", text);
+}
+
 #[test]
 fn all_errors_of_a_file_are_reported_in_one_pass() {
     let src = "model m\nlet a = undefined_one\nlet b = undefined_two\nspecies S = 1\nparam k [1/h]\n";
