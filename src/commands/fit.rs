@@ -2,12 +2,12 @@
 
 use super::{checked_file, report_all, succeeded};
 use bioflux_compiler::CheckedModel;
-use bioflux_compiler::model::Expr;
 use bioflux_runtime::fit::{
-    self, CORRELATION_WARNING, Experiment, FitParam, FitReport, Options, Problem, StartResult, Statistics, Weights,
+    self, CORRELATION_WARNING, Experiment, FitReport, FitSpec, LogScale, Options, Problem, StartResult, Statistics,
+    Weights,
 };
 use bioflux_runtime::host::SearchPath;
-use bioflux_runtime::params::{LearnedStart, LearnedWeights, ParamSet, parameter_index, parse_quantity};
+use bioflux_runtime::params::{LearnedStart, ParamSet, parse_quantity};
 use bioflux_runtime::simulate::{Settings, columns};
 use bioflux_runtime::{Environment, Overrides, RunError};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -105,73 +105,36 @@ fn number(flag: &str, text: &str) -> Result<f64, String> {
     parse_quantity(text).map(|(v, _)| v).map_err(|e| format!("{flag}: {e}"))
 }
 
-fn fit_params(model: &CheckedModel, args: &FitArgs) -> Result<Vec<FitParam>, String> {
-    let starts = pairs("--start", &args.start)?;
-    let bounds = pairs("--bound", &args.bounds)?;
-    let all_log = args.log.as_ref().is_some_and(|names| names.is_empty());
-    let log_names: Vec<String> = args.log.clone().unwrap_or_default();
-    for name in starts.iter().map(|(n, _)| n).chain(bounds.iter().map(|(n, _)| n)).chain(&log_names) {
-        if !args.fit.contains(name) {
-            return Err(format!(
-                "`{name}` has a start, bound or log scale but is not among --fit {}",
-                args.fit.join(",")
-            ));
-        }
-    }
-    let mut params = Vec::new();
-    for name in &args.fit {
-        if params.iter().any(|p: &FitParam| p.name == *name) {
-            return Err(format!("--fit names `{name}` twice"));
-        }
-        // A learned term: all its weights, unbounded, on a linear scale.
-        if let Some(mlp) = model.mlps.iter().find(|m| m.name == *name) {
-            if log_names.contains(name) || bounds.iter().any(|(n, _)| n == name) {
-                return Err(format!("`{name}` is a learned term: its weights take no bounds or log scale"));
-            }
-            for index in mlp.first_param..mlp.first_param + mlp.n_params {
-                let p = &model.params[index];
-                params.push(FitParam { name: p.name.clone(), index, start: p.value, bounds: None, log: false });
-            }
-            continue;
-        }
-        let index = parameter_index(model, name).map_err(|e| format!("--fit {name}: {e}"))?;
-        let start = match starts.iter().find(|(n, _)| n == name) {
-            Some((_, v)) => number("--start", v)?,
-            None => model.params[index].value,
-        };
-        let bounds = match bounds.iter().find(|(n, _)| n == name) {
-            Some((_, range)) => {
-                let (lo, hi) = range
-                    .split_once(':')
-                    .ok_or_else(|| format!("--bound {name}={range}: write LO:HI, e.g. {name}=0.01:10"))?;
-                let (lo, hi) = (number("--bound", lo)?, number("--bound", hi)?);
-                if lo >= hi {
-                    return Err(format!("--bound {name}={range}: the lower bound must be below the upper"));
-                }
-                if start < lo || start > hi {
-                    return Err(format!("`{name}` starts at {start}, outside its bounds {lo}:{hi}; give --start"));
-                }
-                Some((lo, hi))
-            }
-            None => None,
-        };
-        let log = (all_log && model.params[index].value > 0.0) || log_names.contains(name);
-        if log && (start <= 0.0 || bounds.is_some_and(|(lo, _)| lo <= 0.0)) {
-            return Err(format!("`{name}` cannot be fitted on a log scale: its start or lower bound is not positive"));
-        }
-        if !matches!(model.params[index].expr, Expr::Const(_)) {
-            eprintln!("note: `{name}` is defined from other parameters; fitting it replaces that definition");
-        }
-        params.push(FitParam { name: name.clone(), index, start, bounds, log });
-    }
-    Ok(params)
+/// The request as typed values: `--start NAME=VALUE`, `--bound NAME=LO:HI`
+/// (numbers with optional units) and `--log [NAMES]`.
+fn fit_spec(args: &FitArgs) -> Result<FitSpec, String> {
+    let starts = pairs("--start", &args.start)?
+        .into_iter()
+        .map(|(name, value)| Ok((name, number("--start", &value)?)))
+        .collect::<Result<_, String>>()?;
+    let bounds = pairs("--bound", &args.bounds)?
+        .into_iter()
+        .map(|(name, range)| {
+            let (lo, hi) = range
+                .split_once(':')
+                .ok_or_else(|| format!("--bound {name}={range}: write LO:HI, e.g. {name}=0.01:10"))?;
+            Ok((name, (number("--bound", lo)?, number("--bound", hi)?)))
+        })
+        .collect::<Result<_, String>>()?;
+    let log = match &args.log {
+        None => LogScale::Linear,
+        Some(names) if names.is_empty() => LogScale::AllPositive,
+        Some(names) => LogScale::Named(names.clone()),
+    };
+    Ok(FitSpec { fit: args.fit.clone(), starts, bounds, log })
 }
 
 fn run_fit(model: &CheckedModel, args: &FitArgs) -> Result<(), RunError> {
     let cols = columns(model);
     let experiments: Vec<Experiment> =
         args.data.iter().map(|d| fit::read_experiment(d, &cols)).collect::<Result<_, _>>()?;
-    let params = fit_params(model, args)?;
+    let (params, notes) = fit_spec(args)?.parameters(model)?;
+    notes.iter().for_each(|n| eprintln!("note: {n}"));
     let mut weights = Weights::default();
     for (name, value) in pairs("--sigma", &args.sigma)? {
         if !experiments.iter().any(|e| e.columns.iter().any(|c| c.name == name)) {
@@ -204,7 +167,16 @@ fn run_fit(model: &CheckedModel, args: &FitArgs) -> Result<(), RunError> {
         eprintln!("note: {note}");
     }
     if args.check_gradient {
-        return check_gradient(&mut probe);
+        outln!(
+            "{:<16} {:>14} {:>14}  (d residual / d parameter: sensitivities vs central differences)",
+            "parameter",
+            "max |diff|",
+            "max |value|"
+        );
+        for c in fit::check_gradient(&mut probe)? {
+            outln!("{:<16} {:>14.3e} {:>14.3e}", c.name, c.max_difference, c.max_value);
+        }
+        return Ok(());
     }
     let n_data = probe.n_residuals();
     drop(probe);
@@ -250,28 +222,13 @@ fn run_fit(model: &CheckedModel, args: &FitArgs) -> Result<(), RunError> {
 /// Each learned term fitted: its weights beside the model, where `run`
 /// (and the next fit) finds them.
 fn save_learned_terms(model: &CheckedModel, args: &FitArgs, problem: &Problem, theta: &[f64]) -> Result<(), String> {
-    for mlp in model.mlps.iter().filter(|m| args.fit.contains(&m.name)) {
-        let weights = problem
-            .params
-            .iter()
-            .zip(theta)
-            .filter(|(p, _)| (mlp.first_param..mlp.first_param + mlp.n_params).contains(&p.index))
-            .map(|(p, v)| (p.name.clone(), *v))
-            .collect();
-        let file = LearnedWeights {
-            mlp: mlp.name.clone(),
-            model: model.name.clone(),
-            inputs: mlp.n_inputs,
-            hidden: mlp.hidden.clone(),
-            activation: "tanh".into(),
-            weights,
-        };
-        let path = bioflux_runtime::params::weights_file(&args.file, &mlp.name);
+    for file in fit::learned_weights(model, problem, theta, &args.fit) {
+        let path = bioflux_runtime::params::weights_file(&args.file, &file.mlp);
         file.write(&path)?;
         eprintln!(
             "saved the {} weights of learned term `{}` to {} (`bioflux run` uses them)",
-            mlp.n_params,
-            mlp.name,
+            file.weights.len(),
+            file.mlp,
             path.display()
         );
     }
@@ -281,39 +238,6 @@ fn save_learned_terms(model: &CheckedModel, args: &FitArgs, problem: &Problem, t
 /// A weight of a learned term (`NAME.l0.w1_0`), not a named parameter.
 fn is_weight(name: &str) -> bool {
     name.contains('.')
-}
-
-/// The sensitivities against central finite differences of whole
-/// simulations, per parameter, both at tight tolerances (so that the
-/// integrator's error does not swamp the differences).
-fn check_gradient(problem: &mut Problem) -> Result<(), RunError> {
-    problem.set_tolerances(1e-10, 1e-12);
-    let theta: Vec<f64> = problem.params.iter().map(|p| p.start).collect();
-    let exact = problem.evaluate(&theta, true)?;
-    let rows = exact.jacobian.unwrap_or_default();
-    outln!(
-        "{:<16} {:>14} {:>14}  (d residual / d parameter: sensitivities vs central differences)",
-        "parameter",
-        "max |diff|",
-        "max |value|"
-    );
-    for k in 0..theta.len() {
-        let h = 1e-5 * theta[k].abs().max(1e-6);
-        let mut plus = theta.clone();
-        let mut minus = theta.clone();
-        plus[k] += h;
-        minus[k] -= h;
-        let (rp, rm) = (problem.evaluate(&plus, false)?, problem.evaluate(&minus, false)?);
-        let mut worst: f64 = 0.0;
-        let mut largest: f64 = 0.0;
-        for (i, row) in rows.iter().enumerate() {
-            let fd = (rp.residuals[i] - rm.residuals[i]) / (2.0 * h);
-            worst = worst.max((row[k] - fd).abs());
-            largest = largest.max(row[k].abs());
-        }
-        outln!("{:<16} {:>14.3e} {:>14.3e}", problem.params[k].name, worst, largest);
-    }
-    Ok(())
 }
 
 fn unit_of(model: &CheckedModel, index: usize) -> String {

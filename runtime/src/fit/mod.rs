@@ -4,13 +4,17 @@
 //! modeler needs to trust the estimates.
 
 pub mod data;
+pub mod gradient;
 pub mod problem;
 pub mod report;
 pub mod solve;
+pub mod spec;
 pub mod statistics;
 
 pub use data::{Experiment, read_experiment};
+pub use gradient::{GradientCheck, check_gradient};
 pub use problem::{Evaluation, FitParam, Problem, Weights};
-pub use report::{FitReport, read_parameter_file};
+pub use report::{FitReport, learned_weights, read_parameter_file};
 pub use solve::{Options, StartResult, fit_from, fit_multistart, search_range, start_points};
+pub use spec::{FitSpec, LogScale};
 pub use statistics::{CORRELATION_WARNING, Estimate, Statistics, statistics, t_quantile_975};

@@ -5,7 +5,7 @@
 
 use super::statistics::Statistics;
 use super::{Problem, StartResult};
-use crate::params::ParamSet;
+use crate::params::{LearnedWeights, ParamSet};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -186,6 +186,35 @@ impl FitReport {
         let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
         std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))
     }
+}
+
+/// The trained weights of each learned term among `fitted`, at `theta`,
+/// as the files `run` and the next fit read.
+pub fn learned_weights(
+    model: &bioflux_compiler::CheckedModel,
+    problem: &Problem,
+    theta: &[f64],
+    fitted: &[String],
+) -> Vec<LearnedWeights> {
+    model
+        .mlps
+        .iter()
+        .filter(|m| fitted.contains(&m.name))
+        .map(|mlp| LearnedWeights {
+            mlp: mlp.name.clone(),
+            model: model.name.clone(),
+            inputs: mlp.n_inputs,
+            hidden: mlp.hidden.clone(),
+            activation: "tanh".into(),
+            weights: problem
+                .params
+                .iter()
+                .zip(theta)
+                .filter(|(p, _)| (mlp.first_param..mlp.first_param + mlp.n_params).contains(&p.index))
+                .map(|(p, v)| (p.name.clone(), *v))
+                .collect(),
+        })
+        .collect()
 }
 
 /// A parameters file for `bioflux run --params`: a fit's report (its
