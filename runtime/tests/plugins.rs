@@ -211,6 +211,8 @@ fn a_panic_in_eval_is_an_error_with_time_state_and_message() {
     let f = sim.failure.unwrap();
     assert!(f.message.contains("cell `c` (plugin `herbert_pirt`) failed with status 2"), "{}", f.message);
     assert!(f.message.contains("the plugin panicked: substrate"), "{}", f.message);
+    // Where in the plugin's source.
+    assert!(f.message.contains("(at plugins/examples/herbert_pirt/src/lib.rs:"), "{}", f.message);
     // The inputs are named as the plugin names them, not a bare vector.
     assert!(f.message.contains("failed with status 2 at S = "), "{}", f.message);
     assert!(f.time > 0.0 && f.time < 5.0);

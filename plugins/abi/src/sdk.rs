@@ -169,15 +169,29 @@ fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
         .map(|s| s.to_string())
         .or_else(|| p.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "(no message)".into());
-    format!("the plugin panicked: {text}")
+    match PANIC_AT.with(|at| at.take()) {
+        Some(at) => format!("the plugin panicked: {text} (at {at})"),
+        None => format!("the plugin panicked: {text}"),
+    }
 }
 
-/// Panics are reported through `last_error`; the default hook would also
-/// print them to stderr. A plugin has its own copy of std, so this only
-/// quiets panics inside the plugin, never the host's.
+thread_local! {
+    /// Where the last panic on this thread happened, for its message.
+    static PANIC_AT: std::cell::Cell<Option<String>> = const { std::cell::Cell::new(None) };
+}
+
+/// Panics are reported through `last_error`, with their place in the
+/// plugin's source; the default hook would also print them to stderr. A
+/// plugin has its own copy of std, so this only quiets panics inside the
+/// plugin, never the host's.
 fn quiet_panics() {
     static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| std::panic::set_hook(Box::new(|_| {})));
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let at = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+            PANIC_AT.with(|cell| cell.set(at));
+        }))
+    });
 }
 
 /// # Safety
