@@ -443,3 +443,47 @@ fn learned_terms_are_checked_and_formatted() {
     let out = bioflux(&["fmt", file.to_str().unwrap()]);
     assert!(text(&out.stdout).contains(&format!("let q = {good}")), "{}", text(&out.stdout));
 }
+
+/// A plugin's kinetic constants given as parameters (`Ks = K`) are fitted
+/// like any other: the Herbert–Pirt plugin's K_s and µ_max come back from
+/// noisy data within their intervals, differentiated by finite differences
+/// of whole simulations (the plugin gives no derivative for its options).
+#[test]
+fn plugin_options_given_as_parameters_are_fitted() {
+    let dir = scratch("options");
+    let model = dir.join("options.bio");
+    let src = std::fs::read_to_string("models/plugin_herbert_pirt.bio").unwrap().replace(
+        "cell ecoli = herbert_pirt(mu_max = 0.5, Ks = 0.2,",
+        "param mu = 0.5 [1/h]\nparam K = 0.2 [mmol/L]\ncell ecoli = herbert_pirt(mu_max = mu, Ks = K,",
+    );
+    assert!(src.contains("Ks = K"));
+    std::fs::write(&model, src).unwrap();
+    let data = dir.join("run.csv");
+    let m = model.to_str().unwrap();
+    synthetic_data(m, &["K=2", "mu=0.4"], &["glucose", "biomass"], 5, 0.01, 11, &data);
+    let out = dir.join("fitted.json");
+    let fit = bioflux_with_models(&[
+        "fit",
+        m,
+        "--data",
+        data.to_str().unwrap(),
+        "--fit",
+        "K,mu",
+        "--start",
+        "K=1,mu=0.5",
+        "--log",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let err = text(&fit.stderr);
+    assert!(fit.status.success(), "{err}\n{}", text(&fit.stdout));
+    assert!(err.contains("`K` sets option `Ks` of cell `ecoli`"), "{err}");
+    let fitted = read_json(&out);
+    // K is weakly determined by 1 % noise on this batch (its interval is
+    // about ±30 %); µ_max sharply (±1.5 %).
+    for (name, truth, within) in [("K", 2.0, 0.3), ("mu", 0.4, 0.03)] {
+        let (value, lo, hi) = estimate(&fitted, name);
+        assert!(lo <= truth && truth <= hi, "{name}: {value} in [{lo}, {hi}], truth {truth}");
+        assert!((value - truth).abs() < within * truth, "{name}: {value} vs {truth}");
+    }
+}

@@ -204,9 +204,14 @@ pub enum CellSource {
 #[derive(Clone, Debug, PartialEq)]
 pub enum OptionValue {
     Str(String),
+    /// In base units (`50 [umol/L]` is 0.05).
     Number(f64),
     Bool(bool),
+    /// A name that is no parameter of the model, passed as text.
     Name(String),
+    /// A parameter's value (index into `CheckedModel::params`), taken when
+    /// the cell is created, so `--set`, the REPL and fitting reach it.
+    Param(usize),
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -186,6 +186,8 @@ pub enum Source {
 pub enum Literal {
     Str(StringLit),
     Number(Number),
+    /// A number with a unit (`50 [umol/L]`), handed over in base units.
+    Quantity(Number, UnitExpr),
     Bool(bool, Span),
     Ident(Ident),
 }

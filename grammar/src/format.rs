@@ -303,6 +303,7 @@ fn plugin_arg(a: &PluginArg) -> String {
             let v = match value {
                 Literal::Str(s) => quote(&s.value),
                 Literal::Number(n) => n.text.clone(),
+                Literal::Quantity(n, u) => format!("{} [{}]", n.text, unit_text(u)),
                 Literal::Bool(b, _) => b.to_string(),
                 Literal::Ident(i) => i.name.clone(),
             };

@@ -223,7 +223,8 @@ fn rule_description(rule: &Rule) -> &'static str {
         Rule::sum | Rule::product | Rule::unary | Rule::power | Rule::postfix | Rule::primary => "an expression",
         Rule::setting => "`name = value`",
         Rule::named_arg => "`key = value`",
-        Rule::literal => "a value (number, string, true/false or name)",
+        Rule::literal => "a value (number, number with a unit, string, true/false or name)",
+        Rule::quantity => "a number with a unit",
         Rule::cell_body => "`{`",
         Rule::objective_term => "a reaction id",
         Rule::bound_op => "`>=`, `<=` or `=`",
@@ -477,6 +478,12 @@ fn named_arg(p: Pair<Rule>) -> PluginArg {
         Rule::kw_true => Literal::Bool(true, span_of(&lit)),
         Rule::kw_false => Literal::Bool(false, span_of(&lit)),
         Rule::signed_number => Literal::Number(number(lit)),
+        Rule::quantity => {
+            let mut parts = lit.into_inner();
+            let n = number(parts.next().unwrap());
+            let u = parts.next().unwrap().into_inner().next().unwrap();
+            Literal::Quantity(n, unit_expr(u))
+        }
         _ => Literal::Ident(ident(lit)),
     };
     PluginArg::Named { key, value, span }

@@ -79,23 +79,44 @@ pub struct Run {
 pub struct Prepared {
     cells: crate::host::BoundCells,
     compiled: bioflux_compiler::jit::CompiledModel,
+    /// Where the cells were bound, to create them anew when a parameter
+    /// one of their options reads changes.
+    env: Environment,
 }
 
 impl Prepared {
     pub fn new(model: &CheckedModel, env: &Environment) -> Result<Prepared, RunError> {
-        let cells = bind_for_simulation(model, &env.plugins, &env.base_dir).map_err(RunError::Diagnostics)?;
+        let cells = bind_for_simulation(model, &env.plugins, &env.base_dir, &model_values(model))
+            .map_err(RunError::Diagnostics)?;
         let system = bioflux_compiler::ir::lower(model, &cells.layouts);
         let compiled = bioflux_compiler::jit::compile(&system).map_err(|e| e.to_string())?;
-        Ok(Prepared { cells, compiled })
+        Ok(Prepared { cells, compiled, env: env.clone() })
     }
 
     /// As `new`, with the parameter derivatives forward sensitivities need
     /// (`trajectory`).
     pub fn with_sensitivities(model: &CheckedModel, env: &Environment) -> Result<Prepared, RunError> {
-        let cells = bind_for_simulation(model, &env.plugins, &env.base_dir).map_err(RunError::Diagnostics)?;
+        let cells = bind_for_simulation(model, &env.plugins, &env.base_dir, &model_values(model))
+            .map_err(RunError::Diagnostics)?;
         let system = bioflux_compiler::ir::lower(model, &cells.layouts);
         let compiled = bioflux_compiler::jit::compile_with_sensitivities(&system).map_err(|e| e.to_string())?;
-        Ok(Prepared { cells, compiled })
+        Ok(Prepared { cells, compiled, env: env.clone() })
+    }
+
+    /// Creates the cells anew where an option they were created with reads
+    /// a parameter whose value `params` changes (`K_s = Ks` after
+    /// `--set Ks=...`, or in a fit); nothing otherwise.
+    pub fn refresh_cells(&mut self, model: &CheckedModel, params: &[f64]) -> Result<(), RunError> {
+        if !self.cells.options_differ(params) {
+            return Ok(());
+        }
+        let cells =
+            bind_for_simulation(model, &self.env.plugins, &self.env.base_dir, params).map_err(RunError::Diagnostics)?;
+        if cells.layouts != self.cells.layouts {
+            return Err("a cell's ports changed with the value of one of its options; the model cannot run".into());
+        }
+        self.cells = cells;
+        Ok(())
     }
 
     /// Observables at `times` and their derivatives along `directions`
@@ -119,6 +140,7 @@ impl Prepared {
         sets: &[ParamSet],
     ) -> Result<Vec<crate::host::JacobianCheck>, RunError> {
         let params = parameter_values(model, sets)?;
+        self.refresh_cells(model, &params)?;
         let x0 = initial_state(model, &params);
         let mut dx = vec![0.0; x0.len()];
         let mut ctx = bioflux_compiler::jit::CellContext { cells: self.cells.slots(), failed_cell: -1 };
@@ -143,6 +165,7 @@ impl Prepared {
 
     pub fn simulate(&mut self, model: &CheckedModel, o: &Overrides) -> Result<Run, RunError> {
         let params = parameter_values(model, &o.sets)?;
+        self.refresh_cells(model, &params)?;
         let x0 = initial_state(model, &params);
         let sim = &model.simulate;
         let end = o.end.or(sim.end).ok_or("no end time: add `end = 10 [h]` to the `simulate` block or pass --end")?;
@@ -172,6 +195,10 @@ impl Prepared {
         }
         Ok(Run { simulation, params, compile_time: self.compiled.compile_time, notes })
     }
+}
+
+fn model_values(model: &CheckedModel) -> Vec<f64> {
+    model.params.iter().map(|p| p.value).collect()
 }
 
 pub fn run(model: &CheckedModel, o: &Overrides, env: &Environment) -> Result<Run, RunError> {

@@ -479,3 +479,40 @@ const BiofluxPluginTable *bioflux_plugin_v1(void) { return &t; }
     assert_eq!(d[0].message, "plugin `micromolar` declares `S` in umol/L, but values cross to plugins in base units");
     assert!(d[0].help.as_deref().unwrap().contains("declare mmol/L and convert inside"), "{:?}", d[0].help);
 }
+
+/// Options take units and parameters: `Ks = 200 [umol/L]` is 0.2 mmol/L,
+/// and `Ks = K` passes K's value, so `--set` and a prepared model's reruns
+/// reach it (the cell is created anew when K changes).
+#[test]
+fn options_take_units_and_parameters() {
+    let final_x = |options: &str, params: &str, sets: &[&str]| {
+        let src = herbert(options, "    input S = S", "growth X = c.mu\nexchange S = c.q_S")
+            .replace("species S", &format!("{params}species S"));
+        let model = check_source("t.bio", &src).unwrap_or_else(|d| panic!("{}", d[0].render()));
+        let sets = sets.iter().map(|s| bioflux_runtime::params::ParamSet::parse(s).unwrap()).collect();
+        let sim = run(&model, &Overrides { sets, ..tight() }, &env()).unwrap().simulation;
+        *column(&sim, "X").last().unwrap()
+    };
+    let plain = final_x("Ks = 0.2", "", &[]);
+    let other = final_x("Ks = 0.5", "", &[]);
+    assert!((plain - other).abs() > 1e-3, "Ks matters here: {plain} vs {other}");
+    assert_eq!(final_x("Ks = 200 [umol/L]", "", &[]), plain);
+    assert_eq!(final_x("Ks = K", "param K = 0.2 [mmol/L]\n", &[]), plain);
+    assert_eq!(final_x("Ks = K", "param K = 0.2 [mmol/L]\n", &["K=0.5"]), other);
+    assert_eq!(final_x("Ks = K", "param K = 0.2 [mmol/L]\n", &["K=500 [umol/L]"]), other);
+
+    // One prepared model, rerun with another K: the cell follows.
+    let src = herbert("Ks = K", "    input S = S", "growth X = c.mu\nexchange S = c.q_S")
+        .replace("species S", "param K = 0.2 [mmol/L]\nspecies S");
+    let model = check_source("t.bio", &src).unwrap();
+    let mut prepared = bioflux_runtime::Prepared::new(&model, &env()).unwrap();
+    for (k, expected) in [("0.5", other), ("0.2", plain), ("0.5", other)] {
+        let sets = vec![bioflux_runtime::params::ParamSet::parse(&format!("K={k}")).unwrap()];
+        let sim = prepared.simulate(&model, &Overrides { sets, ..tight() }).unwrap().simulation;
+        assert_eq!(*column(&sim, "X").last().unwrap(), expected, "K = {k}");
+    }
+    // An unknown unit is reported at its place.
+    let src = herbert("Ks = 2 [furlong]", "    input S = S", "growth X = c.mu\nexchange S = c.q_S");
+    let d = check_source("t.bio", &src).unwrap_err();
+    assert!(d[0].message.contains("furlong"), "{}", d[0].message);
+}

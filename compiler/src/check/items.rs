@@ -326,8 +326,18 @@ impl<'a> Checker<'a> {
                         let v = match value {
                             ast::Literal::Str(s) => OptionValue::Str(s.value.clone()),
                             ast::Literal::Number(n) => OptionValue::Number(n.value),
+                            ast::Literal::Quantity(n, unit) => match eval_unit(unit) {
+                                Ok(u) => OptionValue::Number(n.value * u.factor),
+                                Err((name, span)) => {
+                                    self.unknown_unit(&name, span);
+                                    continue;
+                                }
+                            },
                             ast::Literal::Bool(b, _) => OptionValue::Bool(*b),
-                            ast::Literal::Ident(i) => OptionValue::Name(i.name.clone()),
+                            ast::Literal::Ident(i) => match self.symbols.get(i.name.as_str()) {
+                                Some(&(Symbol::Param(p), _)) => OptionValue::Param(p),
+                                _ => OptionValue::Name(i.name.clone()),
+                            },
                         };
                         options.push((key.name.clone(), v));
                     }

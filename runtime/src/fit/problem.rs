@@ -178,6 +178,7 @@ impl<'m> Problem<'m> {
         let mut problem =
             Problem { model, finite_difference_params: vec![false; params.len()], params, runs, notes, evaluations: 0 };
         problem.find_moving_breakpoints();
+        problem.find_option_parameters();
         Ok(problem)
     }
 
@@ -238,6 +239,46 @@ impl<'m> Problem<'m> {
                     ));
                     break;
                 }
+            }
+        }
+    }
+
+    /// A fitted parameter that a cell's option reads (`K_s = Ks`) reaches
+    /// the plugin only when the cell is created, and the plugin gives no
+    /// derivative for it: differentiated by finite differences of whole
+    /// simulations.
+    fn find_option_parameters(&mut self) {
+        let options: Vec<(usize, &str, &str)> = self
+            .model
+            .cells
+            .iter()
+            .flat_map(|c| c.options.iter().map(move |(key, v)| (c, key, v)))
+            .filter_map(|(c, key, v)| match v {
+                bioflux_compiler::model::OptionValue::Param(i) => Some((*i, key.as_str(), c.name.as_str())),
+                _ => None,
+            })
+            .collect();
+        if options.is_empty() {
+            return;
+        }
+        let theta: Vec<f64> = self.params.iter().map(|p| p.start).collect();
+        for k in 0..self.params.len() {
+            if self.finite_difference_params[k] {
+                continue;
+            }
+            let mut moved = theta.clone();
+            moved[k] *= 1.0 + 1e-3;
+            moved[k] += 1e-9;
+            let reached = (0..self.runs.len()).find_map(|r| {
+                let (here, there) = (self.parameter_vector(r, &theta), self.parameter_vector(r, &moved));
+                options.iter().find(|(i, _, _)| here[*i] != there[*i])
+            });
+            if let Some((_, key, cell)) = reached {
+                self.finite_difference_params[k] = true;
+                self.notes.push(format!(
+                    "`{}` sets option `{key}` of cell `{cell}`, for which the plugin gives no derivative: its derivatives come from finite differences of whole simulations",
+                    self.params[k].name
+                ));
             }
         }
     }
@@ -327,6 +368,7 @@ impl<'m> Problem<'m> {
 
     fn simulate(&mut self, r: usize, params: &[f64], directions: &Directions) -> Result<Trajectory, String> {
         let run = &mut self.runs[r];
+        run.prepared.refresh_cells(self.model, params).map_err(|e| format!("{}: {e}", run.experiment.label()))?;
         run.prepared.trajectory(self.model, params, directions, &run.experiment.times, &run.settings).map_err(|f| {
             format!("{}: the simulation failed at t = {} h: {}", run.experiment.label(), f.time, f.message)
         })

@@ -87,11 +87,20 @@ pub struct BoundCells {
     pub cells: Vec<BoundCell>,
     pub layouts: Vec<CellLayout>,
     slots: Vec<CellSlot>,
+    /// (parameter, value) of each option set from a parameter, as the
+    /// cells were created with it.
+    option_params: Vec<(usize, f64)>,
 }
 
 impl BoundCells {
     pub fn none() -> BoundCells {
-        BoundCells { cells: Vec::new(), layouts: Vec::new(), slots: Vec::new() }
+        BoundCells { cells: Vec::new(), layouts: Vec::new(), slots: Vec::new(), option_params: Vec::new() }
+    }
+
+    /// Whether the cells were created with other values of the parameters
+    /// their options read than `params` (then they must be created anew).
+    pub fn options_differ(&self, params: &[f64]) -> bool {
+        self.option_params.iter().any(|&(i, v)| params[i].to_bits() != v.to_bits())
     }
 
     /// The call slots (stable while `self` lives and is not moved out of).
@@ -114,12 +123,18 @@ impl BoundCells {
     }
 }
 
-fn option_json(v: &OptionValue) -> serde_json::Value {
+fn option_json(v: &OptionValue, params: &[f64]) -> serde_json::Value {
     match v {
         OptionValue::Str(s) | OptionValue::Name(s) => s.clone().into(),
         OptionValue::Number(n) => (*n).into(),
+        OptionValue::Param(i) => params[*i].into(),
         OptionValue::Bool(b) => (*b).into(),
     }
+}
+
+/// The model's own parameter values (before any `--set`).
+fn model_values(model: &CheckedModel) -> Vec<f64> {
+    model.params.iter().map(|p| p.value).collect()
 }
 
 fn network_json(net: &Network) -> serde_json::Value {
@@ -145,12 +160,12 @@ fn network_json(net: &Network) -> serde_json::Value {
 
 /// The configuration a plugin's `create` receives, as JSON.
 pub fn config_json(model: &CheckedModel, cell: &Cell) -> String {
-    config_with_policy(model, cell, cell.infeasible)
+    config_with_policy(model, cell, cell.infeasible, &model_values(model))
 }
 
-fn config_with_policy(model: &CheckedModel, cell: &Cell, infeasible: InfeasiblePolicy) -> String {
+fn config_with_policy(model: &CheckedModel, cell: &Cell, infeasible: InfeasiblePolicy, params: &[f64]) -> String {
     let options: serde_json::Map<String, serde_json::Value> =
-        cell.options.iter().filter(|(k, _)| k != "library").map(|(k, v)| (k.clone(), option_json(v))).collect();
+        cell.options.iter().filter(|(k, _)| k != "library").map(|(k, v)| (k.clone(), option_json(v, params))).collect();
     let objective: Vec<serde_json::Value> = cell
         .objective
         .iter()
@@ -190,7 +205,7 @@ fn config_with_policy(model: &CheckedModel, cell: &Cell, infeasible: InfeasibleP
 /// All problems of all cells are reported together, each at its place in
 /// the .bio file.
 pub fn bind(model: &CheckedModel, search: &SearchPath, base_dir: &Path) -> Result<BoundCells, Vec<Diagnostic>> {
-    bind_cells(model, search, base_dir, false)
+    bind_cells(model, search, base_dir, false, &model_values(model))
 }
 
 /// As [`bind`], for a simulation: a cell with `infeasible = stop` that
@@ -200,8 +215,9 @@ pub fn bind_for_simulation(
     model: &CheckedModel,
     search: &SearchPath,
     base_dir: &Path,
+    params: &[f64],
 ) -> Result<BoundCells, Vec<Diagnostic>> {
-    bind_cells(model, search, base_dir, true)
+    bind_cells(model, search, base_dir, true, params)
 }
 
 fn bind_cells(
@@ -209,13 +225,14 @@ fn bind_cells(
     search: &SearchPath,
     base_dir: &Path,
     watch_stops: bool,
+    params: &[f64],
 ) -> Result<BoundCells, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let mut opened: HashMap<PathBuf, Rc<Plugin>> = HashMap::new();
     let mut cells = Vec::new();
     let mut layouts = Vec::new();
     for cell in &model.cells {
-        match bind_cell(model, cell, search, base_dir, &mut opened, watch_stops) {
+        match bind_cell(model, cell, search, base_dir, &mut opened, watch_stops, params) {
             Ok((bound, layout)) => {
                 cells.push(bound);
                 layouts.push(layout);
@@ -246,7 +263,17 @@ fn bind_cells(
             }
         })
         .collect();
-    Ok(BoundCells { cells, layouts, slots })
+    // The parameters the cells' options were created with.
+    let option_params = model
+        .cells
+        .iter()
+        .flat_map(|c| &c.options)
+        .filter_map(|(_, v)| match v {
+            OptionValue::Param(i) => Some((*i, params[*i])),
+            _ => None,
+        })
+        .collect();
+    Ok(BoundCells { cells, layouts, slots, option_params })
 }
 
 fn plugin_error(cell: &Cell, message: String, help: &str) -> Diagnostic {
@@ -260,6 +287,7 @@ fn bind_cell(
     base_dir: &Path,
     opened: &mut HashMap<PathBuf, Rc<Plugin>>,
     watch_stops: bool,
+    params: &[f64],
 ) -> Result<(BoundCell, CellLayout), Vec<Diagnostic>> {
     let explicit = cell.options.iter().find(|(k, _)| k == "library").and_then(|(_, v)| match v {
         OptionValue::Str(s) => Some(base_dir.join(s)),
@@ -292,19 +320,26 @@ fn bind_cell(
     // the root finder locates (the LP's own stop would only say that some
     // trial step of the integrator went past it).
     let relaxed = (watch_stops && cell.infeasible == InfeasiblePolicy::Stop)
-        .then(|| Instance::create(plugin.clone(), &config_with_policy(model, cell, InfeasiblePolicy::Relax), base_dir))
+        .then(|| {
+            Instance::create(
+                plugin.clone(),
+                &config_with_policy(model, cell, InfeasiblePolicy::Relax, params),
+                base_dir,
+            )
+        })
         .and_then(Result::ok)
         .and_then(|i| i.outputs.iter().position(|p| p.name == "slack").map(|slot| (i, slot)));
     let (instance, stop_slack) = match relaxed {
         Some((instance, slot)) => (instance, Some(slot)),
         None => (
-            Instance::create(plugin.clone(), &config_json(model, cell), base_dir).map_err(|m| {
-                vec![plugin_error(
-                    cell,
-                    format!("plugin `{}` could not create cell `{}`: {m}", plugin.name, cell.name),
-                    "check the cell's source and options",
-                )]
-            })?,
+            Instance::create(plugin.clone(), &config_with_policy(model, cell, cell.infeasible, params), base_dir)
+                .map_err(|m| {
+                    vec![plugin_error(
+                        cell,
+                        format!("plugin `{}` could not create cell `{}`: {m}", plugin.name, cell.name),
+                        "check the cell's source and options",
+                    )]
+                })?,
             None,
         ),
     };
