@@ -113,7 +113,7 @@ pub struct CellFactory {
 
 impl CellFactory {
     pub fn instance(&self) -> Result<Instance, String> {
-        Instance::create(Rc::new(Plugin::open(&self.library)?), &self.config, &self.base_dir)
+        Ok(Instance::create(Rc::new(Plugin::open(&self.library)?), &self.config, &self.base_dir)?)
     }
 }
 

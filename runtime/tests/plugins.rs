@@ -148,6 +148,7 @@ fn a_library_without_the_entry_symbol_or_of_another_abi_is_refused() {
     let src = format!("{HERBERT}cell c = x(library = \"{}\")\ngrowth X = c.mu\n", plain.display());
     let RunError::Diagnostics(d) = run_error(&src) else { panic!() };
     assert!(d[0].message.contains("is not a bioflux plugin: it has no `bioflux_plugin_v1` symbol"), "{}", d[0].message);
+    assert!(d[0].help.as_deref().unwrap().contains("exports `bioflux_plugin_v1`"), "{:?}", d[0].help);
 
     let future = c_library(
         "future_abi",
@@ -161,6 +162,8 @@ fn a_library_without_the_entry_symbol_or_of_another_abi_is_refused() {
         "{}",
         d[0].message
     );
+    // The help line matches the cause.
+    assert_eq!(d[0].help.as_deref(), Some("rebuild the plugin against this bioflux"));
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! name the model uses against `describe()`, and fill the call slots the
 //! generated code uses.
 
-use super::library::{Instance, Plugin, SearchPath};
+use super::library::{Instance, Plugin, PluginError, SearchPath};
 use bioflux_compiler::diagnostic::{Code, Diagnostic, suggestion};
 use bioflux_compiler::ir::CellLayout;
 use bioflux_compiler::jit::{CellFn, CellSlot};
@@ -309,7 +309,17 @@ fn bind_cell(
         Some(p) => p.clone(),
         None => {
             let p = Rc::new(Plugin::open(&path).map_err(|m| {
-                vec![plugin_error(cell, m, "check that the file is a bioflux plugin built for this version")]
+                let help = match &m {
+                    PluginError::Load { needs_driver: true, .. } => {
+                        "use the plugin's CPU build on a machine without a GPU"
+                    }
+                    PluginError::Load { .. } => {
+                        "check the path, and that the library's own dependencies are installed (`ldd` lists them)"
+                    }
+                    PluginError::OtherAbi { .. } => "rebuild the plugin against this bioflux",
+                    _ => "check that the file is a bioflux plugin (it exports `bioflux_plugin_v1`)",
+                };
+                vec![plugin_error(cell, m.to_string(), help)]
             })?);
             opened.insert(path.clone(), p.clone());
             p

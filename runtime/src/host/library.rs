@@ -81,39 +81,31 @@ fn c_text(p: *const c_char) -> String {
 
 impl Plugin {
     /// Opens a library and checks that it is a bioflux plugin of this ABI.
-    pub fn open(path: &Path) -> Result<Plugin, String> {
+    pub fn open(path: &Path) -> Result<Plugin, PluginError> {
         // SAFETY: loading a library runs its initialisers; plugins are
         // trusted native code by design.
         let library = unsafe { libloading::Library::new(path) }.map_err(|e| {
             let reason = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
             // The loader names the library it could not find; the NVIDIA
             // driver's is the one a CUDA build of a plugin needs.
-            let hint = if reason.contains("libcuda.so") {
-                " (this plugin was built with CUDA and needs the NVIDIA driver, which this machine lacks: use the CPU build)"
-            } else {
-                ""
-            };
-            format!("cannot load {}: {reason}{hint}", path.display())
+            let needs_driver = reason.contains("libcuda.so");
+            PluginError::Load { path: path.to_path_buf(), reason, needs_driver }
         })?;
         // SAFETY: the symbol's type is fixed by the ABI.
         let entry: EntryFn = unsafe {
             *library
                 .get::<EntryFn>(ENTRY_SYMBOL.as_bytes())
-                .map_err(|_| format!("{} is not a bioflux plugin: it has no `{ENTRY_SYMBOL}` symbol", path.display()))?
+                .map_err(|_| PluginError::NotAPlugin { path: path.to_path_buf() })?
         };
         // SAFETY: calling the entry point returns a pointer to a static table.
         let table = unsafe { entry() };
         if table.is_null() {
-            return Err(format!("{}: `{ENTRY_SYMBOL}` returned no table", path.display()));
+            return Err(PluginError::NoTable { path: path.to_path_buf() });
         }
         // SAFETY: non-null, static for the library's lifetime (kept in `self`).
         let table: &'static PluginTable = unsafe { &*table };
         if table.abi_version != ABI_VERSION {
-            return Err(format!(
-                "{} was built for plugin ABI version {}, this bioflux speaks version {ABI_VERSION}; rebuild the plugin against this bioflux",
-                path.display(),
-                table.abi_version
-            ));
+            return Err(PluginError::OtherAbi { path: path.to_path_buf(), version: table.abi_version });
         }
         Ok(Plugin {
             name: c_text(table.name),
@@ -164,6 +156,36 @@ impl Plugin {
     }
 }
 
+/// Why a plugin could not be opened or an instance created.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PluginError {
+    /// The loader refused the library (missing file, missing dependency).
+    #[error("cannot load {}: {reason}{}", path.display(), if *needs_driver {
+        " (this plugin was built with CUDA and needs the NVIDIA driver, which this machine lacks: use the CPU build)"
+    } else { "" })]
+    Load { path: PathBuf, reason: String, needs_driver: bool },
+    /// A library without the entry symbol.
+    #[error("{} is not a bioflux plugin: it has no `{ENTRY_SYMBOL}` symbol", path.display())]
+    NotAPlugin { path: PathBuf },
+    #[error("{}: `{ENTRY_SYMBOL}` returned no table", path.display())]
+    NoTable { path: PathBuf },
+    /// Built for another ABI version.
+    #[error(
+        "{} was built for plugin ABI version {version}, this bioflux speaks version {ABI_VERSION}; rebuild the plugin against this bioflux",
+        path.display()
+    )]
+    OtherAbi { path: PathBuf, version: u32 },
+    /// `create` refused the configuration, with the plugin's message.
+    #[error("{message}")]
+    Create { message: String },
+}
+
+impl From<PluginError> for String {
+    fn from(e: PluginError) -> String {
+        e.to_string()
+    }
+}
+
 /// Why a tool call gave no reply.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ToolError {
@@ -197,15 +219,17 @@ pub struct Instance {
 }
 
 impl Instance {
-    pub fn create(plugin: Rc<Plugin>, config_json: &str, base_dir: &Path) -> Result<Instance, String> {
-        let config = CString::new(config_json).map_err(|_| "the configuration contains a NUL byte".to_string())?;
+    pub fn create(plugin: Rc<Plugin>, config_json: &str, base_dir: &Path) -> Result<Instance, PluginError> {
+        let config = CString::new(config_json)
+            .map_err(|_| PluginError::Create { message: "the configuration contains a NUL byte".into() })?;
         let dir = CString::new(base_dir.to_string_lossy().as_bytes()).unwrap_or_default();
         let mut error = vec![0 as c_char; 1024];
         // SAFETY: NUL-terminated strings and an error buffer of that size.
         let ptr = unsafe { (plugin.table.create)(config.as_ptr(), dir.as_ptr(), error.as_mut_ptr(), error.len()) };
         if ptr.is_null() {
             let message = c_text(error.as_ptr());
-            return Err(if message.is_empty() { "create() failed without a message".into() } else { message });
+            let message = if message.is_empty() { "create() failed without a message".into() } else { message };
+            return Err(PluginError::Create { message });
         }
         // SAFETY: `describe` of a live instance returns its description.
         let description = unsafe { (plugin.table.describe)(ptr) };

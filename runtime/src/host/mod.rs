@@ -8,4 +8,4 @@ mod library;
 
 pub use bind::{BoundCell, BoundCells, bind, bind_for_simulation, config_json, input_port_name};
 pub use jacobian_check::{Entry, JacobianCheck, check_jacobians};
-pub use library::{Instance, Plugin, PortInfo, SearchPath, ToolError};
+pub use library::{Instance, Plugin, PluginError, PortInfo, SearchPath, ToolError};

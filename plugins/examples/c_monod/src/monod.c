@@ -19,15 +19,21 @@ typedef struct Monod {
     BiofluxDescription description;
 } Monod;
 
-/* The number after "key": in the options object, or `fallback`. */
+/* The number after "key" : in the options object, or `fallback`. A real
+ * plugin would use a JSON parser; this one tolerates whitespace around the
+ * colon, as JSON allows (the host writes none). */
 static double option(const char *json, const char *key, double fallback) {
     char pattern[64];
     const char *options = strstr(json, "\"options\"");
     const char *at;
     if (!options) return fallback;
-    snprintf(pattern, sizeof pattern, "\"%s\":", key);
-    at = strstr(options, pattern);
-    return at ? strtod(at + strlen(pattern), NULL) : fallback;
+    snprintf(pattern, sizeof pattern, "\"%s\"", key);
+    for (at = strstr(options, pattern); at; at = strstr(at + 1, pattern)) {
+        const char *p = at + strlen(pattern);
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
+        if (*p == ':') return strtod(p + 1, NULL);
+    }
+    return fallback;
 }
 
 static void *create(const char *config, const char *base_dir, char *error, size_t error_len) {
