@@ -55,6 +55,10 @@ impl Code {
     }
 }
 
+/// One problem found in a .bio file: a stable code (`bio::unit_mismatch`),
+/// the message, the primary span with its label, further labelled spans,
+/// and a help line that says what to do about this cause. Rendered once, at
+/// the edge, by miette (`render`).
 #[derive(Clone, Debug)]
 pub struct Diagnostic {
     pub code: Code,

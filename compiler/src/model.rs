@@ -301,6 +301,10 @@ pub struct Network {
     pub span: Span,
 }
 
+/// A model that passed the checker: every name resolved to an index,
+/// every quantity in base units with its dimension checked, lets ordered,
+/// balances assembled per species; what lowering to IR, the runtime and
+/// the plugin host work from. Indices in `Expr` point into these vectors.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckedModel {
     pub name: String,

@@ -71,6 +71,9 @@ pub struct Comment {
     pub span: Span,
 }
 
+/// A parsed .bio file: its `model NAME` line, its statements in file
+/// order (nothing resolved yet; names are text with spans), and its
+/// comments, kept so that `bioflux fmt` can put them back.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
     pub name: Ident,
@@ -79,6 +82,7 @@ pub struct Model {
     pub span: Span,
 }
 
+/// One top-level statement and where it is.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Item {
     pub kind: ItemKind,
@@ -326,12 +330,15 @@ pub enum UnitKind {
     Pow(Box<UnitExpr>, i32),
 }
 
+/// An expression as written, with its span for diagnostics; names are
+/// resolved and units checked by the compiler's checker.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
 }
 
+/// The forms an expression takes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
     Number(Number),

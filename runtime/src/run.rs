@@ -65,6 +65,8 @@ impl std::fmt::Display for RunError {
     }
 }
 
+/// A finished `run`: the simulation, the parameter values it used (after
+/// `--set`), the compile time, and what the plugins asked to be said.
 pub struct Run {
     pub simulation: Simulation,
     pub params: Vec<f64>,

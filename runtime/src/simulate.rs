@@ -127,6 +127,8 @@ pub struct Negative {
     pub time: f64,
 }
 
+/// What a simulation produced: the output table (kept in full when the run
+/// fails or stops part-way), the solver's statistics, and how it ended.
 #[derive(Clone, Debug)]
 pub struct Simulation {
     pub columns: Vec<Column>,

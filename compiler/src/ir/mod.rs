@@ -102,6 +102,10 @@ impl Node {
     }
 }
 
+/// The expression graph: hash-consed nodes (each distinct node once, so
+/// common subexpressions are shared), and the cell calls with the nodes of
+/// their inputs. Lowering builds it; differentiation adds to it; the JIT
+/// compiles from it.
 #[derive(Clone, Debug, Default)]
 pub struct Graph {
     nodes: Vec<Node>,

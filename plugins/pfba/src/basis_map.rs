@@ -37,6 +37,10 @@ enum Var {
     Row(usize),
 }
 
+/// One optimal basis of an LP stage as an affine map from the changing
+/// bounds to the basic solution: within the basis's validity (primal
+/// feasibility checked per call) the optimum is `anchor + directions ·
+/// activities`, with no HiGHS call; built once from a fresh factorisation.
 pub struct BasisMap {
     pub basis: Basis,
     basic: Vec<Var>,

@@ -81,6 +81,9 @@ pub struct Evaluation {
     pub trajectories: Vec<Trajectory>,
 }
 
+/// A weighted least-squares problem: the fitted parameters, one prepared
+/// simulation per experiment, and the residuals (simulated − measured)/σ
+/// with their Jacobian from forward sensitivities (`evaluate`).
 pub struct Problem<'m> {
     pub model: &'m CheckedModel,
     pub params: Vec<FitParam>,
