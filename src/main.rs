@@ -202,6 +202,10 @@ enum Command {
     Infer(commands::InferArgs),
     /// Train a surrogate network on sampled data (by the surrogate plugin).
     Train(commands::TrainArgs),
+    /// Learn a network from measured specific rates with carbon and
+    /// nitrogen balances (biomass composition and unmeasured rates learned
+    /// too); the result is a surrogate cell model.
+    Learn(commands::LearnArgs),
     /// Experiment with a model interactively (`:help` lists the commands);
     /// reads commands from stdin when it is not a terminal.
     Repl {
@@ -341,6 +345,7 @@ fn command(cli: Cli) -> ExitCode {
         Command::Plot { results, x, y, output, shared } => commands::plot(&results, &x, &y, &output, shared),
         Command::Repl { file, plugin_path } => commands::repl(file, plugin_path),
         Command::Train(args) => commands::train(&args),
+        Command::Learn(args) => commands::learn(&args),
         Command::Infer(args) => commands::infer(&args),
         Command::Fit(args) => commands::fit(&args),
         Command::Parity { file, cell, surrogate, at, output, top, pathway, plugin_path } => {

@@ -239,6 +239,154 @@ pub struct InferReport {
     pub mean_output: f64,
 }
 
+/// `learn_rates`: a network learned from measured specific rates with
+/// carbon and nitrogen balances (and optionally S·v̄ = 0 over internal
+/// fluxes) in the loss, after Kusters et al. (the surrogate plugin).
+pub struct LearnRates;
+
+impl Tool for LearnRates {
+    const NAME: &'static str = "learn_rates";
+    type Request = RatesRequest;
+    type Reply = RatesReply;
+}
+
+/// One column of measured rates: a reaction's flux in the model's sign
+/// (negative: taken up), in mmol/gDW/h (1/h for growth); `None` where not
+/// measured in that sample.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateColumn {
+    /// The reaction (or column) name.
+    pub name: String,
+    /// One value per sample.
+    pub values: Vec<Option<f64>>,
+    /// Carbon and nitrogen atoms leaving the culture per unit of this flux
+    /// (an exchange of glucose: 6 and 0); ignored for the growth column,
+    /// whose content is α_bm, β_bm.
+    pub carbon: f64,
+    /// Nitrogen atoms, as `carbon`.
+    pub nitrogen: f64,
+}
+
+/// The stoichiometry for internal fluxes (eq. 2 of Kusters et al.).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InternalNetwork {
+    /// Every reaction, in S's column order; the rate columns are among them.
+    pub reactions: Vec<String>,
+    /// Row-major, metabolites × reactions.
+    pub s: Vec<f64>,
+    /// Rows of `s`.
+    pub n_metabolites: usize,
+}
+
+/// What to learn from measured rates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatesRequest {
+    /// Where to write the network (a surrogate directory).
+    pub output: PathBuf,
+    /// Where the data and formulas came from (for the report).
+    pub source: String,
+    /// The network's inputs (measured uptake rates).
+    pub inputs: Vec<RateColumn>,
+    /// Measured outputs, the growth rate among them.
+    pub outputs: Vec<RateColumn>,
+    /// Predicted but not measured (CO₂ under pH buffering): constrained by
+    /// the balances alone. Values, where present, are only checked against.
+    pub unmeasured: Vec<RateColumn>,
+    /// The growth column's name (one of `outputs`).
+    pub growth: String,
+    /// Carbon and nitrogen of biomass (mmol per gDW); learned when `None`.
+    pub alpha_bm: Option<f64>,
+    /// Nitrogen of biomass (mmol per gDW); learned when `None`.
+    pub beta_bm: Option<f64>,
+    /// λ₁, λ₂ of the carbon and nitrogen balances, λ₃ of ‖S·v̄‖².
+    pub lambda_carbon: f64,
+    /// λ₂.
+    pub lambda_nitrogen: f64,
+    /// λ₃.
+    pub lambda_stoichiometry: f64,
+    /// With it, the network predicts every reaction's flux v̄.
+    pub internal: Option<InternalNetwork>,
+    /// Hidden layer widths, activation, and the optimiser's settings.
+    pub layers: Vec<usize>,
+    /// silu, tanh or relu.
+    pub activation: String,
+    /// Most epochs.
+    pub epochs: usize,
+    /// Minibatch size.
+    pub batch: usize,
+    /// AdamW's learning rate.
+    pub lr: f64,
+    /// Stop after this many epochs without a better validation loss.
+    pub patience: usize,
+    /// The fraction of samples held out for validation.
+    pub validation: f64,
+    /// Seeds the split, the initial weights and the shuffles.
+    pub seed: u64,
+    /// cpu, or cuda in a plugin built with its `cuda` feature.
+    pub device: String,
+    /// No progress bar.
+    pub quiet: bool,
+}
+
+/// One epoch's loss terms on the training set (the paper's Fig. 1d).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EpochLoss {
+    /// Counted from 1.
+    pub epoch: usize,
+    /// Mean squared error of the standardised measured outputs.
+    pub mse: f64,
+    /// Mean L_c², L_n² (mmol/gDW/h)² and ‖S·v̄‖²; 0 where not used.
+    pub carbon: f64,
+    /// Mean L_n².
+    pub nitrogen: f64,
+    /// Mean ‖S·v̄‖².
+    pub stoichiometry: f64,
+    /// The validation MSE.
+    pub validation: f64,
+}
+
+/// The error of one predicted column on the validation samples.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnError {
+    /// The reaction (or column) name.
+    pub name: String,
+    /// Root mean square error, in the column's unit.
+    pub rmse: f64,
+    /// RMSE over the RMS of the measured values (none where those are 0).
+    pub relative_rmse: Option<f64>,
+    /// Whether the column was unmeasured (checked here only).
+    pub unmeasured: bool,
+}
+
+/// What learning found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatesReply {
+    /// The network's directory.
+    pub output: PathBuf,
+    /// The report, as written to report.txt.
+    pub summary: String,
+    /// α_bm, β_bm as learned (or as given).
+    pub alpha_bm: f64,
+    /// Nitrogen of biomass (mmol per gDW).
+    pub beta_bm: f64,
+    /// Per epoch.
+    pub losses: Vec<EpochLoss>,
+    /// Per predicted column.
+    pub errors: Vec<ColumnError>,
+    /// max over validation samples of ‖S·v̄‖∞, with internal fluxes.
+    pub stoichiometric_residual: Option<f64>,
+    /// Samples trained on and validated on.
+    pub n_train: usize,
+    /// Samples validated on.
+    pub n_validation: usize,
+}
+
 /// A plugin's answer to one tool call: parses the request strictly, runs
 /// `answer` and encodes its reply, for the function given to
 /// [`export_tools!`](crate::export_tools).

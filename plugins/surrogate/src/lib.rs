@@ -14,10 +14,11 @@ pub mod balance;
 pub mod infer;
 pub mod meta;
 pub mod mlp;
+pub mod rates;
 pub mod train;
 
 use balance::Head;
-use bioflux_plugin::tools::{Infer, Notes, Tool, Train, serve};
+use bioflux_plugin::tools::{Infer, LearnRates, Notes, Tool, Train, serve};
 use bioflux_plugin::{CellModel, Config, EvalError, PortSpec, Status, export_plugin};
 use candle_core::{Device, Tensor, Var};
 use meta::SurrogateMeta;
@@ -287,6 +288,7 @@ fn tool(name: &str, request: &str) -> Option<Result<String, String>> {
         }
         Train::NAME => serve::<Train>(request, |r| train::train(&r)),
         Infer::NAME => serve::<Infer>(request, |r| infer::infer(&r)),
+        LearnRates::NAME => serve::<LearnRates>(request, |r| rates::learn(&r)),
         _ => None,
     }
 }

@@ -15,14 +15,14 @@ use std::time::Instant;
 
 /// A seeded generator for weights and shuffles (training is deterministic
 /// for a seed on the CPU).
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> f64 {
+    pub(crate) fn next(&mut self) -> f64 {
         self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (self.0 >> 11) as f64 / (1u64 << 53) as f64
     }
-    fn shuffle<T>(&mut self, v: &mut [T]) {
+    pub(crate) fn shuffle<T>(&mut self, v: &mut [T]) {
         for i in (1..v.len()).rev() {
             v.swap(i, (self.next() * (i + 1) as f64) as usize);
         }
@@ -40,7 +40,7 @@ pub(crate) fn device(name: &str) -> Result<Device, String> {
 }
 
 /// Column means and standard deviations (1 where a column is constant).
-fn moments(rows: &[usize], data: &[f64], width: usize) -> (Vec<f64>, Vec<f64>) {
+pub(crate) fn moments(rows: &[usize], data: &[f64], width: usize) -> (Vec<f64>, Vec<f64>) {
     let n = rows.len() as f64;
     let mut mean = vec![0.0; width];
     let mut var = vec![0.0; width];

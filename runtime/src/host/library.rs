@@ -151,7 +151,11 @@ impl Plugin {
             Ok(Answer::Ok(reply)) => Ok(reply),
             Ok(Answer::Error(message)) => Err(ToolError::Failed { plugin: self.name.clone(), tool: T::NAME, message }),
             Ok(Answer::Unknown(_)) => Err(ToolError::Unknown { plugin: self.name.clone(), tool: T::NAME }),
-            Err(e) => Err(malformed(format!("{e} in `{answer}`"))),
+            Err(e) => {
+                let shown: String = answer.chars().take(200).collect();
+                let more = if answer.chars().count() > 200 { "…" } else { "" };
+                Err(malformed(format!("{e} in `{shown}{more}`")))
+            }
         }
     }
 }
