@@ -307,3 +307,40 @@ fn the_loss_curves_are_drawn_and_the_network_drives_a_simulation() {
     // t, V, glucose, acetate, X: the culture grew on glucose and made acetate.
     assert!(last[4] > 0.1 && last[2] < 20.0 && last[3] > 0.0, "{out}");
 }
+
+/// Bad input is named: a reaction the model lacks, a column the data lack,
+/// a value that is no number, a growth column not among the outputs.
+#[test]
+fn bad_input_is_named_with_its_place() {
+    let d = dir();
+    let data = d.join("bad.csv");
+    std::fs::write(&data, "EX_glc__D_e,Biomass_Ecoli_core,EX_ac_e\n-5,0.4,3\n").unwrap();
+    let out = d.join("bad-net");
+    let run = |inputs: &str, outputs: &str, growth: &str| {
+        let r = bioflux_with_models(&[
+            "learn",
+            data.to_str().unwrap(),
+            "--model",
+            "models/e_coli_core.xml.gz",
+            "--inputs",
+            inputs,
+            "--outputs",
+            outputs,
+            "--growth",
+            growth,
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(!r.status.success());
+        text(&r.stderr)
+    };
+    let e = run("EX_glc__d_e", "Biomass_Ecoli_core", GROWTH);
+    assert!(e.contains("no reaction `EX_glc__d_e`") && e.contains("did you mean `EX_glc__D_e`?"), "{e}");
+    let e = run("EX_glc__D_e", "Biomass_Ecoli_core,EX_etoh_e", GROWTH);
+    assert!(e.contains("has no column `EX_etoh_e`"), "{e}");
+    let e = run("EX_glc__D_e", "EX_ac_e", GROWTH);
+    assert!(e.contains("the growth column `Biomass_Ecoli_core` is not among the measured outputs"), "{e}");
+    std::fs::write(&data, "EX_glc__D_e,Biomass_Ecoli_core,EX_ac_e\n-5,0.4,3\n-6,fast,2\n").unwrap();
+    let e = run("EX_glc__D_e", "Biomass_Ecoli_core", GROWTH);
+    assert!(e.contains("bad.csv:3: `fast` in column `Biomass_Ecoli_core` is not a number"), "{e}");
+}
