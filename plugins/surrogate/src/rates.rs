@@ -15,7 +15,7 @@
 use crate::balance::{Head, f32_tensor, null_space};
 use crate::meta::{Exact, FORMAT, InputMeta, Metrics, OutputMeta, SurrogateMeta};
 use crate::mlp::{Activation, forward, layer_names};
-use crate::train::{Rng, device, moments};
+use crate::train::{Rng, device, initial_layers, moments};
 use bioflux_plugin::tools::{ColumnError, EpochLoss, RateColumn, RatesReply, RatesRequest};
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
@@ -315,14 +315,7 @@ pub fn learn(req: &RatesRequest) -> Result<RatesReply, String> {
 
     // The network and the biomass contents.
     let widths: Vec<usize> = std::iter::once(k).chain(req.layers.iter().copied()).chain([head.width(p)]).collect();
-    let mut vars = Vec::new();
-    for w in widths.windows(2) {
-        let bound = 1.0 / (w[0] as f64).sqrt();
-        let weight: Vec<f32> = (0..w[0] * w[1]).map(|_| (bound * (2.0 * rng.next() - 1.0)) as f32).collect();
-        let bias: Vec<f32> = (0..w[1]).map(|_| (bound * (2.0 * rng.next() - 1.0)) as f32).collect();
-        vars.push(Var::from_tensor(&Tensor::from_vec(weight, (w[1], w[0]), &dev).map_err(ce)?).map_err(ce)?);
-        vars.push(Var::from_tensor(&Tensor::from_vec(bias, w[1], &dev).map_err(ce)?).map_err(ce)?);
-    }
+    let mut vars = initial_layers(&widths, &mut rng, &dev).map_err(ce)?;
     let n_layer_vars = vars.len();
     let content = |given: Option<f64>, start: f64| -> Result<Content, String> {
         Ok(match given {

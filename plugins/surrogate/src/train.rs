@@ -29,6 +29,20 @@ impl Rng {
     }
 }
 
+/// Weights and biases of the layers `widths` describes, uniform in
+/// ±1/√fan_in, drawn from `rng`: (weight, bias) per layer.
+pub(crate) fn initial_layers(widths: &[usize], rng: &mut Rng, dev: &Device) -> candle_core::Result<Vec<Var>> {
+    let mut vars = Vec::new();
+    for w in widths.windows(2) {
+        let bound = 1.0 / (w[0] as f64).sqrt();
+        let weight: Vec<f32> = (0..w[0] * w[1]).map(|_| (bound * (2.0 * rng.next() - 1.0)) as f32).collect();
+        let bias: Vec<f32> = (0..w[1]).map(|_| (bound * (2.0 * rng.next() - 1.0)) as f32).collect();
+        vars.push(Var::from_tensor(&Tensor::from_vec(weight, (w[1], w[0]), dev)?)?);
+        vars.push(Var::from_tensor(&Tensor::from_vec(bias, w[1], dev)?)?);
+    }
+    Ok(vars)
+}
+
 /// A device by name; CUDA only in a plugin built with `--features cuda`.
 pub(crate) fn device(name: &str) -> Result<Device, String> {
     match name {
@@ -144,16 +158,8 @@ pub fn train(args: &TrainArgs) -> Result<TrainReply, String> {
         _ => None,
     };
 
-    // Weights uniform in ±1/√fan_in, from the seed.
     let widths: Vec<usize> = std::iter::once(k).chain(args.hidden.iter().copied()).chain([head.width(m)]).collect();
-    let mut vars = Vec::new();
-    for w in widths.windows(2) {
-        let bound = 1.0 / (w[0] as f64).sqrt();
-        let weight: Vec<f32> = (0..w[0] * w[1]).map(|_| (bound * (2.0 * rng.next() - 1.0)) as f32).collect();
-        let bias: Vec<f32> = (0..w[1]).map(|_| (bound * (2.0 * rng.next() - 1.0)) as f32).collect();
-        vars.push(Var::from_tensor(&Tensor::from_vec(weight, (w[1], w[0]), &dev).map_err(ce)?).map_err(ce)?);
-        vars.push(Var::from_tensor(&Tensor::from_vec(bias, w[1], &dev).map_err(ce)?).map_err(ce)?);
-    }
+    let vars = initial_layers(&widths, &mut rng, &dev).map_err(ce)?;
     let layers = |vars: &[Var]| -> Vec<(Tensor, Tensor)> {
         vars.chunks(2).map(|p| (p[0].as_tensor().clone(), p[1].as_tensor().clone())).collect()
     };
