@@ -117,6 +117,31 @@ fn the_jacobian_equals_finite_differences_of_the_surrogate() {
     }
 }
 
+/// The forward-mode Jacobian (tangents carried through one plain pass)
+/// against candle's reverse-mode autodiff, inside and outside the training
+/// domain (held at its edge: zero slope there).
+fn jacobians_agree_with_autodiff(net: &Path) {
+    let mut s = Surrogate::load(net).unwrap();
+    let m = s.meta.outputs.len();
+    for point in [[-5.0, -10.0], [-12.0, -3.0], [-0.5, -15.0], [-30.0, -10.0]] {
+        let (mut forward, mut reverse) = (vec![0.0; m * 2], vec![0.0; m * 2]);
+        s.jacobian(&point, &mut forward).unwrap();
+        s.jacobian_by_autodiff(&point, &mut reverse).unwrap();
+        let scale = reverse.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        for (f, r) in forward.iter().zip(&reverse) {
+            assert!((f - r).abs() <= 1e-4 * scale.max(1e-3), "at {point:?}: forward {f} vs autodiff {r}");
+        }
+        if point[0] < -20.0 {
+            assert!((0..m).all(|o| forward[o * 2] == 0.0), "no slope along an input held at the domain's edge");
+        }
+    }
+}
+
+#[test]
+fn the_forward_mode_jacobian_equals_autodiff() {
+    jacobians_agree_with_autodiff(trained());
+}
+
 #[test]
 fn training_is_deterministic_for_a_seed() {
     let d = dir();
@@ -230,8 +255,10 @@ fn the_exact_mode_balances_every_metabolite_and_the_penalty_helps() {
         ok(bioflux(&args));
         out
     };
-    let exact = worst_balance(&train("exact", &["--exact"]));
+    let exact_net = train("exact", &["--exact"]);
+    let exact = worst_balance(&exact_net);
     assert!(exact <= 1e-6, "exact mode: ‖S·v‖ = {exact:e}");
+    jacobians_agree_with_autodiff(&exact_net);
     let free = worst_balance(&train("free", &[]));
     let penalised = worst_balance(&train("penalised", &["--balance-weight", "1"]));
     assert!(free > 1e-3, "an unconstrained network does not balance by itself: {free:e}");

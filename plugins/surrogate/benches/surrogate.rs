@@ -62,7 +62,10 @@ fn benches(c: &mut Criterion) {
         b.iter(|| s.eval_batch(n, &inputs, &mut outputs).unwrap())
     });
     let mut jac = vec![0.0; 349 * 2];
-    c.bench_function("surrogate/jacobian/candle", |b| b.iter(|| s.jacobian(&[-6.0, -12.0], &mut jac).unwrap()));
+    c.bench_function("surrogate/jacobian/forward-mode", |b| b.iter(|| s.jacobian(&[-6.0, -12.0], &mut jac).unwrap()));
+    c.bench_function("surrogate/jacobian/candle-autodiff", |b| {
+        b.iter(|| s.jacobian_by_autodiff(&[-6.0, -12.0], &mut jac).unwrap())
+    });
 }
 
 criterion_group!(name = group; config = Criterion::default().sample_size(20).measurement_time(std::time::Duration::from_secs(3)); targets = benches);

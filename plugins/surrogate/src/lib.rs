@@ -36,6 +36,10 @@ pub struct Surrogate {
     plain: Plain,
     x: Vec<f32>,
     y: Vec<f32>,
+    /// ∂y/∂x of the network (width × inputs) and d(network input)/d(port)
+    /// per input, for `jacobian`.
+    dy: Vec<f32>,
+    slope: Vec<f64>,
     /// Which inputs have been seen outside the training domain (warned once).
     warned: Vec<bool>,
     dir: PathBuf,
@@ -93,6 +97,8 @@ impl Surrogate {
             warned: vec![false; k],
             x: vec![0.0; k],
             y: vec![0.0; width],
+            dy: vec![0.0; width * k],
+            slope: vec![0.0; k],
             meta,
             layers,
             head,
@@ -197,10 +203,57 @@ impl Surrogate {
         Ok(())
     }
 
-    /// d(outputs)/d(port values), `jac[o * k + i]`, by candle's autodiff:
-    /// the input repeated once per output, and the sum of the diagonal of
-    /// the batch's outputs differentiated once gives every row.
+    /// d(outputs)/d(port values), `jac[o * k + i]`, by forward-mode
+    /// differentiation of the plain network: the tangents along the k
+    /// inputs ride the same pass (about 1 + k forwards), then the output
+    /// transform's linear part and the inputs' scaling.
     pub fn jacobian(&mut self, inputs: &[f64], jac: &mut [f64]) -> Result<(), String> {
+        let k = self.meta.inputs.len();
+        // Outside the domain the input is held at its edge: no slope there.
+        for (c, &p) in inputs.iter().enumerate() {
+            let v = self.network_input(c, p);
+            let held = self.in_domain(c, v);
+            let i = &self.meta.inputs[c];
+            self.x[c] = ((held - i.mean) / i.std) as f32;
+            self.slope[c] = match (held == v, i.uptake) {
+                (false, _) => 0.0,
+                (true, true) => -1.0 / i.std,
+                (true, false) => 1.0 / i.std,
+            };
+        }
+        self.plain.forward_with_jacobian(&self.x, &mut self.y, &mut self.dy);
+        let width = self.y.len();
+        match (&self.meta.exact, &self.basis) {
+            (Some(e), Some((basis, d))) => {
+                for (row, &c) in e.reactions.iter().enumerate() {
+                    let coefficients = &basis[row * d..(row + 1) * d];
+                    for i in 0..k {
+                        let dz =
+                            coefficients.iter().enumerate().map(|(j, b)| b * self.dy[j * k + i] as f64).sum::<f64>();
+                        jac[c * k + i] = dz * e.scale * self.slope[i];
+                    }
+                }
+                for (o, &c) in e.others.iter().enumerate() {
+                    for i in 0..k {
+                        jac[c * k + i] = self.dy[(d + o) * k + i] as f64 * self.meta.outputs[c].std * self.slope[i];
+                    }
+                }
+            }
+            _ => {
+                for o in 0..width {
+                    for i in 0..k {
+                        jac[o * k + i] = self.dy[o * k + i] as f64 * self.meta.outputs[o].std * self.slope[i];
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The same Jacobian by candle's autodiff (the input repeated once per
+    /// output, the batch's diagonal differentiated once): the reference the
+    /// forward-mode `jacobian` is tested against.
+    pub fn jacobian_by_autodiff(&mut self, inputs: &[f64], jac: &mut [f64]) -> Result<(), String> {
         let (k, m) = (self.meta.inputs.len(), self.meta.outputs.len());
         let ce = |e: candle_core::Error| e.to_string();
         // Outside the domain the input is held at its edge: no slope there.
