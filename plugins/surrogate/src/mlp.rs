@@ -121,12 +121,10 @@ impl Plain {
         for (l, (weights, bias, inp, out)) in self.layers.iter().enumerate() {
             let (inp, out) = (*inp, *out);
             // Pre-activations and their tangents: z = W·a + b, dz = W·da.
-            layer(weights, bias, &self.a[..inp], &mut self.b[..out], None);
+            layer(weights, Some(bias), &self.a[..inp], &mut self.b[..out], None);
             for i in 0..k {
                 let (src, dst) = (&self.ta[i * w..i * w + inp], &mut self.tb[i * w..i * w + out]);
-                for (j, d) in dst.iter_mut().enumerate() {
-                    *d = dot(&weights[j * inp..(j + 1) * inp], src);
-                }
+                layer(weights, None, src, dst, None);
             }
             if l + 1 < n {
                 for j in 0..out {
@@ -155,7 +153,7 @@ impl Plain {
         self.a[..x.len()].copy_from_slice(x);
         for (k, (w, bias, inp, out)) in self.layers.iter().enumerate() {
             let act = if k + 1 < n { Some(self.activation) } else { None };
-            layer(w, bias, &self.a[..*inp], &mut self.b[..*out], act);
+            layer(w, Some(bias), &self.a[..*inp], &mut self.b[..*out], act);
             std::mem::swap(&mut self.a, &mut self.b);
         }
         let last = self.layers[n - 1].3;
@@ -163,29 +161,51 @@ impl Plain {
     }
 }
 
-/// dst = act(W·src + bias); with AVX2 and FMA (checked at run time) the
-/// compiler turns the independent lanes and the activation into vector code.
+/// dst = act(W·src + bias) (no bias: W·src), on the widest vector unit
+/// the CPU has (checked at run time): AVX-512, else AVX2 with FMA, else
+/// plain code; the compiler turns the independent lanes, the fused
+/// multiply-adds and the activation into vector code.
 #[inline]
-fn layer(w: &[f32], bias: &[f32], src: &[f32], dst: &mut [f32], act: Option<Activation>) {
+fn layer(w: &[f32], bias: Option<&[f32]>, src: &[f32], dst: &mut [f32], act: Option<Activation>) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU has the features the function is compiled for.
-        return unsafe { layer_avx2(w, bias, src, dst, act) };
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has the features the function is compiled for.
+            return unsafe { layer_avx512(w, bias, src, dst, act) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: as above.
+            return unsafe { layer_avx2(w, bias, src, dst, act) };
+        }
     }
-    layer_generic(w, bias, src, dst, act)
+    layer_generic::<false, 32>(w, bias, src, dst, act)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+fn layer_avx512(w: &[f32], bias: Option<&[f32]>, src: &[f32], dst: &mut [f32], act: Option<Activation>) {
+    layer_generic::<true, 128>(w, bias, src, dst, act)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn layer_avx2(w: &[f32], bias: &[f32], src: &[f32], dst: &mut [f32], act: Option<Activation>) {
-    layer_generic(w, bias, src, dst, act)
+fn layer_avx2(w: &[f32], bias: Option<&[f32]>, src: &[f32], dst: &mut [f32], act: Option<Activation>) {
+    layer_generic::<true, 64>(w, bias, src, dst, act)
 }
 
+/// `FUSED`: multiply-adds as one instruction (only where the CPU has FMA:
+/// elsewhere `mul_add` is a library call).
 #[inline(always)]
-fn layer_generic(w: &[f32], bias: &[f32], src: &[f32], dst: &mut [f32], act: Option<Activation>) {
+fn layer_generic<const FUSED: bool, const LANES: usize>(
+    w: &[f32],
+    bias: Option<&[f32]>,
+    src: &[f32],
+    dst: &mut [f32],
+    act: Option<Activation>,
+) {
     let inp = src.len();
     for (j, d) in dst.iter_mut().enumerate() {
-        *d = bias[j] + dot(&w[j * inp..(j + 1) * inp], src);
+        *d = bias.map_or(0.0, |b| b[j]) + dot::<FUSED, LANES>(&w[j * inp..(j + 1) * inp], src);
     }
     match act {
         Some(Activation::Silu) => dst.iter_mut().for_each(|d| *d /= 1.0 + exp(-*d)),
@@ -210,22 +230,27 @@ fn exp(x: f32) -> f32 {
     p * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
-/// A dot product in thirty-two independent partial sums.
+/// A dot product in `LANES` independent partial sums (eight vector
+/// registers' worth, so fused multiply-adds do not wait on each other),
+/// added up pairwise (so the reduction vectorises too).
 #[inline(always)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    const LANES: usize = 32;
+fn dot<const FUSED: bool, const LANES: usize>(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0f32; LANES];
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
     let (ra, rb) = (ca.remainder(), cb.remainder());
     for (x, y) in ca.zip(cb) {
         for l in 0..LANES {
-            acc[l] += x[l] * y[l];
+            acc[l] = if FUSED { x[l].mul_add(y[l], acc[l]) } else { acc[l] + x[l] * y[l] };
         }
     }
-    let mut sum = 0.0;
-    for v in acc {
-        sum += v;
+    let mut width = LANES / 2;
+    while width > 0 {
+        for l in 0..width {
+            acc[l] += acc[l + width];
+        }
+        width /= 2;
     }
+    let mut sum = acc[0];
     for (x, y) in ra.iter().zip(rb) {
         sum += x * y;
     }
