@@ -104,6 +104,9 @@ pub struct CompiledModel {
     pub n_states: usize,
     pub n_params: usize,
     pub n_observables: usize,
+    /// For each state's derivative, the states it reads (sorted): the
+    /// structural pattern of the Jacobian `jvp` multiplies by.
+    pub jacobian_pattern: Vec<Vec<u32>>,
     pub compile_time: Duration,
 }
 
@@ -240,6 +243,7 @@ fn compile_functions(system: &System, sensitivities: bool) -> Result<CompiledMod
         n_states: system.n_states,
         n_params: system.n_params,
         n_observables: system.observables.len(),
+        jacobian_pattern: ir::state_dependencies(&system.graph, &system.derivatives),
         compile_time: start.elapsed(),
     })
 }

@@ -15,6 +15,7 @@ mod run;
 pub mod sampling;
 pub mod sensitivity;
 pub mod simulate;
+mod sparse;
 
 pub use bioflux_compiler::CheckedModel;
 pub use bioflux_plugin::{ABI_VERSION, Status};

@@ -5,12 +5,18 @@ use crate::host::BoundCells;
 use bioflux_compiler::CheckedModel;
 use bioflux_compiler::jit::{CellContext, CompiledModel};
 use bioflux_compiler::model::Solver;
-use diffsol::{NalgebraLU, NalgebraMat, OdeBuilder, OdeEquations, OdeSolverMethod, OdeSolverStopReason, Vector};
+use crate::sparse;
+use diffsol::{
+    FaerSparseLU, FaerSparseMat, NalgebraLU, NalgebraMat, OdeBuilder, OdeEquations, OdeSolverMethod,
+    OdeSolverStopReason, Vector,
+};
 use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant};
 
 type M = NalgebraMat<f64>;
 type LS = NalgebraLU<f64>;
+type SparseM = FaerSparseMat<f64>;
+type SparseLS = FaerSparseLU<f64>;
 
 /// What to integrate over and how.
 #[derive(Clone, Debug)]
@@ -420,8 +426,44 @@ pub fn simulate(
 
     // One stretch of integration from (t0, y0) to `end` with a fresh
     // solver, ending early where a `when` condition crosses.
+    // Large models with few couplings per state: a sparse Jacobian on the
+    // IR's pattern (implicit solvers only; the explicit one needs none).
+    let sparse_entries = (sparse::prefers_sparse(&compiled.jacobian_pattern) && s.solver != Solver::Tsit45)
+        .then(|| sparse::pattern_with_diagonal(&compiled.jacobian_pattern));
     let integrate = |t0: f64, y0: &[f64], end: f64, p: &[f64], rec: &mut Recorder, stats: &mut Stats| {
         let start = y0.to_vec();
+        let setup = |e: diffsol::DiffsolError| SegmentFailure {
+            time: t0,
+            state: y0.to_vec(),
+            message: format!("could not start the solver: {e}"),
+            cause: FailureCause::Solver,
+        };
+        let cancel = s.cancel.as_deref();
+        if let Some(entries) = &sparse_entries {
+            let init = move |_p: &[f64], _t: f64, out: &mut [f64]| out.copy_from_slice(&start);
+            let equations = sparse::Rhs::<SparseM, _, _>::new(&rhs, &jvp, n, p.len(), entries)
+                .map(|f| sparse::Equations::new(f, init, roots, n_roots, p))
+                .map_err(|message| SegmentFailure {
+                    time: t0,
+                    state: y0.to_vec(),
+                    message,
+                    cause: FailureCause::Solver,
+                })?;
+            let problem = OdeBuilder::<SparseM>::new()
+                .t0(t0)
+                .rtol(s.rtol)
+                .atol([s.atol])
+                .p(p.iter().copied())
+                .build_from_eqn(equations)
+                .map_err(setup)?;
+            return match s.solver {
+                Solver::Esdirk34 => problem
+                    .esdirk34::<SparseLS>()
+                    .map_err(setup)
+                    .and_then(|sv| run_segment(sv, end, rec, stats, cancel)),
+                _ => problem.bdf::<SparseLS>().map_err(setup).and_then(|sv| run_segment(sv, end, rec, stats, cancel)),
+            };
+        }
         let problem = OdeBuilder::<M>::new()
             .t0(t0)
             .rtol(s.rtol)
@@ -437,13 +479,6 @@ pub fn simulate(
                 message: format!("could not set up the solver: {e}"),
                 cause: FailureCause::Solver,
             })?;
-        let setup = |e: diffsol::DiffsolError| SegmentFailure {
-            time: t0,
-            state: y0.to_vec(),
-            message: format!("could not start the solver: {e}"),
-            cause: FailureCause::Solver,
-        };
-        let cancel = s.cancel.as_deref();
         match s.solver {
             Solver::Bdf => problem.bdf::<LS>().map_err(setup).and_then(|sv| run_segment(sv, end, rec, stats, cancel)),
             Solver::Esdirk34 => {

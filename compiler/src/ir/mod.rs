@@ -5,9 +5,11 @@
 
 mod diff;
 mod lower;
+mod pattern;
 
 pub use diff::{Seed, add_jacobian_vector_product, add_tangent};
 pub use lower::{CellLayout, System, lower};
+pub use pattern::state_dependencies;
 
 use std::collections::HashMap;
 
@@ -239,6 +241,25 @@ impl Graph {
             stack.extend(self.children(id));
         }
         (0..self.nodes.len() as NodeId).filter(|&i| live[i as usize]).collect()
+    }
+
+    /// Calls `f` on each operand of a node, without allocating.
+    pub fn for_each_child(&self, id: NodeId, mut f: impl FnMut(NodeId)) {
+        match self.node(id) {
+            Node::Const(_) | Node::State(_) | Node::Param(_) | Node::Time | Node::Direction(_) => {}
+            Node::Neg(a) | Node::Math(_, a) | Node::Not(a) | Node::CellJacobianCall(a) => f(a),
+            Node::Arith(_, a, b) | Node::Cmp(_, a, b) | Node::And(a, b) | Node::Or(a, b) => {
+                f(a);
+                f(b)
+            }
+            Node::Select(c, a, b) => {
+                f(c);
+                f(a);
+                f(b)
+            }
+            Node::CellCall(cell) => self.cell_inputs[cell as usize].iter().for_each(|&c| f(c)),
+            Node::CellOutput { call, .. } | Node::CellJacobian { call, .. } => f(call),
+        }
     }
 
     /// The operands of a node.
