@@ -192,6 +192,8 @@ fn compile_functions(system: &System, sensitivities: bool) -> Result<CompiledMod
     flags.set("opt_level", "speed").map_err(codegen_err)?;
     flags.set("is_pic", "false").map_err(codegen_err)?;
     flags.set("use_colocated_libcalls", "false").map_err(codegen_err)?;
+    // The verifier re-checks cranelift's own output: for debug builds only.
+    flags.set("enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" }).map_err(codegen_err)?;
     let isa =
         cranelift_native::builder().map_err(codegen_err)?.finish(settings::Flags::new(flags)).map_err(codegen_err)?;
     let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
@@ -318,7 +320,8 @@ impl<'a> Generator<'a> {
                 b: &mut b,
                 graph: self.graph,
                 system: self.system,
-                values: HashMap::new(),
+                values: vec![None; self.graph.len()],
+                emitted: vec![false; self.graph.len()],
                 calls: HashMap::new(),
                 math: math_refs,
                 cell_sig,
@@ -329,12 +332,15 @@ impl<'a> Generator<'a> {
                 v,
                 cx,
             };
-            let live = self.graph.live(roots);
-            for &n in &live {
-                emit.node(n);
-            }
+            // Each root's subgraph is emitted just before its store, and a
+            // value is computed where it is first needed: live ranges stay
+            // short however many roots there are (emitting every node in id
+            // order and storing at the end kept thousands of values live at
+            // once and made register allocation quadratic).
             let mem = MemFlagsData::trusted();
+            let mut stack = Vec::new();
             for (i, &r) in roots.iter().enumerate() {
+                emit.subgraph(r, &mut stack);
                 let val = emit.number(r);
                 emit.b.ins().store(mem, val, out, (8 * i) as i32);
             }
@@ -349,11 +355,17 @@ impl<'a> Generator<'a> {
     }
 }
 
+fn is_leaf(n: Node) -> bool {
+    matches!(n, Node::Const(_) | Node::State(_) | Node::Param(_) | Node::Direction(_) | Node::Time)
+}
+
 struct Emitter<'b, 'f> {
     b: &'b mut FunctionBuilder<'f>,
     graph: &'b Graph,
     system: &'b System,
-    values: HashMap<NodeId, Value>,
+    /// The value of each node emitted so far (calls have none).
+    values: Vec<Option<Value>>,
+    emitted: Vec<bool>,
     calls: HashMap<NodeId, CallPointers>,
     math: HashMap<&'static str, FuncRef>,
     cell_sig: SigRef,
@@ -366,8 +378,51 @@ struct Emitter<'b, 'f> {
 }
 
 impl Emitter<'_, '_> {
-    fn val(&self, n: NodeId) -> Value {
-        self.values[&n]
+    fn val(&mut self, n: NodeId) -> Value {
+        if is_leaf(self.graph.node(n)) {
+            return self.leaf(n);
+        }
+        self.values[n as usize].expect("operands are emitted before the nodes that read them")
+    }
+
+    /// A leaf (a number, a state, a parameter, a direction, time) is loaded
+    /// afresh where it is read rather than kept in a register from its first
+    /// use to its last: in a model of thousands of states a parameter read
+    /// by every rate would otherwise be live across the whole function.
+    fn leaf(&mut self, n: NodeId) -> Value {
+        let mem = MemFlagsData::trusted();
+        match self.graph.node(n) {
+            Node::Const(bits) => self.b.ins().f64const(f64::from_bits(bits)),
+            Node::State(i) => self.b.ins().load(types::F64, mem, self.x, 8 * i as i32),
+            Node::Param(i) => self.b.ins().load(types::F64, mem, self.p, 8 * i as i32),
+            Node::Direction(i) => {
+                let v = self.v.expect("direction nodes only appear in the jvp function");
+                self.b.ins().load(types::F64, mem, v, 8 * i as i32)
+            }
+            Node::Time => self.t,
+            _ => unreachable!("not a leaf"),
+        }
+    }
+
+    /// Emits `root` and what it reads that is not emitted yet, operands
+    /// first (an iterative post-order walk: no recursion however deep).
+    fn subgraph(&mut self, root: NodeId, stack: &mut Vec<(NodeId, bool)>) {
+        stack.push((root, false));
+        while let Some((n, operands_done)) = stack.pop() {
+            if self.emitted[n as usize] || is_leaf(self.graph.node(n)) {
+                continue;
+            }
+            if operands_done {
+                self.emitted[n as usize] = true;
+                self.node(n);
+                continue;
+            }
+            stack.push((n, true));
+            // Pushed in reverse so operands are emitted left to right.
+            let first = stack.len();
+            self.graph.for_each_child(n, |c| stack.push((c, false)));
+            stack[first..].reverse();
+        }
     }
 
     /// A node as an f64 (conditions become 1.0 / 0.0).
@@ -390,14 +445,7 @@ impl Emitter<'_, '_> {
     fn node(&mut self, n: NodeId) {
         let mem = MemFlagsData::trusted();
         let value = match self.graph.node(n) {
-            Node::Const(bits) => Some(self.b.ins().f64const(f64::from_bits(bits))),
-            Node::State(i) => Some(self.b.ins().load(types::F64, mem, self.x, 8 * i as i32)),
-            Node::Param(i) => Some(self.b.ins().load(types::F64, mem, self.p, 8 * i as i32)),
-            Node::Direction(i) => {
-                let v = self.v.expect("direction nodes only appear in the jvp function");
-                Some(self.b.ins().load(types::F64, mem, v, 8 * i as i32))
-            }
-            Node::Time => Some(self.t),
+            Node::Const(_) | Node::State(_) | Node::Param(_) | Node::Direction(_) | Node::Time => None,
             Node::Neg(a) => {
                 let a = self.val(a);
                 Some(self.b.ins().fneg(a))
@@ -471,9 +519,7 @@ impl Emitter<'_, '_> {
                 Some(self.b.ins().load(types::F64, mem, ptrs.buffer, 8 * index as i32))
             }
         };
-        if let Some(v) = value {
-            self.values.insert(n, v);
-        }
+        self.values[n as usize] = value;
     }
 
     /// Writes the inputs to the cell's buffer and calls `eval`; a failing

@@ -2,10 +2,10 @@
 //! the JIT-compiled right-hand side and its symbolic Jacobian-vector product.
 
 use crate::host::BoundCells;
+use crate::sparse;
 use bioflux_compiler::CheckedModel;
 use bioflux_compiler::jit::{CellContext, CompiledModel};
 use bioflux_compiler::model::Solver;
-use crate::sparse;
 use diffsol::{
     FaerSparseLU, FaerSparseMat, NalgebraLU, NalgebraMat, OdeBuilder, OdeEquations, OdeSolverMethod,
     OdeSolverStopReason, Vector,

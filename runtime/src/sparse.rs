@@ -7,7 +7,7 @@
 
 use diffsol::matrix::sparsity::MatrixSparsity;
 use diffsol::{
-    ConstantOp, JacobianColoring, Matrix, NonLinearOp, NonLinearOpJacobian, Op, OdeEquations, OdeEquationsRef,
+    ConstantOp, JacobianColoring, Matrix, NonLinearOp, NonLinearOpJacobian, OdeEquations, OdeEquationsRef, Op,
     ParameterisedOp, UnitCallable, Vector,
 };
 
@@ -266,6 +266,9 @@ mod tests {
     #[test]
     fn the_diagonal_is_added_in_order() {
         let pattern = vec![vec![1, 3], vec![], vec![0, 2], vec![2]];
-        assert_eq!(pattern_with_diagonal(&pattern), vec![(0, 0), (0, 1), (0, 3), (1, 1), (2, 0), (2, 2), (3, 2), (3, 3)]);
+        assert_eq!(
+            pattern_with_diagonal(&pattern),
+            vec![(0, 0), (0, 1), (0, 3), (1, 1), (2, 0), (2, 2), (3, 2), (3, 3)]
+        );
     }
 }

@@ -230,19 +230,6 @@ impl Graph {
         id
     }
 
-    /// The nodes `roots` depend on, in topological (id) order.
-    pub fn live(&self, roots: &[NodeId]) -> Vec<NodeId> {
-        let mut live = vec![false; self.nodes.len()];
-        let mut stack: Vec<NodeId> = roots.to_vec();
-        while let Some(id) = stack.pop() {
-            if std::mem::replace(&mut live[id as usize], true) {
-                continue;
-            }
-            stack.extend(self.children(id));
-        }
-        (0..self.nodes.len() as NodeId).filter(|&i| live[i as usize]).collect()
-    }
-
     /// Calls `f` on each operand of a node, without allocating.
     pub fn for_each_child(&self, id: NodeId, mut f: impl FnMut(NodeId)) {
         match self.node(id) {
@@ -259,18 +246,6 @@ impl Graph {
             }
             Node::CellCall(cell) => self.cell_inputs[cell as usize].iter().for_each(|&c| f(c)),
             Node::CellOutput { call, .. } | Node::CellJacobian { call, .. } => f(call),
-        }
-    }
-
-    /// The operands of a node.
-    pub fn children(&self, id: NodeId) -> Vec<NodeId> {
-        match self.node(id) {
-            Node::Const(_) | Node::State(_) | Node::Param(_) | Node::Time | Node::Direction(_) => vec![],
-            Node::Neg(a) | Node::Math(_, a) | Node::Not(a) | Node::CellJacobianCall(a) => vec![a],
-            Node::Arith(_, a, b) | Node::Cmp(_, a, b) | Node::And(a, b) | Node::Or(a, b) => vec![a, b],
-            Node::Select(c, a, b) => vec![c, a, b],
-            Node::CellCall(cell) => self.cell_inputs[cell as usize].clone(),
-            Node::CellOutput { call, .. } | Node::CellJacobian { call, .. } => vec![call],
         }
     }
 }

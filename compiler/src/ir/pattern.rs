@@ -67,7 +67,8 @@ mod tests {
     #[test]
     fn branches_and_cell_inputs_count_and_constants_do_not() {
         let mut g = Graph::default();
-        let (x0, x1, x2, x3) = (g.leaf(Node::State(0)), g.leaf(Node::State(1)), g.leaf(Node::State(2)), g.leaf(Node::State(3)));
+        let (x0, x1, x2, x3) =
+            (g.leaf(Node::State(0)), g.leaf(Node::State(1)), g.leaf(Node::State(2)), g.leaf(Node::State(3)));
         let p = g.leaf(Node::Param(0));
         let c = g.cmp(crate::ir::Cmp::Lt, x3, p);
         let branch = g.select(c, x0, x1);

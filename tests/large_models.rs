@@ -1,0 +1,113 @@
+//! Models of thousands of states (the ring, and a compartment model
+//! of a large bioreactor) run through the sparse Jacobian: checked against
+//! closed forms and against an explicit integrator that needs no Jacobian.
+
+use std::path::{Path, PathBuf};
+
+mod common;
+use common::{bioflux, ok};
+
+#[path = "../runtime/benches/generate/mod.rs"]
+mod generate;
+
+fn write(name: &str, source: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("large");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, source).unwrap();
+    path
+}
+
+/// The last row of a run's CSV, by column name.
+fn last_row(csv: &Path) -> Vec<(String, f64)> {
+    let text = std::fs::read_to_string(csv).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+    let last = lines.last().unwrap();
+    header.into_iter().zip(last.split(',').map(|v| v.parse::<f64>().unwrap())).collect()
+}
+
+/// "… 105 RHS and 6 Jacobian evaluations …" from a run's summary.
+fn jacobian_evaluations(summary: &str) -> usize {
+    let before = summary.split(" Jacobian evaluations").next().unwrap();
+    before.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+fn column(row: &[(String, f64)], prefix: &str) -> Vec<f64> {
+    row.iter().filter(|(name, _)| name.starts_with(prefix)).map(|(_, v)| *v).collect()
+}
+
+#[test]
+fn a_ring_of_three_thousand_species_follows_its_closed_form() {
+    // Equal starts: by symmetry every species decays as 2·e^{-(k_d − k_f) t}.
+    let n = 3000;
+    let ring = generate::ring(n);
+    let source: String = ring
+        .lines()
+        .map(|l| match l.strip_prefix("species ") {
+            Some(rest) => format!("species {} = 2 [mmol/L]\n", rest.split(" = ").next().unwrap()),
+            None => format!("{l}\n"),
+        })
+        .collect::<String>()
+        .replace("end = 10 [h]", "end = 10 [h]\n    rtol = 1e-8\n    atol = 1e-10");
+    let model = write("ring_equal.bio", &source);
+    let csv = model.with_extension("csv");
+    let summary = ok(bioflux(&["run", model.to_str().unwrap(), "-o", csv.to_str().unwrap()]));
+    let row = last_row(&csv);
+    let expected = 2.0 * (-(0.6f64 - 0.5) * 10.0).exp();
+    let species = column(&row, "x_");
+    assert_eq!(species.len(), n);
+    let worst = species.iter().map(|v| (v - expected).abs() / expected).fold(0.0, f64::max);
+    assert!(worst < 1e-6, "worst relative error {worst:e}");
+    // A dense Jacobian would take n products per evaluation; the ring's
+    // pattern has three colours (four with the volume's column).
+    let products = jacobian_evaluations(&summary);
+    assert!(products < 200, "{products} Jacobian-vector products: {summary}");
+}
+
+#[test]
+fn the_total_of_an_uneven_ring_decays_exactly() {
+    // Σ dx_i/dt = (k_f − k_d) Σ x_i whatever the starts.
+    let n = 2000;
+    let source = generate::ring(n).replace("end = 10 [h]", "end = 10 [h]\n    rtol = 1e-8\n    atol = 1e-10");
+    let model = write("ring_uneven.bio", &source);
+    let csv = model.with_extension("csv");
+    ok(bioflux(&["run", model.to_str().unwrap(), "-o", csv.to_str().unwrap()]));
+    let start: f64 = (0..n).map(|i| 1.0 + (i % 7) as f64).sum();
+    let total: f64 = column(&last_row(&csv), "x_").iter().sum();
+    let expected = start * (-(0.6f64 - 0.5) * 10.0).exp();
+    assert!((total - expected).abs() < 1e-6 * expected, "{total} vs {expected}");
+}
+
+#[test]
+fn a_compartment_model_agrees_with_an_explicit_integrator() {
+    // 60 zones, 180 states: sparse BDF against Tsitouras 5(4), which needs
+    // no Jacobian at all, both at tight tolerances.
+    let source = generate::compartments(60);
+    let tight = |solver: &str| {
+        source
+            .replace("end = 10 [h]", &format!("end = 10 [h]\n    solver = {solver}\n    rtol = 1e-9\n    atol = 1e-11"))
+    };
+    let mut rows = Vec::new();
+    for solver in ["bdf", "tsit45"] {
+        let model = write(&format!("zones_{solver}.bio"), &tight(solver));
+        let csv = model.with_extension("csv");
+        let summary = ok(bioflux(&["run", model.to_str().unwrap(), "-o", csv.to_str().unwrap()]));
+        if solver == "bdf" {
+            assert!(jacobian_evaluations(&summary) < 2000, "sparse: {summary}");
+        }
+        rows.push(last_row(&csv));
+    }
+    let mut worst: f64 = 0.0;
+    for ((name, a), (_, b)) in rows[0].iter().zip(&rows[1]) {
+        if name.starts_with("glc_") || name.starts_with("X_") {
+            worst = worst.max((a - b).abs() / b.abs().max(1e-3));
+        }
+    }
+    assert!(worst < 1e-5, "BDF (sparse) vs tsit45: worst relative difference {worst:e}");
+    // Biomass grew, most where the oxygen comes in, little in the deep
+    // zones it hardly reaches: the comparison is not of a model at rest.
+    let biomass = column(&rows[0], "X_");
+    eprintln!("biomass from top to bottom: {:.3} … {:.3}", biomass[0], biomass[biomass.len() - 1]);
+    assert!(biomass[0] > 5.0 && biomass[1] > 1.0 && biomass.iter().all(|&x| x > 0.1), "{biomass:?}");
+}
