@@ -111,3 +111,18 @@ fn a_compartment_model_agrees_with_an_explicit_integrator() {
     eprintln!("biomass from top to bottom: {:.3} … {:.3}", biomass[0], biomass[biomass.len() - 1]);
     assert!(biomass[0] > 5.0 && biomass[1] > 1.0 && biomass.iter().all(|&x| x > 0.1), "{biomass:?}");
 }
+
+#[test]
+fn many_species_below_zero_are_counted_not_listed() {
+    // At the default tolerances the oxygen of the zones it hardly reaches
+    // dips below zero by ~1e-19: a few are named, the rest counted.
+    let model = write("zones_default.bio", &generate::compartments(60));
+    let csv = model.with_extension("csv");
+    let stderr = ok(bioflux(&["run", model.to_str().unwrap(), "-o", csv.to_str().unwrap()]));
+    let named = stderr.lines().filter(|l| l.contains("went below zero by solver error:")).count();
+    assert!(named <= 5, "{stderr}");
+    let summary =
+        stderr.lines().find(|l| l.contains("more species went below zero")).unwrap_or_else(|| panic!("{stderr}"));
+    let more: usize = summary.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert!(more > 10, "{summary}");
+}

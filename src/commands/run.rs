@@ -112,11 +112,17 @@ fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, RunErro
         crate::plot::draw(path, &x, &species, false)?;
         eprintln!("plotted {} species to {}", species.len(), path.display());
     }
-    for n in &result.negatives {
+    // A few by name; in a model of thousands of species the rest as a count.
+    const NAMED_NEGATIVES: usize = 5;
+    for n in result.negatives.iter().take(NAMED_NEGATIVES) {
         eprintln!(
             "note: {} went below zero by solver error: {:.3e} at t = {} h (not clamped; tighten --atol to reduce it)",
             n.species, n.value, n.time
         );
+    }
+    if let Some(rest) = result.negatives.len().checked_sub(NAMED_NEGATIVES).filter(|&r| r > 0) {
+        let lowest = result.negatives.iter().map(|n| n.value).fold(0.0, f64::min);
+        eprintln!("note: {rest} more species went below zero by solver error (the lowest of all: {lowest:.3e})");
     }
     if let Some(f) = &result.failure {
         report_failure(model, f);
