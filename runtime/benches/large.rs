@@ -14,8 +14,12 @@ use bioflux_runtime::{Environment, Overrides, run};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 
+/// A generator's name, the function writing a model of about N states,
+/// and the sizes to measure.
+type Generator = (&'static str, fn(usize) -> String, &'static [usize]);
+
 fn benches(c: &mut Criterion) {
-    let models: [(&str, fn(usize) -> String, &[usize]); 2] = [
+    let models: [Generator; 2] = [
         ("ring", generate::ring, &[100, 1_000, 10_000]),
         ("compartments", |states| generate::compartments(states / 3), &[102, 1_002, 9_999]),
     ];
