@@ -128,7 +128,10 @@ pub fn over_points<T: Send>(
     tick: &(dyn Fn() + Sync),
     f: impl Fn(&Instance, &[f64]) -> T + Sync,
 ) -> Result<Vec<T>, String> {
-    let chunk = points.len().div_ceil(rayon::current_num_threads().max(1) * 4).max(1);
+    // One chunk per thread: each chunk creates an instance (for the LP, the
+    // model's loading and its reference solves, ~40 ms), which more chunks
+    // would repeat for little gain in balance.
+    let chunk = points.len().div_ceil(rayon::current_num_threads().max(1)).max(1);
     let chunks: Vec<Result<Vec<T>, String>> = points
         .par_chunks(chunk)
         .map(|chunk| {

@@ -32,8 +32,17 @@ pub struct Dataset {
     pub n_metabolites: usize,
 }
 
-fn bytes_f64(v: &[f64]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+/// The little-endian bytes of `v` (safetensors' layout): the values' own
+/// memory on a little-endian machine (a sample file's outputs are ~100 MB,
+/// not worth a copy), converted elsewhere.
+fn bytes_f64(v: &[f64]) -> std::borrow::Cow<'_, [u8]> {
+    if cfg!(target_endian = "little") {
+        // SAFETY: f64 has no padding and every byte is a valid u8; u8 needs
+        // no alignment; the bytes borrow `v` for as long as they live.
+        std::borrow::Cow::Borrowed(unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), size_of_val(v)) })
+    } else {
+        std::borrow::Cow::Owned(v.iter().flat_map(|x| x.to_le_bytes()).collect())
+    }
 }
 
 impl Dataset {
