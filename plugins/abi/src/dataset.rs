@@ -125,3 +125,34 @@ impl Dataset {
         self.metadata.get(key).and_then(|v| serde_json::from_str(v).ok()).unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_written_dataset_reads_back_bit_for_bit() {
+        let data = Dataset {
+            inputs: vec![1.5, -2.0, 0.1, 3.0],
+            outputs: vec![f64::NAN, -0.0, 1e-300, f64::MAX, 7.25, -1.0],
+            status: vec![2, 0],
+            n_inputs: 2,
+            n_outputs: 3,
+            metadata: HashMap::from([("outputs".to_string(), "[\"a\",\"b\",\"c\"]".to_string())]),
+            stoichiometry: Some(vec![1.0, -1.0, 0.0]),
+            elements: Some(vec![6.0, 0.0]),
+            n_metabolites: 1,
+        };
+        let path = std::env::temp_dir().join(format!("bioflux-dataset-{}.safetensors", std::process::id()));
+        data.write(&path).unwrap();
+        let back = Dataset::read(&path).unwrap();
+        std::fs::remove_file(&path).ok();
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&back.inputs), bits(&data.inputs));
+        assert_eq!(bits(&back.outputs), bits(&data.outputs));
+        assert_eq!(back.status, data.status);
+        assert_eq!(back.stoichiometry, data.stoichiometry);
+        assert_eq!(back.elements, data.elements);
+        assert_eq!(back.metadata["outputs"], data.metadata["outputs"]);
+    }
+}
