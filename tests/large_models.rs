@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{bioflux, ok};
+use common::{bioflux, bioflux_with_models, ok};
 
 #[path = "../runtime/benches/generate/mod.rs"]
 mod generate;
@@ -125,4 +125,42 @@ fn many_species_below_zero_are_counted_not_listed() {
         stderr.lines().find(|l| l.contains("more species went below zero")).unwrap_or_else(|| panic!("{stderr}"));
     let more: usize = summary.split_whitespace().nth(1).unwrap().parse().unwrap();
     assert!(more > 10, "{summary}");
+}
+
+/// The Herbert–Pirt fed-batch (a plugin cell, a feed step) with 150 more
+/// species that follow the glucose, a bolus at 7 h and a `when` that
+/// changes a rate constant: the sparse path through cell Jacobians and
+/// events, against the explicit integrator.
+#[test]
+fn a_cell_model_and_events_on_the_sparse_path_agree_with_an_explicit_integrator() {
+    let base =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/plugin_herbert_pirt.bio")).unwrap();
+    let mut extra = String::from("param k_w = 0.5 [1/h]\n");
+    for i in 0..150 {
+        extra += &format!("species w_{i} = {} [mmol/L]\nrate w_{i} = k_w * (glucose - w_{i})\n", i % 4);
+    }
+    extra += "at 7 [h] { add glucose = 5 [mmol] }\nwhen w_0 > 8 [mmol/L] { k_w = 0.1 [1/h] }\n";
+    let source = base.replace("growth biomass", &format!("{extra}\ngrowth biomass"));
+    let mut rows = Vec::new();
+    for solver in ["bdf", "tsit45"] {
+        let tight = source.replace(
+            "end = 15 [h]",
+            &format!("end = 15 [h]\n    solver = {solver}\n    rtol = 1e-9\n    atol = 1e-11"),
+        );
+        let model = write(&format!("cell_events_{solver}.bio"), &tight);
+        let csv = model.with_extension("csv");
+        let summary = ok(bioflux_with_models(&["run", model.to_str().unwrap(), "-o", csv.to_str().unwrap()]));
+        assert!(summary.contains(", 2 events,"), "the bolus and the `when` fire: {summary}");
+        if solver == "bdf" {
+            assert!(jacobian_evaluations(&summary) < 3000, "sparse: {summary}");
+        }
+        rows.push(last_row(&csv));
+    }
+    let mut worst: f64 = 0.0;
+    for ((name, a), (_, b)) in rows[0].iter().zip(&rows[1]) {
+        if name != "t" {
+            worst = worst.max((a - b).abs() / b.abs().max(1e-3));
+        }
+    }
+    assert!(worst < 1e-5, "BDF (sparse) vs tsit45: worst relative difference {worst:e}");
 }
