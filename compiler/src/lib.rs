@@ -32,19 +32,26 @@ pub fn check_source(name: &str, source: &str) -> Result<CheckedModel, Vec<Diagno
     let attach = |ds: Vec<Diagnostic>| ds.into_iter().map(|d| d.with_source(named.clone())).collect();
     let ast = bioflux_grammar::parse(source).map_err(|_| {
         let errors = bioflux_grammar::syntax_errors(source, MAX_SYNTAX_ERRORS);
-        attach(errors.iter().map(syntax_diagnostic).collect())
+        attach(errors.iter().map(|e| syntax_diagnostic(e, source)).collect())
     })?;
     check::check_model(&ast).map_err(attach)
 }
 
 /// Parses `source` only, as a diagnostic on failure.
 pub fn parse_source(name: &str, source: &str) -> Result<bioflux_grammar::ast::Model, Box<Diagnostic>> {
-    bioflux_grammar::parse(source)
-        .map_err(|e| Box::new(syntax_diagnostic(&e).with_source(Arc::new(NamedSource::new(name, source.to_string())))))
+    bioflux_grammar::parse(source).map_err(|e| {
+        Box::new(syntax_diagnostic(&e, source).with_source(Arc::new(NamedSource::new(name, source.to_string()))))
+    })
 }
 
-fn syntax_diagnostic(e: &bioflux_grammar::SyntaxError) -> Diagnostic {
+fn syntax_diagnostic(e: &bioflux_grammar::SyntaxError, source: &str) -> Diagnostic {
     let word: String = e.found.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+    // A keyword that begins its line starts a statement; one after other
+    // text on its line was meant as a name.
+    let starts_line = source.get(..e.span.start).is_none_or(|before| {
+        let before = before.trim_end_matches([' ', '\t']);
+        before.is_empty() || before.ends_with('\n')
+    });
     let statement_expected = e.expected.iter().any(|x| x == bioflux_grammar::A_STATEMENT);
     let is_keyword = STATEMENT_KEYWORDS.contains(&word.as_str());
     // One- and two-letter words are close to `at` by accident.
@@ -59,6 +66,12 @@ fn syntax_diagnostic(e: &bioflux_grammar::SyntaxError) -> Diagnostic {
         "an event's actions go in braces: `at 24 [h] { add glucose = 10 [mmol] }`".to_string()
     } else if statement_expected && !near_keyword.is_empty() && !is_keyword {
         format!("did you mean `{}`?", near_keyword[0])
+    } else if e.message.contains("`model NAME`") {
+        "a .bio file begins with its name: `model my_process` on the first line".to_string()
+    } else if !statement_expected && is_keyword && !starts_line {
+        format!(
+            "`{word}` is a word of the language and cannot be a name; choose another (e.g. `{word}_1` or `k_{word}`)"
+        )
     } else if !statement_expected && is_keyword {
         "a new statement starts here; is a closing `}` or the end of the line above missing?".to_string()
     } else if e.expected.iter().any(|x| x == "an operator") && e.found.starts_with(|c: char| c.is_alphanumeric()) {

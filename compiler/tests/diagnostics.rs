@@ -23,7 +23,15 @@ const CASES: &[Case] = &[
         code: Code::Syntax,
         message: "expected `model NAME` as the first line",
         at: "param",
-        help: None,
+        help: Some("begins with its name: `model my_process`"),
+    },
+    Case {
+        name: "a keyword as a parameter's name",
+        src: "model m\nparam exchange = 20 [1/h]\n",
+        code: Code::Syntax,
+        message: "expected a name, found `exchange`",
+        at: "exchange",
+        help: Some("`exchange` is a word of the language and cannot be a name"),
     },
     Case {
         name: "dangling operator",
