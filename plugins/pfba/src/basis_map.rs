@@ -74,13 +74,13 @@ fn nonbasic_value(status: HighsInt, lower: f64, upper: f64) -> f64 {
 
 impl BasisMap {
     /// The map of `basis` of `lp`, whose rows `changing` change between
-    /// calls. Refactorises the basis in `lp` (a solve with no iterations).
+    /// calls. Factorises the basis afresh in `lp` (no simplex iterations).
     pub fn build(lp: &mut Lp, basis: Basis, changing: &[usize]) -> Result<BasisMap, String> {
         lp.factorise(&basis);
         let d = &lp.data;
         let (n_cols, m) = (d.col_lower.len(), d.row_lower.len());
         let mut basic_raw = vec![0; m];
-        lp.basic_variables(&mut basic_raw);
+        lp.basic_variables(&mut basic_raw)?;
         let basic: Vec<Var> = basic_raw
             .iter()
             .map(|&b| if b >= 0 { Var::Col(b as usize) } else { Var::Row((-1 - b) as usize) })

@@ -178,19 +178,14 @@ impl Lp {
         unsafe { Highs_setBasis(self.h, basis.0.as_ptr(), basis.1.as_ptr()) };
     }
 
-    /// Limits the simplex iterations of the next solves (`None`: no limit).
-    /// With 0, a solve only evaluates the basic solution of the set basis.
-    pub fn set_iteration_limit(&mut self, limit: Option<HighsInt>) {
-        // SAFETY: a live instance and a NUL-terminated option name.
-        unsafe { Highs_setIntOptionValue(self.h, c"simplex_iteration_limit".as_ptr(), limit.unwrap_or(HighsInt::MAX)) };
-    }
-
     /// The basic variables of the current factorisation, in its order:
     /// j ≥ 0 a column, −1 − i row i's logical.
-    pub fn basic_variables(&self, basic: &mut [HighsInt]) {
+    /// Factorises the current basis first if it has no factorisation.
+    pub fn basic_variables(&self, basic: &mut [HighsInt]) -> Result<(), String> {
         assert_eq!(basic.len(), self.row_value.len());
         // SAFETY: a buffer of n_rows entries.
-        unsafe { Highs_getBasicVariables(self.h, basic.as_mut_ptr()) };
+        let status = unsafe { Highs_getBasicVariables(self.h, basic.as_mut_ptr()) };
+        if status == STATUS_ERROR { Err("HiGHS could not factorise the basis".into()) } else { Ok(()) }
     }
 
     /// Solves B·x = rhs with the current factorisation (in the order of
@@ -206,14 +201,13 @@ impl Lp {
         if status == STATUS_ERROR { Err("HiGHS has no factorisation of the basis".into()) } else { Ok(()) }
     }
 
-    /// Factorises the given basis without simplex iterations, so that what
-    /// is derived from it depends on the basis alone, not on the updates of
-    /// the solve that found it.
+    /// Makes `basis` the current one without solving: the next basis query
+    /// (`basic_variables`) factorises it afresh, so that what is derived
+    /// from it depends on the basis alone, not on the updates of the solve
+    /// that found it. (A solve with no iterations did the same, with the
+    /// whole setup of a solve around it.)
     pub fn factorise(&mut self, basis: &Basis) {
         self.set_basis(basis);
-        self.set_iteration_limit(Some(0));
-        self.solve();
-        self.set_iteration_limit(None);
     }
 
     /// Column values of the last solution into `cols` (length n_cols).
