@@ -424,12 +424,17 @@ pub fn simulate(
         ))
     };
 
-    // One stretch of integration from (t0, y0) to `end` with a fresh
-    // solver, ending early where a `when` condition crosses.
     // Large models with few couplings per state: a sparse Jacobian on the
     // IR's pattern (implicit solvers only; the explicit one needs none).
-    let sparse_entries = (sparse::prefers_sparse(&compiled.jacobian_pattern) && s.solver != Solver::Tsit45)
-        .then(|| sparse::pattern_with_diagonal(&compiled.jacobian_pattern));
+    // A pattern diffsol refused (never seen) would leave the dense path.
+    let sparse_rhs = (sparse::prefers_sparse(&compiled.jacobian_pattern) && s.solver != Solver::Tsit45)
+        .then(|| {
+            let entries = sparse::pattern_with_diagonal(&compiled.jacobian_pattern);
+            sparse::Rhs::<SparseM, _, _>::new(&rhs, &jvp, n, params.len(), &entries).ok()
+        })
+        .flatten();
+    // One stretch of integration from (t0, y0) to `end` with a fresh
+    // solver, ending early where a `when` condition crosses.
     let integrate = |t0: f64, y0: &[f64], end: f64, p: &[f64], rec: &mut Recorder, stats: &mut Stats| {
         let start = y0.to_vec();
         let setup = |e: diffsol::DiffsolError| SegmentFailure {
@@ -439,16 +444,9 @@ pub fn simulate(
             cause: FailureCause::Solver,
         };
         let cancel = s.cancel.as_deref();
-        if let Some(entries) = &sparse_entries {
+        if let Some(sparse_rhs) = &sparse_rhs {
             let init = move |_p: &[f64], _t: f64, out: &mut [f64]| out.copy_from_slice(&start);
-            let equations = sparse::Rhs::<SparseM, _, _>::new(&rhs, &jvp, n, p.len(), entries)
-                .map(|f| sparse::Equations::new(f, init, roots, n_roots, p))
-                .map_err(|message| SegmentFailure {
-                    time: t0,
-                    state: y0.to_vec(),
-                    message,
-                    cause: FailureCause::Solver,
-                })?;
+            let equations = sparse::Equations::new(sparse_rhs, init, roots, n_roots, p);
             let problem = OdeBuilder::<SparseM>::new()
                 .t0(t0)
                 .rtol(s.rtol)

@@ -45,7 +45,8 @@ pub fn pattern_with_diagonal(pattern: &[Vec<u32>]) -> Vec<(usize, usize)> {
 }
 
 /// The right-hand side: f(x, p, t) and J·v as closures over slices, and
-/// the Jacobian's pattern and colouring.
+/// the Jacobian's pattern and colouring (built once per run; every stretch
+/// of integration borrows it).
 pub struct Rhs<M: Matrix, F, G> {
     f: F,
     jv: G,
@@ -124,19 +125,19 @@ where
 
 /// The equations of one stretch of integration: the right-hand side, the
 /// initial state, the roots (event margins and stop watches), parameters.
-pub struct Equations<M: Matrix, F, G, I, R> {
-    rhs: Rhs<M, F, G>,
+pub struct Equations<'r, M: Matrix, F, G, I, R> {
+    rhs: &'r Rhs<M, F, G>,
     init: I,
     root: R,
     n_roots: usize,
     p: M::V,
 }
 
-impl<M, F, G, I, R> Equations<M, F, G, I, R>
+impl<'r, M, F, G, I, R> Equations<'r, M, F, G, I, R>
 where
     M: Matrix<T = f64>,
 {
-    pub fn new(rhs: Rhs<M, F, G>, init: I, root: R, n_roots: usize, p: &[f64]) -> Self {
+    pub fn new(rhs: &'r Rhs<M, F, G>, init: I, root: R, n_roots: usize, p: &[f64]) -> Self {
         let p = M::V::from_slice(p, rhs.ctx.clone());
         Equations { rhs, init, root, n_roots, p }
     }
@@ -193,7 +194,7 @@ where
     }
 }
 
-impl<M, F, G, I, R> Op for Equations<M, F, G, I, R>
+impl<M, F, G, I, R> Op for Equations<'_, M, F, G, I, R>
 where
     M: Matrix<T = f64>,
 {
@@ -215,7 +216,7 @@ where
     }
 }
 
-impl<'a, M, F, G, I, R> OdeEquationsRef<'a> for Equations<M, F, G, I, R>
+impl<'a, M, F, G, I, R> OdeEquationsRef<'a> for Equations<'_, M, F, G, I, R>
 where
     M: Matrix<T = f64>,
     F: Fn(&[f64], &[f64], f64, &mut [f64]),
@@ -231,7 +232,7 @@ where
     type Reset = ParameterisedOp<'a, UnitCallable<M>>;
 }
 
-impl<M, F, G, I, R> OdeEquations for Equations<M, F, G, I, R>
+impl<M, F, G, I, R> OdeEquations for Equations<'_, M, F, G, I, R>
 where
     M: Matrix<T = f64>,
     F: Fn(&[f64], &[f64], f64, &mut [f64]),
@@ -240,16 +241,16 @@ where
     R: Fn(&[f64], &[f64], f64, &mut [f64]),
 {
     fn rhs(&self) -> RhsAt<'_, M, F, G> {
-        RhsAt { rhs: &self.rhs, p: &self.p }
+        RhsAt { rhs: self.rhs, p: &self.p }
     }
     fn mass(&self) -> Option<ParameterisedOp<'_, UnitCallable<M>>> {
         None
     }
     fn root(&self) -> Option<Part<'_, M, F, G, R>> {
-        Some(Part { rhs: &self.rhs, f: &self.root, n_out: self.n_roots, p: &self.p })
+        Some(Part { rhs: self.rhs, f: &self.root, n_out: self.n_roots, p: &self.p })
     }
     fn init(&self) -> Part<'_, M, F, G, I> {
-        Part { rhs: &self.rhs, f: &self.init, n_out: self.rhs.n, p: &self.p }
+        Part { rhs: self.rhs, f: &self.init, n_out: self.rhs.n, p: &self.p }
     }
     fn set_params(&mut self, p: &M::V) {
         self.p.copy_from(p);
