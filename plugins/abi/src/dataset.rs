@@ -78,7 +78,19 @@ impl Dataset {
         if self.elements.is_some() {
             tensors.push(("elements", TensorView::new(Dtype::F64, vec![2, self.n_metabolites], &e).map_err(fail)?));
         }
-        serialize_to_file(tensors, Some(self.metadata.clone()), path).map_err(fail)
+        // safetensors writes a temporary file beside `path` and renames it
+        // over: right for a file, but it would replace a device (`-o
+        // /dev/null`, as root), a pipe or a symbolic link with a plain file.
+        let plain_file = match std::fs::symlink_metadata(path) {
+            Ok(meta) => meta.is_file(),
+            Err(_) => true,
+        };
+        if plain_file {
+            serialize_to_file(tensors, Some(self.metadata.clone()), path).map_err(fail)
+        } else {
+            let bytes = safetensors::serialize(tensors, Some(self.metadata.clone())).map_err(fail)?;
+            std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
     }
 
     /// Reads a file [`Dataset::write`] wrote (checks shapes and types).
@@ -146,6 +158,17 @@ mod tests {
         let path = std::env::temp_dir().join(format!("bioflux-dataset-{}.safetensors", std::process::id()));
         data.write(&path).unwrap();
         let back = Dataset::read(&path).unwrap();
+        // Through a symbolic link: the link stays, the file it names gets the data.
+        #[cfg(unix)]
+        {
+            let link = path.with_extension("link");
+            std::fs::remove_file(&path).ok();
+            std::os::unix::fs::symlink(&path, &link).unwrap();
+            data.write(&link).unwrap();
+            assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
+            assert_eq!(Dataset::read(&path).unwrap().status, data.status);
+            std::fs::remove_file(&link).ok();
+        }
         std::fs::remove_file(&path).ok();
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&back.inputs), bits(&data.inputs));
