@@ -164,3 +164,27 @@ fn a_cell_model_and_events_on_the_sparse_path_agree_with_an_explicit_integrator(
     }
     assert!(worst < 1e-5, "BDF (sparse) vs tsit45: worst relative difference {worst:e}");
 }
+
+#[test]
+fn a_row_that_reads_every_species_is_solved_without_colouring() {
+    // A species fed by the sum of a 300-ring: its row reads every state, too
+    // wide to colour. total' = k_f/100 · Σx − k_d · total with
+    // Σx = S₀ e^{−(k_d − k_f) t}, so total = (k_f/100) S₀ (e^{−0.1 t} − e^{−0.6 t}) / 0.5.
+    let n = 300;
+    let terms: Vec<String> = (0..n).map(|i| format!("x_{i}")).collect();
+    let source = generate::ring(n).replace(
+        "\nsimulate {",
+        &format!(
+            "\nspecies total = 0 [mmol/L]\nrate total = k_f / 100 * ({}) - k_d * total\n\nsimulate {{\n    rtol = 1e-9\n    atol = 1e-11",
+            terms.join(" + ")
+        ),
+    );
+    let model = write("ring_sum.bio", &source);
+    let csv = model.with_extension("csv");
+    ok(bioflux(&["run", model.to_str().unwrap(), "-o", csv.to_str().unwrap()]));
+    let row = last_row(&csv);
+    let total = row.iter().find(|(name, _)| name.starts_with("total")).unwrap().1;
+    let start: f64 = (0..n).map(|i| 1.0 + (i % 7) as f64).sum();
+    let expected = 0.005 * start * ((-0.1f64 * 10.0).exp() - (-0.6f64 * 10.0).exp()) / 0.5;
+    assert!((total - expected).abs() < 1e-6 * expected, "{total} vs {expected}");
+}

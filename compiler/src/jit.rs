@@ -321,7 +321,9 @@ impl<'a> Generator<'a> {
                 graph: self.graph,
                 system: self.system,
                 values: vec![None; self.graph.len()],
-                emitted: vec![false; self.graph.len()],
+                emitted: vec![0; self.graph.len()],
+                cheap: cheap_nodes(self.graph),
+                root: 0,
                 calls: HashMap::new(),
                 math: math_refs,
                 cell_sig,
@@ -340,6 +342,7 @@ impl<'a> Generator<'a> {
             let mem = MemFlagsData::trusted();
             let mut stack = Vec::new();
             for (i, &r) in roots.iter().enumerate() {
+                emit.root = i as u32 + 1;
                 emit.subgraph(r, &mut stack);
                 let val = emit.number(r);
                 emit.b.ins().store(mem, val, out, (8 * i) as i32);
@@ -355,6 +358,39 @@ impl<'a> Generator<'a> {
     }
 }
 
+/// Small arithmetic (at most `CHEAP_OPS` operations, no calls) that is
+/// computed again in each output that reads it rather than kept in a
+/// register from the first output to the last: `x_i / V` read by row i and
+/// by a sum at the end would otherwise keep thousands of values live.
+/// Recomputing gives the same bits (the same operations on the same values).
+fn cheap_nodes(graph: &Graph) -> Vec<bool> {
+    const CHEAP_OPS: u32 = 8;
+    let mut ops = vec![0u32; graph.len()];
+    let mut cheap = vec![false; graph.len()];
+    for id in 0..graph.len() as NodeId {
+        let node = graph.node(id);
+        let arithmetic = match node {
+            Node::Neg(_) | Node::Cmp(..) | Node::And(..) | Node::Or(..) | Node::Not(_) | Node::Select(..) => true,
+            Node::Math(f, _) => matches!(f, Math::Sqrt | Math::Abs),
+            Node::Arith(op, ..) => op != Arith::Pow,
+            _ => false,
+        };
+        if is_leaf(node) || !arithmetic {
+            continue;
+        }
+        let mut total = 1u32;
+        let mut all_cheap = true;
+        graph.for_each_child(id, |c| {
+            let c = c as usize;
+            total = total.saturating_add(ops[c]);
+            all_cheap &= cheap[c] || is_leaf(graph.node(c as NodeId));
+        });
+        ops[id as usize] = total;
+        cheap[id as usize] = all_cheap && total <= CHEAP_OPS;
+    }
+    cheap
+}
+
 fn is_leaf(n: Node) -> bool {
     matches!(n, Node::Const(_) | Node::State(_) | Node::Param(_) | Node::Direction(_) | Node::Time)
 }
@@ -365,7 +401,12 @@ struct Emitter<'b, 'f> {
     system: &'b System,
     /// The value of each node emitted so far (calls have none).
     values: Vec<Option<Value>>,
-    emitted: Vec<bool>,
+    /// The root (1-based) whose code computed each node last; 0: none yet.
+    emitted: Vec<u32>,
+    /// Nodes recomputed in each root that reads them (see `cheap_nodes`).
+    cheap: Vec<bool>,
+    /// The root being emitted.
+    root: u32,
     calls: HashMap<NodeId, CallPointers>,
     math: HashMap<&'static str, FuncRef>,
     cell_sig: SigRef,
@@ -409,11 +450,13 @@ impl Emitter<'_, '_> {
     fn subgraph(&mut self, root: NodeId, stack: &mut Vec<(NodeId, bool)>) {
         stack.push((root, false));
         while let Some((n, operands_done)) = stack.pop() {
-            if self.emitted[n as usize] || is_leaf(self.graph.node(n)) {
+            let i = n as usize;
+            let done = self.emitted[i] != 0 && (!self.cheap[i] || self.emitted[i] == self.root);
+            if done || is_leaf(self.graph.node(n)) {
                 continue;
             }
             if operands_done {
-                self.emitted[n as usize] = true;
+                self.emitted[i] = self.root;
                 self.node(n);
                 continue;
             }

@@ -53,16 +53,28 @@ pub struct Rhs<M: Matrix, F, G> {
     n: usize,
     n_params: usize,
     sparsity: M::Sparsity,
-    coloring: JacobianColoring<M>,
+    /// None when a row is too wide for colouring to pay (see `new`).
+    coloring: Option<JacobianColoring<M>>,
     ctx: M::C,
 }
+
+/// Colouring joins every pair of columns that share a row; a row reading
+/// more states than this (a sum over all species) would make that graph
+/// quadratic in size and need about as many colours as columns anyway, so
+/// the Jacobian is then built column by column into the sparse pattern.
+const WIDEST_COLOURED_ROW: usize = 64;
 
 impl<M: Matrix<T = f64>, F, G> Rhs<M, F, G> {
     pub fn new(f: F, jv: G, n: usize, n_params: usize, entries: &[(usize, usize)]) -> Result<Self, String> {
         let ctx = M::C::default();
         let sparsity = M::Sparsity::try_from_indices(n, n, entries.to_vec())
             .map_err(|e| format!("the Jacobian's pattern is not a valid sparse matrix: {e}"))?;
-        let coloring = JacobianColoring::new(&sparsity, entries, ctx.clone());
+        let mut row_lengths = vec![0usize; n];
+        for &(row, _) in entries {
+            row_lengths[row] += 1;
+        }
+        let widest = row_lengths.into_iter().max().unwrap_or(0);
+        let coloring = (widest <= WIDEST_COLOURED_ROW).then(|| JacobianColoring::new(&sparsity, entries, ctx.clone()));
         Ok(Rhs { f, jv, n, n_params, sparsity, coloring, ctx })
     }
 }
@@ -119,7 +131,10 @@ where
         Some(self.rhs.sparsity.clone())
     }
     fn jacobian_inplace(&self, x: &M::V, t: f64, y: &mut M) {
-        self.rhs.coloring.jacobian_inplace(self, x, t, y);
+        match &self.rhs.coloring {
+            Some(coloring) => coloring.jacobian_inplace(self, x, t, y),
+            None => self._default_jacobian_inplace(x, t, y),
+        }
     }
 }
 
