@@ -1,7 +1,7 @@
 //! The model's equations for diffsol with a sparse Jacobian whose pattern
 //! comes from the IR (`CompiledModel::jacobian_pattern`), not from probing:
 //! the Jacobian is assembled from one Jacobian-vector product per colour of
-//! the pattern's column graph (three for a ring, whatever its size) and
+//! the pattern's column graph (a handful for a ring, whatever its size) and
 //! factorised by faer's sparse LU. Large models with few couplings per
 //! state cost time linear in their size instead of cubic.
 
@@ -53,7 +53,7 @@ pub struct Rhs<M: Matrix, F, G> {
     n: usize,
     n_params: usize,
     sparsity: M::Sparsity,
-    /// None when a row is too wide for colouring to pay (see `new`).
+    /// None when a row is too wide for colouring to pay (`WIDEST_COLOURED_ROW`).
     coloring: Option<JacobianColoring<M>>,
     ctx: M::C,
 }
