@@ -2,10 +2,10 @@
 //! trained on samples of another cell model stands in for it with the same
 //! input and output names: `cell ecoli = surrogate("DIR")`.
 //!
-//! One sample: plain f32 matrix–vector code on the weights (no tensor
-//! framework per call). Batches and the Jacobian: candle (the Jacobian by
-//! its autodiff, all outputs in one backward pass). Inputs outside the
-//! training domain are held at its edge and reported once on stderr. The trainer lives here
+//! Evaluation, batches and the Jacobian (forward mode) run on the plain
+//! f32 weights (`plain`: no tensor framework per call); candle trains, and
+//! its autodiff is the Jacobian's reference. Inputs outside the training
+//! domain are held at its edge and reported once on stderr. The trainer lives here
 //! too, behind the `bioflux_tool_v1` symbol (`bioflux train` calls it), so
 //! that candle — and with `--features cuda` the CUDA backend — is linked
 //! into this plugin only, never into the bioflux binary.
@@ -14,6 +14,7 @@ pub mod balance;
 pub mod infer;
 pub mod meta;
 pub mod mlp;
+pub mod plain;
 pub mod rates;
 pub mod train;
 
@@ -22,7 +23,8 @@ use bioflux_plugin::tools::{Infer, LearnRates, Notes, Tool, Train, serve};
 use bioflux_plugin::{CellModel, Config, EvalError, PortSpec, Status, export_plugin};
 use candle_core::{Device, Tensor, Var};
 use meta::SurrogateMeta;
-use mlp::{Plain, forward, layer_names};
+use mlp::{forward, layer_names};
+use plain::Plain;
 use std::path::{Path, PathBuf};
 
 /// A trained surrogate loaded from its directory.
@@ -40,6 +42,9 @@ pub struct Surrogate {
     /// per input, for `jacobian`.
     dy: Vec<f32>,
     slope: Vec<f64>,
+    /// Buffers of `eval_batch`, kept between calls.
+    batch_x: Vec<f32>,
+    batch_y: Vec<f32>,
     /// Which inputs have been seen outside the training domain (warned once).
     warned: Vec<bool>,
     dir: PathBuf,
@@ -95,6 +100,8 @@ impl Surrogate {
         let width = head.width(m);
         Ok(Surrogate {
             warned: vec![false; k],
+            batch_x: Vec::new(),
+            batch_y: Vec::new(),
             x: vec![0.0; k],
             y: vec![0.0; width],
             dy: vec![0.0; width * k],
@@ -175,10 +182,12 @@ impl Surrogate {
         }
     }
 
-    /// Rows of port values to rows of outputs, as one tensor batch.
+    /// Rows of port values to rows of outputs, through the plain network
+    /// several samples per pass over its weights.
     pub fn eval_batch(&mut self, n: usize, inputs: &[f64], outputs: &mut [f64]) -> Result<(), String> {
         let (k, m) = (self.meta.inputs.len(), self.meta.outputs.len());
-        let mut x = Vec::with_capacity(n * k);
+        let mut x = std::mem::take(&mut self.batch_x);
+        x.clear();
         for row in inputs.chunks_exact(k.max(1)).take(n) {
             for (c, &p) in row.iter().enumerate() {
                 let v = self.network_input(c, p);
@@ -186,20 +195,16 @@ impl Surrogate {
                 x.push(((v - self.meta.inputs[c].mean) / self.meta.inputs[c].std) as f32);
             }
         }
-        let ce = |e: candle_core::Error| e.to_string();
-        let x = Tensor::from_vec(x, (n, k), &Device::Cpu).map_err(ce)?;
-        let y: Vec<f32> = forward(&self.layers, self.meta.activation, &x)
-            .map_err(ce)?
-            .flatten_all()
-            .map_err(ce)?
-            .to_vec1()
-            .map_err(ce)?;
         // The network's width is the output count, or in exact mode the
         // null-space dimension plus the other outputs.
-        let width = y.len() / n.max(1);
+        let width = self.y.len();
+        let mut y = std::mem::take(&mut self.batch_y);
+        y.resize(n * width, 0.0);
+        self.plain.forward_batch(&x, &mut y);
         for (row, out) in y.chunks_exact(width.max(1)).zip(outputs.chunks_exact_mut(m)).take(n) {
             self.transform(row, out);
         }
+        (self.batch_x, self.batch_y) = (x, y);
         Ok(())
     }
 

@@ -1,0 +1,612 @@
+//! One sample at a time, without a tensor framework's per-call overhead:
+//! the network's weights transposed and padded so that a layer is one
+//! pass over its weights in memory order, with the outputs held in vector
+//! registers (no per-output reduction), and the tangents of the inputs
+//! riding the same pass (each weight loaded once for the value and every
+//! tangent).
+
+use crate::mlp::{Activation, exp};
+use candle_core::{Result, Tensor};
+
+/// Outputs per vector chunk: one AVX-512 register of f32 (two AVX2 ones).
+const CHUNK: usize = 16;
+
+const AHEAD: usize = 4;
+
+/// One layer, laid out for `tile`.
+struct Layer {
+    /// `weights[j * width + o]` = W[o][j]: input j's column, outputs
+    /// contiguous, zero beyond `outputs`.
+    weights: Vec<f32>,
+    /// Zero beyond `outputs`.
+    bias: Vec<f32>,
+    inputs: usize,
+    outputs: usize,
+    /// `outputs` rounded up to whole chunks.
+    width: usize,
+}
+
+/// The vector unit the kernels are compiled for, detected once at load.
+#[derive(Clone, Copy, Debug)]
+enum Isa {
+    Avx512,
+    Avx2,
+    Baseline,
+}
+
+impl Isa {
+    fn detect() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma") {
+                return Isa::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                return Isa::Avx2;
+            }
+        }
+        Isa::Baseline
+    }
+}
+
+/// Plain weights for one-sample evaluation, with buffers allocated once.
+pub struct Plain {
+    layers: Vec<Layer>,
+    activation: Activation,
+    isa: Isa,
+    /// The current layer's input: the value, then (in `forward_with_jacobian`)
+    /// one tangent per network input, or (in `forward_batch`) `BATCH`
+    /// samples' values, each `stride` long.
+    a: Vec<f32>,
+    b: Vec<f32>,
+    stride: usize,
+    inputs: usize,
+    slopes: Vec<f32>,
+}
+
+impl Plain {
+    pub fn new(layers: &[(Tensor, Tensor)], activation: Activation) -> Result<Plain> {
+        let mut plain = Vec::new();
+        let mut stride = 0;
+        for (w, b) in layers {
+            let (outputs, inputs) = w.dims2()?;
+            let width = outputs.div_ceil(CHUNK) * CHUNK;
+            let rows = w.to_vec2::<f32>()?;
+            let mut weights = vec![0.0; inputs * width];
+            for (o, row) in rows.iter().enumerate() {
+                for (j, &value) in row.iter().enumerate() {
+                    weights[j * width + o] = value;
+                }
+            }
+            let mut bias = b.to_vec1::<f32>()?;
+            bias.resize(width, 0.0);
+            stride = stride.max(width).max(inputs);
+            plain.push(Layer { weights, bias, inputs, outputs, width });
+        }
+        let inputs = plain.first().map_or(0, |l| l.inputs);
+        let vectors = (1 + inputs).max(BATCH);
+        Ok(Plain {
+            layers: plain,
+            activation,
+            isa: Isa::detect(),
+            a: vec![0.0; stride * vectors],
+            b: vec![0.0; stride * vectors],
+            stride,
+            inputs,
+            slopes: vec![0.0; stride],
+        })
+    }
+
+    /// `x` normalised in, normalised outputs into `y`.
+    pub fn forward(&mut self, x: &[f32], y: &mut [f32]) {
+        self.a[..x.len()].copy_from_slice(x);
+        self.pass(1, Kind::Tangents);
+        let last = self.layers.last().map_or(0, |l| l.outputs);
+        y.copy_from_slice(&self.a[..last]);
+    }
+
+    /// As `forward`, with the derivatives of the outputs by the inputs
+    /// carried through the same pass (forward mode): `dy[o * k + i]` =
+    /// ∂y_o/∂x_i. Each weight is read once for the value and all k
+    /// tangents, so the cost is well under 1 + k forwards, without
+    /// allocation.
+    pub fn forward_with_jacobian(&mut self, x: &[f32], y: &mut [f32], dy: &mut [f32]) {
+        let (k, s) = (self.inputs, self.stride);
+        self.a[..k].copy_from_slice(x);
+        for i in 0..k {
+            let tangent = &mut self.a[(1 + i) * s..(1 + i) * s + k];
+            tangent.fill(0.0);
+            tangent[i] = 1.0;
+        }
+        self.pass(1 + k, Kind::Tangents);
+        let last = self.layers.last().map_or(0, |l| l.outputs);
+        y.copy_from_slice(&self.a[..last]);
+        for o in 0..last {
+            for i in 0..k {
+                dy[o * k + i] = self.a[(1 + i) * s + o];
+            }
+        }
+    }
+
+    /// Rows of normalised inputs (`n × k`) to rows of normalised outputs,
+    /// `BATCH` samples per pass over the weights (so that the fused
+    /// multiply-adds, not the memory, set the pace).
+    pub fn forward_batch(&mut self, x: &[f32], y: &mut [f32]) {
+        let (k, s) = (self.inputs, self.stride);
+        let out = self.layers.last().map_or(0, |l| l.outputs);
+        for (rows_in, rows_out) in x.chunks(BATCH * k.max(1)).zip(y.chunks_mut(BATCH * out.max(1))) {
+            // A short last group is padded with zeros; its extra rows are dropped.
+            for m in 0..BATCH {
+                let to = &mut self.a[m * s..m * s + k];
+                match rows_in.get(m * k..(m + 1) * k) {
+                    Some(row) => to.copy_from_slice(row),
+                    None => to.fill(0.0),
+                }
+            }
+            self.pass(BATCH, Kind::Values);
+            for (m, row) in rows_out.chunks_exact_mut(out.max(1)).enumerate() {
+                row.copy_from_slice(&self.a[m * s..m * s + out]);
+            }
+        }
+    }
+
+    /// All layers over the first `vectors` vectors of `a`; the result is
+    /// left in `a`.
+    fn pass(&mut self, vectors: usize, kind: Kind) {
+        let n = self.layers.len();
+        for (l, layer) in self.layers.iter().enumerate() {
+            let act = if l + 1 < n { Some(self.activation) } else { None };
+            let step = Step {
+                layer,
+                src: &self.a,
+                dst: &mut self.b,
+                stride: self.stride,
+                vectors,
+                kind,
+                act,
+                slopes: &mut self.slopes,
+            };
+            match self.isa {
+                // SAFETY: `Isa::detect` found the features these are compiled for.
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx512 => unsafe { step_avx512(step) },
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx2 => unsafe { step_avx2(step) },
+                _ => step_baseline(step),
+            }
+            std::mem::swap(&mut self.a, &mut self.b);
+        }
+    }
+}
+
+/// Samples per pass over the weights in `forward_batch`.
+const BATCH: usize = 8;
+
+/// What the vectors of a pass are.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// The value first, then its tangents.
+    Tangents,
+    /// `BATCH` samples' values.
+    Values,
+}
+
+/// One layer over `vectors` vectors: dst = act(W·src + b) for values,
+/// dst_i = act'(z)·W·src_i for the tangents of a value z.
+struct Step<'a> {
+    layer: &'a Layer,
+    src: &'a [f32],
+    dst: &'a mut [f32],
+    stride: usize,
+    vectors: usize,
+    kind: Kind,
+    act: Option<Activation>,
+    /// Room for the activation's slope at each output.
+    slopes: &'a mut [f32],
+}
+
+/// How many vectors share a pass over the weights (`M`) and how many
+/// chunks of outputs one tile holds in registers (`R`), per vector unit:
+/// M·R chunk accumulators must fit the register file with room to spare.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+fn step_avx512(step: Step) {
+    // 32 zmm registers, one per chunk: 16 accumulators alone, 8 × 3 with
+    // tangents, 3 × 8 for a batch.
+    match step.kind {
+        Kind::Tangents => step.run::<simd::Avx512, 16, 8, 8>(),
+        Kind::Values => step.run_values::<simd::Avx512, 4, 6>(),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn step_avx2(step: Step) {
+    // 16 ymm registers, two per chunk.
+    match step.kind {
+        Kind::Tangents => step.run::<simd::Avx2, 6, 3, 2>(),
+        Kind::Values => step.run_values::<simd::Avx2, 4, 1>(),
+    }
+}
+
+fn step_baseline(step: Step) {
+    match step.kind {
+        Kind::Tangents => step.run::<simd::Portable, 3, 1, 1>(),
+        Kind::Values => step.run_values::<simd::Portable, 1, 1>(),
+    }
+}
+
+impl Step<'_> {
+    /// `R1`, `R2`, `R3`: chunks per tile when one, two or three vectors
+    /// share a pass.
+    #[inline(always)]
+    fn run<V: simd::Chunk, const R1: usize, const R2: usize, const R3: usize>(mut self) {
+        let mut v = 0;
+        while self.vectors - v >= 3 {
+            self.affine::<V, 3, R3>(v);
+            v += 3;
+        }
+        match self.vectors - v {
+            2 => self.affine::<V, 2, R2>(v),
+            1 => self.affine::<V, 1, R1>(v),
+            _ => {}
+        }
+        self.activate();
+    }
+
+    /// A batch: `M` samples share each pass over the weights (`M` divides
+    /// `BATCH`), tiles of `R` chunks.
+    #[inline(always)]
+    fn run_values<V: simd::Chunk, const M: usize, const R: usize>(mut self) {
+        for v in (0..self.vectors).step_by(M) {
+            self.affine::<V, M, R>(v);
+        }
+        self.activate();
+    }
+
+    /// dst_v = W·src_v (+ b for the value) for the `M` vectors from `v0`,
+    /// in tiles of `R` chunks, the remainder in halving tiles.
+    #[inline(always)]
+    fn affine<V: simd::Chunk, const M: usize, const R: usize>(&mut self, v0: usize) {
+        let chunks = self.layer.width / CHUNK;
+        let mut c = 0;
+        while c + R <= chunks {
+            self.tile::<V, M, R>(v0, c);
+            c += R;
+        }
+        macro_rules! rest {
+            ($($p:literal),*) => {$(
+                if $p < R && chunks - c >= $p {
+                    self.tile::<V, M, $p>(v0, c);
+                    c += $p;
+                }
+            )*};
+        }
+        rest!(8, 4, 2, 1);
+        debug_assert_eq!(c, chunks);
+    }
+
+    /// `R` chunks of outputs from chunk `c0`, for `M` vectors, accumulated
+    /// in registers over the whole input.
+    #[inline(always)]
+    fn tile<V: simd::Chunk, const M: usize, const R: usize>(&mut self, v0: usize, c0: usize) {
+        let (layer, s) = (self.layer, self.stride);
+        let o0 = c0 * CHUNK;
+        let mut acc = [[V::zero(); R]; M];
+        // The bias goes to values, not to tangents.
+        let values = match self.kind {
+            Kind::Tangents => usize::from(v0 == 0),
+            Kind::Values => M,
+        };
+        for rows in acc.iter_mut().take(values) {
+            for (r, chunk) in rows.iter_mut().enumerate() {
+                *chunk = V::load(&layer.bias[o0 + r * CHUNK..][..CHUNK]);
+            }
+        }
+        let inputs = layer.inputs;
+        assert!(self.src.len() >= (v0 + M) * s && (v0 + M - 1) * s + inputs <= self.src.len());
+        assert!(inputs == 0 || (inputs - 1) * layer.width + o0 + R * CHUNK <= layer.weights.len());
+        for j in 0..inputs {
+            let x: [V; M] = std::array::from_fn(|m| V::splat(self.src[(v0 + m) * s + j]));
+            let column = &layer.weights[j * layer.width + o0..][..R * CHUNK];
+            if j + AHEAD < inputs {
+                let ahead = &layer.weights[(j + AHEAD) * layer.width + o0..][..R * CHUNK];
+                for r in 0..R {
+                    V::prefetch(&ahead[r * CHUNK]);
+                }
+            }
+            for r in 0..R {
+                let w = V::load(&column[r * CHUNK..][..CHUNK]);
+                for m in 0..M {
+                    acc[m][r] = V::fma(w, x[m], acc[m][r]);
+                }
+            }
+        }
+        for (m, rows) in acc.iter().enumerate() {
+            for (r, chunk) in rows.iter().enumerate() {
+                chunk.store(&mut self.dst[(v0 + m) * s + o0 + r * CHUNK..][..CHUNK]);
+            }
+        }
+    }
+
+    /// The activation on the value and the chain rule on the tangents.
+    #[inline(always)]
+    fn activate(self) {
+        let Some(act) = self.act else { return };
+        let (out, s) = (self.layer.outputs, self.stride);
+        if self.kind == Kind::Values || self.vectors == 1 {
+            for value in self.dst.chunks_exact_mut(s).take(self.vectors) {
+                let value = &mut value[..out];
+                // Plain loops (not closures) so that they are compiled
+                // inside the caller's `target_feature` function, vectorised.
+                match act {
+                    Activation::Silu => {
+                        for d in value {
+                            *d /= 1.0 + exp(-*d);
+                        }
+                    }
+                    Activation::Tanh => {
+                        for d in value {
+                            *d = 1.0 - 2.0 / (1.0 + exp(2.0 * *d));
+                        }
+                    }
+                    Activation::Relu => {
+                        for d in value {
+                            *d = d.max(0.0);
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        let (value, tangents) = self.dst.split_at_mut(s);
+        let slopes = &mut self.slopes[..out];
+        for (z, slope) in value[..out].iter_mut().zip(slopes.iter_mut()) {
+            (*z, *slope) = act.with_slope(*z);
+        }
+        for tangent in tangents.chunks_exact_mut(s).take(self.vectors - 1) {
+            for (t, slope) in tangent[..out].iter_mut().zip(slopes.iter()) {
+                *t *= slope;
+            }
+        }
+    }
+}
+
+/// A chunk of 16 f32 as the vector unit holds it.
+mod simd {
+    use super::CHUNK;
+
+    /// Loads, stores and fused multiply-adds of one chunk. Inlined into
+    /// the `target_feature` functions that call them, where the features
+    /// hold.
+    pub trait Chunk: Copy {
+        fn zero() -> Self;
+        fn splat(x: f32) -> Self;
+        /// `from` is exactly one chunk long.
+        fn load(from: &[f32]) -> Self;
+        fn store(self, to: &mut [f32]);
+        /// a·b + c.
+        fn fma(a: Self, b: Self, c: Self) -> Self;
+        fn prefetch(_at: &f32) {}
+    }
+
+    /// Plain arrays (machines without AVX2; no fused multiply-add).
+    #[derive(Clone, Copy)]
+    pub struct Portable([f32; CHUNK]);
+
+    impl Chunk for Portable {
+        #[inline(always)]
+        fn zero() -> Self {
+            Portable([0.0; CHUNK])
+        }
+        #[inline(always)]
+        fn splat(x: f32) -> Self {
+            Portable([x; CHUNK])
+        }
+        #[inline(always)]
+        fn load(from: &[f32]) -> Self {
+            Portable(from.try_into().expect("one chunk"))
+        }
+        #[inline(always)]
+        fn store(self, to: &mut [f32]) {
+            to.copy_from_slice(&self.0)
+        }
+        #[inline(always)]
+        fn fma(a: Self, b: Self, c: Self) -> Self {
+            Portable(std::array::from_fn(|l| a.0[l] * b.0[l] + c.0[l]))
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    pub use x86::{Avx2, Avx512};
+
+    #[cfg(target_arch = "x86_64")]
+    mod x86 {
+        use super::{CHUNK, Chunk};
+        use std::arch::x86_64::*;
+
+        /// One zmm register.
+        #[derive(Clone, Copy)]
+        pub struct Avx512(__m512);
+
+        // SAFETY (all below): only called from functions compiled with
+        // `avx512f,fma` (resp. `avx2,fma`), chosen after detecting them;
+        // loads and stores are unaligned and within one chunk (asserted).
+        impl Chunk for Avx512 {
+            #[inline(always)]
+            fn zero() -> Self {
+                Avx512(unsafe { _mm512_setzero_ps() })
+            }
+            #[inline(always)]
+            fn splat(x: f32) -> Self {
+                Avx512(unsafe { _mm512_set1_ps(x) })
+            }
+            #[inline(always)]
+            fn load(from: &[f32]) -> Self {
+                assert_eq!(from.len(), CHUNK);
+                Avx512(unsafe { _mm512_loadu_ps(from.as_ptr()) })
+            }
+            #[inline(always)]
+            fn store(self, to: &mut [f32]) {
+                assert_eq!(to.len(), CHUNK);
+                unsafe { _mm512_storeu_ps(to.as_mut_ptr(), self.0) }
+            }
+            #[inline(always)]
+            fn fma(a: Self, b: Self, c: Self) -> Self {
+                Avx512(unsafe { _mm512_fmadd_ps(a.0, b.0, c.0) })
+            }
+            #[inline(always)]
+            fn prefetch(at: &f32) {
+                unsafe { _mm_prefetch::<_MM_HINT_T0>((at as *const f32).cast()) }
+            }
+        }
+
+        /// Two ymm registers.
+        #[derive(Clone, Copy)]
+        pub struct Avx2(__m256, __m256);
+
+        impl Chunk for Avx2 {
+            #[inline(always)]
+            fn zero() -> Self {
+                unsafe { Avx2(_mm256_setzero_ps(), _mm256_setzero_ps()) }
+            }
+            #[inline(always)]
+            fn splat(x: f32) -> Self {
+                unsafe { Avx2(_mm256_set1_ps(x), _mm256_set1_ps(x)) }
+            }
+            #[inline(always)]
+            fn load(from: &[f32]) -> Self {
+                assert_eq!(from.len(), CHUNK);
+                unsafe { Avx2(_mm256_loadu_ps(from.as_ptr()), _mm256_loadu_ps(from.as_ptr().add(8))) }
+            }
+            #[inline(always)]
+            fn store(self, to: &mut [f32]) {
+                assert_eq!(to.len(), CHUNK);
+                unsafe {
+                    _mm256_storeu_ps(to.as_mut_ptr(), self.0);
+                    _mm256_storeu_ps(to.as_mut_ptr().add(8), self.1);
+                }
+            }
+            #[inline(always)]
+            fn fma(a: Self, b: Self, c: Self) -> Self {
+                unsafe { Avx2(_mm256_fmadd_ps(a.0, b.0, c.0), _mm256_fmadd_ps(a.1, b.1, c.1)) }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mlp::forward;
+    use candle_core::Device;
+
+    /// Weights uniform in ±1.5/√fan-in from a fixed linear congruential
+    /// sequence (candle's CPU generator cannot be seeded).
+    fn network(widths: &[usize], seed: u64) -> Vec<(Tensor, Tensor)> {
+        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut uniform = |bound: f32, n: usize| -> Vec<f32> {
+            (0..n)
+                .map(|_| {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    bound * (2.0 * (state >> 40) as f32 / (1u64 << 24) as f32 - 1.0)
+                })
+                .collect()
+        };
+        widths
+            .windows(2)
+            .map(|w| {
+                let bound = 1.5 / (w[0] as f32).sqrt();
+                (
+                    Tensor::from_vec(uniform(bound, w[1] * w[0]), (w[1], w[0]), &Device::Cpu).unwrap(),
+                    Tensor::from_vec(uniform(bound, w[1]), w[1], &Device::Cpu).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    fn isas() -> Vec<Isa> {
+        let mut all = vec![Isa::Baseline];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                all.push(Isa::Avx2);
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma") {
+                all.push(Isa::Avx512);
+            }
+        }
+        all
+    }
+
+    /// Every vector unit's kernel against candle's forward pass, and its
+    /// forward-mode tangents against central differences in f64 of
+    /// candle's pass, on widths that leave every kind of remainder tile.
+    #[test]
+    fn every_kernel_matches_candle_and_its_tangents_match_differences() {
+        let shapes: [&[usize]; 6] =
+            [&[2, 256, 256, 256, 349], &[1, 1], &[3, 17, 5], &[2, 40, 33, 7], &[4, 300, 1], &[2, 16, 31, 129]];
+        for (seed, widths) in shapes.iter().enumerate() {
+            for act in [Activation::Silu, Activation::Tanh, Activation::Relu] {
+                let layers = network(widths, seed as u64);
+                let k = widths[0];
+                let out = *widths.last().unwrap();
+                let x: Vec<f32> = (0..k).map(|i| 0.7 - 0.45 * i as f32).collect();
+                let reference = |x: &[f32]| -> Vec<f64> {
+                    let xs = Tensor::from_vec(x.to_vec(), (1, k), &Device::Cpu).unwrap().to_dtype(candle_core::DType::F64).unwrap();
+                    let layers64: Vec<_> = layers
+                        .iter()
+                        .map(|(w, b)| {
+                            (w.to_dtype(candle_core::DType::F64).unwrap(), b.to_dtype(candle_core::DType::F64).unwrap())
+                        })
+                        .collect();
+                    forward(&layers64, act, &xs).unwrap().flatten_all().unwrap().to_vec1::<f64>().unwrap()
+                };
+                let want = reference(&x);
+                let scale = want.iter().fold(1.0f64, |a, v| a.max(v.abs()));
+                for isa in isas() {
+                    let mut plain = Plain::new(&layers, act).unwrap();
+                    plain.isa = isa;
+                    let (mut y, mut y2, mut dy) = (vec![0.0; out], vec![0.0; out], vec![0.0; out * k]);
+                    plain.forward(&x, &mut y);
+                    plain.forward_with_jacobian(&x, &mut y2, &mut dy);
+                    // A batch of 11 (a whole group and a padded one): row 4 is `x`.
+                    let rows: Vec<f32> = (0..11).flat_map(|r| x.iter().map(move |v| v * (r as f32 - 3.0))).collect();
+                    let mut batch = vec![f32::NAN; 11 * out];
+                    plain.forward_batch(&rows, &mut batch);
+                    let mut single = vec![0.0; out];
+                    for r in 0..11 {
+                        plain.forward(&rows[r * k..(r + 1) * k], &mut single);
+                        assert_eq!(&batch[r * out..(r + 1) * out], &single[..], "{isa:?} {widths:?}: batch row {r}");
+                    }
+                    for o in 0..out {
+                        assert!(
+                            (y[o] as f64 - want[o]).abs() < 2e-5 * scale,
+                            "{isa:?} {widths:?} {act:?}: y[{o}] = {} vs {}",
+                            y[o],
+                            want[o]
+                        );
+                        assert!((y2[o] - y[o]).abs() <= 1e-6 * scale as f32, "{isa:?}: value beside tangents");
+                    }
+                    for i in 0..k {
+                        let h = 1e-3f32;
+                        let (mut up, mut down) = (x.clone(), x.clone());
+                        up[i] += h;
+                        down[i] -= h;
+                        let (plus, minus) = (reference(&up), reference(&down));
+                        for o in 0..out {
+                            let fd = (plus[o] - minus[o]) / (2.0 * h as f64);
+                            // ReLU's kinks make differences unreliable.
+                            let tolerance = if act == Activation::Relu { 0.05 } else { 2e-3 };
+                            assert!(
+                                (dy[o * k + i] as f64 - fd).abs() <= tolerance * (1.0 + fd.abs()),
+                                "{isa:?} {widths:?} {act:?}: dy[{o}]/dx[{i}] = {} vs {fd}",
+                                dy[o * k + i]
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
