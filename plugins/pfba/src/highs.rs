@@ -24,6 +24,17 @@ pub struct LpData {
 }
 
 impl LpData {
+    /// Everything HiGHS is given, into a cache key.
+    pub fn hash_into(&self, parts: &mut crate::cache::Parts) {
+        for values in [&self.cost, &self.col_lower, &self.col_upper, &self.row_lower, &self.row_upper, &self.a_value] {
+            parts.floats(values);
+        }
+        for indices in [&self.a_start, &self.a_index] {
+            parts.integers(indices.iter().map(|&i| i as i64));
+        }
+        parts.bytes(&[u8::from(self.maximize)]);
+    }
+
     /// Where column j's entries are in `a_index`/`a_value` (`a_start` has
     /// one entry per column, as HiGHS takes it: the last column ends at the
     /// end of the arrays).
@@ -173,6 +184,16 @@ impl Lp {
     }
 
     /// Starts the next solve from this basis (HiGHS refactorises it).
+    /// Whether `basis` has a status for every column and row of this LP,
+    /// each a HiGHS basis status, with one basic variable per row.
+    pub fn fits(&self, basis: &Basis) -> bool {
+        let valid = |s: &HighsInt| (0..=4).contains(s);
+        basis.0.len() == self.n_cols
+            && basis.1.len() == self.row_value.len()
+            && basis.0.iter().chain(&basis.1).all(valid)
+            && basis.0.iter().chain(&basis.1).filter(|&&s| s == 1).count() == self.row_value.len()
+    }
+
     pub fn set_basis(&mut self, basis: &Basis) {
         // SAFETY: statuses of the model's sizes, from `basis()`.
         unsafe { Highs_setBasis(self.h, basis.0.as_ptr(), basis.1.as_ptr()) };

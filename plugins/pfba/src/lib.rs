@@ -16,6 +16,7 @@
 //! basis; "warm", the last; "cold").
 
 mod basis_map;
+mod cache;
 mod highs;
 pub mod network;
 pub mod pfba;

@@ -22,6 +22,7 @@
 //! and minimises Σ(v⁺ + v⁻).
 
 use crate::basis_map::MapCache;
+use crate::cache;
 use crate::highs::{Basis, Lp, LpData, Outcome};
 use crate::network::{Network, Objective};
 use highs_sys::HighsInt;
@@ -425,7 +426,9 @@ impl Pfba {
         Ok(lp)
     }
 
-    /// Solves each stage once at the model's own bounds and keeps the bases.
+    /// Solves each stage once at the model's own bounds and keeps the bases
+    /// (from the cache when these LPs were solved so before: the solves are
+    /// deterministic, so the bases are the same).
     fn set_reference_bases(&mut self, net: &Network, inputs: &[InputBound]) {
         let own: Vec<f64> = inputs
             .iter()
@@ -434,10 +437,32 @@ impl Pfba {
                 BoundKind::Upper => net.reactions[i.reaction].upper,
             })
             .collect();
+        let key = cache::Key::new("bases", |h| {
+            for stage in self.stages.iter().chain(&self.feasibility) {
+                stage.lp.data.hash_into(h);
+            }
+            h.floats(&own);
+            h.bytes(format!("{:?}", (self.options, &self.changing, self.stages.len())).as_bytes());
+        });
+        let fits = |bases: &Vec<Basis>| {
+            bases.len() == self.stages.len() + usize::from(self.feasibility.is_some())
+                && self.stages.iter().chain(&self.feasibility).zip(bases).all(|(s, b)| s.lp.fits(b))
+        };
+        if let Some(bases) = cache::read::<Vec<Basis>>(&key).filter(fits) {
+            self.reference = bases.into_iter().map(Some).collect();
+            return;
+        }
+        self.solve_reference_bases(&own);
+        if let Some(bases) = self.reference.iter().cloned().collect::<Option<Vec<Basis>>>() {
+            cache::write(&key, &bases);
+        }
+    }
+
+    fn solve_reference_bases(&mut self, own: &[f64]) {
         let reuse = self.options.reuse;
         self.options.start = Start::Cold;
         self.options.reuse = false;
-        let _ = self.solve(&own);
+        let _ = self.solve(own);
         if let Some(f) = &mut self.feasibility {
             f.lp.reset();
             f.lp.solve();

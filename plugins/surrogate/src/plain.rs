@@ -553,7 +553,10 @@ mod tests {
                 let out = *widths.last().unwrap();
                 let x: Vec<f32> = (0..k).map(|i| 0.7 - 0.45 * i as f32).collect();
                 let reference = |x: &[f32]| -> Vec<f64> {
-                    let xs = Tensor::from_vec(x.to_vec(), (1, k), &Device::Cpu).unwrap().to_dtype(candle_core::DType::F64).unwrap();
+                    let xs = Tensor::from_vec(x.to_vec(), (1, k), &Device::Cpu)
+                        .unwrap()
+                        .to_dtype(candle_core::DType::F64)
+                        .unwrap();
                     let layers64: Vec<_> = layers
                         .iter()
                         .map(|(w, b)| {

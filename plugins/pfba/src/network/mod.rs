@@ -9,6 +9,8 @@ mod sbml;
 pub use cobra_json::cobra_json;
 pub use sbml::sbml;
 
+use crate::cache::{self, Key};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
@@ -16,7 +18,7 @@ use std::path::Path;
 /// COBRApy's default flux bound where a model gives none.
 pub const DEFAULT_BOUND: f64 = 1000.0;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Reaction {
     pub id: String,
     pub lower: f64,
@@ -26,7 +28,7 @@ pub struct Reaction {
     pub stoichiometry: Vec<(usize, f64)>,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Sense {
     #[default]
     Maximize,
@@ -34,7 +36,7 @@ pub enum Sense {
 }
 
 /// A linear objective Σ c·v, maximised or minimised.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Objective {
     /// (reaction index, coefficient), each reaction at most once.
     pub terms: Vec<(usize, f64)>,
@@ -57,7 +59,7 @@ impl Objective {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Network {
     pub metabolites: Vec<String>,
     pub formulas: Vec<Option<String>>,
@@ -112,8 +114,7 @@ pub(crate) fn list_some(items: &[String]) -> String {
 }
 
 /// The file's text: gunzipped when it is gzip, without a byte-order mark.
-fn read_text(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, String> {
     let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::MultiGzDecoder::new(bytes.as_slice())
@@ -149,7 +150,19 @@ pub fn load(path: &Path) -> Result<Network, String> {
             ));
         }
     };
-    parse(&read_text(path)?).map_err(|e| format!("{name}: {e}"))
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    // Parsing a genome-scale SBML file takes longer than what follows it;
+    // the same bytes give the same network (`cache`).
+    let key = Key::new("network", |h| {
+        h.bytes(format.as_bytes());
+        h.bytes(&bytes);
+    });
+    if let Some(net) = cache::read::<Network>(&key) {
+        return Ok(net);
+    }
+    let net = parse(&text_of(path, bytes)?).map_err(|e| format!("{name}: {e}"))?;
+    cache::write(&key, &net);
+    Ok(net)
 }
 
 /// An inline `network` block, as the host passes it in the configuration.
