@@ -45,6 +45,16 @@ impl LpData {
     }
 }
 
+/// How the dual simplex picks the row to leave the basis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pricing {
+    /// HiGHS's choice (steepest edge, whose weights it computes afresh for
+    /// a basis it is given: one backward solve per row).
+    Choose,
+    /// The largest infeasibility: no weights to compute.
+    Dantzig,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
     Optimal,
@@ -170,6 +180,15 @@ impl Lp {
 
     /// Forget the basis, so the next solve starts cold (and so depends only
     /// on the LP, not on earlier solves).
+    /// The dual simplex's pricing (`Pricing`).
+    pub fn set_pricing(&mut self, pricing: Pricing) {
+        let strategy = match pricing {
+            Pricing::Choose => -1,
+            Pricing::Dantzig => 0,
+        };
+        unsafe { Highs_setIntOptionValue(self.h, c"simplex_dual_edge_weight_strategy".as_ptr(), strategy) };
+    }
+
     pub fn reset(&mut self) {
         // SAFETY: a live instance.
         unsafe { Highs_clearSolver(self.h) };
@@ -220,15 +239,6 @@ impl Lp {
         let status =
             unsafe { Highs_getBasisSolve(self.h, rhs.as_ptr(), x.as_mut_ptr(), &mut nz, std::ptr::null_mut()) };
         if status == STATUS_ERROR { Err("HiGHS has no factorisation of the basis".into()) } else { Ok(()) }
-    }
-
-    /// Makes `basis` the current one without solving: the next basis query
-    /// (`basic_variables`) factorises it afresh, so that what is derived
-    /// from it depends on the basis alone, not on the updates of the solve
-    /// that found it. (A solve with no iterations did the same, with the
-    /// whole setup of a solve around it.)
-    pub fn factorise(&mut self, basis: &Basis) {
-        self.set_basis(basis);
     }
 
     /// Column values of the last solution into `cols` (length n_cols).
