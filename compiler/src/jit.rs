@@ -328,6 +328,8 @@ impl<'a> Generator<'a> {
                 values: vec![None; self.graph.len()],
                 emitted: vec![0; self.graph.len()],
                 cheap: cheap_nodes(self.graph),
+                clock: 0,
+                emitted_at: vec![0; self.graph.len()],
                 root: 0,
                 calls: HashMap::new(),
                 math: math_refs,
@@ -368,6 +370,10 @@ impl<'a> Generator<'a> {
 /// register from the first output to the last: `x_i / V` read by row i and
 /// by a sum at the end would otherwise keep thousands of values live.
 /// Recomputing gives the same bits (the same operations on the same values).
+/// How many nodes after computing a cheap node its value is still reused
+/// rather than computed again (a few registers' worth of live values).
+const REUSE_WINDOW: u32 = 16;
+
 fn cheap_nodes(graph: &Graph) -> Vec<bool> {
     const CHEAP_OPS: u32 = 8;
     let mut ops = vec![0u32; graph.len()];
@@ -410,6 +416,10 @@ struct Emitter<'b, 'f> {
     emitted: Vec<u32>,
     /// Nodes recomputed in each root that reads them (see `cheap_nodes`).
     cheap: Vec<bool>,
+    /// Nodes emitted so far in this function, and the count when each node
+    /// was last emitted: how long ago a cheap node was computed.
+    clock: u32,
+    emitted_at: Vec<u32>,
     /// The root being emitted.
     root: u32,
     calls: HashMap<NodeId, CallPointers>,
@@ -456,12 +466,19 @@ impl Emitter<'_, '_> {
         stack.push((root, false));
         while let Some((n, operands_done)) = stack.pop() {
             let i = n as usize;
-            let done = self.emitted[i] != 0 && (!self.cheap[i] || self.emitted[i] == self.root);
+            // A cheap node is reused only within its root and only soon
+            // after it was computed: a sum's tangent and the sum itself
+            // both read every `x_i / V`, and reusing them across the two
+            // would keep thousands of values live.
+            let recent = self.clock - self.emitted_at[i] <= REUSE_WINDOW;
+            let done = self.emitted[i] != 0 && (!self.cheap[i] || (self.emitted[i] == self.root && recent));
             if done || is_leaf(self.graph.node(n)) {
                 continue;
             }
             if operands_done {
                 self.emitted[i] = self.root;
+                self.clock += 1;
+                self.emitted_at[i] = self.clock;
                 self.node(n);
                 continue;
             }
