@@ -166,9 +166,10 @@ fn a_cell_model_and_events_on_the_sparse_path_agree_with_an_explicit_integrator(
 }
 
 #[test]
-fn a_row_that_reads_every_species_is_solved_without_colouring() {
+fn a_row_that_reads_every_species_is_filled_from_its_gradient() {
     // A species fed by the sum of a 300-ring: its row reads every state, too
-    // wide to colour. total' = k_f/100 · Σx − k_d · total with
+    // wide to colour; it comes from its gradient (reverse mode), the other
+    // rows from a few coloured products. total' = k_f/100 · Σx − k_d · total with
     // Σx = S₀ e^{−(k_d − k_f) t}, so total = (k_f/100) S₀ (e^{−0.1 t} − e^{−0.6 t}) / 0.5.
     let n = 300;
     let terms: Vec<String> = (0..n).map(|i| format!("x_{i}")).collect();
@@ -181,10 +182,57 @@ fn a_row_that_reads_every_species_is_solved_without_colouring() {
     );
     let model = write("ring_sum.bio", &source);
     let csv = model.with_extension("csv");
-    ok(bioflux(&["run", model.to_str().unwrap(), "-o", csv.to_str().unwrap()]));
+    let summary = ok(bioflux(&["run", model.to_str().unwrap(), "-o", csv.to_str().unwrap()]));
+    // Column by column this took 301 products per Jacobian.
+    let products = jacobian_evaluations(&summary);
+    assert!(products < 100, "{products} products (gradient calls included): {summary}");
     let row = last_row(&csv);
     let total = row.iter().find(|(name, _)| name.starts_with("total")).unwrap().1;
     let start: f64 = (0..n).map(|i| 1.0 + (i % 7) as f64).sum();
     let expected = 0.005 * start * ((-0.1f64 * 10.0).exp() - (-0.6f64 * 10.0).exp()) / 0.5;
     assert!((total - expected).abs() < 1e-6 * expected, "{total} vs {expected}");
+}
+
+/// The Herbert–Pirt fed-batch with 150 species that follow the glucose and
+/// one fed by all of them, nonlinearly, and by the cell's growth: a row too
+/// wide to colour, filled from its gradient through the cell's Jacobian,
+/// against the explicit integrator (which needs no Jacobian).
+#[test]
+fn a_wide_nonlinear_row_through_a_cell_agrees_with_an_explicit_integrator() {
+    let base =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/plugin_herbert_pirt.bio")).unwrap();
+    let mut extra = String::from("param k_w = 0.5 [1/h]\n");
+    for i in 0..150 {
+        extra += &format!("species w_{i} = {} [mmol/L]\nrate w_{i} = k_w * (glucose - w_{i})\n", i % 4);
+    }
+    let terms: Vec<String> = (0..150).map(|i| format!("w_{i} * w_{i} / (1 [mmol/L] + w_{i})")).collect();
+    extra += &format!(
+        "species z = 1 [mmol/L]\nrate z = 0.001 [1/h] * ({}) - ecoli.mu * z * z / (1 [mmol/L] + z)\n",
+        terms.join(" + ")
+    );
+    let source = base.replace("growth biomass", &format!("{extra}\ngrowth biomass"));
+    let mut rows = Vec::new();
+    for solver in ["bdf", "tsit45"] {
+        let tight = source.replace(
+            "end = 15 [h]",
+            &format!("end = 15 [h]\n    solver = {solver}\n    rtol = 1e-9\n    atol = 1e-11"),
+        );
+        let model = write(&format!("wide_cell_{solver}.bio"), &tight);
+        let csv = model.with_extension("csv");
+        let summary = ok(bioflux_with_models(&["run", model.to_str().unwrap(), "-o", csv.to_str().unwrap()]));
+        if solver == "bdf" {
+            // Column by column: 155 products per Jacobian.
+            assert!(jacobian_evaluations(&summary) < 1500, "{summary}");
+        }
+        rows.push(last_row(&csv));
+    }
+    let mut worst: f64 = 0.0;
+    for ((name, a), (_, b)) in rows[0].iter().zip(&rows[1]) {
+        if name != "t" {
+            worst = worst.max((a - b).abs() / b.abs().max(1e-3));
+        }
+    }
+    let z = rows[0].iter().find(|(name, _)| name.starts_with("z")).unwrap().1;
+    assert!(z > 1.5, "z grew: {z}");
+    assert!(worst < 1e-5, "BDF (sparse, with a gradient row) vs tsit45: worst relative difference {worst:e}");
 }

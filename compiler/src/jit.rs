@@ -107,6 +107,11 @@ pub struct CompiledModel {
     /// For each state's derivative, the states it reads (sorted): the
     /// structural pattern of the Jacobian `jvp` multiplies by.
     pub jacobian_pattern: Vec<Vec<u32>>,
+    /// The rows too wide to colour (`ir::wide_rows`) with their columns, and
+    /// `row_gradients(t, x, p, v, out, ctx)` writing their entries in that
+    /// order, by reverse mode (v is not read).
+    pub wide_rows: Vec<(usize, Vec<u32>)>,
+    pub row_gradients: Option<JvpFn>,
     pub compile_time: Duration,
 }
 
@@ -180,6 +185,13 @@ fn compile_functions(system: &System, sensitivities: bool) -> Result<CompiledMod
     let start = Instant::now();
     let mut graph = system.graph.clone();
     let jv = ir::add_jacobian_vector_product(&mut graph, &system.derivatives);
+    let jacobian_pattern = ir::state_dependencies(&system.graph, &system.derivatives);
+    let wide_rows = ir::wide_rows(&jacobian_pattern);
+    let gradients = (!wide_rows.is_empty()).then(|| {
+        let outputs: Vec<_> = wide_rows.iter().map(|(row, _)| system.derivatives[*row]).collect();
+        let columns: Vec<_> = wide_rows.iter().map(|(_, columns)| columns.clone()).collect();
+        ir::add_state_gradients(&mut graph, &outputs, &columns)
+    });
     let tangents = sensitivities.then(|| {
         let rhs_params = ir::add_tangent(&mut graph, &system.derivatives, ir::Seed::Params);
         let seed = ir::Seed::Both { n_states: system.n_states as u32 };
@@ -213,6 +225,7 @@ fn compile_functions(system: &System, sensitivities: bool) -> Result<CompiledMod
     let jvp = generator.define("jvp", &jv, true)?;
     let observe = generator.define("observe", &system.observables, false)?;
     let margins = generator.define("margins", &system.margins, false)?;
+    let row_gradients = gradients.map(|roots| generator.define("row_gradients", &roots, true)).transpose()?;
     let tangent_ids = match &tangents {
         Some((rhs_params, observe_tangent, margins_tangent)) => Some((
             generator.define("rhs_params", rhs_params, true)?,
@@ -239,6 +252,9 @@ fn compile_functions(system: &System, sensitivities: bool) -> Result<CompiledMod
             std::mem::transmute::<*const u8, RhsFn>(module.get_finalized_function(margins)),
         )
     };
+    // SAFETY: defined with the JvpFn signature.
+    let row_gradients =
+        row_gradients.map(|f| unsafe { std::mem::transmute::<*const u8, JvpFn>(module.get_finalized_function(f)) });
     Ok(CompiledModel {
         module: Some(module),
         rhs,
@@ -250,7 +266,9 @@ fn compile_functions(system: &System, sensitivities: bool) -> Result<CompiledMod
         n_states: system.n_states,
         n_params: system.n_params,
         n_observables: system.observables.len(),
-        jacobian_pattern: ir::state_dependencies(&system.graph, &system.derivatives),
+        jacobian_pattern,
+        wide_rows,
+        row_gradients,
         compile_time: start.elapsed(),
     })
 }

@@ -362,6 +362,24 @@ pub fn simulate(
         check(status, y);
     };
 
+    // Rows too wide to colour come from their gradients (reverse mode).
+    let unused_direction = vec![0.0; n];
+    let (unused_direction, jvp_calls_ref, failed_ref, check_ref) = (&unused_direction, &jvp_calls, &failed, &check);
+    let row_gradients = compiled.row_gradients.map(|gradients| {
+        move |x: &[f64], p: &[f64], t: f64, out: &mut [f64]| {
+            let (jvp_calls, failed, check) = (jvp_calls_ref, failed_ref, check_ref);
+            if failed() {
+                out.fill(f64::NAN);
+                return;
+            }
+            jvp_calls.set(jvp_calls.get() + 1);
+            // SAFETY: as for `jvp`; out has one entry per wide row's column.
+            let status =
+                unsafe { gradients(t, x.as_ptr(), p.as_ptr(), unused_direction.as_ptr(), out.as_mut_ptr(), ctx_ptr) };
+            check(status, out);
+        }
+    });
+
     let cols = columns(model);
     let mut rec = Recorder {
         compiled,
@@ -430,7 +448,8 @@ pub fn simulate(
     let sparse_rhs = (sparse::prefers_sparse(&compiled.jacobian_pattern) && s.solver != Solver::Tsit45)
         .then(|| {
             let entries = sparse::pattern_with_diagonal(&compiled.jacobian_pattern);
-            sparse::Rhs::<SparseM, _, _>::new(&rhs, &jvp, n, params.len(), &entries).ok()
+            let wide = row_gradients.as_ref().map(|g| (g, compiled.wide_rows.as_slice()));
+            sparse::Rhs::<SparseM, _, _, _>::new(&rhs, &jvp, wide, n, params.len(), &entries).ok()
         })
         .flatten();
     // One stretch of integration from (t0, y0) to `end` with a fresh

@@ -5,23 +5,15 @@
 //! factorised by faer's sparse LU. Large models with few couplings per
 //! state cost time linear in their size instead of cubic.
 
+use bioflux_compiler::ir::WIDEST_COLOURED_ROW;
 use diffsol::matrix::sparsity::MatrixSparsity;
 use diffsol::{
     ConstantOp, JacobianColoring, Matrix, NonLinearOp, NonLinearOpJacobian, OdeEquations, OdeEquationsRef, Op,
-    ParameterisedOp, UnitCallable, Vector,
+    ParameterisedOp, UnitCallable, Vector, VectorIndex,
 };
+use std::cell::RefCell;
 
-/// A model this large or larger, whose Jacobian is at most this dense,
-/// goes the sparse way; smaller or denser ones are cheaper dense.
-const SPARSE_FROM_STATES: usize = 100;
-const SPARSE_UP_TO_DENSITY: f64 = 0.1;
-
-/// Whether a Jacobian of this pattern is better solved sparse.
-pub fn prefers_sparse(pattern: &[Vec<u32>]) -> bool {
-    let n = pattern.len();
-    let non_zeros: usize = pattern.iter().map(Vec::len).sum();
-    n >= SPARSE_FROM_STATES && (non_zeros as f64) <= SPARSE_UP_TO_DENSITY * (n * n) as f64
-}
+pub use bioflux_compiler::ir::prefers_sparse;
 
 /// The pattern as (row, column) pairs, with the diagonal always present
 /// (BDF factorises I − hγJ, whose diagonal is never structurally zero).
@@ -47,25 +39,44 @@ pub fn pattern_with_diagonal(pattern: &[Vec<u32>]) -> Vec<(usize, usize)> {
 /// The right-hand side: f(x, p, t) and J·v as closures over slices, and
 /// the Jacobian's pattern and colouring (built once per run; every stretch
 /// of integration borrows it).
-pub struct Rhs<M: Matrix, F, G> {
+pub struct Rhs<M: Matrix, F, G, H> {
     f: F,
     jv: G,
     n: usize,
     n_params: usize,
     sparsity: M::Sparsity,
-    /// None when a row is too wide for colouring to pay (`WIDEST_COLOURED_ROW`).
+    /// Of the rows narrow enough to colour; None when a row is too wide and
+    /// there are no gradients for it (the Jacobian is then built column by
+    /// column).
     coloring: Option<JacobianColoring<M>>,
+    wide: Option<WideRows<M, H>>,
     ctx: M::C,
 }
 
-/// Colouring joins every pair of columns that share a row; a row reading
-/// more states than this (a sum over all species) would make that graph
-/// quadratic in size and need about as many colours as columns anyway, so
-/// the Jacobian is then built column by column into the sparse pattern.
-const WIDEST_COLOURED_ROW: usize = 64;
+/// A row too wide to colour and its columns, diagonal included (`ir::wide_rows`).
+pub type WideRow = (usize, Vec<u32>);
 
-impl<M: Matrix<T = f64>, F, G> Rhs<M, F, G> {
-    pub fn new(f: F, jv: G, n: usize, n_params: usize, entries: &[(usize, usize)]) -> Result<Self, String> {
+/// The rows too wide to colour (`ir::wide_rows`), filled from their
+/// gradients: `gradients(x, p, t, out)` writes their entries in order.
+struct WideRows<M: Matrix, H> {
+    gradients: H,
+    /// Where each entry goes in the matrix's data, and where it is in `out`.
+    destination: <M::V as Vector>::Index,
+    source: <M::V as Vector>::Index,
+    values: RefCell<M::V>,
+}
+
+impl<M: Matrix<T = f64>, F, G, H> Rhs<M, F, G, H> {
+    /// `wide`: the rows too wide to colour with their columns (diagonal
+    /// included) and the function of their gradients, when compiled.
+    pub fn new(
+        f: F,
+        jv: G,
+        wide: Option<(H, &[WideRow])>,
+        n: usize,
+        n_params: usize,
+        entries: &[(usize, usize)],
+    ) -> Result<Self, String> {
         let ctx = M::C::default();
         let sparsity = M::Sparsity::try_from_indices(n, n, entries.to_vec())
             .map_err(|e| format!("the Jacobian's pattern is not a valid sparse matrix: {e}"))?;
@@ -73,19 +84,42 @@ impl<M: Matrix<T = f64>, F, G> Rhs<M, F, G> {
         for &(row, _) in entries {
             row_lengths[row] += 1;
         }
-        let widest = row_lengths.into_iter().max().unwrap_or(0);
-        let coloring = (widest <= WIDEST_COLOURED_ROW).then(|| JacobianColoring::new(&sparsity, entries, ctx.clone()));
-        Ok(Rhs { f, jv, n, n_params, sparsity, coloring, ctx })
+        let widest = row_lengths.iter().copied().max().unwrap_or(0);
+        let Some((gradients, rows)) = wide.filter(|(_, rows)| !rows.is_empty()) else {
+            let coloring =
+                (widest <= WIDEST_COLOURED_ROW).then(|| JacobianColoring::new(&sparsity, entries, ctx.clone()));
+            return Ok(Rhs { f, jv, n, n_params, sparsity, coloring, wide: None, ctx });
+        };
+        let mut is_wide = vec![false; n];
+        let wide_entries: Vec<(usize, usize)> = rows
+            .iter()
+            .flat_map(|(row, columns)| {
+                is_wide[*row] = true;
+                columns.iter().map(|&c| (*row, c as usize))
+            })
+            .collect();
+        let narrow: Vec<(usize, usize)> = entries.iter().copied().filter(|&(row, _)| !is_wide[row]).collect();
+        if narrow.len() + wide_entries.len() != entries.len() {
+            return Err("the wide rows' gradients do not cover the Jacobian's pattern".into());
+        }
+        let coloring = Some(JacobianColoring::new(&sparsity, &narrow, ctx.clone()));
+        let wide = WideRows {
+            gradients,
+            destination: sparsity.get_index(&wide_entries, ctx.clone()),
+            source: <M::V as Vector>::Index::from_vec((0..wide_entries.len()).collect(), ctx.clone()),
+            values: RefCell::new(M::V::zeros(wide_entries.len(), ctx.clone())),
+        };
+        Ok(Rhs { f, jv, n, n_params, sparsity, coloring, wide: Some(wide), ctx })
     }
 }
 
 /// The right-hand side at the equations' parameters.
-pub struct RhsAt<'a, M: Matrix, F, G> {
-    rhs: &'a Rhs<M, F, G>,
+pub struct RhsAt<'a, M: Matrix, F, G, H> {
+    rhs: &'a Rhs<M, F, G, H>,
     p: &'a M::V,
 }
 
-impl<M, F, G> Op for RhsAt<'_, M, F, G>
+impl<M, F, G, H> Op for RhsAt<'_, M, F, G, H>
 where
     M: Matrix<T = f64>,
 {
@@ -107,22 +141,24 @@ where
     }
 }
 
-impl<M, F, G> NonLinearOp for RhsAt<'_, M, F, G>
+impl<M, F, G, H> NonLinearOp for RhsAt<'_, M, F, G, H>
 where
     M: Matrix<T = f64>,
     F: Fn(&[f64], &[f64], f64, &mut [f64]),
     G: Fn(&[f64], &[f64], f64, &[f64], &mut [f64]),
+    H: Fn(&[f64], &[f64], f64, &mut [f64]),
 {
     fn call_inplace(&self, x: &M::V, t: f64, y: &mut M::V) {
         y.for_each_batch_host([x, self.p], |y, [x, p], _| (self.rhs.f)(x, p, t, y));
     }
 }
 
-impl<M, F, G> NonLinearOpJacobian for RhsAt<'_, M, F, G>
+impl<M, F, G, H> NonLinearOpJacobian for RhsAt<'_, M, F, G, H>
 where
     M: Matrix<T = f64>,
     F: Fn(&[f64], &[f64], f64, &mut [f64]),
     G: Fn(&[f64], &[f64], f64, &[f64], &mut [f64]),
+    H: Fn(&[f64], &[f64], f64, &mut [f64]),
 {
     fn jac_mul_inplace(&self, x: &M::V, t: f64, v: &M::V, y: &mut M::V) {
         y.for_each_batch_host([x, self.p, v], |y, [x, p, v], _| (self.rhs.jv)(x, p, t, v, y));
@@ -131,28 +167,31 @@ where
         Some(self.rhs.sparsity.clone())
     }
     fn jacobian_inplace(&self, x: &M::V, t: f64, y: &mut M) {
-        match &self.rhs.coloring {
-            Some(coloring) => coloring.jacobian_inplace(self, x, t, y),
-            None => self._default_jacobian_inplace(x, t, y),
+        let Some(coloring) = &self.rhs.coloring else { return self._default_jacobian_inplace(x, t, y) };
+        coloring.jacobian_inplace(self, x, t, y);
+        if let Some(wide) = &self.rhs.wide {
+            let mut values = wide.values.borrow_mut();
+            values.for_each_batch_host([x, self.p], |out, [x, p], _| (wide.gradients)(x, p, t, out));
+            y.set_data_with_indices(&wide.destination, &wide.source, &values);
         }
     }
 }
 
 /// The equations of one stretch of integration: the right-hand side, the
 /// initial state, the roots (event margins and stop watches), parameters.
-pub struct Equations<'r, M: Matrix, F, G, I, R> {
-    rhs: &'r Rhs<M, F, G>,
+pub struct Equations<'r, M: Matrix, F, G, H, I, R> {
+    rhs: &'r Rhs<M, F, G, H>,
     init: I,
     root: R,
     n_roots: usize,
     p: M::V,
 }
 
-impl<'r, M, F, G, I, R> Equations<'r, M, F, G, I, R>
+impl<'r, M, F, G, H, I, R> Equations<'r, M, F, G, H, I, R>
 where
     M: Matrix<T = f64>,
 {
-    pub fn new(rhs: &'r Rhs<M, F, G>, init: I, root: R, n_roots: usize, p: &[f64]) -> Self {
+    pub fn new(rhs: &'r Rhs<M, F, G, H>, init: I, root: R, n_roots: usize, p: &[f64]) -> Self {
         let p = M::V::from_slice(p, rhs.ctx.clone());
         Equations { rhs, init, root, n_roots, p }
     }
@@ -160,14 +199,14 @@ where
 
 /// An operator of the equations at their parameters: `Init` writes the
 /// initial state, `Roots` the root functions.
-pub struct Part<'a, M: Matrix, F, G, C> {
-    rhs: &'a Rhs<M, F, G>,
+pub struct Part<'a, M: Matrix, F, G, H, C> {
+    rhs: &'a Rhs<M, F, G, H>,
     f: &'a C,
     n_out: usize,
     p: &'a M::V,
 }
 
-impl<M, F, G, C> Op for Part<'_, M, F, G, C>
+impl<M, F, G, H, C> Op for Part<'_, M, F, G, H, C>
 where
     M: Matrix<T = f64>,
 {
@@ -189,7 +228,7 @@ where
     }
 }
 
-impl<M, F, G, I> ConstantOp for Part<'_, M, F, G, I>
+impl<M, F, G, H, I> ConstantOp for Part<'_, M, F, G, H, I>
 where
     M: Matrix<T = f64>,
     I: Fn(&[f64], f64, &mut [f64]),
@@ -199,7 +238,7 @@ where
     }
 }
 
-impl<M, F, G, R> NonLinearOp for Part<'_, M, F, G, R>
+impl<M, F, G, H, R> NonLinearOp for Part<'_, M, F, G, H, R>
 where
     M: Matrix<T = f64>,
     R: Fn(&[f64], &[f64], f64, &mut [f64]),
@@ -209,7 +248,7 @@ where
     }
 }
 
-impl<M, F, G, I, R> Op for Equations<'_, M, F, G, I, R>
+impl<M, F, G, H, I, R> Op for Equations<'_, M, F, G, H, I, R>
 where
     M: Matrix<T = f64>,
 {
@@ -231,40 +270,42 @@ where
     }
 }
 
-impl<'a, M, F, G, I, R> OdeEquationsRef<'a> for Equations<'_, M, F, G, I, R>
+impl<'a, M, F, G, H, I, R> OdeEquationsRef<'a> for Equations<'_, M, F, G, H, I, R>
 where
     M: Matrix<T = f64>,
     F: Fn(&[f64], &[f64], f64, &mut [f64]),
     G: Fn(&[f64], &[f64], f64, &[f64], &mut [f64]),
+    H: Fn(&[f64], &[f64], f64, &mut [f64]),
     I: Fn(&[f64], f64, &mut [f64]),
     R: Fn(&[f64], &[f64], f64, &mut [f64]),
 {
-    type Rhs = RhsAt<'a, M, F, G>;
+    type Rhs = RhsAt<'a, M, F, G, H>;
     type Mass = ParameterisedOp<'a, UnitCallable<M>>;
-    type Root = Part<'a, M, F, G, R>;
-    type Init = Part<'a, M, F, G, I>;
+    type Root = Part<'a, M, F, G, H, R>;
+    type Init = Part<'a, M, F, G, H, I>;
     type Out = ParameterisedOp<'a, UnitCallable<M>>;
     type Reset = ParameterisedOp<'a, UnitCallable<M>>;
 }
 
-impl<M, F, G, I, R> OdeEquations for Equations<'_, M, F, G, I, R>
+impl<M, F, G, H, I, R> OdeEquations for Equations<'_, M, F, G, H, I, R>
 where
     M: Matrix<T = f64>,
     F: Fn(&[f64], &[f64], f64, &mut [f64]),
     G: Fn(&[f64], &[f64], f64, &[f64], &mut [f64]),
+    H: Fn(&[f64], &[f64], f64, &mut [f64]),
     I: Fn(&[f64], f64, &mut [f64]),
     R: Fn(&[f64], &[f64], f64, &mut [f64]),
 {
-    fn rhs(&self) -> RhsAt<'_, M, F, G> {
+    fn rhs(&self) -> RhsAt<'_, M, F, G, H> {
         RhsAt { rhs: self.rhs, p: &self.p }
     }
     fn mass(&self) -> Option<ParameterisedOp<'_, UnitCallable<M>>> {
         None
     }
-    fn root(&self) -> Option<Part<'_, M, F, G, R>> {
+    fn root(&self) -> Option<Part<'_, M, F, G, H, R>> {
         Some(Part { rhs: self.rhs, f: &self.root, n_out: self.n_roots, p: &self.p })
     }
-    fn init(&self) -> Part<'_, M, F, G, I> {
+    fn init(&self) -> Part<'_, M, F, G, H, I> {
         Part { rhs: self.rhs, f: &self.init, n_out: self.rhs.n, p: &self.p }
     }
     fn set_params(&mut self, p: &M::V) {

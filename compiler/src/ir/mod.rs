@@ -4,12 +4,14 @@
 //! topological order, so code generation walks them front to back.
 
 mod diff;
+mod gradient;
 mod lower;
 mod pattern;
 
 pub use diff::{Seed, add_jacobian_vector_product, add_tangent};
+pub use gradient::add_state_gradients;
 pub use lower::{CellLayout, System, lower};
-pub use pattern::state_dependencies;
+pub use pattern::{WIDEST_COLOURED_ROW, prefers_sparse, state_dependencies, wide_rows};
 
 use std::collections::HashMap;
 

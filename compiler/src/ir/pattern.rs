@@ -42,9 +42,47 @@ pub fn state_dependencies(g: &Graph, outputs: &[NodeId]) -> Vec<Vec<u32>> {
         .collect()
 }
 
+/// A model this large or larger, whose Jacobian is at most this dense,
+/// goes the sparse way; smaller or denser ones are cheaper dense.
+const SPARSE_FROM_STATES: usize = 100;
+const SPARSE_UP_TO_DENSITY: f64 = 0.1;
+
+/// Colouring joins every pair of columns that share a row; a row reading
+/// more states than this (a sum over all species) would make that graph
+/// quadratic in size and need about as many colours as columns, so such a
+/// row gets its own gradient (`add_state_gradients`) instead.
+pub const WIDEST_COLOURED_ROW: usize = 64;
+
+/// Whether a Jacobian of this pattern is better solved sparse.
+pub fn prefers_sparse(pattern: &[Vec<u32>]) -> bool {
+    let n = pattern.len();
+    let non_zeros: usize = pattern.iter().map(Vec::len).sum();
+    n >= SPARSE_FROM_STATES && (non_zeros as f64) <= SPARSE_UP_TO_DENSITY * (n * n) as f64
+}
+
+/// The rows of a sparse Jacobian too wide to colour, each with its columns
+/// and the diagonal (which the sparse matrix always holds), ascending.
+pub fn wide_rows(pattern: &[Vec<u32>]) -> Vec<(usize, Vec<u32>)> {
+    if !prefers_sparse(pattern) {
+        return Vec::new();
+    }
+    pattern
+        .iter()
+        .enumerate()
+        .filter(|(_, columns)| columns.len() > WIDEST_COLOURED_ROW)
+        .map(|(row, columns)| {
+            let mut with_diagonal = columns.clone();
+            if let Err(at) = with_diagonal.binary_search(&(row as u32)) {
+                with_diagonal.insert(at, row as u32);
+            }
+            (row, with_diagonal)
+        })
+        .collect()
+}
+
 /// Whether each node reads a state, directly or through its operands
 /// (ids are topological, so one pass front to back).
-fn reads_any_state(g: &Graph) -> Vec<bool> {
+pub(super) fn reads_any_state(g: &Graph) -> Vec<bool> {
     let mut reads = vec![false; g.len()];
     for id in 0..g.len() as NodeId {
         reads[id as usize] = match g.node(id) {
