@@ -249,3 +249,29 @@ fn event_mistakes_are_located_and_explained() {
         assert!(stderr.contains(":6:"), "`{event}` is located on its line:\n{stderr}");
     }
 }
+
+/// A `when` fires once when its condition becomes true, however the solver
+/// lands on the crossing: at a located root the margin sits on zero, which
+/// once re-armed the event there, so the next time event fired it again
+/// (4 events on the implicit solvers instead of 3).
+#[test]
+fn a_when_event_fires_once_and_later_time_events_do_not_fire_it_again() {
+    let source = "model refire\n\nparam k = 1 [1/h]\nparam r = 1 [mmol/L/h]\n\nreactor batch {\n    volume = 1 [L]\n}\n\n\
+        species A = 0 [mmol/L]\nspecies B = 1 [mmol/L]\nrate A = r\nrate B = -k * B\n\n\
+        when A > 2 [mmol/L] { k = 0.5 [1/h] }\nat 5 [h] { add B = 1 [mmol] }\nat 7 [h] { add B = 1 [mmol] }\n\n\
+        simulate {\n    end = 10 [h]\n    solver = SOLVER\n}\n";
+    let dir = scratch("refire");
+    for solver in ["bdf", "esdirk34", "tsit45"] {
+        let model = dir.join(format!("refire_{solver}.bio"));
+        std::fs::write(&model, source.replace("SOLVER", solver)).unwrap();
+        let (csv, log) = (dir.join(format!("{solver}.csv")), dir.join(format!("{solver}.events.csv")));
+        let args = ["run", model.to_str().unwrap(), "-o", csv.to_str().unwrap(), "--events", log.to_str().unwrap()];
+        ok(bioflux(&args));
+        let log = std::fs::read_to_string(&log).unwrap();
+        let fired: Vec<&str> = log.lines().skip(1).map(|l| l.split(',').nth(1).unwrap()).collect();
+        assert_eq!(fired, ["when A > 2 [mmol/L]", "at 5 [h]", "at 7 [h]"], "{solver}: {log}");
+        // The crossing at t = 2 h exactly (A = t).
+        let t: f64 = log.lines().nth(1).unwrap().split(',').next().unwrap().parse().unwrap();
+        assert!((t - 2.0).abs() < 1e-6, "{solver}: fired at {t}");
+    }
+}

@@ -144,10 +144,17 @@ impl Watch {
     }
 
     /// The events that fire at these margins, in file order; they are
-    /// disarmed, and conditions that are false are armed.
-    pub fn fire(&mut self, margins: &[f64], at_root: bool) -> Vec<usize> {
+    /// disarmed, and conditions that are false are armed. `before`: the
+    /// margins of the round before at the same instant; a margin the
+    /// actions since did not change keeps what that round decided (at a
+    /// located crossing it sits on zero, which would otherwise re-arm the
+    /// event that just fired, and it would fire again at the next event).
+    pub fn fire(&mut self, margins: &[f64], at_root: bool, before: Option<&[f64]>) -> Vec<usize> {
         let mut due = Vec::new();
         for (j, &g) in margins.iter().enumerate() {
+            if before.is_some_and(|b| b[j].to_bits() == g.to_bits()) {
+                continue;
+            }
             // At a located crossing the margin may sit on zero: count it
             // as reached, so the crossing is not lost.
             let holds = self.holds(j, g) || (at_root && g == 0.0 && self.armed[j]);
@@ -328,9 +335,11 @@ pub fn fire(
         return Ok((records, stop));
     }
     let mut g = vec![0.0; watch.events.len()];
+    let mut before: Option<Vec<f64>> = None;
     for round in 0.. {
         margins(x, p, &mut g);
-        let due = watch.fire(&g, at_root && round == 0);
+        let due = watch.fire(&g, at_root && round == 0, before.as_deref());
+        before = Some(g.clone());
         if due.is_empty() {
             break;
         }
