@@ -134,11 +134,12 @@ impl Plain {
     pub fn forward_batch(&mut self, x: &[f32], y: &mut [f32]) {
         let (k, s) = (self.inputs, self.stride);
         let out = self.layers.last().map_or(0, |l| l.outputs);
-        for (rows_in, rows_out) in x.chunks(BATCH * k.max(1)).zip(y.chunks_mut(BATCH * out.max(1))) {
+        for (group, rows_out) in y.chunks_mut(BATCH * out.max(1)).enumerate() {
             // A short last group is padded with zeros; its extra rows are dropped.
             for m in 0..BATCH {
                 let to = &mut self.a[m * s..m * s + k];
-                match rows_in.get(m * k..(m + 1) * k) {
+                let row = (group * BATCH + m) * k;
+                match x.get(row..row + k) {
                     Some(row) => to.copy_from_slice(row),
                     None => to.fill(0.0),
                 }
