@@ -1,8 +1,9 @@
 //! The model's equations for diffsol with a sparse Jacobian whose pattern
 //! comes from the IR (`CompiledModel::jacobian_pattern`), not from probing:
 //! the Jacobian is assembled from one Jacobian-vector product per colour of
-//! the pattern's column graph (a handful for a ring, whatever its size) and
-//! factorised by faer's sparse LU. Large models with few couplings per
+//! the pattern's column graph (a handful for a ring, whatever its size),
+//! rows too wide to colour from their compiled gradients, and factorised by
+//! faer's sparse LU. Large models with few couplings per
 //! state cost time linear in their size instead of cubic.
 
 use bioflux_compiler::ir::WIDEST_COLOURED_ROW;
