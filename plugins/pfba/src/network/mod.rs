@@ -93,6 +93,15 @@ impl Network {
     }
 
     /// A reaction that is likely meant as the objective, for messages.
+    /// Every metabolite and reaction index points into its list (what a
+    /// parser guarantees; checked on a network read back from the cache).
+    pub fn indices_are_consistent(&self) -> bool {
+        let (m, n) = (self.metabolites.len(), self.reactions.len());
+        self.formulas.len() == m
+            && self.reactions.iter().all(|r| r.stoichiometry.iter().all(|&(k, _)| k < m))
+            && self.objective.terms.iter().all(|&(j, _)| j < n)
+    }
+
     pub fn likely_objective(&self) -> Option<&str> {
         let named = |key: &str| self.reactions.iter().find(|r| r.id.to_ascii_lowercase().contains(key));
         named("biomass").or_else(|| named("growth")).map(|r| r.id.as_str())
@@ -157,7 +166,8 @@ pub fn load(path: &Path) -> Result<Network, String> {
         h.bytes(format.as_bytes());
         h.bytes(&bytes);
     });
-    if let Some(net) = cache::read::<Network>(&key) {
+    // A damaged entry that still decodes is caught by its indices.
+    if let Some(net) = cache::read::<Network>(&key).filter(Network::indices_are_consistent) {
         return Ok(net);
     }
     let net = parse(&text_of(path, bytes)?).map_err(|e| format!("{name}: {e}"))?;
