@@ -1,7 +1,8 @@
 //! Cost against model size: checking, lowering and JIT compilation, and a
-//! whole run, of generated models (a ring of N species; a column of zones,
-//! each with glucose, oxygen and biomass, exchanging with its neighbours)
-//! from N = 100 to 10,000 states.
+//! whole run, of generated models (a ring of N species; the same with one
+//! species fed by the sum of all; a column of zones, each with glucose,
+//! oxygen and biomass, exchanging with its neighbours) from N = 100 to
+//! 10,000 states.
 //!
 //! cargo bench -p bioflux-runtime --bench large
 
@@ -19,8 +20,9 @@ use std::hint::black_box;
 type Generator = (&'static str, fn(usize) -> String, &'static [usize]);
 
 fn benches(c: &mut Criterion) {
-    let models: [Generator; 2] = [
+    let models: [Generator; 3] = [
         ("ring", generate::ring, &[100, 1_000, 10_000]),
+        ("ring-with-total", generate::ring_with_total, &[100, 1_000, 10_000]),
         ("compartments", |states| generate::compartments(states / 3), &[102, 1_002, 9_999]),
     ];
     for (name, generator, sizes) in models {

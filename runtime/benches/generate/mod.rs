@@ -22,6 +22,21 @@ pub fn ring(n: usize) -> String {
     s
 }
 
+/// The ring of `n - 1` species plus one fed by the sum of all of them: a
+/// row that reads every state, too wide to colour (it comes from its
+/// gradient).
+pub fn ring_with_total(n: usize) -> String {
+    let ring = ring(n - 1);
+    let terms: Vec<String> = (0..n - 1).map(|i| format!("x_{i}")).collect();
+    ring.replace(
+        "\nsimulate {",
+        &format!(
+            "\nspecies total = 0 [mmol/L]\nrate total = k_f / 100 * ({}) - k_d * total\n\nsimulate {{",
+            terms.join(" + ")
+        ),
+    )
+}
+
 /// A compartment model of a large bioreactor: `zones` zones in a column,
 /// each with glucose, oxygen and biomass growing on both by double Monod
 /// kinetics, exchanging glucose and oxygen with the zones beside it; oxygen
