@@ -117,9 +117,9 @@ pub fn write<T: Serialize>(key: &Key, value: &T) {
     let thread = format!("{:?}", std::thread::current().id());
     let digits: String = thread.chars().filter(char::is_ascii_digit).collect();
     let temporary = dir.join(format!(".{}.{}-{digits}.tmp", key.0, std::process::id()));
-    if std::fs::write(&temporary, &bytes).is_ok()
-        && std::fs::rename(&temporary, dir.join(format!("{}.cbor", key.0))).is_err()
-    {
+    let written = std::fs::write(&temporary, &bytes).is_ok();
+    if !written || std::fs::rename(&temporary, dir.join(format!("{}.cbor", key.0))).is_err() {
+        // A full disk may leave part of the temporary file behind.
         let _ = std::fs::remove_file(&temporary);
     }
 }
