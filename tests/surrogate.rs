@@ -337,3 +337,44 @@ fn batch_inference_reports_its_throughput() {
     assert!(report["mean_output"].as_f64().unwrap().is_finite());
     assert_eq!(report["mean_output"], again["mean_output"]);
 }
+
+/// A surrogate directory whose description and weights disagree (hidden
+/// widths edited, a layer missing) is refused when the model binds the
+/// cell, with the directory and the mismatch named, not evaluated into
+/// garbage or a crash.
+#[test]
+fn weights_that_do_not_match_the_description_are_refused() {
+    let d = dir().join("mismatch");
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    for (case, edit, expected) in [
+        ("widths", r#""hidden":[128,128,64]"#, "hidden widths are [128, 128, 64]"),
+        ("layers", r#""hidden":[128,128]"#, "the last layer writes 128 values but the surrogate has 351 outputs"),
+    ] {
+        let net = d.join(case).join("net");
+        std::fs::create_dir_all(&net).unwrap();
+        std::fs::copy(shipped.join("surrogates/ich360/model.safetensors"), net.join("model.safetensors")).unwrap();
+        let json = std::fs::read_to_string(shipped.join("surrogates/ich360/surrogate.json")).unwrap();
+        let compact: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let text = serde_json::to_string(&compact).unwrap();
+        assert!(text.contains(r#""hidden":[128,128,128]"#), "{}", &text[..200.min(text.len())]);
+        std::fs::write(net.join("surrogate.json"), text.replace(r#""hidden":[128,128,128]"#, edit)).unwrap();
+        let model = std::fs::read_to_string(shipped.join("ecoli_fedbatch_surrogate.bio")).unwrap();
+        let file = d.join(case).join("model.bio");
+        std::fs::write(&file, model.replace(r#"surrogate("surrogates/ich360")"#, r#"surrogate("net")"#)).unwrap();
+        let run = bioflux(&[
+            "run",
+            file.to_str().unwrap(),
+            "-o",
+            d.join(case).join("out.csv").to_str().unwrap(),
+            "--plugin-path",
+            &common::plugin_dir(),
+        ]);
+        let err = common::text(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{case}: {err}");
+        // The diagnostic wraps long lines behind `│`.
+        let words: Vec<&str> = err.split(|c: char| c.is_whitespace() || c == '│').filter(|w| !w.is_empty()).collect();
+        let flat = words.join(" ");
+        assert!(flat.contains(expected) && flat.contains("could not create cell `ecoli`"), "{case}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}

@@ -27,6 +27,46 @@ use mlp::{forward, layer_names};
 use plain::Plain;
 use std::path::{Path, PathBuf};
 
+/// Whether the weights fit together and fit the description: each layer
+/// reads what the one before writes, the first the inputs, the hidden
+/// widths as described, the last the outputs (in exact mode the null-space
+/// dimension plus the other outputs), biases as long as their layers.
+fn check_shapes(
+    meta: &SurrogateMeta,
+    layers: &[(Tensor, Tensor)],
+    basis: Option<&(Vec<f64>, usize)>,
+) -> Result<(), String> {
+    let mut reads = meta.inputs.len();
+    let last = layers.len().saturating_sub(1);
+    for (i, (weight, bias)) in layers.iter().enumerate() {
+        let (w, b) = layer_names(i);
+        let (out, inp) = weight.dims2().map_err(|_| format!("`{w}` is not a matrix"))?;
+        if inp != reads {
+            return Err(format!("`{w}` reads {inp} values but gets {reads}; the weights do not match surrogate.json"));
+        }
+        if bias.dims() != [out] {
+            return Err(format!("`{b}` has shape {:?}, not [{out}]", bias.dims()));
+        }
+        if i < last && meta.hidden.get(i) != Some(&out) {
+            return Err(format!("`{w}` writes {out} values, but surrogate.json's hidden widths are {:?}", meta.hidden));
+        }
+        reads = out;
+    }
+    let expected = match (&meta.exact, basis) {
+        (Some(e), Some((values, d))) => {
+            if values.len() != e.reactions.len() * d {
+                return Err(format!("`null.basis` has {} values, not {} × {d}", values.len(), e.reactions.len()));
+            }
+            d + e.others.len()
+        }
+        _ => meta.outputs.len(),
+    };
+    if reads != expected {
+        return Err(format!("the last layer writes {reads} values but the surrogate has {expected} outputs"));
+    }
+    Ok(())
+}
+
 /// A trained surrogate loaded from its directory.
 pub struct Surrogate {
     pub meta: SurrogateMeta,
@@ -89,6 +129,7 @@ impl Surrogate {
         dir: &Path,
     ) -> Result<Surrogate, String> {
         let ce = |e: candle_core::Error| e.to_string();
+        check_shapes(&meta, &layers, basis.as_ref()).map_err(|e| format!("{}: {e}", dir.display()))?;
         let plain = Plain::new(&layers, meta.activation).map_err(ce)?;
         let exact = match (&meta.exact, &basis) {
             (Some(e), Some((b, d))) => Some((e, b.as_slice(), *d)),
