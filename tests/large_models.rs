@@ -172,8 +172,8 @@ fn a_row_that_reads_every_species_is_filled_from_its_gradient() {
     // rows from a few coloured products. total' = k_f/100 · Σx − k_d · total with
     // Σx = S₀ e^{−(k_d − k_f) t}, so total = (k_f/100) S₀ (e^{−0.1 t} − e^{−0.6 t}) / 0.5.
     let n = 300;
-    let source = generate::ring_with_total(n + 1)
-        .replace("\nsimulate {", "\nsimulate {\n    rtol = 1e-9\n    atol = 1e-11");
+    let source =
+        generate::ring_with_total(n + 1).replace("\nsimulate {", "\nsimulate {\n    rtol = 1e-9\n    atol = 1e-11");
     let model = write("ring_sum.bio", &source);
     let csv = model.with_extension("csv");
     let summary = ok(bioflux(&["run", model.to_str().unwrap(), "-o", csv.to_str().unwrap()]));
