@@ -128,40 +128,60 @@ fn many_species_below_zero_are_counted_not_listed() {
 }
 
 /// The Herbert–Pirt fed-batch (a plugin cell, a feed step) with 150 more
-/// species that follow the glucose, a bolus at 7 h and a `when` that
-/// changes a rate constant: the sparse path through cell Jacobians and
-/// events, against the explicit integrator.
-#[test]
-fn a_cell_model_and_events_on_the_sparse_path_agree_with_an_explicit_integrator() {
+/// species that follow the glucose, and `more` appended.
+fn herbert_pirt_with_followers(more: &str) -> String {
     let base =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/plugin_herbert_pirt.bio")).unwrap();
     let mut extra = String::from("param k_w = 0.5 [1/h]\n");
     for i in 0..150 {
         extra += &format!("species w_{i} = {} [mmol/L]\nrate w_{i} = k_w * (glucose - w_{i})\n", i % 4);
     }
-    extra += "at 7 [h] { add glucose = 5 [mmol] }\nwhen w_0 > 8 [mmol/L] { k_w = 0.1 [1/h] }\n";
-    let source = base.replace("growth biomass", &format!("{extra}\ngrowth biomass"));
-    let mut rows = Vec::new();
-    for solver in ["bdf", "tsit45"] {
+    extra += more;
+    base.replace("growth biomass", &format!("{extra}\ngrowth biomass"))
+}
+
+/// `source` run by sparse BDF and by Tsit45 (no Jacobian), both at 1e-9;
+/// each run's summary to `check` with the solver's name; the last rows.
+fn bdf_and_tsit45(name: &str, source: &str, check: impl Fn(&str, &str)) -> [Vec<(String, f64)>; 2] {
+    ["bdf", "tsit45"].map(|solver| {
         let tight = source.replace(
             "end = 15 [h]",
             &format!("end = 15 [h]\n    solver = {solver}\n    rtol = 1e-9\n    atol = 1e-11"),
         );
-        let model = write(&format!("cell_events_{solver}.bio"), &tight);
+        let model = write(&format!("{name}_{solver}.bio"), &tight);
         let csv = model.with_extension("csv");
         let summary = ok(bioflux_with_models(&["run", model.to_str().unwrap(), "-o", csv.to_str().unwrap()]));
-        assert!(summary.contains(", 2 events,"), "the bolus and the `when` fire: {summary}");
-        if solver == "bdf" {
-            assert!(jacobian_evaluations(&summary) < 3000, "sparse: {summary}");
-        }
-        rows.push(last_row(&csv));
-    }
+        check(solver, &summary);
+        last_row(&csv)
+    })
+}
+
+/// The largest relative difference between two last rows, time aside.
+fn worst_difference(rows: &[Vec<(String, f64)>; 2]) -> f64 {
     let mut worst: f64 = 0.0;
     for ((name, a), (_, b)) in rows[0].iter().zip(&rows[1]) {
         if name != "t" {
             worst = worst.max((a - b).abs() / b.abs().max(1e-3));
         }
     }
+    worst
+}
+
+/// The Herbert–Pirt fed-batch (a plugin cell, a feed step) with 150 more
+/// species that follow the glucose, a bolus at 7 h and a `when` that
+/// changes a rate constant: the sparse path through cell Jacobians and
+/// events, against the explicit integrator.
+#[test]
+fn a_cell_model_and_events_on_the_sparse_path_agree_with_an_explicit_integrator() {
+    let source =
+        herbert_pirt_with_followers("at 7 [h] { add glucose = 5 [mmol] }\nwhen w_0 > 8 [mmol/L] { k_w = 0.1 [1/h] }\n");
+    let rows = bdf_and_tsit45("cell_events", &source, |solver, summary| {
+        assert!(summary.contains(", 2 events,"), "the bolus and the `when` fire: {summary}");
+        if solver == "bdf" {
+            assert!(jacobian_evaluations(summary) < 3000, "sparse: {summary}");
+        }
+    });
+    let worst = worst_difference(&rows);
     assert!(worst < 1e-5, "BDF (sparse) vs tsit45: worst relative difference {worst:e}");
 }
 
@@ -193,40 +213,19 @@ fn a_row_that_reads_every_species_is_filled_from_its_gradient() {
 /// against the explicit integrator (which needs no Jacobian).
 #[test]
 fn a_wide_nonlinear_row_through_a_cell_agrees_with_an_explicit_integrator() {
-    let base =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/plugin_herbert_pirt.bio")).unwrap();
-    let mut extra = String::from("param k_w = 0.5 [1/h]\n");
-    for i in 0..150 {
-        extra += &format!("species w_{i} = {} [mmol/L]\nrate w_{i} = k_w * (glucose - w_{i})\n", i % 4);
-    }
     let terms: Vec<String> = (0..150).map(|i| format!("w_{i} * w_{i} / (1 [mmol/L] + w_{i})")).collect();
-    extra += &format!(
+    let source = herbert_pirt_with_followers(&format!(
         "species z = 1 [mmol/L]\nrate z = 0.001 [1/h] * ({}) - ecoli.mu * z * z / (1 [mmol/L] + z)\n",
         terms.join(" + ")
-    );
-    let source = base.replace("growth biomass", &format!("{extra}\ngrowth biomass"));
-    let mut rows = Vec::new();
-    for solver in ["bdf", "tsit45"] {
-        let tight = source.replace(
-            "end = 15 [h]",
-            &format!("end = 15 [h]\n    solver = {solver}\n    rtol = 1e-9\n    atol = 1e-11"),
-        );
-        let model = write(&format!("wide_cell_{solver}.bio"), &tight);
-        let csv = model.with_extension("csv");
-        let summary = ok(bioflux_with_models(&["run", model.to_str().unwrap(), "-o", csv.to_str().unwrap()]));
+    ));
+    let rows = bdf_and_tsit45("wide_cell", &source, |solver, summary| {
         if solver == "bdf" {
             // Column by column: 155 products per Jacobian.
-            assert!(jacobian_evaluations(&summary) < 1500, "{summary}");
+            assert!(jacobian_evaluations(summary) < 1500, "{summary}");
         }
-        rows.push(last_row(&csv));
-    }
-    let mut worst: f64 = 0.0;
-    for ((name, a), (_, b)) in rows[0].iter().zip(&rows[1]) {
-        if name != "t" {
-            worst = worst.max((a - b).abs() / b.abs().max(1e-3));
-        }
-    }
+    });
     let z = rows[0].iter().find(|(name, _)| name.starts_with("z")).unwrap().1;
     assert!(z > 1.5, "z grew: {z}");
+    let worst = worst_difference(&rows);
     assert!(worst < 1e-5, "BDF (sparse, with a gradient row) vs tsit45: worst relative difference {worst:e}");
 }

@@ -42,6 +42,36 @@ pub fn add_tangent(g: &mut Graph, outputs: &[NodeId], seed: Seed) -> Vec<NodeId>
     outputs.iter().map(|&o| tangent[o as usize].unwrap_or_else(|| g.constant(0.0))).collect()
 }
 
+/// d f(a)/da as a node, for `id` = f(a) (reused where the slope is
+/// written with the value: exp, sqrt).
+pub(super) fn math_slope(g: &mut Graph, f: Math, a: NodeId, id: NodeId) -> NodeId {
+    match f {
+        Math::Exp => id,
+        Math::Ln => {
+            let one = g.constant(1.0);
+            g.div(one, a)
+        }
+        Math::Log10 => {
+            let c = g.constant(std::f64::consts::LN_10);
+            let d = g.mul(a, c);
+            let one = g.constant(1.0);
+            g.div(one, d)
+        }
+        Math::Sqrt => {
+            let two = g.constant(2.0);
+            let d = g.mul(two, id);
+            let one = g.constant(1.0);
+            g.div(one, d)
+        }
+        Math::Abs => {
+            let zero = g.constant(0.0);
+            let negative = g.cmp(super::Cmp::Lt, a, zero);
+            let (m, p) = (g.constant(-1.0), g.constant(1.0));
+            g.select(negative, m, p)
+        }
+    }
+}
+
 fn tangent_of(
     g: &mut Graph,
     id: NodeId,
@@ -67,31 +97,7 @@ fn tangent_of(
         Node::Neg(a) => t(a).map(|ta| g.neg(ta)),
         Node::Math(f, a) => {
             let ta = t(a)?;
-            let factor = match f {
-                Math::Exp => id,
-                Math::Ln => {
-                    let one = g.constant(1.0);
-                    g.div(one, a)
-                }
-                Math::Log10 => {
-                    let c = g.constant(std::f64::consts::LN_10);
-                    let d = g.mul(a, c);
-                    let one = g.constant(1.0);
-                    g.div(one, d)
-                }
-                Math::Sqrt => {
-                    let two = g.constant(2.0);
-                    let d = g.mul(two, id);
-                    let one = g.constant(1.0);
-                    g.div(one, d)
-                }
-                Math::Abs => {
-                    let zero = g.constant(0.0);
-                    let negative = g.cmp(super::Cmp::Lt, a, zero);
-                    let (m, p) = (g.constant(-1.0), g.constant(1.0));
-                    g.select(negative, m, p)
-                }
-            };
+            let factor = math_slope(g, f, a, id);
             Some(g.mul(factor, ta))
         }
         Node::Arith(op, a, b) => {

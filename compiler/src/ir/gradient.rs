@@ -4,6 +4,7 @@
 //! mode would need one Jacobian-vector product per state, while its
 //! gradient costs about as much as the row itself.
 
+use super::diff::math_slope;
 use super::pattern::reads_any_state;
 use super::{Arith, Cmp, Graph, Math, Node, NodeId};
 use std::collections::HashMap;
@@ -63,31 +64,7 @@ fn gradient(
                 add(g, x, term);
             }
             Node::Math(f, x) => {
-                let factor = match f {
-                    Math::Exp => id,
-                    Math::Ln => {
-                        let one = g.constant(1.0);
-                        g.div(one, x)
-                    }
-                    Math::Log10 => {
-                        let c = g.constant(std::f64::consts::LN_10);
-                        let d = g.mul(x, c);
-                        let one = g.constant(1.0);
-                        g.div(one, d)
-                    }
-                    Math::Sqrt => {
-                        let two = g.constant(2.0);
-                        let d = g.mul(two, id);
-                        let one = g.constant(1.0);
-                        g.div(one, d)
-                    }
-                    Math::Abs => {
-                        let zero = g.constant(0.0);
-                        let negative = g.cmp(Cmp::Lt, x, zero);
-                        let (m, p) = (g.constant(-1.0), g.constant(1.0));
-                        g.select(negative, m, p)
-                    }
-                };
+                let factor = math_slope(g, f, x, id);
                 let term = g.mul(a, factor);
                 add(g, x, term);
             }
