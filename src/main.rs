@@ -283,7 +283,24 @@ impl SolverArg {
 /// is that deep. The memory is reserved, not used, until needed.
 const STACK_BYTES: usize = 1 << 30;
 
+/// glibc returns freed memory to the system as soon as a little is free at
+/// the top of a heap, and grows the worker thread's heap a page range at a
+/// time: HiGHS frees and reallocates its work arrays at every solve from a
+/// set basis, so each solve paid for system calls and fresh zeroed pages
+/// (≈ 8 % of the iCH360 fed-batch). Keeping up to 256 MB and growing by
+/// 16 MB at a time avoids that.
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters; called before any
+    // other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+        libc::mallopt(libc::M_TOP_PAD, 16 << 20);
+    }
+}
+
 fn main() -> ExitCode {
+    keep_freed_memory();
     let cli = Cli::parse();
     let worker = std::thread::Builder::new().name("bioflux".into()).stack_size(STACK_BYTES).spawn(move || command(cli));
     match worker.map(|w| w.join()) {
