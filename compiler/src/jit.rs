@@ -383,15 +383,15 @@ impl<'a> Generator<'a> {
     }
 }
 
+/// How many nodes after computing a cheap node its value is still reused
+/// rather than computed again (a few registers' worth of live values).
+const REUSE_WINDOW: u32 = 16;
+
 /// Small arithmetic (at most `CHEAP_OPS` operations, no calls) that is
 /// computed again in each output that reads it rather than kept in a
 /// register from the first output to the last: `x_i / V` read by row i and
 /// by a sum at the end would otherwise keep thousands of values live.
 /// Recomputing gives the same bits (the same operations on the same values).
-/// How many nodes after computing a cheap node its value is still reused
-/// rather than computed again (a few registers' worth of live values).
-const REUSE_WINDOW: u32 = 16;
-
 fn cheap_nodes(graph: &Graph) -> Vec<bool> {
     const CHEAP_OPS: u32 = 8;
     let mut ops = vec![0u32; graph.len()];
