@@ -10,14 +10,8 @@
 //! and the inputs, and on the solve that found the basis only in the last
 //! bits (tested: ≤ 1e-11 relative).
 
-use crate::highs::{Basis, Lp};
+use crate::highs::{BASIC, Basis, LOWER, Lp, UPPER, ZERO};
 use highs_sys::HighsInt;
-
-/// HiGHS basis statuses (HighsBasisStatus).
-const LOWER: HighsInt = 0;
-const BASIC: HighsInt = 1;
-const UPPER: HighsInt = 2;
-const ZERO: HighsInt = 3;
 
 /// A basic solution may break a bound by this much (relative to the bound)
 /// and still count as within it; HiGHS itself allows 1e-7.

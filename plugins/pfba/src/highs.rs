@@ -45,6 +45,13 @@ impl LpData {
     }
 }
 
+/// HiGHS basis statuses (HighsBasisStatus).
+pub const LOWER: HighsInt = 0;
+pub const BASIC: HighsInt = 1;
+pub const UPPER: HighsInt = 2;
+pub const ZERO: HighsInt = 3;
+pub const NONBASIC: HighsInt = 4;
+
 /// How the dual simplex picks the row to leave the basis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pricing {
@@ -178,17 +185,18 @@ impl Lp {
         }
     }
 
-    /// Forget the basis, so the next solve starts cold (and so depends only
-    /// on the LP, not on earlier solves).
-    /// The dual simplex's pricing (`Pricing`).
+    /// The dual simplex's pricing for the next solves (`Pricing`).
     pub fn set_pricing(&mut self, pricing: Pricing) {
         let strategy = match pricing {
             Pricing::Choose => -1,
             Pricing::Dantzig => 0,
         };
+        // SAFETY: a live instance and a NUL-terminated option name.
         unsafe { Highs_setIntOptionValue(self.h, c"simplex_dual_edge_weight_strategy".as_ptr(), strategy) };
     }
 
+    /// Forget the basis, so the next solve starts cold (and so depends only
+    /// on the LP, not on earlier solves).
     pub fn reset(&mut self) {
         // SAFETY: a live instance.
         unsafe { Highs_clearSolver(self.h) };
@@ -202,17 +210,17 @@ impl Lp {
         basis
     }
 
-    /// Starts the next solve from this basis (HiGHS refactorises it).
     /// Whether `basis` has a status for every column and row of this LP,
     /// each a HiGHS basis status, with one basic variable per row.
     pub fn fits(&self, basis: &Basis) -> bool {
-        let valid = |s: &HighsInt| (0..=4).contains(s);
+        let valid = |s: &HighsInt| (LOWER..=NONBASIC).contains(s);
         basis.0.len() == self.n_cols
             && basis.1.len() == self.row_value.len()
             && basis.0.iter().chain(&basis.1).all(valid)
-            && basis.0.iter().chain(&basis.1).filter(|&&s| s == 1).count() == self.row_value.len()
+            && basis.0.iter().chain(&basis.1).filter(|&&s| s == BASIC).count() == self.row_value.len()
     }
 
+    /// Starts the next solve from this basis (HiGHS refactorises it).
     pub fn set_basis(&mut self, basis: &Basis) {
         // SAFETY: statuses of the model's sizes, from `basis()`.
         unsafe { Highs_setBasis(self.h, basis.0.as_ptr(), basis.1.as_ptr()) };
