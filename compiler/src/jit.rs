@@ -344,11 +344,9 @@ impl<'a> Generator<'a> {
                 graph: self.graph,
                 system: self.system,
                 values: vec![None; self.graph.len()],
-                emitted: vec![0; self.graph.len()],
                 cheap: cheap_nodes(self.graph),
                 clock: 0,
                 emitted_at: vec![0; self.graph.len()],
-                root: 0,
                 calls: HashMap::new(),
                 math: math_refs,
                 cell_sig,
@@ -367,7 +365,6 @@ impl<'a> Generator<'a> {
             let mem = MemFlagsData::trusted();
             let mut stack = Vec::new();
             for (i, &r) in roots.iter().enumerate() {
-                emit.root = i as u32 + 1;
                 emit.subgraph(r, &mut stack);
                 let val = emit.number(r);
                 emit.b.ins().store(mem, val, out, (8 * i) as i32);
@@ -388,8 +385,9 @@ impl<'a> Generator<'a> {
 const REUSE_WINDOW: u32 = 16;
 
 /// Small arithmetic (at most `CHEAP_OPS` operations, no calls) that is
-/// computed again in each output that reads it rather than kept in a
-/// register from the first output to the last: `x_i / V` read by row i and
+/// computed again where it is read, unless computed within the last
+/// `REUSE_WINDOW` nodes, rather than kept in a register from the first
+/// output to the last: `x_i / V` read by row i and
 /// by a sum at the end would otherwise keep thousands of values live.
 /// Recomputing gives the same bits (the same operations on the same values).
 fn cheap_nodes(graph: &Graph) -> Vec<bool> {
@@ -430,16 +428,13 @@ struct Emitter<'b, 'f> {
     system: &'b System,
     /// The value of each node emitted so far (calls have none).
     values: Vec<Option<Value>>,
-    /// The root (1-based) whose code computed each node last; 0: none yet.
-    emitted: Vec<u32>,
-    /// Nodes recomputed in each root that reads them (see `cheap_nodes`).
+    /// Nodes computed again where they are read unless computed just
+    /// before (see `cheap_nodes`).
     cheap: Vec<bool>,
     /// Nodes emitted so far in this function, and the count when each node
-    /// was last emitted: how long ago a cheap node was computed.
+    /// was last emitted (0: not yet): how long ago a node was computed.
     clock: u32,
     emitted_at: Vec<u32>,
-    /// The root being emitted.
-    root: u32,
     calls: HashMap<NodeId, CallPointers>,
     math: HashMap<&'static str, FuncRef>,
     cell_sig: SigRef,
@@ -484,17 +479,16 @@ impl Emitter<'_, '_> {
         stack.push((root, false));
         while let Some((n, operands_done)) = stack.pop() {
             let i = n as usize;
-            // A cheap node is reused only within its root and only soon
-            // after it was computed: a sum's tangent and the sum itself
-            // both read every `x_i / V`, and reusing them across the two
-            // would keep thousands of values live.
+            // A cheap node is reused only soon after it was computed: rows
+            // far apart, or a sum's tangent and the sum itself, all read
+            // `x_i / V`, and reusing it across them would keep thousands of
+            // values live.
             let recent = self.clock - self.emitted_at[i] <= REUSE_WINDOW;
-            let done = self.emitted[i] != 0 && (!self.cheap[i] || (self.emitted[i] == self.root && recent));
+            let done = self.emitted_at[i] != 0 && (!self.cheap[i] || recent);
             if done || is_leaf(self.graph.node(n)) {
                 continue;
             }
             if operands_done {
-                self.emitted[i] = self.root;
                 self.clock += 1;
                 self.emitted_at[i] = self.clock;
                 self.node(n);
