@@ -1,6 +1,6 @@
 //! The network: a multilayer perceptron as candle tensors (training,
-//! batches, the reference Jacobian); `plain` evaluates it one sample at a
-//! time.
+//! `bioflux infer`, the reference Jacobian); `plain` evaluates it for the
+//! cell (one sample, batches, the Jacobian).
 
 use candle_core::{Result, Tensor};
 use serde::{Deserialize, Serialize};
@@ -28,6 +28,16 @@ impl Activation {
             Activation::Silu => x.silu(),
             Activation::Tanh => x.tanh(),
             Activation::Relu => x.relu(),
+        }
+    }
+
+    /// The activation at `z`.
+    #[inline(always)]
+    pub fn value(self, z: f32) -> f32 {
+        match self {
+            Activation::Silu => z / (1.0 + exp(-z)),
+            Activation::Tanh => 1.0 - 2.0 / (1.0 + exp(2.0 * z)),
+            Activation::Relu => z.max(0.0),
         }
     }
 
@@ -75,7 +85,7 @@ pub fn forward(layers: &[(Tensor, Tensor)], activation: Activation, x: &Tensor) 
 /// x = n·ln 2 + r, e^r by its Taylor polynomial to r⁷ (|r| ≤ ln 2 / 2,
 /// relative error below 2e-7), 2^n through the exponent bits.
 #[inline(always)]
-pub(crate) fn exp(x: f32) -> f32 {
+fn exp(x: f32) -> f32 {
     let x = x.clamp(-87.0, 88.0);
     let n = (x * std::f32::consts::LOG2_E + 0.5).floor();
     let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6;

@@ -5,7 +5,7 @@
 //! riding the same pass (each weight loaded once for the value and every
 //! tangent).
 
-use crate::mlp::{Activation, exp};
+use crate::mlp::Activation;
 use candle_core::{Result, Tensor};
 
 /// Outputs per vector chunk: one AVX-512 register of f32 (two AVX2 ones).
@@ -338,24 +338,10 @@ impl Step<'_> {
         if self.kind == Kind::Values || self.vectors == 1 {
             for value in self.dst.chunks_exact_mut(s).take(self.vectors) {
                 let value = &mut value[..out];
-                // Plain loops (not closures) so that they are compiled
+                // A plain loop (not a closure) so that it is compiled
                 // inside the caller's `target_feature` function, vectorised.
-                match act {
-                    Activation::Silu => {
-                        for d in value {
-                            *d /= 1.0 + exp(-*d);
-                        }
-                    }
-                    Activation::Tanh => {
-                        for d in value {
-                            *d = 1.0 - 2.0 / (1.0 + exp(2.0 * *d));
-                        }
-                    }
-                    Activation::Relu => {
-                        for d in value {
-                            *d = d.max(0.0);
-                        }
-                    }
+                for d in value {
+                    *d = act.value(*d);
                 }
             }
             return;
