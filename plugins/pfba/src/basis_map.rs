@@ -54,6 +54,23 @@ pub struct BasisMap {
     nonbasic_cols: Vec<f64>,
     /// The activities of the changing rows at the last `evaluate`.
     activity: Vec<f64>,
+    /// The basic variable that broke its bound last in
+    /// `evaluate_if_feasible`.
+    last_broken: usize,
+    /// Each basic variable's bounds, widened by the tolerance: fixed but
+    /// for the rows that change between calls, set again at each call.
+    lowest: Vec<f64>,
+    highest: Vec<f64>,
+    /// The basic variables that are activities of changing rows: (place,
+    /// row).
+    moving: Vec<(usize, usize)>,
+    /// Scratch: the basic values at the last evaluation.
+    values: Vec<f64>,
+}
+
+/// A bound pair widened by the tolerance.
+fn widened(lower: f64, upper: f64) -> (f64, f64) {
+    (lower - FEASIBILITY_TOLERANCE * lower.abs().max(1.0), upper + FEASIBILITY_TOLERANCE * upper.abs().max(1.0))
 }
 
 fn nonbasic_value(status: HighsInt, lower: f64, upper: f64) -> f64 {
@@ -142,6 +159,20 @@ impl BasisMap {
                 position[*j] = k;
             }
         }
+        let (mut lowest, mut highest) = (vec![0.0; m], vec![0.0; m]);
+        let mut moving = Vec::new();
+        for (k, var) in basic.iter().enumerate() {
+            let (lower, upper) = match *var {
+                Var::Col(j) => (d.col_lower[j], d.col_upper[j]),
+                Var::Row(i) => {
+                    if changing.contains(&i) {
+                        moving.push((k, i));
+                    }
+                    (d.row_lower[i], d.row_upper[i])
+                }
+            };
+            (lowest[k], highest[k]) = widened(lower, upper);
+        }
         Ok(BasisMap {
             basis,
             basic,
@@ -152,14 +183,63 @@ impl BasisMap {
             directions,
             nonbasic_cols,
             activity: vec![0.0; changing.len()],
+            last_broken: 0,
+            lowest,
+            highest,
+            moving,
+            values: vec![0.0; m],
         })
     }
 
     /// The basic solution at the bounds now set in `lp` into `cols` (every
     /// column); true if it is within all bounds (and so optimal).
     pub fn evaluate(&mut self, lp: &Lp, cols: &mut [f64]) -> bool {
+        if !self.set_activity(lp) {
+            return false;
+        }
+        self.compute_values();
+        cols.copy_from_slice(&self.nonbasic_cols);
+        let mut feasible = true;
+        for (k, var) in self.basic.iter().enumerate() {
+            let value = self.values[k];
+            if let Var::Col(j) = *var {
+                cols[j] = value;
+            }
+            feasible &= value >= self.lowest[k] && value <= self.highest[k];
+        }
+        feasible
+    }
+
+    /// As `evaluate`, but stops at the first bound broken (`cols` is then
+    /// partly written), and checks first the variable that broke its bound
+    /// last time: a map is asked far more often than it answers, and mostly
+    /// fails on the same variable.
+    pub fn evaluate_if_feasible(&mut self, lp: &Lp, cols: &mut [f64]) -> bool {
+        if !self.set_activity(lp) {
+            return false;
+        }
+        if !self.within(self.last_broken, self.value(self.last_broken)) {
+            return false;
+        }
+        self.compute_values();
+        if let Some(k) = (0..self.values.len()).find(|&k| !self.within(k, self.values[k])) {
+            self.last_broken = k;
+            return false;
+        }
+        cols.copy_from_slice(&self.nonbasic_cols);
+        for (var, &value) in self.basic.iter().zip(&self.values) {
+            if let Var::Col(j) = *var {
+                cols[j] = value;
+            }
+        }
+        true
+    }
+
+    /// The activities of the changing rows at `lp`'s bounds, and the bounds
+    /// of the basic ones; false if a row that drives the solution is
+    /// unbounded there.
+    fn set_activity(&mut self, lp: &Lp) -> bool {
         let d = &lp.data;
-        let m = self.anchor.len();
         let mut driven = true;
         for (r, (&i, side)) in self.rows.iter().zip(&self.sides).enumerate() {
             self.activity[r] = match side {
@@ -169,27 +249,38 @@ impl BasisMap {
             };
             driven &= self.activity[r].is_finite();
         }
-        if !driven {
-            return false;
+        for &(k, i) in &self.moving {
+            (self.lowest[k], self.highest[k]) = widened(d.row_lower[i], d.row_upper[i]);
         }
-        cols.copy_from_slice(&self.nonbasic_cols);
-        let mut feasible = true;
-        for (k, var) in self.basic.iter().enumerate() {
-            let mut value = self.anchor[k];
-            for (r, a) in self.activity.iter().enumerate() {
-                value += self.directions[r * m + k] * a;
+        driven
+    }
+
+    /// Every basic variable at the activities last set, into `values`
+    /// (row by row of `directions`, in memory order; each sum in the same
+    /// order as `value`).
+    fn compute_values(&mut self) {
+        let m = self.anchor.len();
+        self.values.copy_from_slice(&self.anchor);
+        for (r, &a) in self.activity.iter().enumerate() {
+            for (v, &d) in self.values.iter_mut().zip(&self.directions[r * m..(r + 1) * m]) {
+                *v += d * a;
             }
-            let (lower, upper) = match *var {
-                Var::Col(j) => {
-                    cols[j] = value;
-                    (d.col_lower[j], d.col_upper[j])
-                }
-                Var::Row(i) => (d.row_lower[i], d.row_upper[i]),
-            };
-            feasible &= value >= lower - FEASIBILITY_TOLERANCE * lower.abs().max(1.0)
-                && value <= upper + FEASIBILITY_TOLERANCE * upper.abs().max(1.0);
         }
-        feasible
+    }
+
+    /// Basic variable `k` at the activities last set.
+    fn value(&self, k: usize) -> f64 {
+        let m = self.anchor.len();
+        let mut value = self.anchor[k];
+        for (r, a) in self.activity.iter().enumerate() {
+            value += self.directions[r * m + k] * a;
+        }
+        value
+    }
+
+    /// Whether basic variable `k` at `value` is within its bounds.
+    fn within(&self, k: usize, value: f64) -> bool {
+        value >= self.lowest[k] && value <= self.highest[k]
     }
 
     /// d(column)/dt when the changing rows' bounds move at `rates` (per
@@ -224,7 +315,7 @@ impl MapCache {
     /// The first map whose basic solution is within bounds at `lp`'s bounds,
     /// moved to the front, with its solution in `cols`.
     pub fn find_feasible(&mut self, lp: &Lp, cols: &mut [f64]) -> bool {
-        let Some(k) = self.maps.iter_mut().position(|map| map.evaluate(lp, cols)) else { return false };
+        let Some(k) = self.maps.iter_mut().position(|map| map.evaluate_if_feasible(lp, cols)) else { return false };
         // Rotating keeps the order without allocating.
         self.maps[..=k].rotate_right(1);
         true

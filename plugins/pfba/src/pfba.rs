@@ -52,8 +52,11 @@ pub struct InputBound {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Start {
     /// From a fixed basis (optimal at the model's own bounds, found once):
-    /// results depend only on the inputs, bit for bit, whatever was solved
-    /// before.
+    /// with `reuse = false` results depend only on the inputs, bit for bit,
+    /// whatever was solved before. With `reuse`, a stage whose only product
+    /// is its optimum (FBA before pFBA) starts from its last basis after
+    /// its first solve (see `Use::Optimum`); the stage that gives the
+    /// fluxes still starts from its reference basis.
     Reference,
     /// From the previous call's basis: fastest; the same inputs can give
     /// fluxes that differ in the last bits after a different history.
@@ -207,6 +210,26 @@ struct Stage {
     changing: usize,
     /// The objective this stage maximises (none for pFBA and feasibility).
     objective: Option<usize>,
+    used_for: Use,
+    /// Whether HiGHS holds an optimal basis of this stage from an earlier
+    /// solve (a warm start needs one).
+    solved_once: bool,
+}
+
+/// What a stage's solution is used for, which decides where HiGHS may
+/// start it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Use {
+    /// Its fluxes are the answer (the last stage), or its slack sets the
+    /// relaxation: started as the options say.
+    Fluxes,
+    /// Only its optimum and that optimum's rate, which the later stages
+    /// hold: every optimal basis gives the same value, and the same rate
+    /// wherever the optimum is differentiable in the inputs, so with basis
+    /// reuse HiGHS starts from its last basis (a pivot or two from the next
+    /// region; from the reference basis it is a fresh factorisation and
+    /// tens of pivots).
+    Optimum,
 }
 
 /// The LPs of one model with its input bounds.
@@ -369,13 +392,22 @@ impl Pfba {
 
         let mut stages = Vec::new();
         for (k, objective) in objectives.iter().enumerate() {
+            let last = k + 1 == objectives.len() && !options.pfba;
+            let used_for = if last { Use::Fluxes } else { Use::Optimum };
             let mut cost = vec![0.0; n_cols];
             for &(j, c) in objective {
                 cost[j] += c;
                 cost[n + j] -= c;
             }
             let lp = Lp::new(&b.data(cost, true))?;
-            stages.push(Stage { lp, maps: MapCache::new(MAPS_PER_STAGE), changing: n_in + 1 + k, objective: Some(k) });
+            stages.push(Stage {
+                lp,
+                maps: MapCache::new(MAPS_PER_STAGE),
+                changing: n_in + 1 + k,
+                objective: Some(k),
+                used_for,
+                solved_once: false,
+            });
         }
         if options.pfba {
             let mut cost = vec![0.0; n_cols];
@@ -384,7 +416,14 @@ impl Pfba {
                 cost[n + j] = cost[j];
             }
             let lp = Lp::new(&b.data(cost, false))?;
-            stages.push(Stage { lp, maps: MapCache::new(MAPS_PER_STAGE), changing: changing.len(), objective: None });
+            stages.push(Stage {
+                lp,
+                maps: MapCache::new(MAPS_PER_STAGE),
+                changing: changing.len(),
+                objective: None,
+                used_for: Use::Fluxes,
+                solved_once: false,
+            });
         }
         let feasibility = if options.policy == Policy::Relax {
             let mut cost = vec![0.0; n_cols];
@@ -394,7 +433,14 @@ impl Pfba {
             let mut data = b.data(cost, false);
             data.row_upper[slack_row] = INF;
             let lp = Lp::new(&data)?;
-            Some(Stage { lp, maps: MapCache::new(MAPS_PER_STAGE), changing: n_in, objective: None })
+            Some(Stage {
+                lp,
+                maps: MapCache::new(MAPS_PER_STAGE),
+                changing: n_in,
+                objective: None,
+                used_for: Use::Fluxes,
+                solved_once: false,
+            })
         } else {
             None
         };
@@ -468,6 +514,11 @@ impl Pfba {
             f.lp.solve();
         }
         self.reference = self.stages.iter().chain(&self.feasibility).map(|s| Some(s.lp.basis())).collect();
+        // The first solve of each stage starts from its reference basis,
+        // as it does when the bases come from the cache.
+        for stage in self.stages.iter_mut().chain(&mut self.feasibility) {
+            stage.solved_once = false;
+        }
         self.options.start = Start::Reference;
         self.options.reuse = reuse;
     }
@@ -511,7 +562,13 @@ impl Pfba {
             return Ok(true);
         }
         stats.by_highs += 1;
-        match Self::run(&mut stage.lp, options.start, reference) {
+        let start = match (options.start, stage.used_for) {
+            (Start::Reference, Use::Optimum) if options.reuse && stage.solved_once => Start::Warm,
+            (start, _) => start,
+        };
+        let outcome = Self::run(&mut stage.lp, start, reference);
+        stage.solved_once = outcome == Outcome::Optimal;
+        match outcome {
             Outcome::Optimal => {}
             Outcome::Infeasible => return Ok(false),
             Outcome::Unbounded => {
