@@ -1,6 +1,8 @@
 //! The paper-size surrogate (2 inputs → 256, 256, 256 → 349 outputs, SiLU,
 //! random weights): one-sample forward and a batch of 1,024 by the plain
 //! path and by candle, and the Jacobian by forward mode and by autodiff.
+//! Also the floor of a one-sample forward: reading its weights once, with
+//! nothing computed (`surrogate/read-weights-once`).
 //!
 //! RAYON_NUM_THREADS=1 cargo bench -p bioflux-surrogate
 
@@ -47,9 +49,47 @@ fn paper_size() -> Surrogate {
     Surrogate::from_parts(meta, layers, None, std::path::Path::new(".")).unwrap()
 }
 
+/// The sum of `w`, read once in memory order with the widest loads the
+/// machine has: a one-sample forward reads each weight once, so this is
+/// the least time it can take.
+fn read_once(w: &[f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F (checked above).
+        return unsafe { read_once_avx512(w) };
+    }
+    let mut lanes = [0.0f32; 16];
+    for chunk in w.chunks_exact(16) {
+        for (l, x) in lanes.iter_mut().zip(chunk) {
+            *l += x;
+        }
+    }
+    lanes.iter().sum()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn read_once_avx512(w: &[f32]) -> f32 {
+    use std::arch::x86_64::*;
+    let mut sums = [_mm512_setzero_ps(); 4];
+    for block in w.chunks_exact(64) {
+        for (k, sum) in sums.iter_mut().enumerate() {
+            // SAFETY: 16 floats at 16·k inside a block of 64.
+            *sum = _mm512_add_ps(*sum, unsafe { _mm512_loadu_ps(block.as_ptr().add(16 * k)) });
+        }
+    }
+    _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(sums[0], sums[1]), _mm512_add_ps(sums[2], sums[3])))
+}
+
 fn benches(c: &mut Criterion) {
     let mut s = paper_size();
     let mut out = vec![0.0; 349];
+    let weights: usize = [2, 256, 256, 256, 349].windows(2).map(|w| w[0] * w[1]).sum();
+    // On a cache line, as the plain path keeps its weights.
+    let room = vec![1e-3f32; weights.next_multiple_of(64) + 16];
+    let start = room.as_ptr().align_offset(64);
+    let all = &room[start..start + weights.next_multiple_of(64)];
+    c.bench_function("surrogate/read-weights-once", |b| b.iter(|| read_once(std::hint::black_box(all))));
     c.bench_function("surrogate/forward-one/plain", |b| b.iter(|| s.eval(&[-6.0, -12.0], &mut out)));
     let x = Tensor::new(&[[0.1f32, -0.3]], &Device::Cpu).unwrap();
     c.bench_function("surrogate/forward-one/candle", |b| {
