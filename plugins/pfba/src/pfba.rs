@@ -6,7 +6,8 @@
 //! eq. 3–4). Rows: S·v = 0 (m); one row per input bound (the model's bound
 //! on that side is lifted); one row per requirement (a model bound that
 //! excludes zero: a lower bound > 0 such as ATPM's maintenance, or an
-//! upper bound < 0, a forced uptake); Σ slack; one row per objective,
+//! upper bound < 0, a forced uptake); one row per user-defined constraint
+//! (fbc v3), relaxable too if it excludes zero; Σ slack; one row per objective,
 //! holding it in the later stages. Each relaxable row has a slack column,
 //! normally held at 0 by the Σ-slack row. Since v = 0 satisfies S·v = 0
 //! and every other bound, the relaxed LP is always feasible.
@@ -373,6 +374,20 @@ impl Pfba {
             b.entry(s, row, if lo > 0.0 { 1.0 } else { -1.0 });
             slacks.push((s, 1.0));
         }
+        // fbc v3's user-defined constraints, a row each; one that excludes
+        // zero can give way under `relax`, as a requirement does.
+        for c in &net.constraints {
+            let row = b.row(c.lower, c.upper);
+            for &(j, coefficient) in &c.terms {
+                b.entry(j, row, coefficient);
+                b.entry(n + j, row, -coefficient);
+            }
+            if c.lower > 0.0 || c.upper < 0.0 {
+                let s = b.col(0.0, INF);
+                b.entry(s, row, if c.lower > 0.0 { 1.0 } else { -1.0 });
+                slacks.push((s, 1.0));
+            }
+        }
         let slack_row = b.row(0.0, 0.0);
         changing.push(slack_row);
         for &(s, w) in &slacks {
@@ -488,7 +503,9 @@ impl Pfba {
                 stage.lp.data.hash_into(h);
             }
             h.floats(&own);
-            h.bytes(format!("{:?}", (self.options, &self.changing, self.stages.len())).as_bytes());
+            // The LPs hold the inputs' rows free; which side an input sets
+            // decides the reference point as much as its value does.
+            h.bytes(format!("{:?}", (self.options, &self.changing, self.stages.len(), &self.input_kinds)).as_bytes());
         });
         let fits = |bases: &Vec<Basis>| {
             bases.len() == self.stages.len() + usize::from(self.feasibility.is_some())
@@ -566,7 +583,18 @@ impl Pfba {
             (Start::Reference, Use::Optimum) if options.reuse && stage.solved_once => Start::Warm,
             (start, _) => start,
         };
-        let outcome = Self::run(&mut stage.lp, start, reference);
+        let mut outcome = Self::run(&mut stage.lp, start, reference);
+        // From a given basis HiGHS can end without an answer ("unknown":
+        // seen on small random networks, from the last basis and from the
+        // reference one); from the reference basis, then from scratch, it
+        // has one.
+        let unsettled = |o: Outcome| matches!(o, Outcome::Other(_));
+        if unsettled(outcome) && start == Start::Warm && reference.is_some() {
+            outcome = Self::run(&mut stage.lp, Start::Reference, reference);
+        }
+        if unsettled(outcome) && start != Start::Cold {
+            outcome = Self::run(&mut stage.lp, Start::Cold, reference);
+        }
         stage.solved_once = outcome == Outcome::Optimal;
         match outcome {
             Outcome::Optimal => {}

@@ -1,4 +1,4 @@
-//! Model files read as their standards say: SBML L3 fbc v1/v2 (initial
+//! Model files read as their standards say: SBML L3 fbc v1/v2/v3 (initial
 //! assignments, assignment rules, boundary species, default bounds) and
 //! COBRA JSON as COBRApy writes it.
 

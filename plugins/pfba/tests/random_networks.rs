@@ -1,11 +1,12 @@
 //! Random small networks against an independent formulation: the plain FBA
-//! LP with one column per reaction (bounds as column bounds), built here
-//! directly on HiGHS. Metabolites, reactions, coefficients, bounds, the
-//! objective's sense and reaction order are all random; some bounds are
-//! inputs set at each call, several calls per LP (so cached bases are
-//! reused). Same status, same optimum, no panic.
+//! LP with one column per reaction (bounds as column bounds, a user-defined
+//! constraint as a row), built here directly on HiGHS. Metabolites,
+//! reactions, coefficients, bounds, constraints, the objective's sense and
+//! reaction order are all random; some bounds are inputs set at each call,
+//! several calls per LP (so cached bases are reused). Same status, same
+//! optimum, no panic.
 
-use bioflux_pfba::network::{Network, Objective, Reaction, Sense};
+use bioflux_pfba::network::{Constraint, Network, Objective, Reaction, Sense};
 use bioflux_pfba::pfba::{BoundKind, InputBound, Options, Pfba, Policy, SolveError, Solved};
 use highs_sys::*;
 use std::ffi::c_void;
@@ -36,8 +37,8 @@ enum Reference {
     Unbounded,
 }
 
-/// max (or min) Σ c·v subject to S·v = 0, lower ≤ v ≤ upper: one column per
-/// reaction, straight into HiGHS.
+/// max (or min) Σ c·v subject to S·v = 0, lower ≤ v ≤ upper and each
+/// constraint's row: one column per reaction, straight into HiGHS.
 fn reference(net: &Network, lower: &[f64], upper: &[f64]) -> Reference {
     let (m, n) = (net.metabolites.len(), net.reactions.len());
     let mut cost = vec![0.0; n];
@@ -45,24 +46,37 @@ fn reference(net: &Network, lower: &[f64], upper: &[f64]) -> Reference {
         cost[j] += c;
     }
     let (mut start, mut index, mut value) = (Vec::new(), Vec::new(), Vec::new());
-    for r in &net.reactions {
+    for (j, r) in net.reactions.iter().enumerate() {
         start.push(index.len() as HighsInt);
         for &(i, c) in &r.stoichiometry {
             index.push(i as HighsInt);
             value.push(c);
         }
+        for (k, constraint) in net.constraints.iter().enumerate() {
+            for &(_, c) in constraint.terms.iter().filter(|t| t.0 == j) {
+                index.push((m + k) as HighsInt);
+                value.push(c);
+            }
+        }
     }
-    let zeros = vec![0.0; m];
+    let rows = m + net.constraints.len();
+    let row_lower: Vec<f64> = (0..m).map(|_| 0.0).chain(net.constraints.iter().map(|c| c.lower)).collect();
+    let row_upper: Vec<f64> = (0..m).map(|_| 0.0).chain(net.constraints.iter().map(|c| c.upper)).collect();
     let sense =
         if net.objective.sense == Sense::Maximize { OBJECTIVE_SENSE_MAXIMIZE } else { OBJECTIVE_SENSE_MINIMIZE };
     // SAFETY: arrays of the sizes passed; the instance is destroyed below.
     unsafe {
         let h: *mut c_void = Highs_create();
         Highs_setBoolOptionValue(h, c"output_flag".as_ptr(), 0);
+        // HiGHS's thread scheduler is one per process, sized by the first
+        // run: this LP must ask for the one thread the plugin's LPs use,
+        // or whichever runs second fails ("the scheduler has already been
+        // initialized").
+        Highs_setIntOptionValue(h, c"threads".as_ptr(), 1);
         Highs_passLp(
             h,
             n as HighsInt,
-            m as HighsInt,
+            rows as HighsInt,
             value.len() as HighsInt,
             MATRIX_FORMAT_COLUMN_WISE,
             sense,
@@ -70,8 +84,8 @@ fn reference(net: &Network, lower: &[f64], upper: &[f64]) -> Reference {
             cost.as_ptr(),
             lower.as_ptr(),
             upper.as_ptr(),
-            zeros.as_ptr(),
-            zeros.as_ptr(),
+            row_lower.as_ptr(),
+            row_upper.as_ptr(),
             start.as_ptr(),
             index.as_ptr(),
             value.as_ptr(),
@@ -116,6 +130,19 @@ fn random_network(rng: &mut Rng) -> Network {
         let lower = if rng.below(20) == 0 { f64::NEG_INFINITY } else { a.min(b) };
         net.reactions.push(Reaction { id: format!("R{j}"), lower, upper, stoichiometry });
     }
+    // Now and then a user-defined constraint over some of the reactions.
+    if rng.below(3) == 0 {
+        let mut terms: Vec<(usize, f64)> = Vec::new();
+        for j in 0..n {
+            if rng.below(2) == 0 {
+                terms.push((j, rng.pick(&[-2.0, -1.0, 0.5, 1.0, 3.0])));
+            }
+        }
+        let (a, b) = (random_bound(rng), random_bound(rng));
+        let upper = if rng.below(4) == 0 { f64::INFINITY } else { a.max(b) };
+        let lower = if rng.below(4) == 0 { f64::NEG_INFINITY } else { a.min(b) };
+        net.constraints.push(Constraint { id: "C".into(), terms, lower, upper });
+    }
     let j = rng.below(n);
     let c = rng.pick(&[1.0, 2.0, -1.0]);
     net.objective =
@@ -130,6 +157,7 @@ fn agrees(got: f64, expected: f64) -> bool {
 #[test]
 fn random_networks_agree_with_the_plain_fba_lp() {
     let (mut optimal, mut infeasible, mut relaxed, mut unbounded) = (0, 0, 0, 0);
+    let mut constrained = 0;
     for seed in 0..3000u64 {
         let mut rng = Rng(seed);
         let net = random_network(&mut rng);
@@ -187,7 +215,14 @@ fn random_networks_agree_with_the_plain_fba_lp() {
                             .sum();
                         assert!(residual.abs() <= 1e-6, "{}: S·v = {residual} for M{i}", context(&what));
                     }
+                    for c in &net.constraints {
+                        let activity: f64 = c.terms.iter().map(|&(j, a)| a * lp.fluxes[j]).sum();
+                        let within = activity >= c.lower - 1e-6 * (1.0 + c.lower.abs())
+                            && activity <= c.upper + 1e-6 * (1.0 + c.upper.abs());
+                        assert!(within, "{}: the constraint's activity is {activity}", context(&what));
+                    }
                     optimal += 1;
+                    constrained += usize::from(!net.constraints.is_empty());
                 }
                 (Reference::Infeasible, Err(SolveError::Infeasible(Policy::Stop))) => infeasible += 1,
                 // Under relax a cell always answers, with slack.
@@ -207,8 +242,8 @@ fn random_networks_agree_with_the_plain_fba_lp() {
     }
     // The generator reaches every case.
     assert!(
-        optimal > 5000 && infeasible > 300 && relaxed > 300 && unbounded > 10,
-        "{optimal} {infeasible} {relaxed} {unbounded}"
+        optimal > 4000 && constrained > 1000 && infeasible > 300 && relaxed > 300 && unbounded > 10,
+        "{optimal} ({constrained} with a constraint) {infeasible} {relaxed} {unbounded}"
     );
 }
 
@@ -226,6 +261,7 @@ fn reaction_order_does_not_matter() {
             reactions,
             objective: Objective::maximize(vec![(objective, 1.0)]),
             notes: vec![],
+            constraints: vec![],
         };
         for pfba in [false, true] {
             let mut lp = Pfba::new(&net, net.objective.clone(), &[], Options { pfba, ..Options::default() }).unwrap();

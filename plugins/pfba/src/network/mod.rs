@@ -1,4 +1,4 @@
-//! Stoichiometric models: read from SBML Level 3 with fbc v1 or v2, COBRA
+//! Stoichiometric models: read from SBML Level 3 with fbc v1, v2 or v3, COBRA
 //! JSON (either possibly gzipped), or an inline `network` block of a .bio
 //! file. Ids as COBRApy shows them (`R_` and `M_` prefixes stripped).
 
@@ -59,11 +59,24 @@ impl Objective {
     }
 }
 
+/// A linear constraint on fluxes besides the balances and bounds (fbc
+/// v3's user-defined constraints): `lower ≤ Σ c·v ≤ upper`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Constraint {
+    pub id: String,
+    /// (reaction index, coefficient), each reaction at most once.
+    pub terms: Vec<(usize, f64)>,
+    pub lower: f64,
+    pub upper: f64,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Network {
     pub metabolites: Vec<String>,
     pub formulas: Vec<Option<String>>,
     pub reactions: Vec<Reaction>,
+    /// Further linear constraints on the fluxes.
+    pub constraints: Vec<Constraint>,
     /// The model's own objective (no terms when it has none).
     pub objective: Objective,
     /// What reading the file changed or assumed (default bounds), once each.
@@ -78,6 +91,17 @@ impl Network {
     /// A reaction whose lower bound is above its upper can carry no flux at
     /// all: that is an error of the model, named, not an "infeasible" LP.
     pub fn check_bounds(&self) -> Result<(), String> {
+        for c in &self.constraints {
+            if c.lower.is_nan() || c.upper.is_nan() {
+                return Err(format!("constraint `{}` has a bound that is not a number", c.id));
+            }
+            if c.lower > c.upper {
+                return Err(format!(
+                    "constraint `{}` has its lower bound ({}) above its upper bound ({}); no flux satisfies both",
+                    c.id, c.lower, c.upper
+                ));
+            }
+        }
         for r in &self.reactions {
             if r.lower.is_nan() || r.upper.is_nan() {
                 return Err(format!("reaction `{}` has a bound that is not a number", r.id));
@@ -92,7 +116,6 @@ impl Network {
         Ok(())
     }
 
-    /// A reaction that is likely meant as the objective, for messages.
     /// Every metabolite and reaction index points into its list (what a
     /// parser guarantees; checked on a network read back from the cache).
     pub fn indices_are_consistent(&self) -> bool {
@@ -100,8 +123,10 @@ impl Network {
         self.formulas.len() == m
             && self.reactions.iter().all(|r| r.stoichiometry.iter().all(|&(k, _)| k < m))
             && self.objective.terms.iter().all(|&(j, _)| j < n)
+            && self.constraints.iter().all(|c| c.terms.iter().all(|&(j, _)| j < n))
     }
 
+    /// A reaction that is likely meant as the objective, for messages.
     pub fn likely_objective(&self) -> Option<&str> {
         let named = |key: &str| self.reactions.iter().find(|r| r.id.to_ascii_lowercase().contains(key));
         named("biomass").or_else(|| named("growth")).map(|r| r.id.as_str())

@@ -1,14 +1,16 @@
 //! SBML Level 3 (versions 1 and 2) with the fbc package, version 1
-//! (`fbc:listOfFluxBounds`) or 2 (bounds as parameters), read as COBRApy
-//! reads it: boundary species are not balanced, reactions without bounds
-//! get COBRApy's defaults, initial assignments and assignment rules set
-//! parameters and stoichiometries.
+//! (`fbc:listOfFluxBounds`), 2 (bounds as parameters) or 3 (as 2, with
+//! user-defined linear constraints; what libSBML 5.19+ and COBRApy write),
+//! read as COBRApy reads it: boundary species are not balanced, reactions
+//! without bounds get COBRApy's defaults, initial assignments and
+//! assignment rules set parameters and stoichiometries.
 
 use super::mathml;
-use super::{DEFAULT_BOUND, Network, Objective, Reaction, Sense, strip};
+use super::{Constraint, DEFAULT_BOUND, Network, Objective, Reaction, Sense, strip};
 use roxmltree::Node;
 use std::collections::HashMap;
 
+const FBC_V3: &str = "http://www.sbml.org/sbml/level3/version1/fbc/version3";
 const FBC_V2: &str = "http://www.sbml.org/sbml/level3/version1/fbc/version2";
 const FBC_V1: &str = "http://www.sbml.org/sbml/level3/version1/fbc/version1";
 
@@ -41,13 +43,15 @@ pub fn sbml(text: &str) -> Result<Network, String> {
         ));
     }
     let namespaces: Vec<&str> = root.namespaces().map(|n| n.uri()).collect();
-    let fbc = if namespaces.contains(&FBC_V2) {
-        FBC_V2
-    } else if namespaces.contains(&FBC_V1) {
-        FBC_V1
+    let fbc = if let Some(&newest) = [FBC_V3, FBC_V2, FBC_V1].iter().find(|ns| namespaces.contains(ns)) {
+        newest
+    } else if let Some(other) = namespaces.iter().find(|ns| ns.contains("/fbc/")) {
+        return Err(format!(
+            "this SBML file uses an fbc package bioflux does not know ({other}); bioflux reads fbc versions 1, 2 and 3"
+        ));
     } else {
         return Err(
-            "this SBML file has no fbc package, so no flux bounds or objective; bioflux reads SBML Level 3 with fbc version 1 or 2 (export it with COBRApy's write_sbml_model)"
+            "this SBML file has no fbc package, so no flux bounds or objective; bioflux reads SBML Level 3 with fbc version 1, 2 or 3 (export it with COBRApy's write_sbml_model)"
                 .into(),
         );
     };
@@ -76,8 +80,8 @@ pub fn sbml(text: &str) -> Result<Network, String> {
         let raw_id = r.attribute("id").unwrap_or("");
         let id = strip(raw_id, "R_").to_string();
         let reversible = r.attribute("reversible") != Some("false");
-        let (lower, upper) = if fbc == FBC_V2 {
-            (bound_v2(r, &id, "lowerFluxBound", &symbols)?, bound_v2(r, &id, "upperFluxBound", &symbols)?)
+        let (lower, upper) = if fbc != FBC_V1 {
+            (bound_v2(r, fbc, &id, "lowerFluxBound", &symbols)?, bound_v2(r, fbc, &id, "upperFluxBound", &symbols)?)
         } else {
             v1_bounds.get(raw_id).copied().unwrap_or((None, None))
         };
@@ -118,6 +122,9 @@ pub fn sbml(text: &str) -> Result<Network, String> {
         ));
     }
     net.objective = objective(model, fbc, &net)?.unwrap_or_default();
+    if fbc == FBC_V3 {
+        net.constraints = user_constraints(model, &net, &symbols)?;
+    }
     net.check_bounds()?;
     Ok(net)
 }
@@ -222,9 +229,9 @@ fn symbols(model: Node) -> Result<Symbols, String> {
     Ok(symbols)
 }
 
-/// A v2 bound: the parameter the attribute names; `None` if absent.
-fn bound_v2(r: Node, id: &str, attr: &str, symbols: &Symbols) -> Result<Option<f64>, String> {
-    let Some(p) = r.attribute((FBC_V2, attr)) else { return Ok(None) };
+/// A v2 (or v3) bound: the parameter the attribute names; `None` if absent.
+fn bound_v2(r: Node, fbc: &str, id: &str, attr: &str, symbols: &Symbols) -> Result<Option<f64>, String> {
+    let Some(p) = r.attribute((fbc, attr)) else { return Ok(None) };
     match symbols.get(p) {
         Some(Ok(v)) if v.is_nan() => Err(format!("reaction `{id}`: its fbc:{attr} `{p}` is not a number")),
         Some(Ok(v)) => Ok(Some(*v)),
@@ -294,6 +301,11 @@ fn objective(model: Node, fbc: &str, net: &Network) -> Result<Option<Objective>,
     let mut terms: Vec<(usize, f64)> = Vec::new();
     for f in o.descendants().filter(|n| n.has_tag_name((fbc, "fluxObjective"))) {
         let rid = strip(f.attribute((fbc, "reaction")).unwrap_or(""), "R_");
+        if f.attribute((fbc, "variableType")) == Some("quadratic") {
+            return Err(format!(
+                "the objective has a quadratic term in `{rid}` (fbc:variableType=\"quadratic\"); bioflux solves linear programs only"
+            ));
+        }
         let j = net
             .reaction_index(rid)
             .ok_or_else(|| format!("the objective uses reaction `{rid}`, which is not in the model"))?;
@@ -307,4 +319,77 @@ fn objective(model: Node, fbc: &str, net: &Network) -> Result<Option<Objective>,
         }
     }
     Ok(Some(Objective { terms, sense }))
+}
+
+/// The children of `node` named `tag` in fbc v3's namespace.
+fn tagged<'a, 'i>(node: Node<'a, 'i>, tag: &'static str) -> Vec<Node<'a, 'i>> {
+    node.children().filter(|n| n.has_tag_name((FBC_V3, tag))).collect()
+}
+
+/// fbc v3's user-defined constraints, `lower ≤ Σ c·v ≤ upper`: bounds are
+/// parameters (absent: no bound on that side), a coefficient is a number or
+/// a parameter, each variable a reaction; quadratic terms are refused.
+fn user_constraints(model: Node, net: &Network, symbols: &Symbols) -> Result<Vec<Constraint>, String> {
+    let fbc = FBC_V3;
+    let mut constraints = Vec::new();
+    for list in tagged(model, "listOfUserDefinedConstraints") {
+        for (k, c) in tagged(list, "userDefinedConstraint").into_iter().enumerate() {
+            let id = c
+                .attribute((fbc, "id"))
+                .or(c.attribute("id"))
+                .map_or_else(|| format!("constraint {}", k + 1), str::to_string);
+            let parameter = |attr: &str, absent: f64| -> Result<f64, String> {
+                let Some(p) = c.attribute((fbc, attr)) else { return Ok(absent) };
+                match symbols.get(p) {
+                    Some(Ok(v)) => Ok(*v),
+                    Some(Err(why)) => Err(format!("constraint `{id}`: its fbc:{attr} `{p}` has no value: {why}")),
+                    None => Err(format!("constraint `{id}`: its fbc:{attr} is `{p}`, which is not a parameter")),
+                }
+            };
+            let (lower, upper) = (parameter("lowerBound", f64::NEG_INFINITY)?, parameter("upperBound", f64::INFINITY)?);
+            let mut terms: Vec<(usize, f64)> = Vec::new();
+            let components = tagged(c, "listOfUserDefinedConstraintComponents")
+                .into_iter()
+                .flat_map(|l| tagged(l, "userDefinedConstraintComponent"));
+            for part in components {
+                let variable = part.attribute((fbc, "variable")).unwrap_or("");
+                let rid = strip(variable, "R_");
+                if part.attribute((fbc, "variableType")) == Some("quadratic")
+                    || part.attribute((fbc, "variable2")).is_some()
+                {
+                    return Err(format!(
+                        "constraint `{id}` has a quadratic term in `{rid}`; bioflux solves linear programs only"
+                    ));
+                }
+                let j = net
+                    .reaction_index(rid)
+                    .ok_or_else(|| format!("constraint `{id}` uses `{rid}`, which is not a reaction of the model"))?;
+                let text = part.attribute((fbc, "coefficient")).unwrap_or("1");
+                let coefficient = match number(text) {
+                    Some(value) => Ok(value),
+                    None => match symbols.get(text) {
+                        Some(Ok(v)) => Ok(*v),
+                        Some(Err(why)) => {
+                            Err(format!("constraint `{id}`: coefficient `{text}` of `{rid}` has no value: {why}"))
+                        }
+                        None => Err(format!(
+                            "constraint `{id}`: coefficient `{text}` of `{rid}` is not a number or a parameter"
+                        )),
+                    },
+                }?;
+                if !coefficient.is_finite() {
+                    return Err(format!(
+                        "constraint `{id}`: the coefficient of `{rid}` is {coefficient}, not a finite number"
+                    ));
+                }
+                match terms.iter_mut().find(|(i, _)| *i == j) {
+                    Some(t) => t.1 += coefficient,
+                    None => terms.push((j, coefficient)),
+                }
+            }
+            terms.retain(|&(_, c)| c != 0.0);
+            constraints.push(Constraint { id, terms, lower, upper });
+        }
+    }
+    Ok(constraints)
 }
