@@ -402,3 +402,25 @@ fn a_misspelt_lp_option_is_named_with_the_right_one() {
         assert!(err.contains("no option `tolerence`; did you mean `tolerance`?"), "{command}: {err}");
     }
 }
+
+/// e_coli_core in the COBRA Toolbox's Level 2 format (bounds and objective
+/// as kinetic-law parameters; tests/fixtures/cobra_l2) gives e_coli_core's
+/// growth rate (0.8739) and the very fluxes of the fbc file it came from.
+#[test]
+fn the_cobra_toolbox_level_2_format_gives_the_fluxes_of_the_fbc_file() {
+    let level2 = std::path::Path::new("tests/fixtures/cobra_l2/e_coli_core_l2.xml.gz");
+    let fbc = std::path::Path::new("models/e_coli_core.xml.gz");
+    for extra in [&[][..], &["--pfba"][..]] {
+        let (code, old, stderr) = fba_json(level2, extra);
+        assert_eq!(code, Some(0), "{stderr}");
+        let (_, new, _) = fba_json(fbc, extra);
+        let growth = old["objective"].as_f64().unwrap();
+        assert!((growth - 0.8739215).abs() < 1e-6, "{growth}");
+        let fluxes = new["fluxes"].as_object().unwrap();
+        assert_eq!(old["fluxes"].as_object().unwrap().len(), fluxes.len());
+        for (id, v) in fluxes {
+            let got = old["fluxes"][id].as_f64().unwrap_or(f64::NAN);
+            assert!((got - v.as_f64().unwrap()).abs() < 1e-9, "{id}: {got} vs {v} ({extra:?})");
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! on a genome-scale model, with slack relaxation where the LP is
 //! infeasible.
 //!
-//! Source: a model file (SBML L3 fbc v1–v3 or COBRA JSON), found next to the
+//! Source: a model file (SBML L3 fbc v1–v3, COBRA-format L2, or COBRA JSON), found next to the
 //! .bio file or in `$BIOFLUX_MODELS`, or an inline `network`. Inputs: the
 //! model's `bound` lines (`R.lower`, `R.upper`, `R.fixed`). Outputs: every
 //! reaction's flux by id, `objective` and `slack`; their derivatives with

@@ -232,7 +232,9 @@ fn results_do_not_depend_on_the_call_history() {
 #[test]
 fn malformed_models_get_clear_messages() {
     let e = network::sbml("<sbml level=\"2\" version=\"4\"><model/></sbml>").unwrap_err();
-    assert!(e.contains("SBML Level 2 is not supported") && e.contains("Level 3"), "{e}");
+    assert!(e.contains("Level 2 file has no COBRA bound parameters") && e.contains("Level 3 with fbc"), "{e}");
+    let e = network::sbml("<sbml level=\"1\" version=\"2\"><model/></sbml>").unwrap_err();
+    assert!(e.contains("SBML Level 1 is not supported") && e.contains("Level 3"), "{e}");
     let e = network::sbml(
         "<sbml xmlns=\"http://www.sbml.org/sbml/level3/version1/core\" level=\"3\" version=\"1\"><model/></sbml>",
     )

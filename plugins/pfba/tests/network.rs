@@ -1,6 +1,6 @@
 //! Model files read as their standards say: SBML L3 fbc v1/v2/v3 (initial
-//! assignments, assignment rules, boundary species, default bounds) and
-//! COBRA JSON as COBRApy writes it.
+//! assignments, assignment rules, boundary species, default bounds), the
+//! COBRA Toolbox's Level 2 format, and COBRA JSON as COBRApy writes it.
 
 use bioflux_pfba::network::{self, Sense};
 
@@ -98,4 +98,54 @@ fn cobra_json_keeps_python_tokens_inside_strings() {
     let net = network::cobra_json(text).unwrap();
     assert_eq!((net.reactions[0].lower, net.reactions[0].upper), (0.0, 1000.0));
     assert!(net.notes[0].contains("`R`"), "{:?}", net.notes);
+}
+
+/// The COBRA Toolbox's older format: Level 2, bounds and objective as
+/// kinetic-law parameters, formulas in the notes, a stoichiometryMath, a
+/// boundary species; and Level 3 without fbc but with the same parameters.
+#[test]
+fn the_cobra_level_2_format_is_read_as_cobrapy_reads_it() {
+    let law = |lo: &str, hi: &str, objective: &str| {
+        format!(
+            r#"<kineticLaw><listOfParameters><parameter id="LOWER_BOUND" value="{lo}"/><parameter id="UPPER_BOUND" value="{hi}"/>
+<parameter id="OBJECTIVE_COEFFICIENT" value="{objective}"/></listOfParameters></kineticLaw>"#
+        )
+    };
+    let body = format!(
+        r#"<model id="m"><listOfParameters><parameter id="two" value="2"/></listOfParameters>
+<listOfSpecies>
+ <species id="M_glc_e" compartment="e"><notes><body xmlns="http://www.w3.org/1999/xhtml"><p>FORMULA: C6H12O6</p><p>CHARGE: 0</p></body></notes></species>
+ <species id="M_x_b" compartment="e" boundaryCondition="true"/>
+</listOfSpecies>
+<listOfReactions>
+ <reaction id="R_EX_glc" reversible="true"><listOfReactants><speciesReference species="M_glc_e"/></listOfReactants>
+  <listOfProducts><speciesReference species="M_x_b"/></listOfProducts>{}</reaction>
+ <reaction id="R_USE" reversible="false"><listOfReactants><speciesReference species="M_glc_e">
+  <stoichiometryMath><math xmlns="http://www.w3.org/1998/Math/MathML"><ci>two</ci></math></stoichiometryMath></speciesReference></listOfReactants>{}</reaction>
+ <reaction id="R_FREE" reversible="false"/>
+</listOfReactions></model></sbml>"#,
+        law("-10", "1000", "0"),
+        law("0", "1000", "1"),
+    );
+    for header in [
+        r#"<sbml xmlns="http://www.sbml.org/sbml/level2/version4" level="2" version="4">"#,
+        r#"<sbml xmlns="http://www.sbml.org/sbml/level3/version1/core" level="3" version="1">"#,
+    ] {
+        let net = network::sbml(&format!("{header}{body}")).unwrap();
+        assert_eq!(net.metabolites, ["glc_e"], "the boundary species is not balanced");
+        assert_eq!(net.formulas, [Some("C6H12O6".to_string())]);
+        let ids: Vec<&str> = net.reactions.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["EX_glc", "USE", "FREE"]);
+        let bounds: Vec<(f64, f64)> = net.reactions.iter().map(|r| (r.lower, r.upper)).collect();
+        // FREE has no kinetic law: COBRApy's defaults for an irreversible reaction.
+        assert_eq!(bounds, [(-10.0, 1000.0), (0.0, 1000.0), (0.0, 1000.0)]);
+        assert_eq!(net.reactions[1].stoichiometry, [(0, -2.0)]);
+        assert_eq!(net.objective.terms, [(1, 1.0)]);
+        assert_eq!(net.objective.sense, Sense::Maximize);
+        assert!(net.notes.iter().any(|n| n.contains("FREE")), "{:?}", net.notes);
+    }
+    // A bound that is not a number names its reaction.
+    let bad = format!(r#"<sbml level="2" version="4">{}"#, body.replace(r#"value="-10""#, r#"value="minus ten""#));
+    let e = network::sbml(&bad).unwrap_err();
+    assert!(e.contains("reaction `EX_glc`: its LOWER_BOUND is `minus ten`"), "{e}");
 }

@@ -1,6 +1,7 @@
-//! Stoichiometric models: read from SBML Level 3 with fbc v1, v2 or v3, COBRA
-//! JSON (either possibly gzipped), or an inline `network` block of a .bio
-//! file. Ids as COBRApy shows them (`R_` and `M_` prefixes stripped).
+//! Stoichiometric models: read from SBML Level 3 with fbc v1, v2 or v3 (or
+//! Level 2 in the COBRA Toolbox's format), COBRA JSON (either possibly
+//! gzipped), or an inline `network` block of a .bio file. Ids as COBRApy
+//! shows them (`R_` and `M_` prefixes stripped).
 
 mod cobra_json;
 mod mathml;

@@ -1,7 +1,10 @@
 //! SBML Level 3 (versions 1 and 2) with the fbc package, version 1
 //! (`fbc:listOfFluxBounds`), 2 (bounds as parameters) or 3 (as 2, with
-//! user-defined linear constraints; what libSBML 5.19+ and COBRApy write),
-//! read as COBRApy reads it: boundary species are not balanced, reactions
+//! user-defined linear constraints; what libSBML 5.19+ and COBRApy write);
+//! and the COBRA Toolbox's older format, SBML Level 2 (or Level 3 without
+//! fbc) with bounds and objective as kinetic-law parameters (`LOWER_BOUND`,
+//! `UPPER_BOUND`, `OBJECTIVE_COEFFICIENT`) and formulas in the notes. Read
+//! as COBRApy reads it: boundary species are not balanced, reactions
 //! without bounds get COBRApy's defaults, initial assignments and
 //! assignment rules set parameters and stoichiometries.
 
@@ -37,25 +40,31 @@ pub fn sbml(text: &str) -> Result<Network, String> {
         return Err("not an SBML document (the root element is not <sbml>)".into());
     }
     let level = root.attribute("level").unwrap_or("?");
-    if level != "3" {
-        return Err(format!(
-            "SBML Level {level} is not supported; bioflux reads SBML Level 3 with the fbc package (convert with COBRApy or libSBML)"
-        ));
-    }
-    let namespaces: Vec<&str> = root.namespaces().map(|n| n.uri()).collect();
-    let fbc = if let Some(&newest) = [FBC_V3, FBC_V2, FBC_V1].iter().find(|ns| namespaces.contains(ns)) {
-        newest
-    } else if let Some(other) = namespaces.iter().find(|ns| ns.contains("/fbc/")) {
-        return Err(format!(
-            "this SBML file uses an fbc package bioflux does not know ({other}); bioflux reads fbc versions 1, 2 and 3"
-        ));
-    } else {
-        return Err(
-            "this SBML file has no fbc package, so no flux bounds or objective; bioflux reads SBML Level 3 with fbc version 1, 2 or 3 (export it with COBRApy's write_sbml_model)"
-                .into(),
-        );
-    };
     let model = children(root, "model").next().ok_or("the file has no <model>")?;
+    let namespaces: Vec<&str> = root.namespaces().map(|n| n.uri()).collect();
+    let known_fbc = [FBC_V3, FBC_V2, FBC_V1].into_iter().find(|ns| namespaces.contains(ns));
+    // `fbc` is the namespace flux bounds and objectives are read in; the
+    // COBRA format has none (its attributes are looked up there in vain).
+    let (fbc, cobra) = match (level, known_fbc) {
+        ("3", Some(ns)) => (ns, false),
+        ("2" | "3", None) if has_cobra_parameters(model) => ("", true),
+        ("3", None) => {
+            return Err(match namespaces.iter().find(|ns| ns.contains("/fbc/")) {
+                Some(other) => format!(
+                    "this SBML file uses an fbc package bioflux does not know ({other}); bioflux reads fbc versions 1, 2 and 3"
+                ),
+                None => "this SBML file has no fbc package and no COBRA bound parameters (LOWER_BOUND, UPPER_BOUND in the kinetic laws), so no flux bounds or objective; bioflux reads SBML Level 3 with fbc version 1, 2 or 3 (export it with COBRApy's write_sbml_model)".into(),
+            });
+        }
+        ("2", None) => {
+            return Err("this SBML Level 2 file has no COBRA bound parameters (LOWER_BOUND, UPPER_BOUND in the kinetic laws), so no flux bounds or objective; bioflux reads Level 2 models in the COBRA Toolbox's format, and SBML Level 3 with fbc (convert with COBRApy or libSBML)".into());
+        }
+        _ => {
+            return Err(format!(
+                "SBML Level {level} is not supported; bioflux reads SBML Level 3 with the fbc package, and Level 2 in the COBRA Toolbox's format (convert with COBRApy or libSBML)"
+            ));
+        }
+    };
     let symbols = symbols(model)?;
 
     let mut net = Network::default();
@@ -71,7 +80,9 @@ pub fn sbml(text: &str) -> Result<Network, String> {
         }
         met_index.insert(raw, net.metabolites.len());
         net.metabolites.push(strip(raw, "M_").to_string());
-        net.formulas.push(s.attribute((fbc, "chemicalFormula")).map(str::to_string));
+        let formula =
+            if cobra { formula_in_notes(s) } else { s.attribute((fbc, "chemicalFormula")).map(str::to_string) };
+        net.formulas.push(formula);
     }
 
     let v1_bounds = if fbc == FBC_V1 { flux_bounds_v1(model)? } else { HashMap::new() };
@@ -80,7 +91,9 @@ pub fn sbml(text: &str) -> Result<Network, String> {
         let raw_id = r.attribute("id").unwrap_or("");
         let id = strip(raw_id, "R_").to_string();
         let reversible = r.attribute("reversible") != Some("false");
-        let (lower, upper) = if fbc != FBC_V1 {
+        let (lower, upper) = if cobra {
+            (law_parameter(r, &id, "LOWER_BOUND")?, law_parameter(r, &id, "UPPER_BOUND")?)
+        } else if fbc != FBC_V1 {
             (bound_v2(r, fbc, &id, "lowerFluxBound", &symbols)?, bound_v2(r, fbc, &id, "upperFluxBound", &symbols)?)
         } else {
             v1_bounds.get(raw_id).copied().unwrap_or((None, None))
@@ -121,7 +134,8 @@ pub fn sbml(text: &str) -> Result<Network, String> {
             super::list_some(&defaulted)
         ));
     }
-    net.objective = objective(model, fbc, &net)?.unwrap_or_default();
+    net.objective =
+        if cobra { cobra_objective(model, &net)? } else { objective(model, fbc, &net)?.unwrap_or_default() };
     if fbc == FBC_V3 {
         net.constraints = user_constraints(model, &net, &symbols)?;
     }
@@ -277,6 +291,15 @@ fn coefficient(sr: Node, reaction: &str, symbols: &Symbols) -> Result<f64, Strin
     {
         return value.clone().map_err(|why| format!("reaction `{reaction}`: stoichiometry `{id}`: {why}"));
     }
+    if let Some(math) = children(sr, "stoichiometryMath").flat_map(|m| children(m, "math")).next() {
+        // SBML Level 2's stoichiometryMath: constant expressions only.
+        let lookup = |id: &str| match symbols.get(id) {
+            Some(Ok(v)) => Ok(*v),
+            Some(Err(why)) => Err(why.clone()),
+            None => Err(format!("`{id}` is not a parameter")),
+        };
+        return mathml::evaluate(math, &lookup).map_err(|e| format!("reaction `{reaction}`: stoichiometryMath: {e}"));
+    }
     match sr.attribute("stoichiometry") {
         None => Ok(1.0),
         Some(text) => number(text).filter(|c| c.is_finite()).ok_or_else(|| {
@@ -392,4 +415,59 @@ fn user_constraints(model: Node, net: &Network, symbols: &Symbols) -> Result<Vec
         }
     }
     Ok(constraints)
+}
+
+/// The COBRA format's parameters of a reaction's kinetic law (Level 2
+/// `parameter`, Level 3 `localParameter`), by id or name.
+fn law_parameters<'a, 'i>(r: Node<'a, 'i>) -> impl Iterator<Item = Node<'a, 'i>> {
+    children(r, "kineticLaw")
+        .flat_map(|law| children(law, "listOfParameters").chain(children(law, "listOfLocalParameters")))
+        .flat_map(|list| list.children().filter(|n| n.is_element()))
+}
+
+/// Whether any reaction carries the COBRA format's bound parameters.
+fn has_cobra_parameters(model: Node) -> bool {
+    listed(model, "listOfReactions", "reaction").any(|r| {
+        law_parameters(r).any(|p| {
+            let name = p.attribute("id").or(p.attribute("name")).unwrap_or("");
+            name == "LOWER_BOUND" || name == "UPPER_BOUND"
+        })
+    })
+}
+
+/// A COBRA-format kinetic-law parameter's value; `None` if absent.
+fn law_parameter(r: Node, reaction: &str, name: &str) -> Result<Option<f64>, String> {
+    let Some(p) = law_parameters(r).find(|p| p.attribute("id").or(p.attribute("name")) == Some(name)) else {
+        return Ok(None);
+    };
+    let text = p.attribute("value").unwrap_or("");
+    match number(text) {
+        Some(v) if !v.is_nan() => Ok(Some(v)),
+        _ => Err(format!("reaction `{reaction}`: its {name} is `{text}`, not a number")),
+    }
+}
+
+/// The COBRA format's objective: Σ OBJECTIVE_COEFFICIENT·v, maximised.
+fn cobra_objective(model: Node, net: &Network) -> Result<Objective, String> {
+    let mut terms = Vec::new();
+    for (j, r) in listed(model, "listOfReactions", "reaction").enumerate() {
+        let c = law_parameter(r, &net.reactions[j].id, "OBJECTIVE_COEFFICIENT")?.unwrap_or(0.0);
+        if !c.is_finite() {
+            return Err(format!("reaction `{}`: its OBJECTIVE_COEFFICIENT is {c}", net.reactions[j].id));
+        }
+        if c != 0.0 {
+            terms.push((j, c));
+        }
+    }
+    Ok(Objective::maximize(terms))
+}
+
+/// A species' formula from its notes (`FORMULA: C6H12O6`), as the COBRA
+/// format writes it.
+fn formula_in_notes(species: Node) -> Option<String> {
+    let notes = children(species, "notes").next()?;
+    notes.descendants().filter_map(|n| n.text()).find_map(|text| {
+        let formula = text.trim().strip_prefix("FORMULA:")?.trim();
+        (!formula.is_empty()).then(|| formula.to_string())
+    })
 }
