@@ -149,3 +149,22 @@ fn the_cobra_level_2_format_is_read_as_cobrapy_reads_it() {
     let e = network::sbml(&bad).unwrap_err();
     assert!(e.contains("reaction `EX_glc`: its LOWER_BOUND is `minus ten`"), "{e}");
 }
+
+/// A package the file marks as required changes what the model means:
+/// refused by name rather than read around (fbc's own flag is fine).
+#[test]
+fn a_required_package_bioflux_does_not_read_is_refused_by_name() {
+    let params =
+        PARAMS.replace(r#"<parameter id="hi" constant="true"/>"#, r#"<parameter id="hi" value="4" constant="true"/>"#);
+    let plain = model(&params, "", "maximize");
+    let comp = r#"xmlns:comp="http://www.sbml.org/sbml/level3/version1/comp/version1" comp:required="true""#;
+    let with_comp = plain.replacen(r#"level="3""#, &format!(r#"{comp} level="3""#), 1);
+    let e = network::sbml(&with_comp).unwrap_err();
+    assert!(e.contains("needs the `comp` package") && e.contains("flatten"), "{e}");
+    let optional = with_comp.replace(r#"comp:required="true""#, r#"comp:required="false""#);
+    let fbc_required = plain.replacen(r#"level="3""#, r#"fbc:required="true" level="3""#, 1);
+    for ok in [plain, optional, fbc_required] {
+        let net = network::sbml(&ok).unwrap_or_else(|e| panic!("{e}: {ok}"));
+        assert_eq!(net.reactions.len(), 2);
+    }
+}

@@ -41,6 +41,17 @@ pub fn sbml(text: &str) -> Result<Network, String> {
     }
     let level = root.attribute("level").unwrap_or("?");
     let model = children(root, "model").next().ok_or("the file has no <model>")?;
+    // A package the document says must be understood changes what the
+    // model means (comp's submodels, for one): reading around it would
+    // give another network.
+    for required in root.attributes().filter(|a| a.name() == "required" && a.value() == "true") {
+        let package = required.namespace().and_then(|ns| ns.split('/').rev().nth(1)).unwrap_or("?");
+        if !required.namespace().is_some_and(|ns| ns.contains("/fbc/")) {
+            return Err(format!(
+                "this SBML file needs the `{package}` package (required=\"true\"), which bioflux does not read; flatten it first (libSBML's CompFlatteningConverter for `comp`)"
+            ));
+        }
+    }
     let namespaces: Vec<&str> = root.namespaces().map(|n| n.uri()).collect();
     let known_fbc = [FBC_V3, FBC_V2, FBC_V1].into_iter().find(|ns| namespaces.contains(ns));
     // `fbc` is the namespace flux bounds and objectives are read in; the
