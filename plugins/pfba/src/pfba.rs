@@ -229,8 +229,15 @@ enum Use {
     /// wherever the optimum is differentiable in the inputs, so with basis
     /// reuse HiGHS starts from its last basis (a pivot or two from the next
     /// region; from the reference basis it is a fresh factorisation and
-    /// tens of pivots).
+    /// tens of pivots). (Its fluxes are the answer only in the last-resort
+    /// fallback, when a later stage cannot be solved.)
     Optimum,
+}
+
+impl Stage {
+    fn new(lp: Lp, changing: usize, objective: Option<usize>, used_for: Use) -> Stage {
+        Stage { lp, maps: MapCache::new(MAPS_PER_STAGE), changing, objective, used_for, solved_once: false }
+    }
 }
 
 /// The LPs of one model with its input bounds.
@@ -415,14 +422,7 @@ impl Pfba {
                 cost[n + j] -= c;
             }
             let lp = Lp::new(&b.data(cost, true))?;
-            stages.push(Stage {
-                lp,
-                maps: MapCache::new(MAPS_PER_STAGE),
-                changing: n_in + 1 + k,
-                objective: Some(k),
-                used_for,
-                solved_once: false,
-            });
+            stages.push(Stage::new(lp, n_in + 1 + k, Some(k), used_for));
         }
         if options.pfba {
             let mut cost = vec![0.0; n_cols];
@@ -431,14 +431,7 @@ impl Pfba {
                 cost[n + j] = cost[j];
             }
             let lp = Lp::new(&b.data(cost, false))?;
-            stages.push(Stage {
-                lp,
-                maps: MapCache::new(MAPS_PER_STAGE),
-                changing: changing.len(),
-                objective: None,
-                used_for: Use::Fluxes,
-                solved_once: false,
-            });
+            stages.push(Stage::new(lp, changing.len(), None, Use::Fluxes));
         }
         let feasibility = if options.policy == Policy::Relax {
             let mut cost = vec![0.0; n_cols];
@@ -448,14 +441,7 @@ impl Pfba {
             let mut data = b.data(cost, false);
             data.row_upper[slack_row] = INF;
             let lp = Lp::new(&data)?;
-            Some(Stage {
-                lp,
-                maps: MapCache::new(MAPS_PER_STAGE),
-                changing: n_in,
-                objective: None,
-                used_for: Use::Fluxes,
-                solved_once: false,
-            })
+            Some(Stage::new(lp, n_in, None, Use::Fluxes))
         } else {
             None
         };

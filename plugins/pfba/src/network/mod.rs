@@ -89,28 +89,19 @@ impl Network {
         self.reactions.iter().position(|r| r.id == id)
     }
 
-    /// A reaction whose lower bound is above its upper can carry no flux at
-    /// all: that is an error of the model, named, not an "infeasible" LP.
+    /// A reaction (or constraint) whose lower bound is above its upper can
+    /// carry no flux at all: that is an error of the model, named, not an
+    /// "infeasible" LP.
     pub fn check_bounds(&self) -> Result<(), String> {
-        for c in &self.constraints {
-            if c.lower.is_nan() || c.upper.is_nan() {
-                return Err(format!("constraint `{}` has a bound that is not a number", c.id));
+        let reactions = self.reactions.iter().map(|r| ("reaction", &r.id, r.lower, r.upper));
+        let constraints = self.constraints.iter().map(|c| ("constraint", &c.id, c.lower, c.upper));
+        for (what, id, lower, upper) in reactions.chain(constraints) {
+            if lower.is_nan() || upper.is_nan() {
+                return Err(format!("{what} `{id}` has a bound that is not a number"));
             }
-            if c.lower > c.upper {
+            if lower > upper {
                 return Err(format!(
-                    "constraint `{}` has its lower bound ({}) above its upper bound ({}); no flux satisfies both",
-                    c.id, c.lower, c.upper
-                ));
-            }
-        }
-        for r in &self.reactions {
-            if r.lower.is_nan() || r.upper.is_nan() {
-                return Err(format!("reaction `{}` has a bound that is not a number", r.id));
-            }
-            if r.lower > r.upper {
-                return Err(format!(
-                    "reaction `{}` has its lower bound ({}) above its upper bound ({}); no flux satisfies both",
-                    r.id, r.lower, r.upper
+                    "{what} `{id}` has its lower bound ({lower}) above its upper bound ({upper}); no flux satisfies both"
                 ));
             }
         }
