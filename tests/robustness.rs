@@ -424,3 +424,40 @@ fn the_cobra_toolbox_level_2_format_gives_the_fluxes_of_the_fbc_file() {
         }
     }
 }
+
+/// Models saved by older tools and Windows editors in another encoding
+/// than UTF-8, saying so: Latin-1 by their XML declaration, UTF-16 by its
+/// byte-order mark. Both read as the UTF-8 file does.
+#[test]
+fn latin1_and_utf16_model_files_read_as_the_utf8_one() {
+    use std::io::Read;
+    let mut model = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open("models/e_coli_core.xml.gz").unwrap())
+        .read_to_string(&mut model)
+        .unwrap();
+    // A name outside ASCII, where Latin-1 and UTF-8 differ.
+    let model = model.replacen(r#"id="e_coli_core""#, r#"id="e_coli_core" name="Escherichia coli (modèle réduit)""#, 1);
+    let latin1_text = model.replacen("encoding='UTF-8'", "encoding='ISO-8859-1'", 1);
+    let latin1: Vec<u8> = latin1_text.chars().map(|c| u8::try_from(u32::from(c)).unwrap()).collect();
+    assert!(String::from_utf8(latin1.clone()).is_err(), "the file must not be UTF-8 by chance");
+    let utf16_text = model.replacen("encoding='UTF-8'", "encoding='UTF-16'", 1);
+    let utf16: Vec<u8> = [0xff, 0xfe].into_iter().chain(utf16_text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    let (_, reference, _) = fba_json(std::path::Path::new("models/e_coli_core.xml.gz"), &[]);
+    for (name, bytes) in [("latin1.xml", latin1), ("utf16.xml", utf16)] {
+        let (code, doc, stderr) = fba_json(&temp_file(name, &bytes), &[]);
+        assert_eq!(code, Some(0), "{name}: {stderr}");
+        assert_eq!(doc["objective"], reference["objective"], "{name}");
+    }
+    // Bytes that are neither, with no declaration to say otherwise: a clear message.
+    let (code, _, stderr) = {
+        let out = bioflux(&[
+            "fba",
+            temp_file("garbled.xml", &[b'<', 0xff, 0xfe, 0x00, b'>']).to_str().unwrap(),
+            "--plugin-path",
+            &plugin_dir(),
+        ]);
+        (out.status.code(), (), text(&out.stderr))
+    };
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("not UTF-8 text") && stderr.contains("save the model as UTF-8"), "{stderr}");
+}

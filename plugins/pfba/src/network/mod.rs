@@ -150,14 +150,39 @@ fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, String> {
     } else {
         bytes
     };
-    let text = String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "{}: not UTF-8 text (byte {} is invalid); save the model as UTF-8",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        )
-    })?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => other_encoding(e.as_bytes()).ok_or_else(|| {
+            format!(
+                "{}: not UTF-8 text (byte {} is invalid), nor UTF-16 or Latin-1 as its XML declaration would say; save the model as UTF-8",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            )
+        })?,
+    };
     Ok(text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text))
+}
+
+/// Text that is not UTF-8 but says what it is, as older tools and Windows
+/// editors save models: UTF-16 with its byte-order mark, or an XML
+/// declaration naming Latin-1 (or Windows-1252, read as Latin-1).
+fn other_encoding(bytes: &[u8]) -> Option<String> {
+    let utf16 = |unit: fn([u8; 2]) -> u16| {
+        let units: Vec<u16> = bytes[2..].chunks_exact(2).map(|p| unit([p[0], p[1]])).collect();
+        String::from_utf16(&units).ok()
+    };
+    match bytes {
+        [0xff, 0xfe, ..] => return utf16(u16::from_le_bytes),
+        [0xfe, 0xff, ..] => return utf16(u16::from_be_bytes),
+        _ => {}
+    }
+    let head: String = bytes.iter().take(200).map(|&b| b as char).collect::<String>().to_ascii_lowercase();
+    let declaration = head.strip_prefix("<?xml")?.split("?>").next()?;
+    let latin1 = ["iso-8859-1", "iso8859-1", "latin1", "latin-1", "windows-1252", "cp1252"];
+    latin1
+        .iter()
+        .any(|name| declaration.contains(&format!("\"{name}\"")) || declaration.contains(&format!("'{name}'")))
+        .then(|| bytes.iter().map(|&b| b as char).collect())
 }
 
 /// Reads a model file by its extension (.xml/.sbml, .json, each possibly
