@@ -205,7 +205,7 @@ impl BasisMap {
             if let Var::Col(j) = *var {
                 cols[j] = value;
             }
-            feasible &= value >= self.lowest[k] && value <= self.highest[k];
+            feasible &= self.within(k, value);
         }
         feasible
     }
