@@ -55,9 +55,10 @@ impl std::ops::DerefMut for Aligned {
 
 /// One layer, laid out for `tile`.
 struct Layer {
-    /// `weights[j * width + o]` = W[o][j]: input j's column, outputs
-    /// contiguous, zero beyond `outputs`.
-    weights: Aligned,
+    /// Where this layer's weights start in `Plain::weights`:
+    /// `weights[start + j * width + o]` = W[o][j], input j's column with
+    /// its outputs contiguous, zero beyond `outputs`.
+    start: usize,
     /// Zero beyond `outputs`.
     bias: Aligned,
     inputs: usize,
@@ -97,6 +98,9 @@ pub struct Plain {
     /// The current layer's input: the value, then (in `forward_with_jacobian`)
     /// one tangent per network input, or (in `forward_batch`) `BATCH`
     /// samples' values, each `stride` long.
+    /// Every layer's weights, one after the other: a forward reads them in
+    /// one stream, which the prefetcher follows across layers.
+    weights: Aligned,
     a: Aligned,
     b: Aligned,
     /// Room per vector in `a` and `b`: whole chunks, so every vector starts
@@ -110,25 +114,33 @@ impl Plain {
     pub fn new(layers: &[(Tensor, Tensor)], activation: Activation) -> Result<Plain> {
         let mut plain = Vec::new();
         let mut stride = 0;
+        let mut total = 0;
+        for (w, _) in layers {
+            let (outputs, inputs) = w.dims2()?;
+            total += inputs * outputs.next_multiple_of(CHUNK);
+        }
+        let mut weights = Aligned::zeros(total);
+        let mut start = 0;
         for (w, b) in layers {
             let (outputs, inputs) = w.dims2()?;
-            let width = outputs.div_ceil(CHUNK) * CHUNK;
+            let width = outputs.next_multiple_of(CHUNK);
             let rows = w.to_vec2::<f32>()?;
-            let mut weights = Aligned::zeros(inputs * width);
             for (o, row) in rows.iter().enumerate() {
                 for (j, &value) in row.iter().enumerate() {
-                    weights[j * width + o] = value;
+                    weights[start + j * width + o] = value;
                 }
             }
             let mut bias = Aligned::zeros(width);
             bias[..outputs].copy_from_slice(&b.to_vec1::<f32>()?);
             stride = stride.max(width).max(inputs.next_multiple_of(CHUNK));
-            plain.push(Layer { weights, bias, inputs, outputs, width });
+            plain.push(Layer { start, bias, inputs, outputs, width });
+            start += inputs * width;
         }
         let inputs = plain.first().map_or(0, |l| l.inputs);
         let vectors = (1 + inputs).max(BATCH);
         Ok(Plain {
             layers: plain,
+            weights,
             activation,
             isa: Isa::detect(),
             a: Aligned::zeros(stride * vectors),
@@ -201,6 +213,7 @@ impl Plain {
             let act = if l + 1 < n { Some(self.activation) } else { None };
             let step = Step {
                 layer,
+                weights: &self.weights[layer.start..layer.start + layer.inputs * layer.width],
                 src: &self.a,
                 dst: &mut self.b,
                 stride: self.stride,
@@ -238,6 +251,8 @@ enum Kind {
 /// dst_i = act'(z)·W·src_i for the tangents of a value z.
 struct Step<'a> {
     layer: &'a Layer,
+    /// The layer's weights (see `Layer::start`).
+    weights: &'a [f32],
     src: &'a [f32],
     dst: &'a mut [f32],
     stride: usize,
@@ -348,12 +363,12 @@ impl Step<'_> {
         }
         let inputs = layer.inputs;
         assert!(self.src.len() >= (v0 + M) * s && (v0 + M - 1) * s + inputs <= self.src.len());
-        assert!(inputs == 0 || (inputs - 1) * layer.width + o0 + R * CHUNK <= layer.weights.len());
+        assert!(inputs == 0 || (inputs - 1) * layer.width + o0 + R * CHUNK <= self.weights.len());
         for j in 0..inputs {
             let x: [V; M] = std::array::from_fn(|m| V::splat(self.src[(v0 + m) * s + j]));
-            let column = &layer.weights[j * layer.width + o0..][..R * CHUNK];
+            let column = &self.weights[j * layer.width + o0..][..R * CHUNK];
             if j + AHEAD < inputs {
-                let ahead = &layer.weights[(j + AHEAD) * layer.width + o0..][..R * CHUNK];
+                let ahead = &self.weights[(j + AHEAD) * layer.width + o0..][..R * CHUNK];
                 for r in 0..R {
                     V::prefetch(&ahead[r * CHUNK]);
                 }
@@ -577,7 +592,7 @@ mod tests {
             let plain = Plain::new(&network(widths, 1), Activation::Silu).unwrap();
             assert!(plain.stride.is_multiple_of(CHUNK), "{widths:?}: stride {}", plain.stride);
             for layer in &plain.layers {
-                assert!(on_line(layer.weights.as_ptr()) && on_line(layer.bias.as_ptr()));
+                assert!(on_line(plain.weights[layer.start..].as_ptr()) && on_line(layer.bias.as_ptr()));
                 assert!(layer.width.is_multiple_of(CHUNK));
             }
             for buffer in [&plain.a, &plain.b, &plain.slopes] {
