@@ -168,3 +168,25 @@ fn a_required_package_bioflux_does_not_read_is_refused_by_name() {
         assert_eq!(net.reactions.len(), 2);
     }
 }
+
+/// The active objective is found whether its id is fbc's attribute or, as
+/// SBML Level 3 version 2 allows, the core one.
+#[test]
+fn the_active_objective_is_found_by_either_kind_of_id() {
+    let params =
+        PARAMS.replace(r#"<parameter id="hi" constant="true"/>"#, r#"<parameter id="hi" value="4" constant="true"/>"#);
+    let two_objectives = r#"<fbc:listOfObjectives fbc:activeObjective="second">
+ <fbc:objective ID="first" fbc:type="maximize"><fbc:listOfFluxObjectives><fbc:fluxObjective fbc:reaction="R_EX" fbc:coefficient="1"/></fbc:listOfFluxObjectives></fbc:objective>
+ <fbc:objective ID="second" fbc:type="minimize"><fbc:listOfFluxObjectives><fbc:fluxObjective fbc:reaction="R_USE" fbc:coefficient="2"/></fbc:listOfFluxObjectives></fbc:objective>
+</fbc:listOfObjectives>"#;
+    let base = model(&params, "", "maximize");
+    let start = base.find("<fbc:listOfObjectives").unwrap();
+    let end = base.find("</fbc:listOfObjectives>").unwrap() + "</fbc:listOfObjectives>".len();
+    for attribute in ["fbc:id", "id"] {
+        let text =
+            format!("{}{}{}", &base[..start], two_objectives.replace("ID=", &format!("{attribute}=")), &base[end..]);
+        let net = network::sbml(&text).unwrap();
+        assert_eq!(net.objective.terms, [(1, 2.0)], "{attribute}");
+        assert_eq!(net.objective.sense, Sense::Minimize, "{attribute}");
+    }
+}

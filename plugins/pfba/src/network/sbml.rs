@@ -325,7 +325,9 @@ fn objective(model: Node, fbc: &str, net: &Network) -> Result<Option<Objective>,
     let Some(list) = model.children().find(|n| n.has_tag_name((fbc, "listOfObjectives"))) else { return Ok(None) };
     let objectives: Vec<Node> = list.children().filter(|n| n.has_tag_name((fbc, "objective"))).collect();
     let active = list.attribute((fbc, "activeObjective"));
-    let Some(o) = objectives.iter().find(|o| o.attribute((fbc, "id")) == active).or(objectives.first()) else {
+    // SBML L3v2 lets the id be the core attribute instead of fbc's own.
+    let is_active = |o: &&Node| o.attribute((fbc, "id")).or(o.attribute("id")) == active;
+    let Some(o) = objectives.iter().find(is_active).or(objectives.first()) else {
         return Ok(None);
     };
     let sense = match o.attribute((fbc, "type")) {
