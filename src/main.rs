@@ -215,8 +215,9 @@ enum Command {
     },
     /// Solve FBA (or pFBA) once on a model file with the `pfba` plugin.
     Fba {
-        /// SBML (L3 with fbc v1, v2 or v3; L2 in the COBRA Toolbox's format) or COBRA JSON, possibly gzipped; also
-        /// looked up in $BIOFLUX_MODELS.
+        /// SBML (L3 with fbc v1, v2 or v3; L2 in the COBRA Toolbox's
+        /// format) or COBRA JSON, possibly gzipped; also looked up in
+        /// $BIOFLUX_MODELS.
         model: PathBuf,
         /// A flux bound: RXN=LB:UB, RXN=LB: , RXN=:UB or RXN=VALUE.
         #[arg(long = "bound", value_name = "RXN=LB:UB")]
