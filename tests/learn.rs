@@ -72,7 +72,7 @@ fn dir() -> PathBuf {
 
 /// The column of `name` in the sampled outputs.
 fn column(data: &Dataset, name: &str) -> Vec<f64> {
-    let names = data.names("outputs");
+    let names = data.metadata.outputs.clone();
     let c = names.iter().position(|n| n == name).unwrap_or_else(|| panic!("no output {name}"));
     (0..data.len()).map(|r| data.outputs[r * data.n_outputs + c]).collect()
 }

@@ -26,7 +26,7 @@ fn lp_sensitivities_equal_finite_differences_within_a_basis() {
 
     // The LP's growth at each grid point, by (glucose, oxygen) uptake.
     let data = Dataset::read(&data).unwrap();
-    let biomass = data.names("outputs").iter().position(|n| n == "BIOMASS").unwrap();
+    let biomass = data.metadata.outputs.iter().position(|n| n == "BIOMASS").unwrap();
     let key = |g: f64, o: f64| ((g * 2.0).round() as i64, (o * 2.0).round() as i64);
     let growth: std::collections::HashMap<(i64, i64), f64> = (0..data.len())
         .map(|r| (key(data.inputs[2 * r], data.inputs[2 * r + 1]), data.outputs[r * data.n_outputs + biomass]))

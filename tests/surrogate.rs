@@ -69,7 +69,7 @@ fn held_out_lp_points_are_predicted_within_tolerance() {
     sample("1", Some(("300", "7")), &test);
     let data = Dataset::read(&test).unwrap();
     let mut surrogate = Surrogate::load(net).unwrap();
-    let names = data.names("outputs");
+    let names = data.metadata.outputs.clone();
     assert_eq!(names, surrogate.meta.outputs.iter().map(|o| o.name.clone()).collect::<Vec<_>>());
     let biomass = names.iter().position(|n| n == "BIOMASS").unwrap();
     let (k, m) = (data.n_inputs, data.n_outputs);

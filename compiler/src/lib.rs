@@ -1,16 +1,17 @@
-//! The bioflux compiler: name resolution, dimensional analysis and
-//! diagnostics (`check`), producing a [`CheckedModel`]; lowering to an
-//! expression graph ([`ir`]) with its symbolic derivatives; and cranelift
-//! code generation of the right-hand side, its Jacobian-vector product, the
-//! output columns, the `when` margins and, for fitting, their parameter
-//! tangents ([`jit`]). [`eval`] answers one-off questions at one point.
+//! The bioflux checker: name resolution, dimensional analysis and
+//! diagnostics (`check`), producing a [`CheckedModel`]; and lowering to an
+//! expression graph ([`ir`]) with its symbolic derivatives. Machine code
+//! from that graph is the `bioflux-codegen` crate's (cranelift), so a user
+//! that only checks (the fuzzer, an editor) does not build cranelift.
+//! [`eval`] answers one-off questions at one point; [`quantity`] reads a
+//! number with a unit as the command line and data files write it.
 
 mod check;
 pub mod diagnostic;
 pub mod eval;
 pub mod ir;
-pub mod jit;
 pub mod model;
+pub mod quantity;
 pub mod units;
 
 pub use check::Ty;

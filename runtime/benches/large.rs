@@ -9,7 +9,7 @@
 #[path = "generate/mod.rs"]
 mod generate;
 
-use bioflux_compiler::jit::compile;
+use bioflux_codegen::compile;
 use bioflux_compiler::{check_source, ir};
 use bioflux_runtime::{Environment, Overrides, run};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};

@@ -4,7 +4,7 @@
 //!
 //! cargo bench -p bioflux-runtime
 
-use bioflux_compiler::jit::{CellContext, compile};
+use bioflux_codegen::{CellContext, compile};
 use bioflux_compiler::{CheckedModel, check_source, ir};
 use bioflux_runtime::params::{initial_state, parameter_values};
 use bioflux_runtime::{Environment, Overrides, run};

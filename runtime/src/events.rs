@@ -31,9 +31,25 @@ pub struct TimeEvent {
     pub event: usize,
 }
 
+/// An `at` event whose times cannot be laid out with these parameters.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ScheduleError {
+    /// Its time or period is not a positive number.
+    #[error("event `{event}`: its time or period is not a positive number with these parameters")]
+    BadTime { event: String },
+    /// More occurrences than [`MAX_TIME_EVENTS`] before the end.
+    #[error("event `{event}` falls more than {MAX_TIME_EVENTS} times before the end: is its period too small?")]
+    TooMany { event: String },
+}
+
 /// The occurrences of the `at` events with start ≤ t < end, by time and,
 /// at one time, in file order.
-pub fn time_events(model: &CheckedModel, params: &[f64], start: f64, end: f64) -> Result<Vec<TimeEvent>, String> {
+pub fn time_events(
+    model: &CheckedModel,
+    params: &[f64],
+    start: f64,
+    end: f64,
+) -> Result<Vec<TimeEvent>, ScheduleError> {
     let mut out = Vec::new();
     for (event, e) in model.events.iter().enumerate() {
         let Trigger::At { first, every, until } = &e.trigger else { continue };
@@ -42,10 +58,7 @@ pub fn time_events(model: &CheckedModel, params: &[f64], start: f64, end: f64) -
         let last = until.as_ref().map_or(f64::INFINITY, value);
         let period = every.as_ref().map(value);
         if !first.is_finite() || period.is_some_and(|p| p.is_nan() || p <= 0.0 || p.is_infinite()) {
-            return Err(format!(
-                "event `{}`: its time or period is not a positive number with these parameters",
-                e.label
-            ));
+            return Err(ScheduleError::BadTime { event: e.label.clone() });
         }
         let tolerance = 1e-12 * end.abs().max(1.0);
         for k in 0u64.. {
@@ -61,10 +74,7 @@ pub fn time_events(model: &CheckedModel, params: &[f64], start: f64, end: f64) -
                 out.push(TimeEvent { time: time.max(start), event });
             }
             if out.len() > MAX_TIME_EVENTS {
-                return Err(format!(
-                    "event `{}` falls more than {MAX_TIME_EVENTS} times before the end: is its period too small?",
-                    e.label
-                ));
+                return Err(ScheduleError::TooMany { event: e.label.clone() });
             }
         }
     }
@@ -84,7 +94,7 @@ pub struct Schedule {
 
 impl Schedule {
     /// The stops of a run from `start` to `end` with these parameters.
-    pub fn new(model: &CheckedModel, params: &[f64], start: f64, end: f64) -> Result<Schedule, String> {
+    pub fn new(model: &CheckedModel, params: &[f64], start: f64, end: f64) -> Result<Schedule, ScheduleError> {
         let events = time_events(model, params, start, end)?;
         let mut ends = crate::breakpoints::breakpoints(model, params, start, end);
         ends.extend(events.iter().map(|e| e.time).filter(|&t| t > start));

@@ -4,31 +4,103 @@
 use bioflux_compiler::CheckedModel;
 use bioflux_compiler::eval::constant;
 use bioflux_compiler::model::Expr;
-use bioflux_compiler::units::{Dim, Unit, eval_unit};
-use bioflux_grammar::ast::ExprKind;
+use bioflux_compiler::quantity::{QuantityError, parse_quantity};
+use bioflux_compiler::units::Dim;
+use std::path::PathBuf;
 
-/// A number with an optional unit, as given on the command line
-/// (`2`, `2.5 [mmol/L]`, `-1e-3`); returns the value in base units and the
-/// unit's dimension if one was written.
-pub fn parse_quantity(text: &str) -> Result<(f64, Option<Dim>), String> {
-    let e = bioflux_grammar::parse_expr(text.trim()).map_err(|e| format!("`{text}`: {}", e.message))?;
-    fn number(kind: &ExprKind) -> Option<f64> {
-        match kind {
-            ExprKind::Number(n) => Some(n.value),
-            ExprKind::Neg(x) => number(&x.kind).map(|v| -v),
-            _ => None,
-        }
-    }
-    let not_a_quantity = || format!("`{text}` is not a number with an optional unit, such as `2.5 [mmol/L]`");
-    match &e.kind {
-        ExprKind::WithUnit { expr, unit } => {
-            let v = number(&expr.kind).ok_or_else(not_a_quantity)?;
-            let Unit { dim, factor } =
-                eval_unit(unit).map_err(|(name, _)| format!("unknown unit `{name}` in `{text}`"))?;
-            Ok((v * factor, Some(dim)))
-        }
-        kind => number(kind).map(|v| (v, None)).ok_or_else(not_a_quantity),
-    }
+/// Why a parameter change or a learned term's weights cannot be applied.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ParamError {
+    /// Not `NAME=VALUE`.
+    #[error("`{text}`: write NAME=VALUE, e.g. `km=2` or `\"km=2 [mmol/L]\"`")]
+    NotAnAssignment {
+        /// As written.
+        text: String,
+    },
+    /// `=VALUE` without a name.
+    #[error("`{text}`: the parameter's name is missing before `=`")]
+    MissingName {
+        /// As written.
+        text: String,
+    },
+    /// The value is not a number with an optional unit.
+    #[error(transparent)]
+    Value(#[from] QuantityError),
+    /// No parameter of that name.
+    #[error("the model has no parameter `{name}`.{}", if suggestion.is_empty() { String::new() } else { format!(" {suggestion}") })]
+    UnknownParameter {
+        /// The name asked for.
+        name: String,
+        /// A did-you-mean, or empty.
+        suggestion: String,
+    },
+    /// A unit of another dimension than the parameter's.
+    #[error("`{name}` is in {expected}, not {given}")]
+    WrongDimension {
+        /// The parameter.
+        name: String,
+        /// Its dimension.
+        expected: Dim,
+        /// The written unit's.
+        given: Dim,
+    },
+    /// One of the above in a change as written (`--set km=2 [h]`).
+    #[error("`{set}`: {error}")]
+    InSet {
+        /// The change as written.
+        set: String,
+        /// What is wrong with it.
+        error: Box<ParamError>,
+    },
+}
+
+/// Why a learned term's weights file cannot be read, written or applied.
+#[derive(Debug, thiserror::Error)]
+pub enum WeightsError {
+    /// The file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The weights file.
+        path: PathBuf,
+        /// The system's reason.
+        source: std::io::Error,
+    },
+    /// The file could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The weights file.
+        path: PathBuf,
+        /// The system's reason.
+        source: std::io::Error,
+    },
+    /// Not the JSON of a weights file.
+    #[error("{}: not a weights file: {source}", path.display())]
+    Malformed {
+        /// The weights file.
+        path: PathBuf,
+        /// The parser's reason.
+        source: serde_json::Error,
+    },
+    /// The network changed since it was trained.
+    #[error(
+        "{} holds {found} weights, but `{term}` (inputs {inputs}, hidden {hidden:?}) has {expected}: the network changed since it was trained; \
+         delete the file and fit it again",
+        path.display()
+    )]
+    Mismatch {
+        /// The weights file.
+        path: PathBuf,
+        /// Weights in the file.
+        found: usize,
+        /// The learned term.
+        term: String,
+        /// Its inputs.
+        inputs: usize,
+        /// Its hidden widths.
+        hidden: Vec<usize>,
+        /// Weights it has.
+        expected: usize,
+    },
 }
 
 /// A parameter change, `NAME=VALUE` with an optional unit: parsed once
@@ -50,16 +122,15 @@ pub struct ParamSet {
 
 impl ParamSet {
     /// `km=2`, `km = 2.5 [mmol/L]`.
-    pub fn parse(text: &str) -> Result<ParamSet, String> {
-        let (name, value) = text
-            .split_once('=')
-            .ok_or_else(|| format!("`{text}`: write NAME=VALUE, e.g. `km=2` or `\"km=2 [mmol/L]\"`"))?;
+    pub fn parse(text: &str) -> Result<ParamSet, ParamError> {
+        let (name, value) =
+            text.split_once('=').ok_or_else(|| ParamError::NotAnAssignment { text: text.to_string() })?;
         let name = name.trim();
         if name.is_empty() {
-            return Err(format!("`{text}`: the parameter's name is missing before `=`"));
+            return Err(ParamError::MissingName { text: text.to_string() });
         }
-        let (value, dim) = parse_quantity(value)?;
-        Ok(ParamSet { name: name.to_string(), value, dim, text: text.trim().to_string() })
+        let q = parse_quantity(value)?;
+        Ok(ParamSet { name: name.to_string(), value: q.value, dim: q.dim, text: text.trim().to_string() })
     }
 
     /// A value in base units, as fitting and parameter files give them.
@@ -69,8 +140,8 @@ impl ParamSet {
 }
 
 impl std::str::FromStr for ParamSet {
-    type Err = String;
-    fn from_str(text: &str) -> Result<ParamSet, String> {
+    type Err = ParamError;
+    fn from_str(text: &str) -> Result<ParamSet, ParamError> {
         ParamSet::parse(text)
     }
 }
@@ -83,21 +154,24 @@ impl std::fmt::Display for ParamSet {
 
 /// The parameter vector of a run: the model's values with `sets` applied,
 /// and every parameter defined from others recomputed from the new values.
-pub fn parameter_values(model: &CheckedModel, sets: &[ParamSet]) -> Result<Vec<f64>, String> {
+pub fn parameter_values(model: &CheckedModel, sets: &[ParamSet]) -> Result<Vec<f64>, ParamError> {
     let fixed = resolve_sets(model, sets)?;
     Ok(parameter_values_with(model, &fixed))
 }
 
 /// Changes as (parameter index, value in base units): each name found in
 /// the model and each written unit of the parameter's dimension.
-pub fn resolve_sets(model: &CheckedModel, sets: &[ParamSet]) -> Result<Vec<(usize, f64)>, String> {
+pub fn resolve_sets(model: &CheckedModel, sets: &[ParamSet]) -> Result<Vec<(usize, f64)>, ParamError> {
     sets.iter()
         .map(|set| {
-            let i = parameter_index(model, &set.name).map_err(|e| format!("`{set}`: {e}"))?;
+            let in_set = |error| ParamError::InSet { set: set.to_string(), error: Box::new(error) };
+            let i = parameter_index(model, &set.name).map_err(in_set)?;
             match set.dim {
-                Some(d) if d != model.params[i].dim => {
-                    Err(format!("`{set}`: `{}` is in {}, not {d}", set.name, model.params[i].dim))
-                }
+                Some(given) if given != model.params[i].dim => Err(in_set(ParamError::WrongDimension {
+                    name: set.name.clone(),
+                    expected: model.params[i].dim,
+                    given,
+                })),
                 _ => Ok((i, set.value)),
             }
         })
@@ -105,11 +179,11 @@ pub fn resolve_sets(model: &CheckedModel, sets: &[ParamSet]) -> Result<Vec<(usiz
 }
 
 /// The index of parameter `name`, or an error with a did-you-mean.
-pub fn parameter_index(model: &CheckedModel, name: &str) -> Result<usize, String> {
+pub fn parameter_index(model: &CheckedModel, name: &str) -> Result<usize, ParamError> {
     model.params.iter().position(|p| p.name == name).ok_or_else(|| {
-        let known: Vec<&str> = model.params.iter().map(|p| p.name.as_str()).collect();
-        let close = bioflux_compiler::diagnostic::suggestion(name, known.iter().copied(), "");
-        format!("the model has no parameter `{name}`. {close}").trim_end().to_string()
+        let known = model.params.iter().map(|p| p.name.as_str());
+        let suggestion = bioflux_compiler::diagnostic::suggestion(name, known, "").trim().to_string();
+        ParamError::UnknownParameter { name: name.to_string(), suggestion }
     })
 }
 
@@ -178,15 +252,17 @@ pub struct LearnedWeights {
 
 impl LearnedWeights {
     /// Reads and parses a weights file.
-    pub fn read(path: &std::path::Path) -> Result<LearnedWeights, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| format!("{}: not a weights file: {e}", path.display()))
+    pub fn read(path: &std::path::Path) -> Result<LearnedWeights, WeightsError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| WeightsError::Read { path: path.to_path_buf(), source })?;
+        serde_json::from_str(&text).map_err(|source| WeightsError::Malformed { path: path.to_path_buf(), source })
     }
 
     /// Writes it, pretty-printed.
-    pub fn write(&self, path: &std::path::Path) -> Result<(), String> {
-        let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
-        std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))
+    pub fn write(&self, path: &std::path::Path) -> Result<(), WeightsError> {
+        // Plain data of numbers and strings: serialising it cannot fail.
+        let text = serde_json::to_string_pretty(self).unwrap_or_default();
+        std::fs::write(path, text + "\n").map_err(|source| WeightsError::Write { path: path.to_path_buf(), source })
     }
 }
 
@@ -221,7 +297,7 @@ impl std::fmt::Display for LearnedStart {
 pub fn apply_trained_weights(
     model: &mut CheckedModel,
     bio_file: &std::path::Path,
-) -> Result<Vec<LearnedStart>, String> {
+) -> Result<Vec<LearnedStart>, WeightsError> {
     let mut starts = Vec::new();
     for mlp in &model.mlps {
         let path = weights_file(bio_file, &mlp.name);
@@ -241,16 +317,14 @@ pub fn apply_trained_weights(
             }
         }
         if found != mlp.n_params || file.weights.len() != mlp.n_params {
-            return Err(format!(
-                "{} holds {} weights, but `{}` (inputs {}, hidden {:?}) has {}: the network changed since it was trained; \
-                 delete the file and fit it again",
-                path.display(),
-                file.weights.len(),
-                mlp.name,
-                mlp.n_inputs,
-                mlp.hidden,
-                mlp.n_params
-            ));
+            return Err(WeightsError::Mismatch {
+                path,
+                found: file.weights.len(),
+                term: mlp.name.clone(),
+                inputs: mlp.n_inputs,
+                hidden: mlp.hidden.clone(),
+                expected: mlp.n_params,
+            });
         }
         starts.push(LearnedStart::Trained { term: mlp.name.clone(), path });
     }
@@ -269,9 +343,11 @@ mod tests {
         let minutes = ParamSet::parse("mu=0.005 [1/min]").unwrap();
         assert!((minutes.value - 0.3).abs() < 1e-15, "base units: 1/h");
         assert_eq!(ParamSet::parse("k=-1e-3").unwrap().dim, None);
-        assert!(ParamSet::parse("km").unwrap_err().contains("write NAME=VALUE"));
-        assert!(ParamSet::parse("=2").unwrap_err().contains("name is missing"));
-        assert!(ParamSet::parse("km=fast").unwrap_err().contains("not a number"));
-        assert!(ParamSet::parse("km=2 [furlong]").unwrap_err().contains("unknown unit `furlong`"));
+        assert!(matches!(ParamSet::parse("km"), Err(ParamError::NotAnAssignment { .. })));
+        assert!(matches!(ParamSet::parse("=2"), Err(ParamError::MissingName { .. })));
+        assert!(matches!(ParamSet::parse("km=fast"), Err(ParamError::Value(QuantityError::NotAQuantity { .. }))));
+        let furlong = ParamSet::parse("km=2 [furlong]").unwrap_err();
+        assert!(matches!(&furlong, ParamError::Value(QuantityError::UnknownUnit { unit, .. }) if unit == "furlong"));
+        assert!(furlong.to_string().contains("unknown unit `furlong`"), "the message names it: {furlong}");
     }
 }

@@ -2,7 +2,7 @@
 //! state, lowering, JIT compilation, integration.
 
 use crate::host::{SearchPath, bind_for_simulation};
-use crate::params::{ParamSet, initial_state, parameter_values};
+use crate::params::{ParamError, ParamSet, initial_state, parameter_values};
 use crate::sensitivity::{Directions, Trajectory, simulate_sensitivities};
 use crate::simulate::{Failure, Settings, Simulation, simulate};
 use bioflux_compiler::model::Solver;
@@ -33,36 +33,29 @@ pub struct Environment {
     pub base_dir: PathBuf,
 }
 
-/// Why a run did not start.
-#[derive(Debug)]
+/// Why a run did not start. (A run that starts and fails is a result: its
+/// [`Simulation`] carries the failure and the rows up to it.)
+#[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// Problems at places in the .bio file (a plugin's unknown flux name...).
+    /// Problems at places in the .bio file (a plugin's unknown flux name...),
+    /// found when binding the cells.
+    #[error("{}", .0.iter().map(|d| d.message.as_str()).collect::<Vec<_>>().join("; "))]
     Diagnostics(Vec<Diagnostic>),
-    Message(String),
-}
-
-impl From<String> for RunError {
-    fn from(m: String) -> Self {
-        RunError::Message(m)
-    }
-}
-
-impl From<&str> for RunError {
-    fn from(m: &str) -> Self {
-        RunError::Message(m.to_string())
-    }
-}
-
-impl std::fmt::Display for RunError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RunError::Message(m) => f.write_str(m),
-            RunError::Diagnostics(ds) => {
-                let messages: Vec<&str> = ds.iter().map(|d| d.message.as_str()).collect();
-                f.write_str(&messages.join("; "))
-            }
-        }
-    }
+    /// A parameter change that does not fit the model.
+    #[error(transparent)]
+    Parameter(#[from] ParamError),
+    /// Code generation failed.
+    #[error(transparent)]
+    Compile(#[from] bioflux_codegen::JitError),
+    /// Neither the model nor the caller gives an end time.
+    #[error("no end time: add `end = 10 [h]` to the `simulate` block or pass --end")]
+    NoEndTime,
+    /// The end time is not after the start.
+    #[error("the end time ({end} h) must be after the start ({start} h)")]
+    EndNotAfterStart { end: f64, start: f64 },
+    /// Re-creating a cell for a new option value gave it other ports.
+    #[error("a cell's ports changed with the value of one of its options; the model cannot run")]
+    CellPortsChanged,
 }
 
 /// A finished `run`: the simulation, the parameter values it used (after
@@ -80,7 +73,7 @@ pub struct Run {
 /// (with other parameters, other end times) without recompiling.
 pub struct Prepared {
     cells: crate::host::BoundCells,
-    compiled: bioflux_compiler::jit::CompiledModel,
+    compiled: bioflux_codegen::CompiledModel,
     /// Where the cells were bound, to create them anew when a parameter
     /// one of their options reads changes.
     env: Environment,
@@ -91,7 +84,7 @@ impl Prepared {
         let cells = bind_for_simulation(model, &env.plugins, &env.base_dir, &model_values(model))
             .map_err(RunError::Diagnostics)?;
         let system = bioflux_compiler::ir::lower(model, &cells.layouts);
-        let compiled = bioflux_compiler::jit::compile(&system).map_err(|e| e.to_string())?;
+        let compiled = bioflux_codegen::compile(&system)?;
         Ok(Prepared { cells, compiled, env: env.clone() })
     }
 
@@ -101,7 +94,7 @@ impl Prepared {
         let cells = bind_for_simulation(model, &env.plugins, &env.base_dir, &model_values(model))
             .map_err(RunError::Diagnostics)?;
         let system = bioflux_compiler::ir::lower(model, &cells.layouts);
-        let compiled = bioflux_compiler::jit::compile_with_sensitivities(&system).map_err(|e| e.to_string())?;
+        let compiled = bioflux_codegen::compile_with_sensitivities(&system)?;
         Ok(Prepared { cells, compiled, env: env.clone() })
     }
 
@@ -115,7 +108,7 @@ impl Prepared {
         let cells =
             bind_for_simulation(model, &self.env.plugins, &self.env.base_dir, params).map_err(RunError::Diagnostics)?;
         if cells.layouts != self.cells.layouts {
-            return Err("a cell's ports changed with the value of one of its options; the model cannot run".into());
+            return Err(RunError::CellPortsChanged);
         }
         self.cells = cells;
         Ok(())
@@ -145,7 +138,7 @@ impl Prepared {
         self.refresh_cells(model, &params)?;
         let x0 = initial_state(model, &params);
         let mut dx = vec![0.0; x0.len()];
-        let mut ctx = bioflux_compiler::jit::CellContext { cells: self.cells.slots(), failed_cell: -1 };
+        let mut ctx = bioflux_codegen::CellContext { cells: self.cells.slots(), failed_cell: -1 };
         // SAFETY: x0, params and dx have the compiled lengths; the context
         // holds the bound cells' slots. The call fills their inputs.
         unsafe { (self.compiled.rhs)(model.simulate.start, x0.as_ptr(), params.as_ptr(), dx.as_mut_ptr(), &mut ctx) };
@@ -170,9 +163,9 @@ impl Prepared {
         self.refresh_cells(model, &params)?;
         let x0 = initial_state(model, &params);
         let sim = &model.simulate;
-        let end = o.end.or(sim.end).ok_or("no end time: add `end = 10 [h]` to the `simulate` block or pass --end")?;
+        let end = o.end.or(sim.end).ok_or(RunError::NoEndTime)?;
         if end <= sim.start {
-            return Err(format!("the end time ({end} h) must be after the start ({} h)", sim.start).into());
+            return Err(RunError::EndNotAfterStart { end, start: sim.start });
         }
         let settings = Settings {
             start: sim.start,

@@ -3,7 +3,7 @@
 //! Latin hypercubes, and parallel evaluation with one plugin instance per
 //! chunk of points. `bioflux sample` and `bioflux sensitivity` drive it.
 
-use crate::host::{BoundCell, Instance, Plugin, ToolError};
+use crate::host::{BoundCell, Instance, Plugin, PluginError, ToolError};
 use bioflux_plugin::tools::{StoichiometryRequest, StoichiometryTool, Tool};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -29,28 +29,46 @@ impl Axis {
     }
 }
 
+/// A `--grid` axis that cannot be used.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum AxisError {
+    /// Not `INPUT=START:END:STEP`.
+    #[error("--grid {spec}: write INPUT=START:END:STEP")]
+    Form { spec: String },
+    /// A part that is not a number.
+    #[error("--grid {spec}: `{part}` is not a number")]
+    NotANumber { spec: String, part: String },
+    /// An empty range or a step that is not positive.
+    #[error("--grid {spec}: needs START ≤ END and STEP > 0")]
+    EmptyRange { spec: String },
+    /// No input port of that name.
+    #[error("the cell has no input `{name}`. {suggestion}")]
+    UnknownInput { name: String, suggestion: String },
+}
+
 /// `INPUT=START:END:STEP` against the cell's input ports (a reaction name
 /// stands for its bound port).
-pub fn parse_axis(spec: &str, ports: &[String]) -> Result<Axis, String> {
-    let (name, range) = spec.split_once('=').ok_or_else(|| format!("--grid {spec}: write INPUT=START:END:STEP"))?;
+pub fn parse_axis(spec: &str, ports: &[String]) -> Result<Axis, AxisError> {
+    let form = || AxisError::Form { spec: spec.to_string() };
+    let (name, range) = spec.split_once('=').ok_or_else(form)?;
     let parts: Vec<f64> = range
         .split(':')
-        .map(|p| p.trim().parse::<f64>().map_err(|_| format!("--grid {spec}: `{p}` is not a number")))
+        .map(|p| {
+            p.trim().parse::<f64>().map_err(|_| AxisError::NotANumber { spec: spec.to_string(), part: p.to_string() })
+        })
         .collect::<Result<_, _>>()?;
-    let [start, end, step] = parts[..] else { return Err(format!("--grid {spec}: write INPUT=START:END:STEP")) };
+    let [start, end, step] = parts[..] else { return Err(form()) };
     if !(step > 0.0 && end >= start) {
-        return Err(format!("--grid {spec}: needs START ≤ END and STEP > 0"));
+        return Err(AxisError::EmptyRange { spec: spec.to_string() });
     }
     let port = ports.iter().position(|p| p == name || p.rsplit_once('.').is_some_and(|(r, _)| r == name));
-    let port = port.ok_or_else(|| {
-        format!(
-            "the cell has no input `{name}`. {}",
-            bioflux_compiler::diagnostic::suggestion(
-                name,
-                ports.iter().map(String::as_str),
-                "its inputs are its `bound` and `input` lines"
-            )
-        )
+    let port = port.ok_or_else(|| AxisError::UnknownInput {
+        name: name.to_string(),
+        suggestion: bioflux_compiler::diagnostic::suggestion(
+            name,
+            ports.iter().map(String::as_str),
+            "its inputs are its `bound` and `input` lines",
+        ),
     })?;
     let uptake = ports[port].ends_with(".lower");
     Ok(Axis { port, name: name.to_string(), start, end, step, uptake })
@@ -112,8 +130,8 @@ pub struct CellFactory {
 }
 
 impl CellFactory {
-    pub fn instance(&self) -> Result<Instance, String> {
-        Ok(Instance::create(Rc::new(Plugin::open(&self.library)?), &self.config, &self.base_dir)?)
+    pub fn instance(&self) -> Result<Instance, PluginError> {
+        Instance::create(Rc::new(Plugin::open(&self.library)?), &self.config, &self.base_dir)
     }
 }
 
@@ -127,12 +145,12 @@ pub fn over_points<T: Send>(
     points: &[Vec<f64>],
     tick: &(dyn Fn() + Sync),
     f: impl Fn(&Instance, &[f64]) -> T + Sync,
-) -> Result<Vec<T>, String> {
+) -> Result<Vec<T>, PluginError> {
     // One chunk per thread: each chunk creates an instance (for the LP, the
     // model's loading and its reference solves, ~40 ms), which more chunks
     // would repeat for little gain in balance.
     let chunk = points.len().div_ceil(rayon::current_num_threads().max(1)).max(1);
-    let chunks: Vec<Result<Vec<T>, String>> = points
+    let chunks: Vec<Result<Vec<T>, PluginError>> = points
         .par_chunks(chunk)
         .map(|chunk| {
             let instance = factory.instance()?;

@@ -11,8 +11,8 @@
 
 use crate::host::BoundCells;
 use crate::simulate::{CellProblem, Failure, FailureCause, Settings, cell_problem, columns};
+use bioflux_codegen::{CellContext, CompiledModel, SensitivityFns};
 use bioflux_compiler::CheckedModel;
-use bioflux_compiler::jit::{CellContext, CompiledModel, SensitivityFns};
 use diffsol::{
     NalgebraLU, NalgebraMat, OdeBuilder, OdeSolverMethod, OdeSolverStopReason, Vector, VectorCommon, VectorView,
 };
@@ -228,7 +228,8 @@ pub fn simulate_sensitivities(
             *next += 1;
         }
     };
-    let mut schedule = crate::events::Schedule::new(model, params, s.start, s.end).map_err(|m| failure(t, &y, m))?;
+    let mut schedule =
+        crate::events::Schedule::new(model, params, s.start, s.end).map_err(|m| failure(t, &y, m.to_string()))?;
     // Observations at the start see the state before any event there.
     observe_due(t, &y, &sens, &mut next, &mut out);
     let mut stopped = fire(&schedule.due_at(t), None, t, &mut y, &mut sens).map_err(|e| event_failure(t, &y, e))?;

@@ -3,8 +3,8 @@
 
 use crate::host::BoundCells;
 use crate::sparse;
+use bioflux_codegen::{CellContext, CompiledModel};
 use bioflux_compiler::CheckedModel;
-use bioflux_compiler::jit::{CellContext, CompiledModel};
 use bioflux_compiler::model::Solver;
 use diffsol::{
     FaerSparseLU, FaerSparseMat, NalgebraLU, NalgebraMat, OdeBuilder, OdeEquations, OdeSolverMethod,
@@ -586,7 +586,7 @@ pub fn simulate(
     let mut schedule = match crate::events::Schedule::new(model, params, s.start, s.end) {
         Ok(schedule) => schedule,
         Err(message) => {
-            let failure = Some(fail(t, &y, &rhs, params, FailureCause::Event, message));
+            let failure = Some(fail(t, &y, &rhs, params, FailureCause::Event, message.to_string()));
             stats.wall = wall.elapsed();
             return Simulation { columns: cols, rows: rec.rows, stats, failure, stop: None, negatives: vec![], events };
         }

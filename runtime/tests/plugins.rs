@@ -255,8 +255,8 @@ fn the_jacobian_is_the_plugins_or_finite_differences() {
 
 #[test]
 fn jacobian_through_plugins_matches_finite_differences_of_the_rhs() {
+    use bioflux_codegen::{CellContext, compile};
     use bioflux_compiler::ir;
-    use bioflux_compiler::jit::{CellContext, compile};
     // One cell with its own Jacobian, one differentiated by the host.
     let src = format!(
         "{HERBERT}cell c = herbert_pirt() {{\n    input S = S\n}}\ncell d = c_monod() {{\n    input S = S * S / 1 [mmol/L]\n}}\n\

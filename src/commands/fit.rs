@@ -1,18 +1,14 @@
 //! `bioflux fit`: estimate parameters from measured data.
 
-use super::{checked_file, report_all, succeeded};
+use super::{CommandError, finish, open_model};
+use bioflux_api::{FitRequest, Model};
 use bioflux_compiler::CheckedModel;
-use bioflux_runtime::fit::{
-    self, CORRELATION_WARNING, Experiment, FitReport, FitSpec, LogScale, Options, Problem, StartResult, Statistics,
-    Weights,
-};
-use bioflux_runtime::host::SearchPath;
-use bioflux_runtime::params::{LearnedStart, ParamSet, parse_quantity};
-use bioflux_runtime::simulate::{Settings, columns};
-use bioflux_runtime::{Environment, Overrides, RunError};
+use bioflux_compiler::quantity::parse_quantity;
+use bioflux_runtime::Overrides;
+use bioflux_runtime::fit::{self, CORRELATION_WARNING, FitReport, FitSpec, LogScale, Problem, StartResult, Statistics};
+use bioflux_runtime::params::ParamSet;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 #[derive(clap::Args, Debug)]
 pub struct FitArgs {
@@ -70,99 +66,75 @@ pub struct FitArgs {
 }
 
 pub fn fit(args: &FitArgs) -> bool {
-    let (src, mut model) = match checked_file(&args.file, "nothing was fitted") {
-        Ok(checked) => checked,
-        Err(e) => return succeeded(Err(e)),
-    };
-    // A learned term continues from its trained weights, if any.
-    match bioflux_runtime::params::apply_trained_weights(&mut model, &args.file) {
-        // An untrained term is what fitting it starts from: no note here.
-        Ok(starts) => {
-            starts.iter().filter(|s| matches!(s, LearnedStart::Trained { .. })).for_each(|s| eprintln!("note: {s}"))
-        }
-        Err(e) => return succeeded(Err(e)),
-    }
-    let source = Arc::new(miette::NamedSource::new(args.file.display().to_string(), src));
-    succeeded(run_fit(&model, args).map_err(|e| match e {
-        RunError::Diagnostics(diags) => report_all(diags, Some(&source), "nothing was fitted"),
-        RunError::Message(m) => m,
-    }))
+    // An untrained term is what fitting it starts from: no note on those.
+    finish(
+        open_model(&args.file, &args.plugin_path, false).and_then(|model| run_fit(&model, args)),
+        "nothing was fitted",
+    )
+}
+
+fn argument(message: String) -> CommandError {
+    CommandError::Argument(message)
 }
 
 /// NAME=VALUE pairs, the value with an optional unit.
-fn pairs(flag: &str, items: &[String]) -> Result<Vec<(String, String)>, String> {
+fn pairs(flag: &str, items: &[String]) -> Result<Vec<(String, String)>, CommandError> {
     items
         .iter()
         .map(|item| {
-            let (name, value) =
-                item.split_once('=').ok_or_else(|| format!("{flag} {item}: write NAME=VALUE, e.g. {flag} Km=0.5"))?;
+            let (name, value) = item
+                .split_once('=')
+                .ok_or_else(|| argument(format!("{flag} {item}: write NAME=VALUE, e.g. {flag} Km=0.5")))?;
             Ok((name.trim().to_string(), value.trim().to_string()))
         })
         .collect()
 }
 
-fn number(flag: &str, text: &str) -> Result<f64, String> {
-    parse_quantity(text).map(|(v, _)| v).map_err(|e| format!("{flag}: {e}"))
+fn number(flag: &str, text: &str) -> Result<f64, CommandError> {
+    parse_quantity(text).map(|q| q.value).map_err(|e| argument(format!("{flag}: {e}")))
 }
 
 /// The request as typed values: `--start NAME=VALUE`, `--bound NAME=LO:HI`
-/// (numbers with optional units) and `--log [NAMES]`.
-fn fit_spec(args: &FitArgs) -> Result<FitSpec, String> {
+/// (numbers with optional units), `--log [NAMES]` and `--sigma`.
+fn fit_request(args: &FitArgs) -> Result<FitRequest, CommandError> {
     let starts = pairs("--start", &args.start)?
         .into_iter()
         .map(|(name, value)| Ok((name, number("--start", &value)?)))
-        .collect::<Result<_, String>>()?;
+        .collect::<Result<_, CommandError>>()?;
     let bounds = pairs("--bound", &args.bounds)?
         .into_iter()
         .map(|(name, range)| {
             let (lo, hi) = range
                 .split_once(':')
-                .ok_or_else(|| format!("--bound {name}={range}: write LO:HI, e.g. {name}=0.01:10"))?;
+                .ok_or_else(|| argument(format!("--bound {name}={range}: write LO:HI, e.g. {name}=0.01:10")))?;
             Ok((name, (number("--bound", lo)?, number("--bound", hi)?)))
         })
-        .collect::<Result<_, String>>()?;
+        .collect::<Result<_, CommandError>>()?;
     let log = match &args.log {
         None => LogScale::Linear,
         Some(names) if names.is_empty() => LogScale::AllPositive,
         Some(names) => LogScale::Named(names.clone()),
     };
-    Ok(FitSpec { fit: args.fit.clone(), starts, bounds, log })
+    let sigmas = pairs("--sigma", &args.sigma)?
+        .into_iter()
+        .map(|(name, value)| Ok((name, number("--sigma", &value)?)))
+        .collect::<Result<_, CommandError>>()?;
+    Ok(FitRequest {
+        data: args.data.clone(),
+        spec: FitSpec { fit: args.fit.clone(), starts, bounds, log },
+        sigmas,
+        starts: args.starts,
+        seed: args.seed,
+        max_evaluations: args.max_evaluations,
+        rtol: args.rtol,
+        atol: args.atol,
+    })
 }
 
-fn run_fit(model: &CheckedModel, args: &FitArgs) -> Result<(), RunError> {
-    let cols = columns(model);
-    let experiments: Vec<Experiment> =
-        args.data.iter().map(|d| fit::read_experiment(d, &cols)).collect::<Result<_, _>>()?;
-    let (params, notes) = fit_spec(args)?.parameters(model)?;
-    notes.iter().for_each(|n| eprintln!("note: {n}"));
-    let mut weights = Weights::default();
-    for (name, value) in pairs("--sigma", &args.sigma)? {
-        if !experiments.iter().any(|e| e.columns.iter().any(|c| c.name == name)) {
-            return Err(format!("--sigma {name}: no data file measures `{name}`").into());
-        }
-        let sigma = number("--sigma", &value)?;
-        if sigma <= 0.0 || !sigma.is_finite() {
-            return Err(format!("--sigma {name}={value}: a standard deviation must be positive").into());
-        }
-        weights.sigmas.push((name, sigma));
-    }
-    let absolute = weights.absolute(&experiments);
-    let sim = &model.simulate;
-    let settings = Settings {
-        start: sim.start,
-        end: sim.end.unwrap_or(sim.start + 1.0),
-        output_interval: None,
-        solver: sim.solver,
-        rtol: args.rtol.unwrap_or(sim.rtol.min(1e-6)),
-        atol: args.atol.unwrap_or(sim.atol.min(1e-9)),
-        cancel: None,
-    };
-    let env = Environment {
-        plugins: SearchPath::new(&args.plugin_path),
-        base_dir: args.file.parent().map(Path::to_path_buf).unwrap_or_default(),
-    };
-    let make = || Problem::new(model, &env, params.clone(), experiments.clone(), &weights, &settings);
-    let mut probe = make()?;
+fn run_fit(model: &Model, args: &FitArgs) -> Result<bool, CommandError> {
+    let setup = model.fit_setup(&fit_request(args)?)?;
+    setup.notes.iter().for_each(|n| eprintln!("note: {n}"));
+    let mut probe = setup.problem()?;
     for note in &probe.notes {
         eprintln!("note: {note}");
     }
@@ -173,38 +145,35 @@ fn run_fit(model: &CheckedModel, args: &FitArgs) -> Result<(), RunError> {
             "max |diff|",
             "max |value|"
         );
-        for c in fit::check_gradient(&mut probe)? {
+        for c in fit::check_gradient(&mut probe).map_err(|e| bioflux_api::Error::Fit(e))? {
             outln!("{:<16} {:>14.3e} {:>14.3e}", c.name, c.max_difference, c.max_value);
         }
-        return Ok(());
+        return Ok(true);
     }
-    let n_data = probe.n_residuals();
     drop(probe);
-    if n_data < params.len() {
-        return Err(format!("{n_data} data values cannot determine {} parameters", params.len()).into());
-    }
-
-    let points = fit::start_points(&params, args.starts.max(1), args.seed);
-    let bar = ProgressBar::new(points.len() as u64);
+    let bar = ProgressBar::new(args.starts.max(1) as u64);
     bar.set_style(
         ProgressStyle::with_template("fitting {bar:30} {pos}/{len} starts, {elapsed} (eta {eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let options = Options { patience: args.max_evaluations };
     let started = std::time::Instant::now();
-    let results = fit::fit_multistart(&make, &points, &options, &|| bar.inc(1));
+    let fitted = setup.fit(args.starts, args.seed, args.max_evaluations, &|| bar.inc(1));
     bar.finish_and_clear();
-    let best = &results[0];
-    if !best.cost.is_finite() {
-        let why = best.error.clone().unwrap_or_else(|| "every start failed".into());
-        return Err(format!("no start could be fitted: {why}").into());
+    let fitted = fitted?;
+    let checked = model.checked();
+    print_report(checked, &fitted.problem, &fitted.results, &fitted.statistics, started.elapsed());
+    for (path, file) in model.save_learned_terms(&fitted, &args.fit)? {
+        eprintln!(
+            "saved the {} weights of learned term `{}` to {} (`bioflux run` uses them)",
+            file.weights.len(),
+            file.mlp,
+            path.display()
+        );
     }
-    let mut problem = make()?;
-    let stats = fit::statistics(&mut problem, &best.theta, absolute)?;
-    print_report(model, &problem, &results, &stats, started.elapsed());
-    save_learned_terms(model, args, &problem, &best.theta)?;
     if let Some(path) = &args.output {
-        FitReport::new(model, &args.file, &problem, &results, &stats).write(path)?;
+        FitReport::new(checked, &args.file, &fitted.problem, &fitted.results, &fitted.statistics)
+            .write(path)
+            .map_err(bioflux_api::Error::from)?;
         eprintln!(
             "wrote {} (apply with `bioflux run {} --params {}`)",
             path.display(),
@@ -213,26 +182,10 @@ fn run_fit(model: &CheckedModel, args: &FitArgs) -> Result<(), RunError> {
         );
     }
     if let Some(path) = &args.plot {
-        plot_fit(path, model, &env, &problem, &best.theta)?;
+        plot_fit(path, &args.file, &args.plugin_path, &fitted.problem, &fitted.theta)?;
         eprintln!("plotted the data and the fitted trajectories to {}", path.display());
     }
-    Ok(())
-}
-
-/// Each learned term fitted: its weights beside the model, where `run`
-/// (and the next fit) finds them.
-fn save_learned_terms(model: &CheckedModel, args: &FitArgs, problem: &Problem, theta: &[f64]) -> Result<(), String> {
-    for file in fit::learned_weights(model, problem, theta, &args.fit) {
-        let path = bioflux_runtime::params::weights_file(&args.file, &file.mlp);
-        file.write(&path)?;
-        eprintln!(
-            "saved the {} weights of learned term `{}` to {} (`bioflux run` uses them)",
-            file.weights.len(),
-            file.mlp,
-            path.display()
-        );
-    }
-    Ok(())
+    Ok(true)
 }
 
 /// A weight of a learned term (`NAME.l0.w1_0`), not a named parameter.
@@ -389,20 +342,23 @@ fn truncate(s: &str, n: usize) -> String {
 /// Each experiment simulated at the estimate, finely, beside its data.
 fn plot_fit(
     path: &Path,
-    model: &CheckedModel,
-    env: &Environment,
+    file: &Path,
+    plugin_path: &[PathBuf],
     problem: &Problem,
     theta: &[f64],
-) -> Result<(), String> {
+) -> Result<(), CommandError> {
+    // A model of its own: the fit's parts are borrowed by `problem`, and
+    // these runs compile without sensitivities.
+    let mut model = open_model(file, plugin_path, false)?;
     let mut panels: Vec<crate::plot::FitPanel> = Vec::new();
     for e in problem.experiments() {
         let mut sets = e.sets.clone();
         sets.extend(problem.params.iter().zip(theta).map(|(p, v)| ParamSet::base(&p.name, *v)));
         let end = *e.times.last().unwrap_or(&1.0);
-        let start = model.simulate.start;
+        let start = model.checked().simulate.start;
         let overrides =
             Overrides { sets, end: Some(end), output_interval: Some((end - start) / 300.0), ..Default::default() };
-        let run = bioflux_runtime::run(model, &overrides, env).map_err(|e| e.to_string())?;
+        let run = model.run(&overrides)?;
         let sim = &run.simulation;
         for column in &e.columns {
             let at = match panels.iter().position(|p| p.name == column.name) {
@@ -423,5 +379,5 @@ fn plot_fit(
             panels[at].curves.push((e.label(), line, points));
         }
     }
-    crate::plot::fit(path, &panels)
+    crate::plot::fit(path, &panels).map_err(CommandError::Plot)
 }

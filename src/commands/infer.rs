@@ -34,14 +34,7 @@ pub fn infer(args: &InferArgs) -> bool {
         repeat: args.repeat,
         seed: args.seed,
     };
-    match super::train::surrogate_tool::<Infer>(&request, &args.plugin_path) {
-        Ok(report) => {
-            outln!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
-            true
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            false
-        }
-    }
+    let report = bioflux_api::surrogate_tool::<Infer>(&request, &args.plugin_path).map_err(super::CommandError::from);
+    let printed = report.map(|report| outln!("{}", serde_json::to_string_pretty(&report).unwrap_or_default()));
+    super::finish(printed.map(|()| true), "nothing was measured")
 }

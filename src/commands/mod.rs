@@ -1,7 +1,6 @@
 //! The subcommands: each reads its inputs, calls the library, and reports.
 //! Helpers shared by several commands live here.
 
-mod cell;
 mod check;
 mod fba;
 mod fit;
@@ -50,43 +49,85 @@ pub(crate) fn report(d: impl Into<Box<bioflux_compiler::Diagnostic>>) {
     eprintln!("{:?}", miette::Report::new_boxed(d.into()));
 }
 
-/// Reports every diagnostic (drawn against `source` when they come from a
-/// stage after checking, such as binding plugins) and returns the count
-/// line: "2 errors found; nothing was run".
-pub(crate) fn report_all(
-    diags: Vec<bioflux_compiler::Diagnostic>,
-    source: Option<&std::sync::Arc<miette::NamedSource<String>>>,
-    not_done: &str,
-) -> String {
-    let n = diags.len();
-    for d in diags {
-        match source {
-            Some(s) => report(d.with_source(s.clone())),
-            None => report(d),
-        }
-    }
-    format!("{n} error{} found; {not_done}", if n == 1 { "" } else { "s" })
+/// Why a command did not do what it was asked.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CommandError {
+    /// From the library: a model's diagnostics, a run, a fit, a plugin...
+    #[error(transparent)]
+    Api(#[from] bioflux_api::Error),
+    /// A command-line argument to change; the message names it.
+    #[error("{0}")]
+    Argument(String),
+    /// A result that could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write { path: std::path::PathBuf, source: std::io::Error },
+    /// A plot that could not be drawn, as the plotting module words it.
+    #[error("{0}")]
+    Plot(String),
 }
 
-/// Reads and checks a .bio file: its text and model, or the reason
-/// (already reported) it has none.
-pub(crate) fn checked_file(path: &Path, not_done: &str) -> Result<(String, bioflux_compiler::CheckedModel), String> {
-    let src = read(path).ok_or_else(String::new)?;
-    let model = bioflux_compiler::check_source(&path.display().to_string(), &src)
-        .map_err(|diags| report_all(diags, None, not_done))?;
-    Ok((src, model))
-}
-
-/// A command's outcome as its exit status: an error is said here unless it
-/// was already reported (an empty message, after diagnostics).
-pub(crate) fn succeeded(outcome: Result<(), String>) -> bool {
-    match outcome {
-        Ok(()) => true,
-        Err(message) => {
-            if !message.is_empty() {
-                eprintln!("error: {message}");
+/// The layers' errors reach a command as the library's.
+macro_rules! through_the_library {
+    ($($error:ty),*) => {$(
+        impl From<$error> for CommandError {
+            fn from(e: $error) -> Self {
+                CommandError::Api(e.into())
             }
-            false
+        }
+    )*};
+}
+
+through_the_library!(
+    bioflux_runtime::params::ParamError,
+    bioflux_runtime::sampling::AxisError,
+    bioflux_runtime::fit::ParameterFileError
+);
+
+/// Says why a command failed — the one place errors become text: a
+/// model's diagnostics drawn against its lines with a count that ends
+/// "; {not_done}", anything else as one `error:` line.
+pub(crate) fn report_error(error: &CommandError, not_done: &str) {
+    use bioflux_api::Error;
+    // Keep the order of results and errors when both go to one terminal.
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    match error {
+        CommandError::Api(Error::Invalid { source_text, diagnostics }) => {
+            for d in diagnostics {
+                report(d.clone().with_source(source_text.clone()));
+            }
+            eprintln!("error: {error}; {not_done}");
+        }
+        // The tool's own words are the whole message (the trainer says
+        // which file and which setting).
+        CommandError::Api(Error::Tool(bioflux_runtime::host::ToolError::Failed { message, .. })) => {
+            eprintln!("error: {message}")
+        }
+        other => eprintln!("error: {other}"),
+    }
+}
+
+/// A command's outcome as its exit status, its error reported.
+pub(crate) fn finish(outcome: Result<bool, CommandError>, not_done: &str) -> bool {
+    outcome.unwrap_or_else(|e| {
+        report_error(&e, not_done);
+        false
+    })
+}
+
+/// The model in `file`, opened through the library with the command's
+/// plugin path; the notes on its learned terms said as `note:` lines
+/// (untrained ones only where `untrained_too`).
+pub(crate) fn open_model(
+    file: &Path,
+    plugin_path: &[std::path::PathBuf],
+    untrained_too: bool,
+) -> Result<bioflux_api::Model, CommandError> {
+    let options = bioflux_api::Options { plugin_path: plugin_path.to_vec(), base_dir: None };
+    let model = bioflux_api::Model::open(file, &options)?;
+    for start in model.learned() {
+        if untrained_too || matches!(start, bioflux_api::LearnedStart::Trained { .. }) {
+            eprintln!("note: {start}");
         }
     }
+    Ok(model)
 }

@@ -2,8 +2,8 @@
 //! point, reaction by reaction (the paper's Figure 4): a table, the total
 //! flux, the glycolysis total, and a parity plot.
 
-use super::cell::open_cell;
-use super::succeeded;
+use super::{CommandError, finish, open_model};
+use bioflux_api::Error;
 use bioflux_runtime::host::{Instance, Plugin, SearchPath};
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -26,44 +26,53 @@ pub struct ParityArgs {
 pub const GLYCOLYSIS: &str = "PGI,PFK,FBA,TPI,GAPD,PGK,PGM,ENO,PYK";
 
 pub fn parity(args: &ParityArgs) -> bool {
-    succeeded(compare(args))
+    finish(compare(args).map(|()| true), "nothing was compared")
 }
 
-fn compare(args: &ParityArgs) -> Result<(), String> {
-    let open = open_cell(&args.file, &args.cell, &args.plugin_path)?;
-    let lp = &open.cell().instance;
+fn argument(message: String) -> CommandError {
+    CommandError::Argument(message)
+}
+
+fn compare(args: &ParityArgs) -> Result<(), CommandError> {
+    let cell = open_model(&args.file, &args.plugin_path, false)?.cell(&args.cell)?;
+    let lp = cell.instance();
     let search = SearchPath::new(&args.plugin_path);
-    let library = search.find("surrogate").ok_or("the `surrogate` plugin was not found; pass --plugin-path DIR")?;
+    let library = search
+        .find("surrogate")
+        .ok_or(Error::PluginNotFound { name: "surrogate".into(), hint: "pass --plugin-path DIR" })?;
     let config = serde_json::json!({ "source": args.surrogate.display().to_string() }).to_string();
-    let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
-    let net = Instance::create(Rc::new(Plugin::open(&library)?), &config, &cwd)?;
+    let cwd = std::env::current_dir().map_err(|source| Error::Read { path: ".".into(), source })?;
+    let net =
+        Instance::create(Rc::new(Plugin::open(&library).map_err(Error::from)?), &config, &cwd).map_err(Error::from)?;
     // Port values from INPUT=VALUE; the surrogate's ports are the LP's.
     let mut bounds = vec![0.0; lp.inputs.len()];
     let mut given = vec![false; lp.inputs.len()];
     for spec in &args.at {
-        let (name, value) = spec.split_once('=').ok_or_else(|| format!("--at {spec}: write INPUT=VALUE"))?;
-        let v: f64 = value.trim().parse().map_err(|_| format!("--at {spec}: `{value}` is not a number"))?;
+        let (name, value) = spec.split_once('=').ok_or_else(|| argument(format!("--at {spec}: write INPUT=VALUE")))?;
+        let v: f64 = value.trim().parse().map_err(|_| argument(format!("--at {spec}: `{value}` is not a number")))?;
         let k =
             lp.inputs.iter().position(|p| p.name == name || p.name.rsplit_once('.').is_some_and(|(r, _)| r == name));
-        let k = k.ok_or_else(|| format!("--at {spec}: the cell has no input `{name}`"))?;
+        let k = k.ok_or_else(|| argument(format!("--at {spec}: the cell has no input `{name}`")))?;
         bounds[k] = if lp.inputs[k].name.ends_with(".lower") { -v } else { v };
         given[k] = true;
     }
-    if let Some(k) = given.iter().position(|g| !g) {
-        return Err(format!("give --at for every input; missing {}", lp.inputs[k].name));
+    let missing: Vec<String> =
+        lp.inputs.iter().zip(&given).filter(|(_, g)| !**g).map(|(p, _)| p.name.clone()).collect();
+    if !missing.is_empty() {
+        return Err(Error::MissingInputs { cell: args.cell.clone(), what: "--at", missing }.into());
     }
     let net_bounds: Vec<f64> = net
         .inputs
         .iter()
         .map(|p| lp.inputs.iter().position(|q| q.name == p.name).map(|k| bounds[k]))
         .collect::<Option<_>>()
-        .ok_or("the surrogate's inputs are not the cell's")?;
+        .ok_or_else(|| argument("the surrogate's inputs are not the cell's".into()))?;
     let (mut a, mut b) = (vec![0.0; lp.outputs.len()], vec![0.0; net.outputs.len()]);
     if lp.eval(&bounds, &mut a) >= 2 {
-        return Err(format!("the cell failed here: {}", lp.last_error()));
+        return Err(Error::Evaluation { what: "the cell".into(), message: lp.last_error() }.into());
     }
     if net.eval(&net_bounds, &mut b) >= 2 {
-        return Err(format!("the surrogate failed here: {}", net.last_error()));
+        return Err(Error::Evaluation { what: "the surrogate".into(), message: net.last_error() }.into());
     }
     // Reactions both give (not the objective or slack).
     let pairs: Vec<(&str, f64, f64)> = lp
@@ -106,7 +115,8 @@ fn compare(args: &ParityArgs) -> Result<(), String> {
     if let Some(path) = &args.output {
         let points: Vec<(f64, f64)> = pairs.iter().map(|p| (p.1, p.2)).collect();
         let title = format!("{} at {}", args.cell, args.at.join(", "));
-        crate::plot::parity(path, &title, &points, "cell model [mmol/gDW/h]", "surrogate [mmol/gDW/h]")?;
+        crate::plot::parity(path, &title, &points, "cell model [mmol/gDW/h]", "surrogate [mmol/gDW/h]")
+            .map_err(CommandError::Plot)?;
         eprintln!("plotted {} reactions to {}", points.len(), path.display());
     }
     Ok(())

@@ -1,18 +1,19 @@
 //! `bioflux run`.
 
-use super::{checked_file, report_all, succeeded};
+use super::{CommandError, finish, open_model};
+use bioflux_api::Model;
 use bioflux_compiler::CheckedModel;
 use bioflux_compiler::model::Solver;
+use bioflux_compiler::quantity::parse_quantity;
 use bioflux_compiler::units::Dim;
 use bioflux_runtime::fit::read_parameter_file;
-use bioflux_runtime::host::{JacobianCheck, SearchPath};
+use bioflux_runtime::host::JacobianCheck;
 use bioflux_runtime::output::number;
-use bioflux_runtime::params::{ParamSet, parse_quantity};
+use bioflux_runtime::params::ParamSet;
 use bioflux_runtime::simulate::Simulation;
-use bioflux_runtime::{Environment, Overrides, Run, RunError};
+use bioflux_runtime::{Overrides, Run};
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub struct RunArgs {
@@ -36,11 +37,12 @@ pub struct RunArgs {
 }
 
 /// A time given on the command line, in hours unless it has a unit.
-fn time_arg(flag: &str, text: &str) -> Result<f64, String> {
-    match parse_quantity(text)? {
-        (v, None) => Ok(v),
-        (v, Some(d)) if d == Dim::TIME => Ok(v),
-        (_, Some(d)) => Err(format!("{flag} {text}: a time, not {d}")),
+pub(crate) fn time_arg(flag: &str, text: &str) -> Result<f64, CommandError> {
+    let q = parse_quantity(text).map_err(|e| CommandError::Argument(format!("{flag}: {e}")))?;
+    match q.dim {
+        None => Ok(q.value),
+        Some(d) if d == Dim::TIME => Ok(q.value),
+        Some(d) => Err(CommandError::Argument(format!("{flag} {text}: a time, not {d}"))),
     }
 }
 
@@ -51,29 +53,13 @@ fn duration(d: Duration) -> String {
 
 /// `bioflux run`: true when the simulation reached its end time.
 pub fn run(args: &RunArgs) -> bool {
-    let (src, mut model) = match checked_file(&args.file, "nothing was run") {
-        Ok(checked) => checked,
-        Err(e) => return succeeded(Err(e)),
-    };
-    match bioflux_runtime::params::apply_trained_weights(&mut model, &args.file) {
-        Ok(notes) => notes.iter().for_each(|n| eprintln!("note: {n}")),
-        Err(e) => return succeeded(Err(e)),
-    }
-    let source = Arc::new(miette::NamedSource::new(args.file.display().to_string(), src));
-    match prepare_and_run(&model, args) {
-        Ok(ok) => ok,
-        Err(RunError::Diagnostics(diags)) => {
-            eprintln!("{}", report_all(diags, Some(&source), "nothing was run"));
-            false
-        }
-        Err(RunError::Message(message)) => {
-            eprintln!("error: {message}");
-            false
-        }
-    }
+    finish(
+        open_model(&args.file, &args.plugin_path, true).and_then(|mut model| run_model(&mut model, args)),
+        "nothing was run",
+    )
 }
 
-fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, RunError> {
+fn run_model(model: &mut Model, args: &RunArgs) -> Result<bool, CommandError> {
     let mut sets = match &args.params {
         Some(path) => read_parameter_file(path)?,
         None => vec![],
@@ -83,7 +69,7 @@ fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, RunErro
         sets,
         end: args.end.as_deref().map(|t| time_arg("--end", t)).transpose()?,
         output_interval: match args.every.as_deref().map(|t| time_arg("--every", t)).transpose()? {
-            Some(v) if v <= 0.0 => return Err("--every must be positive".into()),
+            Some(v) if v <= 0.0 => return Err(CommandError::Argument("--every must be positive".into())),
             other => other,
         },
         solver: args.solver,
@@ -91,25 +77,21 @@ fn prepare_and_run(model: &CheckedModel, args: &RunArgs) -> Result<bool, RunErro
         atol: args.atol,
         cancel: None,
     };
-    let env = Environment {
-        plugins: SearchPath::new(&args.plugin_path),
-        base_dir: args.file.parent().map(Path::to_path_buf).unwrap_or_default(),
-    };
-    let mut prepared = bioflux_runtime::Prepared::new(model, &env)?;
     if args.check_jacobian {
-        return Ok(report_jacobians(&prepared.check_jacobians(model, &overrides.sets)?));
+        return Ok(report_jacobians(&model.check_jacobians(&overrides.sets)?));
     }
-    let Run { simulation: result, compile_time, notes, .. } = prepared.simulate(model, &overrides)?;
+    let Run { simulation: result, compile_time, notes, .. } = model.run(&overrides)?;
+    let model = model.checked();
     write_results(&result, &model.name, args)?;
     if let Some(path) = &args.events {
-        let file = std::fs::File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        bioflux_runtime::output::write_events_csv(&result.events, file)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let write_error = |source| CommandError::Write { path: path.clone(), source };
+        let file = std::fs::File::create(path).map_err(write_error)?;
+        bioflux_runtime::output::write_events_csv(&result.events, file).map_err(write_error)?;
         eprintln!("wrote {} events to {}", result.events.len(), path.display());
     }
     if let Some(path) = &args.plot {
         let (x, species) = species_series(&result, model.species.len());
-        crate::plot::draw(path, &x, &species, false)?;
+        crate::plot::draw(path, &x, &species, false).map_err(CommandError::Plot)?;
         eprintln!("plotted {} species to {}", species.len(), path.display());
     }
     // A few by name; in a model of thousands of species the rest as a count.
@@ -183,8 +165,9 @@ fn report_jacobians(checks: &[JacobianCheck]) -> bool {
     checks.iter().all(JacobianCheck::agrees)
 }
 
-fn write_results(result: &Simulation, model: &str, args: &RunArgs) -> Result<(), String> {
-    let write = |out: &mut dyn Write| -> Result<(), String> {
+fn write_results(result: &Simulation, model: &str, args: &RunArgs) -> Result<(), CommandError> {
+    let path = args.output.clone().unwrap_or_else(|| "stdout".into());
+    let write = |out: &mut dyn Write| -> Result<(), CommandError> {
         let written = if args.json {
             bioflux_runtime::output::write_json(result, model, out)
         } else {
@@ -193,12 +176,13 @@ fn write_results(result: &Simulation, model: &str, args: &RunArgs) -> Result<(),
         match written {
             // The reader went away (`bioflux run ... | head`): not an error.
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-            other => other.map_err(|e| format!("cannot write the results: {e}")),
+            other => other.map_err(|source| CommandError::Write { path: path.clone(), source }),
         }
     };
     match &args.output {
         Some(path) => {
-            let mut file = std::fs::File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            let mut file =
+                std::fs::File::create(path).map_err(|source| CommandError::Write { path: path.clone(), source })?;
             write(&mut file)
         }
         None => write(&mut std::io::stdout().lock()),

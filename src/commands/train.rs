@@ -1,8 +1,9 @@
 //! `bioflux train`: a surrogate trained on sampled data, by the surrogate
 //! plugin's trainer (candle lives in that plugin, not in this binary).
 
-use bioflux_plugin::tools::{Tool, Train, TrainRequest};
-use bioflux_runtime::host::{Plugin, SearchPath, ToolError};
+use super::{CommandError, finish};
+use bioflux_api::surrogate_tool;
+use bioflux_plugin::tools::{Train, TrainRequest};
 use std::path::PathBuf;
 
 /// The command's arguments; the plugin's trainer gets them as a
@@ -72,19 +73,6 @@ impl TrainArgs {
     }
 }
 
-/// Calls a tool of the surrogate plugin (`train`, `infer`).
-pub(crate) fn surrogate_tool<T: Tool>(request: &T::Request, plugin_path: &[PathBuf]) -> Result<T::Reply, String> {
-    let path = SearchPath::new(plugin_path).find("surrogate").ok_or_else(|| {
-        "the `surrogate` plugin was not found; build it (cargo build -p bioflux-surrogate) or pass --plugin-path DIR"
-            .to_string()
-    })?;
-    Plugin::open(&path)?.call::<T>(request).map_err(|e| match e {
-        // The trainer's own words are the whole message.
-        ToolError::Failed { message, .. } => message,
-        other => other.to_string(),
-    })
-}
-
 /// `bioflux train`: true when the surrogate was written.
 pub fn train(args: &TrainArgs) -> bool {
     // candle on few cores is several times faster on one thread (STACK.md).
@@ -92,14 +80,6 @@ pub fn train(args: &TrainArgs) -> bool {
         // SAFETY: set before any thread of this process starts.
         unsafe { std::env::set_var("RAYON_NUM_THREADS", "1") };
     }
-    match surrogate_tool::<Train>(&args.request(), &args.plugin_path) {
-        Ok(reply) => {
-            eprintln!("{}", reply.summary);
-            true
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            false
-        }
-    }
+    let trained = surrogate_tool::<Train>(&args.request(), &args.plugin_path).map_err(CommandError::from);
+    finish(trained.map(|reply| eprintln!("{}", reply.summary)).map(|()| true), "nothing was trained")
 }

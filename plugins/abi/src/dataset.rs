@@ -8,6 +8,63 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView, serialize_to_file};
 use std::collections::HashMap;
 use std::path::Path;
 
+/// What a sample file says about itself: where it came from, and the
+/// names and units of its columns. Written as the file's string metadata
+/// (the lists as JSON arrays, which Python reads with `json.loads`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DatasetMetadata {
+    /// The model file the cell was read from.
+    pub model: String,
+    /// The cell's name in it.
+    pub cell: String,
+    /// The sampled inputs' names (a reaction for its bound).
+    pub inputs: Vec<String>,
+    /// What each input's value means: `bound`, or `uptake (bound = -value)`.
+    pub input_meaning: Vec<String>,
+    /// The cell's port each input sets (`EX_glc__D_e.lower`).
+    pub input_ports: Vec<String>,
+    /// The outputs' names.
+    pub outputs: Vec<String>,
+    /// The outputs' units.
+    pub output_units: Vec<String>,
+}
+
+/// What the `status` tensor's values mean, as the file says it.
+const STATUS_MEANING: &str = "0 ok, 1 relaxed, 2 failed (outputs NaN)";
+
+impl DatasetMetadata {
+    /// The file's string metadata.
+    pub fn to_map(&self) -> HashMap<String, String> {
+        let list = |v: &[String]| serde_json::to_string(v).unwrap_or_default();
+        HashMap::from([
+            ("model".to_string(), self.model.clone()),
+            ("cell".to_string(), self.cell.clone()),
+            ("inputs".to_string(), list(&self.inputs)),
+            ("input_meaning".to_string(), list(&self.input_meaning)),
+            ("input_ports".to_string(), list(&self.input_ports)),
+            ("outputs".to_string(), list(&self.outputs)),
+            ("output_units".to_string(), list(&self.output_units)),
+            ("status".to_string(), STATUS_MEANING.to_string()),
+        ])
+    }
+
+    /// Read back from a file's string metadata; what is missing is empty.
+    pub fn from_map(map: &HashMap<String, String>) -> DatasetMetadata {
+        let text = |key: &str| map.get(key).cloned().unwrap_or_default();
+        let list =
+            |key: &str| -> Vec<String> { map.get(key).and_then(|v| serde_json::from_str(v).ok()).unwrap_or_default() };
+        DatasetMetadata {
+            model: text("model"),
+            cell: text("cell"),
+            inputs: list("inputs"),
+            input_meaning: list("input_meaning"),
+            input_ports: list("input_ports"),
+            outputs: list("outputs"),
+            output_units: list("output_units"),
+        }
+    }
+}
+
 /// Evaluations of a cell model: inputs, outputs and status per row.
 pub struct Dataset {
     /// Row-major, `len() × n_inputs`, in base units.
@@ -20,8 +77,8 @@ pub struct Dataset {
     pub n_inputs: usize,
     /// Outputs per row.
     pub n_outputs: usize,
-    /// Names, units and provenance, as strings (see [`Dataset::names`]).
-    pub metadata: HashMap<String, String>,
+    /// Names, units and provenance.
+    pub metadata: DatasetMetadata,
     /// Where the cell model gives it: S over the outputs (metabolites ×
     /// outputs, 0 for outputs that are not reactions), and the carbon and
     /// nitrogen atoms per metabolite (2 × metabolites; 0 without a formula).
@@ -86,9 +143,9 @@ impl Dataset {
             Err(_) => true,
         };
         if plain_file {
-            serialize_to_file(tensors, Some(self.metadata.clone()), path).map_err(fail)
+            serialize_to_file(tensors, Some(self.metadata.to_map()), path).map_err(fail)
         } else {
-            let bytes = safetensors::serialize(tensors, Some(self.metadata.clone())).map_err(fail)?;
+            let bytes = safetensors::serialize(tensors, Some(self.metadata.to_map())).map_err(fail)?;
             std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
         }
     }
@@ -99,7 +156,7 @@ impl Dataset {
         let bad = |what: String| format!("{} is not a bioflux sample file: {what}", path.display());
         let st = SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
         let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| bad(e.to_string()))?;
-        let metadata = header.metadata().clone().unwrap_or_default();
+        let metadata = DatasetMetadata::from_map(&header.metadata().clone().unwrap_or_default());
         let matrix = |name: &str| -> Result<(Vec<f64>, usize, usize), String> {
             let t = st.tensor(name).map_err(|_| bad(format!("no tensor `{name}`")))?;
             if t.dtype() != Dtype::F64 || t.shape().len() != 2 {
@@ -131,11 +188,6 @@ impl Dataset {
             n_metabolites,
         })
     }
-
-    /// A metadata entry holding a JSON list of strings (names, units).
-    pub fn names(&self, key: &str) -> Vec<String> {
-        self.metadata.get(key).and_then(|v| serde_json::from_str(v).ok()).unwrap_or_default()
-    }
 }
 
 #[cfg(test)]
@@ -150,7 +202,11 @@ mod tests {
             status: vec![2, 0],
             n_inputs: 2,
             n_outputs: 3,
-            metadata: HashMap::from([("outputs".to_string(), "[\"a\",\"b\",\"c\"]".to_string())]),
+            metadata: DatasetMetadata {
+                outputs: vec!["a".into(), "b".into(), "c".into()],
+                input_meaning: vec!["uptake (bound = -value)".into(), "bound".into()],
+                ..Default::default()
+            },
             stoichiometry: Some(vec![1.0, -1.0, 0.0]),
             elements: Some(vec![6.0, 0.0]),
             n_metabolites: 1,
@@ -176,6 +232,6 @@ mod tests {
         assert_eq!(back.status, data.status);
         assert_eq!(back.stoichiometry, data.stoichiometry);
         assert_eq!(back.elements, data.elements);
-        assert_eq!(back.metadata["outputs"], data.metadata["outputs"]);
+        assert_eq!(back.metadata, data.metadata);
     }
 }

@@ -110,8 +110,8 @@ pub fn train(args: &TrainArgs) -> Result<TrainReply, String> {
     let x_val = to_tensor(val_rows, &data.inputs, k, &in_mean, &in_std)?;
     let y_val = to_tensor(val_rows, &data.outputs, m, &out_mean, &out_std)?;
 
-    let names = data.names("outputs");
-    let units = data.names("output_units");
+    let names = data.metadata.outputs.clone();
+    let units = data.metadata.output_units.clone();
     let outputs: Vec<OutputMeta> = (0..m)
         .map(|c| OutputMeta {
             name: names.get(c).cloned().unwrap_or(format!("output {c}")),
@@ -244,9 +244,9 @@ pub fn train(args: &TrainArgs) -> Result<TrainReply, String> {
         balance_max: None,
     };
 
-    let input_names = data.names("inputs");
-    let ports = data.names("input_ports");
-    let meanings = data.names("input_meaning");
+    let input_names = data.metadata.inputs.clone();
+    let ports = data.metadata.input_ports.clone();
+    let meanings = data.metadata.input_meaning.clone();
     let inputs: Vec<InputMeta> = (0..k)
         .map(|c| {
             let column = usable.iter().map(|&r| data.inputs[r * k + c]);
@@ -263,8 +263,8 @@ pub fn train(args: &TrainArgs) -> Result<TrainReply, String> {
         .collect();
     let mut meta = SurrogateMeta {
         format: FORMAT,
-        source: data.metadata.get("model").cloned().unwrap_or_default(),
-        cell: data.metadata.get("cell").cloned().unwrap_or_default(),
+        source: data.metadata.model.clone(),
+        cell: data.metadata.cell.clone(),
         inputs,
         outputs,
         hidden: args.hidden.clone(),

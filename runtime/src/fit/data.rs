@@ -5,9 +5,11 @@
 //! conditions, feeds) with `# set: F1=0.03, glucose0=20` lines at the top
 //! of the file or after the path: `RUN.csv:F1=0.03,glucose0=20`.
 
+use super::DataError;
 use crate::output::split_header;
-use crate::params::{ParamSet, parse_quantity};
+use crate::params::ParamSet;
 use crate::simulate::Column;
+use bioflux_compiler::quantity::parse_unit;
 use std::path::PathBuf;
 
 /// One measured column: which model column it is, and its values in that
@@ -56,10 +58,10 @@ pub fn split_spec(spec: &str) -> (PathBuf, Vec<String>) {
 }
 
 /// Reads one experiment; `columns` are the model's output columns (t first).
-pub fn read_experiment(spec: &str, columns: &[Column]) -> Result<Experiment, String> {
+pub fn read_experiment(spec: &str, columns: &[Column]) -> Result<Experiment, DataError> {
     let (path, given) = split_spec(spec);
-    let parse = |text: &str, place: &str| ParamSet::parse(text).map_err(|e| format!("{place}: {e}"));
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read data file {}: {e}", path.display()))?;
+    let parse = |text: &str, place: String| ParamSet::parse(text).map_err(|error| DataError::Set { place, error });
+    let text = std::fs::read_to_string(&path).map_err(|source| DataError::Read { path: path.clone(), source })?;
     let here = |line: usize| format!("{}:{line}", path.display());
     // `# set:` lines first; the file's own sets come before the command line's
     // so that the command line wins.
@@ -70,72 +72,66 @@ pub fn read_experiment(spec: &str, columns: &[Column]) -> Result<Experiment, Str
         let body = line.trim_start().trim_start_matches('#').trim();
         if let Some(rest) = body.strip_prefix("set:") {
             for set in rest.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                sets.push(parse(set, &here(number + 1))?);
+                sets.push(parse(set, here(number + 1))?);
             }
         }
     }
     for set in &given {
-        sets.push(parse(set, spec)?);
+        sets.push(parse(set, spec.to_string())?);
     }
 
     let mut reader = csv::ReaderBuilder::new().comment(Some(b'#')).trim(csv::Trim::All).from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|e| format!("{}: cannot read the header: {e}", path.display()))?.clone();
+    let headers = reader.headers().map_err(|source| DataError::Header { path: path.clone(), source })?.clone();
     let mut time_col = None;
     let mut measured: Vec<(usize, Measured, f64)> = Vec::new();
     for (i, h) in headers.iter().enumerate() {
         let (name, unit) = split_header(h);
         if name == "t" || name == "time" {
             if !unit.is_empty() && unit != "h" {
-                return Err(format!("{}: the time column must be in hours, not [{unit}]", path.display()));
+                return Err(DataError::TimeUnit { path, unit });
             }
             time_col = Some(i);
             continue;
         }
         let Some(observable) = columns[1..].iter().position(|c| c.name == name) else {
-            let names: Vec<&str> = columns[1..].iter().map(|c| c.name.as_str()).collect();
-            let hint = bioflux_compiler::diagnostic::suggestion(&name, names.iter().copied(), "");
-            let hint = if hint.is_empty() { hint } else { format!(": {hint}") };
-            return Err(format!(
-                "{}: column `{name}` is not an output of the model{hint} (its outputs: {})",
-                path.display(),
-                names.join(", ")
-            ));
+            let outputs: Vec<String> = columns[1..].iter().map(|c| c.name.clone()).collect();
+            let suggestion = bioflux_compiler::diagnostic::suggestion(&name, outputs.iter().map(String::as_str), "");
+            return Err(DataError::UnknownColumn { path, column: name, suggestion, outputs });
         };
         let col = &columns[1 + observable];
         // Data in another unit than the model column's: convert on reading.
         let scale = if unit.is_empty() || unit == col.unit {
             1.0
         } else {
-            let (data_factor, data_dim) =
-                parse_quantity(&format!("1 [{unit}]")).map_err(|e| format!("{}: column `{h}`: {e}", path.display()))?;
-            let (col_factor, col_dim) = parse_quantity(&format!("1 [{}]", col.unit))
-                .map_err(|e| format!("{}: column `{h}`: {e}", path.display()))?;
-            if data_dim != col_dim {
-                return Err(format!(
-                    "{}: column `{h}` is in [{unit}], but `{name}` is in [{}]",
-                    path.display(),
-                    col.unit
-                ));
+            let unit_of = |text: &str| {
+                parse_unit(text).map_err(|error| DataError::ColumnUnit { path: path.clone(), header: h.into(), error })
+            };
+            let (data, model) = (unit_of(&unit)?, unit_of(&col.unit)?);
+            if data.dim != model.dim {
+                let model_unit = col.unit.clone();
+                return Err(DataError::ColumnDimension { path, header: h.into(), unit, column: name, model_unit });
             }
-            data_factor / col_factor
+            data.factor / model.factor
         };
         let unit = col.unit.clone();
         measured.push((i, Measured { name, observable, unit, values: vec![] }, scale));
     }
-    let time_col = time_col.ok_or_else(|| format!("{}: no time column (`t` or `time`)", path.display()))?;
+    let Some(time_col) = time_col else { return Err(DataError::NoTimeColumn { path }) };
     if measured.is_empty() {
-        return Err(format!("{}: no measured columns beside the time", path.display()));
+        return Err(DataError::NoMeasuredColumns { path });
     }
     let mut times = Vec::new();
     for (row, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| format!("{}: {e}", path.display()))?;
+        let record = record.map_err(|source| DataError::Row { path: path.clone(), source })?;
         let line = record.position().map_or(row + 2, |p| p.line() as usize);
         let cell = |i: usize| record.get(i).unwrap_or("").trim();
-        let t: f64 = cell(time_col)
-            .parse()
-            .map_err(|_| format!("{}: the time `{}` is not a number", here(line), cell(time_col)))?;
-        if times.last().is_some_and(|&last| t <= last) {
-            return Err(format!("{}: times must increase (t = {t} after {})", here(line), times.last().unwrap_or(&t)));
+        let t: f64 = cell(time_col).parse().map_err(|_| DataError::TimeNotANumber {
+            path: path.clone(),
+            line,
+            text: cell(time_col).to_string(),
+        })?;
+        if let Some(&previous) = times.last().filter(|&&last| t <= last) {
+            return Err(DataError::TimesNotIncreasing { path, line, time: t, previous });
         }
         times.push(t);
         for (i, m, scale) in &mut measured {
@@ -143,16 +139,19 @@ pub fn read_experiment(spec: &str, columns: &[Column]) -> Result<Experiment, Str
             let value = if text.is_empty() || text.eq_ignore_ascii_case("na") || text.eq_ignore_ascii_case("nan") {
                 None
             } else {
-                let v: f64 = text
-                    .parse()
-                    .map_err(|_| format!("{}: `{text}` in column `{}` is not a number", here(line), m.name))?;
+                let v: f64 = text.parse().map_err(|_| DataError::NotANumber {
+                    path: path.clone(),
+                    line,
+                    text: text.to_string(),
+                    column: m.name.clone(),
+                })?;
                 Some(v * *scale)
             };
             m.values.push(value);
         }
     }
     if times.is_empty() {
-        return Err(format!("{}: no data rows", path.display()));
+        return Err(DataError::NoRows { path });
     }
     Ok(Experiment { path, sets, times, columns: measured.into_iter().map(|(_, m, _)| m).collect() })
 }

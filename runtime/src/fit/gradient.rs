@@ -3,8 +3,8 @@
 //! tight tolerances (so that the integrator's error does not swamp the
 //! differences).
 
+use super::FitError;
 use super::Problem;
-use crate::RunError;
 
 /// One fitted parameter's column of the residual Jacobian.
 #[derive(Clone, Debug, PartialEq)]
@@ -17,7 +17,7 @@ pub struct GradientCheck {
 }
 
 /// Checks every column at the parameters' starts.
-pub fn check_gradient(problem: &mut Problem) -> Result<Vec<GradientCheck>, RunError> {
+pub fn check_gradient(problem: &mut Problem) -> Result<Vec<GradientCheck>, FitError> {
     problem.set_tolerances(1e-10, 1e-12);
     let theta: Vec<f64> = problem.params.iter().map(|p| p.start).collect();
     let exact = problem.evaluate(&theta, true)?;

@@ -4,6 +4,7 @@
 //! modeler needs to trust the estimates.
 
 pub mod data;
+pub mod error;
 pub mod gradient;
 pub mod problem;
 pub mod report;
@@ -12,6 +13,7 @@ pub mod spec;
 pub mod statistics;
 
 pub use data::{Experiment, read_experiment};
+pub use error::{DataError, FitError, ParameterFileError, SpecError};
 pub use gradient::{GradientCheck, check_gradient};
 pub use problem::{Evaluation, FitParam, Problem, Weights};
 pub use report::{FitReport, learned_weights, read_parameter_file};

@@ -3,11 +3,12 @@
 //! data times → weighted residuals (model − data)/σ, and their Jacobian
 //! from forward sensitivities.
 
+use super::FitError;
 use super::data::Experiment;
 use crate::params::{initial_state, parameter_values_with, resolve_sets};
 use crate::sensitivity::{Directions, Trajectory};
 use crate::simulate::Settings;
-use crate::{Environment, Prepared, RunError};
+use crate::{Environment, Prepared};
 use bioflux_compiler::CheckedModel;
 
 /// A fitted parameter and how the optimiser sees it.
@@ -131,7 +132,7 @@ impl<'m> Problem<'m> {
         experiments: Vec<Experiment>,
         weights: &Weights,
         base: &Settings,
-    ) -> Result<Problem<'m>, RunError> {
+    ) -> Result<Problem<'m>, FitError> {
         let mut runs = Vec::with_capacity(experiments.len());
         let mut notes = Vec::new();
         let sigma_of = |name: &str| {
@@ -144,24 +145,18 @@ impl<'m> Problem<'m> {
         let sigmas: Vec<Vec<f64>> =
             experiments.iter().map(|e| e.columns.iter().map(|c| sigma_of(&c.name)).collect()).collect();
         for (experiment, sigmas) in experiments.into_iter().zip(sigmas) {
-            let sets = resolve_sets(model, &experiment.sets).map_err(|e| format!("{}: {e}", experiment.label()))?;
+            let sets = resolve_sets(model, &experiment.sets)
+                .map_err(|error| FitError::ExperimentSet { experiment: experiment.label(), error })?;
             if let Some(p) = params.iter().find(|p| sets.iter().any(|(i, _)| *i == p.index)) {
-                return Err(format!(
-                    "{} sets `{}`, which is being fitted; fit it or set it, not both",
-                    experiment.label(),
-                    p.name
-                )
-                .into());
+                return Err(FitError::SetAndFitted { experiment: experiment.label(), parameter: p.name.clone() });
             }
             let last = *experiment.times.last().unwrap_or(&base.start);
             if experiment.times[0] < base.start {
-                return Err(format!(
-                    "{}: data at t = {} h, before the simulation starts ({} h)",
-                    experiment.label(),
-                    experiment.times[0],
-                    base.start
-                )
-                .into());
+                return Err(FitError::DataBeforeStart {
+                    experiment: experiment.label(),
+                    time: experiment.times[0],
+                    start: base.start,
+                });
             }
             let prepared = Prepared::with_sensitivities(model, env)?;
             for cell in &prepared.cells().cells {
@@ -314,7 +309,7 @@ impl<'m> Problem<'m> {
     }
 
     /// Residuals at θ and, when `jacobian`, their derivatives w.r.t. θ.
-    pub fn evaluate(&mut self, theta: &[f64], jacobian: bool) -> Result<Evaluation, String> {
+    pub fn evaluate(&mut self, theta: &[f64], jacobian: bool) -> Result<Evaluation, FitError> {
         self.evaluations += 1;
         let k = self.params.len();
         let exact: Vec<usize> = (0..k).filter(|&j| jacobian && !self.finite_difference_params[j]).collect();
@@ -361,19 +356,21 @@ impl<'m> Problem<'m> {
             trajectories.push(trajectory);
         }
         if residuals.iter().any(|r| !r.is_finite()) {
-            return Err("the simulation gave a non-finite value at a data point".into());
+            return Err(FitError::NonFiniteResidual);
         }
         if rows.iter().flatten().any(|d| !d.is_finite()) {
-            return Err("a sensitivity is not finite at a data point".into());
+            return Err(FitError::NonFiniteSensitivity);
         }
         Ok(Evaluation { residuals, jacobian: jacobian.then_some(rows), trajectories })
     }
 
-    fn simulate(&mut self, r: usize, params: &[f64], directions: &Directions) -> Result<Trajectory, String> {
+    fn simulate(&mut self, r: usize, params: &[f64], directions: &Directions) -> Result<Trajectory, FitError> {
         let run = &mut self.runs[r];
-        run.prepared.refresh_cells(self.model, params).map_err(|e| format!("{}: {e}", run.experiment.label()))?;
-        run.prepared.trajectory(self.model, params, directions, &run.experiment.times, &run.settings).map_err(|f| {
-            format!("{}: the simulation failed at t = {} h: {}", run.experiment.label(), f.time, f.message)
-        })
+        run.prepared
+            .refresh_cells(self.model, params)
+            .map_err(|error| FitError::Cells { experiment: run.experiment.label(), error: Box::new(error) })?;
+        run.prepared
+            .trajectory(self.model, params, directions, &run.experiment.times, &run.settings)
+            .map_err(|f| FitError::Simulation { experiment: run.experiment.label(), time: f.time, message: f.message })
     }
 }

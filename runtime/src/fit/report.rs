@@ -4,7 +4,7 @@
 //! written as `null` and read back as NaN.
 
 use super::statistics::Statistics;
-use super::{Problem, StartResult};
+use super::{ParameterFileError, Problem, StartResult};
 use crate::params::{LearnedWeights, ParamSet};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
@@ -182,9 +182,10 @@ impl FitReport {
     }
 
     /// Writes it, pretty-printed.
-    pub fn write(&self, path: &Path) -> Result<(), String> {
-        let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
-        std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))
+    pub fn write(&self, path: &Path) -> Result<(), ParameterFileError> {
+        // Plain data (non-finite numbers become null): serialising cannot fail.
+        let text = serde_json::to_string_pretty(self).unwrap_or_default();
+        std::fs::write(path, text + "\n").map_err(|source| ParameterFileError::Write { path: path.into(), source })
     }
 }
 
@@ -233,14 +234,11 @@ struct FittedValue {
 }
 
 /// The parameter changes a parameters file holds.
-pub fn read_parameter_file(path: &Path) -> Result<Vec<ParamSet>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let file: ParameterFile = serde_json::from_str(&text).map_err(|_| {
-        format!(
-            "{}: expected bioflux fit's output, {{\"parameters\": {{NAME: {{\"value\": ...}}}}}}, or {{NAME: VALUE}}",
-            path.display()
-        )
-    })?;
+pub fn read_parameter_file(path: &Path) -> Result<Vec<ParamSet>, ParameterFileError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|source| ParameterFileError::Read { path: path.into(), source })?;
+    let file: ParameterFile =
+        serde_json::from_str(&text).map_err(|_| ParameterFileError::Shape { path: path.into() })?;
     match file {
         ParameterFile::Plain(values) => Ok(values.iter().map(|(name, &v)| ParamSet::base(name, v)).collect()),
         ParameterFile::Fitted { parameters } => parameters
@@ -249,7 +247,7 @@ pub fn read_parameter_file(path: &Path) -> Result<Vec<ParamSet>, String> {
                 fitted
                     .value
                     .map(|v| ParamSet::base(name, v))
-                    .ok_or_else(|| format!("{}: parameter `{name}` has no numeric value", path.display()))
+                    .ok_or_else(|| ParameterFileError::NoValue { path: path.into(), name: name.clone() })
             })
             .collect(),
     }
@@ -296,9 +294,11 @@ mod tests {
         let fitted = file("fit.json", r#"{"model": "m", "parameters": {"Km": {"value": 0.25, "std_error": null}}}"#);
         assert_eq!(read_parameter_file(&fitted).unwrap(), vec![ParamSet::base("Km", 0.25)]);
         let e = read_parameter_file(&file("null.json", r#"{"parameters": {"Km": {"value": null}}}"#)).unwrap_err();
-        assert!(e.contains("`Km` has no numeric value"), "{e}");
+        assert!(matches!(&e, ParameterFileError::NoValue { name, .. } if name == "Km"), "{e}");
+        assert!(e.to_string().contains("`Km` has no numeric value"), "{e}");
         let e = read_parameter_file(&file("list.json", "[1, 2]")).unwrap_err();
-        assert!(e.contains("expected bioflux fit's output"), "{e}");
+        assert!(matches!(e, ParameterFileError::Shape { .. }), "{e}");
+        assert!(e.to_string().contains("expected bioflux fit's output"), "{e}");
     }
 
     #[test]

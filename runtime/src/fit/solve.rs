@@ -1,8 +1,8 @@
 //! Levenberg–Marquardt (the `levenberg-marquardt` crate, MINPACK's
 //! algorithm) on the problem's residuals, from several starts.
 
+use super::FitError;
 use super::problem::{FitParam, Problem};
-use crate::RunError;
 use crate::sampling::{Axis, latin_hypercube};
 use levenberg_marquardt::{LeastSquaresProblem, LevenbergMarquardt};
 use nalgebra034::{DMatrix, DVector, Dyn, Owned};
@@ -18,7 +18,9 @@ pub struct StartResult {
     pub cost: f64,
     pub evaluations: usize,
     pub termination: String,
-    /// Why a start failed outright (its first simulation did not run).
+    /// Why a start failed outright (its first simulation did not run), as
+    /// the report says it: a start's record is plain data (cloned, written
+    /// to JSON), so it holds the error's message, not the error.
     pub error: Option<String>,
 }
 
@@ -62,7 +64,7 @@ pub fn search_range(p: &FitParam) -> (f64, f64) {
 /// instances, per start) and returns the starts' results, best first; a
 /// start whose problem cannot be set up is a failed start.
 pub fn fit_multistart<'m>(
-    make: &(dyn Fn() -> Result<Problem<'m>, RunError> + Sync),
+    make: &(dyn Fn() -> Result<Problem<'m>, FitError> + Sync),
     points: &[Vec<f64>],
     options: &Options,
     tick: &(dyn Fn() + Sync),
@@ -109,7 +111,7 @@ pub fn fit_from(problem: &mut Problem, start: &[f64], patience: usize) -> StartR
             cost: f64::INFINITY,
             evaluations: 1,
             termination: "the first simulation failed".into(),
-            error: Some(e),
+            error: Some(e.to_string()),
         };
     }
     // The crate counts its budget in multiples of (parameters + 1).
@@ -144,9 +146,9 @@ struct Adapter<'p, 'm> {
     u: DVector<f64>,
     residuals: Option<DVector<f64>>,
     /// Set when the first evaluation fails (nothing to optimise from).
-    first_error: Option<String>,
+    first_error: Option<FitError>,
     /// Why the Jacobian could not be computed, for the report.
-    jacobian_error: RefCell<Option<String>>,
+    jacobian_error: RefCell<Option<FitError>>,
 }
 
 impl Adapter<'_, '_> {

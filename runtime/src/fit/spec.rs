@@ -3,7 +3,7 @@
 //! a learned term expands to all its weights, a parameter gets its start,
 //! its box and its scale, and every inconsistency is named.
 
-use super::FitParam;
+use super::{FitParam, SpecError};
 use crate::params::parameter_index;
 use bioflux_compiler::CheckedModel;
 use bioflux_compiler::model::Expr;
@@ -34,7 +34,7 @@ pub struct FitSpec {
 
 impl FitSpec {
     /// The problem's parameters, and notes on what fitting changes.
-    pub fn parameters(&self, model: &CheckedModel) -> Result<(Vec<FitParam>, Vec<String>), String> {
+    pub fn parameters(&self, model: &CheckedModel) -> Result<(Vec<FitParam>, Vec<String>), SpecError> {
         let log_names: &[String] = match &self.log {
             LogScale::Named(names) => names,
             _ => &[],
@@ -42,22 +42,19 @@ impl FitSpec {
         let given = self.starts.iter().map(|(n, _)| n).chain(self.bounds.iter().map(|(n, _)| n)).chain(log_names);
         for name in given {
             if !self.fit.contains(name) {
-                return Err(format!(
-                    "`{name}` has a start, bound or log scale but is not among --fit {}",
-                    self.fit.join(",")
-                ));
+                return Err(SpecError::NotFitted { name: name.clone(), fitted: self.fit.clone() });
             }
         }
         let (mut params, mut notes) = (Vec::new(), Vec::new());
         for name in &self.fit {
             if params.iter().any(|p: &FitParam| p.name == *name) || self.fit.iter().filter(|n| *n == name).count() > 1 {
-                return Err(format!("--fit names `{name}` twice"));
+                return Err(SpecError::Twice { name: name.clone() });
             }
             let bounds = self.bounds.iter().find(|(n, _)| n == name).map(|(_, b)| *b);
             // A learned term: all its weights, unbounded, on a linear scale.
             if let Some(mlp) = model.mlps.iter().find(|m| m.name == *name) {
                 if log_names.contains(name) || bounds.is_some() {
-                    return Err(format!("`{name}` is a learned term: its weights take no bounds or log scale"));
+                    return Err(SpecError::LearnedTermScale { name: name.clone() });
                 }
                 for index in mlp.first_param..mlp.first_param + mlp.n_params {
                     let p = &model.params[index];
@@ -65,22 +62,21 @@ impl FitSpec {
                 }
                 continue;
             }
-            let index = parameter_index(model, name).map_err(|e| format!("--fit {name}: {e}"))?;
+            let index =
+                parameter_index(model, name).map_err(|error| SpecError::Unknown { name: name.clone(), error })?;
             let start = self.starts.iter().find(|(n, _)| n == name).map_or(model.params[index].value, |s| s.1);
             if let Some((lo, hi)) = bounds {
                 if lo >= hi {
-                    return Err(format!("--bound {name}={lo}:{hi}: the lower bound must be below the upper"));
+                    return Err(SpecError::EmptyBounds { name: name.clone(), lower: lo, upper: hi });
                 }
                 if start < lo || start > hi {
-                    return Err(format!("`{name}` starts at {start}, outside its bounds {lo}:{hi}; give --start"));
+                    return Err(SpecError::StartOutside { name: name.clone(), start, lower: lo, upper: hi });
                 }
             }
             let log =
                 (self.log == LogScale::AllPositive && model.params[index].value > 0.0) || log_names.contains(name);
             if log && (start <= 0.0 || bounds.is_some_and(|(lo, _)| lo <= 0.0)) {
-                return Err(format!(
-                    "`{name}` cannot be fitted on a log scale: its start or lower bound is not positive"
-                ));
+                return Err(SpecError::LogOfNonPositive { name: name.clone() });
             }
             if reads_parameters(&model.params[index].expr) {
                 notes.push(format!("`{name}` is defined from other parameters; fitting it replaces that definition"));
@@ -131,20 +127,23 @@ mod tests {
         assert!(notes[0].contains("`d` is defined from other parameters"));
 
         let err = |s: FitSpec| s.parameters(&model).unwrap_err();
-        assert!(err(spec(&["k", "k"])).contains("names `k` twice"));
+        assert!(matches!(err(spec(&["k", "k"])), SpecError::Twice { name } if name == "k"));
         let e = err(spec(&["kmm"]));
-        assert!(e.contains("no parameter `kmm`") && e.contains("did you mean `km`?"), "{e}");
+        assert!(matches!(&e, SpecError::Unknown { name, .. } if name == "kmm"), "{e}");
+        assert!(e.to_string().contains("did you mean `km`?"), "{e}");
         let mut s = spec(&["k"]);
         s.starts = vec![("km".into(), 1.0)];
-        assert!(err(s).contains("`km` has a start, bound or log scale but is not among --fit k"));
+        let e = err(s);
+        assert!(matches!(&e, SpecError::NotFitted { name, .. } if name == "km"), "{e}");
+        assert!(e.to_string().contains("`km` has a start, bound or log scale but is not among --fit k"));
         let mut s = spec(&["k"]);
         s.bounds = vec![("k".into(), (3.0, 10.0))];
-        assert!(err(s).contains("starts at 2, outside its bounds"));
+        assert!(matches!(err(s), SpecError::StartOutside { start: 2.0, lower: 3.0, .. }));
         let mut s = spec(&["k"]);
         s.bounds = vec![("k".into(), (3.0, 1.0))];
-        assert!(err(s).contains("lower bound must be below the upper"));
+        assert!(matches!(err(s), SpecError::EmptyBounds { .. }));
         let mut s = spec(&["neg"]);
         s.log = LogScale::Named(vec!["neg".into()]);
-        assert!(err(s).contains("cannot be fitted on a log scale"));
+        assert!(matches!(err(s), SpecError::LogOfNonPositive { name } if name == "neg"));
     }
 }

@@ -2,6 +2,7 @@
 //! Fisher information JᵀJ, the correlation matrix with practically
 //! non-identifiable pairs, and residual statistics per output.
 
+use super::FitError;
 use super::problem::Problem;
 use nalgebra034::DMatrix;
 
@@ -71,7 +72,7 @@ pub fn t_quantile_975(dof: usize) -> f64 {
 /// SVD can iterate without end on badly scaled matrices (a network's
 /// weights beside kinetic parameters), so it gets an iteration cap, and
 /// the eigen-decomposition of JᵀJ takes over when it runs out.
-fn decompose(j: DMatrix<f64>) -> Result<(Vec<f64>, DMatrix<f64>), String> {
+fn decompose(j: DMatrix<f64>) -> Result<(Vec<f64>, DMatrix<f64>), FitError> {
     let k = j.ncols();
     if let Some(svd) = j.clone().try_svd(false, true, f64::EPSILON, 1000 * k.max(1))
         && let Some(v_t) = svd.v_t
@@ -79,13 +80,11 @@ fn decompose(j: DMatrix<f64>) -> Result<(Vec<f64>, DMatrix<f64>), String> {
         return Ok((svd.singular_values.iter().copied().collect(), v_t));
     }
     let fisher = j.transpose() * &j;
-    let eigen = fisher
-        .try_symmetric_eigen(f64::EPSILON, 1000 * k.max(1))
-        .ok_or("neither the SVD of the sensitivity matrix nor the eigenvalues of JᵀJ converged")?;
+    let eigen = fisher.try_symmetric_eigen(f64::EPSILON, 1000 * k.max(1)).ok_or(FitError::NoDecomposition)?;
     Ok((eigen.eigenvalues.iter().map(|l| l.max(0.0).sqrt()).collect(), eigen.eigenvectors.transpose()))
 }
 
-pub fn statistics(problem: &mut Problem, theta: &[f64], absolute_sigma: bool) -> Result<Statistics, String> {
+pub fn statistics(problem: &mut Problem, theta: &[f64], absolute_sigma: bool) -> Result<Statistics, FitError> {
     let evaluation = problem.evaluate(theta, true)?;
     let rows = evaluation.jacobian.unwrap_or_default();
     let (m, k) = (evaluation.residuals.len(), theta.len());

@@ -3,9 +3,9 @@
 //! generated code uses.
 
 use super::library::{Instance, Plugin, PluginError, SearchPath};
+use bioflux_codegen::{CellFn, CellSlot};
 use bioflux_compiler::diagnostic::{Code, Diagnostic, suggestion};
 use bioflux_compiler::ir::CellLayout;
-use bioflux_compiler::jit::{CellFn, CellSlot};
 use bioflux_compiler::model::{Cell, CellSource, CheckedModel, InfeasiblePolicy, Network, OptionValue};
 use bioflux_compiler::units::Dim;
 use bioflux_grammar::ast::{BoundOp, Sense};
@@ -458,10 +458,7 @@ fn declared(unit: &str) -> Option<(f64, Dim)> {
     if unit.trim().is_empty() {
         return None;
     }
-    match crate::params::parse_quantity(&format!("1 [{unit}]")) {
-        Ok((factor, Some(dim))) => Some((factor, dim)),
-        _ => None,
-    }
+    bioflux_compiler::quantity::parse_unit(unit).ok().map(|u| (u.factor, u.dim))
 }
 
 /// The units a plugin declares for the ports the model uses, against the

@@ -2,15 +2,16 @@
 //! parameter changes; the last results) and what each command does.
 
 use super::help;
-use crate::commands::report_all;
+use crate::commands::{CommandError, report_error};
 use crate::plot::{Series, draw};
+use bioflux_api::{Model, Options};
 use bioflux_compiler::eval::{At, value};
+use bioflux_compiler::quantity::parse_quantity;
 use bioflux_compiler::units::Dim;
 use bioflux_compiler::{CheckedModel, check_source};
-use bioflux_runtime::host::SearchPath;
-use bioflux_runtime::params::{ParamSet, initial_state, parameter_values, parse_quantity};
+use bioflux_runtime::Overrides;
+use bioflux_runtime::params::{ParamSet, initial_state, parameter_values};
 use bioflux_runtime::simulate::Simulation;
-use bioflux_runtime::{Environment, Overrides, Prepared, RunError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,12 +28,18 @@ fn fail(message: impl std::fmt::Display) -> Failed {
     Failed
 }
 
+/// A failure of the library, reported as the command line reports it.
+fn failed(error: impl Into<CommandError>, not_done: &str) -> Failed {
+    report_error(&error.into(), not_done);
+    Failed
+}
+
 pub struct Session {
     plugin_path: Vec<PathBuf>,
     file: Option<PathBuf>,
-    source: String,
-    model: Option<CheckedModel>,
-    prepared: Option<Prepared>,
+    /// Opened through the library, as `bioflux run` opens it (trained
+    /// weights applied), compiled at load.
+    model: Option<Model>,
     /// Parameter changes, `NAME=VALUE`, in the order given.
     sets: Vec<ParamSet>,
     results: Option<Simulation>,
@@ -46,9 +53,7 @@ impl Session {
         Session {
             plugin_path,
             file: None,
-            source: String::new(),
             model: None,
-            prepared: None,
             sets: Vec::new(),
             results: None,
             cancel: Arc::new(AtomicBool::new(false)),
@@ -59,13 +64,14 @@ impl Session {
     /// Names to complete: parameters, species, lets, outputs, cells, and
     /// the inputs and outputs of the bound cells.
     pub fn names(&self) -> Vec<String> {
-        let Some(m) = &self.model else { return Vec::new() };
+        let Some(model) = &self.model else { return Vec::new() };
+        let m = model.checked();
         let mut names: Vec<String> = m.params.iter().map(|p| p.name.clone()).collect();
         names.extend(m.species.iter().map(|s| s.name.clone()));
         names.extend(m.lets.iter().map(|l| l.name.clone()));
         names.extend(m.outputs.iter().map(|o| o.name.clone()));
         names.extend(m.cells.iter().map(|c| c.name.clone()));
-        if let Some(p) = &self.prepared {
+        if let Some(p) = model.prepared() {
             for cell in &p.cells().cells {
                 names.extend(cell.instance.outputs.iter().map(|o| o.name.clone()));
             }
@@ -113,43 +119,33 @@ impl Session {
     }
 
     fn model(&self) -> Result<&CheckedModel, Failed> {
-        self.model.as_ref().ok_or_else(|| fail("no model loaded: `:load FILE.bio`"))
+        self.model.as_ref().map(Model::checked).ok_or_else(|| fail("no model loaded: `:load FILE.bio`"))
     }
 
     pub fn load(&mut self, path: &Path) -> Outcome {
         if path.as_os_str().is_empty() {
             return Err(fail("`:load FILE.bio`"));
         }
-        let source = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?;
-        let name = path.display().to_string();
-        let model =
-            check_source(&name, &source).map_err(|diags| fail(report_all(diags, None, "the model was not loaded")))?;
-        let env = Environment {
-            plugins: SearchPath::new(&self.plugin_path),
-            base_dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
-        };
-        let prepared = match Prepared::new(&model, &env) {
-            Ok(p) => p,
-            Err(RunError::Diagnostics(diags)) => {
-                let named = Arc::new(miette::NamedSource::new(name, source.clone()));
-                return Err(fail(report_all(diags, Some(&named), "the model was not loaded")));
-            }
-            Err(RunError::Message(m)) => return Err(fail(m)),
-        };
+        let not_loaded = "the model was not loaded";
+        let options = Options { plugin_path: self.plugin_path.clone(), base_dir: None };
+        let mut model = Model::open(path, &options).map_err(|e| failed(e, not_loaded))?;
+        for start in model.learned() {
+            outln!("note: {start}");
+        }
+        let compile_time = model.prepare().map_err(|e| failed(e, not_loaded))?.compile_time();
+        let m = model.checked();
         // Changes to parameters that still exist carry over a reload.
-        self.sets.retain(|s| model.params.iter().any(|p| p.name == s.name));
+        self.sets.retain(|s| m.params.iter().any(|p| p.name == s.name));
         outln!(
             "loaded {} ({} parameters, {} species, {} cells), compiled in {:.2} ms",
-            model.name,
-            model.params.len(),
-            model.species.len(),
-            model.cells.len(),
-            prepared.compile_time().as_secs_f64() * 1e3
+            m.name,
+            m.params.len(),
+            m.species.len(),
+            m.cells.len(),
+            compile_time.as_secs_f64() * 1e3
         );
         self.file = Some(path.to_path_buf());
-        self.source = source;
         self.model = Some(model);
-        self.prepared = Some(prepared);
         self.results = None;
         Ok(())
     }
@@ -161,7 +157,7 @@ impl Session {
 
     fn params(&self) -> Outcome {
         let model = self.model()?;
-        let values = parameter_values(model, &self.sets).map_err(fail)?;
+        let values = parameter_values(model, &self.sets).map_err(|e| failed(e, "nothing was listed"))?;
         for (p, v) in model.params.iter().zip(values) {
             let changed = if p.value != v { "  (changed)" } else { "" };
             outln!("{:<16} {} [{}]{changed}", p.name, number(v), p.dim);
@@ -181,8 +177,9 @@ impl Session {
         };
         let dim = param.dim;
         let mut sets = self.sets.clone();
-        sets.push(ParamSet::parse(&format!("{name}={value}")).map_err(fail)?);
-        let values = parameter_values(model, &sets).map_err(fail)?;
+        let not_set = "nothing was changed";
+        sets.push(ParamSet::parse(&format!("{name}={value}")).map_err(|e| failed(e, not_set))?);
+        let values = parameter_values(model, &sets).map_err(|e| failed(e, not_set))?;
         let index = model.params.iter().position(|p| p.name == name).expect("found above");
         outln!("{name} = {} [{dim}]", number(values[index]));
         self.sets = sets;
@@ -192,15 +189,15 @@ impl Session {
     /// `:run`, `:run 10 h`, `:run 10 [h]`.
     fn run(&mut self, rest: &str) -> Outcome {
         let end = if rest.is_empty() { None } else { Some(time(rest)?) };
-        let model = self.model.as_ref().ok_or_else(|| fail("no model loaded: `:load FILE.bio`"))?;
-        let prepared = self.prepared.as_mut().expect("loaded with the model");
+        let model = self.model.as_mut().ok_or_else(|| fail("no model loaded: `:load FILE.bio`"))?;
         self.cancel.store(false, Ordering::SeqCst);
         self.running.store(true, Ordering::SeqCst);
         let overrides =
             Overrides { sets: self.sets.clone(), end, cancel: Some(self.cancel.clone()), ..Default::default() };
-        let run = prepared.simulate(model, &overrides);
+        let run = model.run(&overrides);
         self.running.store(false, Ordering::SeqCst);
-        let run = run.map_err(|e| fail(e.to_string()))?;
+        let run = run.map_err(|e| failed(e, "nothing was run"))?;
+        let model = model.checked();
         for note in &run.notes {
             outln!("note: {note}");
         }
@@ -369,8 +366,8 @@ impl Session {
     fn fba(&mut self, rest: &str) -> Outcome {
         let mut words = rest.split_whitespace();
         let cell_name = words.next().ok_or_else(|| fail("`:fba CELL RXN=VALUE ...`"))?;
-        let prepared = self.prepared.as_mut().ok_or_else(|| fail("no model loaded: `:load FILE.bio`"))?;
-        let cells = &mut prepared.cells_mut().cells;
+        let model = self.model.as_mut().ok_or_else(|| fail("no model loaded: `:load FILE.bio`"))?;
+        let cells = &mut model.prepare().map_err(|e| failed(e, "nothing was solved"))?.cells_mut().cells;
         let names: Vec<String> = cells.iter().map(|c| c.name.clone()).collect();
         let cell = cells.iter_mut().find(|c| c.name == cell_name).ok_or_else(|| {
             fail(format!(
@@ -424,11 +421,16 @@ impl Session {
         let model = self.model()?;
         let (text, at) = split_at(line);
         let probe = "repl_value_";
-        let combined = format!("{}\nlet {probe} = {text}\n", self.source);
+        let source = self.model.as_ref().map(|m| m.source_text().inner().as_str()).unwrap_or_default();
+        let combined = format!("{source}\nlet {probe} = {text}\n");
         let name = self.file.as_ref().map(|f| f.display().to_string()).unwrap_or_default();
-        let checked = check_source(&name, &combined).map_err(|d| fail(report_all(d, None, "not evaluated")))?;
+        let not_done = "not evaluated";
+        let checked = check_source(&name, &combined).map_err(|diagnostics| {
+            let source_text = std::sync::Arc::new(miette::NamedSource::new(&name, combined.clone()));
+            failed(bioflux_api::Error::Invalid { source_text, diagnostics }, not_done)
+        })?;
         let index = checked.lets.iter().position(|l| l.name == probe).expect("the probe let was checked");
-        let params = parameter_values(model, &self.sets).map_err(fail)?;
+        let params = parameter_values(model, &self.sets).map_err(|e| failed(e, not_done))?;
         let (t, state) = match (at, &self.results) {
             (Some(at), Some(sim)) => {
                 let t = time(at)?;
@@ -472,10 +474,11 @@ fn time(text: &str) -> Result<f64, Failed> {
         Some((v, unit)) if !unit.trim_start().starts_with('[') => format!("{v} [{}]", unit.trim()),
         _ => text.to_string(),
     };
-    match parse_quantity(&bracketed).map_err(fail)? {
-        (v, None) => Ok(v),
-        (v, Some(d)) if d == Dim::TIME => Ok(v),
-        (_, Some(d)) => Err(fail(format!("`{text}` is not a time but {d}"))),
+    let q = parse_quantity(&bracketed).map_err(fail)?;
+    match q.dim {
+        None => Ok(q.value),
+        Some(d) if d == Dim::TIME => Ok(q.value),
+        Some(d) => Err(fail(format!("`{text}` is not a time but {d}"))),
     }
 }
 

@@ -2,8 +2,8 @@
 //! here, finite differences for the symbolic Jacobian, and a stand-in cell
 //! model behind the call slot.
 
+use bioflux_codegen::{CellContext, CellSlot, CompiledModel, compile};
 use bioflux_compiler::ir::{self, Arith, CellLayout, Cmp, Graph, Math, Node, NodeId, System};
-use bioflux_compiler::jit::{CellContext, CellSlot, CompiledModel, compile};
 use bioflux_compiler::{CheckedModel, check_source};
 use proptest::prelude::*;
 use std::ffi::c_void;

@@ -13,7 +13,7 @@
 //! its `CellSlot`, with the plugin instance and the slot's input and output
 //! buffers: no lookup by name, no allocation, no lock.
 
-use crate::ir::{self, Arith, Cmp, Graph, Math, Node, NodeId, System};
+use bioflux_compiler::ir::{self, Arith, Cmp, Graph, Math, Node, NodeId, System};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     AbiParam, FuncRef, InstBuilder, MemFlagsData, SigRef, Signature, UserFuncName, Value, types,
@@ -139,6 +139,9 @@ impl Drop for CompiledModel {
 
 #[derive(Debug)]
 pub enum JitError {
+    /// cranelift refused a function; its own message, which names the
+    /// function and the reason (cranelift's errors are of several types,
+    /// none of them needed by a caller beyond what they say).
     Codegen(String),
 }
 

@@ -1,0 +1,166 @@
+//! A model opened once: its text, the checked model with trained weights
+//! applied, where its plugins and files are found, and — after its first
+//! run — its compiled code and bound cells.
+
+use crate::Error;
+use bioflux_compiler::CheckedModel;
+use bioflux_runtime::host::{JacobianCheck, SearchPath};
+use bioflux_runtime::params::{LearnedStart, ParamSet, apply_trained_weights, parameter_values};
+use bioflux_runtime::{Environment, Overrides, Prepared, Run};
+use miette::NamedSource;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Where a model's plugins and files are found.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Directories searched for plugins before `$BIOFLUX_PLUGIN_PATH` and
+    /// the directories beside the running program.
+    pub plugin_path: Vec<PathBuf>,
+    /// For a model given as text: the directory its relative paths (model
+    /// files, weights files) start from; the current directory if none.
+    /// A model opened from a file uses the file's directory.
+    pub base_dir: Option<PathBuf>,
+}
+
+/// A parameter as a user sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Parameter {
+    /// Its name in the model.
+    pub name: String,
+    /// Its value in base units (mmol, g, gDW, L, h).
+    pub value: f64,
+    /// The base unit of its dimension (`mmol/L`, `1/h`; empty when
+    /// dimensionless).
+    pub unit: String,
+}
+
+/// A model, read and checked, with the trained weights of its learned
+/// terms applied: what every front end runs, fits and samples.
+pub struct Model {
+    source_text: Arc<NamedSource<String>>,
+    /// The model's file (for text, where it would be): its learned terms'
+    /// weights files are named after it.
+    file: PathBuf,
+    checked: CheckedModel,
+    env: Environment,
+    learned: Vec<LearnedStart>,
+    /// Compiled and bound at the first run, kept for the next ones.
+    prepared: Option<Prepared>,
+}
+
+impl Model {
+    /// Reads, checks and opens the model in `path`; trained weights beside
+    /// it (`MODEL.TERM.weights.json`) become its learned terms' values.
+    pub fn open(path: &Path, options: &Options) -> Result<Model, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Model::build(&path.display().to_string(), text, path, base_dir, options)
+    }
+
+    /// A model from its text; `name` names it in diagnostics and, in
+    /// `options.base_dir`, is where its weights files would be
+    /// (`NAME.TERM.weights.json` with NAME's extension dropped).
+    pub fn from_source(name: &str, text: &str, options: &Options) -> Result<Model, Error> {
+        let base_dir = options.base_dir.clone().unwrap_or_default();
+        let file = base_dir.join(name);
+        Model::build(name, text.to_string(), &file, base_dir, options)
+    }
+
+    fn build(name: &str, text: String, file: &Path, base_dir: PathBuf, options: &Options) -> Result<Model, Error> {
+        let source_text = Arc::new(NamedSource::new(name, text));
+        let mut checked = bioflux_compiler::check_source(name, source_text.inner())
+            .map_err(|diagnostics| Error::Invalid { source_text: source_text.clone(), diagnostics })?;
+        let learned = apply_trained_weights(&mut checked, file)?;
+        let env = Environment { plugins: SearchPath::new(&options.plugin_path), base_dir };
+        Ok(Model { source_text, file: file.to_path_buf(), checked, env, learned, prepared: None })
+    }
+
+    /// The checked model (its parameters, species, cells, outputs...).
+    pub fn checked(&self) -> &CheckedModel {
+        &self.checked
+    }
+
+    /// The model's name (`model NAME` in the file).
+    pub fn name(&self) -> &str {
+        &self.checked.name
+    }
+
+    /// The text it was read from, named, for drawing diagnostics.
+    pub fn source_text(&self) -> &Arc<NamedSource<String>> {
+        &self.source_text
+    }
+
+    /// The model's file (for a model from text, where it would be).
+    pub fn file(&self) -> &Path {
+        &self.file
+    }
+
+    /// Where its plugins and files are found.
+    pub fn environment(&self) -> &Environment {
+        &self.env
+    }
+
+    /// Where each learned term's weights came from.
+    pub fn learned(&self) -> &[LearnedStart] {
+        &self.learned
+    }
+
+    /// Every parameter with its value (after trained weights) and unit.
+    pub fn parameters(&self) -> Vec<Parameter> {
+        self.checked
+            .params
+            .iter()
+            .map(|p| Parameter {
+                name: p.name.clone(),
+                value: p.value,
+                unit: if p.dim.is_none() { String::new() } else { p.dim.to_string() },
+            })
+            .collect()
+    }
+
+    /// The parameter vector `sets` gives (derived parameters recomputed).
+    pub fn parameter_values(&self, sets: &[ParamSet]) -> Result<Vec<f64>, Error> {
+        Ok(parameter_values(&self.checked, sets)?)
+    }
+
+    /// Binds the cells and compiles the model, once; later calls return
+    /// what the first made.
+    pub fn prepare(&mut self) -> Result<&mut Prepared, Error> {
+        if self.prepared.is_none() {
+            let prepared = Prepared::new(&self.checked, &self.env).map_err(|e| Error::run(e, &self.source_text))?;
+            self.prepared = Some(prepared);
+        }
+        Ok(self.prepared.as_mut().expect("prepared above"))
+    }
+
+    /// The model's cells, bound for simulation (binding and compiling first
+    /// if it has not run yet), to query one at a point.
+    pub fn cells_mut(&mut self) -> Result<&mut bioflux_runtime::host::BoundCells, Error> {
+        Ok(self.prepare()?.cells_mut())
+    }
+
+    /// The compiled model and its bound cells, if it has run.
+    pub fn prepared(&self) -> Option<&Prepared> {
+        self.prepared.as_ref()
+    }
+
+    /// Simulates the model with `overrides` (parameters, end, output
+    /// interval, solver, tolerances). A run that fails along the way is a
+    /// result: its simulation holds the failure and the rows up to it.
+    pub fn run(&mut self, overrides: &Overrides) -> Result<Run, Error> {
+        self.prepare()?;
+        let (checked, source_text) = (&self.checked, &self.source_text);
+        let prepared = self.prepared.as_mut().expect("prepared above");
+        prepared.simulate(checked, overrides).map_err(|e| Error::run(e, source_text))
+    }
+
+    /// Each cell's own Jacobian against central differences of its outputs
+    /// at the initial state (with the parameters `sets` gives).
+    pub fn check_jacobians(&mut self, sets: &[ParamSet]) -> Result<Vec<JacobianCheck>, Error> {
+        self.prepare()?;
+        let (checked, source_text) = (&self.checked, &self.source_text);
+        let prepared = self.prepared.as_mut().expect("prepared above");
+        prepared.check_jacobians(checked, sets).map_err(|e| Error::run(e, source_text))
+    }
+}
