@@ -24,8 +24,10 @@ pub struct Cell {
     pub outputs: Vec<(String, String)>,
 }
 
-/// d(output)/d(input) of a cell at every point of a grid.
-pub struct SensitivityMap {
+/// d(output)/d(input) of a cell at every point of a grid (a cell's
+/// derivatives; "sensitivities" in bioflux are the forward sensitivities of
+/// a trajectory to parameters, `runtime::sensitivity`).
+pub struct DerivativeMap {
     /// The grid's axes.
     pub axes: Vec<Axis>,
     /// Which axes the derivatives are taken by (indices into `axes`).
@@ -104,10 +106,11 @@ impl Cell {
         let rows = over_points(&self.factory(), axes, n_in, points, tick, |instance, ports| {
             let mut out = vec![0.0; n_out];
             let status = instance.eval(ports, &mut out);
-            if status >= 2 {
+            if !status.has_result() {
                 out.fill(f64::NAN);
             }
-            (out, status)
+            // The file's code: 0 ok, 1 relaxed, 2 failed, 3 stopped.
+            (out, status as i32)
         })?;
         let (outputs, status): (Vec<Vec<f64>>, Vec<i32>) = rows.into_iter().unzip();
         let metadata = DatasetMetadata {
@@ -142,14 +145,14 @@ impl Cell {
 
     /// d `of` / d each of `wrt` (axis names or their ports) at every point
     /// of the grid `axes` span, from the plugin's own Jacobian.
-    pub fn sensitivities(
+    pub fn derivatives(
         &self,
         of: &str,
         wrt: &[String],
         axes: Vec<Axis>,
         points: Vec<Vec<f64>>,
         tick: &(dyn Fn() + Sync),
-    ) -> Result<SensitivityMap, Error> {
+    ) -> Result<DerivativeMap, Error> {
         let of = self.outputs.iter().position(|o| o.0 == of).ok_or_else(|| {
             let names = self.outputs.iter().map(|o| o.0.as_str());
             let suggestion = bioflux_compiler::diagnostic::suggestion(of, names, "").trim().to_string();
@@ -170,7 +173,8 @@ impl Cell {
         let (n_in, n_out) = (self.ports.len(), self.outputs.len());
         let values = over_points(&self.factory(), &axes, n_in, &points, tick, |instance, ports| {
             let (mut out, mut jac) = (vec![0.0; n_out], vec![0.0; n_in * n_out]);
-            let ok = instance.eval(ports, &mut out) < 2 && instance.jacobian(ports, &mut jac) == Some(0);
+            let ok = instance.eval(ports, &mut out).has_result()
+                && instance.jacobian(ports, &mut jac) == Some(bioflux_plugin::Status::Ok);
             wrt.iter()
                 .map(|&w| {
                     let a = &axes[w];
@@ -185,6 +189,6 @@ impl Cell {
                 })
                 .collect::<Vec<f64>>()
         })?;
-        Ok(SensitivityMap { axes, wrt, points, values })
+        Ok(DerivativeMap { axes, wrt, points, values })
     }
 }

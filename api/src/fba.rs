@@ -138,9 +138,9 @@ pub fn fba(request: &FbaRequest) -> Result<FbaSolution, Error> {
         return Err(Error::NotAnLpCell { plugin: plugin.name.clone() });
     };
     let status = match status {
-        s if s == Status::Ok as i32 => FbaStatus::Optimal,
-        s if s == Status::Relaxed as i32 => FbaStatus::Relaxed,
-        s if s == Status::Stop as i32 => {
+        Status::Ok => FbaStatus::Optimal,
+        Status::Relaxed => FbaStatus::Relaxed,
+        Status::Stop => {
             return Ok(FbaSolution {
                 status: FbaStatus::Infeasible,
                 objective: None,
@@ -149,7 +149,7 @@ pub fn fba(request: &FbaRequest) -> Result<FbaSolution, Error> {
                 notes,
             });
         }
-        _ => return Err(Error::Evaluation { what: "the LP".into(), message: instance.last_error() }),
+        Status::Error => return Err(Error::Evaluation { what: "the LP".into(), message: instance.last_error() }),
     };
     let fluxes = instance
         .outputs

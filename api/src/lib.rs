@@ -24,7 +24,7 @@ mod learn;
 mod model;
 mod surrogate;
 
-pub use cell::{Cell, SensitivityMap};
+pub use cell::{Cell, DerivativeMap};
 pub use error::Error;
 pub use fba::{Bound, FbaRequest, FbaSolution, FbaStatus, fba};
 pub use fit::{FitRequest, FitSetup, Fitted};

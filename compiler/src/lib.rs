@@ -67,7 +67,7 @@ fn syntax_diagnostic(e: &bioflux_grammar::SyntaxError, source: &str) -> Diagnost
         "an event's actions go in braces: `at 24 [h] { add glucose = 10 [mmol] }`".to_string()
     } else if statement_expected && !near_keyword.is_empty() && !is_keyword {
         format!("did you mean `{}`?", near_keyword[0])
-    } else if e.message.contains("`model NAME`") {
+    } else if e.kind == bioflux_grammar::SyntaxErrorKind::NoModelLine {
         "a .bio file begins with its name: `model my_process` on the first line".to_string()
     } else if !statement_expected && is_keyword && !starts_line {
         format!(

@@ -28,6 +28,8 @@ pub enum SyntaxErrorKind {
     Unexpected,
     /// Brackets or operators nested deeper than [`crate::MAX_NESTING`].
     TooDeep,
+    /// The file does not begin with its `model NAME` line.
+    NoModelLine,
 }
 
 /// The keywords that start a statement after the `model` line.
@@ -154,7 +156,11 @@ fn syntax_error(source: &str, e: pest::error::Error<Rule>) -> SyntaxError {
     };
     let found: String = source[span.start..].chars().take_while(|c| !c.is_whitespace()).take(24).collect();
     let mut expected: Vec<String> = Vec::new();
+    let mut kind = SyntaxErrorKind::Unexpected;
     if let pest::error::ErrorVariant::ParsingError { positives, .. } = &e.variant {
+        if positives.iter().any(|r| matches!(r, Rule::model_decl | Rule::kw_model)) {
+            kind = SyntaxErrorKind::NoModelLine;
+        }
         for r in positives {
             let d = if is_statement_start(r) { A_STATEMENT } else { rule_description(r) };
             if !expected.iter().any(|x| x == d) {
@@ -170,7 +176,7 @@ fn syntax_error(source: &str, e: pest::error::Error<Rule>) -> SyntaxError {
         [one] => format!("expected {one}, found {unexpected}"),
         [init @ .., last] => format!("expected {} or {last}, found {unexpected}", init.join(", ")),
     };
-    SyntaxError { message, span, found, expected, kind: SyntaxErrorKind::Unexpected }
+    SyntaxError { message, span, found, expected, kind }
 }
 
 /// Whether a rule is the start of a statement (or the end of the file),

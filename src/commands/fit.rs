@@ -145,7 +145,7 @@ fn run_fit(model: &Model, args: &FitArgs) -> Result<bool, CommandError> {
             "max |diff|",
             "max |value|"
         );
-        for c in fit::check_gradient(&mut probe).map_err(|e| bioflux_api::Error::Fit(e))? {
+        for c in fit::check_gradient(&mut probe).map_err(bioflux_api::Error::Fit)? {
             outln!("{:<16} {:>14.3e} {:>14.3e}", c.name, c.max_difference, c.max_value);
         }
         return Ok(true);

@@ -68,10 +68,10 @@ fn compare(args: &ParityArgs) -> Result<(), CommandError> {
         .collect::<Option<_>>()
         .ok_or_else(|| argument("the surrogate's inputs are not the cell's".into()))?;
     let (mut a, mut b) = (vec![0.0; lp.outputs.len()], vec![0.0; net.outputs.len()]);
-    if lp.eval(&bounds, &mut a) >= 2 {
+    if !lp.eval(&bounds, &mut a).has_result() {
         return Err(Error::Evaluation { what: "the cell".into(), message: lp.last_error() }.into());
     }
-    if net.eval(&net_bounds, &mut b) >= 2 {
+    if !net.eval(&net_bounds, &mut b).has_result() {
         return Err(Error::Evaluation { what: "the surrogate".into(), message: net.last_error() }.into());
     }
     // Reactions both give (not the objective or slack).

@@ -34,9 +34,9 @@ fn map(args: &SensitivityArgs) -> Result<(), CommandError> {
     let axes = cell.axes(&args.grids)?;
     let points = grid_points(&axes);
     let bar = ProgressBar::new(points.len() as u64);
-    let map = cell.sensitivities(&args.of, &args.wrt, axes, points, &|| bar.inc(1));
+    let map = cell.derivatives(&args.of, &args.wrt, axes, points, &|| bar.inc(1));
     bar.finish_and_clear();
-    let bioflux_api::SensitivityMap { axes, wrt, points, values } = map?;
+    let bioflux_api::DerivativeMap { axes, wrt, points, values } = map?;
     let csv = args.output.extension().is_some_and(|e| e == "csv");
     if csv {
         let write_error = |e: csv::Error| CommandError::Write { path: args.output.clone(), source: e.into() };

@@ -10,6 +10,12 @@
 
 #[cfg(feature = "dataset")]
 pub mod dataset;
+
+// The plugin guide's examples are compiled as this crate's doc tests, so
+// the guide cannot drift from the SDK (its tool example needs `tools`).
+#[cfg(all(doctest, feature = "tools"))]
+#[doc = include_str!("../../../docs/plugins.md")]
+pub struct PluginGuide;
 mod sdk;
 #[cfg(feature = "tools")]
 pub mod tools;
@@ -46,6 +52,24 @@ pub enum Status {
     /// No result, by the model's own rule (`infeasible = stop`): the run
     /// ends here normally; `last_error` says why.
     Stop = 3,
+}
+
+impl Status {
+    /// The status a code that crossed the ABI stands for; a code no status
+    /// has (a plugin's bug) is an error.
+    pub fn from_code(code: i32) -> Status {
+        match code {
+            0 => Status::Ok,
+            1 => Status::Relaxed,
+            3 => Status::Stop,
+            _ => Status::Error,
+        }
+    }
+
+    /// Whether the outputs are a result (`Ok` or `Relaxed`).
+    pub fn has_result(self) -> bool {
+        matches!(self, Status::Ok | Status::Relaxed)
+    }
 }
 
 /// An input or output: its name and unit (C strings owned by the instance).

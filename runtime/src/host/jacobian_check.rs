@@ -3,6 +3,7 @@
 //! integrator slow or lets it accept wrong steps without a word.
 
 use super::BoundCells;
+use bioflux_plugin::Status;
 
 /// How a cell's Jacobian compares with central differences.
 #[derive(Clone, Debug, PartialEq)]
@@ -55,17 +56,17 @@ fn check_cell(cell: &super::BoundCell) -> JacobianCheck {
     let (n_in, n_out) = (instance.inputs.len(), instance.outputs.len());
     let at = cell.inputs.clone();
     let mut outputs = vec![0.0; n_out];
-    let failed = |status: i32| JacobianCheck::Failed {
+    let failed = |status: Status| JacobianCheck::Failed {
         cell: cell.name.clone(),
-        message: format!("status {status}: {}", instance.last_error()),
+        message: format!("status {}: {}", status as i32, instance.last_error()),
     };
     let status = instance.eval(&at, &mut outputs);
-    if status >= 2 {
+    if !status.has_result() {
         return failed(status);
     }
     let mut jacobian = vec![0.0; n_in * n_out];
     match instance.jacobian(&at, &mut jacobian) {
-        Some(status) if status >= 2 => return failed(status),
+        Some(status) if !status.has_result() => return failed(status),
         _ => {}
     }
     // Entries below 1 % of the Jacobian's largest are compared on that scale
@@ -84,8 +85,8 @@ fn check_cell(cell: &super::BoundCell) -> JacobianCheck {
         shifted[i] = at[i] - h;
         let s2 = instance.eval(&shifted, &mut minus);
         shifted[i] = at[i];
-        if s1 >= 2 || s2 >= 2 {
-            return failed(s1.max(s2));
+        if let Some(status) = [s1, s2].into_iter().find(|s| !s.has_result()) {
+            return failed(status);
         }
         for o in 0..n_out {
             let differences = (plus[o] - minus[o]) / (2.0 * h);

@@ -1,7 +1,7 @@
 //! Finding and opening plugin libraries, and their instances.
 
 use bioflux_plugin::tools::{Answer, Tool};
-use bioflux_plugin::{ABI_VERSION, ENTRY_SYMBOL, EntryFn, PluginTable, TOOL_FREE_SYMBOL, TOOL_SYMBOL};
+use bioflux_plugin::{ABI_VERSION, ENTRY_SYMBOL, EntryFn, PluginTable, Status, TOOL_FREE_SYMBOL, TOOL_SYMBOL};
 use std::ffi::{CStr, CString, c_char, c_void};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -258,19 +258,19 @@ impl Instance {
     }
 
     /// One evaluation, outside a simulation (`bioflux fba`, tests).
-    pub fn eval(&self, inputs: &[f64], outputs: &mut [f64]) -> i32 {
+    pub fn eval(&self, inputs: &[f64], outputs: &mut [f64]) -> Status {
         assert!(inputs.len() == self.inputs.len() && outputs.len() == self.outputs.len());
         // SAFETY: buffers of the sizes the instance described.
-        unsafe { (self.plugin.table.eval)(self.ptr, inputs.as_ptr(), outputs.as_mut_ptr()) }
+        Status::from_code(unsafe { (self.plugin.table.eval)(self.ptr, inputs.as_ptr(), outputs.as_mut_ptr()) })
     }
 
     /// d(outputs)/d(inputs) (`jac[o * n_inputs + i]`) at `inputs`, right
     /// after an `eval` there; `None` if the plugin has no Jacobian.
-    pub fn jacobian(&self, inputs: &[f64], jac: &mut [f64]) -> Option<i32> {
+    pub fn jacobian(&self, inputs: &[f64], jac: &mut [f64]) -> Option<Status> {
         assert!(inputs.len() == self.inputs.len() && jac.len() == self.inputs.len() * self.outputs.len());
         let f = self.plugin.table.jacobian?;
         // SAFETY: buffers of the sizes the instance described.
-        Some(unsafe { f(self.ptr, inputs.as_ptr(), jac.as_mut_ptr()) })
+        Some(Status::from_code(unsafe { f(self.ptr, inputs.as_ptr(), jac.as_mut_ptr()) }))
     }
 
     pub fn last_error(&self) -> String {

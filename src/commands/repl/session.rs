@@ -395,9 +395,11 @@ impl Session {
             cell.instance.inputs.iter().zip(&inputs).map(|(p, v)| format!("{} = {}", p.name, number(*v))).collect();
         outln!("inputs     {}", given.join(", "));
         let status = match status {
-            0 => "ok",
-            1 => "relaxed",
-            _ => return Err(fail(format!("cell `{cell_name}`: {}", cell.instance.last_error()))),
+            bioflux_plugin::Status::Ok => "ok",
+            bioflux_plugin::Status::Relaxed => "relaxed",
+            bioflux_plugin::Status::Error | bioflux_plugin::Status::Stop => {
+                return Err(fail(format!("cell `{cell_name}`: {}", cell.instance.last_error())));
+            }
         };
         outln!("status     {status}");
         let mut named: Vec<(&str, f64)> =
