@@ -461,3 +461,34 @@ fn latin1_and_utf16_model_files_read_as_the_utf8_one() {
     assert_eq!(code, Some(1));
     assert!(stderr.contains("not UTF-8 text") && stderr.contains("save the model as UTF-8"), "{stderr}");
 }
+
+/// COBRApy's own test models fbc_ex1.xml and fbc_ex2.xml mark the `comp`
+/// package as required and contain none of it; COBRApy reads them. So
+/// does bioflux (with a note): e_coli_core written so gives its usual
+/// growth, 0.8739 /h; with a submodel it is refused by name.
+#[test]
+fn a_required_package_the_file_does_not_use_is_read_with_a_note() {
+    use std::io::Read;
+    let mut xml = String::new();
+    let zipped =
+        std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/e_coli_core.xml.gz")).unwrap();
+    flate2::read::GzDecoder::new(zipped.as_slice()).read_to_string(&mut xml).unwrap();
+    let comp = r#"xmlns:comp="http://www.sbml.org/sbml/level3/version1/comp/version1" comp:required="true" level="3""#;
+    let declared = xml.replacen(r#"level="3""#, comp, 1);
+    assert_ne!(declared, xml);
+    let model = temp_file("comp_declared.xml", declared.as_bytes());
+    let (code, doc, err) = fba_json(&model, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!((doc["objective"].as_f64().unwrap() - 0.8739215).abs() < 1e-6, "{doc}");
+    assert!(err.contains("note:") && err.contains("`comp` package as required but uses none of it"), "{err}");
+    let used = declared.replacen(
+        "</model>",
+        r#"<comp:listOfSubmodels><comp:submodel comp:id="s" comp:modelRef="other"/></comp:listOfSubmodels></model>"#,
+        1,
+    );
+    let model = temp_file("comp_used.xml", used.as_bytes());
+    let out = bioflux(&["fba", model.to_str().unwrap(), "--plugin-path", &plugin_dir()]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("needs the `comp` package") && stderr.contains("<comp:listOfSubmodels>"), "{stderr}");
+}

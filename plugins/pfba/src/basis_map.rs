@@ -10,6 +10,7 @@
 //! and the inputs, and on the solve that found the basis only in the last
 //! bits (tested: ≤ 1e-11 relative).
 
+use crate::error::LpError;
 use crate::highs::{BASIC, Basis, LOWER, Lp, UPPER, ZERO};
 use highs_sys::HighsInt;
 
@@ -89,7 +90,7 @@ impl BasisMap {
     /// whose rows `changing` change between calls. Uses HiGHS's
     /// factorisation of it (a fresh one would cost a factorisation per new
     /// basis, ≈ 15 % of the LP fed-batch's time).
-    pub fn build(lp: &mut Lp, basis: Basis, changing: &[usize]) -> Result<BasisMap, String> {
+    pub fn build(lp: &mut Lp, basis: Basis, changing: &[usize]) -> Result<BasisMap, LpError> {
         let d = &lp.data;
         let (n_cols, m) = (d.col_lower.len(), d.row_lower.len());
         let mut basic_raw = vec![0; m];
@@ -151,7 +152,7 @@ impl BasisMap {
             }
         }
         if anchor.iter().chain(&directions).any(|x| !x.is_finite()) {
-            return Err("the basis is singular".into());
+            return Err(LpError::SingularBasis);
         }
         let mut position = vec![usize::MAX; n_cols];
         for (k, var) in basic.iter().enumerate() {
@@ -323,7 +324,7 @@ impl MapCache {
 
     /// The map of `lp`'s current basis (built if new), moved to the front,
     /// with its solution in `cols`.
-    pub fn current(&mut self, lp: &mut Lp, changing: &[usize], cols: &mut [f64]) -> Result<(), String> {
+    pub fn current(&mut self, lp: &mut Lp, changing: &[usize], cols: &mut [f64]) -> Result<(), LpError> {
         let basis = lp.basis();
         match self.maps.iter().position(|map| map.basis == basis) {
             Some(k) => self.maps[..=k].rotate_right(1),

@@ -2,6 +2,7 @@
 //! solves, which HiGHS re-solves warm from its last basis. The raw C API
 //! (highs-sys) is used because the safe crate cannot change row bounds.
 
+use crate::error::LpError;
 use highs_sys::*;
 use std::ffi::{CStr, c_void};
 
@@ -91,7 +92,7 @@ fn option_bool(h: *mut c_void, name: &CStr, v: bool) {
 }
 
 impl Lp {
-    pub fn new(d: &LpData) -> Result<Lp, String> {
+    pub fn new(d: &LpData) -> Result<Lp, LpError> {
         let (n_cols, n_rows) = (d.cost.len(), d.row_lower.len());
         // SAFETY: Highs_create returns a fresh instance, owned by `Lp`.
         let h = unsafe { Highs_create() };
@@ -138,7 +139,7 @@ impl Lp {
             )
         };
         if status == STATUS_ERROR {
-            return Err("HiGHS rejected the LP".into());
+            return Err(LpError::Rejected);
         }
         Ok(lp)
     }
@@ -229,24 +230,24 @@ impl Lp {
     /// The basic variables of the current factorisation, in its order:
     /// j ≥ 0 a column, −1 − i row i's logical.
     /// Factorises the current basis first if it has no factorisation.
-    pub fn basic_variables(&self, basic: &mut [HighsInt]) -> Result<(), String> {
+    pub fn basic_variables(&self, basic: &mut [HighsInt]) -> Result<(), LpError> {
         assert_eq!(basic.len(), self.row_value.len());
         // SAFETY: a buffer of n_rows entries.
         let status = unsafe { Highs_getBasicVariables(self.h, basic.as_mut_ptr()) };
-        if status == STATUS_ERROR { Err("HiGHS could not factorise the basis".into()) } else { Ok(()) }
+        if status == STATUS_ERROR { Err(LpError::Factorisation) } else { Ok(()) }
     }
 
     /// Solves B·x = rhs with the current factorisation (in the order of
     /// `basic_variables`). HiGHS's B has +e_i for row i's logical, whose
     /// value is minus the row's activity.
-    pub fn basis_solve(&self, rhs: &[f64], x: &mut [f64]) -> Result<(), String> {
+    pub fn basis_solve(&self, rhs: &[f64], x: &mut [f64]) -> Result<(), LpError> {
         let m = self.row_value.len();
         assert!(rhs.len() == m && x.len() == m);
         let mut nz: HighsInt = 0;
         // SAFETY: buffers of n_rows entries; a null index array is allowed.
         let status =
             unsafe { Highs_getBasisSolve(self.h, rhs.as_ptr(), x.as_mut_ptr(), &mut nz, std::ptr::null_mut()) };
-        if status == STATUS_ERROR { Err("HiGHS has no factorisation of the basis".into()) } else { Ok(()) }
+        if status == STATUS_ERROR { Err(LpError::NoFactorisation) } else { Ok(()) }
     }
 
     /// Column values of the last solution into `cols` (length n_cols).

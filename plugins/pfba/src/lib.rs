@@ -17,12 +17,14 @@
 
 mod basis_map;
 mod cache;
+pub mod error;
 mod highs;
 pub mod network;
 pub mod pfba;
 
 use bioflux_plugin::tools::{Entry, Notes, Stoichiometry, StoichiometryRequest, StoichiometryTool, Tool, serve};
 use bioflux_plugin::{CellModel, Config, EvalError, PortSpec, Status, export_plugin};
+use error::{ConfigError, ModelError};
 use network::{Network, Objective};
 use pfba::{BoundKind, InputBound, Options, Pfba, Policy, SolveError, Solved, Start};
 use std::path::PathBuf;
@@ -30,7 +32,7 @@ use std::path::PathBuf;
 /// Finds a model file: as given (relative to the .bio file), else in
 /// `$BIOFLUX_MODELS`; in each place also gzipped (`iCH360.xml` finds
 /// `iCH360.xml.gz`).
-pub fn find_model(source: &str, base_dir: &std::path::Path) -> Result<PathBuf, String> {
+pub fn find_model(source: &str, base_dir: &std::path::Path) -> Result<PathBuf, ModelError> {
     let env = std::env::var_os("BIOFLUX_MODELS");
     let mut places = vec![base_dir.to_path_buf()];
     places.extend(env.iter().map(PathBuf::from));
@@ -44,22 +46,19 @@ pub fn find_model(source: &str, base_dir: &std::path::Path) -> Result<PathBuf, S
             return Ok(zipped);
         }
     }
-    Err(format!(
-        "cannot find the model `{source}` (or `{source}.gz`): not in {} {}",
-        if base_dir.as_os_str().is_empty() { ".".to_string() } else { base_dir.display().to_string() },
-        match env {
-            Some(d) => format!("nor in $BIOFLUX_MODELS ({})", PathBuf::from(d).display()),
-            None => "and $BIOFLUX_MODELS is not set".into(),
-        }
-    ))
+    Err(ModelError::NotFound {
+        source_name: source.to_string(),
+        base_dir: base_dir.to_path_buf(),
+        models_dir: env.map(PathBuf::from),
+    })
 }
 
 /// The cell's network: inline, or the model file it names.
-fn load_network(config: &Config) -> Result<Network, String> {
+fn load_network(config: &Config) -> Result<Network, ModelError> {
     match (config.json.get("network").filter(|n| !n.is_null()), config.source()) {
         (Some(inline), _) => network::inline(inline),
         (None, Some(source)) => network::load(&find_model(source, &config.base_dir)?),
-        (None, None) => Err("no model: give a file, `pfba(\"iCH360.xml\")`, or a network of this file".into()),
+        (None, None) => Err(ModelError::NoModel),
     }
 }
 
@@ -95,7 +94,8 @@ fn atoms(formula: &str, element: &str) -> f64 {
 /// (default bounds), once each.
 fn tool(name: &str, request: &str) -> Option<Result<String, String>> {
     match name {
-        StoichiometryTool::NAME => serve::<StoichiometryTool>(request, stoichiometry),
+        // Tool replies carry text (the tool protocol's `{"error": ...}`).
+        StoichiometryTool::NAME => serve::<StoichiometryTool>(request, |r| stoichiometry(r).map_err(|e| e.to_string())),
         Notes::NAME => {
             serve::<Notes>(request, |_| Ok(std::mem::take(&mut *NOTES.lock().unwrap_or_else(|p| p.into_inner()))))
         }
@@ -104,7 +104,7 @@ fn tool(name: &str, request: &str) -> Option<Result<String, String>> {
 }
 
 /// S as non-zeros and the carbon and nitrogen atoms per metabolite.
-fn stoichiometry(request: StoichiometryRequest) -> Result<Stoichiometry, String> {
+fn stoichiometry(request: StoichiometryRequest) -> Result<Stoichiometry, ModelError> {
     let config = Config::new(request.config, request.base_dir);
     let net = load_network(&config)?;
     let entries = net
@@ -177,10 +177,8 @@ fn parse_input(name: &str, net: &Network) -> Option<InputBound> {
     Some(InputBound { reaction: net.reaction_index(rxn)?, kind })
 }
 
-impl CellModel for LpCell {
-    const HAS_JACOBIAN: bool = true;
-
-    fn create(config: &Config) -> Result<Self, String> {
+impl LpCell {
+    fn new(config: &Config) -> Result<LpCell, ConfigError> {
         let net = load_network(config)?;
         net.notes.iter().for_each(|n| note(n));
         // The cell's objectives, in priority order, replace the model's.
@@ -192,13 +190,13 @@ impl CellModel for LpCell {
                     let id = term.get("reaction").and_then(|r| r.as_str()).unwrap_or("");
                     let j = net
                         .reaction_index(id)
-                        .ok_or_else(|| format!("the objective `{id}` is not a reaction of the model"))?;
+                        .ok_or_else(|| ConfigError::ObjectiveReaction { reaction: id.to_string() })?;
                     Ok(match term.get("sense").and_then(|s| s.as_str()) {
                         Some("min") => Objective::minimize(vec![(j, 1.0)]),
                         _ => Objective::maximize(vec![(j, 1.0)]),
                     })
                 })
-                .collect::<Result<_, String>>()?;
+                .collect::<Result<_, ConfigError>>()?;
         }
         let policy = match config.json.get("infeasible").and_then(|p| p.as_str()) {
             Some("stop") => Policy::Stop,
@@ -210,11 +208,11 @@ impl CellModel for LpCell {
             None | Some("reference") => Start::Reference,
             Some("warm") => Start::Warm,
             Some("cold") => Start::Cold,
-            Some(other) => return Err(format!("option `start` is reference, warm or cold, not `{other}`")),
+            Some(other) => return Err(ConfigError::Start { given: other.to_string() }),
         };
         let options = Options {
             pfba: flag("pfba", true),
-            tolerance: config.number("tolerance", 1e-9)?,
+            tolerance: config.number("tolerance", 1e-9).map_err(ConfigError::Option)?,
             policy,
             start,
             reuse: flag("reuse", true),
@@ -236,6 +234,15 @@ impl CellModel for LpCell {
             objective_unit,
             input_names,
         })
+    }
+}
+
+impl CellModel for LpCell {
+    const HAS_JACOBIAN: bool = true;
+
+    // The C ABI carries a plugin's error as text: here is where it becomes one.
+    fn create(config: &Config) -> Result<Self, String> {
+        LpCell::new(config).map_err(|e| e.to_string())
     }
 
     /// A bound is in its reaction's unit.
@@ -259,7 +266,7 @@ impl CellModel for LpCell {
     /// Exact within the optimal bases of the last `eval` (which the host
     /// calls at the same inputs just before).
     fn jacobian(&mut self, inputs: &[f64], jacobian: &mut [f64]) -> Result<(), String> {
-        self.lp.jacobian(inputs, jacobian)
+        self.lp.jacobian(inputs, jacobian).map_err(|e| e.to_string())
     }
 
     fn eval(&mut self, inputs: &[f64], outputs: &mut [f64]) -> Result<Status, EvalError> {

@@ -24,6 +24,7 @@
 
 use crate::basis_map::MapCache;
 use crate::cache;
+use crate::error::LpError;
 use crate::highs::{Basis, Lp, LpData, Outcome, Pricing};
 use crate::network::{Network, Objective};
 use highs_sys::HighsInt;
@@ -89,8 +90,8 @@ impl Default for Options {
 pub enum SolveError {
     /// Infeasible at these inputs, and the policy is not to relax.
     Infeasible(Policy),
-    /// HiGHS or a basis failed (the message says how).
-    Failed(String),
+    /// HiGHS or a basis failed.
+    Failed(LpError),
 }
 
 impl std::fmt::Display for SolveError {
@@ -100,14 +101,14 @@ impl std::fmt::Display for SolveError {
                 write!(f, "the LP is infeasible here (`infeasible = stop` ends the run)")
             }
             SolveError::Infeasible(_) => write!(f, "the LP is infeasible here (`infeasible = error`)"),
-            SolveError::Failed(message) => f.write_str(message),
+            SolveError::Failed(error) => error.fmt(f),
         }
     }
 }
 
-impl From<String> for SolveError {
-    fn from(message: String) -> SolveError {
-        SolveError::Failed(message)
+impl From<LpError> for SolveError {
+    fn from(error: LpError) -> SolveError {
+        SolveError::Failed(error)
     }
 }
 
@@ -282,7 +283,7 @@ pub struct Pfba {
 }
 
 impl Pfba {
-    pub fn new(net: &Network, objective: Objective, inputs: &[InputBound], options: Options) -> Result<Pfba, String> {
+    pub fn new(net: &Network, objective: Objective, inputs: &[InputBound], options: Options) -> Result<Pfba, LpError> {
         Self::lexicographic(net, vec![objective], inputs, options)
     }
 
@@ -292,15 +293,13 @@ impl Pfba {
         objectives: Vec<Objective>,
         inputs: &[InputBound],
         options: Options,
-    ) -> Result<Pfba, String> {
+    ) -> Result<Pfba, LpError> {
         if net.reactions.is_empty() {
-            return Err("the model has no reactions".into());
+            return Err(LpError::NoReactions);
         }
         if objectives.first().is_none_or(|o| o.terms.is_empty()) {
-            let example = net.likely_objective().unwrap_or("Biomass");
-            return Err(format!(
-                "the model has no objective; name the reaction to optimise: `objective = {example}` in the cell's block of a .bio file, or `--objective {example}` with `bioflux fba`"
-            ));
+            let example = net.likely_objective().unwrap_or("Biomass").to_string();
+            return Err(LpError::NoObjective { example });
         }
         let first_sign = objectives[0].sign();
         let objectives: Vec<Vec<(usize, f64)>> =
@@ -559,7 +558,7 @@ impl Pfba {
         options: &Options,
         reference: &Option<Basis>,
         stats: &mut Stats,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, LpError> {
         if options.reuse && stage.maps.find_feasible(&stage.lp, cols) {
             stats.from_basis += 1;
             return Ok(true);
@@ -585,10 +584,8 @@ impl Pfba {
         match outcome {
             Outcome::Optimal => {}
             Outcome::Infeasible => return Ok(false),
-            Outcome::Unbounded => {
-                return Err("the LP is unbounded: the objective grows without limit (a reaction on its path with an infinite bound?)".into());
-            }
-            Outcome::Other(code) => return Err(format!("HiGHS did not find an optimum (model status {code})")),
+            Outcome::Unbounded => return Err(LpError::Unbounded),
+            Outcome::Other(code) => return Err(LpError::NoOptimum { status: code.into() }),
         }
         if options.reuse {
             stage.maps.current(&mut stage.lp, &changing[..stage.changing], cols)?;
@@ -599,17 +596,17 @@ impl Pfba {
     }
 
     /// Stage `k` at the bounds now set; records its objective's optimum.
-    fn stage(&mut self, k: usize) -> Result<bool, String> {
+    fn stage(&mut self, k: usize) -> Result<bool, LpError> {
         self.stage_from(k, self.options.start)
     }
 
     /// Stage `k` with HiGHS started from scratch: the retry when it found
     /// the stage infeasible at the edge of a hold.
-    fn stage_cold(&mut self, k: usize) -> Result<bool, String> {
+    fn stage_cold(&mut self, k: usize) -> Result<bool, LpError> {
         self.stage_from(k, Start::Cold)
     }
 
-    fn stage_from(&mut self, k: usize, start: Start) -> Result<bool, String> {
+    fn stage_from(&mut self, k: usize, start: Start) -> Result<bool, LpError> {
         let options = Options { start, ..self.options };
         let stage = &mut self.stages[k];
         let found =
@@ -621,11 +618,11 @@ impl Pfba {
     }
 
     /// The least weighted slack that makes the first stage feasible.
-    fn feasibility_stage(&mut self) -> Result<f64, String> {
+    fn feasibility_stage(&mut self) -> Result<f64, LpError> {
         let Some(stage) = &mut self.feasibility else { return Ok(0.0) };
         let reference = &self.reference[self.stages.len()];
         if !Self::solve_stage(stage, &self.changing, &mut self.cols, &self.options, reference, &mut self.stats)? {
-            return Err("the LP cannot be made feasible even with slack on every bound that excludes zero".into());
+            return Err(LpError::NotRelaxable);
         }
         Ok(self.weighted_slack())
     }
@@ -718,7 +715,7 @@ impl Pfba {
                 return Ok(true);
             }
         }
-        Err(SolveError::Failed("the relaxed LP has no optimum, even with a wider margin on the slack".into()))
+        Err(SolveError::Failed(LpError::RelaxedWithoutOptimum))
     }
 
     /// Solves at the given input bound values (one per input, in the order
@@ -774,20 +771,20 @@ impl Pfba {
     /// allowed), which moves what the later stages hold, and so on down the
     /// chain. `jac[o * n_inputs + i]` for the fluxes, then the objective and
     /// the slack. Needs `reuse`; `values` are the inputs of the last solve.
-    pub fn jacobian(&mut self, values: &[f64], jac: &mut [f64]) -> Result<(), String> {
+    pub fn jacobian(&mut self, values: &[f64], jac: &mut [f64]) -> Result<(), LpError> {
         if !self.options.reuse {
-            return Err("the basis derivative needs basis reuse (option reuse = true)".into());
+            return Err(LpError::DerivativeNeedsReuse);
         }
         let (n, n_in) = (self.n, values.len());
         let slack_row = n_in;
         // After a fallback the answer is the last stage solved.
         let solved = self.stages_solved;
-        let last = self.stages[..solved].last().and_then(|s| s.maps.front()).ok_or("no solve yet")?;
+        let last = self.stages[..solved].last().and_then(|s| s.maps.front()).ok_or(LpError::NotSolved)?;
         for i in 0..n_in {
             self.row_rates.fill(0.0);
             self.row_rates[i] = 1.0;
             if self.last_relaxed {
-                let f = self.feasibility.as_ref().and_then(|f| f.maps.front()).ok_or("no feasibility basis")?;
+                let f = self.feasibility.as_ref().and_then(|f| f.maps.front()).ok_or(LpError::NoFeasibilityBasis)?;
                 let weighted: f64 = self.slacks.iter().map(|&(s, w)| w * f.rate(&self.row_rates[..n_in], s)).sum();
                 self.row_rates[slack_row] = (1.0 + 1e-9) * weighted;
             }
@@ -815,7 +812,7 @@ impl Pfba {
             jac[(n + 1) * n_in + i] =
                 if self.last_relaxed { self.slacks.iter().map(|&(s, _)| last.rate(rates, s)).sum() } else { 0.0 };
         }
-        if jac.iter().all(|d| d.is_finite()) { Ok(()) } else { Err("the basis derivative is not finite".into()) }
+        if jac.iter().all(|d| d.is_finite()) { Ok(()) } else { Err(LpError::DerivativeNotFinite) }
     }
 
     /// Objective `o` at the columns in `self.cols`.

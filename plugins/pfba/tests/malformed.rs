@@ -113,12 +113,12 @@ fn mutated_model_files_never_panic() {
                     let _ = lp.solve(&[]);
                 }
             }
-            Ok::<_, String>(net)
+            Ok::<_, bioflux_pfba::error::ModelError>(net)
         });
         match result {
             Ok(Ok(_)) => loaded += 1,
-            Ok(Err(message)) => {
-                assert!(!message.is_empty());
+            Ok(Err(error)) => {
+                assert!(!error.to_string().is_empty());
                 refused += 1
             }
             Err(_) => panic!("the loader panicked on:\n{text}"),

@@ -2,6 +2,7 @@
 //! assignments, assignment rules, boundary species, default bounds), the
 //! COBRA Toolbox's Level 2 format, and COBRA JSON as COBRApy writes it.
 
+use bioflux_pfba::error::{Assignment, MathError, ModelError, SymbolError};
 use bioflux_pfba::network::{self, Sense};
 
 const HEADER: &str = r#"<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" xmlns:fbc="http://www.sbml.org/sbml/level3/version1/fbc/version2" level="3" version="2">"#;
@@ -63,15 +64,25 @@ fn assignments_that_are_not_constant_are_refused_naming_the_element() {
 </math></initialAssignment></listOfInitialAssignments>"#
     );
     let e = network::sbml(&model(PARAMS, &time, "maximize")).unwrap_err();
-    assert!(e.contains("reaction `EX`") && e.contains("initialAssignment to `hi`") && e.contains("csymbol"), "{e}");
+    let ModelError::BoundWithoutValue { reaction, why, .. } = &e else { panic!("{e}") };
+    assert_eq!(reaction, "EX");
+    assert!(
+        matches!(why, SymbolError::Assignment { assignment: Assignment::Initial(hi), error: MathError::NotConstant { .. } } if hi == "hi"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("initialAssignment to `hi`") && e.to_string().contains("csymbol"), "{e}");
     let unknown = format!(
         r#"<listOfInitialAssignments><initialAssignment symbol="hi"><math {MATH}><apply><factorial/><cn>3</cn></apply></math></initialAssignment></listOfInitialAssignments>"#
     );
     let e = network::sbml(&model(PARAMS, &unknown, "maximize")).unwrap_err();
-    assert!(e.contains("<factorial>"), "{e}");
+    let ModelError::BoundWithoutValue { why: SymbolError::Assignment { error, .. }, .. } = &e else { panic!("{e}") };
+    assert!(matches!(error, MathError::UnsupportedOperator { operator } if operator == "factorial"), "{e}");
     // A bound parameter with neither a value nor an assignment.
     let e = network::sbml(&model(PARAMS, "", "maximize")).unwrap_err();
-    assert!(e.contains("fbc:upperFluxBound `hi` has no value"), "{e}");
+    assert!(
+        matches!(&e, ModelError::BoundWithoutValue { attribute: "upperFluxBound", parameter, why: SymbolError::NoValue { .. }, .. } if parameter == "hi"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -147,25 +158,51 @@ fn the_cobra_level_2_format_is_read_as_cobrapy_reads_it() {
     // A bound that is not a number names its reaction.
     let bad = format!(r#"<sbml level="2" version="4">{}"#, body.replace(r#"value="-10""#, r#"value="minus ten""#));
     let e = network::sbml(&bad).unwrap_err();
-    assert!(e.contains("reaction `EX_glc`: its LOWER_BOUND is `minus ten`"), "{e}");
+    assert!(
+        matches!(&e, ModelError::LawParameter { reaction, name: "LOWER_BOUND", text } if reaction == "EX_glc" && text == "minus ten"),
+        "{e}"
+    );
 }
 
-/// A package the file marks as required changes what the model means:
-/// refused by name rather than read around (fbc's own flag is fine).
+/// A package the file marks as required and uses changes what the model
+/// means: refused by name rather than read around. One it marks as required
+/// but does not use (COBRApy's own fbc_ex1.xml and fbc_ex2.xml declare comp
+/// so) is read, with a note; fbc's own flag is fine.
 #[test]
-fn a_required_package_bioflux_does_not_read_is_refused_by_name() {
+fn a_required_package_is_refused_only_where_the_file_uses_it() {
     let params =
         PARAMS.replace(r#"<parameter id="hi" constant="true"/>"#, r#"<parameter id="hi" value="4" constant="true"/>"#);
     let plain = model(&params, "", "maximize");
     let comp = r#"xmlns:comp="http://www.sbml.org/sbml/level3/version1/comp/version1" comp:required="true""#;
-    let with_comp = plain.replacen(r#"level="3""#, &format!(r#"{comp} level="3""#), 1);
-    let e = network::sbml(&with_comp).unwrap_err();
-    assert!(e.contains("needs the `comp` package") && e.contains("flatten"), "{e}");
-    let optional = with_comp.replace(r#"comp:required="true""#, r#"comp:required="false""#);
+    let declared = plain.replacen(r#"level="3""#, &format!(r#"{comp} level="3""#), 1);
+    let net = network::sbml(&declared).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(net.reactions.len(), 2);
+    assert!(net.notes.iter().any(|n| n.contains("`comp` package as required but uses none of it")), "{:?}", net.notes);
+    // Used: a submodel, a port, or a comp attribute on a core element.
+    let uses = [
+        (
+            r#"<comp:listOfSubmodels><comp:submodel comp:id="s" comp:modelRef="m"/></comp:listOfSubmodels>"#,
+            "<comp:listOfSubmodels>",
+        ),
+        (r#"<comp:listOfPorts><comp:port comp:id="p" comp:idRef="EX"/></comp:listOfPorts>"#, "<comp:listOfPorts>"),
+    ];
+    for (element, named) in uses {
+        let used = declared.replacen("</model>", &format!("{element}</model>"), 1);
+        let e = network::sbml(&used).unwrap_err();
+        assert!(
+            matches!(&e, ModelError::RequiredPackage { package, element } if package == "comp" && element == named),
+            "{e}"
+        );
+        assert!(e.to_string().contains("flatten"), "the help says what to do: {e}");
+    }
+    let on_core = declared.replacen("<model", r#"<model comp:extra="1""#, 1);
+    assert!(matches!(network::sbml(&on_core), Err(ModelError::RequiredPackage { .. })));
+    let optional = declared.replace(r#"comp:required="true""#, r#"comp:required="false""#);
     let fbc_required = plain.replacen(r#"level="3""#, r#"fbc:required="true" level="3""#, 1);
     for ok in [plain, optional, fbc_required] {
         let net = network::sbml(&ok).unwrap_or_else(|e| panic!("{e}: {ok}"));
         assert_eq!(net.reactions.len(), 2);
+        assert!(net.notes.iter().all(|n| !n.contains("package")), "{:?}", net.notes);
     }
 }
 

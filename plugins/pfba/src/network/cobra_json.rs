@@ -3,6 +3,7 @@
 //! `"inf"` as a string).
 
 use super::{DEFAULT_BOUND, Network, Objective, Reaction, list_some};
+use crate::error::ModelError;
 use std::collections::HashMap;
 
 /// A JSON number, or a string or bare token naming one (`"inf"`, `"-inf"`,
@@ -59,19 +60,17 @@ fn quote_python_tokens(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The COBRA JSON format (COBRApy's save_json_model).
-pub fn cobra_json(text: &str) -> Result<Network, String> {
+pub fn cobra_json(text: &str) -> Result<Network, ModelError> {
     let text = quote_python_tokens(text);
-    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("not valid JSON: {e}"))?;
-    let mets =
-        doc.get("metabolites").and_then(|m| m.as_array()).ok_or("no \"metabolites\" list: not a COBRA JSON model")?;
-    let rxns =
-        doc.get("reactions").and_then(|m| m.as_array()).ok_or("no \"reactions\" list: not a COBRA JSON model")?;
+    let doc: serde_json::Value = serde_json::from_str(&text)?;
+    let mets = doc.get("metabolites").and_then(|m| m.as_array()).ok_or(ModelError::NoList { list: "metabolites" })?;
+    let rxns = doc.get("reactions").and_then(|m| m.as_array()).ok_or(ModelError::NoList { list: "reactions" })?;
     let mut net = Network::default();
     let mut met_index: HashMap<String, usize> = HashMap::new();
     for m in mets {
-        let id = m.get("id").and_then(|v| v.as_str()).ok_or("a metabolite without an \"id\"")?.to_string();
+        let id = m.get("id").and_then(|v| v.as_str()).ok_or(ModelError::NoId { what: "metabolite" })?.to_string();
         if met_index.insert(id.clone(), net.metabolites.len()).is_some() {
-            return Err(format!("metabolite `{id}` is listed twice"));
+            return Err(ModelError::DuplicateMetabolite { id });
         }
         net.metabolites.push(id);
         net.formulas.push(m.get("formula").and_then(|f| f.as_str()).map(str::to_string));
@@ -79,9 +78,9 @@ pub fn cobra_json(text: &str) -> Result<Network, String> {
     let mut defaulted = Vec::new();
     let mut objective = Vec::new();
     for (j, r) in rxns.iter().enumerate() {
-        let id = r.get("id").and_then(|v| v.as_str()).ok_or("a reaction without an \"id\"")?.to_string();
+        let id = r.get("id").and_then(|v| v.as_str()).ok_or(ModelError::NoId { what: "reaction" })?.to_string();
         // COBRApy's Reaction defaults where a key is missing: [0, 1000].
-        let mut bound = |key: &str, default: f64| -> Result<f64, String> {
+        let mut bound = |key: &'static str, default: f64| -> Result<f64, ModelError> {
             match r.get(key) {
                 None | Some(serde_json::Value::Null) => {
                     if !defaulted.contains(&id) {
@@ -89,7 +88,11 @@ pub fn cobra_json(text: &str) -> Result<Network, String> {
                     }
                     Ok(default)
                 }
-                Some(v) => json_number(v).ok_or_else(|| format!("reaction `{id}`: \"{key}\" is {v}, not a number")),
+                Some(v) => json_number(v).ok_or_else(|| ModelError::JsonBound {
+                    reaction: id.clone(),
+                    key,
+                    value: v.to_string(),
+                }),
             }
         };
         let (lower, upper) = (bound("lower_bound", 0.0)?, bound("upper_bound", DEFAULT_BOUND)?);
@@ -98,10 +101,10 @@ pub fn cobra_json(text: &str) -> Result<Network, String> {
             for (met, c) in ms {
                 let m = *met_index
                     .get(met)
-                    .ok_or_else(|| format!("reaction `{id}` uses metabolite `{met}`, which is not in the model"))?;
+                    .ok_or_else(|| ModelError::UnknownMetabolite { reaction: id.clone(), metabolite: met.clone() })?;
                 let c = json_number(c)
                     .filter(|c| c.is_finite())
-                    .ok_or_else(|| format!("reaction `{id}`: the coefficient of `{met}` is not a number"))?;
+                    .ok_or_else(|| ModelError::Coefficient { reaction: id.clone(), metabolite: met.clone() })?;
                 if c != 0.0 {
                     stoichiometry.push((m, c));
                 }

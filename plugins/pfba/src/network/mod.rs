@@ -11,6 +11,7 @@ pub use cobra_json::cobra_json;
 pub use sbml::sbml;
 
 use crate::cache::{self, Key};
+use crate::error::ModelError;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::io::Read;
@@ -92,17 +93,15 @@ impl Network {
     /// A reaction (or constraint) whose lower bound is above its upper can
     /// carry no flux at all: that is an error of the model, named, not an
     /// "infeasible" LP.
-    pub fn check_bounds(&self) -> Result<(), String> {
+    pub fn check_bounds(&self) -> Result<(), ModelError> {
         let reactions = self.reactions.iter().map(|r| ("reaction", &r.id, r.lower, r.upper));
         let constraints = self.constraints.iter().map(|c| ("constraint", &c.id, c.lower, c.upper));
         for (what, id, lower, upper) in reactions.chain(constraints) {
             if lower.is_nan() || upper.is_nan() {
-                return Err(format!("{what} `{id}` has a bound that is not a number"));
+                return Err(ModelError::BoundIsNan { what, id: id.clone() });
             }
             if lower > upper {
-                return Err(format!(
-                    "{what} `{id}` has its lower bound ({lower}) above its upper bound ({upper}); no flux satisfies both"
-                ));
+                return Err(ModelError::BoundsCross { what, id: id.clone(), lower, upper });
             }
         }
         Ok(())
@@ -140,25 +139,20 @@ pub(crate) fn list_some(items: &[String]) -> String {
 }
 
 /// The file's text: gunzipped when it is gzip, without a byte-order mark.
-fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, String> {
+fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, ModelError> {
     let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::MultiGzDecoder::new(bytes.as_slice())
             .read_to_end(&mut out)
-            .map_err(|e| format!("{}: not a valid gzip file: {e}", path.display()))?;
+            .map_err(|source| ModelError::Gzip { path: path.to_path_buf(), source })?;
         out
     } else {
         bytes
     };
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
-        Err(e) => other_encoding(e.as_bytes()).ok_or_else(|| {
-            format!(
-                "{}: not UTF-8 text (byte {} is invalid), nor UTF-16 or Latin-1 as its XML declaration would say; save the model as UTF-8",
-                path.display(),
-                e.utf8_error().valid_up_to()
-            )
-        })?,
+        Err(e) => other_encoding(e.as_bytes())
+            .ok_or_else(|| ModelError::Encoding { path: path.to_path_buf(), byte: e.utf8_error().valid_up_to() })?,
     };
     Ok(text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text))
 }
@@ -187,21 +181,16 @@ fn other_encoding(bytes: &[u8]) -> Option<String> {
 
 /// Reads a model file by its extension (.xml/.sbml, .json, each possibly
 /// with .gz after it).
-pub fn load(path: &Path) -> Result<Network, String> {
-    let name = path.display();
+pub fn load(path: &Path) -> Result<Network, ModelError> {
     let file_name = path.file_name().and_then(|f| f.to_str()).unwrap_or("").to_ascii_lowercase();
     let stem = file_name.strip_suffix(".gz").unwrap_or(&file_name);
     let format = Path::new(stem).extension().and_then(|e| e.to_str()).unwrap_or("");
-    let parse: fn(&str) -> Result<Network, String> = match format {
+    let parse: fn(&str) -> Result<Network, ModelError> = match format {
         "json" => cobra_json,
         "xml" | "sbml" => sbml,
-        _ => {
-            return Err(format!(
-                "{name}: unknown model format; bioflux reads SBML (.xml, .sbml) and COBRA JSON (.json), each also gzipped (.gz)"
-            ));
-        }
+        _ => return Err(ModelError::UnknownFormat { path: path.to_path_buf() }),
     };
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let bytes = std::fs::read(path).map_err(|source| ModelError::Read { path: path.to_path_buf(), source })?;
     // Parsing a genome-scale SBML file takes longer than what follows it;
     // the same bytes give the same network (`cache`).
     let key = Key::new("network", |h| {
@@ -212,16 +201,17 @@ pub fn load(path: &Path) -> Result<Network, String> {
     if let Some(net) = cache::read::<Network>(&key).filter(Network::indices_are_consistent) {
         return Ok(net);
     }
-    let net = parse(&text_of(path, bytes)?).map_err(|e| format!("{name}: {e}"))?;
+    let net = parse(&text_of(path, bytes)?)
+        .map_err(|error| ModelError::InFile { path: path.to_path_buf(), error: Box::new(error) })?;
     cache::write(&key, &net);
     Ok(net)
 }
 
 /// An inline `network` block, as the host passes it in the configuration.
-pub fn inline(doc: &serde_json::Value) -> Result<Network, String> {
+pub fn inline(doc: &serde_json::Value) -> Result<Network, ModelError> {
     let mut net = Network::default();
     let mut met_index: HashMap<String, usize> = HashMap::new();
-    let rxns = doc.get("reactions").and_then(|r| r.as_array()).ok_or("the inline network has no reactions")?;
+    let rxns = doc.get("reactions").and_then(|r| r.as_array()).ok_or(ModelError::NoReactions)?;
     for r in rxns {
         let id = r.get("id").and_then(|v| v.as_str()).unwrap_or("").to_string();
         let mut stoichiometry: Vec<(usize, f64)> = Vec::new();
@@ -234,17 +224,20 @@ pub fn inline(doc: &serde_json::Value) -> Result<Network, String> {
                 });
                 let c = cobra_json::json_number(c)
                     .filter(|c| c.is_finite())
-                    .ok_or_else(|| format!("reaction `{id}`: the coefficient of `{met}` is not a number"))?;
+                    .ok_or_else(|| ModelError::Coefficient { reaction: id.clone(), metabolite: met.clone() })?;
                 if c != 0.0 {
                     stoichiometry.push((m, c));
                 }
             }
         }
-        let bound = |key: &str| -> Result<f64, String> {
+        let bound = |key: &'static str| -> Result<f64, ModelError> {
             match r.get(key) {
-                None => Err(format!("reaction `{id}` has no {key} bound")),
-                Some(v) => cobra_json::json_number(v)
-                    .ok_or_else(|| format!("reaction `{id}`: its {key} bound is {v}, not a number")),
+                None => Err(ModelError::MissingBound { reaction: id.clone(), key }),
+                Some(v) => cobra_json::json_number(v).ok_or_else(|| ModelError::InlineBound {
+                    reaction: id.clone(),
+                    key,
+                    value: v.to_string(),
+                }),
             }
         };
         let (lower, upper) = (bound("lower")?, bound("upper")?);

@@ -10,6 +10,7 @@
 
 use super::mathml;
 use super::{Constraint, DEFAULT_BOUND, Network, Objective, Reaction, Sense, strip};
+use crate::error::{Assignment, ModelError, SymbolError};
 use roxmltree::Node;
 use std::collections::HashMap;
 
@@ -18,7 +19,7 @@ const FBC_V2: &str = "http://www.sbml.org/sbml/level3/version1/fbc/version2";
 const FBC_V1: &str = "http://www.sbml.org/sbml/level3/version1/fbc/version1";
 
 /// The value of a named constant: known, or why it is not.
-type Symbols = HashMap<String, Result<f64, String>>;
+type Symbols = HashMap<String, Result<f64, SymbolError>>;
 
 fn children<'a, 'i>(node: Node<'a, 'i>, tag: &'a str) -> impl Iterator<Item = Node<'a, 'i>> {
     node.children().filter(move |n| n.is_element() && n.tag_name().name() == tag)
@@ -33,25 +34,15 @@ fn number(text: &str) -> Option<f64> {
     text.trim().parse::<f64>().ok()
 }
 
-pub fn sbml(text: &str) -> Result<Network, String> {
-    let doc = roxmltree::Document::parse(text).map_err(|e| format!("not valid XML: {e}"))?;
+pub fn sbml(text: &str) -> Result<Network, ModelError> {
+    let doc = roxmltree::Document::parse(text)?;
     let root = doc.root_element();
     if !root.has_tag_name("sbml") {
-        return Err("not an SBML document (the root element is not <sbml>)".into());
+        return Err(ModelError::NotSbml);
     }
     let level = root.attribute("level").unwrap_or("?");
-    let model = children(root, "model").next().ok_or("the file has no <model>")?;
-    // A package the document says must be understood changes what the
-    // model means (comp's submodels, for one): reading around it would
-    // give another network.
-    for required in root.attributes().filter(|a| a.name() == "required" && a.value() == "true") {
-        let package = required.namespace().and_then(|ns| ns.split('/').rev().nth(1)).unwrap_or("?");
-        if !required.namespace().is_some_and(|ns| ns.contains("/fbc/")) {
-            return Err(format!(
-                "this SBML file needs the `{package}` package (required=\"true\"), which bioflux does not read; flatten it first (libSBML's CompFlatteningConverter for `comp`)"
-            ));
-        }
-    }
+    let model = children(root, "model").next().ok_or(ModelError::NoModelElement)?;
+    let unused_packages = required_packages(root)?;
     let namespaces: Vec<&str> = root.namespaces().map(|n| n.uri()).collect();
     let known_fbc = [FBC_V3, FBC_V2, FBC_V1].into_iter().find(|ns| namespaces.contains(ns));
     // `fbc` is the namespace flux bounds and objectives are read in; the
@@ -61,24 +52,21 @@ pub fn sbml(text: &str) -> Result<Network, String> {
         ("2" | "3", None) if has_cobra_parameters(model) => ("", true),
         ("3", None) => {
             return Err(match namespaces.iter().find(|ns| ns.contains("/fbc/")) {
-                Some(other) => format!(
-                    "this SBML file uses an fbc package bioflux does not know ({other}); bioflux reads fbc versions 1, 2 and 3"
-                ),
-                None => "this SBML file has no fbc package and no COBRA bound parameters (LOWER_BOUND, UPPER_BOUND in the kinetic laws), so no flux bounds or objective; bioflux reads SBML Level 3 with fbc version 1, 2 or 3 (export it with COBRApy's write_sbml_model)".into(),
+                Some(other) => ModelError::UnknownFbc { namespace: other.to_string() },
+                None => ModelError::NoFbc,
             });
         }
         ("2", None) => {
-            return Err("this SBML Level 2 file has no COBRA bound parameters (LOWER_BOUND, UPPER_BOUND in the kinetic laws), so no flux bounds or objective; bioflux reads Level 2 models in the COBRA Toolbox's format, and SBML Level 3 with fbc (convert with COBRApy or libSBML)".into());
+            return Err(ModelError::Level2WithoutCobra);
         }
         _ => {
-            return Err(format!(
-                "SBML Level {level} is not supported; bioflux reads SBML Level 3 with the fbc package, and Level 2 in the COBRA Toolbox's format (convert with COBRApy or libSBML)"
-            ));
+            return Err(ModelError::UnsupportedLevel { level: level.to_string() });
         }
     };
     let symbols = symbols(model)?;
 
     let mut net = Network::default();
+    net.notes.extend(unused_packages);
     let mut met_index: HashMap<&str, usize> = HashMap::new();
     let mut boundary: Vec<&str> = Vec::new();
     for s in listed(model, "listOfSpecies", "species") {
@@ -122,10 +110,10 @@ pub fn sbml(text: &str) -> Result<Network, String> {
                     if boundary.contains(&met) {
                         continue;
                     }
-                    return Err(format!(
-                        "reaction `{id}` uses metabolite `{}`, which is not declared as a species",
-                        strip(met, "M_")
-                    ));
+                    return Err(ModelError::UndeclaredSpecies {
+                        reaction: id.clone(),
+                        metabolite: strip(met, "M_").to_string(),
+                    });
                 };
                 let c = coefficient(sr, &id, &symbols)?;
                 // A species on both sides counts once, with the net coefficient.
@@ -156,17 +144,17 @@ pub fn sbml(text: &str) -> Result<Network, String> {
 
 /// Parameters and named species references with their values after
 /// initial assignments and assignment rules.
-fn symbols(model: Node) -> Result<Symbols, String> {
+fn symbols(model: Node) -> Result<Symbols, ModelError> {
     let mut symbols: Symbols = HashMap::new();
     for p in listed(model, "listOfParameters", "parameter") {
         let id = p.attribute("id").unwrap_or("").to_string();
         let value = match p.attribute("value") {
             Some(text) => {
-                number(text).ok_or_else(|| format!("parameter `{id}` has value `{text}`, which is not a number"))?
+                number(text).ok_or_else(|| ModelError::ParameterValue { id: id.clone(), text: text.to_string() })?
             }
             None => f64::NAN,
         };
-        let known = if value.is_nan() { Err(format!("parameter `{id}` has no value")) } else { Ok(value) };
+        let known = if value.is_nan() { Err(SymbolError::NoValue { id: id.clone() }) } else { Ok(value) };
         symbols.insert(id, known);
     }
     for c in listed(model, "listOfCompartments", "compartment") {
@@ -186,11 +174,11 @@ fn symbols(model: Node) -> Result<Symbols, String> {
     }
     // Assignments: (symbol, its <math>, the element for messages). Empty
     // math leaves the value as declared (SBML L3v2).
-    let mut assignments: Vec<(String, Node, String)> = Vec::new();
+    let mut assignments: Vec<(String, Node, Assignment)> = Vec::new();
     for a in listed(model, "listOfInitialAssignments", "initialAssignment") {
         let symbol = a.attribute("symbol").unwrap_or("").to_string();
         if let Some(math) = children(a, "math").next() {
-            let what = format!("the initialAssignment to `{symbol}`");
+            let what = Assignment::Initial(symbol.clone());
             assignments.push((symbol, math, what));
         }
     }
@@ -200,11 +188,12 @@ fn symbols(model: Node) -> Result<Symbols, String> {
             let kind = rule.tag_name().name();
             let Some(math) = children(rule, "math").next() else { continue };
             if kind == "assignmentRule" {
-                let what = format!("the assignmentRule for `{variable}`");
+                let what = Assignment::Rule(variable.clone());
                 assignments.push((variable, math, what));
             } else if symbols.contains_key(&variable) {
                 // A rate rule makes the value change in time: no constant.
-                symbols.insert(variable.clone(), Err(format!("`{variable}` changes in time (a {kind})")));
+                let changes = SymbolError::ChangesInTime { variable: variable.clone(), rule: kind.to_string() };
+                symbols.insert(variable.clone(), Err(changes));
             }
         }
     }
@@ -212,7 +201,7 @@ fn symbols(model: Node) -> Result<Symbols, String> {
     // cycles): evaluate those whose inputs are known until none is left.
     let targets: Vec<String> = assignments.iter().map(|a| a.0.clone()).collect();
     for (symbol, _, what) in &assignments {
-        symbols.insert(symbol.clone(), Err(format!("{what} could not be evaluated")));
+        symbols.insert(symbol.clone(), Err(SymbolError::NotEvaluated { assignment: what.clone() }));
     }
     let mut pending: Vec<usize> = (0..assignments.len()).collect();
     let mut done = vec![false; assignments.len()];
@@ -221,24 +210,24 @@ fn symbols(model: Node) -> Result<Symbols, String> {
         pending.retain(|&k| {
             let (symbol, math, what) = &assignments[k];
             let waiting = std::cell::Cell::new(false);
-            let lookup = |id: &str| -> Result<f64, String> {
+            let lookup = |id: &str| -> Result<f64, SymbolError> {
                 if let Some(j) = targets.iter().position(|t| t == id)
                     && !done[j]
                 {
                     waiting.set(true);
-                    return Err(String::new());
+                    return Err(SymbolError::Pending { id: id.to_string() });
                 }
                 match symbols.get(id) {
                     Some(Ok(v)) => Ok(*v),
                     Some(Err(why)) => Err(why.clone()),
-                    None => Err(format!("`{id}` is not a parameter or a named stoichiometry")),
+                    None => Err(SymbolError::Unknown { id: id.to_string() }),
                 }
             };
             let result = mathml::evaluate(*math, &lookup);
             if waiting.get() {
                 return true;
             }
-            let value = result.map_err(|e| format!("{what}: {e}"));
+            let value = result.map_err(|error| SymbolError::Assignment { assignment: what.clone(), error });
             symbols.insert(symbol.clone(), value);
             done[k] = true;
             false
@@ -249,34 +238,36 @@ fn symbols(model: Node) -> Result<Symbols, String> {
     }
     for k in pending {
         let (symbol, _, what) = &assignments[k];
-        symbols.insert(symbol.clone(), Err(format!("{what} depends on itself through other assignments")));
+        symbols.insert(symbol.clone(), Err(SymbolError::Circular { assignment: what.clone() }));
     }
     Ok(symbols)
 }
 
 /// A v2 (or v3) bound: the parameter the attribute names; `None` if absent.
-fn bound_v2(r: Node, fbc: &str, id: &str, attr: &str, symbols: &Symbols) -> Result<Option<f64>, String> {
+fn bound_v2(r: Node, fbc: &str, id: &str, attr: &'static str, symbols: &Symbols) -> Result<Option<f64>, ModelError> {
     let Some(p) = r.attribute((fbc, attr)) else { return Ok(None) };
+    let (reaction, attribute, parameter) = (id.to_string(), attr, p.to_string());
     match symbols.get(p) {
-        Some(Ok(v)) if v.is_nan() => Err(format!("reaction `{id}`: its fbc:{attr} `{p}` is not a number")),
+        Some(Ok(v)) if v.is_nan() => Err(ModelError::BoundNotANumber { reaction, attribute, parameter }),
         Some(Ok(v)) => Ok(Some(*v)),
-        Some(Err(why)) => Err(format!("reaction `{id}`: its fbc:{attr} `{p}` has no value: {why}")),
-        None => Err(format!("reaction `{id}`: its fbc:{attr} is parameter `{p}`, which is not defined")),
+        Some(Err(why)) => Err(ModelError::BoundWithoutValue { reaction, attribute, parameter, why: why.clone() }),
+        None => Err(ModelError::BoundUndefined { reaction, attribute, parameter }),
     }
 }
 
 /// fbc v1's `<fbc:fluxBound fbc:reaction fbc:operation fbc:value>`, per
 /// reaction id: (lower, upper), each if given.
 #[allow(clippy::type_complexity)]
-fn flux_bounds_v1(model: Node) -> Result<HashMap<String, (Option<f64>, Option<f64>)>, String> {
+fn flux_bounds_v1(model: Node) -> Result<HashMap<String, (Option<f64>, Option<f64>)>, ModelError> {
     let mut bounds: HashMap<String, (Option<f64>, Option<f64>)> = HashMap::new();
     let list = model.children().filter(|n| n.has_tag_name((FBC_V1, "listOfFluxBounds")));
     for b in list.flat_map(|l| l.children()).filter(|n| n.has_tag_name((FBC_V1, "fluxBound"))) {
         let reaction = b.attribute((FBC_V1, "reaction")).unwrap_or("");
         let operation = b.attribute((FBC_V1, "operation")).unwrap_or("");
         let text = b.attribute((FBC_V1, "value")).unwrap_or("");
-        let value = number(text).ok_or_else(|| {
-            format!("the flux bound of reaction `{}` has value `{text}`, which is not a number", strip(reaction, "R_"))
+        let value = number(text).ok_or_else(|| ModelError::FluxBoundValue {
+            reaction: strip(reaction, "R_").to_string(),
+            text: text.to_string(),
         })?;
         let entry = bounds.entry(reaction.to_string()).or_default();
         match operation {
@@ -284,10 +275,10 @@ fn flux_bounds_v1(model: Node) -> Result<HashMap<String, (Option<f64>, Option<f6
             "greaterEqual" | "greater" => entry.0 = Some(value),
             "equal" => *entry = (Some(value), Some(value)),
             other => {
-                return Err(format!(
-                    "the flux bound of reaction `{}` has operation `{other}`; fbc version 1 has lessEqual, greaterEqual and equal",
-                    strip(reaction, "R_")
-                ));
+                return Err(ModelError::FluxBoundOperation {
+                    reaction: strip(reaction, "R_").to_string(),
+                    operation: other.to_string(),
+                });
             }
         }
     }
@@ -296,32 +287,38 @@ fn flux_bounds_v1(model: Node) -> Result<HashMap<String, (Option<f64>, Option<f6
 
 /// A species reference's stoichiometry: assigned by id, else as written,
 /// else 1 (as COBRApy).
-fn coefficient(sr: Node, reaction: &str, symbols: &Symbols) -> Result<f64, String> {
+fn coefficient(sr: Node, reaction: &str, symbols: &Symbols) -> Result<f64, ModelError> {
     if let Some(id) = sr.attribute("id")
         && let Some(value) = symbols.get(id)
     {
-        return value.clone().map_err(|why| format!("reaction `{reaction}`: stoichiometry `{id}`: {why}"));
+        return value.clone().map_err(|why| ModelError::Stoichiometry {
+            reaction: reaction.to_string(),
+            id: id.to_string(),
+            why,
+        });
     }
     if let Some(math) = children(sr, "stoichiometryMath").flat_map(|m| children(m, "math")).next() {
         // SBML Level 2's stoichiometryMath: constant expressions only.
         let lookup = |id: &str| match symbols.get(id) {
             Some(Ok(v)) => Ok(*v),
             Some(Err(why)) => Err(why.clone()),
-            None => Err(format!("`{id}` is not a parameter")),
+            None => Err(SymbolError::NotAParameter { id: id.to_string() }),
         };
-        return mathml::evaluate(math, &lookup).map_err(|e| format!("reaction `{reaction}`: stoichiometryMath: {e}"));
+        return mathml::evaluate(math, &lookup)
+            .map_err(|error| ModelError::StoichiometryMath { reaction: reaction.to_string(), error });
     }
     match sr.attribute("stoichiometry") {
         None => Ok(1.0),
-        Some(text) => number(text).filter(|c| c.is_finite()).ok_or_else(|| {
-            let met = strip(sr.attribute("species").unwrap_or(""), "M_");
-            format!("reaction `{reaction}`: stoichiometry `{text}` of `{met}` is not a number")
+        Some(text) => number(text).filter(|c| c.is_finite()).ok_or_else(|| ModelError::StoichiometryValue {
+            reaction: reaction.to_string(),
+            text: text.to_string(),
+            metabolite: strip(sr.attribute("species").unwrap_or(""), "M_").to_string(),
         }),
     }
 }
 
 /// The active objective (or the first), in either fbc version.
-fn objective(model: Node, fbc: &str, net: &Network) -> Result<Option<Objective>, String> {
+fn objective(model: Node, fbc: &str, net: &Network) -> Result<Option<Objective>, ModelError> {
     let Some(list) = model.children().find(|n| n.has_tag_name((fbc, "listOfObjectives"))) else { return Ok(None) };
     let objectives: Vec<Node> = list.children().filter(|n| n.has_tag_name((fbc, "objective"))).collect();
     let active = list.attribute((fbc, "activeObjective"));
@@ -338,17 +335,13 @@ fn objective(model: Node, fbc: &str, net: &Network) -> Result<Option<Objective>,
     for f in o.descendants().filter(|n| n.has_tag_name((fbc, "fluxObjective"))) {
         let rid = strip(f.attribute((fbc, "reaction")).unwrap_or(""), "R_");
         if f.attribute((fbc, "variableType")) == Some("quadratic") {
-            return Err(format!(
-                "the objective has a quadratic term in `{rid}` (fbc:variableType=\"quadratic\"); bioflux solves linear programs only"
-            ));
+            return Err(ModelError::QuadraticObjective { reaction: rid.to_string() });
         }
-        let j = net
-            .reaction_index(rid)
-            .ok_or_else(|| format!("the objective uses reaction `{rid}`, which is not in the model"))?;
+        let j = net.reaction_index(rid).ok_or_else(|| ModelError::ObjectiveReaction { reaction: rid.to_string() })?;
         let text = f.attribute((fbc, "coefficient")).unwrap_or("1");
         let c = number(text)
             .filter(|c| c.is_finite())
-            .ok_or_else(|| format!("the objective's coefficient of `{rid}` is `{text}`, not a number"))?;
+            .ok_or_else(|| ModelError::ObjectiveCoefficient { reaction: rid.to_string(), text: text.to_string() })?;
         match terms.iter_mut().find(|(k, _)| *k == j) {
             Some(t) => t.1 += c,
             None => terms.push((j, c)),
@@ -365,7 +358,7 @@ fn tagged<'a, 'i>(node: Node<'a, 'i>, tag: &'static str) -> Vec<Node<'a, 'i>> {
 /// fbc v3's user-defined constraints, `lower ≤ Σ c·v ≤ upper`: bounds are
 /// parameters (absent: no bound on that side), a coefficient is a number or
 /// a parameter, each variable a reaction; quadratic terms are refused.
-fn user_constraints(model: Node, net: &Network, symbols: &Symbols) -> Result<Vec<Constraint>, String> {
+fn user_constraints(model: Node, net: &Network, symbols: &Symbols) -> Result<Vec<Constraint>, ModelError> {
     let fbc = FBC_V3;
     let mut constraints = Vec::new();
     for list in tagged(model, "listOfUserDefinedConstraints") {
@@ -374,12 +367,18 @@ fn user_constraints(model: Node, net: &Network, symbols: &Symbols) -> Result<Vec
                 .attribute((fbc, "id"))
                 .or(c.attribute("id"))
                 .map_or_else(|| format!("constraint {}", k + 1), str::to_string);
-            let parameter = |attr: &str, absent: f64| -> Result<f64, String> {
-                let Some(p) = c.attribute((fbc, attr)) else { return Ok(absent) };
+            let parameter = |attribute: &'static str, absent: f64| -> Result<f64, ModelError> {
+                let Some(p) = c.attribute((fbc, attribute)) else { return Ok(absent) };
+                let (constraint, parameter) = (id.clone(), p.to_string());
                 match symbols.get(p) {
                     Some(Ok(v)) => Ok(*v),
-                    Some(Err(why)) => Err(format!("constraint `{id}`: its fbc:{attr} `{p}` has no value: {why}")),
-                    None => Err(format!("constraint `{id}`: its fbc:{attr} is `{p}`, which is not a parameter")),
+                    Some(Err(why)) => Err(ModelError::ConstraintBoundWithoutValue {
+                        constraint,
+                        attribute,
+                        parameter,
+                        why: why.clone(),
+                    }),
+                    None => Err(ModelError::ConstraintBoundUndefined { constraint, attribute, parameter }),
                 }
             };
             let (lower, upper) = (parameter("lowerBound", f64::NEG_INFINITY)?, parameter("upperBound", f64::INFINITY)?);
@@ -393,30 +392,36 @@ fn user_constraints(model: Node, net: &Network, symbols: &Symbols) -> Result<Vec
                 if part.attribute((fbc, "variableType")) == Some("quadratic")
                     || part.attribute((fbc, "variable2")).is_some()
                 {
-                    return Err(format!(
-                        "constraint `{id}` has a quadratic term in `{rid}`; bioflux solves linear programs only"
-                    ));
+                    return Err(ModelError::QuadraticConstraint { constraint: id.clone(), reaction: rid.to_string() });
                 }
-                let j = net
-                    .reaction_index(rid)
-                    .ok_or_else(|| format!("constraint `{id}` uses `{rid}`, which is not a reaction of the model"))?;
+                let j = net.reaction_index(rid).ok_or_else(|| ModelError::ConstraintReaction {
+                    constraint: id.clone(),
+                    reaction: rid.to_string(),
+                })?;
                 let text = part.attribute((fbc, "coefficient")).unwrap_or("1");
                 let coefficient = match number(text) {
                     Some(value) => Ok(value),
                     None => match symbols.get(text) {
                         Some(Ok(v)) => Ok(*v),
-                        Some(Err(why)) => {
-                            Err(format!("constraint `{id}`: coefficient `{text}` of `{rid}` has no value: {why}"))
-                        }
-                        None => Err(format!(
-                            "constraint `{id}`: coefficient `{text}` of `{rid}` is not a number or a parameter"
-                        )),
+                        Some(Err(why)) => Err(ModelError::ConstraintCoefficientWithoutValue {
+                            constraint: id.clone(),
+                            text: text.to_string(),
+                            reaction: rid.to_string(),
+                            why: why.clone(),
+                        }),
+                        None => Err(ModelError::ConstraintCoefficientUnknown {
+                            constraint: id.clone(),
+                            text: text.to_string(),
+                            reaction: rid.to_string(),
+                        }),
                     },
                 }?;
                 if !coefficient.is_finite() {
-                    return Err(format!(
-                        "constraint `{id}`: the coefficient of `{rid}` is {coefficient}, not a finite number"
-                    ));
+                    return Err(ModelError::ConstraintCoefficientInfinite {
+                        constraint: id.clone(),
+                        reaction: rid.to_string(),
+                        value: coefficient,
+                    });
                 }
                 match terms.iter_mut().find(|(i, _)| *i == j) {
                     Some(t) => t.1 += coefficient,
@@ -449,30 +454,59 @@ fn has_cobra_parameters(model: Node) -> bool {
 }
 
 /// A COBRA-format kinetic-law parameter's value; `None` if absent.
-fn law_parameter(r: Node, reaction: &str, name: &str) -> Result<Option<f64>, String> {
+fn law_parameter(r: Node, reaction: &str, name: &'static str) -> Result<Option<f64>, ModelError> {
     let Some(p) = law_parameters(r).find(|p| p.attribute("id").or(p.attribute("name")) == Some(name)) else {
         return Ok(None);
     };
     let text = p.attribute("value").unwrap_or("");
     match number(text) {
         Some(v) if !v.is_nan() => Ok(Some(v)),
-        _ => Err(format!("reaction `{reaction}`: its {name} is `{text}`, not a number")),
+        _ => Err(ModelError::LawParameter { reaction: reaction.to_string(), name, text: text.to_string() }),
     }
 }
 
 /// The COBRA format's objective: Σ OBJECTIVE_COEFFICIENT·v, maximised.
-fn cobra_objective(model: Node, net: &Network) -> Result<Objective, String> {
+fn cobra_objective(model: Node, net: &Network) -> Result<Objective, ModelError> {
     let mut terms = Vec::new();
     for (j, r) in listed(model, "listOfReactions", "reaction").enumerate() {
         let c = law_parameter(r, &net.reactions[j].id, "OBJECTIVE_COEFFICIENT")?.unwrap_or(0.0);
         if !c.is_finite() {
-            return Err(format!("reaction `{}`: its OBJECTIVE_COEFFICIENT is {c}", net.reactions[j].id));
+            return Err(ModelError::CobraObjective { reaction: net.reactions[j].id.clone(), value: c });
         }
         if c != 0.0 {
             terms.push((j, c));
         }
     }
     Ok(Objective::maximize(terms))
+}
+
+/// The packages the document marks as required (`comp:required="true"`)
+/// that bioflux does not read: one that the document uses (an element or
+/// attribute in its namespace: comp's submodels, ports, replacements,
+/// deletions, external model definitions) changes what the model means,
+/// and reading around it would give another network, so it is refused by
+/// name; one that is declared but not used (COBRApy's own test models) is
+/// read, with a note.
+fn required_packages(root: Node) -> Result<Vec<String>, ModelError> {
+    let mut notes = Vec::new();
+    for required in root.attributes().filter(|a| a.name() == "required" && a.value() == "true") {
+        let Some(namespace) = required.namespace().filter(|ns| !ns.contains("/fbc/")) else { continue };
+        let package = namespace.split('/').rev().nth(1).unwrap_or("?").to_string();
+        let used = root.descendants().filter(|n| n.is_element()).find_map(|n| {
+            if n.tag_name().namespace() == Some(namespace) {
+                return Some(format!("<{}:{}>", package, n.tag_name().name()));
+            }
+            let attribute = n.attributes().find(|a| a.namespace() == Some(namespace) && a.name() != "required")?;
+            Some(format!("{}:{} on <{}>", package, attribute.name(), n.tag_name().name()))
+        });
+        match used {
+            Some(element) => return Err(ModelError::RequiredPackage { package, element }),
+            None => notes.push(format!(
+                "the file marks the `{package}` package as required but uses none of it; read without it"
+            )),
+        }
+    }
+    Ok(notes)
 }
 
 /// A species' formula from its notes (`FORMULA: C6H12O6`), as the COBRA
