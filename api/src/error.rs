@@ -45,6 +45,9 @@ pub enum Error {
     /// A rates file for learning.
     #[error(transparent)]
     Rates(#[from] crate::RatesError),
+    /// A sample file.
+    #[error(transparent)]
+    Dataset(#[from] bioflux_plugin::dataset::DatasetError),
     /// A sampling axis.
     #[error(transparent)]
     Axis(#[from] AxisError),

@@ -27,8 +27,8 @@ pub enum RatesError {
     #[error("{} has no rows", path.display())]
     NoRows { path: PathBuf },
     /// The model's network breaks the stoichiometry tool's contract.
-    #[error("{}: {reason}", model.display())]
-    Network { model: PathBuf, reason: String },
+    #[error("{}: {error}", model.display())]
+    Network { model: PathBuf, error: bioflux_plugin::tools::StoichiometryError },
 }
 
 /// Which columns of which files to learn from.
@@ -127,7 +127,7 @@ fn network(model: &Path, plugin_path: &[PathBuf]) -> Result<Stoichiometry, Error
     let request =
         StoichiometryRequest { config: serde_json::json!({ "source": model.display().to_string() }), base_dir };
     let net = Plugin::open(&library)?.call::<StoichiometryTool>(&request)?;
-    net.validate().map_err(|reason| Error::Rates(RatesError::Network { model: model.to_path_buf(), reason }))?;
+    net.validate().map_err(|error| Error::Rates(RatesError::Network { model: model.to_path_buf(), error }))?;
     Ok(net)
 }
 

@@ -205,10 +205,10 @@ pub fn stoichiometry(
         Err(ToolError::NotOffered { .. } | ToolError::Unknown { .. }) => return Ok(None),
         Err(e) => return Err(e),
     };
-    net.validate().map_err(|reason| ToolError::Malformed {
+    net.validate().map_err(|e| ToolError::Malformed {
         plugin: plugin.name.clone(),
         tool: StoichiometryTool::NAME,
-        reason,
+        reason: e.to_string(),
     })?;
     let column: HashMap<&str, usize> = outputs.iter().enumerate().map(|(i, o)| (o.0.as_str(), i)).collect();
     let (n_met, n_out) = (net.metabolites.len(), outputs.len());

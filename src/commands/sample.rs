@@ -40,7 +40,7 @@ fn sample_to_file(args: &SampleArgs) -> Result<(), CommandError> {
     bar.finish_and_clear();
     let data = data?;
     let elapsed = started.elapsed();
-    data.write(&args.output).map_err(CommandError::Argument)?;
+    data.write(&args.output).map_err(bioflux_api::Error::from)?;
     let status = &data.status;
     let counts = [0, 1].map(|s| status.iter().filter(|&&x| x == s).count());
     let failed = status.len() - counts[0] - counts[1];

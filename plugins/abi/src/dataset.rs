@@ -65,6 +65,47 @@ impl DatasetMetadata {
     }
 }
 
+/// Why a sample file cannot be written or read.
+#[derive(Debug)]
+pub enum DatasetError {
+    /// The file could not be read.
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The system's reason.
+        source: std::io::Error,
+    },
+    /// The file could not be written (safetensors' reason).
+    Write {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What failed.
+        reason: String,
+    },
+    /// Not a file [`Dataset::write`] writes: not safetensors, a tensor
+    /// missing or of another shape or type.
+    NotSamples {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        what: String,
+    },
+}
+
+impl std::fmt::Display for DatasetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatasetError::Read { path, source } => write!(f, "cannot read {}: {source}", path.display()),
+            DatasetError::Write { path, reason } => write!(f, "cannot write {}: {reason}", path.display()),
+            DatasetError::NotSamples { path, what } => {
+                write!(f, "{} is not a bioflux sample file: {what}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for DatasetError {}
+
 /// Evaluations of a cell model: inputs, outputs and status per row.
 pub struct Dataset {
     /// Row-major, `len() × n_inputs`, in base units.
@@ -114,11 +155,13 @@ impl Dataset {
     }
 
     /// Writes the safetensors file.
-    pub fn write(&self, path: &Path) -> Result<(), String> {
+    pub fn write(&self, path: &Path) -> Result<(), DatasetError> {
         let n = self.len();
         let (inputs, outputs) = (bytes_f64(&self.inputs), bytes_f64(&self.outputs));
         let status: Vec<u8> = self.status.iter().flat_map(|s| s.to_le_bytes()).collect();
-        let fail = |e: safetensors::SafeTensorError| format!("cannot write {}: {e}", path.display());
+        // safetensors' errors are of several kinds none of which a caller
+        // acts on differently: its words are kept.
+        let fail = |e: safetensors::SafeTensorError| DatasetError::Write { path: path.into(), reason: e.to_string() };
         let (s, e) = (
             self.stoichiometry.as_deref().map(bytes_f64).unwrap_or_default(),
             self.elements.as_deref().map(bytes_f64).unwrap_or_default(),
@@ -146,18 +189,18 @@ impl Dataset {
             serialize_to_file(tensors, Some(self.metadata.to_map()), path).map_err(fail)
         } else {
             let bytes = safetensors::serialize(tensors, Some(self.metadata.to_map())).map_err(fail)?;
-            std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+            std::fs::write(path, bytes).map_err(|e| DatasetError::Write { path: path.into(), reason: e.to_string() })
         }
     }
 
     /// Reads a file [`Dataset::write`] wrote (checks shapes and types).
-    pub fn read(path: &Path) -> Result<Dataset, String> {
-        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let bad = |what: String| format!("{} is not a bioflux sample file: {what}", path.display());
+    pub fn read(path: &Path) -> Result<Dataset, DatasetError> {
+        let bytes = std::fs::read(path).map_err(|source| DatasetError::Read { path: path.into(), source })?;
+        let bad = |what: String| DatasetError::NotSamples { path: path.into(), what };
         let st = SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
         let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| bad(e.to_string()))?;
         let metadata = DatasetMetadata::from_map(&header.metadata().clone().unwrap_or_default());
-        let matrix = |name: &str| -> Result<(Vec<f64>, usize, usize), String> {
+        let matrix = |name: &str| -> Result<(Vec<f64>, usize, usize), DatasetError> {
             let t = st.tensor(name).map_err(|_| bad(format!("no tensor `{name}`")))?;
             if t.dtype() != Dtype::F64 || t.shape().len() != 2 {
                 return Err(bad(format!("`{name}` is not a 2-d f64 tensor")));

@@ -92,25 +92,72 @@ pub struct Stoichiometry {
     pub nitrogen: Vec<Option<f64>>,
 }
 
+/// How a stoichiometry reply breaks the tool's contract.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StoichiometryError {
+    /// An entry outside the matrix, or a coefficient that is not finite.
+    Entry {
+        /// The entry's place in `entries`.
+        index: usize,
+        /// The entry.
+        entry: Entry,
+        /// Rows.
+        metabolites: usize,
+        /// Columns.
+        reactions: usize,
+    },
+    /// An atom list of another length than the metabolites.
+    AtomCount {
+        /// `carbon` or `nitrogen`.
+        element: &'static str,
+        /// Its length.
+        counts: usize,
+        /// The metabolites.
+        metabolites: usize,
+    },
+    /// A negative or non-finite atom count.
+    Atoms {
+        /// `carbon` or `nitrogen`.
+        element: &'static str,
+        /// The count.
+        count: f64,
+    },
+}
+
+impl std::fmt::Display for StoichiometryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoichiometryError::Entry { index, entry, metabolites, reactions } => write!(
+                f,
+                "entry {index} ({}, {}, {}) is outside the {metabolites} metabolites × {reactions} reactions or not finite",
+                entry.metabolite, entry.reaction, entry.coefficient
+            ),
+            StoichiometryError::AtomCount { element, counts, metabolites } => {
+                write!(f, "{counts} {element} counts for {metabolites} metabolites")
+            }
+            StoichiometryError::Atoms { element, count } => write!(f, "a {element} count of {count}"),
+        }
+    }
+}
+
+impl std::error::Error for StoichiometryError {}
+
 impl Stoichiometry {
     /// Every index in range, every number finite, one atom count per
     /// metabolite: a reply that breaks these is refused, not read as zeros.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), StoichiometryError> {
         let (m, n) = (self.metabolites.len(), self.reactions.len());
-        for (k, e) in self.entries.iter().enumerate() {
+        for (index, e) in self.entries.iter().enumerate() {
             if e.metabolite >= m || e.reaction >= n || !e.coefficient.is_finite() {
-                return Err(format!(
-                    "entry {k} ({}, {}, {}) is outside the {m} metabolites × {n} reactions or not finite",
-                    e.metabolite, e.reaction, e.coefficient
-                ));
+                return Err(StoichiometryError::Entry { index, entry: *e, metabolites: m, reactions: n });
             }
         }
         for (element, atoms) in [("carbon", &self.carbon), ("nitrogen", &self.nitrogen)] {
             if atoms.len() != m {
-                return Err(format!("{} {element} counts for {m} metabolites", atoms.len()));
+                return Err(StoichiometryError::AtomCount { element, counts: atoms.len(), metabolites: m });
             }
-            if let Some(bad) = atoms.iter().flatten().find(|a| !a.is_finite() || **a < 0.0) {
-                return Err(format!("a {element} count of {bad}"));
+            if let Some(&count) = atoms.iter().flatten().find(|a| !a.is_finite() || **a < 0.0) {
+                return Err(StoichiometryError::Atoms { element, count });
             }
         }
         Ok(())
@@ -443,11 +490,15 @@ mod tests {
         };
         assert_eq!(s.validate(), Ok(()));
         s.entries[0].metabolite = 2;
-        assert!(s.validate().unwrap_err().contains("outside the 2 metabolites × 1 reactions"));
+        let e = s.validate().unwrap_err();
+        assert!(matches!(e, StoichiometryError::Entry { metabolites: 2, reactions: 1, .. }), "{e}");
+        assert!(e.to_string().contains("outside the 2 metabolites × 1 reactions"), "{e}");
         s.entries[0] = Entry { metabolite: 0, reaction: 0, coefficient: f64::NAN };
         assert!(s.validate().is_err());
         s.entries.clear();
         s.carbon.pop();
-        assert!(s.validate().unwrap_err().contains("1 carbon counts for 2 metabolites"));
+        let e = s.validate().unwrap_err();
+        assert_eq!(e, StoichiometryError::AtomCount { element: "carbon", counts: 1, metabolites: 2 });
+        assert!(e.to_string().contains("1 carbon counts for 2 metabolites"), "{e}");
     }
 }

@@ -158,7 +158,7 @@ pub enum ModelError {
     #[error("reaction `{reaction}`: its fbc:{attribute} `{parameter}` is not a number")]
     BoundNotANumber { reaction: String, attribute: &'static str, parameter: String },
     #[error("reaction `{reaction}`: its fbc:{attribute} `{parameter}` has no value: {why}")]
-    BoundWithoutValue { reaction: String, attribute: &'static str, parameter: String, why: SymbolError },
+    BoundWithoutValue { reaction: String, attribute: &'static str, parameter: String, why: Box<SymbolError> },
     #[error("reaction `{reaction}`: its fbc:{attribute} is parameter `{parameter}`, which is not defined")]
     BoundUndefined { reaction: String, attribute: &'static str, parameter: String },
     #[error("the flux bound of reaction `{reaction}` has value `{text}`, which is not a number")]
@@ -168,7 +168,7 @@ pub enum ModelError {
     )]
     FluxBoundOperation { reaction: String, operation: String },
     #[error("reaction `{reaction}`: stoichiometry `{id}`: {why}")]
-    Stoichiometry { reaction: String, id: String, why: SymbolError },
+    Stoichiometry { reaction: String, id: String, why: Box<SymbolError> },
     #[error("reaction `{reaction}`: stoichiometryMath: {error}")]
     StoichiometryMath { reaction: String, error: MathError },
     #[error("reaction `{reaction}`: stoichiometry `{text}` of `{metabolite}` is not a number")]
@@ -182,7 +182,12 @@ pub enum ModelError {
     #[error("the objective's coefficient of `{reaction}` is `{text}`, not a number")]
     ObjectiveCoefficient { reaction: String, text: String },
     #[error("constraint `{constraint}`: its fbc:{attribute} `{parameter}` has no value: {why}")]
-    ConstraintBoundWithoutValue { constraint: String, attribute: &'static str, parameter: String, why: SymbolError },
+    ConstraintBoundWithoutValue {
+        constraint: String,
+        attribute: &'static str,
+        parameter: String,
+        why: Box<SymbolError>,
+    },
     #[error("constraint `{constraint}`: its fbc:{attribute} is `{parameter}`, which is not a parameter")]
     ConstraintBoundUndefined { constraint: String, attribute: &'static str, parameter: String },
     #[error("constraint `{constraint}` has a quadratic term in `{reaction}`; bioflux solves linear programs only")]
@@ -190,7 +195,7 @@ pub enum ModelError {
     #[error("constraint `{constraint}` uses `{reaction}`, which is not a reaction of the model")]
     ConstraintReaction { constraint: String, reaction: String },
     #[error("constraint `{constraint}`: coefficient `{text}` of `{reaction}` has no value: {why}")]
-    ConstraintCoefficientWithoutValue { constraint: String, text: String, reaction: String, why: SymbolError },
+    ConstraintCoefficientWithoutValue { constraint: String, text: String, reaction: String, why: Box<SymbolError> },
     #[error("constraint `{constraint}`: coefficient `{text}` of `{reaction}` is not a number or a parameter")]
     ConstraintCoefficientUnknown { constraint: String, text: String, reaction: String },
     #[error("constraint `{constraint}`: the coefficient of `{reaction}` is {value}, not a finite number")]

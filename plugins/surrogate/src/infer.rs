@@ -4,18 +4,17 @@
 //! an asynchronous device has finished), best of several repeats; and the
 //! same with the outputs copied to the host.
 
-use crate::Surrogate;
 use crate::mlp::forward;
 use crate::train::device;
+use crate::{Surrogate, SurrogateError};
 use bioflux_plugin::tools::{InferReport, InferRequest as InferArgs};
 use candle_core::{Device, Tensor};
 use std::time::Instant;
 
 /// Times the forward pass of the surrogate in `args.net` on `args.device`.
-pub fn infer(args: &InferArgs) -> Result<InferReport, String> {
-    let ce = |e: candle_core::Error| e.to_string();
+pub fn infer(args: &InferArgs) -> Result<InferReport, SurrogateError> {
     if args.batch == 0 || args.repeat == 0 {
-        return Err("the batch and the repeats must be at least 1".into());
+        return Err(SurrogateError::EmptyBatch);
     }
     let surrogate = Surrogate::load(&args.net)?;
     let dev = device(&args.device)?;
@@ -23,8 +22,7 @@ pub fn infer(args: &InferArgs) -> Result<InferReport, String> {
         .layers()
         .iter()
         .map(|(w, b)| Ok((w.to_device(&dev)?, b.to_device(&dev)?)))
-        .collect::<Result<_, candle_core::Error>>()
-        .map_err(ce)?;
+        .collect::<Result<_, candle_core::Error>>()?;
     let inputs = &surrogate.meta.inputs;
     let k = inputs.len();
     // Uniform in the domain, normalised as the network expects.
@@ -40,19 +38,19 @@ pub fn infer(args: &InferArgs) -> Result<InferReport, String> {
             x.push(((v - i.mean) / i.std) as f32);
         }
     }
-    let x = Tensor::from_vec(x, (args.batch, k), &dev).map_err(ce)?;
+    let x = Tensor::from_vec(x, (args.batch, k), &dev)?;
     let activation = surrogate.meta.activation;
     let pass = || -> Result<Tensor, candle_core::Error> { forward(&layers, activation, &x) };
     // Reading one number back waits for the device to finish.
-    let mean_output = pass().and_then(|y| y.mean_all()?.to_scalar::<f32>()).map_err(ce)? as f64;
+    let mean_output = pass().and_then(|y| y.mean_all()?.to_scalar::<f32>())? as f64;
     let (mut best, mut best_to_host) = (f64::INFINITY, f64::INFINITY);
     for _ in 0..args.repeat {
         let start = Instant::now();
-        pass().and_then(|y| y.sum_all()?.to_scalar::<f32>()).map_err(ce)?;
+        pass().and_then(|y| y.sum_all()?.to_scalar::<f32>())?;
         best = best.min(start.elapsed().as_secs_f64());
         let start = Instant::now();
-        let y = pass().and_then(|y| y.to_device(&Device::Cpu)).map_err(ce)?;
-        std::hint::black_box(y.flatten_all().and_then(|y| y.to_vec1::<f32>()).map_err(ce)?);
+        let y = pass().and_then(|y| y.to_device(&Device::Cpu))?;
+        std::hint::black_box(y.flatten_all().and_then(|y| y.to_vec1::<f32>())?);
         best_to_host = best_to_host.min(start.elapsed().as_secs_f64());
     }
     let widths: Vec<String> = surrogate.meta.hidden.iter().map(|h| h.to_string()).collect();

@@ -11,6 +11,7 @@
 //! into this plugin only, never into the bioflux binary.
 
 pub mod balance;
+pub mod error;
 pub mod infer;
 pub mod meta;
 pub mod mlp;
@@ -22,6 +23,7 @@ use balance::Head;
 use bioflux_plugin::tools::{Infer, LearnRates, Notes, Tool, Train, serve};
 use bioflux_plugin::{CellModel, Config, EvalError, PortSpec, Status, export_plugin};
 use candle_core::{Device, Tensor, Var};
+pub use error::{ShapeMismatch, SurrogateError};
 use meta::SurrogateMeta;
 use mlp::{forward, layer_names};
 use plain::Plain;
@@ -35,34 +37,38 @@ fn check_shapes(
     meta: &SurrogateMeta,
     layers: &[(Tensor, Tensor)],
     basis: Option<&(Vec<f64>, usize)>,
-) -> Result<(), String> {
+) -> Result<(), ShapeMismatch> {
     let mut reads = meta.inputs.len();
     let last = layers.len().saturating_sub(1);
     for (i, (weight, bias)) in layers.iter().enumerate() {
         let (w, b) = layer_names(i);
-        let (out, inp) = weight.dims2().map_err(|_| format!("`{w}` is not a matrix"))?;
+        let (out, inp) = weight.dims2().map_err(|_| ShapeMismatch::NotAMatrix { layer: w.clone() })?;
         if inp != reads {
-            return Err(format!("`{w}` reads {inp} values but gets {reads}; the weights do not match surrogate.json"));
+            return Err(ShapeMismatch::Reads { layer: w, reads: inp, gets: reads });
         }
         if bias.dims() != [out] {
-            return Err(format!("`{b}` has shape {:?}, not [{out}]", bias.dims()));
+            return Err(ShapeMismatch::Bias { bias: b, shape: bias.dims().to_vec(), expected: out });
         }
         if i < last && meta.hidden.get(i) != Some(&out) {
-            return Err(format!("`{w}` writes {out} values, but surrogate.json's hidden widths are {:?}", meta.hidden));
+            return Err(ShapeMismatch::Hidden { layer: w, writes: out, hidden: meta.hidden.clone() });
         }
         reads = out;
     }
     let expected = match (&meta.exact, basis) {
         (Some(e), Some((values, d))) => {
             if values.len() != e.reactions.len() * d {
-                return Err(format!("`null.basis` has {} values, not {} × {d}", values.len(), e.reactions.len()));
+                return Err(ShapeMismatch::NullBasis {
+                    values: values.len(),
+                    reactions: e.reactions.len(),
+                    dimension: *d,
+                });
             }
             d + e.others.len()
         }
         _ => meta.outputs.len(),
     };
     if reads != expected {
-        return Err(format!("the last layer writes {reads} values but the surrogate has {expected} outputs"));
+        return Err(ShapeMismatch::Outputs { writes: reads, outputs: expected });
     }
     Ok(())
 }
@@ -91,18 +97,19 @@ pub struct Surrogate {
 }
 
 impl Surrogate {
-    pub fn load(dir: &Path) -> Result<Surrogate, String> {
-        let json = std::fs::read_to_string(dir.join("surrogate.json"))
-            .map_err(|e| format!("cannot read {}: {e}", dir.join("surrogate.json").display()))?;
-        let meta: SurrogateMeta =
-            serde_json::from_str(&json).map_err(|e| format!("{}: {e}", dir.join("surrogate.json").display()))?;
+    pub fn load(dir: &Path) -> Result<Surrogate, SurrogateError> {
+        let description = dir.join("surrogate.json");
+        let json = std::fs::read_to_string(&description)
+            .map_err(|source| SurrogateError::Read { path: description.clone(), source })?;
+        let meta: SurrogateMeta = serde_json::from_str(&json)
+            .map_err(|source| SurrogateError::Description { path: description.clone(), source })?;
         let weights_path = dir.join("model.safetensors");
         let mut tensors = candle_core::safetensors::load(&weights_path, &Device::Cpu)
-            .map_err(|e| format!("cannot read {}: {e}", weights_path.display()))?;
+            .map_err(|source| SurrogateError::ReadWeights { path: weights_path.clone(), source })?;
         let mut layers = Vec::new();
         for i in 0..=meta.hidden.len() {
             let (w, b) = layer_names(i);
-            let missing = |n: &str| format!("{} has no tensor `{n}`", weights_path.display());
+            let missing = |n: &str| SurrogateError::MissingTensor { path: weights_path.clone(), name: n.to_string() };
             let weight = tensors.remove(&w).ok_or_else(|| missing(&w))?;
             let bias = tensors.remove(&b).ok_or_else(|| missing(&b))?;
             layers.push((weight, bias));
@@ -111,9 +118,9 @@ impl Surrogate {
             Some(_) => {
                 let t = tensors
                     .remove("null.basis")
-                    .ok_or_else(|| format!("{} has no `null.basis`", weights_path.display()))?;
-                let d = t.dims2().map_err(|e| e.to_string())?.1;
-                Some((t.flatten_all().and_then(|t| t.to_vec1::<f64>()).map_err(|e| e.to_string())?, d))
+                    .ok_or_else(|| SurrogateError::NoNullBasis { path: weights_path.clone() })?;
+                let d = t.dims2()?.1;
+                Some((t.flatten_all().and_then(|t| t.to_vec1::<f64>())?, d))
             }
             None => None,
         };
@@ -127,16 +134,16 @@ impl Surrogate {
         layers: Vec<(Tensor, Tensor)>,
         basis: Option<(Vec<f64>, usize)>,
         dir: &Path,
-    ) -> Result<Surrogate, String> {
-        let ce = |e: candle_core::Error| e.to_string();
-        check_shapes(&meta, &layers, basis.as_ref()).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let plain = Plain::new(&layers, meta.activation).map_err(ce)?;
+    ) -> Result<Surrogate, SurrogateError> {
+        check_shapes(&meta, &layers, basis.as_ref())
+            .map_err(|mismatch| SurrogateError::Shapes { dir: dir.to_path_buf(), mismatch })?;
+        let plain = Plain::new(&layers, meta.activation)?;
         let exact = match (&meta.exact, &basis) {
             (Some(e), Some((b, d))) => Some((e, b.as_slice(), *d)),
             (None, _) => None,
-            (Some(_), None) => return Err("an exact surrogate needs its null-space basis".into()),
+            (Some(_), None) => return Err(SurrogateError::ExactWithoutBasis),
         };
-        let head = Head::new(&meta.outputs, exact, &Device::Cpu).map_err(ce)?;
+        let head = Head::new(&meta.outputs, exact, &Device::Cpu)?;
         let (k, m) = (meta.inputs.len(), meta.outputs.len());
         let width = head.width(m);
         Ok(Surrogate {
@@ -225,7 +232,7 @@ impl Surrogate {
 
     /// Rows of port values to rows of outputs, through the plain network
     /// several samples per pass over its weights.
-    pub fn eval_batch(&mut self, n: usize, inputs: &[f64], outputs: &mut [f64]) -> Result<(), String> {
+    pub fn eval_batch(&mut self, n: usize, inputs: &[f64], outputs: &mut [f64]) {
         let (k, m) = (self.meta.inputs.len(), self.meta.outputs.len());
         let mut x = std::mem::take(&mut self.batch_x);
         x.clear();
@@ -246,14 +253,13 @@ impl Surrogate {
             self.transform(row, out);
         }
         (self.batch_x, self.batch_y) = (x, y);
-        Ok(())
     }
 
     /// d(outputs)/d(port values), `jac[o * k + i]`, by forward-mode
     /// differentiation of the plain network: the tangents along the k
     /// inputs ride the same pass (about 1 + k forwards), then the output
     /// transform's linear part and the inputs' scaling.
-    pub fn jacobian(&mut self, inputs: &[f64], jac: &mut [f64]) -> Result<(), String> {
+    pub fn jacobian(&mut self, inputs: &[f64], jac: &mut [f64]) {
         let k = self.meta.inputs.len();
         // Outside the domain the input is held at its edge: no slope there.
         for (c, &p) in inputs.iter().enumerate() {
@@ -293,15 +299,13 @@ impl Surrogate {
                 }
             }
         }
-        Ok(())
     }
 
     /// The same Jacobian by candle's autodiff (the input repeated once per
     /// output, the batch's diagonal differentiated once): the reference the
     /// forward-mode `jacobian` is tested against.
-    pub fn jacobian_by_autodiff(&mut self, inputs: &[f64], jac: &mut [f64]) -> Result<(), String> {
+    pub fn jacobian_by_autodiff(&mut self, inputs: &[f64], jac: &mut [f64]) -> Result<(), SurrogateError> {
         let (k, m) = (self.meta.inputs.len(), self.meta.outputs.len());
-        let ce = |e: candle_core::Error| e.to_string();
         // Outside the domain the input is held at its edge: no slope there.
         let mut inside = vec![true; k];
         let mut row = Vec::with_capacity(k);
@@ -312,14 +316,12 @@ impl Surrogate {
             row.push(((held - self.meta.inputs[c].mean) / self.meta.inputs[c].std) as f32);
         }
         let x: Vec<f32> = (0..m).flat_map(|_| row.iter().copied()).collect();
-        let x = Var::from_tensor(&Tensor::from_vec(x, (m, k), &Device::Cpu).map_err(ce)?).map_err(ce)?;
-        let y =
-            self.head.apply(&forward(&self.layers, self.meta.activation, x.as_tensor()).map_err(ce)?).map_err(ce)?;
-        let eye = Tensor::eye(m, candle_core::DType::F32, &Device::Cpu).map_err(ce)?;
-        let diagonal = y.mul(&eye).map_err(ce)?.sum_all().map_err(ce)?;
-        let grads = diagonal.backward().map_err(ce)?;
-        let g: Vec<f32> =
-            grads.get(x.as_tensor()).ok_or("no gradient")?.flatten_all().map_err(ce)?.to_vec1().map_err(ce)?;
+        let x = Var::from_tensor(&Tensor::from_vec(x, (m, k), &Device::Cpu)?)?;
+        let y = self.head.apply(&forward(&self.layers, self.meta.activation, x.as_tensor())?)?;
+        let eye = Tensor::eye(m, candle_core::DType::F32, &Device::Cpu)?;
+        let diagonal = y.mul(&eye)?.sum_all()?;
+        let grads = diagonal.backward()?;
+        let g: Vec<f32> = grads.get(x.as_tensor()).ok_or(SurrogateError::NoGradient)?.flatten_all()?.to_vec1()?;
         for o in 0..m {
             for c in 0..k {
                 let sign = match (inside[c], self.meta.inputs[c].uptake) {
@@ -342,9 +344,10 @@ pub struct SurrogateCell {
 impl CellModel for SurrogateCell {
     const HAS_JACOBIAN: bool = true;
 
+    // The C ABI carries a plugin's error as text: here is where it becomes one.
     fn create(config: &Config) -> Result<Self, String> {
-        let source = config.source().ok_or("give the surrogate's directory: `surrogate(\"DIR\")`")?;
-        let surrogate = Surrogate::load(&config.base_dir.join(source))?;
+        let source = config.source().ok_or(SurrogateError::NoDirectory).map_err(|e| e.to_string())?;
+        let surrogate = Surrogate::load(&config.base_dir.join(source)).map_err(|e| e.to_string())?;
         Ok(SurrogateCell { surrogate })
     }
 
@@ -362,12 +365,13 @@ impl CellModel for SurrogateCell {
     }
 
     fn eval_batch(&mut self, n: usize, inputs: &[f64], outputs: &mut [f64]) -> Result<Status, EvalError> {
-        self.surrogate.eval_batch(n, inputs, outputs)?;
+        self.surrogate.eval_batch(n, inputs, outputs);
         Ok(Status::Ok)
     }
 
     fn jacobian(&mut self, inputs: &[f64], jacobian: &mut [f64]) -> Result<(), String> {
-        self.surrogate.jacobian(inputs, jacobian)
+        self.surrogate.jacobian(inputs, jacobian);
+        Ok(())
     }
 }
 
@@ -385,9 +389,10 @@ fn tool(name: &str, request: &str) -> Option<Result<String, String>> {
         Notes::NAME => {
             serve::<Notes>(request, |_| Ok(std::mem::take(&mut *NOTES.lock().unwrap_or_else(|p| p.into_inner()))))
         }
-        Train::NAME => serve::<Train>(request, |r| train::train(&r)),
-        Infer::NAME => serve::<Infer>(request, |r| infer::infer(&r)),
-        LearnRates::NAME => serve::<LearnRates>(request, |r| rates::learn(&r)),
+        // The tool protocol carries a failure as text (`{"error": ...}`).
+        Train::NAME => serve::<Train>(request, |r| train::train(&r).map_err(|e| e.to_string())),
+        Infer::NAME => serve::<Infer>(request, |r| infer::infer(&r).map_err(|e| e.to_string())),
+        LearnRates::NAME => serve::<LearnRates>(request, |r| rates::learn(&r).map_err(|e| e.to_string())),
         _ => None,
     }
 }

@@ -14,12 +14,12 @@ pub enum Activation {
 }
 
 impl Activation {
-    pub fn parse(text: &str) -> std::result::Result<Activation, String> {
+    pub fn parse(text: &str) -> std::result::Result<Activation, crate::SurrogateError> {
         match text {
             "silu" => Ok(Activation::Silu),
             "tanh" => Ok(Activation::Tanh),
             "relu" => Ok(Activation::Relu),
-            other => Err(format!("activation `{other}`: use silu, tanh or relu")),
+            other => Err(crate::SurrogateError::UnknownActivation(other.to_string())),
         }
     }
 

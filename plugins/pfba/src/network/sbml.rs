@@ -250,7 +250,9 @@ fn bound_v2(r: Node, fbc: &str, id: &str, attr: &'static str, symbols: &Symbols)
     match symbols.get(p) {
         Some(Ok(v)) if v.is_nan() => Err(ModelError::BoundNotANumber { reaction, attribute, parameter }),
         Some(Ok(v)) => Ok(Some(*v)),
-        Some(Err(why)) => Err(ModelError::BoundWithoutValue { reaction, attribute, parameter, why: why.clone() }),
+        Some(Err(why)) => {
+            Err(ModelError::BoundWithoutValue { reaction, attribute, parameter, why: Box::new(why.clone()) })
+        }
         None => Err(ModelError::BoundUndefined { reaction, attribute, parameter }),
     }
 }
@@ -294,7 +296,7 @@ fn coefficient(sr: Node, reaction: &str, symbols: &Symbols) -> Result<f64, Model
         return value.clone().map_err(|why| ModelError::Stoichiometry {
             reaction: reaction.to_string(),
             id: id.to_string(),
-            why,
+            why: Box::new(why),
         });
     }
     if let Some(math) = children(sr, "stoichiometryMath").flat_map(|m| children(m, "math")).next() {
@@ -376,7 +378,7 @@ fn user_constraints(model: Node, net: &Network, symbols: &Symbols) -> Result<Vec
                         constraint,
                         attribute,
                         parameter,
-                        why: why.clone(),
+                        why: Box::new(why.clone()),
                     }),
                     None => Err(ModelError::ConstraintBoundUndefined { constraint, attribute, parameter }),
                 }
@@ -407,7 +409,7 @@ fn user_constraints(model: Node, net: &Network, symbols: &Symbols) -> Result<Vec
                             constraint: id.clone(),
                             text: text.to_string(),
                             reaction: rid.to_string(),
-                            why: why.clone(),
+                            why: Box::new(why.clone()),
                         }),
                         None => Err(ModelError::ConstraintCoefficientUnknown {
                             constraint: id.clone(),

@@ -1,5 +1,6 @@
 //! The columns a rates network predicts and their checks.
 
+use crate::SurrogateError;
 use bioflux_plugin::tools::{RateColumn, RatesRequest};
 use std::collections::HashMap;
 
@@ -19,27 +20,27 @@ pub(super) struct Predicted {
 
 /// The number of samples, once every column has one value per sample and
 /// no name is given twice.
-pub(super) fn check_lengths(req: &RatesRequest) -> Result<usize, String> {
+pub(super) fn check_lengths(req: &RatesRequest) -> Result<usize, SurrogateError> {
     let all = req.inputs.iter().chain(&req.outputs).chain(&req.unmeasured);
     let n = req.inputs.first().map_or(0, |c| c.values.len());
     if let Some(c) = all.clone().find(|c| c.values.len() != n) {
-        return Err(format!("column `{}` has {} values, the first input {n}", c.name, c.values.len()));
+        return Err(SurrogateError::ColumnLength { column: c.name.clone(), values: c.values.len(), expected: n });
     }
     let mut seen: Vec<&str> = Vec::new();
     for c in all {
         if seen.contains(&c.name.as_str()) {
-            return Err(format!("column `{}` is given twice", c.name));
+            return Err(SurrogateError::ColumnTwice { column: c.name.clone() });
         }
         seen.push(&c.name);
     }
     if req.inputs.is_empty() {
-        return Err("no input columns: name the measured uptake rates the network starts from".into());
+        return Err(SurrogateError::NoInputs);
     }
     Ok(n)
 }
 
 /// The columns the network predicts, in order.
-pub(super) fn predicted_columns(req: &RatesRequest, n: usize) -> Result<Vec<Predicted>, String> {
+pub(super) fn predicted_columns(req: &RatesRequest, n: usize) -> Result<Vec<Predicted>, SurrogateError> {
     let column = |c: &RateColumn, measured: bool| Predicted {
         name: c.name.clone(),
         values: c.values.clone(),
@@ -63,17 +64,15 @@ pub(super) fn predicted_columns(req: &RatesRequest, n: usize) -> Result<Vec<Pred
             all.push(Predicted { name: r.clone(), values: vec![None; n], measured: false, carbon: 0.0, nitrogen: 0.0 });
         }
     }
-    let missing: Vec<&str> = given
+    let missing: Vec<String> = given
         .iter()
         .map(|p| p.name.as_str())
         .chain(req.inputs.iter().map(|c| c.name.as_str()))
         .filter(|name| !net.reactions.iter().any(|r| r == name))
+        .map(str::to_string)
         .collect();
     if !missing.is_empty() {
-        return Err(format!(
-            "with internal fluxes every column is a reaction of the network; not: {}",
-            missing.join(", ")
-        ));
+        return Err(SurrogateError::NotInNetwork { columns: missing });
     }
     Ok(all)
 }
@@ -81,20 +80,24 @@ pub(super) fn predicted_columns(req: &RatesRequest, n: usize) -> Result<Vec<Pred
 /// What the balances can determine: an unmeasured rate carrying an element
 /// trades off exactly against the biomass's unknown content of it, and an
 /// unmeasured rate carrying neither element is constrained by nothing.
-pub(super) fn check_identifiable(req: &RatesRequest, predicted: &[Predicted], growth: usize) -> Result<(), String> {
-    let element_unknown = |which: &str, given: Option<f64>, atoms: fn(&Predicted) -> f64| {
-        let hidden: Vec<&str> = predicted
+pub(super) fn check_identifiable(
+    req: &RatesRequest,
+    predicted: &[Predicted],
+    growth: usize,
+) -> Result<(), SurrogateError> {
+    let element_unknown = |element: &'static str, given: Option<f64>, atoms: fn(&Predicted) -> f64| {
+        let hidden: Vec<String> = predicted
             .iter()
             .enumerate()
             .filter(|(c, col)| *c != growth && !col.measured && atoms(col) != 0.0 && req.internal.is_none())
-            .map(|(_, col)| col.name.as_str())
+            .map(|(_, col)| col.name.clone())
             .collect();
         match (given, hidden.is_empty()) {
-            (None, false) => Err(format!(
-                "the unmeasured {} and the biomass's {which} content are not separately identifiable (the balance holds for any trade between them): give the biomass's {which} content (--{}-bm)",
-                hidden.join(", "),
-                if which == "carbon" { "alpha" } else { "beta" }
-            )),
+            (None, false) => Err(SurrogateError::NotIdentifiable {
+                columns: hidden,
+                element,
+                flag: if element == "carbon" { "alpha" } else { "beta" },
+            }),
             _ => Ok(()),
         }
     };
@@ -102,10 +105,7 @@ pub(super) fn check_identifiable(req: &RatesRequest, predicted: &[Predicted], gr
     element_unknown("nitrogen", req.beta_bm, |c| c.nitrogen)?;
     for (c, col) in predicted.iter().enumerate() {
         if c != growth && !col.measured && col.carbon == 0.0 && col.nitrogen == 0.0 && req.internal.is_none() {
-            return Err(format!(
-                "unmeasured `{}` carries neither carbon nor nitrogen: no balance constrains it; measure it or leave it out",
-                col.name
-            ));
+            return Err(SurrogateError::Unconstrained { column: col.name.clone() });
         }
     }
     Ok(())

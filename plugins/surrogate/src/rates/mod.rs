@@ -12,6 +12,7 @@
 //! Fluxes keep the model's sign (negative: taken up); a_j, b_j are the
 //! carbon and nitrogen leaving per unit of flux j.
 
+use crate::SurrogateError;
 use crate::balance::{Head, f32_tensor, null_space};
 use crate::meta::{Exact, FORMAT, InputMeta, Metrics, OutputMeta, SurrogateMeta};
 use crate::mlp::{Activation, forward, layer_names};
@@ -33,10 +34,16 @@ enum Content {
 }
 
 impl Content {
-    fn value(&self) -> Result<f64, String> {
+    fn new(given: Option<f64>, start: f64, dev: &Device) -> candle_core::Result<Content> {
+        Ok(match given {
+            Some(v) => Content::Given(v),
+            None => Content::Learned(Var::from_tensor(&Tensor::new(&[start as f32], dev)?)?),
+        })
+    }
+    fn value(&self) -> candle_core::Result<f64> {
         match self {
             Content::Given(v) => Ok(*v),
-            Content::Learned(v) => v.as_tensor().to_vec1::<f32>().map(|x| x[0] as f64).map_err(|e| e.to_string()),
+            Content::Learned(v) => v.as_tensor().to_vec1::<f32>().map(|x| x[0] as f64),
         }
     }
     fn tensor(&self, dev: &Device) -> candle_core::Result<Tensor> {
@@ -48,184 +55,323 @@ impl Content {
 }
 
 /// Learns, writes the network (a surrogate directory) and its report.
-pub fn learn(req: &RatesRequest) -> Result<RatesReply, String> {
+pub fn learn(req: &RatesRequest) -> Result<RatesReply, SurrogateError> {
     let started = Instant::now();
-    let ce = |e: candle_core::Error| e.to_string().lines().next().unwrap_or("").to_string();
     let n = check_lengths(req)?;
     let activation = Activation::parse(&req.activation)?;
     let dev = device(&req.device)?;
-    let predicted = predicted_columns(req, n)?;
-    let (k, p) = (req.inputs.len(), predicted.len());
-    let growth = predicted
-        .iter()
-        .position(|c| c.name == req.growth && c.measured)
-        .ok_or_else(|| format!("the growth column `{}` is not among the measured outputs", req.growth))?;
-    check_identifiable(req, &predicted, growth)?;
-
-    // Samples: every input measured, and the growth rate.
-    let usable: Vec<usize> = (0..n)
-        .filter(|&r| {
-            req.inputs.iter().all(|c| c.values[r].is_some_and(f64::is_finite))
-                && predicted[growth].values[r].is_some_and(f64::is_finite)
-        })
-        .collect();
-    if usable.len() < 10 {
-        return Err(format!(
-            "only {} samples have every input and the growth rate measured; need at least 10",
-            usable.len()
-        ));
-    }
     let mut rng = Rng(req.seed ^ 0x5DEE_CE66_D1CE_4E5B);
-    let mut order = usable.clone();
-    rng.shuffle(&mut order);
-    let n_val = ((order.len() as f64 * req.validation).round() as usize).clamp(1, order.len() - 1);
-    let (val_rows, train_rows) = order.split_at(n_val);
+    let samples = Samples::new(req, n, &mut rng)?;
+    let scales = Scales::new(req, &samples);
+    let outputs = output_metas(&samples, &scales);
+    let exact = exact_head(req, &samples, &scales);
+    let head = Head::new(&outputs, exact.as_ref().map(|(e, b, d)| (e, b.as_slice(), *d)), &dev)?;
+    let tensors = Tensors::new(req, &samples, &scales, &dev)?;
+    let learned = fit(req, activation, &samples, &scales, &head, &tensors, &mut rng, &dev)?;
+    let checked = validate(req, &samples, &head, activation, &tensors, &learned)?;
+    let meta = SurrogateMeta {
+        format: FORMAT,
+        source: req.source.clone(),
+        cell: "measured rates".into(),
+        inputs: input_metas(req, &samples),
+        outputs,
+        hidden: req.layers.clone(),
+        activation,
+        metrics: checked.metrics(&samples, &learned, started),
+        exact: exact.as_ref().map(|e| e.0.clone()),
+    };
+    write_network(req, &meta, &learned, exact.as_ref(), &samples, &checked)?;
+    let summary = summary(req, &samples, &learned, &checked, started);
+    let report = req.output.join("report.txt");
+    std::fs::write(&report, &summary).map_err(|source| SurrogateError::Write { path: report, source })?;
+    Ok(RatesReply {
+        output: req.output.clone(),
+        summary,
+        alpha_bm: learned.alpha_bm,
+        beta_bm: learned.beta_bm,
+        losses: learned.losses,
+        errors: checked.errors,
+        stoichiometric_residual: checked.stoichiometric_residual,
+        n_train: samples.train_rows.len(),
+        n_validation: samples.val_rows.len(),
+    })
+}
 
-    let inputs: Vec<f64> = (0..n).flat_map(|r| req.inputs.iter().map(move |c| c.values[r].unwrap_or(0.0))).collect();
-    let (in_mean, in_std) = moments(train_rows, &inputs, k);
-    // Normalisation of the predicted columns from their training values;
-    // an unmeasured one from what the balances say it is.
-    let a_in: Vec<f64> = req.inputs.iter().map(|c| c.carbon).collect();
-    let b_in: Vec<f64> = req.inputs.iter().map(|c| c.nitrogen).collect();
-    let measured_sum = |r: usize, atoms: &dyn Fn(&Predicted) -> f64, a: &[f64]| -> f64 {
-        let from_inputs: f64 = (0..k).map(|j| a[j] * inputs[r * k + j]).sum();
-        let from_outputs: f64 = predicted
+/// The columns, the usable samples and their seeded split, the inputs.
+struct Samples {
+    predicted: Vec<Predicted>,
+    /// The growth rate's column among `predicted`.
+    growth: usize,
+    usable: Vec<usize>,
+    train_rows: Vec<usize>,
+    val_rows: Vec<usize>,
+    /// Row-major, samples × inputs (0 where missing).
+    inputs: Vec<f64>,
+    in_mean: Vec<f64>,
+    in_std: Vec<f64>,
+}
+
+impl Samples {
+    fn new(req: &RatesRequest, n: usize, rng: &mut Rng) -> Result<Samples, SurrogateError> {
+        let predicted = predicted_columns(req, n)?;
+        let k = req.inputs.len();
+        let growth = predicted
+            .iter()
+            .position(|c| c.name == req.growth && c.measured)
+            .ok_or_else(|| SurrogateError::NoGrowth { column: req.growth.clone() })?;
+        check_identifiable(req, &predicted, growth)?;
+        // Samples: every input measured, and the growth rate.
+        let usable: Vec<usize> = (0..n)
+            .filter(|&r| {
+                req.inputs.iter().all(|c| c.values[r].is_some_and(f64::is_finite))
+                    && predicted[growth].values[r].is_some_and(f64::is_finite)
+            })
+            .collect();
+        if usable.len() < 10 {
+            return Err(SurrogateError::TooFewRates { usable: usable.len() });
+        }
+        let mut order = usable.clone();
+        rng.shuffle(&mut order);
+        let n_val = ((order.len() as f64 * req.validation).round() as usize).clamp(1, order.len() - 1);
+        let (val_rows, train_rows) = order.split_at(n_val);
+        let inputs: Vec<f64> =
+            (0..n).flat_map(|r| req.inputs.iter().map(move |c| c.values[r].unwrap_or(0.0))).collect();
+        let (in_mean, in_std) = moments(train_rows, &inputs, k);
+        Ok(Samples {
+            predicted,
+            growth,
+            usable,
+            train_rows: train_rows.to_vec(),
+            val_rows: val_rows.to_vec(),
+            inputs,
+            in_mean,
+            in_std,
+        })
+    }
+
+    /// Carbon (or nitrogen) leaving through the measured inputs and outputs
+    /// of sample `r` (`a`: the inputs' atoms per unit flux).
+    fn measured_sum(&self, r: usize, atoms: &dyn Fn(&Predicted) -> f64, a: &[f64]) -> f64 {
+        let k = a.len();
+        let from_inputs: f64 = (0..k).map(|j| a[j] * self.inputs[r * k + j]).sum();
+        let from_outputs: f64 = self
+            .predicted
             .iter()
             .enumerate()
-            .filter(|(c, col)| *c != growth && col.measured)
+            .filter(|(c, col)| *c != self.growth && col.measured)
             .map(|(_, col)| atoms(col) * col.values[r].unwrap_or(0.0))
             .sum();
         from_inputs + from_outputs
-    };
-    let mu = |r: usize| predicted[growth].values[r].unwrap_or(0.0);
-    // α, β by least squares on the measured data: the start of learning.
-    let least_squares = |atoms: &dyn Fn(&Predicted) -> f64, a: &[f64]| -> f64 {
-        let (num, den) = train_rows
-            .iter()
-            .fold((0.0, 0.0), |(num, den), &r| (num - measured_sum(r, atoms, a) * mu(r), den + mu(r) * mu(r)));
-        if den > 0.0 { num / den } else { 0.0 }
-    };
-    // With a network, S·v̄ = 0 already balances every element, the biomass
-    // reaction's own stoichiometry fixing α_bm and β_bm: no element terms.
-    let (alpha_given, beta_given, lambda_c, lambda_n) = match &req.internal {
-        Some(_) => (Some(predicted[growth].carbon), Some(predicted[growth].nitrogen), 0.0, 0.0),
-        None => (req.alpha_bm, req.beta_bm, req.lambda_carbon, req.lambda_nitrogen),
-    };
-    let alpha_start = alpha_given.unwrap_or_else(|| least_squares(&|c| c.carbon, &a_in));
-    let beta_start = beta_given.unwrap_or_else(|| least_squares(&|c| c.nitrogen, &b_in));
-    let mut out_mean = vec![0.0; p];
-    let mut out_std = vec![1.0; p];
-    for (c, col) in predicted.iter().enumerate() {
-        let values: Vec<f64> = if col.measured {
-            train_rows.iter().filter_map(|&r| col.values[r]).collect()
-        } else if col.carbon != 0.0 {
-            train_rows
-                .iter()
-                .map(|&r| -(measured_sum(r, &|c| c.carbon, &a_in) + alpha_start * mu(r)) / col.carbon)
-                .collect()
-        } else if col.nitrogen != 0.0 {
-            train_rows
-                .iter()
-                .map(|&r| -(measured_sum(r, &|c| c.nitrogen, &b_in) + beta_start * mu(r)) / col.nitrogen)
-                .collect()
-        } else {
-            Vec::new()
-        };
-        if values.len() >= 2 {
-            let m = values.iter().sum::<f64>() / values.len() as f64;
-            let s = (values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / values.len() as f64).sqrt();
-            out_mean[c] = m;
-            out_std[c] = if s > 1e-12 { s } else { m.abs().max(1.0) };
-        }
     }
-    // A column that is rarely non-zero (a by-product in a few media) has a
-    // tiny spread in the training set; its standardised errors would rule
-    // the loss. Spreads are floored at a tenth of the typical one.
-    let mut spreads: Vec<f64> =
-        predicted.iter().zip(&out_std).filter(|(c, s)| c.measured && **s > 1e-12).map(|(_, s)| *s).collect();
-    spreads.sort_by(f64::total_cmp);
-    if let Some(&typical) = spreads.get(spreads.len() / 2) {
-        for (c, s) in out_std.iter_mut().enumerate() {
-            if predicted[c].measured {
-                *s = s.max(0.1 * typical);
+
+    /// The growth rate of sample `r`.
+    fn mu(&self, r: usize) -> f64 {
+        self.predicted[self.growth].values[r].unwrap_or(0.0)
+    }
+}
+
+/// The balances' settings and the predicted columns' normalisation.
+struct Scales {
+    /// Carbon and nitrogen per unit of each input's flux.
+    a_in: Vec<f64>,
+    b_in: Vec<f64>,
+    alpha_given: Option<f64>,
+    beta_given: Option<f64>,
+    alpha_start: f64,
+    beta_start: f64,
+    lambda_c: f64,
+    lambda_n: f64,
+    out_mean: Vec<f64>,
+    out_std: Vec<f64>,
+}
+
+impl Scales {
+    fn new(req: &RatesRequest, samples: &Samples) -> Scales {
+        let predicted = &samples.predicted;
+        let a_in: Vec<f64> = req.inputs.iter().map(|c| c.carbon).collect();
+        let b_in: Vec<f64> = req.inputs.iter().map(|c| c.nitrogen).collect();
+        // α, β by least squares on the measured data: the start of learning.
+        let least_squares = |atoms: &dyn Fn(&Predicted) -> f64, a: &[f64]| -> f64 {
+            let (num, den) = samples.train_rows.iter().fold((0.0, 0.0), |(num, den), &r| {
+                (num - samples.measured_sum(r, atoms, a) * samples.mu(r), den + samples.mu(r) * samples.mu(r))
+            });
+            if den > 0.0 { num / den } else { 0.0 }
+        };
+        // With a network, S·v̄ = 0 already balances every element, the
+        // biomass reaction's own stoichiometry fixing α_bm and β_bm: no
+        // element terms.
+        let growth = &predicted[samples.growth];
+        let (alpha_given, beta_given, lambda_c, lambda_n) = match &req.internal {
+            Some(_) => (Some(growth.carbon), Some(growth.nitrogen), 0.0, 0.0),
+            None => (req.alpha_bm, req.beta_bm, req.lambda_carbon, req.lambda_nitrogen),
+        };
+        let alpha_start = alpha_given.unwrap_or_else(|| least_squares(&|c| c.carbon, &a_in));
+        let beta_start = beta_given.unwrap_or_else(|| least_squares(&|c| c.nitrogen, &b_in));
+        // Normalisation of the predicted columns from their training values;
+        // an unmeasured one from what the balances say it is.
+        let p = predicted.len();
+        let mut out_mean = vec![0.0; p];
+        let mut out_std = vec![1.0; p];
+        for (c, col) in predicted.iter().enumerate() {
+            let rows = &samples.train_rows;
+            let values: Vec<f64> = if col.measured {
+                rows.iter().filter_map(|&r| col.values[r]).collect()
+            } else if col.carbon != 0.0 {
+                rows.iter()
+                    .map(|&r| {
+                        -(samples.measured_sum(r, &|c| c.carbon, &a_in) + alpha_start * samples.mu(r)) / col.carbon
+                    })
+                    .collect()
+            } else if col.nitrogen != 0.0 {
+                rows.iter()
+                    .map(|&r| {
+                        -(samples.measured_sum(r, &|c| c.nitrogen, &b_in) + beta_start * samples.mu(r)) / col.nitrogen
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            if values.len() >= 2 {
+                let m = values.iter().sum::<f64>() / values.len() as f64;
+                let s = (values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / values.len() as f64).sqrt();
+                out_mean[c] = m;
+                out_std[c] = if s > 1e-12 { s } else { m.abs().max(1.0) };
             }
         }
+        // A column that is rarely non-zero (a by-product in a few media) has
+        // a tiny spread in the training set; its standardised errors would
+        // rule the loss. Spreads are floored at a tenth of the typical one.
+        let mut spreads: Vec<f64> =
+            predicted.iter().zip(&out_std).filter(|(c, s)| c.measured && **s > 1e-12).map(|(_, s)| *s).collect();
+        spreads.sort_by(f64::total_cmp);
+        if let Some(&typical) = spreads.get(spreads.len() / 2) {
+            for (c, s) in out_std.iter_mut().enumerate() {
+                if predicted[c].measured {
+                    *s = s.max(0.1 * typical);
+                }
+            }
+        }
+        Scales { a_in, b_in, alpha_given, beta_given, alpha_start, beta_start, lambda_c, lambda_n, out_mean, out_std }
     }
-    let outputs: Vec<OutputMeta> = predicted
+}
+
+/// The predicted columns as a surrogate's outputs.
+fn output_metas(samples: &Samples, scales: &Scales) -> Vec<OutputMeta> {
+    samples
+        .predicted
         .iter()
         .enumerate()
         .map(|(c, col)| OutputMeta {
             name: col.name.clone(),
-            unit: if c == growth { "1/h".into() } else { "mmol/gDW/h".into() },
-            mean: out_mean[c],
-            std: out_std[c],
+            unit: if c == samples.growth { "1/h".into() } else { "mmol/gDW/h".into() },
+            mean: scales.out_mean[c],
+            std: scales.out_std[c],
         })
-        .collect();
-    // With a network: v̄ = N·z, every column a reaction.
-    let exact = match &req.internal {
-        Some(net) => {
-            let (basis, d) = null_space(&net.s, net.n_metabolites, net.reactions.len());
-            let measured_std: Vec<f64> =
-                predicted.iter().zip(&out_std).filter(|(c, _)| c.measured).map(|(_, s)| *s).collect();
-            let scale = measured_std.iter().sum::<f64>() / measured_std.len().max(1) as f64;
-            Some((Exact { reactions: (0..p).collect(), others: vec![], scale }, basis, d))
-        }
-        None => None,
-    };
-    let head = Head::new(&outputs, exact.as_ref().map(|(e, b, d)| (e, b.as_slice(), *d)), &dev).map_err(ce)?;
+        .collect()
+}
 
-    // Tensors: raw and normalised inputs, standardised targets and their mask.
-    let rows_tensor = |rows: &[usize], f: &dyn Fn(usize) -> Vec<f32>, width: usize| {
-        Tensor::from_vec(rows.iter().flat_map(|&r| f(r)).collect::<Vec<f32>>(), (rows.len(), width), &dev).map_err(ce)
-    };
-    let x_norm = |r: usize| (0..k).map(|j| ((inputs[r * k + j] - in_mean[j]) / in_std[j]) as f32).collect();
-    let x_raw = |r: usize| (0..k).map(|j| inputs[r * k + j] as f32).collect();
-    let target = |r: usize| {
-        predicted
-            .iter()
-            .enumerate()
-            .map(|(c, col)| match (col.measured, col.values[r]) {
-                (true, Some(v)) => ((v - out_mean[c]) / out_std[c]) as f32,
-                _ => 0.0,
-            })
-            .collect()
-    };
-    let mask = |r: usize| predicted.iter().map(|col| f32::from(col.measured && col.values[r].is_some())).collect();
-    let split = |rows: &[usize]| -> Result<[Tensor; 4], String> {
-        Ok([
-            rows_tensor(rows, &x_norm, k)?,
-            rows_tensor(rows, &x_raw, k)?,
-            rows_tensor(rows, &target, p)?,
-            rows_tensor(rows, &mask, p)?,
-        ])
-    };
-    let train = split(train_rows)?;
-    let val = split(val_rows)?;
-    let mean_t = f32_tensor(&out_mean, (1, p), &dev).map_err(ce)?;
-    let std_t = f32_tensor(&out_std, (1, p), &dev).map_err(ce)?;
-    let atoms_pred = |f: fn(&Predicted) -> f64| -> Vec<f64> {
-        predicted.iter().enumerate().map(|(c, col)| if c == growth { 0.0 } else { f(col) }).collect()
-    };
-    let a_pred = f32_tensor(&atoms_pred(|c| c.carbon), (p, 1), &dev).map_err(ce)?;
-    let b_pred = f32_tensor(&atoms_pred(|c| c.nitrogen), (p, 1), &dev).map_err(ce)?;
-    let a_in_t = f32_tensor(&a_in, (k, 1), &dev).map_err(ce)?;
-    let b_in_t = f32_tensor(&b_in, (k, 1), &dev).map_err(ce)?;
-    let s_t = match &req.internal {
-        Some(net) => Some(f32_tensor(&net.s, (net.n_metabolites, p), &dev).and_then(|t| t.t()).map_err(ce)?),
-        None => None,
-    };
+/// With a network: v̄ = N·z, every column a reaction.
+fn exact_head(req: &RatesRequest, samples: &Samples, scales: &Scales) -> Option<(Exact, Vec<f64>, usize)> {
+    let net = req.internal.as_ref()?;
+    let (basis, d) = null_space(&net.s, net.n_metabolites, net.reactions.len());
+    let measured_std: Vec<f64> =
+        samples.predicted.iter().zip(&scales.out_std).filter(|(c, _)| c.measured).map(|(_, s)| *s).collect();
+    let scale = measured_std.iter().sum::<f64>() / measured_std.len().max(1) as f64;
+    Some((Exact { reactions: (0..samples.predicted.len()).collect(), others: vec![], scale }, basis, d))
+}
 
+/// The data as tensors: per split raw and normalised inputs, standardised
+/// targets and their mask; the normalisation and the balances' atoms.
+struct Tensors {
+    train: [Tensor; 4],
+    val: [Tensor; 4],
+    mean: Tensor,
+    std: Tensor,
+    a_pred: Tensor,
+    b_pred: Tensor,
+    a_in: Tensor,
+    b_in: Tensor,
+    s: Option<Tensor>,
+}
+
+impl Tensors {
+    fn new(req: &RatesRequest, samples: &Samples, scales: &Scales, dev: &Device) -> candle_core::Result<Tensors> {
+        let (k, p) = (req.inputs.len(), samples.predicted.len());
+        let (inputs, predicted) = (&samples.inputs, &samples.predicted);
+        let rows_tensor = |rows: &[usize], f: &dyn Fn(usize) -> Vec<f32>, width: usize| {
+            Tensor::from_vec(rows.iter().flat_map(|&r| f(r)).collect::<Vec<f32>>(), (rows.len(), width), dev)
+        };
+        let x_norm =
+            |r: usize| (0..k).map(|j| ((inputs[r * k + j] - samples.in_mean[j]) / samples.in_std[j]) as f32).collect();
+        let x_raw = |r: usize| (0..k).map(|j| inputs[r * k + j] as f32).collect();
+        let target = |r: usize| {
+            predicted
+                .iter()
+                .enumerate()
+                .map(|(c, col)| match (col.measured, col.values[r]) {
+                    (true, Some(v)) => ((v - scales.out_mean[c]) / scales.out_std[c]) as f32,
+                    _ => 0.0,
+                })
+                .collect()
+        };
+        let mask = |r: usize| predicted.iter().map(|col| f32::from(col.measured && col.values[r].is_some())).collect();
+        let split = |rows: &[usize]| -> candle_core::Result<[Tensor; 4]> {
+            Ok([
+                rows_tensor(rows, &x_norm, k)?,
+                rows_tensor(rows, &x_raw, k)?,
+                rows_tensor(rows, &target, p)?,
+                rows_tensor(rows, &mask, p)?,
+            ])
+        };
+        let atoms_pred = |f: fn(&Predicted) -> f64| -> Vec<f64> {
+            predicted.iter().enumerate().map(|(c, col)| if c == samples.growth { 0.0 } else { f(col) }).collect()
+        };
+        Ok(Tensors {
+            train: split(&samples.train_rows)?,
+            val: split(&samples.val_rows)?,
+            mean: f32_tensor(&scales.out_mean, (1, p), dev)?,
+            std: f32_tensor(&scales.out_std, (1, p), dev)?,
+            a_pred: f32_tensor(&atoms_pred(|c| c.carbon), (p, 1), dev)?,
+            b_pred: f32_tensor(&atoms_pred(|c| c.nitrogen), (p, 1), dev)?,
+            a_in: f32_tensor(&scales.a_in, (k, 1), dev)?,
+            b_in: f32_tensor(&scales.b_in, (k, 1), dev)?,
+            s: match &req.internal {
+                Some(net) => Some(f32_tensor(&net.s, (net.n_metabolites, p), dev).and_then(|t| t.t())?),
+                None => None,
+            },
+        })
+    }
+}
+
+/// The best weights and biomass contents, and every epoch's losses.
+struct Learned {
+    weights: Vec<(Tensor, Tensor)>,
+    alpha_bm: f64,
+    beta_bm: f64,
+    losses: Vec<EpochLoss>,
+    best_validation: f64,
+    best_epoch: usize,
+}
+
+/// AdamW on the paper's loss, early stopping on the held-out MSE.
+#[allow(clippy::too_many_arguments)] // the steps' products, each named
+fn fit(
+    req: &RatesRequest,
+    activation: Activation,
+    samples: &Samples,
+    scales: &Scales,
+    head: &Head,
+    t: &Tensors,
+    rng: &mut Rng,
+    dev: &Device,
+) -> Result<Learned, SurrogateError> {
+    let (k, p, growth) = (req.inputs.len(), samples.predicted.len(), samples.growth);
     // The network and the biomass contents.
     let widths: Vec<usize> = std::iter::once(k).chain(req.layers.iter().copied()).chain([head.width(p)]).collect();
-    let mut vars = initial_layers(&widths, &mut rng, &dev).map_err(ce)?;
+    let mut vars = initial_layers(&widths, rng, dev)?;
     let n_layer_vars = vars.len();
-    let content = |given: Option<f64>, start: f64| -> Result<Content, String> {
-        Ok(match given {
-            Some(v) => Content::Given(v),
-            None => Content::Learned(Var::from_tensor(&Tensor::new(&[start as f32], &dev).map_err(ce)?).map_err(ce)?),
-        })
-    };
-    let (alpha, beta) = (content(alpha_given, alpha_start)?, content(beta_given, beta_start)?);
+    let alpha = Content::new(scales.alpha_given, scales.alpha_start, dev)?;
+    let beta = Content::new(scales.beta_given, scales.beta_start, dev)?;
     for c in [&alpha, &beta] {
         if let Content::Learned(v) = c {
             vars.push(v.clone());
@@ -234,13 +380,12 @@ pub fn learn(req: &RatesRequest) -> Result<RatesReply, String> {
     let layers = |vars: &[Var]| -> Vec<(Tensor, Tensor)> {
         vars[..n_layer_vars].chunks(2).map(|p| (p[0].as_tensor().clone(), p[1].as_tensor().clone())).collect()
     };
-    let mut optimizer =
-        AdamW::new(vars.clone(), ParamsAdamW { lr: req.lr, weight_decay: 0.0, ..Default::default() }).map_err(ce)?;
+    let mut optimizer = AdamW::new(vars.clone(), ParamsAdamW { lr: req.lr, weight_decay: 0.0, ..Default::default() })?;
 
     // The loss terms of a batch: (mse, L_c², L_n², ‖S·v̄‖²), each a mean.
     let terms = |vars: &[Var], [x, x_raw, y, m]: &[Tensor; 4]| -> candle_core::Result<[Tensor; 4]> {
         let pred = head.apply(&forward(&layers(vars), activation, x)?)?;
-        let standardised = pred.broadcast_sub(&mean_t)?.broadcast_div(&std_t)?;
+        let standardised = pred.broadcast_sub(&t.mean)?.broadcast_div(&t.std)?;
         let mse = ((standardised - y)? * m)?
             .sqr()?
             .sum_all()?
@@ -248,20 +393,22 @@ pub fn learn(req: &RatesRequest) -> Result<RatesReply, String> {
         let mu = pred.narrow(1, growth, 1)?;
         let balance = |a_in: &Tensor, a_pred: &Tensor, content: &Content| -> candle_core::Result<Tensor> {
             let l = (x_raw.matmul(a_in)? + pred.matmul(a_pred)?)?
-                .broadcast_add(&mu.broadcast_mul(&content.tensor(&dev)?)?)?;
+                .broadcast_add(&mu.broadcast_mul(&content.tensor(dev)?)?)?;
             l.sqr()?.mean_all()
         };
-        let carbon = balance(&a_in_t, &a_pred, &alpha)?;
-        let nitrogen = balance(&b_in_t, &b_pred, &beta)?;
-        let stoichiometry = match &s_t {
+        let carbon = balance(&t.a_in, &t.a_pred, &alpha)?;
+        let nitrogen = balance(&t.b_in, &t.b_pred, &beta)?;
+        let stoichiometry = match &t.s {
             Some(s) => pred.matmul(s)?.sqr()?.sum_keepdim(1)?.mean_all()?,
-            None => Tensor::new(0f32, &dev)?,
+            None => Tensor::new(0f32, dev)?,
         };
         Ok([mse, carbon, nitrogen, stoichiometry])
     };
-    let total = |t: &[Tensor; 4]| -> candle_core::Result<Tensor> {
-        let mut loss = t[0].clone();
-        for (w, term) in [(lambda_c, &t[1]), (lambda_n, &t[2]), (req.lambda_stoichiometry, &t[3])] {
+    let total = |terms: &[Tensor; 4]| -> candle_core::Result<Tensor> {
+        let mut loss = terms[0].clone();
+        for (w, term) in
+            [(scales.lambda_c, &terms[1]), (scales.lambda_n, &terms[2]), (req.lambda_stoichiometry, &terms[3])]
+        {
             if w > 0.0 {
                 loss = (loss + term.affine(w, 0.0)?)?;
             }
@@ -273,25 +420,24 @@ pub fn learn(req: &RatesRequest) -> Result<RatesReply, String> {
     bar.set_style(ProgressStyle::with_template("{bar:30} epoch {pos}/{len} {msg}").expect("a valid template"));
     let mut losses = Vec::new();
     let mut best: (f64, usize, Vec<Tensor>) = (f64::INFINITY, 0, Vec::new());
-    let mut idx: Vec<u32> = (0..train_rows.len() as u32).collect();
+    let mut idx: Vec<u32> = (0..samples.train_rows.len() as u32).collect();
     for epoch in 0..req.epochs {
         rng.shuffle(&mut idx);
         let mut sums = [0.0f64; 4];
         for batch in idx.chunks(req.batch.max(1)) {
-            let i = Tensor::from_slice(batch, batch.len(), &dev).map_err(ce)?;
-            let [a, b, c, d] = [0, 1, 2, 3].map(|j| train[j].index_select(&i, 0).map_err(ce));
-            let t = terms(&vars, &[a?, b?, c?, d?]).map_err(ce)?;
-            optimizer.backward_step(&total(&t).map_err(ce)?).map_err(ce)?;
-            for (s, term) in sums.iter_mut().zip(&t) {
-                *s += term.to_dtype(DType::F64).and_then(|v| v.to_scalar::<f64>()).map_err(ce)? * batch.len() as f64;
+            let i = Tensor::from_slice(batch, batch.len(), dev)?;
+            let [a, b, c, d] = [0, 1, 2, 3].map(|j| t.train[j].index_select(&i, 0));
+            let terms = terms(&vars, &[a?, b?, c?, d?])?;
+            optimizer.backward_step(&total(&terms)?)?;
+            for (s, term) in sums.iter_mut().zip(&terms) {
+                *s += term.to_dtype(DType::F64).and_then(|v| v.to_scalar::<f64>())? * batch.len() as f64;
             }
         }
-        let validation =
-            terms(&vars, &val).map_err(ce)?[0].to_dtype(DType::F64).and_then(|v| v.to_scalar::<f64>()).map_err(ce)?;
+        let validation = terms(&vars, &t.val)?[0].to_dtype(DType::F64).and_then(|v| v.to_scalar::<f64>())?;
         if !validation.is_finite() {
-            return Err(format!("learning diverged at epoch {} (validation loss {validation}); lower --lr", epoch + 1));
+            return Err(SurrogateError::Diverged { what: "learning", epoch: epoch + 1, loss: validation });
         }
-        let m = train_rows.len() as f64;
+        let m = samples.train_rows.len() as f64;
         losses.push(EpochLoss {
             epoch: epoch + 1,
             mse: sums[0] / m,
@@ -301,7 +447,7 @@ pub fn learn(req: &RatesRequest) -> Result<RatesReply, String> {
             validation,
         });
         if validation < best.0 {
-            let snapshot = vars.iter().map(|v| v.as_tensor().copy()).collect::<Result<Vec<_>, _>>().map_err(ce)?;
+            let snapshot = vars.iter().map(|v| v.as_tensor().copy()).collect::<Result<Vec<_>, _>>()?;
             best = (validation, epoch, snapshot);
         }
         bar.set_message(format!("mse {:.3e}  validation {validation:.3e}", sums[0] / m));
@@ -312,18 +458,40 @@ pub fn learn(req: &RatesRequest) -> Result<RatesReply, String> {
     }
     bar.finish_and_clear();
     for (v, t) in vars.iter().zip(&best.2) {
-        v.set(t).map_err(ce)?;
+        v.set(t)?;
     }
-    let (alpha_bm, beta_bm) = (alpha.value()?, beta.value()?);
-    let weights = layers(&vars);
+    Ok(Learned {
+        weights: layers(&vars),
+        alpha_bm: alpha.value()?,
+        beta_bm: beta.value()?,
+        losses,
+        best_validation: best.0,
+        best_epoch: best.1,
+    })
+}
 
-    // Validation errors in the columns' units, and the predictions.
-    let pred: Vec<Vec<f32>> =
-        head.apply(&forward(&weights, activation, &val[0]).map_err(ce)?).map_err(ce)?.to_vec2().map_err(ce)?;
+/// The held-out samples: predictions, errors per column in their units,
+/// and ‖S·v̄‖∞ with a network.
+struct Checked {
+    pred: Vec<Vec<f32>>,
+    errors: Vec<ColumnError>,
+    stoichiometric_residual: Option<f64>,
+}
+
+fn validate(
+    req: &RatesRequest,
+    samples: &Samples,
+    head: &Head,
+    activation: Activation,
+    t: &Tensors,
+    learned: &Learned,
+) -> Result<Checked, SurrogateError> {
+    let p = samples.predicted.len();
+    let pred: Vec<Vec<f32>> = head.apply(&forward(&learned.weights, activation, &t.val[0])?)?.to_vec2()?;
     let mut errors = Vec::new();
-    for (c, col) in predicted.iter().enumerate() {
+    for (c, col) in samples.predicted.iter().enumerate() {
         let pairs: Vec<(f64, f64)> =
-            val_rows.iter().zip(&pred).filter_map(|(&r, y)| col.values[r].map(|v| (y[c] as f64, v))).collect();
+            samples.val_rows.iter().zip(&pred).filter_map(|(&r, y)| col.values[r].map(|v| (y[c] as f64, v))).collect();
         if pairs.is_empty() {
             continue;
         }
@@ -345,127 +513,136 @@ pub fn learn(req: &RatesRequest) -> Result<RatesReply, String> {
             })
             .fold(0.0, f64::max)
     });
+    Ok(Checked { pred, errors, stoichiometric_residual })
+}
 
-    // The surrogate directory: a cell model like any other.
-    let inputs_meta: Vec<InputMeta> = req
-        .inputs
+impl Checked {
+    fn metrics(&self, samples: &Samples, learned: &Learned, started: Instant) -> Metrics {
+        let relative: Vec<&ColumnError> = self.errors.iter().filter(|e| !e.unmeasured).collect();
+        // Absolute errors of every measured value held out.
+        let deviations: Vec<f64> = samples
+            .predicted
+            .iter()
+            .enumerate()
+            .filter(|(_, col)| col.measured)
+            .flat_map(|(c, col)| {
+                samples
+                    .val_rows
+                    .iter()
+                    .zip(&self.pred)
+                    .filter_map(move |(&r, y)| col.values[r].map(|v| (y[c] as f64 - v).abs()))
+            })
+            .collect();
+        Metrics {
+            train_loss: learned.losses.get(learned.best_epoch).map_or(0.0, |l| l.mse),
+            validation_loss: learned.best_validation,
+            epochs: learned.losses.len(),
+            seconds: started.elapsed().as_secs_f64(),
+            mae: deviations.iter().sum::<f64>() / deviations.len().max(1) as f64,
+            rmse: relative.iter().map(|e| e.rmse).fold(0.0, f64::max),
+            max_error: deviations.iter().copied().fold(0.0, f64::max),
+            worst: relative.iter().map(|e| (e.name.clone(), e.rmse)).collect(),
+            balance_mean: None,
+            balance_max: self.stoichiometric_residual,
+        }
+    }
+}
+
+/// The inputs as a surrogate's: measured rates, their normalisation and
+/// training domain.
+fn input_metas(req: &RatesRequest, samples: &Samples) -> Vec<InputMeta> {
+    let k = req.inputs.len();
+    req.inputs
         .iter()
         .enumerate()
         .map(|(j, c)| {
-            let column = usable.iter().map(|&r| inputs[r * k + j]);
+            let column = samples.usable.iter().map(|&r| samples.inputs[r * k + j]);
             InputMeta {
                 name: c.name.clone(),
                 port: c.name.clone(),
                 uptake: false,
-                mean: in_mean[j],
-                std: in_std[j],
+                mean: samples.in_mean[j],
+                std: samples.in_std[j],
                 min: column.clone().fold(f64::INFINITY, f64::min),
                 max: column.fold(f64::NEG_INFINITY, f64::max),
             }
         })
-        .collect();
-    let relative: Vec<&ColumnError> = errors.iter().filter(|e| !e.unmeasured).collect();
-    // Absolute errors of every measured value held out.
-    let deviations: Vec<f64> = predicted
-        .iter()
-        .enumerate()
-        .filter(|(_, col)| col.measured)
-        .flat_map(|(c, col)| {
-            val_rows.iter().zip(&pred).filter_map(move |(&r, y)| col.values[r].map(|v| (y[c] as f64 - v).abs()))
-        })
-        .collect();
-    let metrics = Metrics {
-        train_loss: losses.get(best.1).map_or(0.0, |l| l.mse),
-        validation_loss: best.0,
-        epochs: losses.len(),
-        seconds: started.elapsed().as_secs_f64(),
-        mae: deviations.iter().sum::<f64>() / deviations.len().max(1) as f64,
-        rmse: relative.iter().map(|e| e.rmse).fold(0.0, f64::max),
-        max_error: deviations.iter().copied().fold(0.0, f64::max),
-        worst: relative.iter().map(|e| (e.name.clone(), e.rmse)).collect(),
-        balance_mean: None,
-        balance_max: stoichiometric_residual,
+        .collect()
+}
+
+/// The surrogate directory (a cell model like any other): the weights,
+/// surrogate.json, the losses per epoch and the held-out predictions.
+fn write_network(
+    req: &RatesRequest,
+    meta: &SurrogateMeta,
+    learned: &Learned,
+    exact: Option<&(Exact, Vec<f64>, usize)>,
+    samples: &Samples,
+    checked: &Checked,
+) -> Result<(), SurrogateError> {
+    let write = |name: &str, text: String| {
+        let path = req.output.join(name);
+        std::fs::write(&path, text).map_err(|source| SurrogateError::Write { path, source })
     };
-    let meta = SurrogateMeta {
-        format: FORMAT,
-        source: req.source.clone(),
-        cell: "measured rates".into(),
-        inputs: inputs_meta,
-        outputs,
-        hidden: req.layers.clone(),
-        activation,
-        metrics,
-        exact: exact.as_ref().map(|e| e.0.clone()),
-    };
-    std::fs::create_dir_all(&req.output).map_err(|e| format!("cannot create {}: {e}", req.output.display()))?;
+    std::fs::create_dir_all(&req.output)
+        .map_err(|source| SurrogateError::CreateDir { path: req.output.clone(), source })?;
     let mut tensors: HashMap<String, Tensor> = HashMap::new();
-    for (i, (w, b)) in weights.iter().enumerate() {
+    for (i, (w, b)) in learned.weights.iter().enumerate() {
         let (wn, bn) = layer_names(i);
-        tensors.insert(wn, w.to_device(&Device::Cpu).map_err(ce)?);
-        tensors.insert(bn, b.to_device(&Device::Cpu).map_err(ce)?);
+        tensors.insert(wn, w.to_device(&Device::Cpu)?);
+        tensors.insert(bn, b.to_device(&Device::Cpu)?);
     }
-    if let Some((e, basis, d)) = &exact {
-        tensors.insert(
-            "null.basis".into(),
-            Tensor::from_vec(basis.clone(), (e.reactions.len(), *d), &Device::Cpu).map_err(ce)?,
-        );
+    if let Some((e, basis, d)) = exact {
+        tensors.insert("null.basis".into(), Tensor::from_vec(basis.clone(), (e.reactions.len(), *d), &Device::Cpu)?);
     }
-    candle_core::safetensors::save(&tensors, req.output.join("model.safetensors")).map_err(ce)?;
-    let json = serde_json::to_string_pretty(&meta).map_err(|e| e.to_string())?;
-    std::fs::write(req.output.join("surrogate.json"), json).map_err(|e| e.to_string())?;
+    candle_core::safetensors::save(&tensors, req.output.join("model.safetensors"))?;
+    // Plain data: serialising it cannot fail.
+    write("surrogate.json", serde_json::to_string_pretty(meta).unwrap_or_default())?;
     let mut loss_csv = String::from("epoch,mse,carbon,nitrogen,stoichiometry,validation\n");
-    for l in &losses {
+    for l in &learned.losses {
         loss_csv +=
             &format!("{},{},{},{},{},{}\n", l.epoch, l.mse, l.carbon, l.nitrogen, l.stoichiometry, l.validation);
     }
-    std::fs::write(req.output.join("loss.csv"), loss_csv).map_err(|e| e.to_string())?;
+    write("loss.csv", loss_csv)?;
     // The validation samples' predictions, by the sample's row in the data.
-    let mut val_csv = format!("row,{}\n", predicted.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(","));
-    for (&r, y) in val_rows.iter().zip(&pred) {
+    let names: Vec<&str> = samples.predicted.iter().map(|c| c.name.as_str()).collect();
+    let mut val_csv = format!("row,{}\n", names.join(","));
+    for (&r, y) in samples.val_rows.iter().zip(&checked.pred) {
         val_csv += &format!("{r},{}\n", y.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(","));
     }
-    std::fs::write(req.output.join("validation.csv"), val_csv).map_err(|e| e.to_string())?;
+    write("validation.csv", val_csv)
+}
 
+/// The reply's summary (also report.txt).
+fn summary(req: &RatesRequest, samples: &Samples, learned: &Learned, checked: &Checked, started: Instant) -> String {
+    let (k, p) = (req.inputs.len(), samples.predicted.len());
+    let (alpha_bm, beta_bm) = (learned.alpha_bm, learned.beta_bm);
+    let origin = |given: Option<f64>| match (&req.internal, given) {
+        (Some(_), _) => " (the biomass reaction's)",
+        (None, Some(_)) => " (given)",
+        (None, None) => " (learned)",
+    };
     let mut summary = format!(
         "learned {k} → {:?} → {p} from {} measured samples ({} held out) in {:.1} s, {} epochs (best at {})\n\
          biomass: α_bm = {alpha_bm:.4} mmol C/gDW{}, β_bm = {beta_bm:.4} mmol N/gDW{}\n",
         req.layers,
-        train_rows.len(),
-        val_rows.len(),
+        samples.train_rows.len(),
+        samples.val_rows.len(),
         started.elapsed().as_secs_f64(),
-        losses.len(),
-        best.1 + 1,
-        match (&req.internal, req.alpha_bm) {
-            (Some(_), _) => " (the biomass reaction's)",
-            (None, Some(_)) => " (given)",
-            (None, None) => " (learned)",
-        },
-        match (&req.internal, req.beta_bm) {
-            (Some(_), _) => " (the biomass reaction's)",
-            (None, Some(_)) => " (given)",
-            (None, None) => " (learned)",
-        },
+        learned.losses.len(),
+        learned.best_epoch + 1,
+        origin(req.alpha_bm),
+        origin(req.beta_bm),
     );
     summary += &format!("{:<24} {:>12} {:>10}\n", "held-out error", "RMSE", "relative");
-    for e in &errors {
+    for e in &checked.errors {
         let tag = if e.unmeasured { "  (unmeasured: checked only)" } else { "" };
         let relative = e.relative_rmse.map_or("-".to_string(), |r| format!("{:.2} %", 100.0 * r));
         summary += &format!("{:<24} {:>12.4e} {:>11}{tag}\n", e.name, e.rmse, relative);
     }
-    if let Some(s) = stoichiometric_residual {
+    if let Some(s) = checked.stoichiometric_residual {
         summary += &format!("‖S·v̄‖∞ over the held-out samples: {s:.2e} mmol/gDW/h\n");
     }
     summary += &format!("wrote {}", req.output.display());
-    std::fs::write(req.output.join("report.txt"), &summary).map_err(|e| e.to_string())?;
-    Ok(RatesReply {
-        output: req.output.clone(),
-        summary,
-        alpha_bm,
-        beta_bm,
-        losses,
-        errors,
-        stoichiometric_residual,
-        n_train: train_rows.len(),
-        n_validation: val_rows.len(),
-    })
+    summary
 }
