@@ -3,7 +3,40 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Why a plot was not drawn or a results file not read.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    #[error("nothing to plot: name at least one column")]
+    NoColumns,
+    #[error("nothing to plot")]
+    Nothing,
+    /// Neither .png nor .svg; `kinds` says what is written.
+    #[error("{}: {kinds}", path.display())]
+    Extension { path: PathBuf, kinds: &'static str },
+    #[error("cannot draw {}: {source}", path.display())]
+    Draw { path: PathBuf, source: DrawError },
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: csv::Error },
+    #[error("{}: {source}", path.display())]
+    Row { path: PathBuf, source: csv::Error },
+    #[error("{}, row {row}: `{text}` in column `{column}` is not a number", path.display())]
+    NotANumber { path: PathBuf, row: usize, text: String, column: String },
+    #[error(
+        "no column `{name}`.{} The columns: {}.",
+        if suggestion.is_empty() { String::new() } else { format!(" {suggestion}") },
+        columns.join(", ")
+    )]
+    NoColumn { name: String, suggestion: String, columns: Vec<String> },
+}
+
+/// A drawing backend's error: plotters' error type is generic over the
+/// backend (SVG, bitmap), so it is kept as the standard boxed error.
+pub type DrawError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What drawing on an area gives.
+type Drawn = Result<(), DrawError>;
 
 /// A named column of numbers with its unit.
 #[derive(Clone, Debug)]
@@ -20,24 +53,24 @@ impl Series {
     }
 }
 
-/// Draws `$body` (a Result<(), String> over `$root`) into `$path` with the
-/// backend its extension names: SVG or PNG.
+/// Draws `$body` (a [`Drawn`] over `$root`) into `$path` with the backend
+/// its extension names: SVG or PNG.
 macro_rules! render {
     ($path:expr, $size:expr, $kinds:expr, |$root:ident| $body:expr) => {{
         let path: &Path = $path;
-        let fail = |e: String| format!("cannot draw {}: {e}", path.display());
+        let fail = |source: DrawError| PlotError::Draw { path: path.to_path_buf(), source };
         match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
             Some("svg") => {
                 let $root = SVGBackend::new(path, $size).into_drawing_area();
                 $body.map_err(fail)?;
-                $root.present().map_err(|e| fail(e.to_string()))
+                $root.present().map_err(|e| fail(Box::new(e)))
             }
             Some("png") => {
                 let $root = BitMapBackend::new(path, $size).into_drawing_area();
                 $body.map_err(fail)?;
-                $root.present().map_err(|e| fail(e.to_string()))
+                $root.present().map_err(|e| fail(Box::new(e)))
             }
-            _ => Err(format!("{}: {}", path.display(), $kinds)),
+            _ => Err(PlotError::Extension { path: path.to_path_buf(), kinds: $kinds }),
         }
     }};
 }
@@ -46,9 +79,9 @@ const WIDTH: u32 = 900;
 const PANEL_HEIGHT: u32 = 260;
 
 /// Draws `ys` against `x` into `path` (.png or .svg).
-pub fn draw(path: &Path, x: &Series, ys: &[Series], shared: bool) -> Result<(), String> {
+pub fn draw(path: &Path, x: &Series, ys: &[Series], shared: bool) -> Result<(), PlotError> {
     if ys.is_empty() {
-        return Err("nothing to plot: name at least one column".into());
+        return Err(PlotError::NoColumns);
     }
     let panels = if shared { 1 } else { ys.len() };
     let size = (WIDTH, (PANEL_HEIGHT * panels as u32).max(320));
@@ -67,13 +100,11 @@ fn range<'a>(values: impl Iterator<Item = &'a f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
-fn draw_on<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    x: &Series,
-    ys: &[Series],
-    shared: bool,
-) -> Result<(), String> {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+fn draw_on<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, x: &Series, ys: &[Series], shared: bool) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| -> DrawError { Box::new(e) };
     root.fill(&WHITE).map_err(err)?;
     let groups: Vec<&[Series]> = if shared { vec![ys] } else { ys.chunks(1).collect() };
     let areas = root.split_evenly((groups.len(), 1));
@@ -118,9 +149,10 @@ fn draw_on<DB: DrawingBackend>(
 }
 
 /// Reads a results CSV (as `bioflux run` writes it): every column as a series.
-pub fn read_csv(path: &Path) -> Result<Vec<Series>, String> {
-    let mut reader = csv::Reader::from_path(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let headers = reader.headers().map_err(|e| format!("{}: {e}", path.display()))?.clone();
+pub fn read_csv(path: &Path) -> Result<Vec<Series>, PlotError> {
+    let mut reader =
+        csv::Reader::from_path(path).map_err(|source| PlotError::Read { path: path.to_path_buf(), source })?;
+    let headers = reader.headers().map_err(|source| PlotError::Row { path: path.to_path_buf(), source })?.clone();
     let mut series: Vec<Series> = headers
         .iter()
         .map(|h| {
@@ -129,13 +161,16 @@ pub fn read_csv(path: &Path) -> Result<Vec<Series>, String> {
         })
         .collect();
     for (line, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| format!("{}: {e}", path.display()))?;
+        let record = record.map_err(|source| PlotError::Row { path: path.to_path_buf(), source })?;
         for (s, field) in series.iter_mut().zip(record.iter()) {
             let v = if field.trim().is_empty() {
                 f64::NAN
             } else {
-                field.trim().parse::<f64>().map_err(|_| {
-                    format!("{}, row {}: `{field}` in column `{}` is not a number", path.display(), line + 2, s.name)
+                field.trim().parse::<f64>().map_err(|_| PlotError::NotANumber {
+                    path: path.to_path_buf(),
+                    row: line + 2,
+                    text: field.to_string(),
+                    column: s.name.clone(),
                 })?
             };
             s.values.push(v);
@@ -146,7 +181,7 @@ pub fn read_csv(path: &Path) -> Result<Vec<Series>, String> {
 
 /// Picks columns by name, with a did-you-mean for unknown ones.
 /// The columns named, by name (`V`) or as the header writes them (`V [L]`).
-pub fn pick(all: &[Series], names: &[String]) -> Result<Vec<Series>, String> {
+pub fn pick(all: &[Series], names: &[String]) -> Result<Vec<Series>, PlotError> {
     names
         .iter()
         .map(|n| {
@@ -154,10 +189,9 @@ pub fn pick(all: &[Series], names: &[String]) -> Result<Vec<Series>, String> {
             let found = all.iter().find(|s| s.name == name && (unit.is_empty() || s.unit == unit));
             found.cloned().ok_or_else(|| {
                 let names = all.iter().map(|s| s.name.as_str());
-                let near = bioflux_compiler::diagnostic::suggestion(&name, names, "");
-                let list: Vec<String> = all.iter().map(|s| s.name.clone()).collect();
-                let near = if near.is_empty() { String::new() } else { format!(" {near}") };
-                format!("no column `{n}`.{near} The columns: {}.", list.join(", "))
+                let suggestion = bioflux_compiler::diagnostic::suggestion(&name, names, "").trim().to_string();
+                let columns: Vec<String> = all.iter().map(|s| s.name.clone()).collect();
+                PlotError::NoColumn { name: n.clone(), suggestion, columns }
             })
         })
         .collect()
@@ -174,7 +208,7 @@ pub struct Map<'a> {
 }
 
 /// Heatmaps side by side, each with its colour bar (viridis), to .png or .svg.
-pub fn heatmaps(path: &Path, maps: &[Map]) -> Result<(), String> {
+pub fn heatmaps(path: &Path, maps: &[Map]) -> Result<(), PlotError> {
     let size = (520 * maps.len().max(1) as u32, 480);
     render!(path, size, "maps are drawn as .png or .svg (or written as .csv)", |root| heatmaps_on(&root, maps))
 }
@@ -184,9 +218,12 @@ fn half_step(v: &[f64]) -> f64 {
     if v.len() > 1 { (v[v.len() - 1] - v[0]) / (v.len() - 1) as f64 / 2.0 } else { 0.5 }
 }
 
-fn heatmaps_on<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, maps: &[Map]) -> Result<(), String> {
+fn heatmaps_on<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, maps: &[Map]) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
     use plotters::style::colors::colormaps::{ColorMap, ViridisRGB};
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| -> DrawError { Box::new(e) };
     root.fill(&WHITE).map_err(err)?;
     for (area, map) in root.split_evenly((1, maps.len().max(1))).iter().zip(maps) {
         let (plot, bar) = area.split_horizontally(area.dim_in_pixel().0 as i32 - 90);
@@ -240,7 +277,7 @@ fn heatmaps_on<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, maps: &[Map]) 
 }
 
 /// Predicted against reference, one point each, with the diagonal.
-pub fn parity(path: &Path, title: &str, points: &[(f64, f64)], x_label: &str, y_label: &str) -> Result<(), String> {
+pub fn parity(path: &Path, title: &str, points: &[(f64, f64)], x_label: &str, y_label: &str) -> Result<(), PlotError> {
     render!(path, (620, 600), "plots are written as .png or .svg", |root| parity_on(
         &root, title, points, x_label, y_label
     ))
@@ -252,8 +289,11 @@ fn parity_on<DB: DrawingBackend>(
     points: &[(f64, f64)],
     x_label: &str,
     y_label: &str,
-) -> Result<(), String> {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| -> DrawError { Box::new(e) };
     root.fill(&WHITE).map_err(err)?;
     let (lo, hi) = range(points.iter().flat_map(|(a, b)| [a, b]));
     let mut chart = ChartBuilder::on(root)
@@ -282,16 +322,19 @@ pub struct FitPanel {
 }
 
 /// Data against fitted trajectories, one panel per measured quantity.
-pub fn fit(path: &Path, panels: &[FitPanel]) -> Result<(), String> {
+pub fn fit(path: &Path, panels: &[FitPanel]) -> Result<(), PlotError> {
     if panels.is_empty() {
-        return Err("nothing to plot".into());
+        return Err(PlotError::Nothing);
     }
     let size = (WIDTH, (PANEL_HEIGHT * panels.len() as u32).max(320));
     render!(path, size, "plots are written as .png or .svg", |root| fit_on(&root, panels))
 }
 
-fn fit_on<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, panels: &[FitPanel]) -> Result<(), String> {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+fn fit_on<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, panels: &[FitPanel]) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| -> DrawError { Box::new(e) };
     root.fill(&WHITE).map_err(err)?;
     let areas = root.split_evenly((panels.len(), 1));
     for (area, panel) in areas.iter().zip(panels) {

@@ -154,7 +154,21 @@ pub struct At<'a> {
     pub t: f64,
 }
 
-pub fn value(e: &Expr, at: &At) -> Result<f64, String> {
+/// Why an expression has no value at one point outside a run.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum EvalError {
+    /// A cell's output: only a run (or a query of the cell) evaluates it.
+    #[error("`{cell}.{output}` is a cell model's output: query the cell at a point with `:fba {cell} RXN=VALUE ...`")]
+    CellOutput {
+        /// The cell.
+        cell: String,
+        /// The output.
+        output: String,
+    },
+}
+
+/// The value of `e` at one point.
+pub fn value(e: &Expr, at: &At) -> Result<f64, EvalError> {
     Ok(match e {
         Expr::Const(v) => *v,
         Expr::Param(i) => at.params[*i],
@@ -166,10 +180,7 @@ pub fn value(e: &Expr, at: &At) -> Result<f64, String> {
         Expr::CellOutput { cell, output } => {
             let cell = &at.model.cells[*cell];
             let name = cell.outputs.get(*output).map_or("?", |p| p.name.as_str());
-            return Err(format!(
-                "`{}.{name}` is a cell model's output: query the cell at a point with `:fba {} RXN=VALUE ...`",
-                cell.name, cell.name
-            ));
+            return Err(EvalError::CellOutput { cell: cell.name.clone(), output: name.to_string() });
         }
         Expr::Neg(a) => -value(a, at)?,
         Expr::Not(a) => f64::from(value(a, at)? == 0.0),
@@ -182,7 +193,7 @@ pub fn value(e: &Expr, at: &At) -> Result<f64, String> {
             }
         }
         Expr::Call(f, args) => {
-            let args: Result<Vec<f64>, String> = args.iter().map(|a| value(a, at)).collect();
+            let args: Result<Vec<f64>, EvalError> = args.iter().map(|a| value(a, at)).collect();
             call(*f, &args?, at.t)
         }
     })

@@ -449,7 +449,7 @@ pub fn simulate(
         .then(|| {
             let entries = sparse::pattern_with_diagonal(&compiled.jacobian_pattern);
             let wide = row_gradients.as_ref().map(|g| (g, compiled.wide_rows.as_slice()));
-            sparse::Rhs::<SparseM, _, _, _>::new(&rhs, &jvp, wide, n, params.len(), &entries).ok()
+            sparse::Rhs::<SparseM, _, _, _>::new(&rhs, &jvp, wide, n, params.len(), &entries)
         })
         .flatten();
     // One stretch of integration from (t0, y0) to `end` with a fresh

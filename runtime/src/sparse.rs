@@ -77,10 +77,12 @@ impl<M: Matrix<T = f64>, F, G, H> Rhs<M, F, G, H> {
         n: usize,
         n_params: usize,
         entries: &[(usize, usize)],
-    ) -> Result<Self, String> {
+    ) -> Option<Self> {
         let ctx = M::C::default();
-        let sparsity = M::Sparsity::try_from_indices(n, n, entries.to_vec())
-            .map_err(|e| format!("the Jacobian's pattern is not a valid sparse matrix: {e}"))?;
+        // A pattern diffsol refuses, or wide rows that do not cover it, is a
+        // bug of the IR's pattern, not of the model: the caller falls back
+        // to the dense Jacobian, so there is nothing to report.
+        let sparsity = M::Sparsity::try_from_indices(n, n, entries.to_vec()).ok()?;
         let mut row_lengths = vec![0usize; n];
         for &(row, _) in entries {
             row_lengths[row] += 1;
@@ -89,7 +91,7 @@ impl<M: Matrix<T = f64>, F, G, H> Rhs<M, F, G, H> {
         let Some((gradients, rows)) = wide.filter(|(_, rows)| !rows.is_empty()) else {
             let coloring =
                 (widest <= WIDEST_COLOURED_ROW).then(|| JacobianColoring::new(&sparsity, entries, ctx.clone()));
-            return Ok(Rhs { f, jv, n, n_params, sparsity, coloring, wide: None, ctx });
+            return Some(Rhs { f, jv, n, n_params, sparsity, coloring, wide: None, ctx });
         };
         let mut is_wide = vec![false; n];
         let wide_entries: Vec<(usize, usize)> = rows
@@ -101,7 +103,7 @@ impl<M: Matrix<T = f64>, F, G, H> Rhs<M, F, G, H> {
             .collect();
         let narrow: Vec<(usize, usize)> = entries.iter().copied().filter(|&(row, _)| !is_wide[row]).collect();
         if narrow.len() + wide_entries.len() != entries.len() {
-            return Err("the wide rows' gradients do not cover the Jacobian's pattern".into());
+            return None;
         }
         let coloring = Some(JacobianColoring::new(&sparsity, &narrow, ctx.clone()));
         let wide = WideRows {
@@ -110,7 +112,7 @@ impl<M: Matrix<T = f64>, F, G, H> Rhs<M, F, G, H> {
             source: <M::V as Vector>::Index::from_vec((0..wide_entries.len()).collect(), ctx.clone()),
             values: RefCell::new(M::V::zeros(wide_entries.len(), ctx.clone())),
         };
-        Ok(Rhs { f, jv, n, n_params, sparsity, coloring, wide: Some(wide), ctx })
+        Some(Rhs { f, jv, n, n_params, sparsity, coloring, wide: Some(wide), ctx })
     }
 }
 

@@ -61,9 +61,9 @@ pub(crate) enum CommandError {
     /// A result that could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write { path: std::path::PathBuf, source: std::io::Error },
-    /// A plot that could not be drawn, as the plotting module words it.
-    #[error("{0}")]
-    Plot(String),
+    /// A plot that could not be drawn, or a results file not read.
+    #[error(transparent)]
+    Plot(#[from] crate::plot::PlotError),
 }
 
 /// The layers' errors reach a command as the library's.

@@ -11,14 +11,7 @@ pub fn plot(results: &Path, x: &str, ys: &[String], output: &Path, shared: bool)
             if ys.is_empty() { all.iter().filter(|s| s.name != x).cloned().collect() } else { pick(&all, ys)? };
         draw(output, &x_series, &chosen, shared).map(|()| chosen.len())
     });
-    match drawn {
-        Ok(n) => {
-            eprintln!("plotted {n} column{} to {}", if n == 1 { "" } else { "s" }, output.display());
-            true
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            false
-        }
-    }
+    let printed =
+        drawn.map(|n| eprintln!("plotted {n} column{} to {}", if n == 1 { "" } else { "s" }, output.display()));
+    super::finish(printed.map(|()| true).map_err(super::CommandError::from), "nothing was plotted")
 }

@@ -65,6 +65,9 @@ impl Config {
         self.json.get("options").and_then(|o| o.get(key))
     }
     /// A numeric option, or `default`; an option of another type is an error.
+    // `String`: a plugin's message crosses the C ABI as text (`create`'s
+    // error), so this is what `create` returns with `?`; the contract of
+    // 0.x plugins, changed only with a version.
     pub fn number(&self, key: &str, default: f64) -> Result<f64, String> {
         match self.option(key) {
             None => Ok(default),
@@ -121,6 +124,9 @@ pub trait CellModel: Sized + 'static {
     /// A new instance for one cell: read the source and every option you
     /// accept here (an option the model gives that `create` never reads is
     /// an error naming the closest one read).
+    // `String`: the C ABI carries the plugin's error as text to the host,
+    // which names the cell and the plugin around it; a plugin keeps typed
+    // errors inside and words them here. Part of the public contract.
     fn create(config: &Config) -> Result<Self, String>;
     /// The inputs, in the order `eval` reads them.
     fn inputs(&self) -> Vec<PortSpec>;
@@ -144,6 +150,7 @@ pub trait CellModel: Sized + 'static {
         Ok(worst)
     }
     /// d(outputs)/d(inputs), row-major: `jacobian[o * n_inputs + i]`.
+    // `String`: as `create` (the host reports it as text with the cell).
     fn jacobian(&mut self, _inputs: &[f64], _jacobian: &mut [f64]) -> Result<(), String> {
         Err("this plugin has no Jacobian".into())
     }
