@@ -26,176 +26,204 @@ impl<'a> Checker<'a> {
         // the exchange lines need.
         let mut growth_spans: HashMap<usize, Span> = HashMap::new();
         for item in &self.ast.items {
-            let ItemKind::Growth { species, value } = &item.kind else {
-                continue;
-            };
-            let Some(si) = self.index_of(species, &crate::check::SPECIES) else {
-                continue;
-            };
-            let t = self.expr(value, false);
-            if let Some(s) = &self.species[si]
-                && s.role != Role::Biomass
-            {
-                self.error(
-                    Diagnostic::new(
-                        Code::Coupling,
-                        species.span,
-                        format!("`{}` is not a biomass species", species.name),
-                        "not declared `: biomass`",
-                    )
-                    .help(format!("growth applies to biomass: `species {} = 0.1 [gDW/L] : biomass`", species.name)),
-                );
+            if let ItemKind::Growth { species, value } = &item.kind {
+                self.check_growth(item.span, species, value, &mut growth_spans);
             }
-            self.expect_dim(
-                t.ty,
-                Dim::PER_TIME,
-                value.span,
-                "a specific growth rate",
-                "growth rates are in 1/h, e.g. `mu_max * S / (Ks + S)` with mu_max in [1/h]",
-            );
-            self.expect_port_dim(&t.expr, Dim::PER_TIME, value.span, "a specific growth rate".into());
-            if let Some(prev) = growth_spans.insert(si, item.span) {
-                self.error(
-                    Diagnostic::new(
-                        Code::Duplicate,
-                        item.span,
-                        format!("two growth rates for `{}`", species.name),
-                        "second growth rate",
-                    )
-                    .with_label(prev, "first growth rate")
-                    .help("a biomass species has one growth rate"),
-                );
-                continue;
-            }
-            if t.cells.len() > 1 {
-                self.error(
-                    Diagnostic::new(
-                        Code::Coupling,
-                        value.span,
-                        "a growth rate can come from one cell model only",
-                        "uses several cell models",
-                    )
-                    .help("give each cell model its own biomass species (a co-culture)"),
-                );
-            }
-            for &c in &t.cells {
-                match self.cells[c].biomass {
-                    Some(other) if other != si => {
-                        let other_name = self.decls.species[other].name.name.clone();
-                        self.error(
-                            Diagnostic::new(
-                                Code::Coupling,
-                                value.span,
-                                format!("cell `{}` already drives the growth of `{other_name}`", self.cells[c].name),
-                                "second biomass for this cell",
-                            )
-                            .help("one cell model, one biomass: declare a second cell for a second organism"),
-                        );
-                    }
-                    _ => self.cells[c].biomass = Some(si),
-                }
-            }
-            self.balances[si].growth = Some(t.expr);
         }
-
         let mut exchange_spans: HashMap<(usize, usize), Span> = HashMap::new();
         let mut rate_spans: HashMap<usize, Span> = HashMap::new();
         for item in &self.ast.items {
             match &item.kind {
                 ItemKind::Exchange { species, value } => {
-                    let Some(si) = self.index_of(species, &crate::check::SPECIES) else {
-                        continue;
-                    };
-                    let t = self.expr(value, false);
-                    let c = match t.cells.as_slice() {
-                        [c] => *c,
-                        _ if t.ty == Ty::Error && t.cells.is_empty() => continue,
-                        _ => {
-                            self.error(
-                                Diagnostic::new(
-                                    Code::Coupling,
-                                    value.span,
-                                    "an exchange must use the fluxes of exactly one cell model",
-                                    "not a cell model's flux",
-                                )
-                                .help(format!(
-                                    "`exchange {} = ecoli.EX_glc__D_e`; a kinetic rate is written `rate {} = -q * X`",
-                                    species.name, species.name
-                                )),
-                            );
-                            continue;
-                        }
-                    };
-                    let Some(bi) = self.cells[c].biomass else {
-                        self.error(
-                            Diagnostic::new(Code::Coupling, value.span, format!("cell `{}` has no biomass to scale this flux by", self.cells[c].name), "whose biomass?")
-                                .help(format!("add `growth biomass = {}.Biomass` (its growth reaction) so the flux is multiplied by that biomass", self.cells[c].name)),
-                        );
-                        continue;
-                    };
-                    if let (Some(sd), Some(bd)) = (self.species_dim(si), self.species_dim(bi)) {
-                        let want = sd / bd / Dim::TIME;
-                        self.expect_dim(
-                            t.ty,
-                            want,
-                            value.span,
-                            &format!("an exchange flux of `{}`", species.name),
-                            "an exchange flux is per unit of biomass and time, e.g. mmol/gDW/h",
-                        );
-                        self.expect_port_dim(
-                            &t.expr,
-                            want,
-                            value.span,
-                            format!("an exchange flux of `{}`", species.name),
-                        );
-                    }
-                    if let Some(prev) = exchange_spans.insert((si, c), item.span) {
-                        self.error(
-                            Diagnostic::new(
-                                Code::Duplicate,
-                                item.span,
-                                format!("two exchanges of `{}` with cell `{}`", species.name, self.cells[c].name),
-                                "second exchange",
-                            )
-                            .with_label(prev, "first exchange")
-                            .help("combine them in one expression"),
-                        );
-                        continue;
-                    }
-                    self.balances[si].exchanges.push((c, t.expr));
+                    self.check_exchange(item.span, species, value, &mut exchange_spans)
                 }
-                ItemKind::Rate { species, value } => {
-                    let Some(si) = self.index_of(species, &crate::check::SPECIES) else {
-                        continue;
-                    };
-                    let t = self.expr(value, false);
-                    if let Some(sd) = self.species_dim(si) {
-                        self.expect_dim(
-                            t.ty,
-                            sd / Dim::TIME,
-                            value.span,
-                            &format!("the rate of `{}`", species.name),
-                            "a rate is a concentration per time, e.g. `-q * X` with q in [mmol/gDW/h] and X in [gDW/L]",
-                        );
-                    }
-                    if let Some(prev) = rate_spans.insert(si, item.span) {
-                        self.error(
-                            Diagnostic::new(
-                                Code::Duplicate,
-                                item.span,
-                                format!("two rates for `{}`", species.name),
-                                "second rate",
-                            )
-                            .with_label(prev, "first rate")
-                            .help("add the terms in one `rate` line"),
-                        );
-                        continue;
-                    }
-                    self.balances[si].rate = Some(t.expr);
-                }
+                ItemKind::Rate { species, value } => self.check_rate(item.span, species, value, &mut rate_spans),
                 _ => {}
             }
         }
+    }
+
+    /// `growth X = mu`: a specific growth rate of a biomass species, from at
+    /// most one cell, which it makes that cell's biomass.
+    fn check_growth(
+        &mut self,
+        span: Span,
+        species: &'a ast::Ident,
+        value: &'a ast::Expr,
+        growth_spans: &mut HashMap<usize, Span>,
+    ) {
+        let Some(si) = self.index_of(species, &crate::check::SPECIES) else {
+            return;
+        };
+        let t = self.expr(value, false);
+        if let Some(s) = &self.species[si]
+            && s.role != Role::Biomass
+        {
+            self.error(
+                Diagnostic::new(
+                    Code::Coupling,
+                    species.span,
+                    format!("`{}` is not a biomass species", species.name),
+                    "not declared `: biomass`",
+                )
+                .help(format!("growth applies to biomass: `species {} = 0.1 [gDW/L] : biomass`", species.name)),
+            );
+        }
+        self.expect_dim(
+            t.ty,
+            Dim::PER_TIME,
+            value.span,
+            "a specific growth rate",
+            "growth rates are in 1/h, e.g. `mu_max * S / (Ks + S)` with mu_max in [1/h]",
+        );
+        self.expect_port_dim(&t.expr, Dim::PER_TIME, value.span, "a specific growth rate".into());
+        if let Some(prev) = growth_spans.insert(si, span) {
+            self.error(
+                Diagnostic::new(
+                    Code::Duplicate,
+                    span,
+                    format!("two growth rates for `{}`", species.name),
+                    "second growth rate",
+                )
+                .with_label(prev, "first growth rate")
+                .help("a biomass species has one growth rate"),
+            );
+            return;
+        }
+        if t.cells.len() > 1 {
+            self.error(
+                Diagnostic::new(
+                    Code::Coupling,
+                    value.span,
+                    "a growth rate can come from one cell model only",
+                    "uses several cell models",
+                )
+                .help("give each cell model its own biomass species (a co-culture)"),
+            );
+        }
+        for &c in &t.cells {
+            match self.cells[c].biomass {
+                Some(other) if other != si => {
+                    let other_name = self.decls.species[other].name.name.clone();
+                    self.error(
+                        Diagnostic::new(
+                            Code::Coupling,
+                            value.span,
+                            format!("cell `{}` already drives the growth of `{other_name}`", self.cells[c].name),
+                            "second biomass for this cell",
+                        )
+                        .help("one cell model, one biomass: declare a second cell for a second organism"),
+                    );
+                }
+                _ => self.cells[c].biomass = Some(si),
+            }
+        }
+        self.balances[si].growth = Some(t.expr);
+    }
+
+    /// `exchange S = cell.FLUX`: one cell's flux, per its biomass.
+    fn check_exchange(
+        &mut self,
+        span: Span,
+        species: &'a ast::Ident,
+        value: &'a ast::Expr,
+        exchange_spans: &mut HashMap<(usize, usize), Span>,
+    ) {
+        let Some(si) = self.index_of(species, &crate::check::SPECIES) else {
+            return;
+        };
+        let t = self.expr(value, false);
+        let c = match t.cells.as_slice() {
+            [c] => *c,
+            _ if t.ty == Ty::Error && t.cells.is_empty() => return,
+            _ => {
+                self.error(
+                    Diagnostic::new(
+                        Code::Coupling,
+                        value.span,
+                        "an exchange must use the fluxes of exactly one cell model",
+                        "not a cell model's flux",
+                    )
+                    .help(format!(
+                        "`exchange {} = ecoli.EX_glc__D_e`; a kinetic rate is written `rate {} = -q * X`",
+                        species.name, species.name
+                    )),
+                );
+                return;
+            }
+        };
+        let Some(bi) = self.cells[c].biomass else {
+            self.error(
+                Diagnostic::new(
+                    Code::Coupling,
+                    value.span,
+                    format!("cell `{}` has no biomass to scale this flux by", self.cells[c].name),
+                    "whose biomass?",
+                )
+                .help(format!(
+                    "add `growth biomass = {}.Biomass` (its growth reaction) so the flux is multiplied by that biomass",
+                    self.cells[c].name
+                )),
+            );
+            return;
+        };
+        if let (Some(sd), Some(bd)) = (self.species_dim(si), self.species_dim(bi)) {
+            let want = sd / bd / Dim::TIME;
+            self.expect_dim(
+                t.ty,
+                want,
+                value.span,
+                &format!("an exchange flux of `{}`", species.name),
+                "an exchange flux is per unit of biomass and time, e.g. mmol/gDW/h",
+            );
+            self.expect_port_dim(&t.expr, want, value.span, format!("an exchange flux of `{}`", species.name));
+        }
+        if let Some(prev) = exchange_spans.insert((si, c), span) {
+            self.error(
+                Diagnostic::new(
+                    Code::Duplicate,
+                    span,
+                    format!("two exchanges of `{}` with cell `{}`", species.name, self.cells[c].name),
+                    "second exchange",
+                )
+                .with_label(prev, "first exchange")
+                .help("combine them in one expression"),
+            );
+            return;
+        }
+        self.balances[si].exchanges.push((c, t.expr));
+    }
+
+    /// `rate S = ...`: a kinetic rate in the species' unit per time.
+    fn check_rate(
+        &mut self,
+        span: Span,
+        species: &'a ast::Ident,
+        value: &'a ast::Expr,
+        rate_spans: &mut HashMap<usize, Span>,
+    ) {
+        let Some(si) = self.index_of(species, &crate::check::SPECIES) else {
+            return;
+        };
+        let t = self.expr(value, false);
+        if let Some(sd) = self.species_dim(si) {
+            self.expect_dim(
+                t.ty,
+                sd / Dim::TIME,
+                value.span,
+                &format!("the rate of `{}`", species.name),
+                "a rate is a concentration per time, e.g. `-q * X` with q in [mmol/gDW/h] and X in [gDW/L]",
+            );
+        }
+        if let Some(prev) = rate_spans.insert(si, span) {
+            self.error(
+                Diagnostic::new(Code::Duplicate, span, format!("two rates for `{}`", species.name), "second rate")
+                    .with_label(prev, "first rate")
+                    .help("add the terms in one `rate` line"),
+            );
+            return;
+        }
+        self.balances[si].rate = Some(t.expr);
     }
 
     pub(in crate::check) fn check_outputs(&mut self) {
