@@ -4,7 +4,7 @@
 //! come through here: the model is compiled to native code.
 
 use crate::CheckedModel;
-use crate::model::{Expr, Func, Interpolation};
+use crate::model::{Expr, Func, Interpolation, StateLayout};
 use bioflux_grammar::ast::BinOp;
 
 /// The value of a constant expression (numbers and parameters) given the
@@ -173,10 +173,10 @@ pub fn value(e: &Expr, at: &At) -> Result<f64, EvalError> {
         Expr::Const(v) => *v,
         Expr::Param(i) => at.params[*i],
         Expr::Let(i) => value(&at.model.lets[*i].value, at)?,
-        Expr::Species(i) => at.state[1 + i] / at.state[0],
+        Expr::Species(i) => StateLayout::concentration(at.state, *i),
         Expr::Schedule(k) => schedule(at.model, *k, at.t),
         Expr::Time => at.t,
-        Expr::Volume => at.state[0],
+        Expr::Volume => at.state[StateLayout::VOLUME],
         Expr::CellOutput { cell, output } => {
             let cell = &at.model.cells[*cell];
             let name = cell.outputs.get(*output).map_or("?", |p| p.name.as_str());

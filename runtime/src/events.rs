@@ -9,7 +9,7 @@
 
 use bioflux_compiler::CheckedModel;
 use bioflux_compiler::eval::{constant, constant_tangent};
-use bioflux_compiler::model::{Action, Expr, Trigger};
+use bioflux_compiler::model::{Action, Expr, StateLayout, Trigger};
 
 /// More time events than this in one run is a mistake (`every` far too
 /// small for the run's length).
@@ -232,14 +232,15 @@ pub fn apply(
             Action::AddAmount { species, amount } => {
                 let a = value(amount, p).ok_or_else(|| fail("the amount is not a number"))?;
                 let sp = &model.species[*species];
-                let shown = |x: &[f64]| x[1 + species] / x[0] / sp.unit.factor;
+                let slot = StateLayout::species(*species);
+                let shown = |x: &[f64]| StateLayout::concentration(x, *species) / sp.unit.factor;
                 let before = shown(x);
                 for tg in tangents.iter_mut() {
-                    tg.state[1 + species] += derivative(amount, p, &tg.params);
+                    tg.state[slot] += derivative(amount, p, &tg.params);
                 }
-                let held = x[1 + species];
-                x[1 + species] += a;
-                if x[1 + species] < -1e-12 * held.abs().max(a.abs()) {
+                let held = x[slot];
+                x[slot] += a;
+                if x[slot] < -1e-12 * held.abs().max(a.abs()) {
                     let unit = sp.unit.dim * bioflux_compiler::units::Dim::VOLUME;
                     return Err(fail(&format!(
                         "it takes {} {unit} of `{}`, but the vessel holds {held} {unit}",
@@ -250,19 +251,21 @@ pub fn apply(
             }
             Action::AddVolume(volume) => {
                 let a = value(volume, p).ok_or_else(|| fail("the volume is not a number"))?;
+                const V: usize = StateLayout::VOLUME;
                 for tg in tangents.iter_mut() {
-                    tg.state[0] += derivative(volume, p, &tg.params);
+                    tg.state[V] += derivative(volume, p, &tg.params);
                 }
-                let before = x[0];
-                x[0] += a;
-                if x[0].is_nan() || x[0] <= 0.0 {
-                    return Err(fail(&format!("adding {a} L leaves a volume of {} L", x[0])));
+                let before = x[V];
+                x[V] += a;
+                if x[V].is_nan() || x[V] <= 0.0 {
+                    return Err(fail(&format!("adding {a} L leaves a volume of {} L", x[V])));
                 }
-                changes.push(Change { target: "V".into(), before, after: x[0], unit: "L".into() });
+                changes.push(Change { target: "V".into(), before, after: x[V], unit: "L".into() });
             }
             Action::Sample(volume) => {
                 let s = value(volume, p).ok_or_else(|| fail("the sample's volume is not a number"))?;
-                let v = x[0];
+                const V: usize = StateLayout::VOLUME;
+                let v = x[V];
                 if s >= v {
                     return Err(fail(&format!(
                         "the sample ({} mL) is not less than the volume in the vessel ({} mL)",
@@ -274,18 +277,18 @@ pub fn apply(
                 let r = (v - s) / v;
                 for tg in tangents.iter_mut() {
                     let ds = derivative(volume, p, &tg.params);
-                    let dv = tg.state[0];
+                    let dv = tg.state[V];
                     let dr = ((1.0 - r) * dv - ds) / v;
-                    for (d, n) in tg.state[1..].iter_mut().zip(&x[1..]) {
+                    for (d, n) in StateLayout::amounts_mut(&mut tg.state).iter_mut().zip(StateLayout::amounts(x)) {
                         *d = r * *d + n * dr;
                     }
-                    tg.state[0] = dv - ds;
+                    tg.state[V] = dv - ds;
                 }
-                for n in &mut x[1..] {
+                for n in StateLayout::amounts_mut(x) {
                     *n *= r;
                 }
-                x[0] = v - s;
-                changes.push(Change { target: "V".into(), before: v, after: x[0], unit: "L".into() });
+                x[V] = v - s;
+                changes.push(Change { target: "V".into(), before: v, after: x[V], unit: "L".into() });
             }
             Action::SetParam { param, value: expr } => {
                 let new = value(expr, p).ok_or_else(|| fail("the new value is not a number"))?;

@@ -3,7 +3,7 @@
 
 use bioflux_compiler::CheckedModel;
 use bioflux_compiler::eval::constant;
-use bioflux_compiler::model::Expr;
+use bioflux_compiler::model::{Expr, StateLayout};
 use bioflux_compiler::quantity::{QuantityError, parse_quantity};
 use bioflux_compiler::units::Dim;
 use std::path::PathBuf;
@@ -218,12 +218,15 @@ pub fn parameter_values_with(model: &CheckedModel, fixed_values: &[(usize, f64)]
     values
 }
 
-/// The initial state: volume, then the amount of each species.
+/// The initial state, laid out as [`StateLayout`] says.
 pub fn initial_state(model: &CheckedModel, params: &[f64]) -> Vec<f64> {
     let volume = constant(&model.reactor.volume_expr, params).unwrap_or(model.reactor.volume);
-    std::iter::once(volume)
-        .chain(model.species.iter().map(|s| constant(&s.initial_expr, params).unwrap_or(s.initial) * volume))
-        .collect()
+    let mut x = vec![0.0; StateLayout::len(model.species.len())];
+    x[StateLayout::VOLUME] = volume;
+    for (k, s) in model.species.iter().enumerate() {
+        x[StateLayout::species(k)] = constant(&s.initial_expr, params).unwrap_or(s.initial) * volume;
+    }
+    x
 }
 
 /// Where the trained weights of learned term `mlp` of the model in

@@ -5,7 +5,7 @@ use crate::host::BoundCells;
 use crate::sparse;
 use bioflux_codegen::{CellContext, CompiledModel};
 use bioflux_compiler::CheckedModel;
-use bioflux_compiler::model::Solver;
+use bioflux_compiler::model::{Solver, StateLayout};
 use diffsol::{
     FaerSparseLU, FaerSparseMat, NalgebraLU, NalgebraMat, OdeBuilder, OdeEquations, OdeSolverMethod,
     OdeSolverStopReason, Vector,
@@ -148,6 +148,20 @@ pub struct Simulation {
     pub negatives: Vec<Negative>,
     /// The events that fired, in order.
     pub events: Vec<crate::events::EventRecord>,
+}
+
+/// The state ([`StateLayout`]) a results row of [`columns`] holds: the
+/// volume from `V`, each species' amount from its column (in its unit)
+/// times the volume.
+pub fn state_of_row(columns: &[Column], row: &[f64], n_species: usize) -> Vec<f64> {
+    // Columns: t, V, then the species.
+    let volume = row[1];
+    let mut x = vec![0.0; StateLayout::len(n_species)];
+    x[StateLayout::VOLUME] = volume;
+    for k in 0..n_species {
+        x[StateLayout::species(k)] = row[2 + k] * columns[2 + k].factor * volume;
+    }
+    x
 }
 
 /// The columns of a model's output: t, V, species, outputs.

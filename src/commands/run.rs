@@ -191,10 +191,16 @@ fn write_results(result: &Simulation, model: &str, args: &RunArgs) -> Result<(),
 
 fn report_failure(model: &CheckedModel, f: &bioflux_runtime::simulate::Failure) {
     eprintln!("error: the run failed at t = {} h: {}", number(f.time), f.message);
-    let names = std::iter::once("V".to_string()).chain(model.species.iter().map(|s| s.name.clone()));
-    for (i, name) in names.enumerate() {
+    use bioflux_compiler::model::StateLayout;
+    let slots = std::iter::once(("V", "volume [L]", StateLayout::VOLUME)).chain(
+        model
+            .species
+            .iter()
+            .enumerate()
+            .map(|(k, s)| (s.name.as_str(), "amount [base units]", StateLayout::species(k))),
+    );
+    for (name, what, i) in slots {
         let (x, dx) = (f.state.get(i).copied().unwrap_or(f64::NAN), f.derivatives.get(i).copied().unwrap_or(f64::NAN));
-        let what = if i == 0 { "volume [L]" } else { "amount [base units]" };
         eprintln!("  {name:>12}: {what} = {x:.6e}, d/dt = {dx:.6e}");
     }
     eprintln!("  help: {}", f.cause.help());

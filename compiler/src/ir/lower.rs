@@ -10,7 +10,7 @@
 //! q the specific `exchange` flux of a cell, times that cell's biomass X.
 
 use super::{Arith, Cmp, Graph, Math, Node, NodeId};
-use crate::model::{CheckedModel, Expr, Func, Interpolation, OutputValue, Trigger};
+use crate::model::{CheckedModel, Expr, Func, Interpolation, OutputValue, StateLayout, Trigger};
 use bioflux_grammar::ast::BinOp;
 
 /// Where a cell model's inputs and outputs sit in its plugin's buffers.
@@ -72,7 +72,7 @@ pub fn lower(model: &CheckedModel, layouts: &[CellLayout]) -> System {
         lets: vec![None; model.lets.len()],
         calls: vec![None; model.cells.len()],
     };
-    let volume = l.g.leaf(Node::State(0));
+    let volume = l.g.leaf(Node::State(StateLayout::VOLUME as u32));
     let zero = l.g.constant(0.0);
     let inflow = model.reactor.inflow.as_ref().map_or(zero, |e| l.expr(e));
     let outflow = model.reactor.outflow.as_ref().map_or(zero, |e| l.expr(e));
@@ -131,7 +131,7 @@ pub fn lower(model: &CheckedModel, layouts: &[CellLayout]) -> System {
     System {
         margins,
         graph: l.g,
-        n_states: 1 + model.species.len(),
+        n_states: StateLayout::len(model.species.len()),
         n_params: model.params.len(),
         derivatives,
         observables,
@@ -141,8 +141,8 @@ pub fn lower(model: &CheckedModel, layouts: &[CellLayout]) -> System {
 
 impl Lowering<'_> {
     fn concentration(&mut self, k: usize) -> NodeId {
-        let n = self.g.leaf(Node::State(1 + k as u32));
-        let v = self.g.leaf(Node::State(0));
+        let n = self.g.leaf(Node::State(StateLayout::species(k) as u32));
+        let v = self.g.leaf(Node::State(StateLayout::VOLUME as u32));
         self.g.div(n, v)
     }
 
@@ -210,7 +210,7 @@ impl Lowering<'_> {
             Expr::Species(k) => self.concentration(*k),
             Expr::Schedule(k) => self.schedule(*k),
             Expr::Time => self.g.leaf(Node::Time),
-            Expr::Volume => self.g.leaf(Node::State(0)),
+            Expr::Volume => self.g.leaf(Node::State(StateLayout::VOLUME as u32)),
             Expr::CellOutput { cell, output } => self.cell_output(*cell, *output),
             Expr::Neg(a) => {
                 let a = self.expr(a);

@@ -437,10 +437,7 @@ impl Session {
             (Some(at), Some(sim)) => {
                 let t = time(at)?;
                 let row = interpolate(sim, t).ok_or_else(|| fail(format!("t = {t} h is outside the results")))?;
-                let state: Vec<f64> = std::iter::once(row[1])
-                    .chain((0..model.species.len()).map(|i| row[2 + i] * sim.columns[2 + i].factor * row[1]))
-                    .collect();
-                (t, state)
+                (t, bioflux_runtime::simulate::state_of_row(&sim.columns, &row, model.species.len()))
             }
             (Some(_), None) => return Err(fail("no results yet: `:run` first, or leave out `at`")),
             (None, _) => (checked.simulate.start, initial_state(model, &params)),
