@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! The `.bio` language: a pest grammar, an AST whose nodes keep their source
 //! spans, the parser from text to AST, and the canonical formatter.
 

@@ -12,12 +12,15 @@ struct BioParser;
 /// A syntax error: what was found, what was expected, where.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SyntaxError {
+    /// What was expected and what was found, in words.
     pub message: String,
+    /// Where it is.
     pub span: Span,
     /// The token at the error position (empty at the end of the file).
     pub found: String,
     /// What would have been accepted there, in words, without repeats.
     pub expected: Vec<String>,
+    /// What kind of error, for the advice that goes with it.
     pub kind: SyntaxErrorKind,
 }
 
