@@ -10,27 +10,46 @@ use std::sync::Arc;
 /// The kinds of error, as the `bio::` code miette prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Code {
+    /// Text the grammar does not accept.
     Syntax,
+    /// A name that is not declared.
     Undefined,
+    /// A name or line given twice.
     Duplicate,
+    /// Definitions that depend on themselves.
     Cycle,
+    /// A declaration without the value it needs.
     MissingValue,
+    /// A quantity without the unit it needs.
     MissingUnit,
+    /// A call with the wrong number of arguments.
     Arity,
+    /// Quantities of different dimensions where one is needed.
     UnitMismatch,
+    /// A unit the language does not know.
     UnknownUnit,
+    /// A condition where a number is needed, or the reverse.
     Type,
+    /// A value that must be constant but depends on the state or time.
     NotConstant,
+    /// A setting a block does not have.
     UnknownSetting,
+    /// A value outside what a setting accepts.
     BadValue,
+    /// A reactor that cannot run as declared.
     Reactor,
+    /// A growth, exchange or rate line that does not fit its species or cell.
     Coupling,
+    /// An inline network that is not a valid network.
     Network,
+    /// A schedule that is not a valid table over time.
     Schedule,
+    /// A cell's plugin that cannot be loaded or does not have what the model names.
     Plugin,
 }
 
 impl Code {
+    /// The code as printed (`bio::unit_mismatch`): stable, for tests and docs.
     pub fn as_str(self) -> &'static str {
         match self {
             Code::Syntax => "bio::syntax",
@@ -61,16 +80,23 @@ impl Code {
 /// the edge, by miette (`render`).
 #[derive(Clone, Debug)]
 pub struct Diagnostic {
+    /// What kind of error.
     pub code: Code,
+    /// What is wrong, in one line.
     pub message: String,
+    /// Where: the primary label's span.
     pub span: Span,
+    /// The primary label's text.
     pub label: String,
+    /// Further places, each with its label.
     pub secondary: Vec<(Span, String)>,
+    /// What to do about it.
     pub help: Option<String>,
     source: Option<Arc<NamedSource<String>>>,
 }
 
 impl Diagnostic {
+    /// A diagnostic with its code, primary span, message and label.
     pub fn new(code: Code, span: Span, message: impl Into<String>, label: impl Into<String>) -> Self {
         Diagnostic {
             code,
@@ -83,11 +109,13 @@ impl Diagnostic {
         }
     }
 
+    /// With a help line.
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
+    /// With a further labelled place.
     pub fn with_label(mut self, span: Span, label: impl Into<String>) -> Self {
         self.secondary.push((span, label.into()));
         self

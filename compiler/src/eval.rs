@@ -148,9 +148,13 @@ pub fn call(f: Func, args: &[f64], t: f64) -> f64 {
 
 /// Where to evaluate: parameter values, the state (V, then amounts), time.
 pub struct At<'a> {
+    /// The model the expression belongs to.
     pub model: &'a CheckedModel,
+    /// Parameter values.
     pub params: &'a [f64],
+    /// The state ([`crate::model::StateLayout`]).
     pub state: &'a [f64],
+    /// The time (h).
     pub t: f64,
 }
 

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! The bioflux checker: name resolution, dimensional analysis and
 //! diagnostics (`check`), producing a [`CheckedModel`]; and lowering to an
 //! expression graph ([`ir`]) with its symbolic derivatives. Machine code

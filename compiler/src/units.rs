@@ -21,10 +21,15 @@ const BASE_NAMES: [&str; 5] = ["mmol", "g", "gDW", "L", "h"];
 pub struct Dim(pub [i8; 5]);
 
 impl Dim {
+    /// Dimensionless.
     pub const NONE: Dim = Dim([0; 5]);
+    /// Time.
     pub const TIME: Dim = Dim([0, 0, 0, 0, 1]);
+    /// Volume.
     pub const VOLUME: Dim = Dim([0, 0, 0, 1, 0]);
+    /// Per time (a rate).
     pub const PER_TIME: Dim = Dim([0, 0, 0, 0, -1]);
+    /// Volume per time (a flow).
     pub const VOLUME_PER_TIME: Dim = Dim([0, 0, 0, 1, -1]);
     /// mmol/gDW/h: the unit of fluxes in a genome-scale model.
     pub const FLUX: Dim = Dim([1, 0, -1, 0, -1]);
@@ -35,6 +40,7 @@ impl Dim {
         Dim(d)
     }
 
+    /// The dimension to an integer power.
     pub fn powi(self, n: i32) -> Dim {
         let n = n.clamp(-100, 100) as i8;
         Dim(self.0.map(|e| e.saturating_mul(n)))
@@ -43,6 +49,7 @@ impl Dim {
     pub fn sqrt(self) -> Option<Dim> {
         self.0.iter().all(|e| e % 2 == 0).then(|| Dim(self.0.map(|e| e / 2)))
     }
+    /// Whether it is dimensionless.
     pub fn is_none(self) -> bool {
         self == Dim::NONE
     }
@@ -89,11 +96,14 @@ impl fmt::Display for Dim {
 /// A unit: its dimension, and the factor from this unit to base units.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Unit {
+    /// Its dimension.
     pub dim: Dim,
+    /// The factor to base units.
     pub factor: f64,
 }
 
 impl Unit {
+    /// The unit of a bare number.
     pub const NONE: Unit = Unit { dim: Dim::NONE, factor: 1.0 };
 }
 
@@ -135,6 +145,7 @@ pub fn unit_names() -> impl Iterator<Item = &'static str> {
     UNITS.iter().map(|u| u.0).chain(MOLAR.iter().map(|m| m.0))
 }
 
+/// A unit by its name (`mmol`, `mM`, `gDW`, `h`, `d`, ...).
 pub fn lookup_unit(name: &str) -> Option<Unit> {
     if let Some(&(_, base, factor)) = UNITS.iter().find(|u| u.0 == name) {
         return Some(Unit { dim: Dim::base(base), factor });

@@ -20,6 +20,7 @@ pub enum Ty {
     /// Already reported as wrong: absorbs everything around it, so that one
     /// mistake is reported once.
     Error,
+    /// A condition (a comparison, `and`, `or`, `not`), not a number.
     Bool,
 }
 

@@ -19,7 +19,10 @@ pub enum Seed {
     /// ∂f/∂p · v, with v over the parameters.
     Params,
     /// ∂f/∂x · v[..n] + ∂f/∂p · v[n..], with n the number of states.
-    Both { n_states: u32 },
+    Both {
+        /// The number of states, where v's parameter part starts.
+        n_states: u32,
+    },
 }
 
 /// Appends the nodes of J·v for `outputs` (w.r.t. the states) and returns

@@ -16,7 +16,9 @@ use bioflux_grammar::ast::BinOp;
 /// Where a cell model's inputs and outputs sit in its plugin's buffers.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CellLayout {
+    /// The plugin's inputs.
     pub n_inputs: usize,
+    /// The plugin's outputs.
     pub n_outputs: usize,
     /// Plugin input slot of each `Cell::inputs` entry.
     pub input_slots: Vec<u32>,
@@ -40,8 +42,11 @@ impl CellLayout {
 /// The model as IR: derivatives of the states and the observed columns.
 #[derive(Clone, Debug)]
 pub struct System {
+    /// The expression graph.
     pub graph: Graph,
+    /// The state's length ([`crate::model::StateLayout`]).
     pub n_states: usize,
+    /// The parameters' number.
     pub n_params: usize,
     /// d(x[i])/dt.
     pub derivatives: Vec<NodeId>,
@@ -52,6 +57,7 @@ pub struct System {
     /// condition holds, negative where not, crossing zero where it
     /// switches (what a root finder follows).
     pub margins: Vec<NodeId>,
+    /// Each cell's slots in its plugin's buffers.
     pub cells: Vec<CellLayout>,
 }
 

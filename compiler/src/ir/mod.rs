@@ -15,38 +15,61 @@ pub use pattern::{WIDEST_COLOURED_ROW, prefers_sparse, state_dependencies, wide_
 
 use std::collections::HashMap;
 
+/// A node of a [`Graph`], by its index.
 pub type NodeId = u32;
 
+/// Functions of one number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Math {
+    /// e^x.
     Exp,
+    /// The natural logarithm.
     Ln,
+    /// The decimal logarithm.
     Log10,
+    /// The square root.
     Sqrt,
+    /// The absolute value.
     Abs,
 }
 
+/// Arithmetic of two numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Arith {
+    /// a + b.
     Add,
+    /// a − b.
     Sub,
+    /// a · b.
     Mul,
+    /// a / b.
     Div,
+    /// a^b.
     Pow,
+    /// The smaller.
     Min,
+    /// The larger.
     Max,
 }
 
+/// Comparisons.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Cmp {
+    /// <.
     Lt,
+    /// <=.
     Le,
+    /// >.
     Gt,
+    /// >=.
     Ge,
+    /// ==.
     Eq,
+    /// !=.
     Ne,
 }
 
+/// One node of the expression graph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Node {
     /// A number, by its bits (so nodes can be hashed).
@@ -55,16 +78,23 @@ pub enum Node {
     State(u32),
     /// `p[i]`
     Param(u32),
+    /// `t` (h).
     Time,
     /// `v[i]`: the direction of a Jacobian-vector product.
     Direction(u32),
+    /// −a.
     Neg(NodeId),
+    /// A function of one node.
     Math(Math, NodeId),
+    /// Arithmetic of two nodes.
     Arith(Arith, NodeId, NodeId),
     /// A condition (true/false), not a number.
     Cmp(Cmp, NodeId, NodeId),
+    /// Both conditions.
     And(NodeId, NodeId),
+    /// Either condition.
     Or(NodeId, NodeId),
+    /// The opposite condition.
     Not(NodeId),
     /// `if cond then a else b`
     Select(NodeId, NodeId, NodeId),
@@ -73,23 +103,30 @@ pub enum Node {
     CellCall(u32),
     /// Output slot `slot` of a cell's output buffer, after `call`.
     CellOutput {
+        /// The cell call it follows.
         call: NodeId,
+        /// The slot in the cell's output buffer.
         slot: u32,
     },
     /// Asks the cell for d(outputs)/d(inputs) at the inputs of `call`.
     CellJacobianCall(NodeId),
     /// d(output slot `output`)/d(input `input`), after a `CellJacobianCall`.
     CellJacobian {
+        /// The Jacobian call it follows.
         call: NodeId,
+        /// The output slot.
         output: u32,
+        /// The input slot.
         input: u32,
     },
 }
 
 impl Node {
+    /// A constant node's value.
     pub fn constant(v: f64) -> Node {
         Node::Const(v.to_bits())
     }
+    /// Its value, if it is a constant.
     pub fn as_constant(self) -> Option<f64> {
         match self {
             Node::Const(bits) => Some(f64::from_bits(bits)),
@@ -122,14 +159,17 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// The node `id`.
     pub fn node(&self, id: NodeId) -> Node {
         self.nodes[id as usize]
     }
 
+    /// The number of nodes.
     pub fn len(&self) -> usize {
         self.nodes.len()
     }
 
+    /// Whether it has no nodes.
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
     }
@@ -144,10 +184,12 @@ impl Graph {
         id
     }
 
+    /// The node of constant `v` (shared).
     pub fn constant(&mut self, v: f64) -> NodeId {
         self.intern(Node::constant(v))
     }
 
+    /// The node of a leaf (a state, parameter, time...), shared.
     pub fn leaf(&mut self, n: Node) -> NodeId {
         self.intern(n)
     }
@@ -156,6 +198,7 @@ impl Graph {
         self.node(id).as_constant()
     }
 
+    /// −a, folded where constant.
     pub fn neg(&mut self, a: NodeId) -> NodeId {
         match self.node(a) {
             Node::Const(_) => self.constant(-self.value(a).unwrap_or(f64::NAN)),
@@ -164,6 +207,7 @@ impl Graph {
         }
     }
 
+    /// f(a), folded where constant.
     pub fn math(&mut self, f: Math, a: NodeId) -> NodeId {
         if let Some(x) = self.value(a) {
             return self.constant(math(f, x));
@@ -192,23 +236,29 @@ impl Graph {
         }
     }
 
+    /// a + b, simplified.
     pub fn add(&mut self, a: NodeId, b: NodeId) -> NodeId {
         self.arith(Arith::Add, a, b)
     }
+    /// a − b, simplified.
     pub fn sub(&mut self, a: NodeId, b: NodeId) -> NodeId {
         self.arith(Arith::Sub, a, b)
     }
+    /// a · b, simplified.
     pub fn mul(&mut self, a: NodeId, b: NodeId) -> NodeId {
         self.arith(Arith::Mul, a, b)
     }
+    /// a / b, simplified.
     pub fn div(&mut self, a: NodeId, b: NodeId) -> NodeId {
         self.arith(Arith::Div, a, b)
     }
 
+    /// A comparison of a and b.
     pub fn cmp(&mut self, op: Cmp, a: NodeId, b: NodeId) -> NodeId {
         self.intern(Node::Cmp(op, a, b))
     }
 
+    /// `if c then a else b`.
     pub fn select(&mut self, c: NodeId, a: NodeId, b: NodeId) -> NodeId {
         if a == b {
             return a;
@@ -216,6 +266,7 @@ impl Graph {
         self.intern(Node::Select(c, a, b))
     }
 
+    /// A logical node (and, or, not).
     pub fn logic(&mut self, n: Node) -> NodeId {
         self.intern(n)
     }
@@ -263,6 +314,7 @@ pub fn math(f: Math, x: f64) -> f64 {
     }
 }
 
+/// The value of an arithmetic operation, as the generated code computes it.
 pub fn arith(op: Arith, a: f64, b: f64) -> f64 {
     match op {
         Arith::Add => a + b,
