@@ -48,7 +48,7 @@ pub struct System {
     pub n_states: usize,
     /// The parameters' number.
     pub n_params: usize,
-    /// d(x[i])/dt.
+    /// d(x\[i\])/dt, one per state.
     pub derivatives: Vec<NodeId>,
     /// The output columns after t: V, every species concentration (base
     /// units), then every `output` of the model.
