@@ -4,8 +4,7 @@
 //! come through here: the model is compiled to native code.
 
 use crate::CheckedModel;
-use crate::model::{Expr, Func, Interpolation, StateLayout};
-use bioflux_grammar::ast::BinOp;
+use crate::model::{BinOp, Expr, Func, Interpolation, StateLayout};
 
 /// The value of a constant expression (numbers and parameters) given the
 /// parameter values; `None` if it depends on time, state or a cell.

@@ -3,7 +3,100 @@
 //! dimension. This is what lowering to the IR starts from.
 
 use crate::units::{Dim, Unit};
-use bioflux_grammar::ast::{BinOp, BoundOp, Sense, Span};
+use bioflux_grammar::ast;
+// Spans are the one type every stage shares (a checked model's names and
+// errors point into the text): the grammar's, as in the AST.
+pub use bioflux_grammar::ast::Span;
+
+/// A binary operator of a checked expression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    /// `+`.
+    Add,
+    /// `-`.
+    Sub,
+    /// `*`.
+    Mul,
+    /// `/`.
+    Div,
+    /// `^`.
+    Pow,
+    /// `<`.
+    Lt,
+    /// `<=`.
+    Le,
+    /// `>`.
+    Gt,
+    /// `>=`.
+    Ge,
+    /// `==`.
+    Eq,
+    /// `!=`.
+    Ne,
+    /// `and`.
+    And,
+    /// `or`.
+    Or,
+}
+
+impl From<ast::BinOp> for BinOp {
+    fn from(op: ast::BinOp) -> BinOp {
+        match op {
+            ast::BinOp::Add => BinOp::Add,
+            ast::BinOp::Sub => BinOp::Sub,
+            ast::BinOp::Mul => BinOp::Mul,
+            ast::BinOp::Div => BinOp::Div,
+            ast::BinOp::Pow => BinOp::Pow,
+            ast::BinOp::Lt => BinOp::Lt,
+            ast::BinOp::Le => BinOp::Le,
+            ast::BinOp::Gt => BinOp::Gt,
+            ast::BinOp::Ge => BinOp::Ge,
+            ast::BinOp::Eq => BinOp::Eq,
+            ast::BinOp::Ne => BinOp::Ne,
+            ast::BinOp::And => BinOp::And,
+            ast::BinOp::Or => BinOp::Or,
+        }
+    }
+}
+
+/// Which side of a flux a cell's `bound` line sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BoundOp {
+    /// `>=`: the lower bound.
+    Lower,
+    /// `<=`: the upper bound.
+    Upper,
+    /// `=`: both.
+    Fixed,
+}
+
+impl From<ast::BoundOp> for BoundOp {
+    fn from(op: ast::BoundOp) -> BoundOp {
+        match op {
+            ast::BoundOp::Lower => BoundOp::Lower,
+            ast::BoundOp::Upper => BoundOp::Upper,
+            ast::BoundOp::Fixed => BoundOp::Fixed,
+        }
+    }
+}
+
+/// Whether an objective is maximised or minimised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sense {
+    /// `max`.
+    Maximize,
+    /// `min`.
+    Minimize,
+}
+
+impl From<ast::Sense> for Sense {
+    fn from(sense: ast::Sense) -> Sense {
+        match sense {
+            ast::Sense::Maximize => Sense::Maximize,
+            ast::Sense::Minimize => Sense::Minimize,
+        }
+    }
+}
 
 /// A checked expression: names resolved to indices, values in base units.
 #[derive(Clone, Debug, PartialEq)]

@@ -63,7 +63,10 @@ fn values_are_converted_to_base_units() {
     assert!(close(value("h"), 2.5));
     // A derived parameter keeps its expression over the others.
     let h = &m.params.iter().find(|p| p.name == "h").unwrap().expr;
-    assert_eq!(*h, Expr::Binary(bioflux_grammar::ast::BinOp::Add, Box::new(Expr::Param(0)), Box::new(Expr::Param(1))));
+    assert_eq!(
+        *h,
+        Expr::Binary(bioflux_compiler::model::BinOp::Add, Box::new(Expr::Param(0)), Box::new(Expr::Param(1)))
+    );
     assert!(close(value("i"), 2.0));
 }
 
@@ -85,7 +88,7 @@ fn lets_in_any_order_come_out_in_dependency_order() {
     assert_eq!(names, ["a", "b", "c"]);
     assert_eq!(
         m.lets[2].value,
-        Expr::Binary(bioflux_grammar::ast::BinOp::Mul, Box::new(Expr::Let(1)), Box::new(Expr::Const(2.0)))
+        Expr::Binary(bioflux_compiler::model::BinOp::Mul, Box::new(Expr::Let(1)), Box::new(Expr::Const(2.0)))
     );
 }
 
@@ -105,7 +108,7 @@ fn chemostat_dilution_means_equal_inflow_and_outflow() {
         "model m\nparam D = 0.2 [1/h]\nreactor continuous {\n    volume = 2 [L]\n    dilution = D\n    inlet S = 30 [mmol/L]\n}\nspecies S = 5 [mmol/L]\n",
     );
     assert_eq!(m.reactor.kind, ReactorKind::Continuous);
-    let inflow = Expr::Binary(bioflux_grammar::ast::BinOp::Mul, Box::new(Expr::Param(0)), Box::new(Expr::Volume));
+    let inflow = Expr::Binary(bioflux_compiler::model::BinOp::Mul, Box::new(Expr::Param(0)), Box::new(Expr::Volume));
     assert_eq!(m.reactor.inflow, Some(inflow.clone()));
     assert_eq!(m.reactor.outflow, Some(inflow));
     assert_eq!(m.reactor.inlets, vec![(0, Expr::Const(30.0))]);

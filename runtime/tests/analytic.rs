@@ -3,8 +3,8 @@
 
 use bioflux_compiler::check_source;
 use bioflux_compiler::model::Solver;
-use bioflux_runtime::params::ParamSet;
-use bioflux_runtime::{Environment, Overrides, Run, Simulation, run};
+use bioflux_runtime::params::{ParamError, ParamSet};
+use bioflux_runtime::{Environment, Overrides, Run, RunError, Simulation, run};
 
 fn simulate(src: &str, o: Overrides) -> Simulation {
     let model = check_source("test.bio", src).unwrap_or_else(|ds| panic!("{}", ds[0].render()));
@@ -195,12 +195,17 @@ fn set_changes_a_parameter_and_those_derived_from_it() {
     let model = check_source("d.bio", src).unwrap();
     let failing = |set: &str| {
         let o = Overrides { sets: vec![ParamSet::parse(set).unwrap()], ..Overrides::default() };
-        run(&model, &o, &Environment::default()).err().unwrap().to_string()
+        match run(&model, &o, &Environment::default()).err() {
+            Some(RunError::Parameter(ParamError::InSet { error, .. })) => *error,
+            other => panic!("{set}: {other:?}"),
+        }
     };
     let err = failing("mu=2 [mmol/L]");
-    assert!(err.contains("`mu` is in 1/h, not mmol/L"), "{err}");
+    assert!(matches!(&err, ParamError::WrongDimension { name, .. } if name == "mu"), "{err}");
+    assert!(err.to_string().contains("`mu` is in 1/h, not mmol/L"), "{err}");
     let err = failing("nu=2");
-    assert!(err.contains("no parameter `nu`") && err.contains("did you mean `mu`?"), "{err}");
+    assert!(matches!(&err, ParamError::UnknownParameter { name, .. } if name == "nu"), "{err}");
+    assert!(err.to_string().contains("did you mean `mu`?"), "{err}");
 }
 
 #[test]

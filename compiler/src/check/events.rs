@@ -136,7 +136,7 @@ impl<'a> Checker<'a> {
             );
             return None;
         }
-        let inclusive = matches!(typed.expr, Expr::Binary(BinOp::Le | BinOp::Ge, ..));
+        let inclusive = matches!(typed.expr, Expr::Binary(crate::model::BinOp::Le | crate::model::BinOp::Ge, ..));
         Some(Trigger::When { condition: typed.expr, inclusive })
     }
 

@@ -157,12 +157,12 @@ impl<'a> Checker<'a> {
                 let (l, r) = (self.expr(lhs, constant), self.expr(rhs, constant));
                 let ty = self.binary_ty(*op, &l, &r, lhs.span, rhs.span);
                 let value = match (l.value, r.value) {
-                    (Some(a), Some(b)) => Some(crate::eval::binary(*op, a, b)),
+                    (Some(a), Some(b)) => Some(crate::eval::binary((*op).into(), a, b)),
                     _ => None,
                 };
                 Typed {
                     cells: merge_cells(&[&l, &r]),
-                    expr: Expr::Binary(*op, Box::new(l.expr), Box::new(r.expr)),
+                    expr: Expr::Binary((*op).into(), Box::new(l.expr), Box::new(r.expr)),
                     ty,
                     value,
                 }
@@ -646,6 +646,6 @@ fn scale(expr: Expr, factor: f64) -> Expr {
     }
     match expr {
         Expr::Const(v) => Expr::Const(v * factor),
-        e => Expr::Binary(BinOp::Mul, Box::new(e), Box::new(Expr::Const(factor))),
+        e => Expr::Binary(crate::model::BinOp::Mul, Box::new(e), Box::new(Expr::Const(factor))),
     }
 }

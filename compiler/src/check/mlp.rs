@@ -7,9 +7,9 @@
 use super::Checker;
 use super::expr::{Ty, Typed, merge_cells};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Expr, Func, Mlp, Param};
+use crate::model::{BinOp, Expr, Func, Mlp, Param};
 use crate::units::Dim;
-use bioflux_grammar::ast::{self, BinOp, ExprKind, Span};
+use bioflux_grammar::ast::{self, ExprKind, Span};
 
 const USAGE: &str = "write mlp(\"name\", inputs = [glucose, mu], hidden = [8], scale = [10, 1]): inputs are divided by scale (default 1) before the tanh layers";
 const MAX_WIDTH: usize = 256;

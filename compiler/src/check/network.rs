@@ -156,7 +156,7 @@ impl<'a> Checker<'a> {
         if let Some((terms, _)) = objective {
             for t in terms {
                 if net.reactions.iter().any(|r| r.id == t.flux.name) {
-                    net.objective.push((t.sense, t.flux.name.clone()));
+                    net.objective.push((t.sense.map(Into::into), t.flux.name.clone()));
                 } else {
                     let help = suggestion(
                         &t.flux.name,

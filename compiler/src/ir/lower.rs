@@ -10,8 +10,7 @@
 //! q the specific `exchange` flux of a cell, times that cell's biomass X.
 
 use super::{Arith, Cmp, Graph, Math, Node, NodeId};
-use crate::model::{CheckedModel, Expr, Func, Interpolation, OutputValue, StateLayout, Trigger};
-use bioflux_grammar::ast::BinOp;
+use crate::model::{BinOp, CheckedModel, Expr, Func, Interpolation, OutputValue, StateLayout, Trigger};
 
 /// Where a cell model's inputs and outputs sit in its plugin's buffers.
 #[derive(Clone, Debug, PartialEq)]

@@ -98,7 +98,7 @@ impl<'a> Checker<'a> {
                             continue;
                         }
                         objective_span = Some(it.span);
-                        objective = terms.iter().map(|t| (t.sense, t.flux.name.clone())).collect();
+                        objective = terms.iter().map(|t| (t.sense.map(Sense::from), t.flux.name.clone())).collect();
                     }
                     CellItemKind::Setting(s) => settings.push(s),
                     CellItemKind::Bound { .. } | CellItemKind::Input { .. } => {}
@@ -217,7 +217,7 @@ impl<'a> Checker<'a> {
                 self.cells[ci].inputs.push(CellInput {
                     name: port.name.clone(),
                     name_span: port.span,
-                    bound: op,
+                    bound: op.map(BoundOp::from),
                     value: typed.expr,
                     dim: match typed.ty {
                         Ty::Num(d) => Some(d),

@@ -4,7 +4,7 @@ use crate::check::Checker;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::*;
 use crate::units::Dim;
-use bioflux_grammar::ast::{self, ItemKind, ReactorItem, Span};
+use bioflux_grammar::ast::{ItemKind, ReactorItem, Span};
 use std::collections::HashMap;
 
 const REACTOR_KINDS: [&str; 4] = ["batch", "fedbatch", "continuous", "chemostat"];
@@ -116,7 +116,7 @@ impl<'a> Checker<'a> {
             }
             _ => {}
         }
-        let inflow = feed.or(dilution.map(|d| Expr::Binary(ast::BinOp::Mul, Box::new(d), Box::new(Expr::Volume))));
+        let inflow = feed.or(dilution.map(|d| Expr::Binary(BinOp::Mul, Box::new(d), Box::new(Expr::Volume))));
         let outflow = match kind_ {
             ReactorKind::Continuous => outflow.or_else(|| inflow.clone()),
             _ => None,
