@@ -158,3 +158,35 @@ fn an_unknown_cell_and_a_bad_parameter_are_typed_errors() {
     assert!(matches!(&error, bioflux_api::Error::Run(bioflux_runtime::RunError::Parameter(_))), "{error:?}");
     assert!(error.to_string().contains("did you mean `Ks`?"), "{error}");
 }
+
+/// A model checked once and run on several threads (as a sweep runs it)
+/// gives, on each, what one thread gives for the same parameters.
+#[test]
+fn a_shared_model_runs_on_several_threads_with_the_same_numbers() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/monod_batch.bio");
+    let model = bioflux_api::Model::open(&path, &bioflux_api::Options::default()).unwrap();
+    let shared = model.shared();
+    let final_biomass = |model: &mut bioflux_api::Model, ks: f64| {
+        let sets = vec![bioflux_api::ParamSet::base("Ks", ks)];
+        let run = model.run(&bioflux_api::Overrides { sets, ..Default::default() }).unwrap();
+        let column = run.simulation.columns.iter().position(|c| c.name == "biomass").unwrap();
+        run.simulation.rows.last().unwrap()[column]
+    };
+    let values = [0.2, 0.5, 2.0, 5.0];
+    let threaded: Vec<f64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = values
+            .iter()
+            .map(|&ks| {
+                let shared = shared.clone();
+                scope.spawn(move || final_biomass(&mut shared.model(), ks))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut one = shared.model();
+    for (&ks, threaded) in values.iter().zip(&threaded) {
+        assert_eq!(final_biomass(&mut one, ks).to_bits(), threaded.to_bits(), "Ks = {ks}");
+    }
+    // And the parameter mattered.
+    assert!(threaded[0] > threaded[3], "{threaded:?}");
+}

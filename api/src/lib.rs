@@ -29,7 +29,7 @@ pub use error::Error;
 pub use fba::{Bound, FbaRequest, FbaSolution, FbaStatus, fba};
 pub use fit::{FitRequest, FitSetup, Fitted};
 pub use learn::{LearnColumns, LearnData, RatesError, learn, learn_columns};
-pub use model::{Model, Options, Parameter};
+pub use model::{Model, Options, Parameter, SharedModel};
 pub use surrogate::surrogate_tool;
 
 pub use bioflux_compiler::CheckedModel;

@@ -23,6 +23,32 @@ pub struct Options {
     pub base_dir: Option<PathBuf>,
 }
 
+/// A model read and checked once, for several threads: each makes its own
+/// [`Model`] with [`SharedModel::model`] (its code compiled and its cells
+/// bound in that thread, on first use).
+#[derive(Clone)]
+pub struct SharedModel {
+    source_text: Arc<NamedSource<String>>,
+    file: PathBuf,
+    checked: Arc<CheckedModel>,
+    env: Environment,
+    learned: Vec<LearnedStart>,
+}
+
+impl SharedModel {
+    /// A model of this thread's own.
+    pub fn model(&self) -> Model {
+        Model {
+            source_text: self.source_text.clone(),
+            file: self.file.clone(),
+            checked: self.checked.clone(),
+            env: self.env.clone(),
+            learned: self.learned.clone(),
+            prepared: None,
+        }
+    }
+}
+
 /// A parameter as a user sees it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Parameter {
@@ -37,12 +63,18 @@ pub struct Parameter {
 
 /// A model, read and checked, with the trained weights of its learned
 /// terms applied: what every front end runs, fits and samples.
+///
+/// Its compiled code and bound cells (plugin instances) belong to the
+/// thread that made them, so a `Model` is not `Send`; for work on several
+/// threads, [`Model::shared`] gives a [`SharedModel`] (checked once, `Send`
+/// and `Sync`) from which each thread makes its own `Model`, compiled and
+/// bound there on first use.
 pub struct Model {
     source_text: Arc<NamedSource<String>>,
     /// The model's file (for text, where it would be): its learned terms'
     /// weights files are named after it.
     file: PathBuf,
-    checked: CheckedModel,
+    checked: Arc<CheckedModel>,
     env: Environment,
     learned: Vec<LearnedStart>,
     /// Compiled and bound at the first run, kept for the next ones.
@@ -73,7 +105,19 @@ impl Model {
             .map_err(|diagnostics| Error::Invalid { source_text: source_text.clone(), diagnostics })?;
         let learned = apply_trained_weights(&mut checked, file)?;
         let env = Environment { plugins: SearchPath::new(&options.plugin_path), base_dir };
+        let checked = Arc::new(checked);
         Ok(Model { source_text, file: file.to_path_buf(), checked, env, learned, prepared: None })
+    }
+
+    /// The model as read and checked, to hand to other threads.
+    pub fn shared(&self) -> SharedModel {
+        SharedModel {
+            source_text: self.source_text.clone(),
+            file: self.file.clone(),
+            checked: self.checked.clone(),
+            env: self.env.clone(),
+            learned: self.learned.clone(),
+        }
     }
 
     /// The checked model (its parameters, species, cells, outputs...).
