@@ -397,7 +397,7 @@ fn cheap_nodes(graph: &Graph) -> Vec<bool> {
     const CHEAP_OPS: u32 = 8;
     let mut ops = vec![0u32; graph.len()];
     let mut cheap = vec![false; graph.len()];
-    for id in 0..graph.len() as NodeId {
+    for id in (0..graph.len()).map(NodeId::new) {
         let node = graph.node(id);
         let arithmetic = match node {
             Node::Neg(_) | Node::Cmp(..) | Node::And(..) | Node::Or(..) | Node::Not(_) | Node::Select(..) => true,
@@ -411,12 +411,12 @@ fn cheap_nodes(graph: &Graph) -> Vec<bool> {
         let mut total = 1u32;
         let mut all_cheap = true;
         graph.for_each_child(id, |c| {
-            let c = c as usize;
+            let c = c.index();
             total = total.saturating_add(ops[c]);
-            all_cheap &= cheap[c] || is_leaf(graph.node(c as NodeId));
+            all_cheap &= cheap[c] || is_leaf(graph.node(NodeId::new(c)));
         });
-        ops[id as usize] = total;
-        cheap[id as usize] = all_cheap && total <= CHEAP_OPS;
+        ops[id.index()] = total;
+        cheap[id.index()] = all_cheap && total <= CHEAP_OPS;
     }
     cheap
 }
@@ -454,7 +454,7 @@ impl Emitter<'_, '_> {
         if is_leaf(self.graph.node(n)) {
             return self.leaf(n);
         }
-        self.values[n as usize].expect("operands are emitted before the nodes that read them")
+        self.values[n.index()].expect("operands are emitted before the nodes that read them")
     }
 
     /// A leaf (a number, a state, a parameter, a direction, time) is loaded
@@ -481,7 +481,7 @@ impl Emitter<'_, '_> {
     fn subgraph(&mut self, root: NodeId, stack: &mut Vec<(NodeId, bool)>) {
         stack.push((root, false));
         while let Some((n, operands_done)) = stack.pop() {
-            let i = n as usize;
+            let i = n.index();
             // A cheap node is reused only soon after it was computed: rows
             // far apart, or a sum's tangent and the sum itself, all read
             // `x_i / V`, and reusing it across them would keep thousands of
@@ -599,7 +599,7 @@ impl Emitter<'_, '_> {
                 Some(self.b.ins().load(types::F64, mem, ptrs.buffer, 8 * index as i32))
             }
         };
-        self.values[n as usize] = value;
+        self.values[n.index()] = value;
     }
 
     /// Writes the inputs to the cell's buffer and calls `eval`; a failing

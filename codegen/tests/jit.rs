@@ -12,10 +12,10 @@ use std::path::PathBuf;
 /// Evaluates `roots` by walking the graph (the test's reference semantics).
 fn reference(g: &Graph, roots: &[NodeId], t: f64, x: &[f64], p: &[f64], v: &[f64]) -> Vec<f64> {
     let mut val = vec![f64::NAN; g.len()];
-    for id in 0..g.len() as NodeId {
-        let a = |n: NodeId| val[n as usize];
+    for id in (0..g.len()).map(NodeId::new) {
+        let a = |n: NodeId| val[n.index()];
         let truth = |c: bool| if c { 1.0 } else { 0.0 };
-        val[id as usize] = match g.node(id) {
+        val[id.index()] = match g.node(id) {
             Node::Const(bits) => f64::from_bits(bits),
             Node::State(i) => x[i as usize],
             Node::Param(i) => p[i as usize],
@@ -45,7 +45,7 @@ fn reference(g: &Graph, roots: &[NodeId], t: f64, x: &[f64], p: &[f64], v: &[f64
             _ => f64::NAN, // cell nodes do not occur in these graphs
         };
     }
-    roots.iter().map(|&r| val[r as usize]).collect()
+    roots.iter().map(|&r| val[r.index()]).collect()
 }
 
 fn system(graph: Graph, roots: Vec<NodeId>, n_states: usize) -> System {

@@ -35,14 +35,14 @@ pub fn add_jacobian_vector_product(g: &mut Graph, outputs: &[NodeId]) -> Vec<Nod
 /// leaves `seed` names, and returns one node per output. A `Direction(i)`
 /// leaf means `v[i]` of the function the result is compiled into.
 pub fn add_tangent(g: &mut Graph, outputs: &[NodeId], seed: Seed) -> Vec<NodeId> {
-    let last = outputs.iter().copied().max().map_or(0, |m| m as usize + 1);
+    let last = outputs.iter().copied().max().map_or(0, |m| m.index() + 1);
     let mut tangent: Vec<Option<NodeId>> = vec![None; last];
     // The jacobian call of each cell, made at most once.
     let mut jacobian_calls: std::collections::HashMap<NodeId, NodeId> = Default::default();
-    for id in 0..last as NodeId {
-        tangent[id as usize] = tangent_of(g, id, &tangent, &mut jacobian_calls, seed);
+    for id in (0..last).map(NodeId::new) {
+        tangent[id.index()] = tangent_of(g, id, &tangent, &mut jacobian_calls, seed);
     }
-    outputs.iter().map(|&o| tangent[o as usize].unwrap_or_else(|| g.constant(0.0))).collect()
+    outputs.iter().map(|&o| tangent[o.index()].unwrap_or_else(|| g.constant(0.0))).collect()
 }
 
 /// d f(a)/da as a node, for `id` = f(a) (reused where the slope is
@@ -82,7 +82,7 @@ fn tangent_of(
     jacobian_calls: &mut std::collections::HashMap<NodeId, NodeId>,
     seed: Seed,
 ) -> Option<NodeId> {
-    let t = |n: NodeId| tangent[n as usize];
+    let t = |n: NodeId| tangent[n.index()];
     match g.node(id) {
         Node::Const(_) | Node::Time | Node::Direction(_) => None,
         Node::State(i) => match seed {

@@ -35,16 +35,16 @@ fn gradient(
     jacobian_calls: &mut HashMap<NodeId, NodeId>,
 ) -> HashMap<u32, NodeId> {
     let mut by_state = HashMap::new();
-    if !reads[output as usize] {
+    if !reads[output.index()] {
         return by_state;
     }
-    let mut adjoint: Vec<Option<NodeId>> = vec![None; output as usize + 1];
-    adjoint[output as usize] = Some(g.constant(1.0));
-    for id in (0..=output).rev() {
-        let Some(a) = adjoint[id as usize] else { continue };
+    let mut adjoint: Vec<Option<NodeId>> = vec![None; output.index() + 1];
+    adjoint[output.index()] = Some(g.constant(1.0));
+    for id in (0..=output.index()).rev().map(NodeId::new) {
+        let Some(a) = adjoint[id.index()] else { continue };
         let mut add = |g: &mut Graph, to: NodeId, term: NodeId| {
-            if reads[to as usize] {
-                let slot = &mut adjoint[to as usize];
+            if reads[to.index()] {
+                let slot = &mut adjoint[to.index()];
                 *slot = Some(match *slot {
                     None => term,
                     Some(sum) => g.add(sum, term),
@@ -79,22 +79,22 @@ fn gradient(
                     add(g, y, term);
                 }
                 Arith::Mul => {
-                    if reads[x as usize] {
+                    if reads[x.index()] {
                         let term = g.mul(a, y);
                         add(g, x, term);
                     }
-                    if reads[y as usize] {
+                    if reads[y.index()] {
                         let term = g.mul(a, x);
                         add(g, y, term);
                     }
                 }
                 Arith::Div => {
                     // d(x/y) = dx/y − (x/y)·dy/y, reusing x/y (this node).
-                    if reads[x as usize] {
+                    if reads[x.index()] {
                         let term = g.div(a, y);
                         add(g, x, term);
                     }
-                    if reads[y as usize] {
+                    if reads[y.index()] {
                         let q = g.mul(a, id);
                         let q = g.div(q, y);
                         let term = g.neg(q);
@@ -103,7 +103,7 @@ fn gradient(
                 }
                 Arith::Pow => {
                     // d(x^y) = y·x^(y−1)·dx + x^y·ln(x)·dy
-                    if reads[x as usize] {
+                    if reads[x.index()] {
                         let one = g.constant(1.0);
                         let ym1 = g.sub(y, one);
                         let power = g.arith(Arith::Pow, x, ym1);
@@ -111,7 +111,7 @@ fn gradient(
                         let term = g.mul(a, slope);
                         add(g, x, term);
                     }
-                    if reads[y as usize] {
+                    if reads[y.index()] {
                         let ln = g.math(Math::Ln, x);
                         let slope = g.mul(id, ln);
                         let term = g.mul(a, slope);
@@ -139,7 +139,7 @@ fn gradient(
                 let inputs = g.cell_inputs[g.call_cell[&call] as usize].clone();
                 let jac_call = *jacobian_calls.entry(call).or_insert_with(|| g.leaf(Node::CellJacobianCall(call)));
                 for (i, input) in inputs.into_iter().enumerate() {
-                    if reads[input as usize] {
+                    if reads[input.index()] {
                         let d = g.leaf(Node::CellJacobian { call: jac_call, output: slot, input: i as u32 });
                         let term = g.mul(a, d);
                         add(g, input, term);

@@ -15,8 +15,22 @@ pub use pattern::{WIDEST_COLOURED_ROW, prefers_sparse, state_dependencies, wide_
 
 use std::collections::HashMap;
 
-/// A node of a [`Graph`], by its index.
-pub type NodeId = u32;
+/// A node of a [`Graph`], by its index (nodes are appended, so an id is
+/// also its place in evaluation order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub u32);
+
+impl NodeId {
+    /// The node at `index`.
+    pub fn new(index: usize) -> NodeId {
+        NodeId(index as u32)
+    }
+
+    /// Its index in the graph.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
 
 /// Functions of one number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -161,7 +175,7 @@ pub struct Graph {
 impl Graph {
     /// The node `id`.
     pub fn node(&self, id: NodeId) -> Node {
-        self.nodes[id as usize]
+        self.nodes[id.index()]
     }
 
     /// The number of nodes.
@@ -178,7 +192,7 @@ impl Graph {
         if let Some(&id) = self.ids.get(&n) {
             return id;
         }
-        let id = self.nodes.len() as NodeId;
+        let id = NodeId::new(self.nodes.len());
         self.nodes.push(n);
         self.ids.insert(n, id);
         id

@@ -22,7 +22,7 @@ pub fn state_dependencies(g: &Graph, outputs: &[NodeId]) -> Vec<Vec<u32>> {
             let mut states = Vec::new();
             stack.push(root);
             while let Some(id) = stack.pop() {
-                let i = id as usize;
+                let i = id.index();
                 if !reads_state[i] || visited_by[i] == row {
                     continue;
                 }
@@ -84,12 +84,12 @@ pub fn wide_rows(pattern: &[Vec<u32>]) -> Vec<(usize, Vec<u32>)> {
 /// (ids are topological, so one pass front to back).
 pub(super) fn reads_any_state(g: &Graph) -> Vec<bool> {
     let mut reads = vec![false; g.len()];
-    for id in 0..g.len() as NodeId {
-        reads[id as usize] = match g.node(id) {
+    for id in (0..g.len()).map(NodeId::new) {
+        reads[id.index()] = match g.node(id) {
             Node::State(_) => true,
             _ => {
                 let mut any = false;
-                g.for_each_child(id, |c| any |= reads[c as usize]);
+                g.for_each_child(id, |c| any |= reads[c.index()]);
                 any
             }
         };
