@@ -11,7 +11,7 @@ use crate::model::{BinOp, Expr, Func, Interpolation, StateLayout};
 pub fn constant(e: &Expr, params: &[f64]) -> Option<f64> {
     Some(match e {
         Expr::Const(v) => *v,
-        Expr::Param(i) => params[*i],
+        Expr::Param(i) => params[i.index()],
         Expr::Neg(a) => -constant(a, params)?,
         Expr::Not(a) => f64::from(constant(a, params)? == 0.0),
         Expr::Binary(op, a, b) => binary(*op, constant(a, params)?, constant(b, params)?),
@@ -39,7 +39,7 @@ pub fn constant(e: &Expr, params: &[f64]) -> Option<f64> {
 pub fn constant_tangent(e: &Expr, params: &[f64], dp: &[f64]) -> Option<(f64, f64)> {
     Some(match e {
         Expr::Const(v) => (*v, 0.0),
-        Expr::Param(i) => (params[*i], dp[*i]),
+        Expr::Param(i) => (params[i.index()], dp[i.index()]),
         Expr::Neg(a) => {
             let (v, d) = constant_tangent(a, params, dp)?;
             (-v, -d)
@@ -174,14 +174,14 @@ pub enum EvalError {
 pub fn value(e: &Expr, at: &At) -> Result<f64, EvalError> {
     Ok(match e {
         Expr::Const(v) => *v,
-        Expr::Param(i) => at.params[*i],
+        Expr::Param(i) => at.params[i.index()],
         Expr::Let(i) => value(&at.model.lets[*i].value, at)?,
-        Expr::Species(i) => StateLayout::concentration(at.state, *i),
+        Expr::Species(i) => StateLayout::concentration(at.state, i.index()),
         Expr::Schedule(k) => schedule(at.model, *k, at.t),
         Expr::Time => at.t,
         Expr::Volume => at.state[StateLayout::VOLUME],
         Expr::CellOutput { cell, output } => {
-            let cell = &at.model.cells[*cell];
+            let cell = &at.model.cells[cell.index()];
             let name = cell.outputs.get(*output).map_or("?", |p| p.name.as_str());
             return Err(EvalError::CellOutput { cell: cell.name.clone(), output: name.to_string() });
         }

@@ -8,6 +8,46 @@ use bioflux_grammar::ast;
 // errors point into the text): the grammar's, as in the AST.
 pub use bioflux_grammar::ast::Span;
 
+/// Generates an index type: a newtype over `usize` that says what it
+/// indexes, so that a species' index is never taken for a parameter's.
+macro_rules! index_type {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub usize);
+
+        impl $name {
+            #[doc = concat!("Its place in `CheckedModel::", $what, "`.")]
+            pub fn index(self) -> usize {
+                self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+    };
+}
+
+index_type!(
+    /// A parameter of a checked model.
+    ParamId,
+    "params"
+);
+index_type!(
+    /// A species of a checked model (also its place in the state after the
+    /// volume: [`StateLayout::species`]).
+    SpeciesId,
+    "species"
+);
+index_type!(
+    /// A cell of a checked model.
+    CellId,
+    "cells"
+);
+
 /// A binary operator of a checked expression.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BinOp {
@@ -104,11 +144,11 @@ pub enum Expr {
     /// A number in base units.
     Const(f64),
     /// Parameter `i` (`CheckedModel::params`).
-    Param(usize),
+    Param(ParamId),
     /// Let `i` (`CheckedModel::lets`).
     Let(usize),
     /// The concentration of a species (amount / volume).
-    Species(usize),
+    Species(SpeciesId),
     /// Schedule `i`'s value at the current time.
     Schedule(usize),
     /// `t` (h).
@@ -118,7 +158,7 @@ pub enum Expr {
     /// An output of a cell model: `cells[cell].outputs[output]`.
     CellOutput {
         /// The cell (`CheckedModel::cells`).
-        cell: usize,
+        cell: CellId,
         /// Its output (`Cell::outputs`).
         output: usize,
     },
@@ -294,7 +334,7 @@ pub struct Reactor {
     /// Outflow rate in L/h; continuous reactors default it to the inflow.
     pub outflow: Option<Expr>,
     /// Inlet concentrations, by species index.
-    pub inlets: Vec<(usize, Expr)>,
+    pub inlets: Vec<(SpeciesId, Expr)>,
 }
 
 /// What a cell does where its LP has no solution.
@@ -377,7 +417,7 @@ pub enum OptionValue {
     Name(String),
     /// A parameter's value (index into `CheckedModel::params`), taken when
     /// the cell is created, so `--set`, the REPL and fitting reach it.
-    Param(usize),
+    Param(ParamId),
 }
 
 /// A cell model: a plugin with its source, options, objective, inputs and the outputs the model reads.
@@ -400,7 +440,7 @@ pub struct Cell {
     /// Outputs the model reads; `Expr::CellOutput` indexes this list.
     pub outputs: Vec<Port>,
     /// The species whose growth this cell's output drives.
-    pub biomass: Option<usize>,
+    pub biomass: Option<SpeciesId>,
     /// Where it is in the .bio file.
     pub span: Span,
 }
@@ -411,7 +451,7 @@ pub struct Balance {
     /// Specific growth rate (1/h): dX/dt gains mu·X·V.
     pub growth: Option<Expr>,
     /// Specific exchange fluxes (per gDW of that cell's biomass), by cell.
-    pub exchanges: Vec<(usize, Expr)>,
+    pub exchanges: Vec<(CellId, Expr)>,
     /// Volumetric rate (concentration per h).
     pub rate: Option<Expr>,
 }
@@ -422,13 +462,13 @@ pub enum OutputValue {
     /// A let.
     Let(usize),
     /// A parameter.
-    Param(usize),
+    Param(ParamId),
     /// A species' concentration.
-    Species(usize),
+    Species(SpeciesId),
     /// A cell's output.
     CellOutput {
         /// The cell (`CheckedModel::cells`).
-        cell: usize,
+        cell: CellId,
         /// Its output (`Cell::outputs`).
         output: usize,
     },
@@ -625,7 +665,7 @@ pub enum Action {
     /// Adds an amount (mmol, g, gDW) of a species to the vessel.
     AddAmount {
         /// The species (`CheckedModel::species`).
-        species: usize,
+        species: SpeciesId,
         /// The amount added, in base units.
         amount: Expr,
     },
@@ -636,7 +676,7 @@ pub enum Action {
     /// Gives a parameter a new value from then on.
     SetParam {
         /// The parameter (`CheckedModel::params`).
-        param: usize,
+        param: ParamId,
         /// Its new value.
         value: Expr,
     },

@@ -65,7 +65,11 @@ fn values_are_converted_to_base_units() {
     let h = &m.params.iter().find(|p| p.name == "h").unwrap().expr;
     assert_eq!(
         *h,
-        Expr::Binary(bioflux_compiler::model::BinOp::Add, Box::new(Expr::Param(0)), Box::new(Expr::Param(1)))
+        Expr::Binary(
+            bioflux_compiler::model::BinOp::Add,
+            Box::new(Expr::Param(ParamId(0))),
+            Box::new(Expr::Param(ParamId(1)))
+        )
     );
     assert!(close(value("i"), 2.0));
 }
@@ -108,10 +112,11 @@ fn chemostat_dilution_means_equal_inflow_and_outflow() {
         "model m\nparam D = 0.2 [1/h]\nreactor continuous {\n    volume = 2 [L]\n    dilution = D\n    inlet S = 30 [mmol/L]\n}\nspecies S = 5 [mmol/L]\n",
     );
     assert_eq!(m.reactor.kind, ReactorKind::Continuous);
-    let inflow = Expr::Binary(bioflux_compiler::model::BinOp::Mul, Box::new(Expr::Param(0)), Box::new(Expr::Volume));
+    let inflow =
+        Expr::Binary(bioflux_compiler::model::BinOp::Mul, Box::new(Expr::Param(ParamId(0))), Box::new(Expr::Volume));
     assert_eq!(m.reactor.inflow, Some(inflow.clone()));
     assert_eq!(m.reactor.outflow, Some(inflow));
-    assert_eq!(m.reactor.inlets, vec![(0, Expr::Const(30.0))]);
+    assert_eq!(m.reactor.inlets, vec![(SpeciesId(0), Expr::Const(30.0))]);
     assert!(close(m.reactor.volume, 2.0));
     assert_eq!(m.reactor.volume_expr, Expr::Const(2.0));
 }
@@ -130,8 +135,8 @@ fn couplings_find_each_cells_biomass_in_a_co_culture() {
          exchange glucose = e.EX_glc__D_e\n\
          exchange glucose = y.EX_glc__D_e\n",
     );
-    assert_eq!(m.cells[0].biomass, Some(1));
-    assert_eq!(m.cells[1].biomass, Some(2));
+    assert_eq!(m.cells[0].biomass, Some(SpeciesId(1)));
+    assert_eq!(m.cells[1].biomass, Some(SpeciesId(2)));
     assert_eq!(m.balances[0].exchanges.len(), 2);
     // The ports the plugin host will check, with where they are used.
     let ports: Vec<&str> = m.cells[0].outputs.iter().map(|p| p.name.as_str()).collect();

@@ -231,9 +231,9 @@ pub fn apply(
         match action {
             Action::AddAmount { species, amount } => {
                 let a = value(amount, p).ok_or_else(|| fail("the amount is not a number"))?;
-                let sp = &model.species[*species];
-                let slot = StateLayout::species(*species);
-                let shown = |x: &[f64]| StateLayout::concentration(x, *species) / sp.unit.factor;
+                let sp = &model.species[species.index()];
+                let slot = StateLayout::species(species.index());
+                let shown = |x: &[f64]| StateLayout::concentration(x, species.index()) / sp.unit.factor;
                 let before = shown(x);
                 for tg in tangents.iter_mut() {
                     tg.state[slot] += derivative(amount, p, &tg.params);
@@ -293,13 +293,13 @@ pub fn apply(
             Action::SetParam { param, value: expr } => {
                 let new = value(expr, p).ok_or_else(|| fail("the new value is not a number"))?;
                 for tg in tangents.iter_mut() {
-                    tg.params[*param] = derivative(expr, p, &tg.params);
+                    tg.params[param.index()] = derivative(expr, p, &tg.params);
                 }
-                let before = p[*param];
-                p[*param] = new;
-                let unit = model.params[*param].dim;
+                let before = p[param.index()];
+                p[param.index()] = new;
+                let unit = model.params[param.index()].dim;
                 let unit = if unit.is_none() { "1".to_string() } else { unit.to_string() };
-                changes.push(Change { target: model.params[*param].name.clone(), before, after: new, unit });
+                changes.push(Change { target: model.params[param.index()].name.clone(), before, after: new, unit });
             }
             Action::Stop => {
                 stop = true;

@@ -176,8 +176,8 @@ pub fn columns(model: &CheckedModel) -> Vec<Column> {
     for o in &model.outputs {
         let dim = match &o.value {
             bioflux_compiler::model::OutputValue::Let(i) => model.lets[*i].dim,
-            bioflux_compiler::model::OutputValue::Param(i) => Some(model.params[*i].dim),
-            bioflux_compiler::model::OutputValue::Species(i) => Some(model.species[*i].unit.dim),
+            bioflux_compiler::model::OutputValue::Param(i) => Some(model.params[i.index()].dim),
+            bioflux_compiler::model::OutputValue::Species(i) => Some(model.species[i.index()].unit.dim),
             bioflux_compiler::model::OutputValue::CellOutput { .. } => None,
         };
         let unit = match dim {

@@ -4,7 +4,7 @@
 use super::expr::Ty;
 use super::{Checker, SPECIES, Symbol, SymbolKind};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Action, Event, Expr, ReactorKind, Trigger};
+use crate::model::{Action, Event, Expr, ParamId, ReactorKind, SpeciesId, Trigger};
 use crate::units::Dim;
 use bioflux_grammar::ast::{self, ActionKind, BinOp, ItemKind, Span};
 use bioflux_grammar::format::expr as source_text;
@@ -216,7 +216,7 @@ impl<'a> Checker<'a> {
         }
         let help = format!("an amount of `{}` is in {amount}, e.g. `add {} = 10 [mmol]`", target.name, target.name);
         self.expect_dim(typed.ty, amount, value.span, "an added amount", &help).then_some(())?;
-        Some(Action::AddAmount { species, amount: typed.expr })
+        Some(Action::AddAmount { species: SpeciesId(species), amount: typed.expr })
     }
 
     fn set(&mut self, target: &'a ast::Ident, value: &'a ast::Expr, span: Span) -> Option<Action> {
@@ -258,7 +258,7 @@ impl<'a> Checker<'a> {
         let help = format!("`{}` is in {dim}", target.name);
         self.expect_dim(typed.ty, dim, value.span, &format!("the new value of `{}`", target.name), &help)
             .then_some(())?;
-        Some(Action::SetParam { param, value: typed.expr })
+        Some(Action::SetParam { param: ParamId(param), value: typed.expr })
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::{BUILTINS, Checker, Node, Symbol};
 use crate::diagnostic::{Code, Diagnostic, suggestion};
-use crate::model::{Expr, Func};
+use crate::model::{CellId, Expr, Func, ParamId, SpeciesId};
 use crate::units::{Dim, eval_unit, unit_names};
 use bioflux_grammar::ast::{self, BinOp, ExprKind, Span};
 
@@ -383,10 +383,10 @@ impl<'a> Checker<'a> {
         };
         let info = self.resolve(node, id.span);
         let (expr, value) = match node {
-            Node::Param(i) => (Expr::Param(i), info.value),
+            Node::Param(i) => (Expr::Param(ParamId(i)), info.value),
             Node::Let(_) => (Expr::Let(info.index), info.value),
             // A species' initial value is not its value at time t.
-            Node::Species(i) => (Expr::Species(i), None),
+            Node::Species(i) => (Expr::Species(SpeciesId(i)), None),
             Node::Schedule(i) => (Expr::Schedule(i), None),
         };
         if constant && value.is_none() && info.ty != Ty::Error {
@@ -419,7 +419,12 @@ impl<'a> Checker<'a> {
             }
         };
         ports[index].uses.push(output.span);
-        Typed { expr: Expr::CellOutput { cell: c, output: index }, ty: Ty::Unknown, value: None, cells: vec![c] }
+        Typed {
+            expr: Expr::CellOutput { cell: CellId(c), output: index },
+            ty: Ty::Unknown,
+            value: None,
+            cells: vec![c],
+        }
     }
 
     /// Whether cell `c` has a port `name` (reported when it cannot have).

@@ -7,7 +7,7 @@
 use super::Checker;
 use super::expr::{Ty, Typed, merge_cells};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{BinOp, Expr, Func, Mlp, Param};
+use crate::model::{BinOp, Expr, Func, Mlp, Param, ParamId};
 use crate::units::Dim;
 use bioflux_grammar::ast::{self, ExprKind, Span};
 
@@ -127,14 +127,14 @@ impl<'a> Checker<'a> {
             let mut next = Vec::with_capacity(width);
             for o in 0..width {
                 let b = self.weight(format!("{name}.l{l}.b{o}"), 0.0, span);
-                let mut z = Expr::Param(b);
+                let mut z = Expr::Param(ParamId(b));
                 for (i, x) in layer.iter().enumerate() {
                     // Glorot-like start; the output layer starts small, so the
                     // untrained term is near zero.
                     let bound = (6.0 / (fan_in + width) as f64).sqrt() * if last { 0.1 } else { 1.0 };
                     let start = bound * (2.0 * unit_hash(name, l, o, i) - 1.0);
                     let w = self.weight(format!("{name}.l{l}.w{o}_{i}"), start, span);
-                    z = binary(BinOp::Add, z, binary(BinOp::Mul, Expr::Param(w), x.clone()));
+                    z = binary(BinOp::Add, z, binary(BinOp::Mul, Expr::Param(ParamId(w)), x.clone()));
                 }
                 next.push(if last { z } else { tanh(z) });
             }

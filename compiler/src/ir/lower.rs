@@ -10,7 +10,7 @@
 //! q the specific `exchange` flux of a cell, times that cell's biomass X.
 
 use super::{Arith, Cmp, Graph, Math, Node, NodeId};
-use crate::model::{BinOp, CheckedModel, Expr, Func, Interpolation, OutputValue, StateLayout, Trigger};
+use crate::model::{BinOp, CheckedModel, Expr, Func, Interpolation, OutputValue, SpeciesId, StateLayout, Trigger};
 
 /// Where a cell model's inputs and outputs sit in its plugin's buffers.
 #[derive(Clone, Debug, PartialEq)]
@@ -96,12 +96,12 @@ pub fn lower(model: &CheckedModel, layouts: &[CellLayout]) -> System {
         for (cell, q) in &balance.exchanges {
             let q = l.expr(q);
             // The checker only admits exchanges of cells that have a biomass.
-            let x = l.concentration(model.cells[*cell].biomass.unwrap_or(k));
+            let x = l.concentration(model.cells[cell.index()].biomass.map_or(k, SpeciesId::index));
             let flux = l.g.mul(q, x);
             specific = l.g.add(specific, flux);
         }
         let reaction = l.g.mul(specific, volume);
-        let inlet = match model.reactor.inlets.iter().find(|(s, _)| *s == k) {
+        let inlet = match model.reactor.inlets.iter().find(|(s, _)| *s == SpeciesId(k)) {
             Some((_, c_in)) => {
                 let c_in = l.expr(c_in);
                 l.g.mul(inflow, c_in)
@@ -119,9 +119,9 @@ pub fn lower(model: &CheckedModel, layouts: &[CellLayout]) -> System {
     for out in &model.outputs {
         let node = match &out.value {
             OutputValue::Let(i) => l.let_value(*i),
-            OutputValue::Param(i) => l.g.leaf(Node::Param(*i as u32)),
-            OutputValue::Species(i) => l.concentration(*i),
-            OutputValue::CellOutput { cell, output } => l.cell_output(*cell, *output),
+            OutputValue::Param(i) => l.g.leaf(Node::Param(i.index() as u32)),
+            OutputValue::Species(i) => l.concentration(i.index()),
+            OutputValue::CellOutput { cell, output } => l.cell_output(cell.index(), *output),
         };
         observables.push(node);
     }
@@ -210,13 +210,13 @@ impl Lowering<'_> {
     fn expr(&mut self, e: &Expr) -> NodeId {
         match e {
             Expr::Const(v) => self.g.constant(*v),
-            Expr::Param(i) => self.g.leaf(Node::Param(*i as u32)),
+            Expr::Param(i) => self.g.leaf(Node::Param(i.index() as u32)),
             Expr::Let(i) => self.let_value(*i),
-            Expr::Species(k) => self.concentration(*k),
+            Expr::Species(k) => self.concentration(k.index()),
             Expr::Schedule(k) => self.schedule(*k),
             Expr::Time => self.g.leaf(Node::Time),
             Expr::Volume => self.g.leaf(Node::State(StateLayout::VOLUME as u32)),
-            Expr::CellOutput { cell, output } => self.cell_output(*cell, *output),
+            Expr::CellOutput { cell, output } => self.cell_output(cell.index(), *output),
             Expr::Neg(a) => {
                 let a = self.expr(a);
                 self.g.neg(a)

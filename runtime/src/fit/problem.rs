@@ -252,7 +252,7 @@ impl<'m> Problem<'m> {
             .iter()
             .flat_map(|c| c.options.iter().map(move |(key, v)| (c, key, v)))
             .filter_map(|(c, key, v)| match v {
-                bioflux_compiler::model::OptionValue::Param(i) => Some((*i, key.as_str(), c.name.as_str())),
+                bioflux_compiler::model::OptionValue::Param(i) => Some((i.index(), key.as_str(), c.name.as_str())),
                 _ => None,
             })
             .collect();

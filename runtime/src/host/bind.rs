@@ -127,7 +127,7 @@ fn option_json(v: &OptionValue, params: &[f64]) -> serde_json::Value {
     match v {
         OptionValue::Str(s) | OptionValue::Name(s) => s.clone().into(),
         OptionValue::Number(n) => (*n).into(),
-        OptionValue::Param(i) => params[*i].into(),
+        OptionValue::Param(i) => params[i.index()].into(),
         OptionValue::Bool(b) => (*b).into(),
     }
 }
@@ -269,7 +269,7 @@ fn bind_cells(
         .iter()
         .flat_map(|c| &c.options)
         .filter_map(|(_, v)| match v {
-            OptionValue::Param(i) => Some((*i, params[*i])),
+            OptionValue::Param(i) => Some((i.index(), params[i.index()])),
             _ => None,
         })
         .collect();

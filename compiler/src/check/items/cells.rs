@@ -74,7 +74,7 @@ impl<'a> Checker<'a> {
                             },
                             ast::Literal::Bool(b, _) => OptionValue::Bool(*b),
                             ast::Literal::Ident(i) => match self.symbols.get(i.name.as_str()) {
-                                Some(&(Symbol::Param(p), _)) => OptionValue::Param(p),
+                                Some(&(Symbol::Param(p), _)) => OptionValue::Param(ParamId(p)),
                                 _ => OptionValue::Name(i.name.clone()),
                             },
                         };

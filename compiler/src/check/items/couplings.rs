@@ -17,7 +17,7 @@ impl<'a> Checker<'a> {
             other => other,
         };
         if let Expr::CellOutput { cell, output } = whole {
-            self.cells[*cell].outputs[*output].expects.push(crate::model::Expectation { span, dim, role });
+            self.cells[cell.index()].outputs[*output].expects.push(crate::model::Expectation { span, dim, role });
         }
     }
 
@@ -103,8 +103,8 @@ impl<'a> Checker<'a> {
         }
         for &c in &t.cells {
             match self.cells[c].biomass {
-                Some(other) if other != si => {
-                    let other_name = self.decls.species[other].name.name.clone();
+                Some(other) if other != SpeciesId(si) => {
+                    let other_name = self.decls.species[other.index()].name.name.clone();
                     self.error(
                         Diagnostic::new(
                             Code::Coupling,
@@ -115,7 +115,7 @@ impl<'a> Checker<'a> {
                         .help("one cell model, one biomass: declare a second cell for a second organism"),
                     );
                 }
-                _ => self.cells[c].biomass = Some(si),
+                _ => self.cells[c].biomass = Some(SpeciesId(si)),
             }
         }
         self.balances[si].growth = Some(t.expr);
@@ -167,7 +167,7 @@ impl<'a> Checker<'a> {
             );
             return;
         };
-        if let (Some(sd), Some(bd)) = (self.species_dim(si), self.species_dim(bi)) {
+        if let (Some(sd), Some(bd)) = (self.species_dim(si), self.species_dim(bi.index())) {
             let want = sd / bd / Dim::TIME;
             self.expect_dim(
                 t.ty,
@@ -191,7 +191,7 @@ impl<'a> Checker<'a> {
             );
             return;
         }
-        self.balances[si].exchanges.push((c, t.expr));
+        self.balances[si].exchanges.push((CellId(c), t.expr));
     }
 
     /// `rate S = ...`: a kinetic rate in the species' unit per time.
@@ -239,8 +239,8 @@ impl<'a> Checker<'a> {
                             Some(Symbol::Let(i)) => {
                                 OutputValue::Let(self.resolve(crate::check::Node::Let(i), id.span).index)
                             }
-                            Some(Symbol::Param(i)) => OutputValue::Param(i),
-                            Some(Symbol::Species(i)) => OutputValue::Species(i),
+                            Some(Symbol::Param(i)) => OutputValue::Param(ParamId(i)),
+                            Some(Symbol::Species(i)) => OutputValue::Species(SpeciesId(i)),
                             Some(sym) => {
                                 self.error(
                                     Diagnostic::new(

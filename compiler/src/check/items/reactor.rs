@@ -121,7 +121,7 @@ impl<'a> Checker<'a> {
             ReactorKind::Continuous => outflow.or_else(|| inflow.clone()),
             _ => None,
         };
-        let mut inlets: Vec<(usize, Expr)> = Vec::new();
+        let mut inlets: Vec<(SpeciesId, Expr)> = Vec::new();
         let mut inlet_spans: HashMap<usize, Span> = HashMap::new();
         for it in items {
             let ReactorItem::Inlet { species, value, span } = it else {
@@ -160,7 +160,7 @@ impl<'a> Checker<'a> {
                 );
                 continue;
             }
-            inlets.push((si, t.expr));
+            inlets.push((SpeciesId(si), t.expr));
         }
         self.reactor = Some(Reactor { volume_expr, kind: kind_, volume, inflow, outflow, inlets });
     }
