@@ -3,140 +3,15 @@
 //! dimension. This is what lowering to the IR starts from.
 
 use crate::units::{Dim, Unit};
-use bioflux_grammar::ast;
 // Spans are the one type every stage shares (a checked model's names and
 // errors point into the text): the grammar's, as in the AST.
 pub use bioflux_grammar::ast::Span;
 
-/// Generates an index type: a newtype over `usize` that says what it
-/// indexes, so that a species' index is never taken for a parameter's.
-macro_rules! index_type {
-    ($(#[$doc:meta])* $name:ident, $what:literal) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(pub usize);
+mod state;
+mod vocabulary;
 
-        impl $name {
-            #[doc = concat!("Its place in `CheckedModel::", $what, "`.")]
-            pub fn index(self) -> usize {
-                self.0
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                write!(f, "{}", self.0)
-            }
-        }
-    };
-}
-
-index_type!(
-    /// A parameter of a checked model.
-    ParamId,
-    "params"
-);
-index_type!(
-    /// A species of a checked model (also its place in the state after the
-    /// volume: [`StateLayout::species`]).
-    SpeciesId,
-    "species"
-);
-index_type!(
-    /// A cell of a checked model.
-    CellId,
-    "cells"
-);
-
-/// A binary operator of a checked expression.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BinOp {
-    /// `+`.
-    Add,
-    /// `-`.
-    Sub,
-    /// `*`.
-    Mul,
-    /// `/`.
-    Div,
-    /// `^`.
-    Pow,
-    /// `<`.
-    Lt,
-    /// `<=`.
-    Le,
-    /// `>`.
-    Gt,
-    /// `>=`.
-    Ge,
-    /// `==`.
-    Eq,
-    /// `!=`.
-    Ne,
-    /// `and`.
-    And,
-    /// `or`.
-    Or,
-}
-
-impl From<ast::BinOp> for BinOp {
-    fn from(op: ast::BinOp) -> BinOp {
-        match op {
-            ast::BinOp::Add => BinOp::Add,
-            ast::BinOp::Sub => BinOp::Sub,
-            ast::BinOp::Mul => BinOp::Mul,
-            ast::BinOp::Div => BinOp::Div,
-            ast::BinOp::Pow => BinOp::Pow,
-            ast::BinOp::Lt => BinOp::Lt,
-            ast::BinOp::Le => BinOp::Le,
-            ast::BinOp::Gt => BinOp::Gt,
-            ast::BinOp::Ge => BinOp::Ge,
-            ast::BinOp::Eq => BinOp::Eq,
-            ast::BinOp::Ne => BinOp::Ne,
-            ast::BinOp::And => BinOp::And,
-            ast::BinOp::Or => BinOp::Or,
-        }
-    }
-}
-
-/// Which side of a flux a cell's `bound` line sets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BoundOp {
-    /// `>=`: the lower bound.
-    Lower,
-    /// `<=`: the upper bound.
-    Upper,
-    /// `=`: both.
-    Fixed,
-}
-
-impl From<ast::BoundOp> for BoundOp {
-    fn from(op: ast::BoundOp) -> BoundOp {
-        match op {
-            ast::BoundOp::Lower => BoundOp::Lower,
-            ast::BoundOp::Upper => BoundOp::Upper,
-            ast::BoundOp::Fixed => BoundOp::Fixed,
-        }
-    }
-}
-
-/// Whether an objective is maximised or minimised.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sense {
-    /// `max`.
-    Maximize,
-    /// `min`.
-    Minimize,
-}
-
-impl From<ast::Sense> for Sense {
-    fn from(sense: ast::Sense) -> Sense {
-        match sense {
-            ast::Sense::Maximize => Sense::Maximize,
-            ast::Sense::Minimize => Sense::Minimize,
-        }
-    }
-}
+pub use state::StateLayout;
+pub use vocabulary::{BinOp, BoundOp, CellId, ParamId, Sense, SpeciesId};
 
 /// A checked expression: names resolved to indices, values in base units.
 #[derive(Clone, Debug, PartialEq)]
@@ -547,43 +422,6 @@ pub struct Network {
     pub objective: Vec<(Option<Sense>, String)>,
     /// Where it is in the .bio file.
     pub span: Span,
-}
-
-/// Where each quantity is in the state vector the integrator sees: the
-/// volume first (L), then the amount of each species in declaration order
-/// (base units: mmol, g, gDW). One definition for the IR, the runtime's
-/// initial state and events, and the front ends that read a state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StateLayout;
-
-impl StateLayout {
-    /// The volume's slot.
-    pub const VOLUME: usize = 0;
-
-    /// Species `k`'s amount's slot.
-    pub const fn species(k: usize) -> usize {
-        1 + k
-    }
-
-    /// The state's length for `n_species` species.
-    pub const fn len(n_species: usize) -> usize {
-        1 + n_species
-    }
-
-    /// The species' amounts of a state.
-    pub fn amounts(state: &[f64]) -> &[f64] {
-        &state[Self::species(0)..]
-    }
-
-    /// The species' amounts of a state, to change.
-    pub fn amounts_mut(state: &mut [f64]) -> &mut [f64] {
-        &mut state[Self::species(0)..]
-    }
-
-    /// Species `k`'s concentration in a state (amount over volume).
-    pub fn concentration(state: &[f64], k: usize) -> f64 {
-        state[Self::species(k)] / state[Self::VOLUME]
-    }
 }
 
 /// A model that passed the checker: every name resolved to an index,

@@ -1,0 +1,38 @@
+//! The state vector's layout.
+
+/// Where each quantity is in the state vector the integrator sees: the
+/// volume first (L), then the amount of each species in declaration order
+/// (base units: mmol, g, gDW). One definition for the IR, the runtime's
+/// initial state and events, and the front ends that read a state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateLayout;
+
+impl StateLayout {
+    /// The volume's slot.
+    pub const VOLUME: usize = 0;
+
+    /// Species `k`'s amount's slot.
+    pub const fn species(k: usize) -> usize {
+        1 + k
+    }
+
+    /// The state's length for `n_species` species.
+    pub const fn len(n_species: usize) -> usize {
+        1 + n_species
+    }
+
+    /// The species' amounts of a state.
+    pub fn amounts(state: &[f64]) -> &[f64] {
+        &state[Self::species(0)..]
+    }
+
+    /// The species' amounts of a state, to change.
+    pub fn amounts_mut(state: &mut [f64]) -> &mut [f64] {
+        &mut state[Self::species(0)..]
+    }
+
+    /// Species `k`'s concentration in a state (amount over volume).
+    pub fn concentration(state: &[f64], k: usize) -> f64 {
+        state[Self::species(k)] / state[Self::VOLUME]
+    }
+}
