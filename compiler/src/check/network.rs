@@ -31,18 +31,10 @@ impl<'a> Checker<'a> {
             objective: Vec::new(),
             span,
         };
-        let mut met_index: HashMap<&str, usize> = HashMap::new();
+        let mut metabolites = Metabolites::default();
         let mut declared: HashMap<&str, Span> = HashMap::new();
         let mut reaction_spans: HashMap<&str, Span> = HashMap::new();
         let mut objective: Option<(&'a [ast::ObjectiveTerm], Span)> = None;
-
-        let mut metabolite = |net: &mut Network, id: &'a str| -> usize {
-            *met_index.entry(id).or_insert_with(|| {
-                net.metabolites.push(id.to_string());
-                net.formulas.push(None);
-                net.metabolites.len() - 1
-            })
-        };
 
         for it in items {
             match it {
@@ -60,7 +52,7 @@ impl<'a> Checker<'a> {
                         );
                         continue;
                     }
-                    let m = metabolite(&mut net, &id.name);
+                    let m = metabolites.of(&mut net, &id.name);
                     net.formulas[m] = formula.as_ref().map(|f| f.value.clone());
                 }
                 NetworkItem::Objective { terms, span } => {
@@ -88,68 +80,9 @@ impl<'a> Checker<'a> {
                         );
                         continue;
                     }
-                    if r.reactants.is_empty() && r.products.is_empty() {
-                        self.error(
-                            Diagnostic::new(
-                                Code::Network,
-                                r.id.span,
-                                format!("reaction `{}` has no metabolites", r.id.name),
-                                "empty reaction",
-                            )
-                            .help("an exchange has one side: `reaction EX_glc: glc_e <-> [-10, 1000]`"),
-                        );
-                        continue;
+                    if let Some(reaction) = self.network_reaction(r, &mut metabolites, &mut net) {
+                        net.reactions.push(reaction);
                     }
-                    let mut stoichiometry: Vec<(usize, f64)> = Vec::new();
-                    for (terms, sign) in [(&r.reactants, -1.0), (&r.products, 1.0)] {
-                        for t in terms {
-                            let c = t.coefficient.as_ref().map_or(1.0, |c| c.value);
-                            if c <= 0.0 || !c.is_finite() {
-                                let span = t.coefficient.as_ref().map_or(t.metabolite.span, |c| c.span);
-                                self.error(
-                                    Diagnostic::new(
-                                        Code::Network,
-                                        span,
-                                        "a stoichiometric coefficient must be positive",
-                                        "not positive",
-                                    )
-                                    .help("put the metabolite on the other side of the arrow instead"),
-                                );
-                                continue;
-                            }
-                            let m = metabolite(&mut net, &t.metabolite.name);
-                            match stoichiometry.iter_mut().find(|(i, _)| *i == m) {
-                                Some(entry) => entry.1 += sign * c,
-                                None => stoichiometry.push((m, sign * c)),
-                            }
-                        }
-                    }
-                    let (lower, upper) = match &r.bounds {
-                        None if r.reversible => (-DEFAULT_BOUND, DEFAULT_BOUND),
-                        None => (0.0, DEFAULT_BOUND),
-                        Some((lo, hi)) => {
-                            let (l, h) = (self.flux_bound(lo), self.flux_bound(hi));
-                            if l > h {
-                                self.error(
-                                    Diagnostic::new(
-                                        Code::Network,
-                                        lo.span.join(hi.span),
-                                        format!("the lower bound {l} is above the upper bound {h}"),
-                                        "empty range",
-                                    )
-                                    .help("write bounds as [lower, upper]"),
-                                );
-                            }
-                            (l, h)
-                        }
-                    };
-                    net.reactions.push(NetworkReaction {
-                        id: r.id.name.clone(),
-                        stoichiometry,
-                        lower,
-                        upper,
-                        span: r.span,
-                    });
                 }
             }
         }
@@ -178,6 +111,72 @@ impl<'a> Checker<'a> {
         net
     }
 
+    /// One reaction of a network: its stoichiometry (positive coefficients,
+    /// each metabolite once) and bounds; `None` where it is not a reaction.
+    fn network_reaction(
+        &mut self,
+        r: &'a ast::Reaction,
+        metabolites: &mut Metabolites<'a>,
+        net: &mut Network,
+    ) -> Option<NetworkReaction> {
+        if r.reactants.is_empty() && r.products.is_empty() {
+            self.error(
+                Diagnostic::new(
+                    Code::Network,
+                    r.id.span,
+                    format!("reaction `{}` has no metabolites", r.id.name),
+                    "empty reaction",
+                )
+                .help("an exchange has one side: `reaction EX_glc: glc_e <-> [-10, 1000]`"),
+            );
+            return None;
+        }
+        let mut stoichiometry: Vec<(usize, f64)> = Vec::new();
+        for (terms, sign) in [(&r.reactants, -1.0), (&r.products, 1.0)] {
+            for t in terms {
+                let c = t.coefficient.as_ref().map_or(1.0, |c| c.value);
+                if c <= 0.0 || !c.is_finite() {
+                    let span = t.coefficient.as_ref().map_or(t.metabolite.span, |c| c.span);
+                    self.error(
+                        Diagnostic::new(
+                            Code::Network,
+                            span,
+                            "a stoichiometric coefficient must be positive",
+                            "not positive",
+                        )
+                        .help("put the metabolite on the other side of the arrow instead"),
+                    );
+                    return None;
+                }
+                let m = metabolites.of(net, &t.metabolite.name);
+                match stoichiometry.iter_mut().find(|(i, _)| *i == m) {
+                    Some(entry) => entry.1 += sign * c,
+                    None => stoichiometry.push((m, sign * c)),
+                }
+            }
+        }
+        let (lower, upper) = match &r.bounds {
+            None if r.reversible => (-DEFAULT_BOUND, DEFAULT_BOUND),
+            None => (0.0, DEFAULT_BOUND),
+            Some((lo, hi)) => {
+                let (l, h) = (self.flux_bound(lo), self.flux_bound(hi));
+                if l > h {
+                    self.error(
+                        Diagnostic::new(
+                            Code::Network,
+                            lo.span.join(hi.span),
+                            format!("the lower bound {l} is above the upper bound {h}"),
+                            "empty range",
+                        )
+                        .help("write bounds as [lower, upper]"),
+                    );
+                }
+                (l, h)
+            }
+        };
+        Some(NetworkReaction { id: r.id.name.clone(), stoichiometry, lower, upper, span: r.span })
+    }
+
     /// A constant flux bound in mmol/gDW/h (or 1/h for growth).
     fn flux_bound(&mut self, e: &'a ast::Expr) -> f64 {
         let t = self.constant_expr(e, "a flux bound");
@@ -196,5 +195,22 @@ impl<'a> Checker<'a> {
             );
         }
         t.value.unwrap_or(f64::NAN)
+    }
+}
+
+/// A network's metabolites by id, added on first mention.
+#[derive(Default)]
+struct Metabolites<'a> {
+    index: HashMap<&'a str, usize>,
+}
+
+impl<'a> Metabolites<'a> {
+    /// The index of metabolite `id` in `net`, added if new.
+    fn of(&mut self, net: &mut Network, id: &'a str) -> usize {
+        *self.index.entry(id).or_insert_with(|| {
+            net.metabolites.push(id.to_string());
+            net.formulas.push(None);
+            net.metabolites.len() - 1
+        })
     }
 }
