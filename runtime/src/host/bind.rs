@@ -289,144 +289,10 @@ fn bind_cell(
     watch_stops: bool,
     params: &[f64],
 ) -> Result<(BoundCell, CellLayout), Vec<Diagnostic>> {
-    let explicit = cell.options.iter().find(|(k, _)| k == "library").and_then(|(_, v)| match v {
-        OptionValue::Str(s) => Some(base_dir.join(s)),
-        _ => None,
-    });
-    let path = match explicit.or_else(|| search.find(&cell.plugin)) {
-        Some(p) => p,
-        None => {
-            let dirs: Vec<String> = search.dirs.iter().map(|d| d.display().to_string()).collect();
-            let files = SearchPath::file_names(&cell.plugin).join(" or ");
-            return Err(vec![plugin_error(
-                cell,
-                format!("no plugin `{}` found (looked for {files} in: {})", cell.plugin, dirs.join(", ")),
-                "pass --plugin-path DIR, set BIOFLUX_PLUGIN_PATH, or give the library: `plugin(..., library = \"path/to/lib.so\")`",
-            )]);
-        }
-    };
-    let plugin = match opened.get(&path) {
-        Some(p) => p.clone(),
-        None => {
-            let p = Rc::new(Plugin::open(&path).map_err(|m| {
-                let help = match &m {
-                    PluginError::Load { needs_driver: true, .. } => {
-                        "use the plugin's CPU build on a machine without a GPU"
-                    }
-                    PluginError::Load { .. } => {
-                        "check the path, and that the library's own dependencies are installed (`ldd` lists them)"
-                    }
-                    PluginError::OtherAbi { .. } => "rebuild the plugin against this bioflux",
-                    _ => "check that the file is a bioflux plugin (it exports `bioflux_plugin_v1`)",
-                };
-                vec![plugin_error(cell, m.to_string(), help)]
-            })?);
-            opened.insert(path.clone(), p.clone());
-            p
-        }
-    };
-    // `infeasible = stop` of a cell that reports its slack: the cell runs
-    // relaxed and the runtime stops where the slack leaves zero, a crossing
-    // the root finder locates (the LP's own stop would only say that some
-    // trial step of the integrator went past it).
-    let relaxed = (watch_stops && cell.infeasible == InfeasiblePolicy::Stop)
-        .then(|| {
-            Instance::create(
-                plugin.clone(),
-                &config_with_policy(model, cell, InfeasiblePolicy::Relax, params),
-                base_dir,
-            )
-        })
-        .and_then(Result::ok)
-        .and_then(|i| i.outputs.iter().position(|p| p.name == "slack").map(|slot| (i, slot)));
-    let (instance, stop_slack) = match relaxed {
-        Some((instance, slot)) => (instance, Some(slot)),
-        None => (
-            Instance::create(plugin.clone(), &config_with_policy(model, cell, cell.infeasible, params), base_dir)
-                .map_err(|m| {
-                    vec![plugin_error(
-                        cell,
-                        format!("plugin `{}` could not create cell `{}`: {m}", plugin.name, cell.name),
-                        "check the cell's source and options",
-                    )]
-                })?,
-            None,
-        ),
-    };
-
-    let mut diags = Vec::new();
-    let in_names: Vec<&str> = instance.inputs.iter().map(|p| p.name.as_str()).collect();
-    let out_names: Vec<&str> = instance.outputs.iter().map(|p| p.name.as_str()).collect();
-    let mut input_slots = Vec::new();
-    let mut set = vec![false; in_names.len()];
-    for input in &cell.inputs {
-        let port = input_port_name(&input.name, input.bound);
-        match in_names.iter().position(|n| *n == port) {
-            Some(i) => {
-                set[i] = true;
-                input_slots.push(i as u32);
-            }
-            None => diags.push(
-                Diagnostic::new(
-                    Code::Undefined,
-                    input.name_span,
-                    format!("plugin `{}` has no input `{port}`", plugin.name),
-                    "not an input of this plugin",
-                )
-                .help(match input.bound {
-                    // A bound names a reaction: suggest from the reactions
-                    // (the plugin describes only the inputs the model uses).
-                    Some(_) => suggestion(
-                        &input.name,
-                        out_names.iter().copied(),
-                        "no reaction of the cell's model has a similar name",
-                    ),
-                    None => {
-                        suggestion(&port, in_names.iter().copied(), &format!("its inputs: {}", in_names.join(", ")))
-                    }
-                }),
-            ),
-        }
-    }
-    for (i, name) in in_names.iter().enumerate() {
-        if !set[i] && diags.is_empty() {
-            diags.push(plugin_error(
-                cell,
-                format!("plugin `{}` needs input `{name}`, which cell `{}` does not set", plugin.name, cell.name),
-                &format!("add `input {name} = ...` to the cell"),
-            ));
-        }
-    }
-    let mut output_slots = Vec::new();
-    for port in &cell.outputs {
-        match out_names.iter().position(|n| *n == port.name) {
-            Some(o) => output_slots.push(o as u32),
-            None => {
-                let mut d = Diagnostic::new(
-                    Code::Undefined,
-                    port.uses[0],
-                    format!("plugin `{}` has no output `{}`", plugin.name, port.name),
-                    "not an output of this plugin",
-                )
-                .help(suggestion(
-                    &port.name,
-                    out_names.iter().copied(),
-                    &format!("its outputs: {}", out_names.join(", ")),
-                ));
-                for other in &port.uses[1..] {
-                    d = d.with_label(*other, "also used here");
-                }
-                diags.push(d);
-            }
-        }
-    }
-    if diags.is_empty() {
-        diags = check_port_units(cell, &plugin.name, &instance, &input_slots, &output_slots);
-    }
-    if !diags.is_empty() {
-        return Err(diags);
-    }
-    let (n_in, n_out) = (in_names.len(), out_names.len());
+    let plugin = open_plugin(cell, search, base_dir, opened)?;
+    let (instance, stop_slack) = create_instance(model, cell, &plugin, base_dir, watch_stops, params)?;
+    let (input_slots, output_slots) = match_ports(cell, &plugin.name, &instance)?;
+    let (n_in, n_out) = (instance.inputs.len(), instance.outputs.len());
     let fd = plugin.table.jacobian.is_none().then(|| {
         Box::new(FiniteDifferences {
             eval: plugin.table.eval,
@@ -450,6 +316,169 @@ fn bind_cell(
         stop_slack,
     };
     Ok((bound, layout))
+}
+
+/// The cell's plugin library, opened once per path for all cells.
+fn open_plugin(
+    cell: &Cell,
+    search: &SearchPath,
+    base_dir: &Path,
+    opened: &mut HashMap<PathBuf, Rc<Plugin>>,
+) -> Result<Rc<Plugin>, Vec<Diagnostic>> {
+    let explicit = cell.options.iter().find(|(k, _)| k == "library").and_then(|(_, v)| match v {
+        OptionValue::Str(s) => Some(base_dir.join(s)),
+        _ => None,
+    });
+    let path = match explicit.or_else(|| search.find(&cell.plugin)) {
+        Some(p) => p,
+        None => {
+            let dirs: Vec<String> = search.dirs.iter().map(|d| d.display().to_string()).collect();
+            let files = SearchPath::file_names(&cell.plugin).join(" or ");
+            return Err(vec![plugin_error(
+                cell,
+                format!("no plugin `{}` found (looked for {files} in: {})", cell.plugin, dirs.join(", ")),
+                "pass --plugin-path DIR, set BIOFLUX_PLUGIN_PATH, or give the library: `plugin(..., library = \"path/to/lib.so\")`",
+            )]);
+        }
+    };
+    Ok(match opened.get(&path) {
+        Some(p) => p.clone(),
+        None => {
+            let p = Rc::new(Plugin::open(&path).map_err(|m| {
+                let help = match &m {
+                    PluginError::Load { needs_driver: true, .. } => {
+                        "use the plugin's CPU build on a machine without a GPU"
+                    }
+                    PluginError::Load { .. } => {
+                        "check the path, and that the library's own dependencies are installed (`ldd` lists them)"
+                    }
+                    PluginError::OtherAbi { .. } => "rebuild the plugin against this bioflux",
+                    _ => "check that the file is a bioflux plugin (it exports `bioflux_plugin_v1`)",
+                };
+                vec![plugin_error(cell, m.to_string(), help)]
+            })?);
+            opened.insert(path.clone(), p.clone());
+            p
+        }
+    })
+}
+
+/// The plugin instance for the cell, and for `infeasible = stop` (run
+/// relaxed, watched by its slack) the slack's output slot.
+fn create_instance(
+    model: &CheckedModel,
+    cell: &Cell,
+    plugin: &Rc<Plugin>,
+    base_dir: &Path,
+    watch_stops: bool,
+    params: &[f64],
+) -> Result<(Instance, Option<usize>), Vec<Diagnostic>> {
+    // `infeasible = stop` of a cell that reports its slack: the cell runs
+    // relaxed and the runtime stops where the slack leaves zero, a crossing
+    // the root finder locates (the LP's own stop would only say that some
+    // trial step of the integrator went past it).
+    let relaxed = (watch_stops && cell.infeasible == InfeasiblePolicy::Stop)
+        .then(|| {
+            Instance::create(
+                plugin.clone(),
+                &config_with_policy(model, cell, InfeasiblePolicy::Relax, params),
+                base_dir,
+            )
+        })
+        .and_then(Result::ok)
+        .and_then(|i| i.outputs.iter().position(|p| p.name == "slack").map(|slot| (i, slot)));
+    Ok(match relaxed {
+        Some((instance, slot)) => (instance, Some(slot)),
+        None => (
+            Instance::create(plugin.clone(), &config_with_policy(model, cell, cell.infeasible, params), base_dir)
+                .map_err(|m| {
+                    vec![plugin_error(
+                        cell,
+                        format!("plugin `{}` could not create cell `{}`: {m}", plugin.name, cell.name),
+                        "check the cell's source and options",
+                    )]
+                })?,
+            None,
+        ),
+    })
+}
+
+/// Each of the cell's inputs and outputs matched to the plugin's ports by
+/// name, with their units: the slots, or every mismatch at its place.
+fn match_ports(cell: &Cell, plugin: &str, instance: &Instance) -> Result<(Vec<u32>, Vec<u32>), Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let in_names: Vec<&str> = instance.inputs.iter().map(|p| p.name.as_str()).collect();
+    let out_names: Vec<&str> = instance.outputs.iter().map(|p| p.name.as_str()).collect();
+    let mut input_slots = Vec::new();
+    let mut set = vec![false; in_names.len()];
+    for input in &cell.inputs {
+        let port = input_port_name(&input.name, input.bound);
+        match in_names.iter().position(|n| *n == port) {
+            Some(i) => {
+                set[i] = true;
+                input_slots.push(i as u32);
+            }
+            None => diags.push(
+                Diagnostic::new(
+                    Code::Undefined,
+                    input.name_span,
+                    format!("plugin `{}` has no input `{port}`", plugin),
+                    "not an input of this plugin",
+                )
+                .help(match input.bound {
+                    // A bound names a reaction: suggest from the reactions
+                    // (the plugin describes only the inputs the model uses).
+                    Some(_) => suggestion(
+                        &input.name,
+                        out_names.iter().copied(),
+                        "no reaction of the cell's model has a similar name",
+                    ),
+                    None => {
+                        suggestion(&port, in_names.iter().copied(), &format!("its inputs: {}", in_names.join(", ")))
+                    }
+                }),
+            ),
+        }
+    }
+    for (i, name) in in_names.iter().enumerate() {
+        if !set[i] && diags.is_empty() {
+            diags.push(plugin_error(
+                cell,
+                format!("plugin `{}` needs input `{name}`, which cell `{}` does not set", plugin, cell.name),
+                &format!("add `input {name} = ...` to the cell"),
+            ));
+        }
+    }
+    let mut output_slots = Vec::new();
+    for port in &cell.outputs {
+        match out_names.iter().position(|n| *n == port.name) {
+            Some(o) => output_slots.push(o as u32),
+            None => {
+                let mut d = Diagnostic::new(
+                    Code::Undefined,
+                    port.uses[0],
+                    format!("plugin `{}` has no output `{}`", plugin, port.name),
+                    "not an output of this plugin",
+                )
+                .help(suggestion(
+                    &port.name,
+                    out_names.iter().copied(),
+                    &format!("its outputs: {}", out_names.join(", ")),
+                ));
+                for other in &port.uses[1..] {
+                    d = d.with_label(*other, "also used here");
+                }
+                diags.push(d);
+            }
+        }
+    }
+    if diags.is_empty() {
+        diags = check_port_units(cell, plugin, instance, &input_slots, &output_slots);
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    Ok((input_slots, output_slots))
 }
 
 /// The dimension a plugin's unit declares, and the factor to base units;
