@@ -305,145 +305,11 @@ impl Pfba {
         let objectives: Vec<Vec<(usize, f64)>> =
             objectives.iter().map(|o| o.terms.iter().map(|&(j, c)| (j, o.sign() * c)).collect()).collect();
         let n = net.reactions.len();
-        let mut b = Builder {
-            cols: Vec::new(),
-            col_lower: Vec::new(),
-            col_upper: Vec::new(),
-            row_lower: Vec::new(),
-            row_upper: Vec::new(),
-        };
-        // Bounds of v, with the sides set by inputs lifted and positive
-        // lower bounds (maintenance) moved into relaxable rows.
-        let mut lower: Vec<f64> = net.reactions.iter().map(|r| r.lower).collect();
-        let mut upper: Vec<f64> = net.reactions.iter().map(|r| r.upper).collect();
-        for i in inputs {
-            if matches!(i.kind, BoundKind::Lower | BoundKind::Fixed) {
-                lower[i.reaction] = -INF;
-            }
-            if matches!(i.kind, BoundKind::Upper | BoundKind::Fixed) {
-                upper[i.reaction] = INF;
-            }
-        }
-        // (reaction, lower, upper) of each requirement's row.
-        let mut requirements: Vec<(usize, f64, f64)> = Vec::new();
-        for j in 0..n {
-            if lower[j] > 0.0 {
-                requirements.push((j, lower[j], INF));
-                lower[j] = 0.0;
-            } else if upper[j] < 0.0 {
-                requirements.push((j, -INF, upper[j]));
-                upper[j] = 0.0;
-            }
-        }
-        for j in 0..n {
-            b.col(lower[j].max(0.0), upper[j].max(0.0));
-        }
-        for j in 0..n {
-            b.col((-upper[j]).max(0.0), (-lower[j]).max(0.0));
-        }
-        for _ in &net.metabolites {
-            b.row(0.0, 0.0);
-        }
-        for (j, r) in net.reactions.iter().enumerate() {
-            for &(m, c) in &r.stoichiometry {
-                b.entry(j, m, c);
-                b.entry(n + j, m, -c);
-            }
-        }
-        let flux_row = |b: &mut Builder, j: usize, lo: f64, hi: f64| {
-            let row = b.row(lo, hi);
-            b.entry(j, row, 1.0);
-            b.entry(n + j, row, -1.0);
-            row
-        };
-        // Slack columns with their weights.
-        let mut slacks: Vec<(usize, f64)> = Vec::new();
-        let mut changing = Vec::new();
-        for i in inputs {
-            let row = flux_row(&mut b, i.reaction, -INF, INF);
-            changing.push(row);
-            // A lower bound is relaxed by +s, an upper by −s; fixed, both.
-            let signs: &[f64] = match i.kind {
-                BoundKind::Lower => &[1.0],
-                BoundKind::Upper => &[-1.0],
-                BoundKind::Fixed => &[1.0, -1.0],
-            };
-            for &sign in signs {
-                let s = b.col(0.0, INF);
-                b.entry(s, row, sign);
-                slacks.push((s, INPUT_SLACK_WEIGHT));
-            }
-        }
-        for &(j, lo, hi) in &requirements {
-            let row = flux_row(&mut b, j, lo, hi);
-            let s = b.col(0.0, INF);
-            b.entry(s, row, if lo > 0.0 { 1.0 } else { -1.0 });
-            slacks.push((s, 1.0));
-        }
-        // fbc v3's user-defined constraints, a row each; one that excludes
-        // zero can give way under `relax`, as a requirement does.
-        for c in &net.constraints {
-            let row = b.row(c.lower, c.upper);
-            for &(j, coefficient) in &c.terms {
-                b.entry(j, row, coefficient);
-                b.entry(n + j, row, -coefficient);
-            }
-            if c.lower > 0.0 || c.upper < 0.0 {
-                let s = b.col(0.0, INF);
-                b.entry(s, row, if c.lower > 0.0 { 1.0 } else { -1.0 });
-                slacks.push((s, 1.0));
-            }
-        }
-        let slack_row = b.row(0.0, 0.0);
-        changing.push(slack_row);
-        for &(s, w) in &slacks {
-            b.entry(s, slack_row, w);
-        }
-        // Rows holding each objective, free until a later stage holds it.
-        for objective in &objectives {
-            let row = b.row(-INF, INF);
-            for &(j, c) in objective {
-                b.entry(j, row, c);
-                b.entry(n + j, row, -c);
-            }
-            changing.push(row);
-        }
+        let Matrix { b, slacks, changing, slack_row } = Matrix::new(net, inputs, &objectives);
         let n_cols = b.cols.len();
         let n_in = inputs.len();
-
-        let mut stages = Vec::new();
-        for (k, objective) in objectives.iter().enumerate() {
-            let last = k + 1 == objectives.len() && !options.pfba;
-            let used_for = if last { Use::Fluxes } else { Use::Optimum };
-            let mut cost = vec![0.0; n_cols];
-            for &(j, c) in objective {
-                cost[j] += c;
-                cost[n + j] -= c;
-            }
-            let lp = Lp::new(&b.data(cost, true))?;
-            stages.push(Stage::new(lp, n_in + 1 + k, Some(k), used_for));
-        }
-        if options.pfba {
-            let mut cost = vec![0.0; n_cols];
-            for j in 0..n {
-                cost[j] = 1.0 + TIE_BREAK * tie_weight(j);
-                cost[n + j] = cost[j];
-            }
-            let lp = Lp::new(&b.data(cost, false))?;
-            stages.push(Stage::new(lp, changing.len(), None, Use::Fluxes));
-        }
-        let feasibility = if options.policy == Policy::Relax {
-            let mut cost = vec![0.0; n_cols];
-            for &(s, w) in &slacks {
-                cost[s] = w;
-            }
-            let mut data = b.data(cost, false);
-            data.row_upper[slack_row] = INF;
-            let lp = Lp::new(&data)?;
-            Some(Stage::new(lp, n_in, None, Use::Fluxes))
-        } else {
-            None
-        };
+        let (stages, feasibility) =
+            Self::stages(&b, n, n_in, &objectives, &options, &slacks, slack_row, changing.len())?;
         let mut lp = Pfba {
             n,
             options,
@@ -470,6 +336,56 @@ impl Pfba {
             lp.set_reference_bases(net, inputs);
         }
         Ok(lp)
+    }
+
+    /// The stages on the shared matrix: one per objective, then pFBA, and
+    /// under `relax` the least-slack stage.
+    #[allow(clippy::too_many_arguments)] // the matrix's parts, each named
+    fn stages(
+        b: &Builder,
+        n: usize,
+        n_in: usize,
+        objectives: &[Vec<(usize, f64)>],
+        options: &Options,
+        slacks: &[(usize, f64)],
+        slack_row: usize,
+        n_changing: usize,
+    ) -> Result<(Vec<Stage>, Option<Stage>), LpError> {
+        let n_cols = b.cols.len();
+        let mut stages = Vec::new();
+        for (k, objective) in objectives.iter().enumerate() {
+            let last = k + 1 == objectives.len() && !options.pfba;
+            let used_for = if last { Use::Fluxes } else { Use::Optimum };
+            let mut cost = vec![0.0; n_cols];
+            for &(j, c) in objective {
+                cost[j] += c;
+                cost[n + j] -= c;
+            }
+            let lp = Lp::new(&b.data(cost, true))?;
+            stages.push(Stage::new(lp, n_in + 1 + k, Some(k), used_for));
+        }
+        if options.pfba {
+            let mut cost = vec![0.0; n_cols];
+            for j in 0..n {
+                cost[j] = 1.0 + TIE_BREAK * tie_weight(j);
+                cost[n + j] = cost[j];
+            }
+            let lp = Lp::new(&b.data(cost, false))?;
+            stages.push(Stage::new(lp, n_changing, None, Use::Fluxes));
+        }
+        let feasibility = if options.policy == Policy::Relax {
+            let mut cost = vec![0.0; n_cols];
+            for &(s, w) in slacks {
+                cost[s] = w;
+            }
+            let mut data = b.data(cost, false);
+            data.row_upper[slack_row] = INF;
+            let lp = Lp::new(&data)?;
+            Some(Stage::new(lp, n_in, None, Use::Fluxes))
+        } else {
+            None
+        };
+        Ok((stages, feasibility))
     }
 
     /// Solves each stage once at the model's own bounds and keeps the bases
@@ -837,5 +753,129 @@ impl Pfba {
         for (k, &v) in values.iter().enumerate() {
             self.set_input(k, v);
         }
+    }
+}
+
+/// The LP's columns and rows, shared by every stage: v split into forward
+/// and reverse parts, the balances, a row per input bound and per
+/// requirement (a bound that excludes zero) with their slacks, the user
+/// constraints, the weighted slack's row and a row holding each objective.
+struct Matrix {
+    b: Builder,
+    /// Slack columns with their weights.
+    slacks: Vec<(usize, f64)>,
+    /// The rows whose bounds change between calls, in order: inputs, the
+    /// slack row, the objectives' rows.
+    changing: Vec<usize>,
+    slack_row: usize,
+}
+
+impl Matrix {
+    fn new(net: &Network, inputs: &[InputBound], objectives: &[Vec<(usize, f64)>]) -> Matrix {
+        let n = net.reactions.len();
+        let mut b = Builder {
+            cols: Vec::new(),
+            col_lower: Vec::new(),
+            col_upper: Vec::new(),
+            row_lower: Vec::new(),
+            row_upper: Vec::new(),
+        };
+        // Bounds of v, with the sides set by inputs lifted and positive
+        // lower bounds (maintenance) moved into relaxable rows.
+        let mut lower: Vec<f64> = net.reactions.iter().map(|r| r.lower).collect();
+        let mut upper: Vec<f64> = net.reactions.iter().map(|r| r.upper).collect();
+        for i in inputs {
+            if matches!(i.kind, BoundKind::Lower | BoundKind::Fixed) {
+                lower[i.reaction] = -INF;
+            }
+            if matches!(i.kind, BoundKind::Upper | BoundKind::Fixed) {
+                upper[i.reaction] = INF;
+            }
+        }
+        // (reaction, lower, upper) of each requirement's row.
+        let mut requirements: Vec<(usize, f64, f64)> = Vec::new();
+        for j in 0..n {
+            if lower[j] > 0.0 {
+                requirements.push((j, lower[j], INF));
+                lower[j] = 0.0;
+            } else if upper[j] < 0.0 {
+                requirements.push((j, -INF, upper[j]));
+                upper[j] = 0.0;
+            }
+        }
+        for j in 0..n {
+            b.col(lower[j].max(0.0), upper[j].max(0.0));
+        }
+        for j in 0..n {
+            b.col((-upper[j]).max(0.0), (-lower[j]).max(0.0));
+        }
+        for _ in &net.metabolites {
+            b.row(0.0, 0.0);
+        }
+        for (j, r) in net.reactions.iter().enumerate() {
+            for &(m, c) in &r.stoichiometry {
+                b.entry(j, m, c);
+                b.entry(n + j, m, -c);
+            }
+        }
+        let flux_row = |b: &mut Builder, j: usize, lo: f64, hi: f64| {
+            let row = b.row(lo, hi);
+            b.entry(j, row, 1.0);
+            b.entry(n + j, row, -1.0);
+            row
+        };
+        // Slack columns with their weights.
+        let mut slacks: Vec<(usize, f64)> = Vec::new();
+        let mut changing = Vec::new();
+        for i in inputs {
+            let row = flux_row(&mut b, i.reaction, -INF, INF);
+            changing.push(row);
+            // A lower bound is relaxed by +s, an upper by −s; fixed, both.
+            let signs: &[f64] = match i.kind {
+                BoundKind::Lower => &[1.0],
+                BoundKind::Upper => &[-1.0],
+                BoundKind::Fixed => &[1.0, -1.0],
+            };
+            for &sign in signs {
+                let s = b.col(0.0, INF);
+                b.entry(s, row, sign);
+                slacks.push((s, INPUT_SLACK_WEIGHT));
+            }
+        }
+        for &(j, lo, hi) in &requirements {
+            let row = flux_row(&mut b, j, lo, hi);
+            let s = b.col(0.0, INF);
+            b.entry(s, row, if lo > 0.0 { 1.0 } else { -1.0 });
+            slacks.push((s, 1.0));
+        }
+        // fbc v3's user-defined constraints, a row each; one that excludes
+        // zero can give way under `relax`, as a requirement does.
+        for c in &net.constraints {
+            let row = b.row(c.lower, c.upper);
+            for &(j, coefficient) in &c.terms {
+                b.entry(j, row, coefficient);
+                b.entry(n + j, row, -coefficient);
+            }
+            if c.lower > 0.0 || c.upper < 0.0 {
+                let s = b.col(0.0, INF);
+                b.entry(s, row, if c.lower > 0.0 { 1.0 } else { -1.0 });
+                slacks.push((s, 1.0));
+            }
+        }
+        let slack_row = b.row(0.0, 0.0);
+        changing.push(slack_row);
+        for &(s, w) in &slacks {
+            b.entry(s, slack_row, w);
+        }
+        // Rows holding each objective, free until a later stage holds it.
+        for objective in objectives {
+            let row = b.row(-INF, INF);
+            for &(j, c) in objective {
+                b.entry(j, row, c);
+                b.entry(n + j, row, -c);
+            }
+            changing.push(row);
+        }
+        Matrix { b, slacks, changing, slack_row }
     }
 }
