@@ -12,6 +12,10 @@
 //! A cell model call is an indirect call through the function pointer in
 //! its `CellSlot`, with the plugin instance and the slot's input and output
 //! buffers: no lookup by name, no allocation, no lock.
+//!
+//! One file, over 600 lines: the five functions are emitted by one
+//! `Emitter` from the same per-node translation, which is what keeps their
+//! arithmetic identical.
 
 use bioflux_compiler::ir::{self, Arith, Cmp, Graph, Math, Node, NodeId, System};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};

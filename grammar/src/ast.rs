@@ -1,5 +1,8 @@
 //! The syntax tree of a `.bio` file. Every node keeps the byte span it was
 //! parsed from, so later stages can point diagnostics at the exact source.
+//!
+//! One file, over 600 lines: the whole tree, a type per construct with its
+//! documentation, read together by the parser, the formatter and the checker.
 
 use std::fmt;
 

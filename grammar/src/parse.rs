@@ -1,4 +1,7 @@
 //! pest pairs → AST.
+//!
+//! One file, over 600 lines: a function per grammar rule, calling each
+//! other as the rules do.
 
 use crate::ast::*;
 use crate::comments::scan_comments;

@@ -1,5 +1,9 @@
 //! Integration with diffsol: segment by segment between breakpoints, with
 //! the JIT-compiled right-hand side and its symbolic Jacobian-vector product.
+//!
+//! Over 600 lines, and `simulate` over 150: it and `sensitivity::simulate_sensitivities`
+//! are two drivers of the same segment loop (schedule, events, root
+//! crossings), still to be made one.
 
 use crate::host::BoundCells;
 use crate::sparse;

@@ -21,6 +21,10 @@
 //! Each further objective is optimised with the ones before held at their
 //! optima (relative tolerance), as DFBAlab does; then pFBA holds them all
 //! and minimises Σ(v⁺ + v⁻).
+//!
+//! One file, over 600 lines: one family of LPs — built once (`Matrix`),
+//! solved in stages from kept bases, relaxed, and differentiated — whose
+//! parts share the stages' state.
 
 use crate::basis_map::MapCache;
 use crate::cache;

@@ -4,6 +4,10 @@
 //! registers (no per-output reduction), and the tangents of the inputs
 //! riding the same pass (each weight loaded once for the value and every
 //! tangent).
+//!
+//! One file, over 600 lines: the kernels of one forward pass (AVX-512,
+//! AVX2 and portable) beside each other, so that they stay in step and the
+//! test that compares them bit for bit reads them together.
 
 use crate::mlp::Activation;
 use candle_core::{Result, Tensor};

@@ -11,6 +11,9 @@
 //!
 //! Fluxes keep the model's sign (negative: taken up); a_j, b_j are the
 //! carbon and nitrogen leaving per unit of flux j.
+//!
+//! One file, over 600 lines: the learning's named steps (samples, scales,
+//! tensors, fit, validate, write, summary), in the order they run.
 
 use crate::SurrogateError;
 use crate::balance::{Head, f32_tensor, null_space};
