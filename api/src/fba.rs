@@ -3,6 +3,7 @@
 
 use crate::Error;
 use bioflux_plugin::Status;
+use bioflux_plugin::config::{CellConfig, Infeasible, ObjectiveSense, ObjectiveTerm};
 use bioflux_plugin::tools::{NoArguments, Notes};
 use bioflux_runtime::host::{Instance, Plugin, SearchPath};
 use std::path::PathBuf;
@@ -102,21 +103,20 @@ pub fn fba(request: &FbaRequest) -> Result<FbaSolution, Error> {
         .find("pfba")
         .ok_or(Error::PluginNotFound { name: "pfba".into(), hint: "pass --plugin-path DIR" })?;
     let plugin = Rc::new(Plugin::open(&path)?);
-    let sense = if request.minimize { "min" } else { "max" };
-    let objective: Vec<serde_json::Value> =
-        request.objective.iter().map(|r| serde_json::json!({ "reaction": r, "sense": sense })).collect();
+    let sense = if request.minimize { ObjectiveSense::Minimize } else { ObjectiveSense::Maximize };
     let ports: Vec<String> = request.bounds.iter().map(|(r, b)| b.port(r)).collect();
-    // Without `relax` an infeasible LP answers with the stop status: the LP
-    // has no solution, which is a result here, not an error.
-    let config = serde_json::json!({
-        "source": request.model.display().to_string(),
-        "options": { "pfba": request.pfba },
-        "objective": objective,
-        "infeasible": if request.relax { "relax" } else { "stop" },
-        "inputs": ports,
-    });
+    let config = CellConfig {
+        source: Some(request.model.display().to_string()),
+        options: serde_json::Map::from_iter([("pfba".to_string(), request.pfba.into())]),
+        objective: request.objective.iter().map(|r| ObjectiveTerm { reaction: r.clone(), sense }).collect(),
+        // Without `relax` an infeasible LP answers with the stop status: the
+        // LP has no solution, which is a result here, not an error.
+        infeasible: if request.relax { Infeasible::Relax } else { Infeasible::Stop },
+        inputs: ports.clone(),
+        ..Default::default()
+    };
     let cwd = std::env::current_dir().map_err(|source| Error::Read { path: ".".into(), source })?;
-    let instance = Instance::create(plugin.clone(), &config.to_string(), &cwd)?;
+    let instance = Instance::create(plugin.clone(), &config.to_json(), &cwd)?;
     let notes = plugin.call::<Notes>(&NoArguments {}).unwrap_or_default();
     for ((reaction, _), port) in request.bounds.iter().zip(&ports) {
         if !instance.inputs.iter().any(|p| p.name == *port) {

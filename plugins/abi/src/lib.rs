@@ -8,6 +8,8 @@
 //! in sync). In Rust, implement [`CellModel`] and call [`export_plugin!`]:
 //! panics are caught at the boundary and become errors.
 
+#[cfg(feature = "config")]
+pub mod config;
 #[cfg(feature = "dataset")]
 pub mod dataset;
 

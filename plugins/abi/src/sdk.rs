@@ -74,6 +74,18 @@ impl Config {
             Some(v) => v.as_f64().ok_or_else(|| format!("option `{key}` must be a number, not {v}")),
         }
     }
+    /// The configuration as its type (SDK feature `config`). The plugin's
+    /// options are in `options`; read them through [`Config::option`] or
+    /// [`Config::number`] so that a misspelt one is reported.
+    #[cfg(feature = "config")]
+    pub fn cell_config(&self) -> Result<crate::config::CellConfig, serde_json::Error> {
+        let mut typed = self.json.clone();
+        // The options stay behind `option`, which records what was read.
+        if let Some(o) = typed.as_object_mut() {
+            o.remove("options");
+        }
+        serde_json::from_value(typed)
+    }
     /// The names of the inputs and outputs the model uses, so a plugin with
     /// many possible ports can describe just those.
     pub fn used(&self, which: &str) -> Vec<String> {

@@ -121,6 +121,9 @@ pub enum ModelError {
     NotFound { source_name: String, base_dir: PathBuf, models_dir: Option<PathBuf> },
     #[error("no model: give a file, `pfba(\"iCH360.xml\")`, or a network of this file")]
     NoModel,
+    /// The host's configuration does not have the documented shape.
+    #[error("the host's configuration is malformed: {0}")]
+    Config(serde_json::Error),
 
     // SBML, the document.
     #[error("not valid XML: {0}")]
@@ -284,4 +287,7 @@ pub enum ConfigError {
     /// option and the closest one read).
     #[error("{0}")]
     Option(String),
+    /// The host's configuration does not have the documented shape.
+    #[error("the host's configuration is malformed: {0}")]
+    Malformed(#[from] serde_json::Error),
 }

@@ -22,6 +22,7 @@ mod highs;
 pub mod network;
 pub mod pfba;
 
+use bioflux_plugin::config::{CellConfig, Infeasible, ObjectiveSense};
 use bioflux_plugin::tools::{Entry, Notes, Stoichiometry, StoichiometryRequest, StoichiometryTool, Tool, serve};
 use bioflux_plugin::{CellModel, Config, EvalError, PortSpec, Status, export_plugin};
 use error::{ConfigError, ModelError};
@@ -54,10 +55,10 @@ pub fn find_model(source: &str, base_dir: &std::path::Path) -> Result<PathBuf, M
 }
 
 /// The cell's network: inline, or the model file it names.
-fn load_network(config: &Config) -> Result<Network, ModelError> {
-    match (config.json.get("network").filter(|n| !n.is_null()), config.source()) {
+fn load_network(config: &CellConfig, base_dir: &std::path::Path) -> Result<Network, ModelError> {
+    match (config.network.as_ref().filter(|n| !n.is_null()), &config.source) {
         (Some(inline), _) => network::inline(inline),
-        (None, Some(source)) => network::load(&find_model(source, &config.base_dir)?),
+        (None, Some(source)) => network::load(&find_model(source, base_dir)?),
         (None, None) => Err(ModelError::NoModel),
     }
 }
@@ -106,7 +107,8 @@ fn tool(name: &str, request: &str) -> Option<Result<String, String>> {
 /// S as non-zeros and the carbon and nitrogen atoms per metabolite.
 fn stoichiometry(request: StoichiometryRequest) -> Result<Stoichiometry, ModelError> {
     let config = Config::new(request.config, request.base_dir);
-    let net = load_network(&config)?;
+    let cell = config.cell_config().map_err(ModelError::Config)?;
+    let net = load_network(&cell, &config.base_dir)?;
     let entries = net
         .reactions
         .iter()
@@ -179,29 +181,30 @@ fn parse_input(name: &str, net: &Network) -> Option<InputBound> {
 
 impl LpCell {
     fn new(config: &Config) -> Result<LpCell, ConfigError> {
-        let net = load_network(config)?;
+        let cell = config.cell_config()?;
+        let net = load_network(&cell, &config.base_dir)?;
         net.notes.iter().for_each(|n| note(n));
         // The cell's objectives, in priority order, replace the model's.
         let mut objectives = vec![net.objective.clone()];
-        if let Some(list) = config.json.get("objective").and_then(|o| o.as_array()).filter(|l| !l.is_empty()) {
-            objectives = list
+        if !cell.objective.is_empty() {
+            objectives = cell
+                .objective
                 .iter()
                 .map(|term| {
-                    let id = term.get("reaction").and_then(|r| r.as_str()).unwrap_or("");
                     let j = net
-                        .reaction_index(id)
-                        .ok_or_else(|| ConfigError::ObjectiveReaction { reaction: id.to_string() })?;
-                    Ok(match term.get("sense").and_then(|s| s.as_str()) {
-                        Some("min") => Objective::minimize(vec![(j, 1.0)]),
-                        _ => Objective::maximize(vec![(j, 1.0)]),
+                        .reaction_index(&term.reaction)
+                        .ok_or_else(|| ConfigError::ObjectiveReaction { reaction: term.reaction.clone() })?;
+                    Ok(match term.sense {
+                        ObjectiveSense::Minimize => Objective::minimize(vec![(j, 1.0)]),
+                        ObjectiveSense::Maximize => Objective::maximize(vec![(j, 1.0)]),
                     })
                 })
                 .collect::<Result<_, ConfigError>>()?;
         }
-        let policy = match config.json.get("infeasible").and_then(|p| p.as_str()) {
-            Some("stop") => Policy::Stop,
-            Some("error") => Policy::Error,
-            _ => Policy::Relax,
+        let policy = match cell.infeasible {
+            Infeasible::Stop => Policy::Stop,
+            Infeasible::Error => Policy::Error,
+            Infeasible::Relax => Policy::Relax,
         };
         let flag = |key: &str, default: bool| config.option(key).and_then(|v| v.as_bool()).unwrap_or(default);
         let start = match config.option("start").and_then(|s| s.as_str()) {
@@ -220,7 +223,7 @@ impl LpCell {
         // Inputs the model asks for that name reactions of this model; the
         // host reports the others at their place in the .bio file.
         let (input_names, bounds): (Vec<String>, Vec<InputBound>) =
-            config.used("inputs").into_iter().filter_map(|n| parse_input(&n, &net).map(|b| (n, b))).unzip();
+            cell.inputs.into_iter().filter_map(|n| parse_input(&n, &net).map(|b| (n, b))).unzip();
         let units = flux_units(&net, &objectives[0]);
         let objective_unit = match objectives[0].terms[..] {
             [(j, 1.0)] => units[j],

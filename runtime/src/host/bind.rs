@@ -166,15 +166,16 @@ pub fn config_json(model: &CheckedModel, cell: &Cell) -> String {
 fn config_with_policy(model: &CheckedModel, cell: &Cell, infeasible: InfeasiblePolicy, params: &[f64]) -> String {
     let options: serde_json::Map<String, serde_json::Value> =
         cell.options.iter().filter(|(k, _)| k != "library").map(|(k, v)| (k.clone(), option_json(v, params))).collect();
-    let objective: Vec<serde_json::Value> = cell
+    use bioflux_plugin::config::{CellConfig, Infeasible, ObjectiveSense, ObjectiveTerm};
+    let objective = cell
         .objective
         .iter()
-        .map(|(sense, id)| {
-            let sense = match sense {
-                Some(Sense::Minimize) => "min",
-                _ => "max",
-            };
-            serde_json::json!({ "reaction": id, "sense": sense })
+        .map(|(sense, id)| ObjectiveTerm {
+            reaction: id.clone(),
+            sense: match sense {
+                Some(Sense::Minimize) => ObjectiveSense::Minimize,
+                _ => ObjectiveSense::Maximize,
+            },
         })
         .collect();
     let (source, network) = match &cell.source {
@@ -182,22 +183,21 @@ fn config_with_policy(model: &CheckedModel, cell: &Cell, infeasible: InfeasibleP
         CellSource::Network(n) => (None, Some(network_json(&model.networks[*n]))),
         CellSource::None => (None, None),
     };
-    let policy = match infeasible {
-        InfeasiblePolicy::Relax => "relax",
-        InfeasiblePolicy::Stop => "stop",
-        InfeasiblePolicy::Error => "error",
-    };
-    serde_json::json!({
-        "cell": cell.name,
-        "source": source,
-        "network": network,
-        "options": options,
-        "objective": objective,
-        "infeasible": policy,
-        "inputs": cell.inputs.iter().map(|i| input_port_name(&i.name, i.bound)).collect::<Vec<_>>(),
-        "outputs": cell.outputs.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
-    })
-    .to_string()
+    CellConfig {
+        cell: cell.name.clone(),
+        source,
+        network,
+        options,
+        objective,
+        infeasible: match infeasible {
+            InfeasiblePolicy::Relax => Infeasible::Relax,
+            InfeasiblePolicy::Stop => Infeasible::Stop,
+            InfeasiblePolicy::Error => Infeasible::Error,
+        },
+        inputs: cell.inputs.iter().map(|i| input_port_name(&i.name, i.bound)).collect(),
+        outputs: cell.outputs.iter().map(|p| p.name.clone()).collect(),
+    }
+    .to_json()
 }
 
 /// Loads, creates and checks every cell's plugin, each with the policy its
