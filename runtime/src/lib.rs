@@ -13,6 +13,7 @@ pub mod output;
 pub mod params;
 mod run;
 pub mod sampling;
+mod segments;
 pub mod sensitivity;
 pub mod simulate;
 mod sparse;

@@ -52,6 +52,9 @@ pub struct Trajectory {
 /// and their sensitivities along `directions` at `times` (sorted, within
 /// the settings' start and end). `compiled` must carry sensitivity
 /// functions (`jit::compile_with_sensitivities`).
+// Over 150 lines: as `simulate`, the closures the solver and the events
+// call share the compiled functions, the cells and the current parameters;
+// the segment loop is `segments::drive`.
 pub fn simulate_sensitivities(
     model: &CheckedModel,
     compiled: &CompiledModel,
@@ -153,9 +156,9 @@ pub fn simulate_sensitivities(
         ..failure(time, state, e.0)
     };
 
-    let mut y = x0.to_vec();
-    let mut sens: Vec<Vec<f64>> = directions.initial.clone();
-    let mut t = s.start;
+    let y = x0.to_vec();
+    let sens: Vec<Vec<f64>> = directions.initial.clone();
+    let t = s.start;
     let mut watch = crate::events::Watch::new(model);
     {
         let mut g = vec![0.0; n_margins];
@@ -232,17 +235,14 @@ pub fn simulate_sensitivities(
         crate::events::Schedule::new(model, params, s.start, s.end).map_err(|m| failure(t, &y, m.to_string()))?;
     // Observations at the start see the state before any event there.
     observe_due(t, &y, &sens, &mut next, &mut out);
-    let mut stopped = fire(&schedule.due_at(t), None, t, &mut y, &mut sens).map_err(|e| event_failure(t, &y, e))?;
     let watches = cells.stop_watches();
-    let ends = schedule.ends.clone();
-    for &segment_end in &ends {
-        if next == times.len() || stopped {
-            break;
-        }
-        loop {
-            let (y0, s0) = (y.clone(), sens.clone());
+    // One stretch from (t, y, sens) to `segment_end` or an earlier root:
+    // where it ended, and the next requested time it has not observed.
+    let mut stretch =
+        |t: f64, y: &[f64], sens: &[Vec<f64>], next: usize, segment_end: f64| -> Result<(SegmentEnd, usize), Failure> {
+            let (y0, s0) = (y.to_vec(), sens.to_vec());
             let init = move |_p: &[f64], _t: f64, out: &mut [f64]| out.copy_from_slice(&y0);
-            let setup = |e: diffsol::DiffsolError| failure(t, &y, format!("could not set up the solver: {e}"));
+            let setup = |e: diffsol::DiffsolError| failure(t, y, format!("could not set up the solver: {e}"));
             let mut segment = Segment { end: segment_end, times, next, observer: &mut observer, out: &mut out };
             // Why to stop after a step, if anything went wrong in it.
             let stop = |state: &[f64]| {
@@ -285,26 +285,24 @@ pub fn simulate_sensitivities(
                     .map_err(setup)?;
                 segment.run(problem.bdf_sens::<LS>().map_err(setup)?, k, &stop, &p_now, &dp_now)?
             };
-            next = segment.next;
-            (t, y, sens) = (reached.time, reached.state, reached.sens);
-            match reached.crossing {
-                None => break,
-                Some(j) => {
-                    stopped = fire(&[], Some(j), t, &mut y, &mut sens).map_err(|e| event_failure(t, &y, e))?;
-                    if stopped || next == times.len() {
-                        break;
-                    }
-                }
-            }
-        }
-        if stopped || next == times.len() {
-            break;
-        }
-        t = segment_end;
-        let due = schedule.due_at(t);
-        if !due.is_empty() {
-            stopped = fire(&due, None, t, &mut y, &mut sens).map_err(|e| event_failure(t, &y, e))?;
-        }
+            Ok((reached, segment.next))
+        };
+    let mut run = SensitivityRun {
+        fire: &mut fire,
+        stretch: &mut stretch,
+        event_failure: &event_failure,
+        t,
+        y,
+        sens,
+        next,
+        n_times: times.len(),
+        stopped: false,
+        error: None,
+    };
+    crate::segments::drive(&mut schedule, t, &mut run);
+    let SensitivityRun { t, y, next, error, .. } = run;
+    if let Some(e) = error {
+        return Err(e);
     }
     if next < times.len() {
         // A `stop` ended the run before these times: nothing to compare.
@@ -314,6 +312,68 @@ pub fn simulate_sensitivities(
     }
     out.rhs_evaluations = rhs_calls.get();
     Ok(out)
+}
+
+/// A run with sensitivities' steps for the segment loop
+/// (`segments::drive`): the closures `simulate_sensitivities` builds, and
+/// the state, its sensitivities and the observations so far.
+// The closures' types, spelled out: they are the drivers' own steps.
+#[allow(clippy::type_complexity)]
+struct SensitivityRun<'r> {
+    fire: &'r mut dyn FnMut(
+        &[usize],
+        Option<usize>,
+        f64,
+        &mut Vec<f64>,
+        &mut Vec<Vec<f64>>,
+    ) -> Result<bool, crate::events::ActionError>,
+    stretch: &'r mut dyn FnMut(f64, &[f64], &[Vec<f64>], usize, f64) -> Result<(SegmentEnd, usize), Failure>,
+    event_failure: &'r dyn Fn(f64, &[f64], crate::events::ActionError) -> Failure,
+    t: f64,
+    y: Vec<f64>,
+    sens: Vec<Vec<f64>>,
+    /// The next requested time not yet observed.
+    next: usize,
+    n_times: usize,
+    stopped: bool,
+    error: Option<Failure>,
+}
+
+impl crate::segments::Segments for SensitivityRun<'_> {
+    fn fire(&mut self, due: &[usize], root: Option<Option<usize>>) -> bool {
+        match (self.fire)(due, root.flatten(), self.t, &mut self.y, &mut self.sens) {
+            Ok(stopped) => self.stopped = stopped,
+            Err(e) => self.error = Some((self.event_failure)(self.t, &self.y, e)),
+        }
+        !self.stopped && self.error.is_none()
+    }
+
+    fn integrate(&mut self, end: f64) -> crate::segments::Stretch {
+        use crate::segments::Stretch;
+        match (self.stretch)(self.t, &self.y, &self.sens, self.next, end) {
+            Err(f) => {
+                self.error = Some(f);
+                Stretch::Over
+            }
+            Ok((reached, next)) => {
+                self.next = next;
+                (self.t, self.y, self.sens) = (reached.time, reached.state, reached.sens);
+                match reached.crossing {
+                    None => Stretch::Reached,
+                    Some(j) => Stretch::Root(Some(j)),
+                }
+            }
+        }
+    }
+
+    fn finished(&self) -> bool {
+        self.stopped || self.next == self.n_times || self.error.is_some()
+    }
+
+    fn at_stop(&mut self, end: f64) -> f64 {
+        self.t = end;
+        end
+    }
 }
 
 /// Where a segment's integration ended.

@@ -1,9 +1,12 @@
 //! Integration with diffsol: segment by segment between breakpoints, with
 //! the JIT-compiled right-hand side and its symbolic Jacobian-vector product.
 //!
-//! Over 600 lines, and `simulate` over 150: it and `sensitivity::simulate_sensitivities`
-//! are two drivers of the same segment loop (schedule, events, root
-//! crossings), still to be made one.
+//! Over 600 lines, and `simulate` over 150: the segment loop is
+//! `segments::drive`, shared with `sensitivity::simulate_sensitivities`;
+//! what stays here is the closures a run's solvers and events call (the
+//! right-hand side, its Jacobian, roots, integration of a stretch, locating
+//! a stop, firing events), which share the compiled model, the bound cells
+//! and the counters, so they are built together in one function.
 
 use crate::host::BoundCells;
 use crate::sparse;
@@ -329,6 +332,8 @@ pub(crate) fn cell_problem(cells: &BoundCells, ctx: *const CellContext, status: 
 
 /// Simulates `model` (compiled as `compiled`, its cells bound to plugins
 /// in `cells`) with parameter values `params` from the initial state `x0`.
+/// (Over 150 lines: the closures it builds share its state; the module
+/// doc says why they stay together.)
 pub fn simulate(
     model: &CheckedModel,
     compiled: &CompiledModel,
@@ -411,11 +416,11 @@ pub fn simulate(
         observed: vec![0.0; compiled.n_observables],
     };
     let mut stats = Stats::default();
-    let mut failure = None;
+    let failure = None;
     let mut stop = None;
     let mut events = Vec::new();
-    let mut y = x0.to_vec();
-    let mut t = s.start;
+    let y = x0.to_vec();
+    let t = s.start;
     rec.record(t, &y);
 
     let n_margins = compiled.n_margins;
@@ -615,80 +620,26 @@ pub fn simulate(
     if let Some(reason) = infeasible_here(&y, params, t) {
         stop = Some(Stop { time: t, reason });
     }
-    match fire(&schedule.due_at(t), false, t, &mut y, &mut rec, &mut stats) {
-        Ok(Some(s)) => stop = Some(s),
-        Ok(None) => {}
-        Err(e) => failure = Some(event_failure(t, e, &rec.params)),
-    }
-    let ends = schedule.ends.clone();
-    'run: for &segment_end in &ends {
-        if stop.is_some() || failure.is_some() {
-            break;
-        }
-        stats.segments += 1;
-        loop {
-            let p = rec.params.clone();
-            match integrate(t, &y, segment_end, &p, &mut rec, &mut stats) {
-                Ok(Reached { time, state, root }) => {
-                    (t, y) = (time, state);
-                    if !root {
-                        break;
-                    }
-                    if let Some(reason) = infeasible_here(&y, &p, t) {
-                        // The run ends at the boundary, with a row there.
-                        if rec.rows.last().is_none_or(|row| row[0] < t) {
-                            rec.row(t, &y);
-                        }
-                        stop = Some(Stop { time: t, reason });
-                        break 'run;
-                    }
-                    // A `when` condition crossed: fire what it makes due and
-                    // go on from there with a fresh solver.
-                    match fire(&[], true, t, &mut y, &mut rec, &mut stats) {
-                        Ok(Some(s)) => {
-                            stop = Some(s);
-                            break 'run;
-                        }
-                        Ok(None) => {}
-                        Err(e) => {
-                            failure = Some(event_failure(t, e, &p));
-                            break 'run;
-                        }
-                    }
-                }
-                Err(SegmentFailure { time, state, message, cause }) => {
-                    // A cell model's own report explains more than the solver's.
-                    let problem = cell_failure.borrow_mut().take();
-                    if let Some(CellProblem::Stop(reason)) = problem {
-                        let (time, state, reason) =
-                            locate_stop(time, state, reason, segment_end, &p, &mut rec, &mut stats);
-                        // The run ends at the boundary, with a row there.
-                        if rec.rows.last().is_none_or(|row| row[0] < time) {
-                            rec.row(time, &state);
-                        }
-                        stop = Some(Stop { time, reason });
-                        t = time;
-                    } else {
-                        let (cause, message) = match problem {
-                            Some(CellProblem::Failed(cause, message)) => (cause, message),
-                            _ => (cause, message),
-                        };
-                        failure = Some(fail(time, &state, &rhs, &p, cause, message));
-                        t = time;
-                    }
-                    break 'run;
-                }
-            }
-        }
-        let due = schedule.due_at(t);
-        if !due.is_empty() {
-            match fire(&due, false, t, &mut y, &mut rec, &mut stats) {
-                Ok(Some(s)) => stop = Some(s),
-                Ok(None) => {}
-                Err(e) => failure = Some(event_failure(t, e, &rec.params)),
-            }
-        }
-    }
+    let failure_at = |time: f64, state: &[f64], p: &[f64], cause: FailureCause, message: String| {
+        fail(time, state, &rhs, p, cause, message)
+    };
+    let mut run = PlainRun {
+        integrate: &integrate,
+        infeasible_here: &infeasible_here,
+        fire: &mut fire,
+        locate_stop: &locate_stop,
+        event_failure: &event_failure,
+        failure_at: &failure_at,
+        cell_failure: &cell_failure,
+        t,
+        y,
+        rec: &mut rec,
+        stats: &mut stats,
+        stop,
+        failure,
+    };
+    crate::segments::drive(&mut schedule, t, &mut run);
+    let PlainRun { t, stop, failure, .. } = run;
     stats.final_time = t;
     stats.rhs_evaluations = rhs_calls.get();
     stats.jacobian_evaluations = jvp_calls.get();
@@ -701,6 +652,102 @@ pub fn simulate(
         .map(|(sp, low)| Negative { species: sp.name.clone(), value: low.0 / sp.unit.factor, time: low.1 })
         .collect();
     Simulation { columns: cols, rows: rec.rows, stats, failure, stop, negatives, events }
+}
+
+/// A plain run's steps for the segment loop (`segments::drive`): the
+/// closures `simulate` builds over its compiled model and cells, and the
+/// state that goes from stretch to stretch.
+// The closures' types, spelled out: they are the drivers' own steps.
+#[allow(clippy::type_complexity)]
+struct PlainRun<'r, 'c> {
+    integrate: &'r dyn Fn(f64, &[f64], f64, &[f64], &mut Recorder<'c>, &mut Stats) -> Result<Reached, SegmentFailure>,
+    infeasible_here: &'r dyn Fn(&[f64], &[f64], f64) -> Option<String>,
+    fire: &'r mut dyn FnMut(
+        &[usize],
+        bool,
+        f64,
+        &mut Vec<f64>,
+        &mut Recorder<'c>,
+        &mut Stats,
+    ) -> Result<Option<Stop>, (Vec<f64>, String)>,
+    locate_stop:
+        &'r dyn Fn(f64, Vec<f64>, String, f64, &[f64], &mut Recorder<'c>, &mut Stats) -> (f64, Vec<f64>, String),
+    event_failure: &'r dyn Fn(f64, (Vec<f64>, String), &[f64]) -> Failure,
+    failure_at: &'r dyn Fn(f64, &[f64], &[f64], FailureCause, String) -> Failure,
+    cell_failure: &'r RefCell<Option<CellProblem>>,
+    t: f64,
+    y: Vec<f64>,
+    rec: &'r mut Recorder<'c>,
+    stats: &'r mut Stats,
+    stop: Option<Stop>,
+    failure: Option<Failure>,
+}
+
+impl crate::segments::Segments for PlainRun<'_, '_> {
+    fn fire(&mut self, due: &[usize], root: Option<Option<usize>>) -> bool {
+        match (self.fire)(due, root.is_some(), self.t, &mut self.y, self.rec, self.stats) {
+            Ok(Some(s)) => self.stop = Some(s),
+            Ok(None) => {}
+            Err(e) => self.failure = Some((self.event_failure)(self.t, e, &self.rec.params)),
+        }
+        !self.finished()
+    }
+
+    fn integrate(&mut self, end: f64) -> crate::segments::Stretch {
+        use crate::segments::Stretch;
+        let p = self.rec.params.clone();
+        match (self.integrate)(self.t, &self.y, end, &p, self.rec, self.stats) {
+            Ok(Reached { time, state, root }) => {
+                (self.t, self.y) = (time, state);
+                if !root {
+                    return Stretch::Reached;
+                }
+                if let Some(reason) = (self.infeasible_here)(&self.y, &p, self.t) {
+                    // The run ends at the boundary, with a row there.
+                    if self.rec.rows.last().is_none_or(|row| row[0] < self.t) {
+                        self.rec.row(self.t, &self.y);
+                    }
+                    self.stop = Some(Stop { time: self.t, reason });
+                    return Stretch::Over;
+                }
+                // A `when` condition crossed: what it makes due fires, and
+                // the run goes on from there with a fresh solver.
+                Stretch::Root(None)
+            }
+            Err(SegmentFailure { time, state, message, cause }) => {
+                // A cell model's own report explains more than the solver's.
+                let problem = self.cell_failure.borrow_mut().take();
+                if let Some(CellProblem::Stop(reason)) = problem {
+                    let (time, state, reason) = (self.locate_stop)(time, state, reason, end, &p, self.rec, self.stats);
+                    // The run ends at the boundary, with a row there.
+                    if self.rec.rows.last().is_none_or(|row| row[0] < time) {
+                        self.rec.row(time, &state);
+                    }
+                    self.stop = Some(Stop { time, reason });
+                } else {
+                    let (cause, message) = match problem {
+                        Some(CellProblem::Failed(cause, message)) => (cause, message),
+                        _ => (cause, message),
+                    };
+                    self.failure = Some((self.failure_at)(time, &state, &p, cause, message));
+                }
+                self.t = time;
+                Stretch::Over
+            }
+        }
+    }
+
+    fn finished(&self) -> bool {
+        self.stop.is_some() || self.failure.is_some()
+    }
+
+    fn at_stop(&mut self, _end: f64) -> f64 {
+        self.t
+    }
+
+    fn segment(&mut self) {
+        self.stats.segments += 1;
+    }
 }
 
 /// Where a stretch of integration ended: its end, or a `when` crossing.
