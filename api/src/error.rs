@@ -51,6 +51,10 @@ pub enum Error {
     /// A sampling axis.
     #[error(transparent)]
     Axis(#[from] AxisError),
+    /// The current directory, where relative paths start outside a model,
+    /// cannot be read.
+    #[error("cannot read the current directory: {0}")]
+    WorkingDir(std::io::Error),
     /// A plugin that is not on the search path.
     #[error("the `{name}` plugin was not found; {hint}")]
     PluginNotFound { name: String, hint: &'static str },

@@ -5,9 +5,8 @@ use crate::Error;
 use bioflux_plugin::Status;
 use bioflux_plugin::config::{CellConfig, Infeasible, ObjectiveSense, ObjectiveTerm};
 use bioflux_plugin::tools::{NoArguments, Notes};
-use bioflux_runtime::host::{Instance, Plugin, SearchPath};
+use bioflux_runtime::host::Instance;
 use std::path::PathBuf;
-use std::rc::Rc;
 
 /// A bound on one reaction's flux.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -99,10 +98,7 @@ pub fn fba(request: &FbaRequest) -> Result<FbaSolution, Error> {
     if request.minimize && request.objective.is_none() {
         return Err(Error::Request("--minimize applies to --objective: name the reaction to minimise"));
     }
-    let path = SearchPath::new(&request.plugin_path)
-        .find("pfba")
-        .ok_or(Error::PluginNotFound { name: "pfba".into(), hint: "pass --plugin-path DIR" })?;
-    let plugin = Rc::new(Plugin::open(&path)?);
+    let plugin = crate::plugins::open_plugin("pfba", &request.plugin_path)?;
     let sense = if request.minimize { ObjectiveSense::Minimize } else { ObjectiveSense::Maximize };
     let ports: Vec<String> = request.bounds.iter().map(|(r, b)| b.port(r)).collect();
     let config = CellConfig {
@@ -115,8 +111,7 @@ pub fn fba(request: &FbaRequest) -> Result<FbaSolution, Error> {
         inputs: ports.clone(),
         ..Default::default()
     };
-    let cwd = std::env::current_dir().map_err(|source| Error::Read { path: ".".into(), source })?;
-    let instance = Instance::create(plugin.clone(), &config.to_json(), &cwd)?;
+    let instance = Instance::create(plugin.clone(), &config.to_json(), &crate::plugins::working_dir()?)?;
     let notes = plugin.call::<Notes>(&NoArguments {}).unwrap_or_default();
     for ((reaction, _), port) in request.bounds.iter().zip(&ports) {
         if !instance.inputs.iter().any(|p| p.name == *port) {

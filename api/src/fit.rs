@@ -135,17 +135,17 @@ impl<'m> FitSetup<'m> {
     }
 
     /// Fits from every start in parallel (`tick` after each) and computes
-    /// the statistics at the best.
+    /// the statistics at the best on `problem` (one from [`FitSetup::problem`],
+    /// not evaluated yet: each start makes its own).
     pub fn fit(
         &self,
+        mut problem: Problem<'m>,
         starts: usize,
         seed: u64,
         max_evaluations: usize,
         tick: &(dyn Fn() + Sync),
     ) -> Result<Fitted<'m>, Error> {
-        let probe = self.problem()?;
-        let n_data = probe.n_residuals();
-        drop(probe);
+        let n_data = problem.n_residuals();
         if n_data < self.params.len() {
             return Err(Error::Fit(FitError::TooFewData { data: n_data, parameters: self.params.len() }));
         }
@@ -158,7 +158,6 @@ impl<'m> FitSetup<'m> {
             return Err(Error::Fit(FitError::NoStart { reason }));
         }
         let theta = best.theta.clone();
-        let mut problem = self.problem()?;
         let absolute = self.weights.absolute(&self.experiments);
         let statistics = fit::statistics(&mut problem, &theta, absolute).map_err(Error::Fit)?;
         Ok(Fitted { problem, results, statistics, theta })

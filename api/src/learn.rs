@@ -4,11 +4,11 @@
 
 use crate::Error;
 use bioflux_compiler::diagnostic::suggestion;
+use bioflux_plugin::config::CellConfig;
 use bioflux_plugin::tools::{
     InternalNetwork, LearnRates, RateColumn, RatesReply, RatesRequest, Stoichiometry, StoichiometryRequest,
     StoichiometryTool,
 };
-use bioflux_runtime::host::{Plugin, SearchPath};
 use std::path::{Path, PathBuf};
 
 /// A rates file that cannot be used.
@@ -120,13 +120,13 @@ pub fn learn(request: &RatesRequest, plugin_path: &[PathBuf]) -> Result<RatesRep
 
 /// The model's network, from the LP plugin's `stoichiometry` tool.
 fn network(model: &Path, plugin_path: &[PathBuf]) -> Result<Stoichiometry, Error> {
-    let library = SearchPath::new(plugin_path)
-        .find("pfba")
-        .ok_or(Error::PluginNotFound { name: "pfba".into(), hint: "it reads model files; pass --plugin-path DIR" })?;
-    let base_dir = std::env::current_dir().map_err(|source| Error::Read { path: ".".into(), source })?;
-    let request =
-        StoichiometryRequest { config: serde_json::json!({ "source": model.display().to_string() }), base_dir };
-    let net = Plugin::open(&library)?.call::<StoichiometryTool>(&request)?;
+    let config = CellConfig { source: Some(model.display().to_string()), ..Default::default() };
+    let request = StoichiometryRequest {
+        // A configuration is plain data: it converts to JSON.
+        config: serde_json::to_value(&config).unwrap_or_default(),
+        base_dir: crate::plugins::working_dir()?,
+    };
+    let net = crate::plugins::open_plugin("pfba", plugin_path)?.call::<StoichiometryTool>(&request)?;
     net.validate().map_err(|error| Error::Rates(RatesError::Network { model: model.to_path_buf(), error }))?;
     Ok(net)
 }

@@ -22,6 +22,7 @@ mod fba;
 mod fit;
 mod learn;
 mod model;
+mod plugins;
 mod surrogate;
 
 pub use cell::{Cell, DerivativeMap};
@@ -30,6 +31,7 @@ pub use fba::{Bound, FbaRequest, FbaSolution, FbaStatus, fba};
 pub use fit::{FitRequest, FitSetup, Fitted};
 pub use learn::{LearnColumns, LearnData, RatesError, learn, learn_columns};
 pub use model::{Model, Options, Parameter, SharedModel};
+pub use plugins::open_surrogate;
 pub use surrogate::surrogate_tool;
 
 pub use bioflux_compiler::CheckedModel;

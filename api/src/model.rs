@@ -23,32 +23,6 @@ pub struct Options {
     pub base_dir: Option<PathBuf>,
 }
 
-/// A model read and checked once, for several threads: each makes its own
-/// [`Model`] with [`SharedModel::model`] (its code compiled and its cells
-/// bound in that thread, on first use).
-#[derive(Clone)]
-pub struct SharedModel {
-    source_text: Arc<NamedSource<String>>,
-    file: PathBuf,
-    checked: Arc<CheckedModel>,
-    env: Environment,
-    learned: Vec<LearnedStart>,
-}
-
-impl SharedModel {
-    /// A model of this thread's own.
-    pub fn model(&self) -> Model {
-        Model {
-            source_text: self.source_text.clone(),
-            file: self.file.clone(),
-            checked: self.checked.clone(),
-            env: self.env.clone(),
-            learned: self.learned.clone(),
-            prepared: None,
-        }
-    }
-}
-
 /// A parameter as a user sees it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Parameter {
@@ -70,6 +44,16 @@ pub struct Parameter {
 /// and `Sync`) from which each thread makes its own `Model`, compiled and
 /// bound there on first use.
 pub struct Model {
+    shared: SharedModel,
+    /// Compiled and bound at the first run, kept for the next ones.
+    prepared: Option<Prepared>,
+}
+
+/// A model read and checked once, for several threads: each makes its own
+/// [`Model`] with [`SharedModel::model`] (its code compiled and its cells
+/// bound in that thread, on first use).
+#[derive(Clone)]
+pub struct SharedModel {
     source_text: Arc<NamedSource<String>>,
     /// The model's file (for text, where it would be): its learned terms'
     /// weights files are named after it.
@@ -77,8 +61,13 @@ pub struct Model {
     checked: Arc<CheckedModel>,
     env: Environment,
     learned: Vec<LearnedStart>,
-    /// Compiled and bound at the first run, kept for the next ones.
-    prepared: Option<Prepared>,
+}
+
+impl SharedModel {
+    /// A model of this thread's own.
+    pub fn model(&self) -> Model {
+        Model { shared: self.clone(), prepared: None }
+    }
 }
 
 impl Model {
@@ -106,53 +95,47 @@ impl Model {
         let learned = apply_trained_weights(&mut checked, file)?;
         let env = Environment { plugins: SearchPath::new(&options.plugin_path), base_dir };
         let checked = Arc::new(checked);
-        Ok(Model { source_text, file: file.to_path_buf(), checked, env, learned, prepared: None })
+        Ok(SharedModel { source_text, file: file.to_path_buf(), checked, env, learned }.model())
     }
 
     /// The model as read and checked, to hand to other threads.
     pub fn shared(&self) -> SharedModel {
-        SharedModel {
-            source_text: self.source_text.clone(),
-            file: self.file.clone(),
-            checked: self.checked.clone(),
-            env: self.env.clone(),
-            learned: self.learned.clone(),
-        }
+        self.shared.clone()
     }
 
     /// The checked model (its parameters, species, cells, outputs...).
     pub fn checked(&self) -> &CheckedModel {
-        &self.checked
+        &self.shared.checked
     }
 
     /// The model's name (`model NAME` in the file).
     pub fn name(&self) -> &str {
-        &self.checked.name
+        &self.shared.checked.name
     }
 
     /// The text it was read from, named, for drawing diagnostics.
     pub fn source_text(&self) -> &Arc<NamedSource<String>> {
-        &self.source_text
+        &self.shared.source_text
     }
 
     /// The model's file (for a model from text, where it would be).
     pub fn file(&self) -> &Path {
-        &self.file
+        &self.shared.file
     }
 
     /// Where its plugins and files are found.
     pub fn environment(&self) -> &Environment {
-        &self.env
+        &self.shared.env
     }
 
     /// Where each learned term's weights came from.
     pub fn learned(&self) -> &[LearnedStart] {
-        &self.learned
+        &self.shared.learned
     }
 
     /// Every parameter with its value (after trained weights) and unit.
     pub fn parameters(&self) -> Vec<Parameter> {
-        self.checked
+        self.checked()
             .params
             .iter()
             .map(|p| Parameter {
@@ -165,17 +148,25 @@ impl Model {
 
     /// The parameter vector `sets` gives (derived parameters recomputed).
     pub fn parameter_values(&self, sets: &[ParamSet]) -> Result<Vec<f64>, Error> {
-        Ok(parameter_values(&self.checked, sets)?)
+        Ok(parameter_values(self.checked(), sets)?)
+    }
+
+    /// The shared part and the compiled model with its bound cells, binding
+    /// and compiling once, at the first call.
+    fn ready(&mut self) -> Result<(&SharedModel, &mut Prepared), Error> {
+        let shared = &self.shared;
+        if self.prepared.is_none() {
+            let prepared =
+                Prepared::new(&shared.checked, &shared.env).map_err(|e| Error::run(e, &shared.source_text))?;
+            self.prepared = Some(prepared);
+        }
+        Ok((shared, self.prepared.as_mut().expect("prepared above")))
     }
 
     /// Binds the cells and compiles the model, once; later calls return
     /// what the first made.
     pub fn prepare(&mut self) -> Result<&mut Prepared, Error> {
-        if self.prepared.is_none() {
-            let prepared = Prepared::new(&self.checked, &self.env).map_err(|e| Error::run(e, &self.source_text))?;
-            self.prepared = Some(prepared);
-        }
-        Ok(self.prepared.as_mut().expect("prepared above"))
+        Ok(self.ready()?.1)
     }
 
     /// The model's cells, bound for simulation (binding and compiling first
@@ -193,18 +184,14 @@ impl Model {
     /// interval, solver, tolerances). A run that fails along the way is a
     /// result: its simulation holds the failure and the rows up to it.
     pub fn run(&mut self, overrides: &Overrides) -> Result<Run, Error> {
-        self.prepare()?;
-        let (checked, source_text) = (&self.checked, &self.source_text);
-        let prepared = self.prepared.as_mut().expect("prepared above");
-        prepared.simulate(checked, overrides).map_err(|e| Error::run(e, source_text))
+        let (shared, prepared) = self.ready()?;
+        prepared.simulate(&shared.checked, overrides).map_err(|e| Error::run(e, &shared.source_text))
     }
 
     /// Each cell's own Jacobian against central differences of its outputs
     /// at the initial state (with the parameters `sets` gives).
     pub fn check_jacobians(&mut self, sets: &[ParamSet]) -> Result<Vec<JacobianCheck>, Error> {
-        self.prepare()?;
-        let (checked, source_text) = (&self.checked, &self.source_text);
-        let prepared = self.prepared.as_mut().expect("prepared above");
-        prepared.check_jacobians(checked, sets).map_err(|e| Error::run(e, source_text))
+        let (shared, prepared) = self.ready()?;
+        prepared.check_jacobians(&shared.checked, sets).map_err(|e| Error::run(e, &shared.source_text))
     }
 }

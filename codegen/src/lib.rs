@@ -415,9 +415,8 @@ fn cheap_nodes(graph: &Graph) -> Vec<bool> {
         let mut total = 1u32;
         let mut all_cheap = true;
         graph.for_each_child(id, |c| {
-            let c = c.index();
-            total = total.saturating_add(ops[c]);
-            all_cheap &= cheap[c] || is_leaf(graph.node(NodeId::new(c)));
+            total = total.saturating_add(ops[c.index()]);
+            all_cheap &= cheap[c.index()] || is_leaf(graph.node(c));
         });
         ops[id.index()] = total;
         cheap[id.index()] = all_cheap && total <= CHEAP_OPS;

@@ -134,8 +134,8 @@ fn fit_request(args: &FitArgs) -> Result<FitRequest, CommandError> {
 fn run_fit(model: &Model, args: &FitArgs) -> Result<bool, CommandError> {
     let setup = model.fit_setup(&fit_request(args)?)?;
     setup.notes.iter().for_each(|n| eprintln!("note: {n}"));
-    let mut probe = setup.problem()?;
-    for note in &probe.notes {
+    let mut problem = setup.problem()?;
+    for note in &problem.notes {
         eprintln!("note: {note}");
     }
     if args.check_gradient {
@@ -145,19 +145,18 @@ fn run_fit(model: &Model, args: &FitArgs) -> Result<bool, CommandError> {
             "max |diff|",
             "max |value|"
         );
-        for c in fit::check_gradient(&mut probe).map_err(bioflux_api::Error::Fit)? {
+        for c in fit::check_gradient(&mut problem).map_err(bioflux_api::Error::Fit)? {
             outln!("{:<16} {:>14.3e} {:>14.3e}", c.name, c.max_difference, c.max_value);
         }
         return Ok(true);
     }
-    drop(probe);
     let bar = ProgressBar::new(args.starts.max(1) as u64);
     bar.set_style(
         ProgressStyle::with_template("fitting {bar:30} {pos}/{len} starts, {elapsed} (eta {eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let started = std::time::Instant::now();
-    let fitted = setup.fit(args.starts, args.seed, args.max_evaluations, &|| bar.inc(1));
+    let fitted = setup.fit(problem, args.starts, args.seed, args.max_evaluations, &|| bar.inc(1));
     bar.finish_and_clear();
     let fitted = fitted?;
     let checked = model.checked();
@@ -182,7 +181,7 @@ fn run_fit(model: &Model, args: &FitArgs) -> Result<bool, CommandError> {
         );
     }
     if let Some(path) = &args.plot {
-        plot_fit(path, &args.file, &args.plugin_path, &fitted.problem, &fitted.theta)?;
+        plot_fit(path, model, &fitted.problem, &fitted.theta)?;
         eprintln!("plotted the data and the fitted trajectories to {}", path.display());
     }
     Ok(true)
@@ -340,16 +339,10 @@ fn truncate(s: &str, n: usize) -> String {
 }
 
 /// Each experiment simulated at the estimate, finely, beside its data.
-fn plot_fit(
-    path: &Path,
-    file: &Path,
-    plugin_path: &[PathBuf],
-    problem: &Problem,
-    theta: &[f64],
-) -> Result<(), CommandError> {
-    // A model of its own: the fit's parts are borrowed by `problem`, and
-    // these runs compile without sensitivities.
-    let mut model = open_model(file, plugin_path, false)?;
+fn plot_fit(path: &Path, fitted_model: &Model, problem: &Problem, theta: &[f64]) -> Result<(), CommandError> {
+    // A model of its own, from the same checked model: these runs compile
+    // without sensitivities (the estimates are set on every run).
+    let mut model = fitted_model.shared().model();
     let mut panels: Vec<crate::plot::FitPanel> = Vec::new();
     for e in problem.experiments() {
         let mut sets = e.sets.clone();

@@ -4,9 +4,7 @@
 
 use super::{CommandError, finish, open_model};
 use bioflux_api::Error;
-use bioflux_runtime::host::{Instance, Plugin, SearchPath};
 use std::path::PathBuf;
-use std::rc::Rc;
 
 pub struct ParityArgs {
     pub file: PathBuf,
@@ -36,14 +34,7 @@ fn argument(message: String) -> CommandError {
 fn compare(args: &ParityArgs) -> Result<(), CommandError> {
     let cell = open_model(&args.file, &args.plugin_path, false)?.cell(&args.cell)?;
     let lp = cell.instance();
-    let search = SearchPath::new(&args.plugin_path);
-    let library = search
-        .find("surrogate")
-        .ok_or(Error::PluginNotFound { name: "surrogate".into(), hint: "pass --plugin-path DIR" })?;
-    let config = serde_json::json!({ "source": args.surrogate.display().to_string() }).to_string();
-    let cwd = std::env::current_dir().map_err(|source| Error::Read { path: ".".into(), source })?;
-    let net =
-        Instance::create(Rc::new(Plugin::open(&library).map_err(Error::from)?), &config, &cwd).map_err(Error::from)?;
+    let net = bioflux_api::open_surrogate(&args.surrogate, &args.plugin_path)?;
     // Port values from INPUT=VALUE; the surrogate's ports are the LP's.
     let mut bounds = vec![0.0; lp.inputs.len()];
     let mut given = vec![false; lp.inputs.len()];

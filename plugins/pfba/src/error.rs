@@ -121,9 +121,6 @@ pub enum ModelError {
     NotFound { source_name: String, base_dir: PathBuf, models_dir: Option<PathBuf> },
     #[error("no model: give a file, `pfba(\"iCH360.xml\")`, or a network of this file")]
     NoModel,
-    /// The host's configuration does not have the documented shape.
-    #[error("the host's configuration is malformed: {0}")]
-    Config(serde_json::Error),
 
     // SBML, the document.
     #[error("not valid XML: {0}")]

@@ -105,9 +105,9 @@ fn tool(name: &str, request: &str) -> Option<Result<String, String>> {
 }
 
 /// S as non-zeros and the carbon and nitrogen atoms per metabolite.
-fn stoichiometry(request: StoichiometryRequest) -> Result<Stoichiometry, ModelError> {
+fn stoichiometry(request: StoichiometryRequest) -> Result<Stoichiometry, ConfigError> {
     let config = Config::new(request.config, request.base_dir);
-    let cell = config.cell_config().map_err(ModelError::Config)?;
+    let cell = config.cell_config()?;
     let net = load_network(&cell, &config.base_dir)?;
     let entries = net
         .reactions

@@ -346,9 +346,9 @@ impl CellModel for SurrogateCell {
 
     // The C ABI carries a plugin's error as text: here is where it becomes one.
     fn create(config: &Config) -> Result<Self, String> {
-        let source = config.source().ok_or(SurrogateError::NoDirectory).map_err(|e| e.to_string())?;
-        let surrogate = Surrogate::load(&config.base_dir.join(source)).map_err(|e| e.to_string())?;
-        Ok(SurrogateCell { surrogate })
+        let source = config.source().ok_or(SurrogateError::NoDirectory);
+        let surrogate = source.and_then(|source| Surrogate::load(&config.base_dir.join(source)));
+        surrogate.map(|surrogate| SurrogateCell { surrogate }).map_err(|e| e.to_string())
     }
 
     fn inputs(&self) -> Vec<PortSpec> {
