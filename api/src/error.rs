@@ -85,6 +85,10 @@ pub enum Error {
     /// A request that contradicts itself.
     #[error("{0}")]
     Request(&'static str),
+    /// A bug in bioflux or a plugin that panicked; the operation was
+    /// abandoned, the caller kept running.
+    #[error("internal error (please report it): {message}")]
+    Panic { message: String },
 }
 
 impl Error {

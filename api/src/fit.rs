@@ -16,6 +16,8 @@ pub struct FitRequest {
     /// One data file per experiment, each optionally with parameter changes
     /// after a colon: `RUN.csv:F1=0.03,glucose0=20`.
     pub data: Vec<String>,
+    /// Experiments given as tables (after the files).
+    pub tables: Vec<fit::ExperimentTable>,
     /// Which parameters and learned terms, their starts, bounds and scales.
     pub spec: FitSpec,
     /// Measurement standard deviations by output name, in its unit.
@@ -63,8 +65,11 @@ impl Model {
     pub fn fit_setup(&self, request: &FitRequest) -> Result<FitSetup<'_>, Error> {
         let checked = self.checked();
         let cols = columns(checked);
-        let experiments: Vec<Experiment> =
+        let mut experiments: Vec<Experiment> =
             request.data.iter().map(|d| fit::read_experiment(d, &cols)).collect::<Result<_, _>>()?;
+        for table in &request.tables {
+            experiments.push(fit::experiment_from_table(table, &cols)?);
+        }
         let (params, notes) = request.spec.parameters(checked)?;
         let mut weights = Weights::default();
         for (name, sigma) in &request.sigmas {

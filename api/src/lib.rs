@@ -17,6 +17,7 @@
 //! the front end.
 
 mod cell;
+mod design;
 mod error;
 mod fba;
 mod fit;
@@ -26,6 +27,7 @@ mod plugins;
 mod surrogate;
 
 pub use cell::{Cell, DerivativeMap};
+pub use design::{DesignOptions, DesignRun, collect_design, panic_message, run_design};
 pub use error::Error;
 pub use fba::{Bound, FbaRequest, FbaSolution, FbaStatus, fba};
 pub use fit::{FitRequest, FitSetup, Fitted};

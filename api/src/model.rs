@@ -68,6 +68,21 @@ impl SharedModel {
     pub fn model(&self) -> Model {
         Model { shared: self.clone(), prepared: None }
     }
+
+    /// The checked model.
+    pub fn checked(&self) -> &CheckedModel {
+        &self.checked
+    }
+
+    /// The text it was read from, named.
+    pub fn source_text(&self) -> &Arc<NamedSource<String>> {
+        &self.source_text
+    }
+
+    /// Where its plugins and files are found.
+    pub fn environment(&self) -> &Environment {
+        &self.env
+    }
 }
 
 impl Model {

@@ -153,6 +153,13 @@ impl Diagnostic {
 /// Columns beyond this are not drawn with their line.
 const MAX_DRAWN_COLUMN: usize = 10_000;
 
+/// The line and column (both from 1; the column in characters) of byte
+/// offset `at` in `text`.
+pub fn line_column(text: &str, at: usize) -> (usize, usize) {
+    let at = at.min(text.len());
+    (text[..at].matches('\n').count() + 1, column(text, at) + 1)
+}
+
 /// Characters between the start of `at`'s line and `at`.
 fn column(text: &str, at: usize) -> usize {
     let at = at.min(text.len());

@@ -42,8 +42,29 @@ pub enum QuantityError {
     },
 }
 
-/// Reads `text` as a number with an optional unit.
+/// Reads `text` as a number with an optional unit: `2`, `2 [d]`, and (as
+/// people write it outside a model) `2 d`, `0.5 g/L`, `30min`.
 pub fn parse_quantity(text: &str) -> Result<Quantity, QuantityError> {
+    let bracketed = parse_bracketed(text);
+    if bracketed.is_ok() || text.contains('[') {
+        return bracketed;
+    }
+    match split_number(text.trim()) {
+        Some((number, unit)) if unit.starts_with(char::is_alphabetic) => parse_bracketed(&format!("{number} [{unit}]")),
+        _ => bracketed,
+    }
+}
+
+/// The leading number of `text` and what follows it, trimmed.
+fn split_number(text: &str) -> Option<(&str, &str)> {
+    let end =
+        (1..=text.len()).rev().filter(|&i| text.is_char_boundary(i)).find(|&i| text[..i].parse::<f64>().is_ok())?;
+    // `2e` would read `e` as the exponent's start; `inf`/`nan` are not numbers here.
+    let (number, rest) = text.split_at(end);
+    number.bytes().any(|b| b.is_ascii_digit()).then_some((number, rest.trim()))
+}
+
+fn parse_bracketed(text: &str) -> Result<Quantity, QuantityError> {
     let e = bioflux_grammar::parse_expr(text.trim())
         .map_err(|e| QuantityError::Syntax { text: text.to_string(), message: e.message })?;
     fn number(kind: &ExprKind) -> Option<f64> {
@@ -75,6 +96,18 @@ pub fn parse_unit(unit: &str) -> Result<Unit, QuantityError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn units_without_brackets() {
+        assert_eq!(parse_quantity("15 h").unwrap(), Quantity { value: 15.0, dim: Some(Dim::TIME) });
+        assert_eq!(parse_quantity("30min").unwrap(), Quantity { value: 0.5, dim: Some(Dim::TIME) });
+        assert_eq!(parse_quantity("2 d").unwrap().value, 48.0);
+        let q = parse_quantity("0.5 g/L").unwrap();
+        assert_eq!(q.dim, parse_quantity("1 [g/L]").unwrap().dim);
+        assert_eq!(parse_quantity("1e-3 h").unwrap().value, 1e-3);
+        assert!(matches!(parse_quantity("2 parsec"), Err(QuantityError::UnknownUnit { .. })));
+        assert!(parse_quantity("h").is_err());
+    }
 
     #[test]
     fn numbers_units_and_mistakes() {

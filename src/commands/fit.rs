@@ -121,6 +121,7 @@ fn fit_request(args: &FitArgs) -> Result<FitRequest, CommandError> {
         .collect::<Result<_, CommandError>>()?;
     Ok(FitRequest {
         data: args.data.clone(),
+        tables: vec![],
         spec: FitSpec { fit: args.fit.clone(), starts, bounds, log },
         sigmas,
         starts: args.starts,

@@ -82,9 +82,56 @@ pub fn read_experiment(spec: &str, columns: &[Column]) -> Result<Experiment, Dat
 
     let mut reader = csv::ReaderBuilder::new().comment(Some(b'#')).trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|source| DataError::Header { path: path.clone(), source })?.clone();
+    let (time_col, mut measured) = resolve_headers(&path, headers.iter(), columns)?;
+    let mut times = Vec::new();
+    for (row, record) in reader.records().enumerate() {
+        let record = record.map_err(|source| DataError::Row { path: path.clone(), source })?;
+        let line = record.position().map_or(row + 2, |p| p.line() as usize);
+        let cell = |i: usize| record.get(i).unwrap_or("").trim();
+        let t: f64 = cell(time_col).parse().map_err(|_| DataError::TimeNotANumber {
+            path: path.clone(),
+            line,
+            text: cell(time_col).to_string(),
+        })?;
+        if let Some(&previous) = times.last().filter(|&&last| t <= last) {
+            return Err(DataError::TimesNotIncreasing { path, line, time: t, previous });
+        }
+        times.push(t);
+        for (i, m, scale) in &mut measured {
+            let text = cell(*i);
+            let value = if text.is_empty() || text.eq_ignore_ascii_case("na") || text.eq_ignore_ascii_case("nan") {
+                None
+            } else {
+                let v: f64 = text.parse().map_err(|_| DataError::NotANumber {
+                    path: path.clone(),
+                    line,
+                    text: text.to_string(),
+                    column: m.name.clone(),
+                })?;
+                Some(v * *scale)
+            };
+            m.values.push(value);
+        }
+    }
+    if times.is_empty() {
+        return Err(DataError::NoRows { path });
+    }
+    Ok(Experiment { path, sets, times, columns: measured.into_iter().map(|(_, m, _)| m).collect() })
+}
+
+/// Which header is the time and which model column each other one is,
+/// with the factor from the header's unit to the column's.
+type Resolved = (usize, Vec<(usize, Measured, f64)>);
+
+fn resolve_headers<'h>(
+    path: &std::path::Path,
+    headers: impl Iterator<Item = &'h str>,
+    columns: &[Column],
+) -> Result<Resolved, DataError> {
+    let path = path.to_path_buf();
     let mut time_col = None;
     let mut measured: Vec<(usize, Measured, f64)> = Vec::new();
-    for (i, h) in headers.iter().enumerate() {
+    for (i, h) in headers.enumerate() {
         let (name, unit) = split_header(h);
         if name == "t" || name == "time" {
             if !unit.is_empty() && unit != "h" {
@@ -120,40 +167,50 @@ pub fn read_experiment(spec: &str, columns: &[Column]) -> Result<Experiment, Dat
     if measured.is_empty() {
         return Err(DataError::NoMeasuredColumns { path });
     }
-    let mut times = Vec::new();
-    for (row, record) in reader.records().enumerate() {
-        let record = record.map_err(|source| DataError::Row { path: path.clone(), source })?;
-        let line = record.position().map_or(row + 2, |p| p.line() as usize);
-        let cell = |i: usize| record.get(i).unwrap_or("").trim();
-        let t: f64 = cell(time_col).parse().map_err(|_| DataError::TimeNotANumber {
+    Ok((time_col, measured))
+}
+
+/// An experiment's data already as numbers (a DataFrame from Python, say):
+/// headers as a data file's (`t`, `biomass [g/L]`), one row per sample
+/// time, `None` where a value is missing.
+#[derive(Clone, Debug, Default)]
+pub struct ExperimentTable {
+    /// Names the experiment in messages and reports.
+    pub label: String,
+    /// Its parameter changes.
+    pub sets: Vec<ParamSet>,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<Option<f64>>>,
+}
+
+/// An experiment from a table, checked as a data file is (time column,
+/// names, units, increasing times); a row's place in messages is its
+/// number, from 1.
+pub fn experiment_from_table(table: &ExperimentTable, columns: &[Column]) -> Result<Experiment, DataError> {
+    let path = PathBuf::from(&table.label);
+    let (time_col, mut measured) = resolve_headers(&path, table.headers.iter().map(String::as_str), columns)?;
+    let mut times: Vec<f64> = Vec::with_capacity(table.rows.len());
+    for (row, values) in table.rows.iter().enumerate() {
+        let line = row + 1;
+        let value = |i: usize| values.get(i).copied().flatten();
+        let t = value(time_col).filter(|t| t.is_finite()).ok_or_else(|| DataError::TimeNotANumber {
             path: path.clone(),
             line,
-            text: cell(time_col).to_string(),
+            text: value(time_col).map_or_else(|| "missing".to_string(), |v| v.to_string()),
         })?;
         if let Some(&previous) = times.last().filter(|&&last| t <= last) {
             return Err(DataError::TimesNotIncreasing { path, line, time: t, previous });
         }
         times.push(t);
         for (i, m, scale) in &mut measured {
-            let text = cell(*i);
-            let value = if text.is_empty() || text.eq_ignore_ascii_case("na") || text.eq_ignore_ascii_case("nan") {
-                None
-            } else {
-                let v: f64 = text.parse().map_err(|_| DataError::NotANumber {
-                    path: path.clone(),
-                    line,
-                    text: text.to_string(),
-                    column: m.name.clone(),
-                })?;
-                Some(v * *scale)
-            };
-            m.values.push(value);
+            m.values.push(value(*i).filter(|v| !v.is_nan()).map(|v| v * *scale));
         }
     }
     if times.is_empty() {
         return Err(DataError::NoRows { path });
     }
-    Ok(Experiment { path, sets, times, columns: measured.into_iter().map(|(_, m, _)| m).collect() })
+    let columns = measured.into_iter().map(|(_, m, _)| m).collect();
+    Ok(Experiment { path, sets: table.sets.clone(), times, columns })
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ pub mod solve;
 pub mod spec;
 pub mod statistics;
 
-pub use data::{Experiment, read_experiment};
+pub use data::{Experiment, ExperimentTable, experiment_from_table, read_experiment};
 pub use error::{DataError, FitError, ParameterFileError, SpecError};
 pub use gradient::{GradientCheck, check_gradient};
 pub use problem::{Evaluation, FitParam, Problem, Weights};

@@ -1,0 +1,329 @@
+//! `bioflux._core.Model`: a model opened once (read, checked, trained
+//! weights applied), its compiled code and cells kept on a thread of its
+//! own between calls; runs, samples, fits and ensembles of it.
+
+use crate::errors::{input, to_py};
+use crate::wait::{ModelThread, background};
+use bioflux_api::{DesignOptions, Options, SharedModel, collect_design};
+use bioflux_compiler::model::{CellSource, Solver};
+use bioflux_compiler::quantity::parse_quantity;
+use bioflux_compiler::units::Dim;
+use bioflux_runtime::Overrides;
+use bioflux_runtime::params::ParamSet;
+use bioflux_runtime::sampling::grid_points;
+use bioflux_runtime::simulate::columns;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+/// A time: hours, or text with a unit (`"15 h"`, `"90 min"`, `"2 d"`).
+#[derive(FromPyObject)]
+pub enum Time {
+    Hours(f64),
+    Text(String),
+}
+
+impl Time {
+    pub fn hours(&self) -> PyResult<f64> {
+        match self {
+            Time::Hours(h) => Ok(*h),
+            Time::Text(text) => {
+                let q = parse_quantity(text).map_err(|e| input(format!("time `{text}`: {e}")))?;
+                match q.dim {
+                    None => Ok(q.value),
+                    Some(d) if d == Dim::TIME => Ok(q.value),
+                    Some(d) => Err(input(format!("`{text}` is not a time but {d}"))),
+                }
+            }
+        }
+    }
+}
+
+/// A parameter's new value: a number in its base units, or text with a
+/// unit (`"2 [mmol/L]"`, `"0.5 g/L"`).
+#[derive(FromPyObject)]
+pub enum SetValue {
+    Number(f64),
+    Text(String),
+}
+
+pub fn param_set(name: &str, value: &SetValue) -> PyResult<ParamSet> {
+    match value {
+        SetValue::Number(v) => {
+            Ok(ParamSet { name: name.to_string(), value: *v, dim: None, text: format!("{name}={v}") })
+        }
+        SetValue::Text(text) => ParamSet::parse(&format!("{name}={text}")).map_err(|e| input(e.to_string())),
+    }
+}
+
+pub fn param_sets(sets: &[(String, SetValue)]) -> PyResult<Vec<ParamSet>> {
+    sets.iter().map(|(name, value)| param_set(name, value)).collect()
+}
+
+/// How a run is made: end, output interval, solver, tolerances.
+pub fn overrides(
+    sets: Vec<ParamSet>,
+    end: Option<Time>,
+    output: Option<Time>,
+    solver: Option<&str>,
+    rtol: Option<f64>,
+    atol: Option<f64>,
+) -> PyResult<Overrides> {
+    let output_interval = output.map(|t| t.hours()).transpose()?;
+    if output_interval.is_some_and(|h| h.is_nan() || h <= 0.0) {
+        return Err(input("output= must be a positive time".into()));
+    }
+    let solver = match solver {
+        None => None,
+        Some("bdf") => Some(Solver::Bdf),
+        Some("esdirk34") => Some(Solver::Esdirk34),
+        Some("tsit45") => Some(Solver::Tsit45),
+        Some(other) => return Err(input(format!("solver=`{other}`: one of bdf, esdirk34, tsit45"))),
+    };
+    for (name, tol) in [("rtol", rtol), ("atol", atol)] {
+        if tol.is_some_and(|t| !(t > 0.0 && t.is_finite())) {
+            return Err(input(format!("{name}= must be a positive number")));
+        }
+    }
+    Ok(Overrides { sets, end: end.map(|t| t.hours()).transpose()?, output_interval, solver, rtol, atol, cancel: None })
+}
+
+/// Where the model came from, to open it again (pickling).
+#[derive(Clone)]
+struct Origin {
+    /// The file, when opened from one.
+    path: Option<PathBuf>,
+    plugin_path: Vec<PathBuf>,
+}
+
+/// A model, read and checked once.
+#[pyclass(module = "bioflux._core", frozen)]
+pub struct Model {
+    shared: SharedModel,
+    thread: ModelThread,
+    origin: Origin,
+}
+
+impl Model {
+    fn new(shared: SharedModel, origin: Origin) -> PyResult<Model> {
+        Ok(Model { thread: ModelThread::spawn(shared.clone())?, shared, origin })
+    }
+
+    fn checked(&self) -> &bioflux_compiler::CheckedModel {
+        self.shared.checked()
+    }
+}
+
+#[pymethods]
+impl Model {
+    /// Reads, checks and opens the model in `path`.
+    #[staticmethod]
+    #[pyo3(signature = (path, plugin_path = Vec::new()))]
+    fn open(py: Python<'_>, path: PathBuf, plugin_path: Vec<PathBuf>) -> PyResult<Model> {
+        let options = Options { plugin_path: plugin_path.clone(), base_dir: None };
+        let opened = py.detach(|| bioflux_api::Model::open(&path, &options).map(|m| m.shared()));
+        let shared = opened.map_err(|e| to_py(py, e))?;
+        Model::new(shared, Origin { path: Some(path), plugin_path })
+    }
+
+    /// A model from its text; `name` names it in messages and, in
+    /// `base_dir`, is where its files (model files, weights) are found.
+    #[staticmethod]
+    #[pyo3(signature = (text, name, base_dir = None, plugin_path = Vec::new()))]
+    fn from_source(
+        py: Python<'_>,
+        text: String,
+        name: String,
+        base_dir: Option<PathBuf>,
+        plugin_path: Vec<PathBuf>,
+    ) -> PyResult<Model> {
+        let options = Options { plugin_path: plugin_path.clone(), base_dir };
+        let opened = py.detach(|| bioflux_api::Model::from_source(&name, &text, &options).map(|m| m.shared()));
+        let shared = opened.map_err(|e| to_py(py, e))?;
+        Model::new(shared, Origin { path: None, plugin_path })
+    }
+
+    /// The model's name (`model NAME`).
+    #[getter]
+    fn name(&self) -> String {
+        self.checked().name.clone()
+    }
+
+    /// The text it was read from.
+    #[getter]
+    fn source(&self) -> String {
+        self.shared.source_text().inner().clone()
+    }
+
+    /// The name its text goes by in messages (its file, as given).
+    #[getter]
+    fn source_name(&self) -> String {
+        self.shared.source_text().name().to_string()
+    }
+
+    /// The file it was opened from, or None for a model from text.
+    #[getter]
+    fn path(&self) -> Option<PathBuf> {
+        self.origin.path.clone()
+    }
+
+    /// Where its relative paths start.
+    #[getter]
+    fn base_dir(&self) -> PathBuf {
+        self.shared.environment().base_dir.clone()
+    }
+
+    #[getter]
+    fn plugin_path(&self) -> Vec<PathBuf> {
+        self.origin.plugin_path.clone()
+    }
+
+    /// (name, value in base units, unit) of every parameter.
+    fn parameters(&self) -> Vec<(String, f64, String)> {
+        self.shared.model().parameters().into_iter().map(|p| (p.name, p.value, p.unit)).collect()
+    }
+
+    /// (name, initial value in its unit, unit, role) of every species.
+    fn species(&self) -> Vec<(String, f64, String, String)> {
+        self.checked()
+            .species
+            .iter()
+            .map(|s| {
+                (s.name.clone(), s.initial / s.unit.factor, s.unit_text.clone(), format!("{:?}", s.role).to_lowercase())
+            })
+            .collect()
+    }
+
+    /// (name, plugin, model file) of every cell.
+    fn cells(&self) -> Vec<(String, String, Option<String>)> {
+        let checked = self.checked();
+        checked
+            .cells
+            .iter()
+            .map(|c| {
+                let source = match &c.source {
+                    CellSource::File(f) => Some(f.clone()),
+                    CellSource::Network(i) => checked.networks.get(*i).map(|n| format!("network {}", n.name)),
+                    CellSource::None => None,
+                };
+                (c.name.clone(), c.plugin.clone(), source)
+            })
+            .collect()
+    }
+
+    /// (name, unit) of every column a run gives, `t` first.
+    fn columns(&self) -> Vec<(String, String)> {
+        columns(self.checked()).into_iter().map(|c| (c.name, c.unit)).collect()
+    }
+
+    /// Each event as written (`at 24 [h] every 24 [h]`, `when ...`).
+    fn events(&self) -> Vec<String> {
+        self.checked().events.iter().map(|e| e.label.clone()).collect()
+    }
+
+    /// Simulates the model; see the package's `Model.run`.
+    #[pyo3(signature = (sets = Vec::new(), end = None, output = None, solver = None, rtol = None, atol = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn run<'py>(
+        &self,
+        py: Python<'py>,
+        sets: Vec<(String, SetValue)>,
+        end: Option<Time>,
+        output: Option<Time>,
+        solver: Option<String>,
+        rtol: Option<f64>,
+        atol: Option<f64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let mut overrides = overrides(param_sets(&sets)?, end, output, solver.as_deref(), rtol, atol)?;
+        let cancel = Arc::new(AtomicBool::new(false));
+        overrides.cancel = Some(cancel.clone());
+        let run = self.thread.call(py, Some(cancel), move |model| model.run(&overrides))?;
+        crate::results::run_dict(py, &run.map_err(|e| to_py(py, e))?)
+    }
+
+    /// Every input of cell `cell` over a grid: `axes` as `INPUT=START:END:STEP`.
+    /// Returns inputs, outputs, units and each point's status.
+    fn sample<'py>(&self, py: Python<'py>, cell: String, axes: Vec<String>) -> PyResult<Bound<'py, PyDict>> {
+        let shared = self.shared.clone();
+        let sampled = background(py, None, move || {
+            let model = shared.model();
+            let cell = model.cell(&cell)?;
+            let axes = cell.axes(&axes)?;
+            let points = grid_points(&axes);
+            cell.sample(&axes, &points, &|| {})
+        })?;
+        let data = sampled.map_err(|e| to_py(py, e))?;
+        let d = PyDict::new(py);
+        let m = &data.metadata;
+        d.set_item("inputs", m.inputs.clone())?;
+        d.set_item("outputs", m.outputs.clone())?;
+        d.set_item("output_units", m.output_units.clone())?;
+        d.set_item("input_meaning", m.input_meaning.clone())?;
+        let rows = |values: &[f64], width: usize| -> Vec<Vec<f64>> {
+            (0..width).map(|c| values.iter().skip(c).step_by(width.max(1)).copied().collect()).collect()
+        };
+        d.set_item("input_data", rows(&data.inputs, data.n_inputs))?;
+        d.set_item("output_data", rows(&data.outputs, data.n_outputs))?;
+        d.set_item("status", data.status.clone())?;
+        Ok(d)
+    }
+
+    /// Runs every row of `design` (parameter changes per run) on `threads`
+    /// threads; see the package's `Model.ensemble`.
+    #[pyo3(signature = (design, threads = 1, end = None, output = None, solver = None, rtol = None, atol = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn ensemble<'py>(
+        &self,
+        py: Python<'py>,
+        design: Vec<Vec<(String, SetValue)>>,
+        threads: usize,
+        end: Option<Time>,
+        output: Option<Time>,
+        solver: Option<String>,
+        rtol: Option<f64>,
+        atol: Option<f64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let design: Vec<Vec<ParamSet>> = design.iter().map(|row| param_sets(row)).collect::<PyResult<_>>()?;
+        let mut base = overrides(vec![], end, output, solver.as_deref(), rtol, atol)?;
+        let cancel = Arc::new(AtomicBool::new(false));
+        base.cancel = Some(cancel.clone());
+        let shared = self.shared.clone();
+        let options = DesignOptions { threads: threads.max(1), base };
+        let runs = background(py, Some(cancel), move || collect_design(&shared, &design, &options))?;
+        crate::results::design_dict(py, &columns(self.checked()), &runs)
+    }
+
+    /// A fit of `fit` to experiments given as tables; see the package's `Model.fit`.
+    #[pyo3(signature = (tables, fit, starts = Vec::new(), bounds = Vec::new(), log = crate::fit::Log::Flag(false),
+                        sigmas = Vec::new(), n_starts = 1, seed = 1, max_evaluations = 200, rtol = None, atol = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn fit<'py>(
+        &self,
+        py: Python<'py>,
+        tables: Vec<crate::fit::Table>,
+        fit: Vec<String>,
+        starts: Vec<(String, f64)>,
+        bounds: Vec<(String, (f64, f64))>,
+        log: crate::fit::Log,
+        sigmas: Vec<(String, f64)>,
+        n_starts: usize,
+        seed: u64,
+        max_evaluations: usize,
+        rtol: Option<f64>,
+        atol: Option<f64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let request =
+            crate::fit::request(tables, fit, starts, bounds, log, sigmas, n_starts, seed, max_evaluations, rtol, atol)?;
+        let shared = self.shared.clone();
+        let fitted = background(py, None, move || crate::fit::fit(&shared, &request))?;
+        crate::fit::fit_dict(py, fitted.map_err(|e| to_py(py, e))?)
+    }
+
+    /// What pickling needs: the text, its name, its directory, the file it
+    /// came from and the plugin path.
+    fn origin(&self) -> (String, String, PathBuf, Option<PathBuf>, Vec<PathBuf>) {
+        (self.source(), self.source_name(), self.base_dir(), self.origin.path.clone(), self.origin.plugin_path.clone())
+    }
+}
