@@ -23,11 +23,13 @@ def _library(name):
     return f"libbioflux_{name}.dylib" if sys.platform == "darwin" else f"libbioflux_{name}.so"
 
 
-def bundle_plugins(profile="release"):
-    """Builds the shipped plugins and copies them into bioflux/plugins/."""
-    crates = [arg for name in SHIPPED for arg in ("-p", f"bioflux-{name}")]
-    flag = ["--release"] if profile == "release" else []
-    subprocess.run(["cargo", "build", "--locked", *flag, *crates], cwd=HERE, check=True)
+def bundle_plugins(profile="release", build=True):
+    """Builds the shipped plugins (unless `build` is false: the workspace's
+    build made them) and copies them into bioflux/plugins/."""
+    if build:
+        crates = [arg for name in SHIPPED for arg in ("-p", f"bioflux-{name}")]
+        flag = ["--release"] if profile == "release" else []
+        subprocess.run(["cargo", "build", "--locked", *flag, *crates], cwd=HERE, check=True)
     meta = subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps"], cwd=HERE, check=True,
                           capture_output=True, text=True)
     target = Path(json.loads(meta.stdout)["target_directory"]) / ("release" if profile == "release" else "debug")
@@ -48,5 +50,8 @@ def build_editable(wheel_directory, config_settings=None, metadata_directory=Non
 
 
 if __name__ == "__main__":
-    # `python build_backend.py [debug|release]`: the plugins only (for `maturin develop`).
-    bundle_plugins(sys.argv[1] if len(sys.argv) > 1 else "release")
+    # `python build_backend.py [debug|release] [--copy-only]`: the plugins
+    # only, beside a package `maturin develop` installed.
+    args = sys.argv[1:]
+    profile = next((a for a in args if not a.startswith("--")), "release")
+    bundle_plugins(profile, build="--copy-only" not in args)

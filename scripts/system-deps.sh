@@ -2,10 +2,16 @@
 # Installs the system packages bioflux's build needs, when they are missing:
 # HiGHS (the LP plugin) builds from source with cmake, ninja and bindgen
 # (libclang); plots draw text with fontconfig, freetype and a font; the
-# REPL's terminal test uses `script` (bsdutils). As root or through sudo on
+# REPL's terminal test uses `script` (bsdutils); the Python tests a python3
+# that makes venvs. As root or through sudo on
 # Debian/Ubuntu; otherwise it names what is missing and stops.
 set -euo pipefail
 packages=(cmake ninja-build libclang-dev libfontconfig1-dev libfreetype-dev fonts-dejavu-core bsdutils)
+# The Python package's tests make a venv: Debian's python3 needs its venv
+# package for that (a Python of its own, such as pyenv's, has it).
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    packages+=(python3 python3-venv python3-dev)
+fi
 if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
     for tool in cmake ninja; do
         command -v "$tool" >/dev/null 2>&1 || {

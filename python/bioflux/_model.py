@@ -188,7 +188,7 @@ class Model:
         frame.attrs["units"] = dict(zip(raw["outputs"], raw["output_units"]))
         return frame
 
-    def fit(self, data, fit, *, start=None, bounds=None, log=False, sigma=None, starts=1, seed=1,
+    def fit(self, data, fit, *, start=None, bounds=None, log=False, sigma=None, starts=1, seed=0,
             max_evaluations=200, rtol=None, atol=None):
         """Fits parameters (and learned terms) to measured data; returns a
         :class:`FitResult` (estimates, standard errors, 95 % intervals,

@@ -297,7 +297,7 @@ impl Model {
 
     /// A fit of `fit` to experiments given as tables; see the package's `Model.fit`.
     #[pyo3(signature = (tables, fit, starts = Vec::new(), bounds = Vec::new(), log = crate::fit::Log::Flag(false),
-                        sigmas = Vec::new(), n_starts = 1, seed = 1, max_evaluations = 200, rtol = None, atol = None))]
+                        sigmas = Vec::new(), n_starts = 1, seed = 0, max_evaluations = 200, rtol = None, atol = None))]
     #[allow(clippy::too_many_arguments)]
     fn fit<'py>(
         &self,
