@@ -21,11 +21,12 @@ from ._core import (
 from ._fba import FbaSolution, fba
 from ._fit import FitResult
 from ._model import Model
-from ._result import Result
+from ._result import Result, Stop
 
 __all__ = [
     "Model",
     "Result",
+    "Stop",
     "FitResult",
     "FbaSolution",
     "fba",
