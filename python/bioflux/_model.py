@@ -240,15 +240,21 @@ class Model:
         if threads is None:
             threads = os.cpu_count() or 1
         raw = self._core.ensemble(rows, int(threads), end, output, solver, rtol, atol)
-        labels = frame.index.to_numpy()
-        rows_of = np.asarray(raw["run"], dtype=np.int64)
-        columns = {"run": labels[rows_of]}
+        # Per run: its design row, status, message; per row: its run.
+        runs = raw["runs"]
+        design_row = np.array([r[0] for r in runs], dtype=np.int64)
+        categories = ["ok", "stopped", "failed"]
+        status_code = np.array([categories.index(r[1]) for r in runs], dtype=np.int8)
+        message = np.empty(len(runs), dtype=object)
+        message[:] = [r[2] for r in runs]
+        k = raw["row_run"]
+        rows_of = design_row[k]
+        columns = {"run": frame.index.to_numpy()[rows_of]}
         for name in frame.columns:
             columns[name] = frame[name].to_numpy()[rows_of]
-        columns["status"] = pd.Categorical(raw["status"], categories=["ok", "stopped", "failed"])
-        columns["message"] = raw["message"]
-        for name, values in zip(raw["columns"], raw["data"]):
-            columns[name] = np.asarray(values, dtype=float)
+        columns["status"] = pd.Categorical.from_codes(status_code[k], categories=categories)
+        columns["message"] = message[k]
+        columns.update(zip(raw["columns"], raw["data"]))
         out = pd.DataFrame(columns)
         out.attrs["units"] = dict(zip(raw["columns"], raw["units"]))
         return out

@@ -3,8 +3,9 @@
 //! own between calls; runs, samples, fits and ensembles of it.
 
 use crate::errors::{input, to_py};
+use crate::results::FinishedRun;
 use crate::wait::{ModelThread, background};
-use bioflux_api::{DesignOptions, Options, SharedModel, collect_design};
+use bioflux_api::{DesignOptions, Options, SharedModel, run_design};
 use bioflux_compiler::model::{CellSource, Solver};
 use bioflux_compiler::quantity::parse_quantity;
 use bioflux_compiler::units::Dim;
@@ -15,8 +16,8 @@ use bioflux_runtime::simulate::columns;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 
 /// A time: hours, or text with a unit (`"15 h"`, `"90 min"`, `"2 d"`).
 #[derive(FromPyObject)]
@@ -291,8 +292,20 @@ impl Model {
         base.cancel = Some(cancel.clone());
         let shared = self.shared.clone();
         let options = DesignOptions { threads: threads.max(1), base };
-        let runs = background(py, Some(cancel), move || collect_design(&shared, &design, &options))?;
-        crate::results::design_dict(py, &columns(self.checked()), &runs)
+        let model_columns = columns(self.checked());
+        let n_columns = model_columns.len();
+        // Each run reduced to columns on the thread that ran it (in parallel).
+        let runs = background(py, Some(cancel), move || {
+            let finished = Mutex::new(Vec::with_capacity(design.len()));
+            run_design(&shared, &design, &options, &|run| {
+                let run = FinishedRun::new(run, n_columns);
+                finished.lock().unwrap_or_else(|e| e.into_inner()).push(run);
+            });
+            let mut finished = finished.into_inner().unwrap_or_else(|e| e.into_inner());
+            finished.sort_by_key(FinishedRun::index);
+            finished
+        })?;
+        crate::results::design_dict(py, &model_columns, runs)
     }
 
     /// A fit of `fit` to experiments given as tables; see the package's `Model.fit`.

@@ -5,12 +5,18 @@
 use bioflux_api::DesignRun;
 use bioflux_runtime::Run;
 use bioflux_runtime::simulate::{Column, Simulation};
+use numpy::PyArray1;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 /// Rows of `rows` as columns.
 fn by_column(rows: &[Vec<f64>], n_columns: usize) -> Vec<Vec<f64>> {
     (0..n_columns).map(|c| rows.iter().map(|r| r[c]).collect()).collect()
+}
+
+/// Columns as numpy arrays, each taking its vector's memory.
+fn arrays(py: Python<'_>, columns: Vec<Vec<f64>>) -> Vec<Bound<'_, PyArray1<f64>>> {
+    columns.into_iter().map(|c| PyArray1::from_vec(py, c)).collect()
 }
 
 fn names_units(columns: &[Column]) -> (Vec<String>, Vec<String>) {
@@ -42,7 +48,7 @@ pub fn run_dict<'py>(py: Python<'py>, run: &Run) -> PyResult<Bound<'py, PyDict>>
     let (names, units) = names_units(&sim.columns);
     d.set_item("columns", names)?;
     d.set_item("units", units)?;
-    d.set_item("data", by_column(&sim.rows, sim.columns.len()))?;
+    d.set_item("data", arrays(py, by_column(&sim.rows, sim.columns.len())))?;
     d.set_item("events", event_rows(sim))?;
     d.set_item("stop", sim.stop.as_ref().map(|s| (s.time, s.reason.clone())))?;
     let failure = match &sim.failure {
@@ -87,50 +93,74 @@ fn status(run: &DesignRun) -> (&'static str, Option<String>) {
     }
 }
 
-/// An ensemble as one long table: `run` (the design's row), `status` and
-/// `message` on every row, then the model's columns; a run that made no
-/// row (it could not start) is one row of NaN. Beside it, `runs`: one
-/// summary per run (run, status, message, wall seconds, final time, why
-/// it stopped, events fired).
-pub fn design_dict<'py>(py: Python<'py>, columns: &[Column], runs: &[DesignRun]) -> PyResult<Bound<'py, PyDict>> {
-    let n = columns.len();
-    let (mut index, mut statuses, mut messages) = (Vec::new(), Vec::new(), Vec::new());
-    let mut data: Vec<Vec<f64>> = vec![Vec::new(); n];
-    let mut summaries = Vec::with_capacity(runs.len());
-    for run in runs {
-        let (status, message) = status(run);
-        let rows: &[Vec<f64>] = match &run.outcome {
-            Ok(r) => &r.simulation.rows,
-            Err(_) => &[],
-        };
-        let nan_row = vec![f64::NAN; n];
-        let rows: Vec<&Vec<f64>> = if rows.is_empty() { vec![&nan_row] } else { rows.iter().collect() };
-        for row in rows {
-            index.push(run.index);
-            statuses.push(status);
-            messages.push(message.clone());
-            for (c, v) in row.iter().enumerate() {
-                data[c].push(*v);
-            }
-        }
-        let (final_time, stop, events) = match &run.outcome {
-            Ok(r) => (
+/// One run of an ensemble, reduced on the thread that ran it to what the
+/// table needs: its rows as columns (a run that made no row, because it
+/// could not start, has one row of NaN) and its summary.
+pub struct FinishedRun {
+    index: usize,
+    status: &'static str,
+    message: Option<String>,
+    wall: f64,
+    final_time: f64,
+    stop: Option<String>,
+    events: usize,
+    columns: Vec<Vec<f64>>,
+}
+
+impl FinishedRun {
+    pub fn new(run: DesignRun, n_columns: usize) -> FinishedRun {
+        let (status, message) = status(&run);
+        let (columns, final_time, stop, events) = match &run.outcome {
+            Ok(r) if !r.simulation.rows.is_empty() => (
+                by_column(&r.simulation.rows, n_columns),
                 r.simulation.stats.final_time,
                 r.simulation.stop.as_ref().map(|s| s.reason.clone()),
                 r.simulation.events.len(),
             ),
-            Err(_) => (f64::NAN, None, 0),
+            Ok(r) => (vec![vec![f64::NAN]; n_columns], r.simulation.stats.final_time, None, 0),
+            Err(_) => (vec![vec![f64::NAN]; n_columns], f64::NAN, None, 0),
         };
-        summaries.push((run.index, status, message, run.wall.as_secs_f64(), final_time, stop, events));
+        FinishedRun {
+            index: run.index,
+            status,
+            message,
+            wall: run.wall.as_secs_f64(),
+            final_time,
+            stop,
+            events,
+            columns,
+        }
+    }
+
+    pub fn index(&self) -> usize {
+        self.index
+    }
+}
+
+/// An ensemble as one long table, built without a Python object per row:
+/// `data` (one numpy array per model column, the runs' columns end to end)
+/// and `row_run` (for each row, its run's place in `runs`). `runs` has one
+/// summary per run, in the design's order: (design row, status, message,
+/// wall seconds, final time, why it stopped, events fired).
+pub fn design_dict<'py>(py: Python<'py>, columns: &[Column], runs: Vec<FinishedRun>) -> PyResult<Bound<'py, PyDict>> {
+    let total: usize = runs.iter().map(|r| r.columns.first().map_or(0, Vec::len)).sum();
+    let mut row_run: Vec<i64> = Vec::with_capacity(total);
+    let mut data: Vec<Vec<f64>> = (0..columns.len()).map(|_| Vec::with_capacity(total)).collect();
+    let mut summaries = Vec::with_capacity(runs.len());
+    for (k, run) in runs.into_iter().enumerate() {
+        let rows = run.columns.first().map_or(0, Vec::len);
+        row_run.extend(std::iter::repeat_n(k as i64, rows));
+        for (column, values) in data.iter_mut().zip(&run.columns) {
+            column.extend_from_slice(values);
+        }
+        summaries.push((run.index, run.status, run.message, run.wall, run.final_time, run.stop, run.events));
     }
     let d = PyDict::new(py);
     let (names, units) = names_units(columns);
     d.set_item("columns", names)?;
     d.set_item("units", units)?;
-    d.set_item("run", index)?;
-    d.set_item("status", statuses)?;
-    d.set_item("message", messages)?;
-    d.set_item("data", data)?;
+    d.set_item("row_run", PyArray1::from_vec(py, row_run))?;
+    d.set_item("data", arrays(py, data))?;
     d.set_item("runs", summaries)?;
     Ok(d)
 }
