@@ -190,3 +190,28 @@ fn a_shared_model_runs_on_several_threads_with_the_same_numbers() {
     // And the parameter mattered.
     assert!(threaded[0] > threaded[3], "{threaded:?}");
 }
+
+#[test]
+fn a_design_runs_every_row_in_order_with_failures_as_results() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/monod_batch.bio");
+    let model = bioflux_api::Model::open(&path, &bioflux_api::Options::default()).unwrap();
+    let shared = model.shared();
+    let ks = |v: f64| vec![bioflux_api::ParamSet::base("Ks", v)];
+    let unknown = vec![bioflux_api::ParamSet::base("nope", 1.0)];
+    let design = vec![ks(0.2), unknown, ks(2.0), vec![], ks(5.0)];
+    let options = bioflux_api::DesignOptions { threads: 3, ..Default::default() };
+    let runs = bioflux_api::collect_design(&shared, &design, &options);
+    assert_eq!(runs.iter().map(|r| r.index).collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
+    assert!(matches!(&runs[1].outcome, Err(bioflux_api::Error::Run(_))), "{:?}", runs[1].outcome.as_ref().err());
+    // Each run equals the same run alone.
+    let mut alone = shared.model();
+    for (row, run) in design.iter().zip(&runs).filter(|(_, r)| r.outcome.is_ok()) {
+        let expected = alone.run(&bioflux_api::Overrides { sets: row.clone(), ..Default::default() }).unwrap();
+        assert_eq!(run.outcome.as_ref().unwrap().simulation.rows, expected.simulation.rows, "row {}", run.index);
+    }
+    // Cancelled before it starts: no run.
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let base = bioflux_api::Overrides { cancel: Some(cancel), ..Default::default() };
+    let options = bioflux_api::DesignOptions { threads: 2, base };
+    assert_eq!(bioflux_api::run_design(&shared, &design, &options, &|_| panic!("no run expected")), 0);
+}

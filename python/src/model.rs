@@ -52,9 +52,8 @@ pub enum SetValue {
 
 pub fn param_set(name: &str, value: &SetValue) -> PyResult<ParamSet> {
     match value {
-        SetValue::Number(v) => {
-            Ok(ParamSet { name: name.to_string(), value: *v, dim: None, text: format!("{name}={v}") })
-        }
+        // As the user would have written it (`mu_max=0.5`), for messages.
+        SetValue::Number(v) => Ok(ParamSet { text: format!("{name}={v}"), ..ParamSet::base(name, *v) }),
         SetValue::Text(text) => ParamSet::parse(&format!("{name}={text}")).map_err(|e| input(e.to_string())),
     }
 }
