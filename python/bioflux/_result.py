@@ -116,7 +116,7 @@ class Result:
             lines.append(f"<p>failed at t = {self.failure['time']:g} h: {escape(self.failure['message'])}</p>")
         if self.stop:
             lines.append(f"<p>stopped at t = {self.stop.time:g} h: {escape(self.stop.reason)}</p>")
-        lines.append(table("Rows", frame))
+        lines.append(table(f"Rows ({len(frame)})", frame, max_rows=20))
         if self._events:
             lines.append(table("Events", self.events))
         return "".join(lines)

@@ -116,7 +116,10 @@ fn plugin_of(error: &LibraryPluginError) -> String {
         | LibraryPluginError::OtherAbi { path, .. } => path,
         LibraryPluginError::Create { .. } => return String::new(),
     };
-    path.file_stem().map(|s| s.to_string_lossy().trim_start_matches("lib").to_string()).unwrap_or_default()
+    // The file is `{DLL_PREFIX}bioflux_NAME{DLL_SUFFIX}` or `{DLL_PREFIX}NAME{DLL_SUFFIX}`.
+    let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    let stem = stem.strip_prefix(std::env::consts::DLL_PREFIX).unwrap_or(&stem);
+    stem.strip_prefix("bioflux_").unwrap_or(stem).to_string()
 }
 
 fn plugin_error(py: Python<'_>, message: &str, plugin: &str) -> PyErr {

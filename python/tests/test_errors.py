@@ -93,3 +93,16 @@ def test_errors_leave_the_model_usable():
         with pytest.raises(bioflux.InputError):
             m.run(set={"Yxs": "1 [h]"})
     assert m.run().ok
+
+
+def test_a_broken_plugin_is_a_plugin_error_that_names_it(tmp_path):
+    import sys
+
+    name = {"darwin": "libbioflux_pfba.dylib", "win32": "bioflux_pfba.dll"}.get(sys.platform, "libbioflux_pfba.so")
+    (tmp_path / name).write_bytes(b"not a shared library")
+    with pytest.raises(bioflux.PluginError) as caught:
+        bioflux.fba(MODELS / "e_coli_core.xml.gz", plugin_path=[tmp_path])
+    assert caught.value.plugin == "pfba"
+    assert name in str(caught.value)
+    # Without the broken one first, the shipped plugin answers.
+    assert bioflux.fba(MODELS / "e_coli_core.xml.gz").status == "optimal"
