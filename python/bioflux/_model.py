@@ -146,7 +146,7 @@ class Model:
         A run that the model itself stops (``stop``) is a result:
         ``result.stop`` says when and why. Ctrl-C interrupts the run.
         """
-        raw = self._core.run(_sets(set), end, output, solver, rtol, atol)
+        raw = self._core.run(_sets(set), dict(end=end, output=output, solver=solver, rtol=rtol, atol=atol))
         result = Result(raw, self)
         if check and result.failure is not None:
             f = result.failure
@@ -211,14 +211,15 @@ class Model:
         tables = [experiment_table(item, i) for i, item in enumerate(data)]
         names = [fit] if isinstance(fit, str) else list(fit)
         log_arg = list(log) if isinstance(log, (list, tuple)) else bool(log)
-        raw = self._core.fit(
-            tables, names,
-            [(k, float(v)) for k, v in (start or {}).items()],
-            [(k, (float(lo), float(hi))) for k, (lo, hi) in (bounds or {}).items()],
-            log_arg,
-            [(k, float(v)) for k, v in (sigma or {}).items()],
-            int(starts), int(seed), int(max_evaluations), rtol, atol,
+        request = dict(
+            fit=names,
+            start=[(k, float(v)) for k, v in (start or {}).items()],
+            bounds=[(k, (float(lo), float(hi))) for k, (lo, hi) in (bounds or {}).items()],
+            log=log_arg,
+            sigma=[(k, float(v)) for k, v in (sigma or {}).items()],
+            starts=int(starts), seed=int(seed), max_evaluations=int(max_evaluations), rtol=rtol, atol=atol,
         )
+        raw = self._core.fit(tables, request)
         return FitResult(raw)
 
     def ensemble(self, design, *, threads=None, end=None, output=None, solver=None, rtol=None, atol=None):
@@ -239,7 +240,8 @@ class Model:
                 for values in frame.itertuples(index=False, name=None)]
         if threads is None:
             threads = os.cpu_count() or 1
-        raw = self._core.ensemble(rows, int(threads), end, output, solver, rtol, atol)
+        settings = dict(end=end, output=output, solver=solver, rtol=rtol, atol=atol)
+        raw = self._core.ensemble(rows, int(threads), settings)
         # Per run: its design row, status, message; per row: its run.
         runs = raw["runs"]
         design_row = np.array([r[0] for r in runs], dtype=np.int64)

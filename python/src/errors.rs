@@ -3,7 +3,7 @@
 //! ```text
 //! BiofluxError
 //! ├── ModelError        the model's text: every diagnostic, with line and column
-//! ├── InputError        an argument: a parameter, a time, data, a grid (also a ValueError in Python)
+//! ├── InputError        an argument: a parameter, a time, data, a grid
 //! ├── SimulationError   a run that failed (its rows up to the failure kept)
 //! ├── FitError          a fit that could not be set up or finished
 //! └── PluginError       a cell's plugin: not found, not loaded, failed (names it)
@@ -19,32 +19,25 @@ use pyo3::exceptions::{PyException, PyFileNotFoundError, PyOSError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-create_exception!(bioflux, BiofluxError, PyException, "Every error bioflux raises (but OSError for unreadable files).");
-create_exception!(bioflux, ModelError, BiofluxError, "A model's text has errors; `diagnostics` lists every one.");
-create_exception!(
-    bioflux,
-    InputError,
-    BiofluxError,
-    "An argument does not fit the model (a parameter, a time, data, a grid)."
-);
-create_exception!(bioflux, SimulationError, BiofluxError, "A run failed; `result` holds the rows computed before.");
-create_exception!(bioflux, FitError, BiofluxError, "A fit could not be set up or finished.");
-create_exception!(
-    bioflux,
-    PluginError,
-    BiofluxError,
-    "A cell's plugin could not be found, loaded or evaluated; `plugin` names it."
-);
+/// Declares the exceptions and `register`, which adds each to the module.
+macro_rules! exceptions {
+    ($($name:ident($base:ty): $doc:literal),* $(,)?) => {
+        $(create_exception!(bioflux, $name, $base, $doc);)*
 
-pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    let py = m.py();
-    m.add("BiofluxError", py.get_type::<BiofluxError>())?;
-    m.add("ModelError", py.get_type::<ModelError>())?;
-    m.add("InputError", py.get_type::<InputError>())?;
-    m.add("SimulationError", py.get_type::<SimulationError>())?;
-    m.add("FitError", py.get_type::<FitError>())?;
-    m.add("PluginError", py.get_type::<PluginError>())?;
-    Ok(())
+        pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+            $(m.add(stringify!($name), m.py().get_type::<$name>())?;)*
+            Ok(())
+        }
+    };
+}
+
+exceptions! {
+    BiofluxError(PyException): "Every error bioflux raises (but OSError for unreadable files).",
+    ModelError(BiofluxError): "A model's text has errors; `diagnostics` lists every one.",
+    InputError(BiofluxError): "An argument does not fit the model (a parameter, a time, data, a grid).",
+    SimulationError(BiofluxError): "A run failed; `result` holds the rows computed before.",
+    FitError(BiofluxError): "A fit could not be set up or finished.",
+    PluginError(BiofluxError): "A cell's plugin could not be found, loaded or evaluated; `plugin` names it.",
 }
 
 /// A bug: bioflux or a plugin panicked; the call was abandoned.

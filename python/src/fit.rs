@@ -20,46 +20,62 @@ pub enum Log {
     Names(Vec<String>),
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn request(
-    tables: Vec<Table>,
+/// What to fit and how, as the package passes it: a dict whose keys may be
+/// missing (the defaults are `bioflux fit`'s).
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub struct FitArgs {
     fit: Vec<String>,
-    starts: Vec<(String, f64)>,
+    #[pyo3(default)]
+    start: Vec<(String, f64)>,
+    #[pyo3(default)]
     bounds: Vec<(String, (f64, f64))>,
+    #[pyo3(default = Log::Flag(false))]
     log: Log,
-    sigmas: Vec<(String, f64)>,
-    n_starts: usize,
+    #[pyo3(default)]
+    sigma: Vec<(String, f64)>,
+    #[pyo3(default = 1)]
+    starts: usize,
+    #[pyo3(default)]
     seed: u64,
+    #[pyo3(default = 200)]
     max_evaluations: usize,
+    #[pyo3(default)]
     rtol: Option<f64>,
+    #[pyo3(default)]
     atol: Option<f64>,
-) -> PyResult<FitRequest> {
-    if tables.is_empty() {
-        return Err(input("fit: give data, one DataFrame per experiment".into()));
+}
+
+impl FitArgs {
+    /// The library's request for these experiments.
+    pub fn into_request(self, tables: Vec<Table>) -> PyResult<FitRequest> {
+        if tables.is_empty() {
+            return Err(input("fit: give data, one DataFrame per experiment".into()));
+        }
+        if self.fit.is_empty() {
+            return Err(input("fit: name the parameters to fit (fit=[\"mu_max\", ...])".into()));
+        }
+        let tables = tables
+            .into_iter()
+            .map(|(label, sets, headers, rows)| Ok(ExperimentTable { label, sets: param_sets(&sets)?, headers, rows }))
+            .collect::<PyResult<_>>()?;
+        let log = match self.log {
+            Log::Flag(false) => LogScale::Linear,
+            Log::Flag(true) => LogScale::AllPositive,
+            Log::Names(names) => LogScale::Named(names),
+        };
+        Ok(FitRequest {
+            data: vec![],
+            tables,
+            spec: FitSpec { fit: self.fit, starts: self.start, bounds: self.bounds, log },
+            sigmas: self.sigma,
+            starts: self.starts.max(1),
+            seed: self.seed,
+            max_evaluations: self.max_evaluations.max(1),
+            rtol: self.rtol,
+            atol: self.atol,
+        })
     }
-    if fit.is_empty() {
-        return Err(input("fit: name the parameters to fit (fit=[\"mu_max\", ...])".into()));
-    }
-    let tables = tables
-        .into_iter()
-        .map(|(label, sets, headers, rows)| Ok(ExperimentTable { label, sets: param_sets(&sets)?, headers, rows }))
-        .collect::<PyResult<_>>()?;
-    let log = match log {
-        Log::Flag(false) => LogScale::Linear,
-        Log::Flag(true) => LogScale::AllPositive,
-        Log::Names(names) => LogScale::Named(names),
-    };
-    Ok(FitRequest {
-        data: vec![],
-        tables,
-        spec: FitSpec { fit, starts, bounds, log },
-        sigmas,
-        starts: n_starts.max(1),
-        seed,
-        max_evaluations: max_evaluations.max(1),
-        rtol,
-        atol,
-    })
 }
 
 /// A finished fit as owned data (the library's borrows its model).

@@ -62,32 +62,40 @@ pub fn param_sets(sets: &[(String, SetValue)]) -> PyResult<Vec<ParamSet>> {
     sets.iter().map(|(name, value)| param_set(name, value)).collect()
 }
 
-/// How a run is made: end, output interval, solver, tolerances.
-pub fn overrides(
-    sets: Vec<ParamSet>,
+/// How runs are made, as the package passes them: a dict of end, output
+/// interval, solver and tolerances, each None where not given.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub struct RunSettings {
     end: Option<Time>,
     output: Option<Time>,
-    solver: Option<&str>,
+    solver: Option<String>,
     rtol: Option<f64>,
     atol: Option<f64>,
-) -> PyResult<Overrides> {
-    let output_interval = output.map(|t| t.hours()).transpose()?;
-    if output_interval.is_some_and(|h| h.is_nan() || h <= 0.0) {
-        return Err(input("output= must be a positive time".into()));
-    }
-    let solver = match solver {
-        None => None,
-        Some("bdf") => Some(Solver::Bdf),
-        Some("esdirk34") => Some(Solver::Esdirk34),
-        Some("tsit45") => Some(Solver::Tsit45),
-        Some(other) => return Err(input(format!("solver=`{other}`: one of bdf, esdirk34, tsit45"))),
-    };
-    for (name, tol) in [("rtol", rtol), ("atol", atol)] {
-        if tol.is_some_and(|t| !(t > 0.0 && t.is_finite())) {
-            return Err(input(format!("{name}= must be a positive number")));
+}
+
+impl RunSettings {
+    /// The library's overrides: `sets` and these settings, checked.
+    fn overrides(&self, sets: Vec<ParamSet>) -> PyResult<Overrides> {
+        let output_interval = self.output.as_ref().map(Time::hours).transpose()?;
+        if output_interval.is_some_and(|h| h.is_nan() || h <= 0.0) {
+            return Err(input("output= must be a positive time".into()));
         }
+        let solver = match self.solver.as_deref() {
+            None => None,
+            Some("bdf") => Some(Solver::Bdf),
+            Some("esdirk34") => Some(Solver::Esdirk34),
+            Some("tsit45") => Some(Solver::Tsit45),
+            Some(other) => return Err(input(format!("solver=`{other}`: one of bdf, esdirk34, tsit45"))),
+        };
+        for (name, tol) in [("rtol", self.rtol), ("atol", self.atol)] {
+            if tol.is_some_and(|t| !(t > 0.0 && t.is_finite())) {
+                return Err(input(format!("{name}= must be a positive number")));
+            }
+        }
+        let end = self.end.as_ref().map(Time::hours).transpose()?;
+        Ok(Overrides { sets, end, output_interval, solver, rtol: self.rtol, atol: self.atol, cancel: None })
     }
-    Ok(Overrides { sets, end: end.map(|t| t.hours()).transpose()?, output_interval, solver, rtol, atol, cancel: None })
 }
 
 /// Where the model came from, to open it again (pickling).
@@ -224,19 +232,13 @@ impl Model {
     }
 
     /// Simulates the model; see the package's `Model.run`.
-    #[pyo3(signature = (sets = Vec::new(), end = None, output = None, solver = None, rtol = None, atol = None))]
-    #[allow(clippy::too_many_arguments)]
     fn run<'py>(
         &self,
         py: Python<'py>,
         sets: Vec<(String, SetValue)>,
-        end: Option<Time>,
-        output: Option<Time>,
-        solver: Option<String>,
-        rtol: Option<f64>,
-        atol: Option<f64>,
+        settings: RunSettings,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let mut overrides = overrides(param_sets(&sets)?, end, output, solver.as_deref(), rtol, atol)?;
+        let mut overrides = settings.overrides(param_sets(&sets)?)?;
         let cancel = Arc::new(AtomicBool::new(false));
         overrides.cancel = Some(cancel.clone());
         let run = self.thread.call(py, Some(cancel), move |model| model.run(&overrides))?;
@@ -272,21 +274,15 @@ impl Model {
 
     /// Runs every row of `design` (parameter changes per run) on `threads`
     /// threads; see the package's `Model.ensemble`.
-    #[pyo3(signature = (design, threads = 1, end = None, output = None, solver = None, rtol = None, atol = None))]
-    #[allow(clippy::too_many_arguments)]
     fn ensemble<'py>(
         &self,
         py: Python<'py>,
         design: Vec<Vec<(String, SetValue)>>,
         threads: usize,
-        end: Option<Time>,
-        output: Option<Time>,
-        solver: Option<String>,
-        rtol: Option<f64>,
-        atol: Option<f64>,
+        settings: RunSettings,
     ) -> PyResult<Bound<'py, PyDict>> {
         let design: Vec<Vec<ParamSet>> = design.iter().map(|row| param_sets(row)).collect::<PyResult<_>>()?;
-        let mut base = overrides(vec![], end, output, solver.as_deref(), rtol, atol)?;
+        let mut base = settings.overrides(vec![])?;
         let cancel = Arc::new(AtomicBool::new(false));
         base.cancel = Some(cancel.clone());
         let shared = self.shared.clone();
@@ -307,27 +303,14 @@ impl Model {
         crate::results::design_dict(py, &model_columns, runs)
     }
 
-    /// A fit of `fit` to experiments given as tables; see the package's `Model.fit`.
-    #[pyo3(signature = (tables, fit, starts = Vec::new(), bounds = Vec::new(), log = crate::fit::Log::Flag(false),
-                        sigmas = Vec::new(), n_starts = 1, seed = 0, max_evaluations = 200, rtol = None, atol = None))]
-    #[allow(clippy::too_many_arguments)]
+    /// A fit to experiments given as tables; see the package's `Model.fit`.
     fn fit<'py>(
         &self,
         py: Python<'py>,
         tables: Vec<crate::fit::Table>,
-        fit: Vec<String>,
-        starts: Vec<(String, f64)>,
-        bounds: Vec<(String, (f64, f64))>,
-        log: crate::fit::Log,
-        sigmas: Vec<(String, f64)>,
-        n_starts: usize,
-        seed: u64,
-        max_evaluations: usize,
-        rtol: Option<f64>,
-        atol: Option<f64>,
+        request: crate::fit::FitArgs,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let request =
-            crate::fit::request(tables, fit, starts, bounds, log, sigmas, n_starts, seed, max_evaluations, rtol, atol)?;
+        let request = request.into_request(tables)?;
         let shared = self.shared.clone();
         let fitted = background(py, None, move || crate::fit::fit(&shared, &request))?;
         crate::fit::fit_dict(py, fitted.map_err(|e| to_py(py, e))?)
