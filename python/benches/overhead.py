@@ -60,21 +60,26 @@ def interrupt_latency(repeat=5):
     text = (ROOT / "python" / "tests" / "test_parallel.py").read_text()
     source = text.split('OSCILLATOR = """', 1)[1].split('"""', 1)[0]
     m = bioflux.Model.from_string(source)
-    latencies = []
-    for _ in range(repeat):
-        sent = {}
+    calls = {
+        "a run": lambda: m.run(end=10_000_000),
+        "an ensemble on 2 threads": lambda: m.ensemble([{}] * 8, threads=2, end=10_000_000),
+    }
+    for what, call in calls.items():
+        latencies = []
+        for _ in range(repeat):
+            sent = {}
 
-        def fire():
-            sent["t"] = time.perf_counter()
-            os.kill(os.getpid(), signal.SIGINT)
+            def fire():
+                sent["t"] = time.perf_counter()
+                os.kill(os.getpid(), signal.SIGINT)
 
-        threading.Timer(0.2, fire).start()
-        try:
-            m.run(end=10_000_000)
-        except KeyboardInterrupt:
-            latencies.append(time.perf_counter() - sent["t"])
-    print(f"Ctrl-C to KeyboardInterrupt during a run: median {statistics.median(latencies) * 1e3:.0f} ms, "
-          f"worst {max(latencies) * 1e3:.0f} ms ({repeat} tries)")
+            threading.Timer(0.2, fire).start()
+            try:
+                call()
+            except KeyboardInterrupt:
+                latencies.append(time.perf_counter() - sent["t"])
+        print(f"Ctrl-C to KeyboardInterrupt during {what}: median {statistics.median(latencies) * 1e3:.0f} ms, "
+              f"worst {max(latencies) * 1e3:.0f} ms ({repeat} tries)")
 
 
 if __name__ == "__main__":
