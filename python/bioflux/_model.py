@@ -34,6 +34,18 @@ def _missing(value):
     return value is None or (isinstance(value, float) and value != value)
 
 
+def _design_rows(frame):
+    """Each row's parameter changes; a missing value (NaN, None) leaves that
+    parameter as the model has it."""
+    names = [str(c) for c in frame.columns]
+    if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in frame.dtypes):
+        # All numbers: no per-value type checks.
+        values = frame.to_numpy(dtype=float).tolist()
+        return [[(n, v) for n, v in zip(names, row) if v == v] for row in values]
+    return [_sets({k: v for k, v in zip(names, values) if not _missing(v)})
+            for values in frame.itertuples(index=False, name=None)]
+
+
 def _restore(source, name, base_dir, path, plugin_path):
     """Unpickles a model: from its text, its files found where they were."""
     model = Model.__new__(Model)
@@ -235,9 +247,7 @@ class Model:
         checked once and compiled once per thread. Ctrl-C stops it.
         """
         frame = design if isinstance(design, pd.DataFrame) else pd.DataFrame(list(design))
-        # A missing value (NaN, None) leaves that parameter as the model has it.
-        rows = [_sets({k: v for k, v in zip(frame.columns, values) if not _missing(v)})
-                for values in frame.itertuples(index=False, name=None)]
+        rows = _design_rows(frame)
         if threads is None:
             threads = os.cpu_count() or 1
         settings = dict(end=end, output=output, solver=solver, rtol=rtol, atol=atol)
@@ -257,7 +267,9 @@ class Model:
         columns["status"] = pd.Categorical.from_codes(status_code[k], categories=categories)
         columns["message"] = message[k]
         columns.update(zip(raw["columns"], raw["data"]))
-        out = pd.DataFrame(columns)
+        # copy=False: the columns become the frame's as they are (no
+        # consolidation into one block, which would copy them all).
+        out = pd.DataFrame(columns, copy=False)
         out.attrs["units"] = dict(zip(raw["columns"], raw["units"]))
         return out
 
