@@ -1,0 +1,154 @@
+//! One shard of a sweep: its rows of the design run on several threads
+//! through the library's design runner, each run reduced to its summary
+//! row (and its rows) on the thread that ran it, the files written whole.
+
+use crate::results::{self, SummaryRow};
+use crate::{Design, Shard, ShardFiles, SweepError};
+use bioflux_api::{DesignOptions, DesignRun, SharedModel, run_design};
+use bioflux_runtime::Overrides;
+use bioflux_runtime::simulate::columns;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// How a sweep runs.
+#[derive(Clone, Debug, Default)]
+pub struct SweepOptions {
+    /// Worker threads.
+    pub threads: usize,
+    /// What every run shares (end, output interval, solver, tolerances,
+    /// parameter changes before the design's; the flag that stops it).
+    pub base: Overrides,
+    /// Also write every run's rows.
+    pub trajectories: bool,
+}
+
+/// How a shard ended.
+#[derive(Debug, PartialEq)]
+pub enum Outcome {
+    /// Every run of the shard ran; its files are written.
+    Done { runs: usize, failed: usize, stopped: usize, summary: PathBuf },
+    /// Its files were there already (a resubmitted job): nothing was run.
+    AlreadyDone { summary: PathBuf },
+    /// Stopped part-way (Ctrl-C): the runs that ended are written to
+    /// `partial`, beside where the shard goes; it is run whole next time.
+    Interrupted { runs: usize, of: usize, partial: PathBuf },
+}
+
+/// Runs shard `shard` of `design` and writes its files into `dir`;
+/// `progress(done, of)` after each run.
+pub fn run_shard(
+    model: &SharedModel,
+    design: &Design,
+    shard: Shard,
+    dir: &Path,
+    options: &SweepOptions,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Outcome, SweepError> {
+    let files = ShardFiles::new(dir, shard);
+    if files.summary.exists() && (!options.trajectories || files.trajectories.exists()) {
+        return Ok(Outcome::AlreadyDone { summary: files.summary });
+    }
+    std::fs::create_dir_all(dir).map_err(|source| SweepError::Write { path: dir.to_path_buf(), source })?;
+    let rows: Vec<usize> = shard.rows(design.rows.len()).collect();
+    let sets: Vec<_> = rows.iter().map(|&r| design.sets(r)).collect();
+    let checked = model.checked();
+    let model_columns: Vec<(String, String)> = columns(checked).into_iter().map(|c| (c.name, c.unit)).collect();
+    let base_units: HashMap<String, String> =
+        model.model().parameters().into_iter().map(|p| (p.name, p.unit)).collect();
+    if let Some(name) = design.names.iter().find(|n| !base_units.contains_key(*n)) {
+        let names = base_units.keys().map(String::as_str);
+        let suggestion = bioflux_compiler::diagnostic::suggestion(name, names, "").trim().to_string();
+        return Err(SweepError::UnknownParameter { name: name.clone(), model: checked.name.clone(), suggestion });
+    }
+    let parameters: Vec<(String, String)> = design.names.iter().map(|n| (n.clone(), base_units[n].clone())).collect();
+
+    let finished = Mutex::new((Vec::with_capacity(rows.len()), Vec::new()));
+    let n_columns = model_columns.len();
+    let design_options = DesignOptions { threads: options.threads, base: options.base.clone() };
+    run_design(model, &sets, &design_options, &|run: DesignRun| {
+        let design_row = rows[run.index];
+        let (row, trajectory) = summarise(design, design_row, run, n_columns, options.trajectories);
+        let mut done = finished.lock().unwrap_or_else(|e| e.into_inner());
+        done.0.push(row);
+        done.1.extend(trajectory);
+        progress(done.0.len(), rows.len());
+    });
+    let (mut summary, mut trajectories) = finished.into_inner().unwrap_or_else(|e| e.into_inner());
+    summary.sort_by_key(|r| r.run);
+    trajectories.sort_by_key(|t: &(u64, Vec<Vec<f64>>)| t.0);
+
+    let metadata = HashMap::from([
+        ("bioflux.model".to_string(), checked.name.clone()),
+        ("bioflux.version".to_string(), env!("CARGO_PKG_VERSION").to_string()),
+        ("bioflux.shard".to_string(), format!("{}/{}", shard.index, shard.count)),
+        ("bioflux.design_rows".to_string(), design.rows.len().to_string()),
+        ("bioflux.shard_rows".to_string(), rows.len().to_string()),
+    ]);
+    let schema = results::summary_schema(&parameters, &model_columns, metadata.clone());
+    let batch = results::summary_batch(&schema, &summary)?;
+    if summary.len() < rows.len() {
+        let partial = files.summary.with_extension("parquet.partial");
+        results::write(&partial, &batch)?;
+        return Ok(Outcome::Interrupted { runs: summary.len(), of: rows.len(), partial });
+    }
+    if options.trajectories {
+        let schema = results::trajectories_schema(&model_columns, metadata);
+        results::write_atomically(&files.trajectories, &results::trajectories_batch(&schema, &trajectories)?)?;
+    }
+    // The summary last: its presence says the shard is complete.
+    results::write_atomically(&files.summary, &batch)?;
+    let count = |status: &str| summary.iter().filter(|r| r.status == status).count();
+    Ok(Outcome::Done {
+        runs: summary.len(),
+        failed: count("failed"),
+        stopped: count("stopped"),
+        summary: files.summary,
+    })
+}
+
+/// A run's summary row and, when asked, its rows.
+fn summarise(
+    design: &Design,
+    design_row: usize,
+    run: DesignRun,
+    n_columns: usize,
+    keep_rows: bool,
+) -> (SummaryRow, Option<(u64, Vec<Vec<f64>>)>) {
+    let sets = design.sets(design_row);
+    let parameters =
+        design.names.iter().map(|n| sets.iter().find(|s| s.name == *n).map_or(f64::NAN, |s| s.value)).collect();
+    let mut row = SummaryRow {
+        run: design_row as u64,
+        parameters,
+        status: "ok",
+        message: None,
+        stop_reason: None,
+        events: 0,
+        wall_s: run.wall.as_secs_f64(),
+        last: vec![f64::NAN; n_columns],
+    };
+    let trajectory = match run.outcome {
+        Err(error) => {
+            row.status = "failed";
+            row.message = Some(error.to_string());
+            None
+        }
+        Ok(done) => {
+            let sim = done.simulation;
+            if let Some(last) = sim.rows.last() {
+                row.last.clone_from(last);
+            }
+            row.events = sim.events.len() as u64;
+            if let Some(failure) = &sim.failure {
+                row.status = "failed";
+                row.message = Some(format!("at t = {} h: {}", failure.time, failure.message));
+            } else if let Some(stop) = &sim.stop {
+                row.status = "stopped";
+                row.stop_reason = Some(stop.reason.clone());
+            }
+            keep_rows.then_some((design_row as u64, sim.rows))
+        }
+    };
+    (row, trajectory)
+}
