@@ -14,6 +14,7 @@ mod repl;
 mod run;
 mod sample;
 mod sensitivity;
+mod sweep;
 mod train;
 
 pub use check::check;
@@ -29,6 +30,7 @@ pub use repl::repl;
 pub use run::{RunArgs, run};
 pub use sample::{SampleArgs, sample};
 pub use sensitivity::{SensitivityArgs, sensitivity};
+pub use sweep::{SweepArgs, sweep};
 pub use train::{TrainArgs, train};
 
 use std::path::Path;

@@ -41,6 +41,9 @@ pub struct SummaryRow {
 /// A column's name and unit.
 pub type Named = (String, String);
 
+/// A run's rows, by its design row.
+pub type Trajectory = (u64, Vec<Vec<f64>>);
+
 fn field(name: &str, kind: DataType, nullable: bool, unit: &str) -> Field {
     let field = Field::new(name, kind, nullable);
     if unit.is_empty() { field } else { field.with_metadata(HashMap::from([("unit".to_string(), unit.to_string())])) }
@@ -86,7 +89,7 @@ pub fn summary_batch(schema: &Arc<Schema>, rows: &[SummaryRow]) -> Result<Record
 }
 
 /// Runs' rows (`run`, then one vector per column) as a record batch.
-pub fn trajectories_batch(schema: &Arc<Schema>, runs: &[(u64, Vec<Vec<f64>>)]) -> Result<RecordBatch, SweepError> {
+pub fn trajectories_batch(schema: &Arc<Schema>, runs: &[Trajectory]) -> Result<RecordBatch, SweepError> {
     let n_columns = schema.fields().len() - 1;
     let run_ids = runs.iter().flat_map(|(run, rows)| std::iter::repeat_n(*run, rows.len()));
     let mut columns: Vec<ArrayRef> = vec![Arc::new(run_ids.collect::<UInt64Array>())];

@@ -2,7 +2,7 @@
 //! through the library's design runner, each run reduced to its summary
 //! row (and its rows) on the thread that ran it, the files written whole.
 
-use crate::results::{self, SummaryRow};
+use crate::results::{self, SummaryRow, Trajectory};
 use crate::{Design, Shard, ShardFiles, SweepError};
 use bioflux_api::{DesignOptions, DesignRun, SharedModel, run_design};
 use bioflux_runtime::Overrides;
@@ -27,7 +27,7 @@ pub struct SweepOptions {
 #[derive(Debug, PartialEq)]
 pub enum Outcome {
     /// Every run of the shard ran; its files are written.
-    Done { runs: usize, failed: usize, stopped: usize, summary: PathBuf },
+    Done { runs: usize, stopped: usize, failures: Vec<(u64, String)>, summary: PathBuf },
     /// Its files were there already (a resubmitted job): nothing was run.
     AlreadyDone { summary: PathBuf },
     /// Stopped part-way (Ctrl-C): the runs that ended are written to
@@ -76,7 +76,7 @@ pub fn run_shard(
     });
     let (mut summary, mut trajectories) = finished.into_inner().unwrap_or_else(|e| e.into_inner());
     summary.sort_by_key(|r| r.run);
-    trajectories.sort_by_key(|t: &(u64, Vec<Vec<f64>>)| t.0);
+    trajectories.sort_by_key(|t: &Trajectory| t.0);
 
     let metadata = HashMap::from([
         ("bioflux.model".to_string(), checked.name.clone()),
@@ -98,13 +98,9 @@ pub fn run_shard(
     }
     // The summary last: its presence says the shard is complete.
     results::write_atomically(&files.summary, &batch)?;
-    let count = |status: &str| summary.iter().filter(|r| r.status == status).count();
-    Ok(Outcome::Done {
-        runs: summary.len(),
-        failed: count("failed"),
-        stopped: count("stopped"),
-        summary: files.summary,
-    })
+    let stopped = summary.iter().filter(|r| r.status == "stopped").count();
+    let failures = summary.iter().filter_map(|r| Some((r.run, r.message.clone()?))).collect();
+    Ok(Outcome::Done { runs: summary.len(), stopped, failures, summary: files.summary })
 }
 
 /// A run's summary row and, when asked, its rows.
@@ -114,7 +110,7 @@ fn summarise(
     run: DesignRun,
     n_columns: usize,
     keep_rows: bool,
-) -> (SummaryRow, Option<(u64, Vec<Vec<f64>>)>) {
+) -> (SummaryRow, Option<Trajectory>) {
     let sets = design.sets(design_row);
     let parameters =
         design.names.iter().map(|n| sets.iter().find(|s| s.name == *n).map_or(f64::NAN, |s| s.value)).collect();

@@ -1,0 +1,170 @@
+//! `bioflux sweep`: many runs of one model as Parquet (see the `sweep`
+//! crate), a shard of them in an array job, and `--merge` to check that a
+//! sweep's shards are all there.
+
+use super::run::time_arg;
+use super::{CommandError, finish, open_model};
+use bioflux_runtime::Overrides;
+use bioflux_runtime::params::ParamSet;
+use bioflux_sweep::{Design, Outcome, Shard, SweepOptions, missing_shards, run_shard};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+pub struct SweepArgs {
+    pub file: Option<PathBuf>,
+    pub output: Option<PathBuf>,
+    pub design: Option<PathBuf>,
+    pub grids: Vec<String>,
+    pub random: Option<usize>,
+    pub dists: Vec<String>,
+    pub seed: u64,
+    pub threads: Option<usize>,
+    pub shard: Option<String>,
+    pub shards: Option<usize>,
+    pub trajectories: bool,
+    pub end: Option<String>,
+    pub every: Option<String>,
+    pub set: Vec<ParamSet>,
+    pub merge: Option<PathBuf>,
+    pub plugin_path: Vec<PathBuf>,
+}
+
+/// `bioflux sweep`: true when the shard (or the check) is complete.
+pub fn sweep(args: &SweepArgs) -> bool {
+    match &args.merge {
+        Some(dir) => finish(check_shards(dir), "nothing was checked"),
+        None => finish(run(args), "the sweep did not run"),
+    }
+}
+
+fn check_shards(dir: &std::path::Path) -> Result<bool, CommandError> {
+    let found = missing_shards(dir).map_err(|e| CommandError::Argument(e.to_string()))?;
+    match found.as_slice() {
+        [] => Err(CommandError::Argument(format!("no summary-*-of-*.parquet files in {}", dir.display()))),
+        [(count, missing)] if missing.is_empty() => {
+            println!("all {count} shards are in {}: read them as one data set", dir.display());
+            Ok(true)
+        }
+        [(count, missing)] => {
+            let list: Vec<String> = missing.iter().map(usize::to_string).collect();
+            println!(
+                "{} of {count} shards are missing: {} (rerun with --shard I/{count})",
+                missing.len(),
+                list.join(", ")
+            );
+            Ok(false)
+        }
+        several => {
+            let counts: Vec<String> = several.iter().map(|(n, _)| n.to_string()).collect();
+            Err(CommandError::Argument(format!(
+                "{} holds shards of sweeps split {} ways: keep one sweep per directory",
+                dir.display(),
+                counts.join(" and ")
+            )))
+        }
+    }
+}
+
+fn design(args: &SweepArgs) -> Result<Design, CommandError> {
+    let given = [args.design.is_some(), !args.grids.is_empty(), args.random.is_some()];
+    if given.iter().filter(|g| **g).count() != 1 {
+        return Err(CommandError::Argument(
+            "give one design: --design FILE.csv, --grid ... or --random N --dist ...".into(),
+        ));
+    }
+    let sweep_error = |e: bioflux_sweep::SweepError| CommandError::Argument(e.to_string());
+    if let Some(path) = &args.design {
+        return Design::from_csv(path).map_err(sweep_error);
+    }
+    if let Some(n) = args.random {
+        if n == 0 {
+            return Err(CommandError::Argument("--random needs at least one run".into()));
+        }
+        return Design::random(n, &args.dists, args.seed).map_err(sweep_error);
+    }
+    Design::grid(&args.grids).map_err(sweep_error)
+}
+
+fn run(args: &SweepArgs) -> Result<bool, CommandError> {
+    let (Some(file), Some(dir)) = (&args.file, &args.output) else {
+        return Err(CommandError::Argument("give the model and -o RESULTS_DIR (or --merge RESULTS_DIR)".into()));
+    };
+    let design = design(args)?;
+    let shard = match &args.shard {
+        Some(spec) => Shard::parse(spec).map_err(|e| CommandError::Argument(e.to_string()))?,
+        None => Shard::from_env(args.shards).unwrap_or(Shard::WHOLE),
+    };
+    let model = open_model(file, &args.plugin_path, false)?.shared();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
+    let base = Overrides {
+        sets: args.set.clone(),
+        end: args.end.as_deref().map(|t| time_arg("--end", t)).transpose()?,
+        output_interval: args.every.as_deref().map(|t| time_arg("--every", t)).transpose()?,
+        cancel: Some(cancel),
+        ..Default::default()
+    };
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let options = SweepOptions { threads, base, trajectories: args.trajectories };
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} runs, {per_sec}, eta {eta}").expect("a valid template"),
+    );
+    let started = Instant::now();
+    let outcome = run_shard(&model, &design, shard, dir, &options, &|done, of| {
+        bar.set_length(of as u64);
+        bar.set_position(done as u64);
+    });
+    bar.finish_and_clear();
+    let outcome = outcome.map_err(|e| match e {
+        bioflux_sweep::SweepError::Api(api) => CommandError::Api(api),
+        other => CommandError::Argument(other.to_string()),
+    })?;
+    let seconds = started.elapsed().as_secs_f64();
+    let which = if shard.count > 1 { format!("shard {}/{}", shard.index, shard.count) } else { "sweep".to_string() };
+    match outcome {
+        Outcome::AlreadyDone { summary } => {
+            eprintln!("{which} is done already ({}): nothing was run", summary.display());
+            Ok(true)
+        }
+        Outcome::Interrupted { runs, of, partial } => {
+            eprintln!(
+                "{which} interrupted after {runs} of {of} runs: they are kept in {} (the shard runs whole when started again)",
+                partial.display()
+            );
+            Ok(false)
+        }
+        Outcome::Done { runs, stopped, failures, summary } => {
+            eprintln!(
+                "{which}: {runs} runs in {seconds:.2} s ({:.0} runs/s, {threads} threads): {} ok, {stopped} stopped by the model, {} failed; wrote {}",
+                runs as f64 / seconds,
+                runs - stopped - failures.len(),
+                failures.len(),
+                summary.display()
+            );
+            report_failures(&failures);
+            Ok(true)
+        }
+    }
+}
+
+/// The failures grouped by message, most frequent first, a few of each.
+fn report_failures(failures: &[(u64, String)]) {
+    let mut groups: Vec<(&str, Vec<u64>)> = Vec::new();
+    for (run, message) in failures {
+        match groups.iter_mut().find(|(m, _)| *m == message) {
+            Some((_, runs)) => runs.push(*run),
+            None => groups.push((message, vec![*run])),
+        }
+    }
+    groups.sort_by_key(|(_, runs)| std::cmp::Reverse(runs.len()));
+    for (message, runs) in groups.iter().take(5) {
+        let shown: Vec<String> = runs.iter().take(5).map(u64::to_string).collect();
+        let more = if runs.len() > 5 { format!(" and {} more", runs.len() - 5) } else { String::new() };
+        eprintln!("  failed ({} runs: {}{more}): {message}", runs.len(), shown.join(", "));
+    }
+}
