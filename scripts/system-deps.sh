@@ -3,7 +3,8 @@
 # HiGHS (the LP plugin) builds from source with cmake, ninja and bindgen
 # (libclang); plots draw text with fontconfig, freetype and a font; the
 # REPL's terminal test uses `script` (bsdutils); the Python tests a python3
-# that makes venvs. As root or through sudo on
+# that makes venvs; the sweep's test a one-node Slurm (slurmctld, slurmd,
+# munge). As root or through sudo on
 # Debian/Ubuntu; otherwise it names what is missing and stops.
 set -euo pipefail
 packages=(cmake ninja-build libclang-dev libfontconfig1-dev libfreetype-dev fonts-dejavu-core bsdutils)
@@ -12,6 +13,8 @@ packages=(cmake ninja-build libclang-dev libfontconfig1-dev libfreetype-dev font
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
     packages+=(python3 python3-venv python3-dev)
 fi
+# The sweep's Slurm test runs a one-node cluster (tests/slurm/cluster.sh).
+packages+=(slurmctld slurmd slurm-client munge)
 if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
     for tool in cmake ninja; do
         command -v "$tool" >/dev/null 2>&1 || {

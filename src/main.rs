@@ -259,6 +259,12 @@ enum Command {
         /// Check that every shard of the sweep in DIR is there, and say which are missing.
         #[arg(long, value_name = "DIR")]
         merge: Option<PathBuf>,
+        /// Instead of running, write DIR/sweep.sbatch: a Slurm array job of N shards.
+        #[arg(long, value_name = "N")]
+        slurm: Option<usize>,
+        /// With --slurm: submit the job (sbatch) and print its id.
+        #[arg(long, requires = "slurm")]
+        submit: bool,
         #[arg(long = "plugin-path", value_name = "DIR")]
         plugin_path: Vec<PathBuf>,
     },
@@ -440,6 +446,8 @@ fn command(cli: Cli) -> ExitCode {
             every,
             set,
             merge,
+            slurm,
+            submit,
             plugin_path,
         } => commands::sweep(&commands::SweepArgs {
             file,
@@ -457,6 +465,8 @@ fn command(cli: Cli) -> ExitCode {
             every,
             set,
             merge,
+            slurm,
+            submit,
             plugin_path,
         }),
         Command::Fba { model, bounds, objective, minimize, pfba, relax, top, json, plugin_path } => {

@@ -195,3 +195,103 @@ fn bad_designs_are_named() {
         assert!(text(&out.stderr).contains(words), "{args:?}: {}", text(&out.stderr));
     }
 }
+
+/// A one-node Slurm cluster (tests/slurm/cluster.sh), stopped when dropped.
+struct Cluster {
+    dir: PathBuf,
+}
+
+impl Cluster {
+    fn script() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/slurm/cluster.sh")
+    }
+
+    /// None (said why) where this machine cannot run Slurm; under CI that is a failure.
+    fn start(dir: PathBuf) -> Option<Cluster> {
+        let missing: Vec<&str> = ["/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/sbin/munged", "/usr/bin/sbatch"]
+            .into_iter()
+            .filter(|p| !Path::new(p).exists())
+            .collect();
+        let root = Command::new("id").arg("-u").output().is_ok_and(|o| text(&o.stdout).trim() == "0");
+        if !missing.is_empty() || !root {
+            let why = format!(
+                "needs root and Slurm (missing: {missing:?}; root: {root}); scripts/system-deps.sh installs it"
+            );
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "under CI the Slurm test must run: {why}");
+            eprintln!("the Slurm test does not run here: {why}");
+            return None;
+        }
+        let out = Command::new(Cluster::script()).arg("start").arg(&dir).output().unwrap();
+        assert!(out.status.success(), "cannot start Slurm: {}", text(&out.stderr));
+        Some(Cluster { dir })
+    }
+
+    fn conf(&self) -> PathBuf {
+        self.dir.join("slurm.conf")
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new(Cluster::script()).arg("stop").arg(&self.dir).output();
+    }
+}
+
+#[test]
+fn a_sweep_runs_as_a_slurm_array_job() {
+    let dir = temp_dir("slurm");
+    let Some(cluster) = Cluster::start(dir.join("cluster")) else { return };
+    let design =
+        ["models/monod_batch.bio", "--random", "60", "--dist", "mu_max=uniform(0.2,1)", "--dist", "Ks=uniform(0.1,2)"];
+    let whole = dir.join("whole");
+    let started = std::time::Instant::now();
+    sweep(&[&design[..], &["-o", whole.to_str().unwrap()]].concat());
+    let one_process = started.elapsed();
+
+    let parts = dir.join("parts");
+    let started = std::time::Instant::now();
+    let submitted = Command::new(env!("CARGO_BIN_EXE_bioflux"))
+        .arg("sweep")
+        .args(design)
+        .args(["-o", parts.to_str().unwrap(), "--slurm", "4", "--submit"])
+        .env("SLURM_CONF", cluster.conf())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(submitted.status.success(), "{}", text(&submitted.stderr));
+    let job = text(&submitted.stdout).trim().to_string();
+    assert!(job.parse::<u64>().is_ok(), "sbatch's job id: {job:?}");
+    let script = std::fs::read_to_string(parts.join("sweep.sbatch")).unwrap();
+    assert!(script.contains("#SBATCH --array=0-3"), "{script}");
+    // Wait for the array to leave the queue.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    loop {
+        let queue = Command::new("squeue").args(["-h", "-j", &job]).env("SLURM_CONF", cluster.conf()).output().unwrap();
+        if text(&queue.stdout).trim().is_empty() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "job {job} still queued: {}", text(&queue.stdout));
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let on_slurm = started.elapsed();
+    let merged = bioflux(&["sweep", "--merge", parts.to_str().unwrap()]);
+    let logs: Vec<String> = std::fs::read_dir(&parts)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert!(merged.status.success(), "{}\nlogs:\n{}", text(&merged.stdout), logs.join("\n"));
+    assert_eq!(logs.len(), 4);
+    assert_eq!(summary(&parts), summary(&whole));
+    eprintln!("60 runs: one process {one_process:.2?}; 4 Slurm tasks (submit to all done) {on_slurm:.2?}");
+    // Resubmitted, every task finds its shard done.
+    let again = Command::new(env!("CARGO_BIN_EXE_bioflux"))
+        .arg("sweep")
+        .args(design)
+        .args(["-o", parts.to_str().unwrap(), "--shard", "3/4"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(text(&again.stderr).contains("done already"), "{}", text(&again.stderr));
+}

@@ -29,6 +29,10 @@ pub struct SweepArgs {
     pub every: Option<String>,
     pub set: Vec<ParamSet>,
     pub merge: Option<PathBuf>,
+    /// Write a Slurm array job of this many shards instead of running.
+    pub slurm: Option<usize>,
+    /// Submit it with `sbatch`.
+    pub submit: bool,
     pub plugin_path: Vec<PathBuf>,
 }
 
@@ -93,6 +97,9 @@ fn run(args: &SweepArgs) -> Result<bool, CommandError> {
         return Err(CommandError::Argument("give the model and -o RESULTS_DIR (or --merge RESULTS_DIR)".into()));
     };
     let design = design(args)?;
+    if let Some(shards) = args.slurm {
+        return slurm::write_job(args, file, dir, shards, design.rows.len());
+    }
     let shard = match &args.shard {
         Some(spec) => Shard::parse(spec).map_err(|e| CommandError::Argument(e.to_string()))?,
         None => Shard::from_env(args.shards).unwrap_or(Shard::WHOLE),
@@ -149,6 +156,122 @@ fn run(args: &SweepArgs) -> Result<bool, CommandError> {
             report_failures(&failures);
             Ok(true)
         }
+    }
+}
+
+mod slurm {
+    //! `--slurm N`: the sweep as a Slurm array job of N tasks, each running
+    //! its shard (from `SLURM_ARRAY_TASK_ID`); `--submit` hands it to sbatch.
+
+    use super::{CommandError, SweepArgs};
+    use std::path::{Path, PathBuf};
+
+    /// `text` as one shell word.
+    fn quote(text: &str) -> String {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+
+    fn absolute(path: &Path) -> Result<PathBuf, CommandError> {
+        std::path::absolute(path).map_err(|e| CommandError::Argument(format!("{}: {e}", path.display())))
+    }
+
+    /// The arguments that make each task run the same design.
+    fn sweep_arguments(args: &SweepArgs, file: &Path, dir: &Path) -> Result<Vec<String>, CommandError> {
+        let mut words = vec!["sweep".to_string(), absolute(file)?.display().to_string()];
+        words.extend(["-o".to_string(), absolute(dir)?.display().to_string()]);
+        if let Some(design) = &args.design {
+            words.extend(["--design".to_string(), absolute(design)?.display().to_string()]);
+        }
+        for grid in &args.grids {
+            words.extend(["--grid".to_string(), grid.clone()]);
+        }
+        if let Some(n) = args.random {
+            words.extend(["--random".to_string(), n.to_string(), "--seed".to_string(), args.seed.to_string()]);
+        }
+        for dist in &args.dists {
+            words.extend(["--dist".to_string(), dist.clone()]);
+        }
+        for set in &args.set {
+            words.extend(["--set".to_string(), set.text.clone()]);
+        }
+        for (flag, value) in [("--end", &args.end), ("--every", &args.every)] {
+            if let Some(v) = value {
+                words.extend([flag.to_string(), v.clone()]);
+            }
+        }
+        if args.trajectories {
+            words.push("--trajectories".to_string());
+        }
+        for dir in &args.plugin_path {
+            words.extend(["--plugin-path".to_string(), absolute(dir)?.display().to_string()]);
+        }
+        Ok(words)
+    }
+
+    pub fn write_job(
+        args: &SweepArgs,
+        file: &Path,
+        dir: &Path,
+        shards: usize,
+        rows: usize,
+    ) -> Result<bool, CommandError> {
+        if shards == 0 || shards > rows {
+            return Err(CommandError::Argument(format!("--slurm {shards}: between 1 and the design's {rows} runs")));
+        }
+        let write = |path: &Path, source| CommandError::Write { path: path.to_path_buf(), source };
+        std::fs::create_dir_all(dir).map_err(|e| write(dir, e))?;
+        let exe = std::env::current_exe().map_err(|e| CommandError::Argument(format!("where bioflux is: {e}")))?;
+        let model = file.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        let words: Vec<String> = sweep_arguments(args, file, dir)?.iter().map(|w| quote(w)).collect();
+        let threads = args.threads.unwrap_or(1);
+        let logs = absolute(dir)?.join("slurm-%A_%a.log");
+        let script = format!(
+            "#!/bin/bash\n\
+             # Written by `bioflux sweep --slurm {shards}`: the sweep as an array job, one shard per task\n\
+             # (from SLURM_ARRAY_TASK_ID). A task whose shard is written already does nothing, so\n\
+             # resubmitting reruns only the missing ones. Check with `bioflux sweep --merge {dir}`.\n\
+             #SBATCH --job-name=bioflux-{model}\n\
+             #SBATCH --array=0-{last}\n\
+             #SBATCH --cpus-per-task={threads}\n\
+             #SBATCH --output={logs}\n\
+             exec {exe} {words} --threads \"${{SLURM_CPUS_PER_TASK:-1}}\"\n",
+            dir = dir.display(),
+            last = shards - 1,
+            logs = logs.display(),
+            exe = quote(&exe.display().to_string()),
+            words = words.join(" "),
+        );
+        let path = dir.join("sweep.sbatch");
+        std::fs::write(&path, script).map_err(|e| write(&path, e))?;
+        if !args.submit {
+            eprintln!(
+                "wrote {} ({shards} tasks of about {} runs): submit it with `sbatch {}`",
+                path.display(),
+                rows.div_ceil(shards),
+                path.display()
+            );
+            return Ok(true);
+        }
+        let out = std::process::Command::new("sbatch")
+            .arg("--parsable")
+            .arg(&path)
+            .output()
+            .map_err(|e| CommandError::Argument(format!("cannot run sbatch (is Slurm installed here?): {e}")))?;
+        if !out.status.success() {
+            return Err(CommandError::Argument(format!(
+                "sbatch refused {}: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        let job = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        println!("{job}");
+        eprintln!(
+            "submitted {} as job {job} ({shards} tasks); check with `bioflux sweep --merge {}`",
+            path.display(),
+            dir.display()
+        );
+        Ok(true)
     }
 }
 
