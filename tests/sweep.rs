@@ -34,7 +34,11 @@ fn summary(dir: &Path) -> BTreeMap<u64, Row> {
     let mut rows = BTreeMap::new();
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
-    for path in files.iter().filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("summary-")) {
+    let is_summary = |p: &&PathBuf| {
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        name.starts_with("summary-") && name.ends_with(".parquet")
+    };
+    for path in files.iter().filter(is_summary) {
         for batch in batches(path) {
             let runs = batch.column(0).as_any().downcast_ref::<UInt64Array>().unwrap();
             for i in 0..batch.num_rows() {
@@ -294,4 +298,43 @@ fn a_sweep_runs_as_a_slurm_array_job() {
         .output()
         .unwrap();
     assert!(text(&again.stderr).contains("done already"), "{}", text(&again.stderr));
+}
+
+#[test]
+fn an_interrupted_shard_keeps_its_runs_aside_and_runs_whole_next_time() {
+    let dir = temp_dir("interrupted");
+    let model = dir.join("oscillator.bio");
+    // x'' = -x at tight tolerances: seconds per run.
+    std::fs::write(
+        &model,
+        "model oscillator\nparam w = 1 [1/h]\nreactor batch { volume = 1 [L] }\nspecies x = 1 [mmol/L] : product\n\
+         species y = 0 [mmol/L] : product\nrate x = w * y\nrate y = -w * x\n\
+         simulate { end = 20000 [h]  output = 1000 [h]  solver = tsit45  rtol = 1e-11  atol = 1e-13 }\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let args = ["sweep", model.to_str().unwrap(), "-o", out.to_str().unwrap(), "--grid", "w=1:1.3:0.1", "--threads", "2"];
+    let child = Command::new(env!("CARGO_BIN_EXE_bioflux")).args(args).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    // SAFETY: signals the child this test started.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let interrupted = child.wait_with_output().unwrap();
+    let said = text(&interrupted.stderr);
+    assert!(!interrupted.status.success(), "{said}");
+    assert!(said.contains("interrupted after") && said.contains("of 4 runs"), "{said}");
+    let summary_file = out.join("summary-00000-of-00001.parquet");
+    assert!(!summary_file.exists());
+    let partial = out.join("_interrupted-summary-00000-of-00001.parquet");
+    assert!(partial.exists());
+    // Started again: the whole shard, every run ok.
+    let again = ok(bioflux(&args));
+    assert!(again.contains("4 runs") && again.contains("4 ok"), "{again}");
+    assert!(!partial.exists(), "the interrupted runs' file goes once the shard is complete");
+    let rows = summary(&out);
+    assert_eq!(rows.len(), 4);
+    // x(t) = cos(w t) at t = 20000 h.
+    for (run, row) in &rows {
+        let w = 1.0 + 0.1 * *run as f64;
+        assert!((row.numbers["x"] - (w * 20000.0).cos()).abs() < 1e-4, "run {run}: {:?}", row.numbers);
+    }
 }

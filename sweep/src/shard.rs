@@ -50,12 +50,19 @@ impl Shard {
 pub struct ShardFiles {
     pub summary: PathBuf,
     pub trajectories: PathBuf,
+    /// The runs an interrupted shard finished (the leading `_` keeps
+    /// pyarrow's and polars' directory readers from taking it as data).
+    pub interrupted: PathBuf,
 }
 
 impl ShardFiles {
     pub fn new(dir: &Path, shard: Shard) -> ShardFiles {
         let name = |kind: &str| dir.join(format!("{kind}-{:05}-of-{:05}.parquet", shard.index, shard.count));
-        ShardFiles { summary: name("summary"), trajectories: name("trajectories") }
+        ShardFiles {
+            summary: name("summary"),
+            trajectories: name("trajectories"),
+            interrupted: name("_interrupted-summary"),
+        }
     }
 }
 

@@ -31,7 +31,8 @@ pub enum Outcome {
     /// Its files were there already (a resubmitted job): nothing was run.
     AlreadyDone { summary: PathBuf },
     /// Stopped part-way (Ctrl-C): the runs that ended are written to
-    /// `partial`, beside where the shard goes; it is run whole next time.
+    /// `partial` (`_interrupted-summary-…`, a name data-set readers skip);
+    /// the shard runs whole next time.
     Interrupted { runs: usize, of: usize, partial: PathBuf },
 }
 
@@ -88,8 +89,8 @@ pub fn run_shard(
     let schema = results::summary_schema(&parameters, &model_columns, metadata.clone());
     let batch = results::summary_batch(&schema, &summary)?;
     if summary.len() < rows.len() {
-        let partial = files.summary.with_extension("parquet.partial");
-        results::write(&partial, &batch)?;
+        results::write(&files.interrupted, &batch)?;
+        let partial = files.interrupted;
         return Ok(Outcome::Interrupted { runs: summary.len(), of: rows.len(), partial });
     }
     if options.trajectories {
@@ -98,6 +99,7 @@ pub fn run_shard(
     }
     // The summary last: its presence says the shard is complete.
     results::write_atomically(&files.summary, &batch)?;
+    let _ = std::fs::remove_file(&files.interrupted);
     let stopped = summary.iter().filter(|r| r.status == "stopped").count();
     let failures = summary.iter().filter_map(|r| Some((r.run, r.message.clone()?))).collect();
     Ok(Outcome::Done { runs: summary.len(), stopped, failures, summary: files.summary })
