@@ -313,8 +313,10 @@ fn an_interrupted_shard_keeps_its_runs_aside_and_runs_whole_next_time() {
     )
     .unwrap();
     let out = dir.join("out");
-    let args = ["sweep", model.to_str().unwrap(), "-o", out.to_str().unwrap(), "--grid", "w=1:1.3:0.1", "--threads", "2"];
-    let child = Command::new(env!("CARGO_BIN_EXE_bioflux")).args(args).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let args =
+        ["sweep", model.to_str().unwrap(), "-o", out.to_str().unwrap(), "--grid", "w=1:1.3:0.1", "--threads", "2"];
+    let child =
+        Command::new(env!("CARGO_BIN_EXE_bioflux")).args(args).stderr(std::process::Stdio::piped()).spawn().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1000));
     // SAFETY: signals the child this test started.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
