@@ -66,6 +66,18 @@ pub(crate) enum CommandError {
     /// A plot that could not be drawn, or a results file not read.
     #[error(transparent)]
     Plot(#[from] crate::plot::PlotError),
+    /// A sweep's design, shards or results.
+    #[error(transparent)]
+    Sweep(bioflux_sweep::SweepError),
+}
+
+impl From<bioflux_sweep::SweepError> for CommandError {
+    fn from(e: bioflux_sweep::SweepError) -> Self {
+        match e {
+            bioflux_sweep::SweepError::Api(api) => CommandError::Api(api),
+            other => CommandError::Sweep(other),
+        }
+    }
 }
 
 /// The layers' errors reach a command as the library's.

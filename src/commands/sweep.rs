@@ -45,7 +45,7 @@ pub fn sweep(args: &SweepArgs) -> bool {
 }
 
 fn check_shards(dir: &std::path::Path) -> Result<bool, CommandError> {
-    let found = missing_shards(dir).map_err(|e| CommandError::Argument(e.to_string()))?;
+    let found = missing_shards(dir)?;
     match found.as_slice() {
         [] => Err(CommandError::Argument(format!("no summary-*-of-*.parquet files in {}", dir.display()))),
         [(count, missing)] if missing.is_empty() => {
@@ -79,17 +79,16 @@ fn design(args: &SweepArgs) -> Result<Design, CommandError> {
             "give one design: --design FILE.csv, --grid ... or --random N --dist ...".into(),
         ));
     }
-    let sweep_error = |e: bioflux_sweep::SweepError| CommandError::Argument(e.to_string());
     if let Some(path) = &args.design {
-        return Design::from_csv(path).map_err(sweep_error);
+        return Ok(Design::from_csv(path)?);
     }
     if let Some(n) = args.random {
         if n == 0 {
             return Err(CommandError::Argument("--random needs at least one run".into()));
         }
-        return Design::random(n, &args.dists, args.seed).map_err(sweep_error);
+        return Ok(Design::random(n, &args.dists, args.seed)?);
     }
-    Design::grid(&args.grids).map_err(sweep_error)
+    Ok(Design::grid(&args.grids)?)
 }
 
 fn run(args: &SweepArgs) -> Result<bool, CommandError> {
@@ -101,7 +100,7 @@ fn run(args: &SweepArgs) -> Result<bool, CommandError> {
         return slurm::write_job(args, file, dir, shards, design.rows.len());
     }
     let shard = match &args.shard {
-        Some(spec) => Shard::parse(spec).map_err(|e| CommandError::Argument(e.to_string()))?,
+        Some(spec) => Shard::parse(spec)?,
         None => Shard::from_env(args.shards).unwrap_or(Shard::WHOLE),
     };
     let model = open_model(file, &args.plugin_path, false)?.shared();
@@ -127,10 +126,7 @@ fn run(args: &SweepArgs) -> Result<bool, CommandError> {
         bar.set_position(done as u64);
     });
     bar.finish_and_clear();
-    let outcome = outcome.map_err(|e| match e {
-        bioflux_sweep::SweepError::Api(api) => CommandError::Api(api),
-        other => CommandError::Argument(other.to_string()),
-    })?;
+    let outcome = outcome?;
     let seconds = started.elapsed().as_secs_f64();
     let which = if shard.count > 1 { format!("shard {}/{}", shard.index, shard.count) } else { "sweep".to_string() };
     match outcome {
