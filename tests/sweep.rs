@@ -198,6 +198,9 @@ fn bad_designs_are_named() {
         assert!(!out.status.success());
         assert!(text(&out.stderr).contains(words), "{args:?}: {}", text(&out.stderr));
     }
+    let merge = bioflux(&["sweep", "--merge", "no/such/dir"]);
+    assert!(!merge.status.success());
+    assert!(text(&merge.stderr).contains("cannot read the results directory no/such/dir"), "{}", text(&merge.stderr));
 }
 
 /// A one-node Slurm cluster (tests/slurm/cluster.sh), stopped when dropped.

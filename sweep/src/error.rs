@@ -29,6 +29,8 @@ pub enum SweepError {
     Shard { spec: String },
     #[error("cannot write {}: {source}", path.display())]
     Write { path: PathBuf, source: std::io::Error },
+    #[error("cannot read the results directory {}: {source}", path.display())]
+    ReadDir { path: PathBuf, source: std::io::Error },
     #[error("cannot write {}: {source}", path.display())]
     Parquet { path: PathBuf, source: parquet::errors::ParquetError },
     #[error("cannot make the results table: {0}")]

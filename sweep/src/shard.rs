@@ -69,7 +69,7 @@ impl ShardFiles {
 /// The shards of `dir`'s summary files: their count and the indices
 /// missing (every count found, when files of several sweeps are mixed).
 pub fn missing_shards(dir: &Path) -> Result<Vec<(usize, Vec<usize>)>, SweepError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| SweepError::Write { path: dir.to_path_buf(), source })?;
+    let entries = std::fs::read_dir(dir).map_err(|source| SweepError::ReadDir { path: dir.to_path_buf(), source })?;
     let mut found: Vec<(usize, usize)> = entries
         .filter_map(|e| e.ok())
         .filter_map(|e| {
