@@ -2,9 +2,9 @@
 
 1. Python's overhead on the iCH360 fed-batch: the time of `Model.run` as
    Python sees it against the simulation's own wall time inside the same
-   call (the library's `Run`), median of repeated runs; and the same run
-   through `bioflux_api` in Rust (`cargo run --release --example
-   run_repeatedly -p bioflux-api`, if given its output with --rust MS).
+   call (the library's `Run`), median of repeated runs. The same run
+   through `bioflux_api` in Rust, for comparison: `cargo run --release -p
+   bioflux-api --example run_repeatedly -- models/ecoli_fedbatch.bio 30`.
 2. An ensemble of 1,000 monod_batch runs on 2 threads against 1.
 3. Ctrl-C latency: from SIGINT to KeyboardInterrupt during a long run.
 
