@@ -218,56 +218,7 @@ enum Command {
     /// rows; the design from a table, a grid or random draws. --shard I/N
     /// runs one part (array jobs: by default from SLURM_ARRAY_TASK_ID and
     /// SLURM_ARRAY_TASK_COUNT); a finished shard is not run again.
-    Sweep {
-        file: Option<PathBuf>,
-        /// The results directory (shard files `summary-I-of-N.parquet`).
-        #[arg(short, long, value_name = "DIR")]
-        output: Option<PathBuf>,
-        /// A CSV with a column per parameter (units in the header, `Ks [mol/L]`) and a row per run.
-        #[arg(long, value_name = "FILE.csv")]
-        design: Option<PathBuf>,
-        /// NAME=START:END:STEP (a unit may follow in brackets); several make a product.
-        #[arg(long = "grid", value_name = "NAME=START:END:STEP")]
-        grids: Vec<String>,
-        /// N runs drawn by a Latin hypercube over the --dist distributions.
-        #[arg(long, value_name = "N")]
-        random: Option<usize>,
-        /// NAME=uniform(LOW,HIGH), NAME=normal(MEAN,SD) or NAME=lognormal(MEDIAN,SD_OF_LN), base units.
-        #[arg(long = "dist", value_name = "NAME=DIST")]
-        dists: Vec<String>,
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Worker threads (default: every core).
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Run part I of N (0 ≤ I < N).
-        #[arg(long, value_name = "I/N")]
-        shard: Option<String>,
-        /// The number of parts, for an index from JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs).
-        #[arg(long, value_name = "N")]
-        shards: Option<usize>,
-        /// Also write every run's rows (`trajectories-I-of-N.parquet`).
-        #[arg(long)]
-        trajectories: bool,
-        #[arg(long)]
-        end: Option<String>,
-        #[arg(long)]
-        every: Option<String>,
-        /// A parameter change for every run (before the design's).
-        #[arg(long = "set", value_name = "NAME=VALUE")]
-        set: Vec<ParamSet>,
-        /// Check that every shard of the sweep in DIR is there, and say which are missing.
-        #[arg(long, value_name = "DIR")]
-        merge: Option<PathBuf>,
-        /// Instead of running, write DIR/sweep.sbatch: a Slurm array job of N shards.
-        #[arg(long, value_name = "N")]
-        slurm: Option<usize>,
-        /// With --slurm: submit the job (sbatch) and print its id.
-        #[arg(long, requires = "slurm")]
-        submit: bool,
-        #[arg(long = "plugin-path", value_name = "DIR")]
-        plugin_path: Vec<PathBuf>,
-    },
+    Sweep(commands::SweepArgs),
     /// Solve FBA (or pFBA) once on a model file with the `pfba` plugin.
     Fba {
         /// SBML (L3 with fbc v1, v2 or v3; L2 in the COBRA Toolbox's
@@ -430,45 +381,7 @@ fn command(cli: Cli) -> ExitCode {
         Command::Sample { file, cell, grids, random, seed, output, plugin_path } => {
             commands::sample(&commands::SampleArgs { file, cell, grids, random, seed, output, plugin_path })
         }
-        Command::Sweep {
-            file,
-            output,
-            design,
-            grids,
-            random,
-            dists,
-            seed,
-            threads,
-            shard,
-            shards,
-            trajectories,
-            end,
-            every,
-            set,
-            merge,
-            slurm,
-            submit,
-            plugin_path,
-        } => commands::sweep(&commands::SweepArgs {
-            file,
-            output,
-            design,
-            grids,
-            random,
-            dists,
-            seed,
-            threads,
-            shard,
-            shards,
-            trajectories,
-            end,
-            every,
-            set,
-            merge,
-            slurm,
-            submit,
-            plugin_path,
-        }),
+        Command::Sweep(args) => commands::sweep(&args),
         Command::Fba { model, bounds, objective, minimize, pfba, relax, top, json, plugin_path } => {
             commands::fba(&commands::FbaArgs {
                 model,

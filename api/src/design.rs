@@ -33,6 +33,45 @@ pub struct DesignRun {
     pub wall: Duration,
 }
 
+/// How a run of a design ended, as ensembles and sweeps report it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunStatus {
+    /// It reached its end time.
+    Ok,
+    /// The model's `stop` ended it, for this reason.
+    Stopped { reason: String },
+    /// It failed along the way (its rows up to then are kept) or could not
+    /// start; the message says why (and when).
+    Failed { message: String },
+}
+
+impl RunStatus {
+    /// `ok`, `stopped` or `failed`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RunStatus::Ok => "ok",
+            RunStatus::Stopped { .. } => "stopped",
+            RunStatus::Failed { .. } => "failed",
+        }
+    }
+}
+
+impl DesignRun {
+    /// How the run ended.
+    pub fn status(&self) -> RunStatus {
+        match &self.outcome {
+            Err(error) => RunStatus::Failed { message: error.to_string() },
+            Ok(run) => match (&run.simulation.failure, &run.simulation.stop) {
+                (Some(failure), _) => {
+                    RunStatus::Failed { message: format!("at t = {} h: {}", failure.time, failure.message) }
+                }
+                (None, Some(stop)) => RunStatus::Stopped { reason: stop.reason.clone() },
+                (None, None) => RunStatus::Ok,
+            },
+        }
+    }
+}
+
 /// Runs every row of `design` (each row the parameter changes of one run)
 /// and hands each run to `done` as it ends, from the thread that ran it.
 /// Returns how many runs ended (fewer than the design's rows only when

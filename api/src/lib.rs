@@ -27,7 +27,7 @@ mod plugins;
 mod surrogate;
 
 pub use cell::{Cell, DerivativeMap};
-pub use design::{DesignOptions, DesignRun, collect_design, panic_message, run_design};
+pub use design::{DesignOptions, DesignRun, RunStatus, collect_design, panic_message, run_design};
 pub use error::Error;
 pub use fba::{Bound, FbaRequest, FbaSolution, FbaStatus, fba};
 pub use fit::{FitRequest, FitSetup, Fitted};

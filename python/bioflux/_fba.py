@@ -52,5 +52,5 @@ def fba(model, bounds=None, *, objective=None, minimize=False, pfba=False, relax
         else:
             triples.append((reaction, "fixed", float(value)))
     raw = _core.fba(os.fspath(model), triples, objective, minimize, pfba, relax,
-                    search_path([plugin_path] if isinstance(plugin_path, (str, os.PathLike)) else plugin_path))
+                    search_path(plugin_path))
     return FbaSolution(raw)

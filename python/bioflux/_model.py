@@ -9,7 +9,7 @@ import pandas as pd
 from . import _core
 from ._fit import FitResult, experiment_table
 from ._html import table
-from ._plugins import search_path
+from ._plugins import given, search_path
 from ._result import Result
 
 
@@ -70,7 +70,7 @@ class Model:
     """
 
     def __init__(self, path, *, plugin_path=()):
-        self._plugin_path = [os.fspath(p) for p in ([plugin_path] if isinstance(plugin_path, (str, os.PathLike)) else plugin_path)]
+        self._plugin_path = given(plugin_path)
         self._path = os.fspath(path)
         self._core = _core.Model.open(self._path, search_path(self._plugin_path))
 
@@ -80,7 +80,7 @@ class Model:
         paths in it (model files, weights ``NAME.TERM.weights.json``) start
         at ``base_dir`` (default: the current directory)."""
         model = cls.__new__(cls)
-        model._plugin_path = [os.fspath(p) for p in ([plugin_path] if isinstance(plugin_path, (str, os.PathLike)) else plugin_path)]
+        model._plugin_path = given(plugin_path)
         model._path = None
         base = os.fspath(base_dir) if base_dir is not None else None
         model._core = _core.Model.from_source(text, name, base, search_path(model._plugin_path))

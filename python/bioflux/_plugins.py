@@ -7,11 +7,16 @@ from pathlib import Path
 SHIPPED = Path(__file__).parent / "plugins"
 
 
-def search_path(given=()):
+def given(plugin_path=()):
+    """The caller's plugin directories (one path or several) as strings."""
+    if isinstance(plugin_path, (str, os.PathLike)):
+        plugin_path = [plugin_path]
+    return [os.fspath(p) for p in plugin_path]
+
+
+def search_path(plugin_path=()):
     """The plugin directories to hand to the library, as strings."""
-    if isinstance(given, (str, os.PathLike)):
-        given = [given]
-    dirs = [os.fspath(p) for p in given]
+    dirs = given(plugin_path)
     if SHIPPED.is_dir():
         dirs.append(os.fspath(SHIPPED))
     return dirs

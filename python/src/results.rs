@@ -2,7 +2,7 @@
 //! (column-major, so each becomes a numpy column without copying rows),
 //! its events, how it ended; an ensemble's runs as one long table.
 
-use bioflux_api::DesignRun;
+use bioflux_api::{DesignRun, RunStatus};
 use bioflux_runtime::Run;
 use bioflux_runtime::simulate::{Column, Simulation};
 use numpy::PyArray1;
@@ -82,17 +82,6 @@ pub fn run_dict<'py>(py: Python<'py>, run: &Run) -> PyResult<Bound<'py, PyDict>>
     Ok(d)
 }
 
-/// How a run of a design ended: `ok`, `stopped` (the model's `stop`) or
-/// `failed`, with the message of a failure.
-fn status(run: &DesignRun) -> (&'static str, Option<String>) {
-    match &run.outcome {
-        Ok(r) if r.simulation.failure.is_some() => ("failed", r.simulation.failure.as_ref().map(|f| f.message.clone())),
-        Ok(r) if r.simulation.stop.is_some() => ("stopped", None),
-        Ok(_) => ("ok", None),
-        Err(e) => ("failed", Some(e.to_string())),
-    }
-}
-
 /// One run of an ensemble, reduced on the thread that ran it to what the
 /// table needs: its rows as columns (a run that made no row, because it
 /// could not start, has one row of NaN) and its summary.
@@ -109,20 +98,25 @@ pub struct FinishedRun {
 
 impl FinishedRun {
     pub fn new(run: DesignRun, n_columns: usize) -> FinishedRun {
-        let (status, message) = status(&run);
-        let (columns, final_time, stop, events) = match &run.outcome {
-            Ok(r) if !r.simulation.rows.is_empty() => (
-                by_column(&r.simulation.rows, n_columns),
-                r.simulation.stats.final_time,
-                r.simulation.stop.as_ref().map(|s| s.reason.clone()),
-                r.simulation.events.len(),
-            ),
-            Ok(r) => (vec![vec![f64::NAN]; n_columns], r.simulation.stats.final_time, None, 0),
-            Err(_) => (vec![vec![f64::NAN]; n_columns], f64::NAN, None, 0),
+        let status = run.status();
+        let message = match &status {
+            RunStatus::Failed { message } => Some(message.clone()),
+            _ => None,
+        };
+        let stop = match status.clone() {
+            RunStatus::Stopped { reason } => Some(reason),
+            _ => None,
+        };
+        let (columns, final_time, events) = match &run.outcome {
+            Ok(r) if !r.simulation.rows.is_empty() => {
+                (by_column(&r.simulation.rows, n_columns), r.simulation.stats.final_time, r.simulation.events.len())
+            }
+            Ok(r) => (vec![vec![f64::NAN]; n_columns], r.simulation.stats.final_time, 0),
+            Err(_) => (vec![vec![f64::NAN]; n_columns], f64::NAN, 0),
         };
         FinishedRun {
             index: run.index,
-            status,
+            status: status.as_str(),
             message,
             wall: run.wall.as_secs_f64(),
             final_time,

@@ -13,26 +13,55 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+#[derive(clap::Args)]
 pub struct SweepArgs {
     pub file: Option<PathBuf>,
+    /// The results directory (shard files `summary-I-of-N.parquet`).
+    #[arg(short, long, value_name = "DIR")]
     pub output: Option<PathBuf>,
+    /// A CSV with a column per parameter (units in the header, `Ks [mol/L]`) and a row per run.
+    #[arg(long, value_name = "FILE.csv")]
     pub design: Option<PathBuf>,
+    /// NAME=START:END:STEP (a unit may follow in brackets); several make a product.
+    #[arg(long = "grid", value_name = "NAME=START:END:STEP")]
     pub grids: Vec<String>,
+    /// N runs drawn by a Latin hypercube over the --dist distributions.
+    #[arg(long, value_name = "N")]
     pub random: Option<usize>,
+    /// NAME=uniform(LOW,HIGH), NAME=normal(MEAN,SD) or NAME=lognormal(MEDIAN,SD_OF_LN), base units.
+    #[arg(long = "dist", value_name = "NAME=DIST")]
     pub dists: Vec<String>,
+    #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Worker threads (default: every core).
+    #[arg(long)]
     pub threads: Option<usize>,
+    /// Run part I of N (0 ≤ I < N).
+    #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// The number of parts, for an index from JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs).
+    #[arg(long, value_name = "N")]
     pub shards: Option<usize>,
+    /// Also write every run's rows (`trajectories-I-of-N.parquet`).
+    #[arg(long)]
     pub trajectories: bool,
+    #[arg(long)]
     pub end: Option<String>,
+    #[arg(long)]
     pub every: Option<String>,
+    /// A parameter change for every run (before the design's).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<ParamSet>,
+    /// Check that every shard of the sweep in DIR is there, and say which are missing.
+    #[arg(long, value_name = "DIR")]
     pub merge: Option<PathBuf>,
-    /// Write a Slurm array job of this many shards instead of running.
+    /// Instead of running, write DIR/sweep.sbatch: a Slurm array job of N shards.
+    #[arg(long, value_name = "N")]
     pub slurm: Option<usize>,
-    /// Submit it with `sbatch`.
+    /// With --slurm: submit the job (sbatch) and print its id.
+    #[arg(long, requires = "slurm")]
     pub submit: bool,
+    #[arg(long = "plugin-path", value_name = "DIR")]
     pub plugin_path: Vec<PathBuf>,
 }
 

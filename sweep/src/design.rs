@@ -7,6 +7,7 @@
 
 use crate::SweepError;
 use bioflux_compiler::quantity::parse_unit;
+use bioflux_compiler::units::Unit;
 use bioflux_runtime::output::split_header;
 use bioflux_runtime::params::ParamSet;
 use rand::rngs::StdRng;
@@ -16,16 +17,19 @@ use statrs::distribution::{ContinuousCDF, Normal};
 use std::path::Path;
 
 /// The runs of a sweep: parameter names and, per run, a value for each
-/// (in the unit `factor` converts from; NaN where a run leaves the model's).
+/// (in its column's unit; NaN where a run leaves the model's).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Design {
     pub names: Vec<String>,
     /// The unit each column was given in (empty: the parameter's base unit).
     pub units: Vec<String>,
-    /// Per column: its unit's factor to base units.
-    factors: Vec<f64>,
+    /// Per column: that unit read (None for base units).
+    parsed: Vec<Option<Unit>>,
     pub rows: Vec<Vec<f64>>,
 }
+
+/// A column: its name, its unit as written and read.
+type Column = (String, String, Option<Unit>);
 
 /// A random parameter's distribution.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -72,24 +76,22 @@ impl Distribution {
     }
 }
 
-/// `NAME [unit]` → name, the unit as written and its factor.
-fn column(path: &Path, header: &str) -> Result<(String, String, f64), SweepError> {
+/// `NAME [unit]` → name, the unit as written and read.
+fn column(path: &Path, header: &str) -> Result<Column, SweepError> {
     let (name, unit) = split_header(header);
     if unit.is_empty() {
-        return Ok((name, unit, 1.0));
+        return Ok((name, unit, None));
     }
-    let factor = parse_unit(&unit)
-        .map_err(|e| SweepError::DesignUnit {
-            path: path.to_path_buf(),
-            header: header.into(),
-            message: e.to_string(),
-        })?
-        .factor;
-    Ok((name, unit, factor))
+    let parsed = parse_unit(&unit).map_err(|e| SweepError::DesignUnit {
+        path: path.to_path_buf(),
+        header: header.into(),
+        message: e.to_string(),
+    })?;
+    Ok((name, unit, Some(parsed)))
 }
 
 impl Design {
-    fn new(columns: Vec<(String, String, f64)>, rows: Vec<Vec<f64>>) -> Result<Design, SweepError> {
+    fn new(columns: Vec<Column>, rows: Vec<Vec<f64>>) -> Result<Design, SweepError> {
         for (i, (name, ..)) in columns.iter().enumerate() {
             if columns[..i].iter().any(|(n, ..)| n == name) {
                 return Err(SweepError::Twice { name: name.clone() });
@@ -98,9 +100,10 @@ impl Design {
         if rows.is_empty() {
             return Err(SweepError::Empty);
         }
-        let (names, rest): (Vec<String>, Vec<(String, f64)>) = columns.into_iter().map(|(n, u, f)| (n, (u, f))).unzip();
-        let (units, factors) = rest.into_iter().unzip();
-        Ok(Design { names, units, factors, rows })
+        let (names, rest): (Vec<String>, Vec<(String, Option<Unit>)>) =
+            columns.into_iter().map(|(n, u, p)| (n, (u, p))).unzip();
+        let (units, parsed) = rest.into_iter().unzip();
+        Ok(Design { names, units, parsed, rows })
     }
 
     /// A CSV with a column per parameter (`Ks`, `Ks [mol/L]`) and a row per
@@ -179,7 +182,7 @@ impl Design {
             values.push(
                 strata.iter().map(|&s| distribution.quantile((s as f64 + rng.random::<f64>()) / n as f64)).collect(),
             );
-            columns.push((name.trim().to_string(), String::new(), 1.0));
+            columns.push((name.trim().to_string(), String::new(), None));
         }
         let rows = (0..n).map(|i| values.iter().map(|c| c[i]).collect()).collect();
         Design::new(columns, rows)
@@ -192,13 +195,14 @@ impl Design {
             .zip(&self.rows[row])
             .enumerate()
             .filter(|(_, (_, v))| !v.is_nan())
-            .map(|(c, (name, &value))| {
-                let unit = &self.units[c];
-                let text = if unit.is_empty() { format!("{name}={value}") } else { format!("{name}={value} [{unit}]") };
-                match parse_unit(unit).ok().filter(|_| !unit.is_empty()) {
-                    Some(u) => ParamSet { name: name.clone(), value: value * self.factors[c], dim: Some(u.dim), text },
-                    None => ParamSet { text, ..ParamSet::base(name, value) },
-                }
+            .map(|(c, (name, &value))| match &self.parsed[c] {
+                Some(unit) => ParamSet {
+                    name: name.clone(),
+                    value: value * unit.factor,
+                    dim: Some(unit.dim),
+                    text: format!("{name}={value} [{}]", self.units[c]),
+                },
+                None => ParamSet { text: format!("{name}={value}"), ..ParamSet::base(name, value) },
             })
             .collect()
     }

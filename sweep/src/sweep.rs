@@ -4,8 +4,9 @@
 
 use crate::results::{self, SummaryRow, Trajectory};
 use crate::{Design, Shard, ShardFiles, SweepError};
-use bioflux_api::{DesignOptions, DesignRun, SharedModel, run_design};
+use bioflux_api::{DesignOptions, DesignRun, RunStatus, SharedModel, run_design};
 use bioflux_runtime::Overrides;
+use bioflux_runtime::params::ParamSet;
 use bioflux_runtime::simulate::columns;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -68,8 +69,8 @@ pub fn run_shard(
     let n_columns = model_columns.len();
     let design_options = DesignOptions { threads: options.threads, base: options.base.clone() };
     run_design(model, &sets, &design_options, &|run: DesignRun| {
-        let design_row = rows[run.index];
-        let (row, trajectory) = summarise(design, design_row, run, n_columns, options.trajectories);
+        let (design_row, run_sets) = (rows[run.index], &sets[run.index]);
+        let (row, trajectory) = summarise(&design.names, run_sets, design_row, run, n_columns, options.trajectories);
         let mut done = finished.lock().unwrap_or_else(|e| e.into_inner());
         done.0.push(row);
         done.1.extend(trajectory);
@@ -105,48 +106,38 @@ pub fn run_shard(
     Ok(Outcome::Done { runs: summary.len(), stopped, failures, summary: files.summary })
 }
 
-/// A run's summary row and, when asked, its rows.
+/// A run's summary row (`sets`: its parameter changes) and, when asked,
+/// its rows.
 fn summarise(
-    design: &Design,
+    names: &[String],
+    sets: &[ParamSet],
     design_row: usize,
     run: DesignRun,
     n_columns: usize,
     keep_rows: bool,
 ) -> (SummaryRow, Option<Trajectory>) {
-    let sets = design.sets(design_row);
-    let parameters =
-        design.names.iter().map(|n| sets.iter().find(|s| s.name == *n).map_or(f64::NAN, |s| s.value)).collect();
+    let parameters = names.iter().map(|n| sets.iter().find(|s| s.name == *n).map_or(f64::NAN, |s| s.value)).collect();
+    let status = run.status();
     let mut row = SummaryRow {
         run: design_row as u64,
         parameters,
-        status: "ok",
+        status: status.as_str(),
         message: None,
         stop_reason: None,
         events: 0,
         wall_s: run.wall.as_secs_f64(),
         last: vec![f64::NAN; n_columns],
     };
-    let trajectory = match run.outcome {
-        Err(error) => {
-            row.status = "failed";
-            row.message = Some(error.to_string());
-            None
-        }
-        Ok(done) => {
-            let sim = done.simulation;
-            if let Some(last) = sim.rows.last() {
-                row.last.clone_from(last);
-            }
-            row.events = sim.events.len() as u64;
-            if let Some(failure) = &sim.failure {
-                row.status = "failed";
-                row.message = Some(format!("at t = {} h: {}", failure.time, failure.message));
-            } else if let Some(stop) = &sim.stop {
-                row.status = "stopped";
-                row.stop_reason = Some(stop.reason.clone());
-            }
-            keep_rows.then_some((design_row as u64, sim.rows))
-        }
-    };
-    (row, trajectory)
+    match status {
+        RunStatus::Failed { message } => row.message = Some(message),
+        RunStatus::Stopped { reason } => row.stop_reason = Some(reason),
+        RunStatus::Ok => {}
+    }
+    let Ok(done) = run.outcome else { return (row, None) };
+    let sim = done.simulation;
+    if let Some(last) = sim.rows.last() {
+        row.last.clone_from(last);
+    }
+    row.events = sim.events.len() as u64;
+    (row, keep_rows.then_some((design_row as u64, sim.rows)))
 }
