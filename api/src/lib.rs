@@ -17,6 +17,7 @@
 //! the front end.
 
 mod cell;
+mod check;
 mod design;
 mod error;
 mod fba;
@@ -27,6 +28,7 @@ mod plugins;
 mod surrogate;
 
 pub use cell::{Cell, DerivativeMap};
+pub use check::{CellCatalog, CellCheck};
 pub use design::{DesignOptions, DesignRun, RunStatus, collect_design, panic_message, run_design};
 pub use error::Error;
 pub use fba::{Bound, FbaRequest, FbaSolution, FbaStatus, fba};
@@ -37,6 +39,8 @@ pub use plugins::open_surrogate;
 pub use surrogate::surrogate_tool;
 
 pub use bioflux_compiler::CheckedModel;
+pub use bioflux_plugin::tools::ReactionSummary;
+pub use bioflux_runtime::host::{CellDescription, PortInfo};
 pub use bioflux_runtime::params::{LearnedStart, ParamSet};
 pub use bioflux_runtime::simulate::Simulation;
 pub use bioflux_runtime::{Overrides, Run};

@@ -7,7 +7,9 @@ mod comments;
 pub mod format;
 mod nesting;
 mod parse;
+mod recover;
 
 pub use format::{format_model, format_source};
 pub use nesting::MAX_NESTING;
 pub use parse::{A_STATEMENT, STATEMENT_KEYWORDS, SyntaxError, SyntaxErrorKind, parse, parse_expr, syntax_errors};
+pub use recover::parse_recovering;

@@ -104,13 +104,13 @@ pub fn syntax_errors(source: &str, limit: usize) -> Vec<SyntaxError> {
 
 /// Whether `text` begins with a statement keyword (and is not a setting
 /// such as `output = 0.1 [h]`).
-fn starts_statement(text: &str) -> bool {
+pub(crate) fn starts_statement(text: &str) -> bool {
     let word: String = text.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
     STATEMENT_KEYWORDS.contains(&word.as_str()) && !text[word.len()..].trim_start().starts_with('=')
 }
 
 /// The start of the first line after `pos` that begins with a statement.
-fn next_statement_line(source: &str, pos: usize) -> Option<usize> {
+pub(crate) fn next_statement_line(source: &str, pos: usize) -> Option<usize> {
     let mut line_start = source[pos..].find('\n')? + pos + 1;
     loop {
         let line = &source[line_start..];

@@ -1,14 +1,14 @@
 //! `bioflux check`.
 
 use super::{read, report};
-use bioflux_compiler::{CheckedModel, Code, Diagnostic, check_source};
-use bioflux_runtime::host::{SearchPath, bind};
+use bioflux_api::CellCatalog;
+use bioflux_compiler::{CheckedModel, Diagnostic, check_source};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// `bioflux check`: true when every file is clean.
 pub fn check(files: &[PathBuf], plugin_path: &[PathBuf]) -> bool {
-    let search = SearchPath::new(plugin_path);
+    let mut catalog = CellCatalog::new(plugin_path);
     let mut errors = 0;
     for path in files {
         let Some(src) = read(path) else {
@@ -19,7 +19,7 @@ pub fn check(files: &[PathBuf], plugin_path: &[PathBuf]) -> bool {
         let checked = check_source(&name, &src).and_then(|model| {
             let source = Arc::new(miette::NamedSource::new(&name, src.clone()));
             let attach = |ds: Vec<Diagnostic>| ds.into_iter().map(|d| d.with_source(source.clone())).collect();
-            check_against_plugins(&model, path, &search).map(|()| model).map_err(attach)
+            check_against_plugins(&model, path, &mut catalog).map(|()| model).map_err(attach)
         });
         match checked {
             Ok(model) => outln!("{}: ok (model {}: {})", path.display(), model.name, summary(&model)),
@@ -41,18 +41,13 @@ pub fn check(files: &[PathBuf], plugin_path: &[PathBuf]) -> bool {
 /// against the plugin's description, as `run` checks them, where the
 /// plugin and the cell's model file can be opened; where they cannot, a
 /// note says so (`run` reports it as an error).
-fn check_against_plugins(model: &CheckedModel, path: &Path, search: &SearchPath) -> Result<(), Vec<Diagnostic>> {
-    if model.cells.is_empty() {
-        return Ok(());
-    }
+fn check_against_plugins(model: &CheckedModel, path: &Path, catalog: &mut CellCatalog) -> Result<(), Vec<Diagnostic>> {
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let Err(diags) = bind(model, search, &base_dir) else { return Ok(()) };
-    let (unavailable, wrong): (Vec<Diagnostic>, Vec<Diagnostic>) =
-        diags.into_iter().partition(|d| d.code == Code::Plugin);
-    for d in &unavailable {
+    let found = catalog.check(model, &base_dir);
+    for d in &found.unchecked {
         eprintln!("note: {}: not checked against its plugin: {}", path.display(), d.message);
     }
-    if wrong.is_empty() { Ok(()) } else { Err(wrong) }
+    if found.errors.is_empty() { Ok(()) } else { Err(found.errors) }
 }
 
 /// "3 parameters, 2 species, 1 cell model, 0 networks, 2 events"

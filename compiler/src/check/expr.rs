@@ -93,6 +93,14 @@ impl<'a> Checker<'a> {
     /// Resolves and types `e`. In a `constant` context, state, time and
     /// cell outputs are reported where they appear.
     pub(super) fn expr(&mut self, e: &'a ast::Expr, constant: bool) -> Typed {
+        let typed = self.expr_untracked(e, constant);
+        if let Some(types) = &mut self.types {
+            types.push((e.span, typed.ty));
+        }
+        typed
+    }
+
+    fn expr_untracked(&mut self, e: &'a ast::Expr, constant: bool) -> Typed {
         match &e.kind {
             ExprKind::Number(n) => Typed::constant(n.value, Ty::Bare),
             ExprKind::Name(id) => self.name(id, constant),

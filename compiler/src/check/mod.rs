@@ -23,12 +23,17 @@ pub use expr::Ty;
 pub fn check_model(model: &ast::Model) -> Result<CheckedModel, Vec<Diagnostic>> {
     let mut c = Checker::new(model);
     c.run();
-    if c.diags.is_empty() {
-        Ok(c.finish())
-    } else {
-        c.diags.sort_by_key(|d| d.span.start);
-        Err(c.diags)
-    }
+    c.outcome()
+}
+
+/// Checks a parsed model and keeps the type of every expression it
+/// checked, by span (what an editor shows on hover).
+pub fn check_model_typed(model: &ast::Model) -> (Result<CheckedModel, Vec<Diagnostic>>, Vec<(Span, Ty)>) {
+    let mut c = Checker::new(model);
+    c.types = Some(Vec::new());
+    c.run();
+    let types = c.types.take().unwrap_or_default();
+    (c.outcome(), types)
 }
 
 /// What a name refers to.
@@ -157,6 +162,8 @@ struct Checker<'a> {
     simulate: SimulateSettings,
     mlps: Vec<Mlp>,
     events: Vec<Event>,
+    /// The type of each expression checked, by span, when asked for.
+    types: Option<Vec<(Span, expr::Ty)>>,
 }
 
 impl<'a> Checker<'a> {
@@ -181,6 +188,16 @@ impl<'a> Checker<'a> {
             simulate: SimulateSettings::default(),
             mlps: Vec::new(),
             events: Vec::new(),
+            types: None,
+        }
+    }
+
+    fn outcome(mut self) -> Result<CheckedModel, Vec<Diagnostic>> {
+        if self.diags.is_empty() {
+            Ok(self.finish())
+        } else {
+            self.diags.sort_by_key(|d| d.span.start);
+            Err(self.diags)
         }
     }
 

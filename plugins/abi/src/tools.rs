@@ -53,6 +53,55 @@ impl Tool for StoichiometryTool {
     type Reply = Stoichiometry;
 }
 
+/// `reactions`: each reaction of the network behind a cell as a person
+/// reads it, for an editor's hover (the LP plugin offers it).
+pub struct ReactionsTool;
+
+impl Tool for ReactionsTool {
+    const NAME: &'static str = "reactions";
+    type Request = StoichiometryRequest;
+    type Reply = Vec<ReactionSummary>;
+}
+
+/// One reaction: its id, its equation and its flux bounds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReactionSummary {
+    /// The id, named as the cell's output is.
+    pub id: String,
+    /// `glc__D_e + pep_c --> g6p_c + pyr_c` (`<=>` where it may run backwards).
+    pub equation: String,
+    /// The lower bound (mmol/gDW/h); `None` when unbounded.
+    pub lower: Option<f64>,
+    /// The upper bound; `None` when unbounded.
+    pub upper: Option<f64>,
+}
+
+impl ReactionSummary {
+    /// The summary of a reaction given as (metabolite, coefficient) pairs
+    /// (negative consumed) and its bounds, in COBRApy's notation: `-->`,
+    /// `<--` where it only runs backwards, `<=>` where it runs both ways.
+    pub fn new<'a>(id: &str, stoichiometry: impl IntoIterator<Item = (&'a str, f64)>, lower: f64, upper: f64) -> Self {
+        let (mut consumed, mut produced) = (Vec::new(), Vec::new());
+        for (metabolite, c) in stoichiometry {
+            let side = if c < 0.0 { &mut consumed } else { &mut produced };
+            let c = c.abs();
+            side.push(if c == 1.0 { metabolite.to_string() } else { format!("{c} {metabolite}") });
+        }
+        let arrow = match (lower < 0.0, upper > 0.0) {
+            (true, true) => "<=>",
+            (true, false) => "<--",
+            _ => "-->",
+        };
+        ReactionSummary {
+            id: id.to_string(),
+            equation: format!("{} {arrow} {}", consumed.join(" + "), produced.join(" + ")).trim().to_string(),
+            lower: lower.is_finite().then_some(lower),
+            upper: upper.is_finite().then_some(upper),
+        }
+    }
+}
+
 /// The cell's configuration as `create` gets it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

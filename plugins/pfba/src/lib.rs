@@ -23,7 +23,9 @@ pub mod network;
 pub mod pfba;
 
 use bioflux_plugin::config::{CellConfig, Infeasible, ObjectiveSense};
-use bioflux_plugin::tools::{Entry, Notes, Stoichiometry, StoichiometryRequest, StoichiometryTool, Tool, serve};
+use bioflux_plugin::tools::{
+    Entry, Notes, ReactionSummary, ReactionsTool, Stoichiometry, StoichiometryRequest, StoichiometryTool, Tool, serve,
+};
 use bioflux_plugin::{CellModel, Config, EvalError, PortSpec, Status, export_plugin};
 use error::{ConfigError, ModelError};
 use network::{Network, Objective};
@@ -91,12 +93,13 @@ fn atoms(formula: &str, element: &str) -> f64 {
 }
 
 /// The plugin's tools (`bioflux_plugin::tools`): `stoichiometry` answers
-/// the network behind a configuration; `notes` what loading models assumed
+/// the network behind a configuration, `reactions` its equations and bounds; `notes` what loading models assumed
 /// (default bounds), once each.
 fn tool(name: &str, request: &str) -> Option<Result<String, String>> {
     match name {
         // Tool replies carry text (the tool protocol's `{"error": ...}`).
         StoichiometryTool::NAME => serve::<StoichiometryTool>(request, |r| stoichiometry(r).map_err(|e| e.to_string())),
+        ReactionsTool::NAME => serve::<ReactionsTool>(request, |r| reactions(r).map_err(|e| e.to_string())),
         Notes::NAME => {
             serve::<Notes>(request, |_| Ok(std::mem::take(&mut *NOTES.lock().unwrap_or_else(|p| p.into_inner()))))
         }
@@ -126,6 +129,20 @@ fn stoichiometry(request: StoichiometryRequest) -> Result<Stoichiometry, ConfigE
         carbon: element("C"),
         nitrogen: element("N"),
     })
+}
+
+/// Each reaction's equation (COBRApy's notation) and bounds.
+fn reactions(request: StoichiometryRequest) -> Result<Vec<ReactionSummary>, ConfigError> {
+    let config = Config::new(request.config, request.base_dir);
+    let net = load_network(&config.cell_config()?, &config.base_dir)?;
+    Ok(net
+        .reactions
+        .iter()
+        .map(|r| {
+            let terms = r.stoichiometry.iter().map(|&(m, c)| (net.metabolites[m].as_str(), c));
+            ReactionSummary::new(&r.id, terms, r.lower, r.upper)
+        })
+        .collect())
 }
 
 bioflux_plugin::export_tools!(tool);

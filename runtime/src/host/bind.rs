@@ -2,7 +2,7 @@
 //! name the model uses against `describe()`, and fill the call slots the
 //! generated code uses.
 
-use super::library::{Instance, Plugin, PluginError, SearchPath};
+use super::library::{Instance, Plugin, PluginError, PortInfo, SearchPath};
 use bioflux_codegen::{CellFn, CellSlot};
 use bioflux_compiler::diagnostic::{Code, Diagnostic, suggestion};
 use bioflux_compiler::ir::CellLayout;
@@ -220,6 +220,48 @@ pub fn bind_for_simulation(
     bind_cells(model, search, base_dir, true, params)
 }
 
+/// What a cell's plugin describes for this cell's configuration: its
+/// library and its ports, read by creating the cell once (for checking and
+/// an editor, without binding).
+#[derive(Clone, Debug)]
+pub struct CellDescription {
+    /// The plugin's name as it reports it.
+    pub plugin: String,
+    /// The library it was loaded from.
+    pub library: PathBuf,
+    /// Its inputs.
+    pub inputs: Vec<PortInfo>,
+    /// Its outputs.
+    pub outputs: Vec<PortInfo>,
+}
+
+/// Opens `cell`'s plugin and creates the cell once to read its ports; the
+/// problems are diagnostics at the cell, as `bind` reports them.
+pub fn describe_cell(
+    model: &CheckedModel,
+    cell: &Cell,
+    search: &SearchPath,
+    base_dir: &Path,
+) -> Result<CellDescription, Vec<Diagnostic>> {
+    let plugin = open_plugin(cell, search, base_dir, &mut HashMap::new())?;
+    let (instance, _) = create_instance(model, cell, &plugin, base_dir, false, &model_values(model))?;
+    Ok(CellDescription {
+        plugin: plugin.name.clone(),
+        library: plugin.path.clone(),
+        inputs: instance.inputs.clone(),
+        outputs: instance.outputs.clone(),
+    })
+}
+
+/// Every name and unit `cell` uses against what its plugin describes, as
+/// `bind` checks them.
+pub fn check_cell_ports(cell: &Cell, description: &CellDescription) -> Vec<Diagnostic> {
+    match match_ports(cell, &description.plugin, &description.inputs, &description.outputs) {
+        Ok(_) => Vec::new(),
+        Err(diags) => diags,
+    }
+}
+
 fn bind_cells(
     model: &CheckedModel,
     search: &SearchPath,
@@ -291,7 +333,7 @@ fn bind_cell(
 ) -> Result<(BoundCell, CellLayout), Vec<Diagnostic>> {
     let plugin = open_plugin(cell, search, base_dir, opened)?;
     let (instance, stop_slack) = create_instance(model, cell, &plugin, base_dir, watch_stops, params)?;
-    let (input_slots, output_slots) = match_ports(cell, &plugin.name, &instance)?;
+    let (input_slots, output_slots) = match_ports(cell, &plugin.name, &instance.inputs, &instance.outputs)?;
     let (n_in, n_out) = (instance.inputs.len(), instance.outputs.len());
     let fd = plugin.table.jacobian.is_none().then(|| {
         Box::new(FiniteDifferences {
@@ -405,10 +447,15 @@ fn create_instance(
 
 /// Each of the cell's inputs and outputs matched to the plugin's ports by
 /// name, with their units: the slots, or every mismatch at its place.
-fn match_ports(cell: &Cell, plugin: &str, instance: &Instance) -> Result<(Vec<u32>, Vec<u32>), Vec<Diagnostic>> {
+fn match_ports(
+    cell: &Cell,
+    plugin: &str,
+    inputs: &[PortInfo],
+    outputs: &[PortInfo],
+) -> Result<(Vec<u32>, Vec<u32>), Vec<Diagnostic>> {
     let mut diags = Vec::new();
-    let in_names: Vec<&str> = instance.inputs.iter().map(|p| p.name.as_str()).collect();
-    let out_names: Vec<&str> = instance.outputs.iter().map(|p| p.name.as_str()).collect();
+    let in_names: Vec<&str> = inputs.iter().map(|p| p.name.as_str()).collect();
+    let out_names: Vec<&str> = outputs.iter().map(|p| p.name.as_str()).collect();
     let mut input_slots = Vec::new();
     let mut set = vec![false; in_names.len()];
     for input in &cell.inputs {
@@ -473,7 +520,7 @@ fn match_ports(cell: &Cell, plugin: &str, instance: &Instance) -> Result<(Vec<u3
         }
     }
     if diags.is_empty() {
-        diags = check_port_units(cell, plugin, instance, &input_slots, &output_slots);
+        diags = check_port_units(cell, plugin, inputs, outputs, &input_slots, &output_slots);
     }
     if !diags.is_empty() {
         return Err(diags);
@@ -496,7 +543,8 @@ fn declared(unit: &str) -> Option<(f64, Dim)> {
 fn check_port_units(
     cell: &Cell,
     plugin: &str,
-    instance: &Instance,
+    inputs: &[PortInfo],
+    outputs: &[PortInfo],
     input_slots: &[u32],
     output_slots: &[u32],
 ) -> Vec<Diagnostic> {
@@ -513,7 +561,7 @@ fn check_port_units(
         ))
     };
     for (input, &slot) in cell.inputs.iter().zip(input_slots) {
-        let port = &instance.inputs[slot as usize];
+        let port = &inputs[slot as usize];
         let Some((factor, dim)) = declared(&port.unit) else { continue };
         if factor != 1.0 {
             diags.push(not_base(&port.name, &port.unit, dim, input.name_span));
@@ -535,7 +583,7 @@ fn check_port_units(
         }
     }
     for (used, &slot) in cell.outputs.iter().zip(output_slots) {
-        let port = &instance.outputs[slot as usize];
+        let port = &outputs[slot as usize];
         let Some((factor, dim)) = declared(&port.unit) else { continue };
         if factor != 1.0 {
             diags.push(not_base(&port.name, &port.unit, dim, used.uses[0]));

@@ -6,6 +6,9 @@ mod bind;
 mod jacobian_check;
 mod library;
 
-pub use bind::{BoundCell, BoundCells, bind, bind_for_simulation, config_json, input_port_name};
+pub use bind::{
+    BoundCell, BoundCells, CellDescription, bind, bind_for_simulation, check_cell_ports, config_json, describe_cell,
+    input_port_name,
+};
 pub use jacobian_check::{Entry, JacobianCheck, check_jacobians};
 pub use library::{Instance, Plugin, PluginError, PortInfo, SearchPath, ToolError};
