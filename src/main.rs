@@ -219,6 +219,18 @@ enum Command {
     /// runs one part (array jobs: by default from SLURM_ARRAY_TASK_ID and
     /// SLURM_ARRAY_TASK_COUNT); a finished shard is not run again.
     Sweep(commands::SweepArgs),
+    /// The language server for editors (LSP over stdin/stdout): diagnostics
+    /// as you type, hover with units and reactions, go to definition,
+    /// references, rename, completion, formatting, outline. See
+    /// docs/editors.md.
+    Lsp {
+        /// Where to look for the cells' plugins, before the usual places.
+        #[arg(long = "plugin-path", value_name = "DIR")]
+        plugin_path: Vec<PathBuf>,
+        /// Accepted and ignored: editors' clients pass it.
+        #[arg(long, hide = true)]
+        stdio: bool,
+    },
     /// Solve FBA (or pFBA) once on a model file with the `pfba` plugin.
     Fba {
         /// SBML (L3 with fbc v1, v2 or v3; L2 in the COBRA Toolbox's
@@ -307,8 +319,12 @@ fn keep_freed_memory() {
 }
 
 fn main() -> ExitCode {
-    keep_freed_memory();
     let cli = Cli::parse();
+    // The language server lives for hours and edits come and go: give
+    // freed memory back as glibc normally does.
+    if !matches!(cli.command, Command::Lsp { .. }) {
+        keep_freed_memory();
+    }
     let worker = std::thread::Builder::new().name("bioflux".into()).stack_size(STACK_BYTES).spawn(move || command(cli));
     match worker.map(|w| w.join()) {
         Ok(Ok(code)) => code,
@@ -382,6 +398,13 @@ fn command(cli: Cli) -> ExitCode {
             commands::sample(&commands::SampleArgs { file, cell, grids, random, seed, output, plugin_path })
         }
         Command::Sweep(args) => commands::sweep(&args),
+        Command::Lsp { plugin_path, stdio: _ } => match bioflux_lsp::run_stdio(&bioflux_lsp::Options { plugin_path }) {
+            Ok(()) => true,
+            Err(e) => {
+                eprintln!("error: bioflux lsp: {e}");
+                false
+            }
+        },
         Command::Fba { model, bounds, objective, minimize, pfba, relax, top, json, plugin_path } => {
             commands::fba(&commands::FbaArgs {
                 model,

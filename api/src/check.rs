@@ -54,6 +54,9 @@ struct ReactionsKey {
     stamp: Option<Stamp>,
 }
 
+/// A cell's description, or why there is none (diagnostics at the cell).
+type Described = Result<Arc<CellDescription>, Vec<Diagnostic>>;
+
 struct Entry<T> {
     value: T,
     used: u64,
@@ -63,7 +66,7 @@ struct Entry<T> {
 /// kept between checks while the configuration and the files are the same.
 pub struct CellCatalog {
     search: SearchPath,
-    descriptions: HashMap<DescriptionKey, Entry<Result<Arc<CellDescription>, Vec<Diagnostic>>>>,
+    descriptions: HashMap<DescriptionKey, Entry<Described>>,
     reactions: HashMap<ReactionsKey, Entry<Option<Arc<Vec<ReactionSummary>>>>>,
     checks: u64,
 }

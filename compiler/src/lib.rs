@@ -15,7 +15,7 @@ pub mod model;
 pub mod quantity;
 pub mod units;
 
-pub use check::{Ty, check_model_typed};
+pub use check::{BUILTINS, ExprTypes, Ty, check_model_typed};
 pub use diagnostic::{Code, Diagnostic};
 pub use model::CheckedModel;
 

@@ -26,14 +26,59 @@ pub fn parse_recovering(source: &str) -> Option<Model> {
         if error.kind != SyntaxErrorKind::Unexpected {
             return None;
         }
-        let (start, end) = failed_statement(current, error.span.start)?;
-        for byte in &mut text[start..end] {
-            if *byte != b'\n' {
-                *byte = b' ';
+        let at = error.span.start;
+        // A line inside a block (a cell's `bound`, an event's action) is
+        // left out alone where that lets the statement parse: the line the
+        // error is on, or the one before it (pest reports the furthest
+        // point it reached, often the line after the mistake).
+        let statement_end = next_statement_line(current, at.min(current.len())).unwrap_or(current.len());
+        let parses_past = |trial: &[u8]| {
+            std::str::from_utf8(trial)
+                .ok()
+                .is_some_and(|t| parse(t).map_or_else(|e| e.span.start >= statement_end, |_| true))
+        };
+        let lines = block_line(current, at).into_iter().chain(block_line(current, line_before(current, at)));
+        let mut fixed = None;
+        for (start, end) in lines {
+            let mut trial = text.clone();
+            blank(&mut trial, start, end);
+            if parses_past(&trial) {
+                fixed = Some(trial);
+                break;
             }
         }
+        if let Some(trial) = fixed {
+            text = trial;
+            continue;
+        }
+        let (start, end) = failed_statement(current, at)?;
+        blank(&mut text, start, end);
     }
     None
+}
+
+/// Spaces for every byte of `text[start..end]` but newlines.
+fn blank(text: &mut [u8], start: usize, end: usize) {
+    for byte in &mut text[start..end] {
+        if *byte != b'\n' {
+            *byte = b' ';
+        }
+    }
+}
+
+/// An offset on the line before `at`'s (or `at` on the first line).
+fn line_before(text: &str, at: usize) -> usize {
+    text[..at.min(text.len())].rfind('\n').map_or(at, |i| i.saturating_sub(1).min(i))
+}
+
+/// The line of byte offset `at`, where it is not a statement's first line.
+fn block_line(text: &str, at: usize) -> Option<(usize, usize)> {
+    let at = at.min(text.len());
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let line = text[start..end].trim_start();
+    let first = statement_start(text, at)?;
+    (first < start && !starts_statement(line) && !line.starts_with('}') && start < end).then_some((start, end))
 }
 
 /// The byte range of the statement a syntax error at `at` belongs to. An
@@ -102,6 +147,14 @@ mod tests {
         let m = parse_recovering(src).unwrap();
         assert_eq!(names(&m), ["k"]);
         assert_eq!(m.items.len(), 2);
+    }
+
+    #[test]
+    fn a_broken_line_in_a_block_leaves_its_block() {
+        let src = "model m\ncell e = pfba(\"x.xml\") {\n    bound \n    bound R >= 1\n}\nparam k = 2\n";
+        let m = parse_recovering(src).unwrap();
+        assert_eq!(m.items.len(), 2, "{m:?}");
+        assert!(matches!(&m.items[0].kind, ItemKind::Cell { body: Some(b), .. } if b.len() == 1));
     }
 
     #[test]

@@ -26,9 +26,12 @@ pub fn check_model(model: &ast::Model) -> Result<CheckedModel, Vec<Diagnostic>> 
     c.outcome()
 }
 
+/// The type of each expression checked, by its span.
+pub type ExprTypes = Vec<(Span, Ty)>;
+
 /// Checks a parsed model and keeps the type of every expression it
 /// checked, by span (what an editor shows on hover).
-pub fn check_model_typed(model: &ast::Model) -> (Result<CheckedModel, Vec<Diagnostic>>, Vec<(Span, Ty)>) {
+pub fn check_model_typed(model: &ast::Model) -> (Result<CheckedModel, Vec<Diagnostic>>, ExprTypes) {
     let mut c = Checker::new(model);
     c.types = Some(Vec::new());
     c.run();
@@ -163,7 +166,7 @@ struct Checker<'a> {
     mlps: Vec<Mlp>,
     events: Vec<Event>,
     /// The type of each expression checked, by span, when asked for.
-    types: Option<Vec<(Span, expr::Ty)>>,
+    types: Option<ExprTypes>,
 }
 
 impl<'a> Checker<'a> {

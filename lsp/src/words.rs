@@ -1,0 +1,81 @@
+//! One line on each word of the language: what hover shows on a keyword or
+//! a built-in function, and completion's details.
+
+/// Statement keywords (where a line starts), with what each does.
+pub const STATEMENTS: &[(&str, &str)] = &[
+    ("param", "a constant of the model: `param Ks = 0.5 [mmol/L]`"),
+    ("let", "a name for an expression, evaluated at every step: `let mu = mu_max * S / (Ks + S)`"),
+    ("species", "a concentration in the vessel, integrated over time: `species glucose = 10 [mmol/L] : substrate`"),
+    (
+        "reactor",
+        "the vessel and how it is operated: `reactor fedbatch { volume = 1 [L] feed = F inlet glucose = 100 [mmol/L] }`",
+    ),
+    ("cell", "a cell model evaluated by a plugin: `cell ecoli = pfba(\"iCH360.xml\") { bound EX_glc__D_e >= -v }`"),
+    (
+        "exchange",
+        "a species exchanged by a cell, a specific flux times its biomass: `exchange glucose = ecoli.EX_glc__D_e`",
+    ),
+    ("growth", "the specific growth rate of a biomass species: `growth biomass = ecoli.Biomass`"),
+    ("rate", "a volumetric rate of a species (concentration per time): `rate acetate = k * X`"),
+    ("output", "extra columns of the results: `output mu, ecoli.EX_ac_e`"),
+    ("simulate", "the run's settings: `simulate { end = 15 [h] output = 0.1 [h] }`"),
+    ("network", "an inline stoichiometric network: `network core { reaction R1: a -> b [0, 10] }`"),
+    ("schedule", "a table of values over time: `schedule feed [L/h] linear { 0 [h]: 0  5 [h]: 0.02 }`"),
+    ("at", "actions at fixed times: `at 24 [h] every 24 [h] until 96 [h] { add glucose = 10 [mmol] }`"),
+    ("when", "actions when a condition becomes true: `when V >= 1.5 [L] { stop }`"),
+];
+
+/// Words inside statements and blocks, with what each does.
+pub const BLOCK_WORDS: &[(&str, &str)] = &[
+    ("model", "the model's name, on the first line: `model my_process`"),
+    ("bound", "a flux bound of the cell's LP, any expression: `bound EX_glc__D_e >= -10 * S / (Ks + S)`"),
+    ("input", "an input of a plugin that is not a bound: `input temperature = T`"),
+    ("objective", "what the cell's LP optimises, in priority order: `objective = max Biomass, min EX_o2_e`"),
+    ("inlet", "a species' concentration in the reactor's feed: `inlet glucose = 100 [mmol/L]`"),
+    ("reaction", "a reaction of an inline network: `reaction R1: a + 2 b -> c [0, 10]`"),
+    ("metabolite", "a metabolite of an inline network and its formula: `metabolite glc \"C6H12O6\"`"),
+    ("every", "repeats an `at` event with this period"),
+    ("until", "the last time an `every` event may fire"),
+    ("add", "an event action: adds an amount of a species (`add glucose = 10 [mmol]`) or a volume (`add V = 0.1 [L]`)"),
+    ("sample", "an event action: removes a volume at the current composition: `sample 50 [mL]`"),
+    ("stop", "an event action: ends the run here, normally"),
+    ("if", "a choice: `if S > 1 [mmol/L] then a else b`"),
+    ("then", "the value of an `if` where its condition holds"),
+    ("else", "the value of an `if` where its condition does not hold"),
+    ("and", "both conditions hold"),
+    ("or", "either condition holds"),
+    ("not", "the condition does not hold"),
+    ("true", "the condition that always holds"),
+    ("false", "the condition that never holds"),
+    ("max", "in an objective: maximise this reaction's flux"),
+    ("min", "in an objective: minimise this reaction's flux"),
+];
+
+/// Built-in functions, with their signature and what they compute.
+pub const FUNCTIONS: &[(&str, &str)] = &[
+    ("exp", "exp(x): e to the power x (x dimensionless)"),
+    ("ln", "ln(x): the natural logarithm (x dimensionless)"),
+    ("log", "log(x): the natural logarithm, as ln"),
+    ("log10", "log10(x): the base-10 logarithm"),
+    ("sqrt", "sqrt(x): the square root (halves the exponents of x's dimension)"),
+    ("abs", "abs(x): the absolute value"),
+    ("min", "min(a, b): the smaller (same dimension)"),
+    ("max", "max(a, b): the larger (same dimension)"),
+    ("pow", "pow(x, n): x to the power n"),
+    ("step", "step(time, before, after): `before` until `time`, then `after` (a breakpoint of the integrator)"),
+    ("ramp", "ramp(t0, t1, from, to): `from` until t0, linear to `to` at t1, then `to`"),
+    (
+        "mlp",
+        "mlp(\"name\", inputs = [...], hidden = [8]): a learned term, a small neural network whose weights `bioflux fit` trains",
+    ),
+];
+
+/// The line on `word`, among keywords and functions.
+pub fn describe(word: &str) -> Option<&'static str> {
+    STATEMENTS.iter().chain(BLOCK_WORDS).chain(FUNCTIONS).find(|(w, _)| *w == word).map(|(_, d)| *d)
+}
+
+/// The line on a function.
+pub fn function(name: &str) -> Option<&'static str> {
+    FUNCTIONS.iter().find(|(w, _)| *w == name).map(|(_, d)| *d)
+}
