@@ -7,6 +7,7 @@ mod common;
 
 use bioflux_lsp::client::{Client, ClientError};
 use common::{models_dir, plugin_dir};
+use proptest::{prop_assert, prop_assert_eq};
 use serde_json::{Value, json};
 use std::process::Command;
 
@@ -253,5 +254,124 @@ fn bad_input_gets_an_error_or_nothing_and_the_server_goes_on() {
     client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } })).unwrap();
     assert!(client.is_running());
     let status = client.shutdown().unwrap();
+    assert!(status.success());
+}
+
+/// An edit of a document, as fractions of its length (so any strategy
+/// value applies to any text).
+#[derive(Clone, Debug)]
+enum Edit {
+    Insert(f64, String),
+    Delete(f64, usize),
+    Truncate(f64),
+}
+
+fn edit_strategy() -> impl proptest::strategy::Strategy<Value = Edit> {
+    use proptest::prelude::*;
+    let snippet = prop_oneof![
+        Just("ecoli.".to_string()),
+        Just("[mmol/".to_string()),
+        Just("{".to_string()),
+        Just("}".to_string()),
+        Just(" µ·𝜇 ".to_string()),
+        Just("\nparam".to_string()),
+        Just("bound ".to_string()),
+        Just("\n".to_string()),
+        "[a-z_\\[\\]{}().=+*/ 0-9µ\n]{0,12}",
+    ];
+    prop_oneof![
+        (0.0..=1.0f64, snippet).prop_map(|(a, s)| Edit::Insert(a, s)),
+        (0.0..=1.0f64, 0..40usize).prop_map(|(a, n)| Edit::Delete(a, n)),
+        (0.0..=1.0f64).prop_map(Edit::Truncate),
+    ]
+}
+
+fn char_boundary(text: &str, fraction: f64) -> usize {
+    let mut at = ((text.len() as f64) * fraction) as usize;
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn lsp_position(text: &str, at: usize) -> Value {
+    let line = text[..at].matches('\n').count();
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    json!({ "line": line, "character": text[line_start..at].encode_utf16().count() })
+}
+
+#[test]
+fn random_edits_of_the_shipped_models_never_end_the_server() {
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+    let models: Vec<(String, String)> = std::fs::read_dir("models")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "bio"))
+        .map(|p| (p.display().to_string(), std::fs::read_to_string(&p).unwrap()))
+        .collect();
+    assert!(models.len() >= 8);
+    let client = std::cell::RefCell::new(server());
+    let documents = std::cell::Cell::new(0);
+    let mut runner = TestRunner::new(Config { cases: 48, failure_persistence: None, ..Config::default() });
+    let strategy = (0..models.len(), proptest::collection::vec(edit_strategy(), 1..6), 0.0..=1.0f64);
+    runner
+        .run(&strategy, |(m, edits, probe)| {
+            let mut client = client.borrow_mut();
+            documents.set(documents.get() + 1);
+            // Beside the model, so its model files and plugins resolve.
+            let uri = uri_of(&format!("{}.edit{}.bio", models[m].0, documents.get()));
+            let mut text = models[m].1.clone();
+            let mut last = open(&mut client, &uri, &text);
+            for (v, edit) in edits.iter().enumerate() {
+                let (start, end, new) = match edit {
+                    Edit::Insert(a, s) => (char_boundary(&text, *a), char_boundary(&text, *a), s.clone()),
+                    Edit::Delete(a, n) => {
+                        let start = char_boundary(&text, *a);
+                        let mut end = (start + n).min(text.len());
+                        while !text.is_char_boundary(end) {
+                            end += 1;
+                        }
+                        (start, end, String::new())
+                    }
+                    Edit::Truncate(a) => (char_boundary(&text, *a), text.len(), String::new()),
+                };
+                let range = json!({ "start": lsp_position(&text, start), "end": lsp_position(&text, end) });
+                text.replace_range(start..end, &new);
+                let version = v as i32 + 2;
+                client.notify(
+                    "textDocument/didChange",
+                    json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": [{ "range": range, "text": new }] }),
+                );
+                last = client.diagnostics(&uri, version).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+            }
+            // After edits (parsed incrementally), the diagnostics are those of
+            // the final text opened afresh.
+            let fresh_uri = format!("{uri}.fresh.bio");
+            let fresh = open(&mut client, &fresh_uri, &text);
+            client.notify("textDocument/didClose", json!({ "textDocument": { "uri": fresh_uri } }));
+            let key = |ds: &[Value]| -> Vec<String> {
+                ds.iter().map(|d| format!("{} {} {}", d["range"], d["code"], d["message"])).collect()
+            };
+            prop_assert_eq!(key(&last), key(&fresh), "{}", text);
+            let position = json!({ "textDocument": { "uri": uri }, "position": lsp_position(&text, char_boundary(&text, probe)) });
+            for request in ["textDocument/hover", "textDocument/completion", "textDocument/definition"] {
+                match client.request(request, position.clone()) {
+                    Ok(_) | Err(ClientError::Response(_)) => {}
+                    Err(e) => return Err(TestCaseError::fail(format!("{request}: {e:?} after {edits:?}"))),
+                }
+            }
+            let mut rename = position.clone();
+            rename["newName"] = json!("renamed_1");
+            if let Err(ClientError::NoAnswer(e)) = client.request("textDocument/rename", rename) {
+                return Err(TestCaseError::fail(format!("rename: {e} after {edits:?}")));
+            }
+            client.request("textDocument/formatting", json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 4, "insertSpaces": true } }))
+                .map_err(|e| TestCaseError::fail(format!("formatting: {e:?}")))?;
+            client.notify("textDocument/didClose", json!({ "textDocument": { "uri": uri } }));
+            prop_assert!(client.is_running());
+            Ok(())
+        })
+        .unwrap();
+    let status = client.into_inner().shutdown().unwrap();
     assert!(status.success());
 }

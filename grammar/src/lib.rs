@@ -5,9 +5,11 @@
 pub mod ast;
 mod comments;
 pub mod format;
+pub mod incremental;
 mod nesting;
 mod parse;
 mod recover;
+mod shift;
 
 pub use format::{format_model, format_source};
 pub use nesting::MAX_NESTING;

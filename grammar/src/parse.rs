@@ -266,7 +266,7 @@ fn span_of(p: &Pair<Rule>) -> Span {
 
 /// Length of `text` up to its last character that is not whitespace or
 /// part of a comment.
-fn significant_len(text: &str) -> usize {
+pub(crate) fn significant_len(text: &str) -> usize {
     let b = text.as_bytes();
     let (mut i, mut last, mut in_string) = (0, 0, false);
     while i < b.len() {

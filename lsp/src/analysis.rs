@@ -50,6 +50,9 @@ impl CellInfo {
 pub struct Analysis {
     /// The statements that parse (`None` when not even the `model` line does).
     pub ast: Option<ast::Model>,
+    /// Whether the whole text parsed (then `ast` is its full tree, which the
+    /// next edit's incremental parse starts from).
+    pub parses: bool,
     /// The model, where it checks.
     pub checked: Option<CheckedModel>,
     /// The type of each expression checked, by span.
@@ -66,15 +69,17 @@ pub struct Analysis {
 
 impl Analysis {
     /// Analyses `text` (a file in `base_dir`); `previous_cells` are the
-    /// cells of the last analysis, kept where this one cannot check.
+    /// cells of the last analysis, kept where this one cannot check;
+    /// `parsed` is the text's tree where an incremental parse gave it.
     pub fn new(
         text: &str,
         base_dir: &Path,
         catalog: &mut CellCatalog,
         previous_cells: &HashMap<String, CellInfo>,
+        parsed: Option<ast::Model>,
     ) -> Analysis {
         let mut problems = Vec::new();
-        let (ast, parses) = match bioflux_grammar::parse(text) {
+        let (ast, parses) = match parsed.map_or_else(|| bioflux_grammar::parse(text), Ok) {
             Ok(ast) => (Some(ast), true),
             Err(_) => {
                 // All syntax errors, with the CLI's help lines.
@@ -114,7 +119,12 @@ impl Analysis {
             None => cells = previous_cells.clone(),
         }
         problems.sort_by_key(|p| p.diagnostic.span.start);
-        Analysis { ast, checked, types, index, problems, cells }
+        Analysis { ast, parses, checked, types, index, problems, cells }
+    }
+
+    /// The full tree of the text, where it parsed (for the next edit).
+    pub fn into_tree(self) -> Option<ast::Model> {
+        if self.parses { self.ast } else { None }
     }
 
     /// The type of the smallest checked expression around byte offset `at`.

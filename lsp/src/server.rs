@@ -30,7 +30,11 @@ struct Document {
     text: String,
     lines: LineIndex,
     base_dir: PathBuf,
+    /// The last analysis, and the text it was made from.
     analysis: Option<Analysis>,
+    analysed_text: String,
+    /// Whether `analysis` is of the current text.
+    fresh: bool,
     /// Cells as the last analysis that checked saw them.
     cells: HashMap<String, CellInfo>,
 }
@@ -191,6 +195,8 @@ impl Server {
                     version: d.version,
                     text: d.text,
                     analysis: None,
+                    analysed_text: String::new(),
+                    fresh: false,
                     cells: HashMap::new(),
                 };
                 self.documents.insert(key.clone(), doc);
@@ -205,7 +211,7 @@ impl Server {
                 }
                 doc.lines = LineIndex::new(&doc.text);
                 doc.version = p.text_document.version;
-                doc.analysis = None;
+                doc.fresh = false;
                 self.pending.insert(key);
             }
             "textDocument/didSave" | "workspace/didChangeWatchedFiles" => {
@@ -213,7 +219,7 @@ impl Server {
                 let keys: Vec<String> = self.documents.keys().cloned().collect();
                 for key in keys {
                     if let Some(doc) = self.documents.get_mut(&key) {
-                        doc.analysis = None;
+                        doc.fresh = false;
                     }
                     self.pending.insert(key);
                 }
@@ -254,8 +260,14 @@ impl Server {
     /// The document, analysed.
     fn analysed(&mut self, key: &str) -> Option<&Document> {
         let doc = self.documents.get_mut(key)?;
-        if doc.analysis.is_none() {
-            let analysis = Analysis::new(&doc.text, &doc.base_dir, &mut self.catalog, &doc.cells);
+        if !doc.fresh || doc.analysis.is_none() {
+            // Only the statements the edits touched are parsed again.
+            let parsed = doc.analysis.take().and_then(Analysis::into_tree).and_then(|mut tree| {
+                bioflux_grammar::incremental::reparse(&mut tree, &doc.analysed_text, &doc.text).then_some(tree)
+            });
+            let analysis = Analysis::new(&doc.text, &doc.base_dir, &mut self.catalog, &doc.cells, parsed);
+            doc.analysed_text.clone_from(&doc.text);
+            doc.fresh = true;
             if analysis.checked.is_some() {
                 doc.cells = analysis.cells.clone();
             }
