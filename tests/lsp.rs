@@ -154,6 +154,13 @@ fn an_editing_session_from_open_to_exit() {
     assert_eq!(formatted, bioflux_grammar::format_source("model m\nparam   a=1\n  let b = a*2\n").unwrap());
     assert_eq!(formatted, "model m\nparam a = 1\nlet b = a * 2\n");
 
+    // Semantic tokens of "param   a=1" and "  let b = a*2": `a` declared (a
+    // read-only parameter), `b` declared (a variable), `a` used.
+    let tokens = client.request("textDocument/semanticTokens/full", json!({ "textDocument": { "uri": uri } })).unwrap();
+    let data: Vec<u64> = tokens["data"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+    // [delta line, delta start, length, type, modifiers] per token.
+    assert_eq!(data, [1, 8, 1, 0, 0b011, 1, 6, 1, 1, 0b001, 0, 4, 1, 0, 0b010], "{tokens}");
+
     let status = client.shutdown().unwrap();
     assert!(status.success(), "{status:?}");
 }
@@ -216,12 +223,35 @@ fn a_genome_scale_cell_completes_and_hovers_its_reactions() {
 }
 
 #[test]
+fn a_cell_on_an_inline_network_leads_to_its_reactions() {
+    let mut client = server();
+    let uri = uri_of("models/central_carbon.bio");
+    let text = std::fs::read_to_string("models/central_carbon.bio").unwrap();
+    assert_eq!(open(&mut client, &uri, &text), Vec::<Value>::new());
+    let (l, c) = position_of(&text, "ATPM\n");
+    let def = client.request("textDocument/definition", at(&uri, l, c + 1)).unwrap();
+    assert_eq!(def["range"]["start"], json!(position_of_json(&text, "ATPM: atp")));
+    let h = client.request("textDocument/hover", at(&uri, l, c + 1)).unwrap()["contents"]["value"].to_string();
+    assert!(h.contains("atp --> adp") && h.contains("bounds [8.39, 1000]"), "{h}");
+    // `core` (the cell's source) is a use of the network.
+    let (l, c) = position_of(&text, "core) {");
+    let def = client.request("textDocument/definition", at(&uri, l, c)).unwrap();
+    assert_eq!(def["range"]["start"], json!(position_of_json(&text, "core {")));
+    client.shutdown().unwrap();
+}
+
+fn position_of_json(text: &str, needle: &str) -> Value {
+    let (line, character) = position_of(text, needle);
+    json!({ "line": line, "character": character })
+}
+
+#[test]
 fn bad_input_gets_an_error_or_nothing_and_the_server_goes_on() {
     let mut client = server();
     // Not JSON, JSON that is not a message, a header without a body length.
     client.send_raw(b"Content-Length: 9\r\n\r\n{garbage}");
     client.send_raw(b"Content-Length: 13\r\n\r\n{\"jsonrpc\":1}");
-    match client.request("textDocument/semanticTokens/full", json!({ "textDocument": { "uri": "file:///x.bio" } })) {
+    match client.request("textDocument/inlayHint", json!({ "textDocument": { "uri": "file:///x.bio" } })) {
         Err(ClientError::Response(e)) => assert_eq!(e.code, -32601, "{}", e.message),
         other => panic!("{other:?}"),
     }

@@ -6,7 +6,8 @@
 //! through `bioflux_api::CellCatalog`, which keeps a model file's reactions
 //! while the file is unchanged); requests are answered from that analysis:
 //! `hover`, `navigation` (definition, references, rename), `completion`,
-//! `outline` (document symbols) and formatting (`bioflux fmt`'s).
+//! `outline` (document symbols), `semantic` (tokens by what a name is) and
+//! formatting (`bioflux fmt`'s).
 //! Positions are UTF-16 as the protocol counts them (`text`).
 
 mod analysis;
@@ -15,6 +16,7 @@ mod completion;
 mod hover;
 mod navigation;
 mod outline;
+mod semantic;
 mod server;
 mod symbols;
 mod text;

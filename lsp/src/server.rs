@@ -4,7 +4,7 @@
 
 use crate::analysis::{Analysis, CellInfo, Severity};
 use crate::text::{LineIndex, apply_change};
-use crate::{completion, hover, navigation, outline};
+use crate::{completion, hover, navigation, outline, semantic};
 use bioflux_api::CellCatalog;
 use bioflux_grammar::ast::Span;
 use crossbeam_channel::TryRecvError;
@@ -95,6 +95,13 @@ pub fn capabilities() -> lsp::ServerCapabilities {
         }),
         document_formatting_provider: Some(lsp::OneOf::Left(true)),
         document_symbol_provider: Some(lsp::OneOf::Left(true)),
+        semantic_tokens_provider: Some(lsp::SemanticTokensServerCapabilities::SemanticTokensOptions(
+            lsp::SemanticTokensOptions {
+                legend: semantic::legend(),
+                full: Some(lsp::SemanticTokensFullOptions::Bool(true)),
+                ..Default::default()
+            },
+        )),
         ..Default::default()
     }
 }
@@ -348,6 +355,13 @@ impl Server {
                 let Some(ast) = doc.analysis.as_ref().and_then(|a| a.ast.as_ref()) else { return Ok(json!([])) };
                 let entries = outline::outline(&doc.text, ast);
                 Ok(json!(entries.iter().map(|e| document_symbol(doc, e)).collect::<Vec<_>>()))
+            }
+            "textDocument/semanticTokens/full" => {
+                let p: lsp::SemanticTokensParams = params(request)?;
+                let Some(doc) = self.analysed(p.text_document.uri.as_str()) else { return Ok(Value::Null) };
+                let analysis = doc.analysis.as_ref().expect("analysed");
+                let data = semantic::tokens(&doc.text, &doc.lines, analysis);
+                Ok(json!(lsp::SemanticTokens { result_id: None, data }))
             }
             _ => Err(Failure::new(ErrorCode::MethodNotFound, format!("bioflux lsp does not answer `{method}`"))),
         }
