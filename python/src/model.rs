@@ -287,12 +287,18 @@ impl Model {
         base.cancel = Some(cancel.clone());
         let shared = self.shared.clone();
         let options = DesignOptions { threads: threads.max(1), base };
-        let model_columns = columns(self.checked());
+        let mut model_columns = columns(self.checked());
         let n_columns = model_columns.len();
+        // The units of cells' outputs are their plugins': from the first run that bound them.
+        let run_columns = Arc::new(std::sync::OnceLock::new());
+        let ran_columns = run_columns.clone();
         // Each run reduced to columns on the thread that ran it (in parallel).
         let runs = background(py, Some(cancel), move || {
             let finished = Mutex::new(Vec::with_capacity(design.len()));
             run_design(&shared, &design, &options, &|run| {
+                if let Ok(done) = &run.outcome {
+                    ran_columns.get_or_init(|| done.simulation.columns.clone());
+                }
                 let run = FinishedRun::new(run, n_columns);
                 finished.lock().unwrap_or_else(|e| e.into_inner()).push(run);
             });
@@ -300,6 +306,9 @@ impl Model {
             finished.sort_by_key(FinishedRun::index);
             finished
         })?;
+        if let Some(ran) = run_columns.get() {
+            model_columns.clone_from(ran);
+        }
         crate::results::design_dict(py, &model_columns, runs)
     }
 

@@ -135,3 +135,16 @@ def test_notebook_tables():
     r = m.run(end=1)
     assert "biomass [gDW/L]" in r._repr_html_()
     assert "rows" in repr(r)
+
+
+def test_cell_outputs_carry_their_plugins_units():
+    """Fluxes in mmol/gDW/h and growth in 1/h, in a run's table and in an
+    ensemble's, as the plugin declares them (issue 32, item 4)."""
+    m = bioflux.Model(MODELS / "ecoli_fedbatch.bio")
+    units = m.run(end=2).to_pandas().attrs["units"]
+    assert units["ecoli.Biomass"] == "1/h"
+    assert units["ecoli.EX_glc__D_e"] == "mmol/gDW/h"
+    assert units["glucose"] == "mmol/L"
+    ens = m.ensemble([{"F1": 0.04}, {"F1": 0.06}], threads=2)
+    assert ens.attrs["units"]["ecoli.EX_o2_e"] == "mmol/gDW/h"
+    assert ens.attrs["units"]["ecoli.Biomass"] == "1/h"

@@ -197,6 +197,36 @@ pub fn columns(model: &CheckedModel) -> Vec<Column> {
     cols
 }
 
+/// The model's columns, with each column that shows a cell's output (or a
+/// `let` that is one) in the unit its plugin declares: fluxes in
+/// mmol/gDW/h, growth in 1/h, as the species columns carry theirs.
+pub fn columns_with_cells(model: &CheckedModel, cells: &BoundCells) -> Vec<Column> {
+    use bioflux_compiler::model::{Expr, OutputValue};
+    let mut cols = columns(model);
+    let first = 2 + model.species.len();
+    for (output, col) in model.outputs.iter().zip(&mut cols[first..]) {
+        let port = match &output.value {
+            OutputValue::CellOutput { cell, output } => Some((cell.index(), *output)),
+            OutputValue::Let(i) => match &model.lets[*i].value {
+                Expr::CellOutput { cell, output } => Some((cell.index(), *output)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let declared = port.and_then(|(c, k)| {
+            let slot = *cells.layouts.get(c)?.output_slots.get(k)? as usize;
+            cells.cells.get(c)?.instance.outputs.get(slot).map(|p| p.unit.clone())
+        });
+        // A plugin's ports are in base units (the host checks it when binding).
+        if let Some(unit) = declared.filter(|u| !u.trim().is_empty())
+            && col.unit.is_empty()
+        {
+            col.unit = unit;
+        }
+    }
+    cols
+}
+
 /// Records output rows at the requested times.
 struct Recorder<'c> {
     compiled: &'c CompiledModel,
@@ -403,7 +433,7 @@ pub fn simulate(
         }
     });
 
-    let cols = columns(model);
+    let cols = columns_with_cells(model, cells);
     let mut rec = Recorder {
         compiled,
         params: params.to_vec(),

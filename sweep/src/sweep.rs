@@ -55,7 +55,7 @@ pub fn run_shard(
     let rows: Vec<usize> = shard.rows(design.rows.len()).collect();
     let sets: Vec<_> = rows.iter().map(|&r| design.sets(r)).collect();
     let checked = model.checked();
-    let model_columns: Vec<(String, String)> = columns(checked).into_iter().map(|c| (c.name, c.unit)).collect();
+    let mut model_columns: Vec<(String, String)> = columns(checked).into_iter().map(|c| (c.name, c.unit)).collect();
     let base_units: HashMap<String, String> =
         model.model().parameters().into_iter().map(|p| (p.name, p.unit)).collect();
     if let Some(name) = design.names.iter().find(|n| !base_units.contains_key(*n)) {
@@ -66,9 +66,14 @@ pub fn run_shard(
     let parameters: Vec<(String, String)> = design.names.iter().map(|n| (n.clone(), base_units[n].clone())).collect();
 
     let finished = Mutex::new((Vec::with_capacity(rows.len()), Vec::new()));
+    // The units of cells' outputs are their plugins': from the first run that bound them.
+    let run_columns = std::sync::OnceLock::new();
     let n_columns = model_columns.len();
     let design_options = DesignOptions { threads: options.threads, base: options.base.clone() };
     run_design(model, &sets, &design_options, &|run: DesignRun| {
+        if let Ok(done) = &run.outcome {
+            run_columns.get_or_init(|| done.simulation.columns.clone());
+        }
         let (design_row, run_sets) = (rows[run.index], &sets[run.index]);
         let (row, trajectory) = summarise(&design.names, run_sets, design_row, run, n_columns, options.trajectories);
         let mut done = finished.lock().unwrap_or_else(|e| e.into_inner());
@@ -78,6 +83,9 @@ pub fn run_shard(
     });
     let (mut summary, mut trajectories) = finished.into_inner().unwrap_or_else(|e| e.into_inner());
     summary.sort_by_key(|r| r.run);
+    if let Some(ran) = run_columns.get() {
+        model_columns = ran.iter().map(|c| (c.name.clone(), c.unit.clone())).collect();
+    }
     trajectories.sort_by_key(|t: &Trajectory| t.0);
 
     let metadata = HashMap::from([
