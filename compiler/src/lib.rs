@@ -25,7 +25,7 @@ use miette::NamedSource;
 use std::sync::Arc;
 
 /// Syntax errors reported per file before giving up on it.
-const MAX_SYNTAX_ERRORS: usize = 20;
+pub const MAX_SYNTAX_ERRORS: usize = 20;
 
 /// Parses and checks `source`; every diagnostic carries the named source,
 /// so it renders with the offending line.
@@ -46,7 +46,8 @@ pub fn parse_source(name: &str, source: &str) -> Result<bioflux_grammar::ast::Mo
     })
 }
 
-fn syntax_diagnostic(e: &bioflux_grammar::SyntaxError, source: &str) -> Diagnostic {
+/// A syntax error as a diagnostic, with the help its cause needs.
+pub fn syntax_diagnostic(e: &bioflux_grammar::SyntaxError, source: &str) -> Diagnostic {
     let word: String = e.found.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
     // A keyword that begins its line starts a statement; one after other
     // text on its line was meant as a name.

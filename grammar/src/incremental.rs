@@ -5,7 +5,8 @@
 
 use crate::ast::{Model, Span};
 use crate::comments::scan_comments;
-use crate::parse::{parse, significant_len};
+use crate::parse::{SyntaxError, parse, significant_len, syntax_errors};
+use crate::recover::parse_recovering;
 use crate::shift::Shift;
 
 /// Brings `model`, parsed from `old_text`, up to `new_text` by parsing only
@@ -14,36 +15,115 @@ use crate::shift::Shift;
 /// `model` line, or the touched statements do not parse on their own);
 /// then parse the whole text.
 pub fn reparse(model: &mut Model, old_text: &str, new_text: &str) -> bool {
-    let (old, new) = (old_text.as_bytes(), new_text.as_bytes());
-    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
-    let room = old.len().min(new.len()) - prefix;
-    let suffix = old.iter().rev().zip(new.iter().rev()).take(room).take_while(|(a, b)| a == b).count();
-    if prefix <= model.name.span.end {
-        return false;
-    }
-    let delta = new.len() as isize - old.len() as isize;
-    let changed_end = old.len() - suffix;
-    let items = &model.items;
-    let first = items.iter().position(|i| i.span.end >= prefix).unwrap_or(items.len());
-    let region_start = if first == 0 { model.name.span.end } else { items[first - 1].span.end };
-    // The first statement wholly after the change, still starting a line.
-    let at_line_start = |at: usize| new_text[..at].trim_end_matches([' ', '\t']).ends_with('\n');
-    let last = (first..items.len())
-        .find(|&j| items[j].span.start > changed_end && at_line_start(items[j].span.start.wrapping_add_signed(delta)))
-        .unwrap_or(items.len());
-    let region_end = items.get(last).map_or(new.len(), |i| i.span.start.wrapping_add_signed(delta));
-    let Some(region) = new_text.get(region_start..region_end) else { return false };
-    const HEAD: &str = "model _\n";
-    let Ok(mut parsed) = parse(&format!("{HEAD}{region}")) else { return false };
-    parsed.items.shift(region_start as isize - HEAD.len() as isize);
-    let mut after: Vec<_> = model.items.drain(last..).collect();
-    after.shift(delta);
-    model.items.truncate(first);
+    let Some(region) = Region::of(model, old_text, new_text) else { return false };
+    let Ok(mut parsed) = parse(&format!("{HEAD}{}", region.text(new_text))) else { return false };
+    parsed.items.shift(region.start as isize - HEAD.len() as isize);
+    let mut after: Vec<_> = model.items.drain(region.last..).collect();
+    after.shift(region.delta);
+    model.items.truncate(region.first);
     model.items.extend(parsed.items);
     model.items.extend(after);
+    finish(model, new_text);
+    true
+}
+
+/// For `new_text` that does not parse, from `model`, the last tree that
+/// did (of `old_text`): the tree of the statements that parse (as
+/// `parse_recovering` gives it) and the syntax errors (as `syntax_errors`
+/// gives them, at most `limit`), parsing on their own only the statements
+/// the edit touched. `None` where that cannot be done (then use those
+/// functions on the whole text); one full parse checks that the first
+/// error is the one a full parse finds.
+pub fn reparse_broken(
+    model: &Model,
+    old_text: &str,
+    new_text: &str,
+    limit: usize,
+) -> Option<(Model, Vec<SyntaxError>)> {
+    let mut region = Region::of(model, old_text, new_text)?;
+    // With the statement before: a syntax error at a statement's start is
+    // worded by what could have continued the one before it.
+    if region.first > 0 {
+        region.first -= 1;
+        region.start = if region.first == 0 { model.name.span.end } else { model.items[region.first - 1].span.end };
+    }
+    let text = format!("{HEAD}{}", region.text(new_text));
+    let by = region.start as isize - HEAD.len() as isize;
+    let mut errors = syntax_errors(&text, limit);
+    for e in &mut errors {
+        e.span.shift(by);
+    }
+    let full = parse(new_text).err()?;
+    let first = errors.first()?;
+    if (full.span.start, full.span.end, &full.message) != (first.span.start, first.span.end, &first.message) {
+        return None;
+    }
+    let mut recovered = parse_recovering(&text)?;
+    recovered.items.shift(by);
+    let mut tree = Model {
+        name: model.name.clone(),
+        items: model.items[..region.first].to_vec(),
+        comments: Vec::new(),
+        span: model.span,
+    };
+    tree.items.extend(recovered.items);
+    tree.items.extend(model.items[region.last..].iter().cloned().map(|mut item| {
+        item.shift(region.delta);
+        item
+    }));
+    finish(&mut tree, new_text);
+    Some((tree, errors))
+}
+
+/// What a region's statements are parsed after: a `model` line.
+const HEAD: &str = "model _\n";
+
+/// The statements an edit touched: `model.items[first..last]` of the old
+/// text, which are `start..end` (bytes) in the new text; those after
+/// move by `delta`.
+struct Region {
+    first: usize,
+    last: usize,
+    start: usize,
+    end: usize,
+    delta: isize,
+}
+
+impl Region {
+    fn of(model: &Model, old_text: &str, new_text: &str) -> Option<Region> {
+        let (old, new) = (old_text.as_bytes(), new_text.as_bytes());
+        let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+        let room = old.len().min(new.len()) - prefix;
+        let suffix = old.iter().rev().zip(new.iter().rev()).take(room).take_while(|(a, b)| a == b).count();
+        if prefix <= model.name.span.end {
+            return None;
+        }
+        let delta = new.len() as isize - old.len() as isize;
+        let changed_end = old.len() - suffix;
+        let items = &model.items;
+        let first = items.iter().position(|i| i.span.end >= prefix).unwrap_or(items.len());
+        let start = if first == 0 { model.name.span.end } else { items[first - 1].span.end };
+        // The first statement wholly after the change, still starting a line.
+        let at_line_start = |at: usize| new_text[..at].trim_end_matches([' ', '\t']).ends_with('\n');
+        let last = (first..items.len())
+            .find(|&j| {
+                items[j].span.start > changed_end && at_line_start(items[j].span.start.wrapping_add_signed(delta))
+            })
+            .unwrap_or(items.len());
+        let end = items.get(last).map_or(new.len(), |i| i.span.start.wrapping_add_signed(delta));
+        new_text.get(start..end)?;
+        Some(Region { first, last, start, end, delta })
+    }
+
+    fn text<'t>(&self, new_text: &'t str) -> &'t str {
+        &new_text[self.start..self.end]
+    }
+}
+
+/// The comments and the file's span, of the new text.
+fn finish(model: &mut Model, new_text: &str) {
     model.comments = scan_comments(new_text);
     model.span = Span::new(model.span.start, model.span.start + significant_len(&new_text[model.span.start..]));
-    true
 }
 
 #[cfg(test)]
@@ -119,6 +199,29 @@ mod tests {
         assert!(tried > 100 && done == tried, "{done} of {tried}");
     }
 
+    #[test]
+    fn a_typo_gives_the_full_texts_errors_and_recovered_tree() {
+        let (mut tried, mut done) = (0, 0);
+        for old in shipped() {
+            for (at, _) in old.match_indices(" = ").step_by(3) {
+                let new = edited(&old, at + 1, 0, "= ");
+                let Err(_) = parse(&new) else { continue };
+                let model = parse(&old).unwrap();
+                tried += 1;
+                if let Some((tree, errors)) = reparse_broken(&model, &old, &new, 20) {
+                    done += 1;
+                    let full = syntax_errors(&new, 20);
+                    let spans = |es: &[SyntaxError]| -> Vec<(usize, usize, String)> {
+                        es.iter().map(|e| (e.span.start, e.span.end, e.message.clone())).collect()
+                    };
+                    assert_eq!(spans(&errors), spans(&full), "{new}");
+                    assert!(same(&tree, &parse_recovering(&new).unwrap()), "{new}");
+                }
+            }
+        }
+        assert!(tried > 20 && done * 10 >= tried * 9, "{done} of {tried}");
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 400, failure_persistence: None, ..ProptestConfig::default() })]
         /// Where the edited text parses, the incremental tree is the full
@@ -136,7 +239,19 @@ mod tests {
             let done = reparse(&mut model, old, &new);
             match parse(&new) {
                 Ok(full) => prop_assert!(!done || same(&model, &full), "{new}"),
-                Err(_) => prop_assert!(!done, "{new}"),
+                Err(_) => {
+                    prop_assert!(!done, "{new}");
+                    let clean = parse(old).unwrap();
+                    // The errors are the full text's; the recovered tree may differ
+                    // (an unterminated `/*` hides less of it), which only hover sees.
+                    if let Some((_, errors)) = reparse_broken(&clean, old, &new, 20) {
+                        let full = syntax_errors(&new, 20);
+                        let key = |es: &[SyntaxError]| -> Vec<(usize, usize, String)> {
+                            es.iter().map(|e| (e.span.start, e.span.end, e.message.clone())).collect()
+                        };
+                        prop_assert_eq!(key(&errors), key(&full), "{}", new);
+                    }
+                }
             }
         }
     }

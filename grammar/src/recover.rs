@@ -66,9 +66,10 @@ fn blank(text: &mut [u8], start: usize, end: usize) {
     }
 }
 
-/// An offset on the line before `at`'s (or `at` on the first line).
+/// The start of the line before `at`'s (or `at` on the first line).
 fn line_before(text: &str, at: usize) -> usize {
-    text[..at.min(text.len())].rfind('\n').map_or(at, |i| i.saturating_sub(1).min(i))
+    let at = at.min(text.len());
+    text[..at].rfind('\n').map_or(at, |i| text[..i].rfind('\n').map_or(0, |j| j + 1))
 }
 
 /// The line of byte offset `at`, where it is not a statement's first line.
@@ -155,6 +156,28 @@ mod tests {
         let m = parse_recovering(src).unwrap();
         assert_eq!(m.items.len(), 2, "{m:?}");
         assert!(matches!(&m.items[0].kind, ItemKind::Cell { body: Some(b), .. } if b.len() == 1));
+    }
+
+    #[test]
+    fn wide_characters_before_a_broken_line() {
+        let src = "model m\ncell e = pfba(\"x.xml\") {\n    bound µ\n    bound R >= 1 µ\n}\nparam k = 2\n";
+        let m = parse_recovering(src).unwrap();
+        assert!(m.items.iter().any(|i| matches!(&i.kind, ItemKind::Param { .. })));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 500, failure_persistence: None, ..Default::default() })]
+        /// Any text after a `model` line: no panic, and every span of the tree
+        /// lies on character boundaries of the text.
+        #[test]
+        fn any_text_recovers_without_panic(body in "(param|let|cell|bound|species|[ a-z0-9µ·𝜇=+*/(){}\\[\\]\n.:\"])*") {
+            let src = format!("model m\n{body}");
+            if let Some(m) = parse_recovering(&src) {
+                for item in &m.items {
+                    proptest::prop_assert!(src.is_char_boundary(item.span.start) && src.is_char_boundary(item.span.end));
+                }
+            }
+        }
     }
 
     #[test]

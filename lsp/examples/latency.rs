@@ -34,7 +34,32 @@ fn main() {
         report(&mut client, path, &text, 30);
     }
     let generated = generated_model(10_000);
-    report(&mut client, &Path::new(models).join("generated_10000_species.bio"), &generated, 10);
+    let path = Path::new(models).join("generated_10000_species.bio");
+    report(&mut client, &path, &generated, 10);
+
+    // The same model while a syntax error is typed in its middle and removed.
+    let uri = format!("file://{}.typo.bio", std::fs::canonicalize(models).unwrap().join("generated").display());
+    open(&mut client, &uri, &generated);
+    let line = generated.lines().count() / 2;
+    let mut times = Vec::new();
+    for version in 2..8 {
+        let (range, new) = if version % 2 == 0 {
+            (json!({ "start": { "line": line, "character": 0 }, "end": { "line": line, "character": 0 } }), "= ")
+        } else {
+            (json!({ "start": { "line": line, "character": 0 }, "end": { "line": line, "character": 2 } }), "")
+        };
+        let start = Instant::now();
+        client.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": [{ "range": range, "text": new }] }),
+        );
+        let diagnostics = client.diagnostics(&uri, version).unwrap();
+        times.push((version, diagnostics.len(), start.elapsed().as_secs_f64() * 1e3));
+    }
+    for (version, n, ms) in times {
+        let what = if version % 2 == 0 { "typo typed  " } else { "typo removed" };
+        println!("generated_10000_species.bio, {what}: {n} diagnostics in {ms:.1} ms");
+    }
 
     client.shutdown().unwrap();
 

@@ -5,11 +5,22 @@
 
 use crate::symbols::SymbolIndex;
 use bioflux_api::{CellCatalog, CellDescription, CheckedModel, ReactionSummary};
-use bioflux_compiler::{Diagnostic, Ty, check_model_typed, check_source};
+use bioflux_compiler::{Diagnostic, Ty, check_model_typed, check_source, syntax_diagnostic};
 use bioflux_grammar::ast::{self, Span};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+
+/// What is known of a text's syntax before it is analysed (from an
+/// incremental parse).
+pub enum Parsed {
+    /// Nothing: parse it.
+    Unknown,
+    /// It parses, to this tree.
+    Clean(ast::Model),
+    /// It does not: the statements that parse, and the syntax errors.
+    Broken(ast::Model, Vec<bioflux_grammar::SyntaxError>),
+}
 
 /// How bad a problem is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,18 +81,28 @@ pub struct Analysis {
 impl Analysis {
     /// Analyses `text` (a file in `base_dir`); `previous_cells` are the
     /// cells of the last analysis, kept where this one cannot check;
-    /// `parsed` is the text's tree where an incremental parse gave it.
+    /// `parsed` is what an incremental parse found.
     pub fn new(
         text: &str,
         base_dir: &Path,
         catalog: &mut CellCatalog,
         previous_cells: &HashMap<String, CellInfo>,
-        parsed: Option<ast::Model>,
+        parsed: Parsed,
     ) -> Analysis {
         let mut problems = Vec::new();
-        let (ast, parses) = match parsed.map_or_else(|| bioflux_grammar::parse(text), Ok) {
+        let parsed = match parsed {
+            Parsed::Unknown => bioflux_grammar::parse(text).map_err(|_| None),
+            Parsed::Clean(tree) => Ok(tree),
+            Parsed::Broken(tree, errors) => Err(Some((tree, errors))),
+        };
+        let (ast, parses) = match parsed {
             Ok(ast) => (Some(ast), true),
-            Err(_) => {
+            Err(Some((tree, errors))) => {
+                let error = |e: &bioflux_grammar::SyntaxError| syntax_diagnostic(e, text);
+                problems.extend(errors.iter().map(|e| Problem { diagnostic: error(e), severity: Severity::Error }));
+                (Some(tree), false)
+            }
+            Err(None) => {
                 // All syntax errors, with the CLI's help lines.
                 if let Err(diags) = check_source("", text) {
                     problems.extend(diags.into_iter().map(|d| Problem { diagnostic: d, severity: Severity::Error }));

@@ -2,11 +2,12 @@
 //! notification answered from a document's analysis. A panic while
 //! answering one message is that message's error; the server goes on.
 
-use crate::analysis::{Analysis, CellInfo, Severity};
+use crate::analysis::{Analysis, CellInfo, Parsed, Severity};
 use crate::text::{LineIndex, apply_change};
 use crate::{completion, hover, navigation, outline, semantic};
 use bioflux_api::CellCatalog;
 use bioflux_grammar::ast::Span;
+use bioflux_grammar::incremental;
 use crossbeam_channel::TryRecvError;
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types as lsp;
@@ -35,6 +36,9 @@ struct Document {
     analysed_text: String,
     /// Whether `analysis` is of the current text.
     fresh: bool,
+    /// The last text that parsed and its tree, while the analysis is of
+    /// text that does not (the next incremental parse starts from it).
+    clean: Option<(String, bioflux_grammar::ast::Model)>,
     /// Cells as the last analysis that checked saw them.
     cells: HashMap<String, CellInfo>,
 }
@@ -186,6 +190,7 @@ impl Server {
     fn forget_analyses(&mut self) {
         for doc in self.documents.values_mut() {
             doc.analysis = None;
+            doc.clean = None;
         }
     }
 
@@ -204,6 +209,7 @@ impl Server {
                     analysis: None,
                     analysed_text: String::new(),
                     fresh: false,
+                    clean: None,
                     cells: HashMap::new(),
                 };
                 self.documents.insert(key.clone(), doc);
@@ -251,15 +257,18 @@ impl Server {
                 let doc = self.analysed(&key)?;
                 Some(publish_params(doc))
             }));
-            match published {
-                Ok(Some(params)) => {
-                    self.send(Notification::new("textDocument/publishDiagnostics".into(), params).into())
-                }
-                Ok(None) => {}
+            let params = match published {
+                Ok(params) => params,
                 Err(panic) => {
                     self.forget_analyses();
-                    eprintln!("bioflux lsp: checking {key} failed: {}", bioflux_api::panic_message(panic.as_ref()));
+                    // The editor still gets an answer for this version, saying so.
+                    let why = bioflux_api::panic_message(panic.as_ref());
+                    eprintln!("bioflux lsp: checking {key} failed: {why}");
+                    self.documents.get(&key).map(|doc| internal_error(doc, &why))
                 }
+            };
+            if let Some(params) = params {
+                self.send(Notification::new("textDocument/publishDiagnostics".into(), params).into());
             }
         }
     }
@@ -268,11 +277,29 @@ impl Server {
     fn analysed(&mut self, key: &str) -> Option<&Document> {
         let doc = self.documents.get_mut(key)?;
         if !doc.fresh || doc.analysis.is_none() {
-            // Only the statements the edits touched are parsed again.
-            let parsed = doc.analysis.take().and_then(Analysis::into_tree).and_then(|mut tree| {
-                bioflux_grammar::incremental::reparse(&mut tree, &doc.analysed_text, &doc.text).then_some(tree)
-            });
+            // Only the statements the edits touched are parsed again, from
+            // the last text that parsed (so removing a typo is cheap too).
+            let last_clean = match doc.analysis.take().and_then(Analysis::into_tree) {
+                Some(tree) => Some((std::mem::take(&mut doc.analysed_text), tree)),
+                None => doc.clean.take(),
+            };
+            let mut parsed = Parsed::Unknown;
+            if let Some((clean_text, mut tree)) = last_clean {
+                if incremental::reparse(&mut tree, &clean_text, &doc.text) {
+                    parsed = Parsed::Clean(tree);
+                } else {
+                    let limit = bioflux_compiler::MAX_SYNTAX_ERRORS;
+                    if let Some((recovered, errors)) = incremental::reparse_broken(&tree, &clean_text, &doc.text, limit)
+                    {
+                        parsed = Parsed::Broken(recovered, errors);
+                    }
+                    doc.clean = Some((clean_text, tree));
+                }
+            }
             let analysis = Analysis::new(&doc.text, &doc.base_dir, &mut self.catalog, &doc.cells, parsed);
+            if analysis.parses {
+                doc.clean = None;
+            }
             doc.analysed_text.clone_from(&doc.text);
             doc.fresh = true;
             if analysis.checked.is_some() {
@@ -435,6 +462,19 @@ fn publish_params(doc: &Document) -> lsp::PublishDiagnosticsParams {
         })
         .collect();
     lsp::PublishDiagnosticsParams { uri: doc.uri.clone(), diagnostics, version: Some(doc.version) }
+}
+
+/// The one diagnostic of a document whose check failed inside the server.
+fn internal_error(doc: &Document, why: &str) -> lsp::PublishDiagnosticsParams {
+    let diagnostic = lsp::Diagnostic {
+        range: lsp::Range::default(),
+        severity: Some(lsp::DiagnosticSeverity::ERROR),
+        code: Some(lsp::NumberOrString::String("bio::internal".into())),
+        source: Some("bioflux".into()),
+        message: format!("bioflux lsp could not check this document (a bug; please report it): {why}"),
+        ..Default::default()
+    };
+    lsp::PublishDiagnosticsParams { uri: doc.uri.clone(), diagnostics: vec![diagnostic], version: Some(doc.version) }
 }
 
 /// The directory a document's relative paths (model files, plugins) start
