@@ -312,6 +312,8 @@ pub struct Cell {
     pub infeasible: InfeasiblePolicy,
     /// Its `bound` and `input` lines.
     pub inputs: Vec<CellInput>,
+    /// Its `weight` lines: (input, weight), for a flux-analysis cell.
+    pub weights: Vec<(String, f64)>,
     /// Outputs the model reads; `Expr::CellOutput` indexes this list.
     pub outputs: Vec<Port>,
     /// The species whose growth this cell's output drives.

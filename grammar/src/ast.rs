@@ -373,6 +373,14 @@ pub enum CellItemKind {
         /// Its value (any expression).
         value: Expr,
     },
+    /// `weight EX_glc = 2`: the weight of a given rate (an `input`) in a
+    /// flux-analysis cell's least squares.
+    Weight {
+        /// The input it weighs.
+        name: Ident,
+        /// The weight (a positive constant).
+        value: Expr,
+    },
     /// `infeasible = relax` and other options.
     Setting(Setting),
 }

@@ -331,6 +331,7 @@ fn cell_item(k: &CellItemKind) -> String {
             format!("bound {} {} {}", flux.name, op.symbol(), expr(value))
         }
         CellItemKind::Input { name, value } => format!("input {} = {}", name.name, expr(value)),
+        CellItemKind::Weight { name, value } => format!("weight {} = {}", name.name, expr(value)),
         CellItemKind::Setting(s) => setting(s),
     }
 }

@@ -216,6 +216,7 @@ fn rule_description(rule: &Rule) -> &'static str {
         Rule::objective_item | Rule::kw_objective => "`objective`",
         Rule::bound_item | Rule::kw_bound => "`bound`",
         Rule::input_item | Rule::kw_input => "`input`",
+        Rule::weight_item | Rule::kw_weight => "`weight`",
         Rule::inlet_item | Rule::kw_inlet => "`inlet`",
         Rule::kw_then => "`then`",
         Rule::kw_else => "`else`",
@@ -518,6 +519,10 @@ fn cell_item(p: Pair<Rule>) -> CellItem {
         Rule::input_item => {
             let mut it = operands(p);
             CellItemKind::Input { name: ident(it.next().unwrap()), value: expr(it.next().unwrap()) }
+        }
+        Rule::weight_item => {
+            let mut it = operands(p);
+            CellItemKind::Weight { name: ident(it.next().unwrap()), value: expr(it.next().unwrap()) }
         }
         _ => CellItemKind::Setting(setting(p)),
     };

@@ -149,7 +149,9 @@ impl Shift for CellItemKind {
         match self {
             CellItemKind::Objective(terms) => terms.shift(by),
             CellItemKind::Bound { flux, value, .. } => (flux.shift(by), value.shift(by)).0,
-            CellItemKind::Input { name, value } => (name.shift(by), value.shift(by)).0,
+            CellItemKind::Input { name, value } | CellItemKind::Weight { name, value } => {
+                (name.shift(by), value.shift(by)).0
+            }
             CellItemKind::Setting(s) => s.shift(by),
         }
     }

@@ -55,7 +55,7 @@ fn is_word(c: char) -> bool {
 
 /// Words that begin a line inside a block (cells, events, reactors, networks).
 fn block_word(w: &str) -> bool {
-    ["bound", "input", "objective", "inlet", "reaction", "metabolite", "add", "sample", "stop"].contains(&w)
+    ["bound", "input", "weight", "objective", "inlet", "reaction", "metabolite", "add", "sample", "stop"].contains(&w)
 }
 
 /// Whether the text before the cursor has an unclosed `[`.

@@ -302,7 +302,7 @@ impl SymbolIndex {
                     port(self, flux);
                     self.expr(value);
                 }
-                CellItemKind::Input { name, value } => {
+                CellItemKind::Input { name, value } | CellItemKind::Weight { name, value } => {
                     port(self, name);
                     self.expr(value);
                 }

@@ -30,6 +30,7 @@ pub const BLOCK_WORDS: &[(&str, &str)] = &[
     ("model", "the model's name, on the first line: `model my_process`"),
     ("bound", "a flux bound of the cell's LP, any expression: `bound EX_glc__D_e >= -10 * S / (Ks + S)`"),
     ("input", "an input of a plugin that is not a bound: `input temperature = T`"),
+    ("weight", "how much a given rate counts in a flux-analysis cell's least squares: `weight EX_lac__L_e = 0.5`"),
     ("objective", "what the cell's LP optimises, in priority order: `objective = max Biomass, min EX_o2_e`"),
     ("inlet", "a species' concentration in the reactor's feed: `inlet glucose = 100 [mmol/L]`"),
     ("reaction", "a reaction of an inline network: `reaction R1: a + 2 b -> c [0, 10]`"),

@@ -1,4 +1,5 @@
-//! Hashes this crate's sources into `BIOFLUX_PFBA_SOURCE` so that cache
+//! Hashes this crate's sources (for the `mfa` plugin, which runs this script
+//! too, its own and the model reading it shares) into `BIOFLUX_PFBA_SOURCE` so that cache
 //! entries written by one build of the parser and solver are never read by
 //! another (see `src/cache.rs`).
 
@@ -20,6 +21,13 @@ fn visit(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
 fn main() {
     let mut files = Vec::new();
     visit(Path::new("src"), &mut files);
+    // The flux-analysis plugin builds the LP plugin's model reading into
+    // itself (`#[path]` modules) and runs this script too: its cache keys
+    // change with that code as well.
+    if !Path::new("src/pfba.rs").exists() {
+        visit(Path::new("../pfba/src"), &mut files);
+        println!("cargo:rerun-if-changed=../pfba/src");
+    }
     files.sort();
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     for file in &files {

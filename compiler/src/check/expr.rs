@@ -71,6 +71,16 @@ pub(super) fn merge_cells(parts: &[&Typed]) -> Vec<usize> {
 /// Outputs every LP-style cell model has besides its reaction fluxes.
 pub const STANDARD_OUTPUTS: [&str; 2] = ["objective", "slack"];
 
+/// Plugins that fit fluxes to given rates (`input R = ...`, `weight R = w`)
+/// rather than optimise an objective; besides the reactions they output
+/// the weighted residual.
+pub const FLUX_ANALYSIS_PLUGINS: [&str; 1] = ["mfa"];
+
+/// Outputs a cell on an inline network has besides its reactions.
+fn network_cell_outputs(plugin: &str) -> &'static [&'static str] {
+    if FLUX_ANALYSIS_PLUGINS.contains(&plugin) { &["residual"] } else { &STANDARD_OUTPUTS }
+}
+
 impl<'a> Checker<'a> {
     /// An expression that must be a constant (a parameter value, an initial
     /// condition): no time, state or cell output.
@@ -446,7 +456,7 @@ impl<'a> Checker<'a> {
         };
         let net = &self.networks[n];
         if net.reactions.iter().any(|r| r.id == name.name)
-            || (!is_input && STANDARD_OUTPUTS.contains(&name.name.as_str()))
+            || (!is_input && network_cell_outputs(&self.cells[c].plugin).contains(&name.name.as_str()))
         {
             return true;
         }

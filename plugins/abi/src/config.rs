@@ -33,6 +33,10 @@ pub struct CellConfig {
     /// The input ports the model sets (`EX_glc__D_e.lower`).
     #[serde(default)]
     pub inputs: Vec<String>,
+    /// Weights of given rates by input (`weight EX_glc = 2`), for a
+    /// flux-analysis cell; empty for others.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub weights: std::collections::BTreeMap<String, f64>,
     /// The outputs the model reads.
     #[serde(default)]
     pub outputs: Vec<String>,

@@ -280,6 +280,9 @@ pub enum ConfigError {
     ObjectiveReaction { reaction: String },
     #[error("option `start` is reference, warm or cold, not `{given}`")]
     Start { given: String },
+    /// `weight` lines are for flux-analysis cells: an LP has no given rates.
+    #[error("an LP cell takes no `weight` lines (given rates and their weights are for `mfa(...)` cells): {names}")]
+    Weights { names: String },
     /// An option as the SDK reads it (its own message, which names the
     /// option and the closest one read).
     #[error("{0}")]

@@ -22,48 +22,16 @@ mod highs;
 pub mod network;
 pub mod pfba;
 
-use bioflux_plugin::config::{CellConfig, Infeasible, ObjectiveSense};
+use bioflux_plugin::config::{Infeasible, ObjectiveSense};
 use bioflux_plugin::tools::{
     Entry, Notes, ReactionSummary, ReactionsTool, Stoichiometry, StoichiometryRequest, StoichiometryTool, Tool, serve,
 };
 use bioflux_plugin::{CellModel, Config, EvalError, PortSpec, Status, export_plugin};
-use error::{ConfigError, ModelError};
+use error::ConfigError;
 use network::{Network, Objective};
 use pfba::{BoundKind, InputBound, Options, Pfba, Policy, SolveError, Solved, Start};
-use std::path::PathBuf;
 
-/// Finds a model file: as given (relative to the .bio file), else in
-/// `$BIOFLUX_MODELS`; in each place also gzipped (`iCH360.xml` finds
-/// `iCH360.xml.gz`).
-pub fn find_model(source: &str, base_dir: &std::path::Path) -> Result<PathBuf, ModelError> {
-    let env = std::env::var_os("BIOFLUX_MODELS");
-    let mut places = vec![base_dir.to_path_buf()];
-    places.extend(env.iter().map(PathBuf::from));
-    for dir in &places {
-        let here = dir.join(source);
-        if here.is_file() {
-            return Ok(here);
-        }
-        let zipped = dir.join(format!("{source}.gz"));
-        if zipped.is_file() {
-            return Ok(zipped);
-        }
-    }
-    Err(ModelError::NotFound {
-        source_name: source.to_string(),
-        base_dir: base_dir.to_path_buf(),
-        models_dir: env.map(PathBuf::from),
-    })
-}
-
-/// The cell's network: inline, or the model file it names.
-fn load_network(config: &CellConfig, base_dir: &std::path::Path) -> Result<Network, ModelError> {
-    match (config.network.as_ref().filter(|n| !n.is_null()), &config.source) {
-        (Some(inline), _) => network::inline(inline),
-        (None, Some(source)) => network::load(&find_model(source, base_dir)?),
-        (None, None) => Err(ModelError::NoModel),
-    }
-}
+pub use network::{find_model, load_network};
 
 /// How many atoms of `element` a formula such as `C21H26N7O14P2` has.
 fn atoms(formula: &str, element: &str) -> f64 {
@@ -199,6 +167,9 @@ fn parse_input(name: &str, net: &Network) -> Option<InputBound> {
 impl LpCell {
     fn new(config: &Config) -> Result<LpCell, ConfigError> {
         let cell = config.cell_config()?;
+        if !cell.weights.is_empty() {
+            return Err(ConfigError::Weights { names: cell.weights.keys().cloned().collect::<Vec<_>>().join(", ") });
+        }
         let net = load_network(&cell, &config.base_dir)?;
         net.notes.iter().for_each(|n| note(n));
         // The cell's objectives, in priority order, replace the model's.

@@ -195,6 +195,7 @@ fn config_with_policy(model: &CheckedModel, cell: &Cell, infeasible: InfeasibleP
             InfeasiblePolicy::Error => Infeasible::Error,
         },
         inputs: cell.inputs.iter().map(|i| input_port_name(&i.name, i.bound)).collect(),
+        weights: cell.weights.iter().cloned().collect(),
         outputs: cell.outputs.iter().map(|p| p.name.clone()).collect(),
     }
     .to_json()

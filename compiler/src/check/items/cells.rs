@@ -101,7 +101,7 @@ impl<'a> Checker<'a> {
                         objective = terms.iter().map(|t| (t.sense.map(Sense::from), t.flux.name.clone())).collect();
                     }
                     CellItemKind::Setting(s) => settings.push(s),
-                    CellItemKind::Bound { .. } | CellItemKind::Input { .. } => {}
+                    CellItemKind::Bound { .. } | CellItemKind::Input { .. } | CellItemKind::Weight { .. } => {}
                 }
             }
             let settings = self.settings(settings, &CELL_KEYS, "cell");
@@ -116,7 +116,8 @@ impl<'a> Checker<'a> {
                 if objective.is_empty() {
                     objective = self.networks[n].objective.clone();
                 }
-                if objective.is_empty() {
+                let fits_rates = crate::check::expr::FLUX_ANALYSIS_PLUGINS.contains(&plugin.name.as_str());
+                if objective.is_empty() && !fits_rates {
                     self.error(
                         Diagnostic::new(
                             Code::Network,
@@ -139,6 +140,7 @@ impl<'a> Checker<'a> {
                 objective,
                 infeasible,
                 inputs: Vec::new(),
+                weights: Vec::new(),
                 outputs: Vec::new(),
                 biomass: None,
                 span: name.span,
@@ -226,6 +228,73 @@ impl<'a> Checker<'a> {
                     value_span: value.span,
                     span: it.span,
                 });
+            }
+            self.check_weights(ci, body.as_deref().unwrap_or_default());
+        }
+    }
+
+    /// `weight R = w` lines: each weighs a rate the cell is given (an
+    /// `input`), once, by a positive constant.
+    fn check_weights(&mut self, ci: usize, body: &'a [ast::CellItem]) {
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for it in body {
+            let CellItemKind::Weight { name, value } = &it.kind else { continue };
+            if let Some(first) = seen.insert(&name.name, it.span) {
+                self.error(
+                    Diagnostic::new(
+                        Code::Duplicate,
+                        it.span,
+                        format!("`{}` is weighed twice", name.name),
+                        "again here",
+                    )
+                    .with_label(first, "first here")
+                    .help("give each rate one weight"),
+                );
+                continue;
+            }
+            let given = self.cells[ci].inputs.iter().any(|i| i.bound.is_none() && i.name == name.name);
+            if !given {
+                let inputs = self.cells[ci].inputs.iter().filter(|i| i.bound.is_none()).map(|i| i.name.as_str());
+                let help = crate::diagnostic::suggestion(
+                    &name.name,
+                    inputs,
+                    &format!("give the rate first: `input {} = ...`, then weigh it", name.name),
+                );
+                self.error(
+                    Diagnostic::new(
+                        Code::Undefined,
+                        name.span,
+                        format!("`weight {}` weighs no rate cell `{}` is given", name.name, self.cells[ci].name),
+                        "not an `input` of this cell",
+                    )
+                    .help(help),
+                );
+                continue;
+            }
+            let typed = self.expr(value, true);
+            if let Ty::Num(d) = typed.ty
+                && !d.is_none()
+            {
+                self.error(
+                    Diagnostic::new(
+                        Code::UnitMismatch,
+                        value.span,
+                        format!("a weight is a number, but this is {d}"),
+                        format!("this is {d}"),
+                    )
+                    .help(
+                        "weights compare rates of the same unit: write a plain number, e.g. `weight EX_lac__L_e = 0.5`",
+                    ),
+                );
+                continue;
+            }
+            match typed.value {
+                Some(w) if w.is_finite() && w > 0.0 => self.cells[ci].weights.push((name.name.clone(), w)),
+                Some(w) => self.error(
+                    Diagnostic::new(Code::BadValue, value.span, format!("a weight must be positive, not {w}"), "not positive")
+                        .help("a weight says how much a rate counts against the others (1 unless given); to ignore a rate, leave its `input` out"),
+                ),
+                None => {}
             }
         }
     }

@@ -12,10 +12,11 @@ pub use sbml::sbml;
 
 use crate::cache::{self, Key};
 use crate::error::ModelError;
+use bioflux_plugin::config::CellConfig;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// COBRApy's default flux bound where a model gives none.
 pub const DEFAULT_BOUND: f64 = 1000.0;
@@ -252,4 +253,38 @@ pub fn inline(doc: &serde_json::Value) -> Result<Network, ModelError> {
     }
     net.check_bounds()?;
     Ok(net)
+}
+
+/// Finds a model file: as given (relative to the .bio file), else in
+/// `$BIOFLUX_MODELS`; in each place also gzipped (`iCH360.xml` finds
+/// `iCH360.xml.gz`).
+pub fn find_model(source: &str, base_dir: &std::path::Path) -> Result<PathBuf, ModelError> {
+    let env = std::env::var_os("BIOFLUX_MODELS");
+    let mut places = vec![base_dir.to_path_buf()];
+    places.extend(env.iter().map(PathBuf::from));
+    for dir in &places {
+        let here = dir.join(source);
+        if here.is_file() {
+            return Ok(here);
+        }
+        let zipped = dir.join(format!("{source}.gz"));
+        if zipped.is_file() {
+            return Ok(zipped);
+        }
+    }
+    Err(ModelError::NotFound {
+        source_name: source.to_string(),
+        base_dir: base_dir.to_path_buf(),
+        models_dir: env.map(PathBuf::from),
+    })
+}
+
+/// The network a cell configuration names: inline, or a model file found
+/// beside the .bio file or in `$BIOFLUX_MODELS`.
+pub fn load_network(config: &CellConfig, base_dir: &std::path::Path) -> Result<Network, ModelError> {
+    match (config.network.as_ref().filter(|n| !n.is_null()), &config.source) {
+        (Some(network), _) => inline(network),
+        (None, Some(source)) => load(&find_model(source, base_dir)?),
+        (None, None) => Err(ModelError::NoModel),
+    }
 }
