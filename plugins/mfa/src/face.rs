@@ -7,6 +7,17 @@
 
 use nalgebra::{DMatrix, DVector};
 
+/// What a face's values are at some rates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fit {
+    /// Optimal: the fluxes closest to the rates.
+    Optimal,
+    /// Within the bounds, optimality not shown.
+    Feasible,
+    /// A free flux outside its bounds.
+    Infeasible,
+}
+
 /// A face: which bounds are held, and the affine maps on it.
 pub struct Face {
     /// (reaction, held at its upper bound?), by reaction.
@@ -50,18 +61,26 @@ impl Face {
             constraints[(m + i, j)] = 1.0;
             h[m + i] = if upper { problem.upper[j] } else { problem.lower[j] };
         }
-        let svd = constraints.clone().svd(true, true);
+        // Padded with zero rows to a square matrix, the SVD gives all n
+        // right singular vectors: the last n − rank span the null space.
+        let rows = (m + a).max(n);
+        let mut square = DMatrix::zeros(rows, n);
+        square.view_mut((0, 0), (m + a, n)).copy_from(&constraints);
+        let svd = square.svd(true, true);
         let (u, v_t) = (svd.u.as_ref().expect("asked for U"), svd.v_t.as_ref().expect("asked for Vᵀ"));
-        let largest = svd.singular_values.iter().copied().fold(0.0, f64::max);
-        let rank = svd.singular_values.iter().filter(|&&s| s > RANK_TOLERANCE * largest.max(1.0)).count();
-        // Null space: the rows of Vᵀ past the rank (full SVD of a wide matrix).
-        let full_v_t = full_right_vectors(&constraints, v_t, rank);
-        let z = full_v_t.rows(rank, n - rank).transpose();
-        // Pseudo-inverse of Ā: V Σ⁺ Uᵀ over the rank.
+        let mut order: Vec<usize> = (0..svd.singular_values.len()).collect();
+        order.sort_by(|&i, &j| svd.singular_values[j].total_cmp(&svd.singular_values[i]));
+        let largest = svd.singular_values[order[0]];
+        let rank = order.iter().filter(|&&k| svd.singular_values[k] > RANK_TOLERANCE * largest.max(1.0)).count();
+        let mut z = DMatrix::zeros(n, n - rank);
+        for (col, &k) in order[rank..].iter().enumerate() {
+            z.column_mut(col).copy_from(&v_t.row(k).transpose());
+        }
+        // Pseudo-inverse of Ā: V Σ⁺ Uᵀ over the rank (U's rows past m + a are padding).
         let mut pinv = DMatrix::zeros(n, m + a);
-        for k in 0..rank {
+        for &k in &order[..rank] {
             let scale = 1.0 / svd.singular_values[k];
-            pinv += v_t.row(k).transpose() * u.column(k).transpose() * scale;
+            pinv += v_t.row(k).transpose() * u.view((0, k), (m + a, 1)).transpose() * scale;
         }
         let x0 = &pinv * h;
         let dz = DMatrix::from_diagonal(&problem.d) * &z;
@@ -79,10 +98,13 @@ impl Face {
         Face { active, offset, gain, nu_offset, nu_gain }
     }
 
-    /// v = offset + gain · r into `v`, and whether the face is optimal
-    /// there: every free flux within its bounds and every held bound
-    /// pushing the right way (`nu` is scratch of the face's size).
-    pub fn eval(&self, problem: &Problem, r: &DVector<f64>, v: &mut DVector<f64>, nu: &mut [f64]) -> bool {
+    /// v = offset + gain · r into `v`, and what holds there: whether every
+    /// free flux is within its bounds, and whether, besides, every held
+    /// bound pushes the right way (then the face is optimal; `nu` is
+    /// scratch of the face's size). Where a held flux is also fixed by the
+    /// balances its multiplier is not unique, and the one computed may say
+    /// "not optimal" of a face that is.
+    pub fn eval(&self, problem: &Problem, r: &DVector<f64>, v: &mut DVector<f64>, nu: &mut [f64]) -> Fit {
         v.copy_from(&self.offset);
         v.gemv(1.0, &self.gain, r, 1.0);
         let mut held = 0;
@@ -93,38 +115,19 @@ impl Face {
                 continue;
             }
             if v[j] < problem.lower[j] - tolerance || v[j] > problem.upper[j] + tolerance {
-                return false;
+                return Fit::Infeasible;
             }
         }
         if self.active.is_empty() {
-            return true;
+            return Fit::Optimal;
         }
         let nu = &mut nu[..self.active.len()];
         for (i, x) in nu.iter_mut().enumerate() {
             *x = self.nu_offset[i] + (0..r.len()).map(|k| self.nu_gain[(i, k)] * r[k]).sum::<f64>();
         }
         // A lower bound holds where ν ≤ 0, an upper where ν ≥ 0.
-        self.active.iter().zip(nu.iter()).all(|(&(_, upper), &n)| if upper { n >= -1e-9 } else { n <= 1e-9 })
+        let pushing =
+            self.active.iter().zip(nu.iter()).all(|(&(_, upper), &n)| if upper { n >= -1e-9 } else { n <= 1e-9 });
+        if pushing { Fit::Optimal } else { Fit::Feasible }
     }
-}
-
-/// All n right singular vectors of a matrix (nalgebra's thin SVD of a wide
-/// matrix gives only min(rows, n)): completed to an orthonormal basis.
-fn full_right_vectors(a: &DMatrix<f64>, v_t: &DMatrix<f64>, rank: usize) -> DMatrix<f64> {
-    let n = a.ncols();
-    if v_t.nrows() == n {
-        return v_t.clone();
-    }
-    // The null space of A is that of AᵀA (n × n), whose SVD is full.
-    let gram = a.transpose() * a;
-    let svd = gram.svd(false, true);
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&i, &j| svd.singular_values[j].total_cmp(&svd.singular_values[i]));
-    let vt = svd.v_t.expect("asked for Vᵀ");
-    let mut out = DMatrix::zeros(n, n);
-    for (row, &k) in order.iter().enumerate() {
-        out.row_mut(row).copy_from(&vt.row(k));
-    }
-    let _ = rank;
-    out
 }

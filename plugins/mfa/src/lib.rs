@@ -9,7 +9,7 @@
 //! v = c + M·r, built once per face (`face`), so an evaluation is a
 //! matrix–vector product and the Jacobian dv/dr is M, exactly. Where the
 //! face of the last evaluation is no longer optimal, HiGHS solves the QP
-//! (`qp`) and its face is built and kept. The ε term (option `epsilon`,
+//! (`qp`, Clarabel) and its face is built and kept. The ε term (option `epsilon`,
 //! 1e-10) makes the fluxes the rates leave free the smallest ones: a
 //! tie-break, as pFBA's parsimony is for an LP.
 //!
@@ -36,7 +36,7 @@ mod error;
 #[path = "../../pfba/src/network/mod.rs"]
 mod network;
 
-pub use face::{Face, Problem};
+pub use face::{Face, Fit, Problem};
 pub use failure::MfaError;
 
 use bioflux_plugin::{CellModel, Config, EvalError, PortSpec, Status, export_plugin};
@@ -115,15 +115,15 @@ impl MfaCell {
         }
         let lower: Vec<f64> = net.reactions.iter().map(|r| r.lower).collect();
         let upper: Vec<f64> = net.reactions.iter().map(|r| r.upper).collect();
-        let mut qp = Qp::new(&columns, m, d.as_slice(), &lower, &upper)?;
+        let qp = Qp::new(&columns, m, d.as_slice(), &lower, &upper)?;
         // Whether any fluxes satisfy the balances within the bounds at all.
         let mut probe = vec![0.0; n];
-        match qp.solve(&vec![0.0; n], &mut probe) {
+        match Qp::new(&columns, m, &[], &lower, &upper)?.solve(&vec![0.0; n], &mut probe) {
             Solved::Optimal => {}
             Solved::Infeasible => {
-                return Err(MfaError::Infeasible { detail: format!("{} metabolites, {n} reactions", qp.rows()) });
+                return Err(MfaError::Infeasible { detail: format!("{m} metabolites, {n} reactions") });
             }
-            Solved::Other(status) => return Err(MfaError::Solver(format!("HiGHS ended with model status {status}"))),
+            Solved::Other(status) => return Err(MfaError::Solver(format!("the feasibility check ended: {status}"))),
         }
         let problem = Problem { s, d, pw, lower, upper };
         let faces = vec![Face::new(&problem, Vec::new())];
@@ -149,7 +149,7 @@ impl MfaCell {
     /// becomes the current one.
     fn project(&mut self, rates: &[f64]) -> Result<(), EvalError> {
         self.r.as_mut_slice().copy_from_slice(rates);
-        if self.try_face(self.current) {
+        if self.try_face(self.current) == Fit::Optimal {
             return Ok(());
         }
         // The QP decides the face; then the face gives the exact values.
@@ -160,12 +160,12 @@ impl MfaCell {
         match self.qp.solve(&self.g, &mut self.solved) {
             Solved::Optimal => {}
             Solved::Infeasible => return Err("the balances cannot hold within the bounds".into()),
-            Solved::Other(status) => return Err(format!("the QP solver ended with model status {status}").into()),
+            Solved::Other(status) => return Err(format!("the QP solver ended: {status}").into()),
         }
         let active: Vec<(usize, bool)> = (0..self.solved.len())
             .filter_map(|j| {
                 let (v, lo, hi) = (self.solved[j], self.problem.lower[j], self.problem.upper[j]);
-                let near = |b: f64| (v - b).abs() <= 1e-7 * (1.0 + b.abs());
+                let near = |b: f64| (v - b).abs() <= 1e-6 * (1.0 + b.abs());
                 if near(lo) && lo.is_finite() {
                     Some((j, false))
                 } else if near(hi) && hi.is_finite() {
@@ -187,14 +187,15 @@ impl MfaCell {
             }
         };
         self.current = face;
-        if !self.try_face(face) {
-            // A degenerate optimum the face's checks call borderline: HiGHS's values.
+        // HiGHS says this face is optimal: its exact values, unless the
+        // face puts a free flux outside its bounds (then HiGHS's own).
+        if self.try_face(face) == Fit::Infeasible {
             self.v.as_mut_slice().copy_from_slice(&self.solved);
         }
         Ok(())
     }
 
-    fn try_face(&mut self, f: usize) -> bool {
+    fn try_face(&mut self, f: usize) -> Fit {
         self.faces[f].eval(&self.problem, &self.r, &mut self.v, &mut self.nu)
     }
 
