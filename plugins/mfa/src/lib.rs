@@ -2,7 +2,9 @@
 //! closest to the rates the model gives that satisfy the network's
 //! balances and bounds,
 //!
-//!     minimise Σ_k w_k (v_k − r_k)² + ε Σ_j v_j²   subject to   S·v = 0,  lb ≤ v ≤ ub,
+//! ```text
+//! minimise Σ_k w_k (v_k − r_k)² + ε Σ_j v_j²   subject to   S·v = 0,  lb ≤ v ≤ ub,
+//! ```
 //!
 //! a convex QP whose solution is differentiable in the rates r: on each
 //! face of the bounds (which fluxes sit at a bound) it is an affine map
