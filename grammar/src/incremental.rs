@@ -53,6 +53,12 @@ pub fn reparse_broken(
     for e in &mut errors {
         e.span.shift(by);
     }
+    // An error where the region ends may be the cut's, not the text's
+    // ("found the end of the file" where the file goes on): parse it all.
+    let region_end = region.start + region.text(new_text).trim_end().len();
+    if region.end < new_text.len() && errors.iter().any(|e| e.span.start >= region_end) {
+        return None;
+    }
     let full = parse(new_text).err()?;
     let first = errors.first()?;
     if (full.span.start, full.span.end, &full.message) != (first.span.start, first.span.end, &first.message) {
