@@ -181,9 +181,6 @@ fn random_networks_and_weights_give_the_kkt_solution() {
         rated.sort();
         let weights: Vec<f64> = (0..p).map(|_| 0.1 + 4.9 * noise.uniform()).collect();
         let epsilon = 1e-6;
-        if std::env::var_os("MFA_DEBUG").is_some() {
-            eprintln!("case {cases}: {} metabolites, {n} reactions, rated {rated:?}", net.metabolites);
-        }
         let c = cell(&net, &rated, &weights, epsilon);
         for _ in 0..4 {
             let r: Vec<f64> = (0..p).map(|_| 20.0 * noise.uniform() - 10.0).collect();
