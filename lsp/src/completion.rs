@@ -98,13 +98,16 @@ fn names(analysis: &Analysis) -> Vec<CompletionItem> {
 /// A cell's outputs (or, after `bound`, its reactions), with units and equations.
 fn cell_ports(analysis: &Analysis, cell: &str, reactions_only: bool) -> Vec<CompletionItem> {
     let Some(info) = analysis.cells.get(cell) else { return Vec::new() };
+    // By id once: a genome-scale model has thousands of reactions.
+    let reactions: std::collections::HashMap<&str, _> =
+        info.reactions.iter().flat_map(|rs| rs.iter()).map(|r| (r.id.as_str(), r)).collect();
     info.description
         .outputs
         .iter()
-        .filter(|p| !reactions_only || info.reaction(&p.name).is_some())
+        .filter(|p| !reactions_only || reactions.contains_key(p.name.as_str()))
         .map(|p| {
             let mut it = item(&p.name, CompletionItemKind::FIELD, &p.unit);
-            if let Some(r) = info.reaction(&p.name) {
+            if let Some(r) = reactions.get(p.name.as_str()) {
                 it.detail = Some(format!("{}  [{}]", r.equation, p.unit));
             }
             it

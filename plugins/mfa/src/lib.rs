@@ -236,7 +236,10 @@ impl CellModel for MfaCell {
 
     /// dv/dr is the current face's gain; d(residual)/dr follows from it.
     fn jacobian(&mut self, inputs: &[f64], jacobian: &mut [f64]) -> Result<(), String> {
-        self.project(inputs).map_err(|e| e.message)?;
+        // The host calls this right after `eval` at the same rates: its face stands.
+        if self.r.as_slice() != inputs {
+            self.project(inputs).map_err(|e| e.message)?;
+        }
         let (n, p) = (self.reactions.len(), inputs.len());
         let gain = &self.faces[self.current].gain;
         for o in 0..n {
