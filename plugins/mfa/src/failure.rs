@@ -23,7 +23,7 @@ pub enum MfaError {
     /// A bound fixed twice or a lower bound above its upper.
     #[error("reaction `{reaction}` has its lower bound {lower} above its upper bound {upper}")]
     Bounds { reaction: String, lower: f64, upper: f64 },
-    /// HiGHS could not be set up.
+    /// The QP solver could not be set up.
     #[error("the QP solver: {0}")]
     Solver(String),
     /// An option of the plugin.

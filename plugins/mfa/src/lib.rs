@@ -10,8 +10,9 @@
 //! face of the bounds (which fluxes sit at a bound) it is an affine map
 //! v = c + M·r, built once per face (`face`), so an evaluation is a
 //! matrix–vector product and the Jacobian dv/dr is M, exactly. Where the
-//! face of the last evaluation is no longer optimal, HiGHS solves the QP
-//! (`qp`, Clarabel) and its face is built and kept. The ε term (option `epsilon`,
+//! face of the last evaluation is no longer optimal, its neighbours are
+//! tried as its multipliers and bounds say, and failing that Clarabel
+//! solves the QP (`qp`) to pick the face to start from. The ε term (option `epsilon`,
 //! 1e-10) makes the fluxes the rates leave free the smallest ones: a
 //! tie-break, as pFBA's parsimony is for an LP.
 //!
@@ -49,6 +50,9 @@ use qp::{Qp, Solved};
 /// Faces kept at most (a trajectory visits few).
 const MAX_FACES: usize = 64;
 
+/// Active-set steps before the QP is asked for a new start.
+const MAX_STEPS: usize = 100;
+
 /// A flux-analysis cell.
 pub struct MfaCell {
     problem: Problem,
@@ -66,6 +70,8 @@ pub struct MfaCell {
     nu: Vec<f64>,
     g: Vec<f64>,
     solved: Vec<f64>,
+    /// The last fluxes: within the bounds, on the current face's held bounds.
+    point: DVector<f64>,
 }
 
 /// Growth reactions are in 1/h (the COBRA convention), other fluxes mmol/gDW/h.
@@ -110,10 +116,8 @@ impl MfaCell {
             columns.push(r.stoichiometry.clone());
         }
         let mut d = DVector::from_element(n, epsilon);
-        let mut pw = DMatrix::zeros(n, rated.len());
-        for (k, &(j, w)) in rated.iter().enumerate() {
+        for &(j, w) in &rated {
             d[j] += w;
-            pw[(j, k)] = w;
         }
         let lower: Vec<f64> = net.reactions.iter().map(|r| r.lower).collect();
         let upper: Vec<f64> = net.reactions.iter().map(|r| r.upper).collect();
@@ -127,10 +131,10 @@ impl MfaCell {
             }
             Solved::Other(status) => return Err(MfaError::Solver(format!("the feasibility check ended: {status}"))),
         }
-        let problem = Problem { s, d, pw, lower, upper };
+        let problem = Problem::new(&s, rated.clone(), epsilon, lower, upper);
         let faces = vec![Face::new(&problem, Vec::new())];
         let p = rated.len();
-        Ok(MfaCell {
+        let mut cell = MfaCell {
             problem,
             qp,
             units: net.reactions.iter().map(|r| unit_of(&r.id)).collect(),
@@ -143,18 +147,30 @@ impl MfaCell {
             v: DVector::zeros(n),
             nu: vec![0.0; n],
             g: vec![0.0; n],
-            solved: vec![0.0; n],
-        })
+            solved: probe,
+            point: DVector::zeros(n),
+        };
+        // The active-set steps start from the feasibility check's fluxes.
+        let held = cell.start_at_solved();
+        cell.current = cell.face(&held);
+        Ok(cell)
     }
 
     /// The fluxes for rates `r` into `self.v`, on the optimal face, which
-    /// becomes the current one.
+    /// becomes the current one. Along a trajectory the face of the last
+    /// evaluation is usually still optimal: a matrix–vector product. Else
+    /// active-set steps from the last fluxes (`steps`); should those not
+    /// settle, the QP gives the point to step from.
     fn project(&mut self, rates: &[f64]) -> Result<(), EvalError> {
         self.r.as_mut_slice().copy_from_slice(rates);
         if self.try_face(self.current) == Fit::Optimal {
+            self.point.copy_from(&self.v);
             return Ok(());
         }
-        // The QP decides the face; then the face gives the exact values.
+        let held = self.faces[self.current].kept_bounds();
+        if self.steps(held) {
+            return Ok(());
+        }
         self.g.fill(0.0);
         for (&(j, w), &rate) in self.rated.iter().zip(rates) {
             self.g[j] += w * rate;
@@ -164,37 +180,100 @@ impl MfaCell {
             Solved::Infeasible => return Err("the balances cannot hold within the bounds".into()),
             Solved::Other(status) => return Err(format!("the QP solver ended: {status}").into()),
         }
-        let active: Vec<(usize, bool)> = (0..self.solved.len())
-            .filter_map(|j| {
-                let (v, lo, hi) = (self.solved[j], self.problem.lower[j], self.problem.upper[j]);
-                let near = |b: f64| (v - b).abs() <= 1e-6 * (1.0 + b.abs());
-                if near(lo) && lo.is_finite() {
-                    Some((j, false))
-                } else if near(hi) && hi.is_finite() {
-                    Some((j, true))
-                } else {
-                    None
-                }
-            })
-            .collect();
-        let found = self.faces.iter().position(|f| f.active == active);
-        let face = match found {
-            Some(f) => f,
-            None => {
-                if self.faces.len() >= MAX_FACES {
-                    self.faces.truncate(1);
-                }
-                self.faces.push(Face::new(&self.problem, active));
-                self.faces.len() - 1
-            }
-        };
-        self.current = face;
-        // HiGHS says this face is optimal: its exact values, unless the
-        // face puts a free flux outside its bounds (then HiGHS's own).
-        if self.try_face(face) == Fit::Infeasible {
-            self.v.as_mut_slice().copy_from_slice(&self.solved);
+        let held = self.start_at_solved();
+        if self.steps(held) {
+            return Ok(());
         }
-        Ok(())
+        Err("the active-set steps did not settle on a face (degenerate bounds); the QP's fluxes were not used".into())
+    }
+
+    /// `self.point` ← the QP's fluxes, with those near a bound put on it;
+    /// returns those bounds, independent ones only.
+    fn start_at_solved(&mut self) -> Vec<(usize, bool)> {
+        let mut held = Vec::new();
+        for j in 0..self.solved.len() {
+            let (x, lo, hi) = (self.solved[j], self.problem.lower[j], self.problem.upper[j]);
+            let near = |b: f64| b.is_finite() && (x - b).abs() <= 1e-7 * (1.0 + b.abs());
+            self.point[j] = x.clamp(lo, hi);
+            if near(lo) {
+                self.point[j] = lo;
+                held.push((j, false));
+            } else if near(hi) {
+                self.point[j] = hi;
+                held.push((j, true));
+            }
+        }
+        let face = self.face(&held);
+        self.faces[face].kept_bounds()
+    }
+
+    /// A primal active-set method on the faces, from `self.point` (within
+    /// the bounds, which do not change with the rates) holding `held`:
+    /// move towards the current face's optimum until a bound blocks (then
+    /// hold it), release a held bound that pulls the wrong way, stop on an
+    /// optimal face (true: it is current, its fluxes in `self.v` and
+    /// `self.point`). False after `MAX_STEPS` (cycling on degenerate faces).
+    fn steps(&mut self, mut held: Vec<(usize, bool)>) -> bool {
+        for _ in 0..MAX_STEPS {
+            let face = self.face(&held);
+            self.current = face;
+            match self.try_face(face) {
+                Fit::Optimal => {
+                    self.point.copy_from(&self.v);
+                    return true;
+                }
+                Fit::Releases { index } => {
+                    self.point.copy_from(&self.v);
+                    held.remove(index);
+                }
+                Fit::Leaves { .. } => {
+                    // The longest step towards the face's optimum that stays
+                    // within the bounds, and the bound that stops it.
+                    let mut block: Option<(f64, usize, bool)> = None;
+                    for j in 0..self.v.len() {
+                        let (x, target) = (self.point[j], self.v[j]);
+                        let (lo, hi) = (self.problem.lower[j], self.problem.upper[j]);
+                        let tolerance = 1e-9 * (1.0 + target.abs());
+                        let hit = if target > hi + tolerance {
+                            Some(((hi - x) / (target - x), true))
+                        } else if target < lo - tolerance {
+                            Some(((lo - x) / (target - x), false))
+                        } else {
+                            None
+                        };
+                        if let Some((t, upper)) = hit {
+                            let t = t.clamp(0.0, 1.0);
+                            if block.is_none_or(|(best, ..)| t < best) {
+                                block = Some((t, j, upper));
+                            }
+                        }
+                    }
+                    let Some((t, j, upper)) = block else { return false };
+                    for k in 0..self.point.len() {
+                        self.point[k] += t * (self.v[k] - self.point[k]);
+                    }
+                    self.point[j] = if upper { self.problem.upper[j] } else { self.problem.lower[j] };
+                    let at = held.partition_point(|&(k, _)| k < j);
+                    if held.get(at).is_some_and(|&(k, _)| k == j) {
+                        return false;
+                    }
+                    held.insert(at, (j, upper));
+                }
+            }
+        }
+        false
+    }
+
+    /// The index of the face holding `held`, built if new.
+    fn face(&mut self, held: &[(usize, bool)]) -> usize {
+        if let Some(f) = self.faces.iter().position(|f| f.active == held) {
+            return f;
+        }
+        if self.faces.len() >= MAX_FACES {
+            self.faces.truncate(1);
+        }
+        self.faces.push(Face::new(&self.problem, held.to_vec()));
+        self.faces.len() - 1
     }
 
     fn try_face(&mut self, f: usize) -> Fit {
