@@ -251,7 +251,7 @@ fn held_rows_independent(net: &Net, held: &[(usize, bool)]) -> bool {
 /// multiplier of the right sign (on faces whose rows are independent, where
 /// multipliers are unique), and no face with one held bound released that
 /// is feasible and better. Returns the bounds held and the largest relative
-/// difference of a rated flux from the KKT solution.
+/// difference from the KKT solution.
 fn check_optimal(
     net: &Net,
     rated: &[usize],
@@ -276,9 +276,6 @@ fn check_optimal(
     // The rated fluxes are fixed by the rates; the others only through
     // ε·‖v‖², which decides them to √(machine ε · f / ε) at best.
     let best = objective(v, rated, weights, r, epsilon);
-    if best > objective(&reference, rated, weights, r, epsilon) + 1e-12 * (1.0 + best) {
-        std::fs::write("/tmp/case.json", json!({"net": net.json(), "rated": rated, "w": weights, "r": r, "m": net.metabolites, "held": held}).to_string()).unwrap();
-    }
     let loose = (1e-13 * (1.0 + best) / epsilon).sqrt();
     assert!(best <= objective(&reference, rated, weights, r, epsilon) + 1e-12 * (1.0 + best), "objective {best} above the KKT solution's {}; ε {epsilon} held {held:?}\nv {:?}\nref {:?}\nbounds {:?}", objective(&reference, rated, weights, r, epsilon), v.as_slice(), reference.as_slice(), net.reactions.iter().map(|r| (r.1, r.2)).collect::<Vec<_>>());
     let mut worst = 0.0f64;
@@ -286,10 +283,10 @@ fn check_optimal(
         let scale = 1.0 + v[j].abs();
         let difference = (v[j] - reference[j]).abs();
         if rated.contains(&j) {
-            worst = worst.max(difference / scale);
-            assert!(difference < 1e-6 * scale, "rated R{j}: {} vs {} by the KKT system", v[j], reference[j]);
+            assert!(difference < 1e-8 * scale, "rated R{j}: {} vs {} by the KKT system", v[j], reference[j]);
         }
-        assert!(difference < 1e-6 * scale + loose, "R{j}: {} vs {} by the KKT system; ε {epsilon}, objectives {best} and {}, held {held:?}\nv {:?}\nref {:?}", v[j], reference[j], objective(&reference, rated, weights, r, epsilon), v.as_slice(), reference.as_slice());
+        worst = worst.max(difference / scale);
+        assert!(difference < 1e-8 * scale + loose, "R{j}: {} vs {} by the KKT system; ε {epsilon}, objectives {best} and {}, held {held:?}\nv {:?}\nref {:?}", v[j], reference[j], objective(&reference, rated, weights, r, epsilon), v.as_slice(), reference.as_slice());
     }
     if held_rows_independent(net, &held) {
         let size: f64 = weights.iter().zip(r).map(|(w, x)| w * x.abs()).sum::<f64>() + 1.0;
@@ -354,14 +351,14 @@ fn random_networks_and_weights_give_the_kkt_solution() {
     assert!(cases == 60 * 4 + 60 * 15 && with_active > 300, "{with_active} of {cases} cases with bounds held");
 }
 
-/// The Jacobian equals central differences (networks without bounds that
-/// bind, as above).
+/// The Jacobian equals central differences, on networks without bounds
+/// and with bounds that bind (where no face changes within the step).
 #[test]
 fn the_jacobian_equals_central_differences() {
     let mut noise = Noise(7);
     let mut compared = 0;
-    for _ in 0..30 {
-        let net = random_network(&mut noise, false);
+    for trial in 0..60 {
+        let net = random_network(&mut noise, trial % 2 == 1);
         let n = net.reactions.len();
         let rated: Vec<usize> = (0..n).step_by(2).collect();
         let weights: Vec<f64> = rated.iter().map(|_| 0.5 + noise.uniform()).collect();
@@ -388,7 +385,7 @@ fn the_jacobian_equals_central_differences() {
             }
         }
     }
-    assert!(compared > 1000, "{compared}");
+    assert!(compared > 2000, "{compared}");
 }
 
 const BAD: &str = "model bad
