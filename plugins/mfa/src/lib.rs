@@ -276,6 +276,12 @@ impl MfaCell {
         self.faces.len() - 1
     }
 
+    /// The bounds the last evaluation's fluxes are held at: (reaction id,
+    /// at its upper bound?).
+    pub fn held_bounds(&self) -> Vec<(&str, bool)> {
+        self.faces[self.current].kept_bounds().into_iter().map(|(j, upper)| (self.reactions[j].as_str(), upper)).collect()
+    }
+
     fn try_face(&mut self, f: usize) -> Fit {
         self.faces[f].eval(&self.problem, &self.r, &mut self.v, &mut self.nu)
     }
