@@ -277,7 +277,10 @@ fn check_optimal(
     // ε·‖v‖², which decides them to √(machine ε · f / ε) at best.
     let best = objective(v, rated, weights, r, epsilon);
     let loose = (1e-13 * (1.0 + best) / epsilon).sqrt();
-    assert!(best <= objective(&reference, rated, weights, r, epsilon) + 1e-12 * (1.0 + best), "objective {best} above the KKT solution's {}; ε {epsilon} held {held:?}\nv {:?}\nref {:?}\nbounds {:?}", objective(&reference, rated, weights, r, epsilon), v.as_slice(), reference.as_slice(), net.reactions.iter().map(|r| (r.1, r.2)).collect::<Vec<_>>());
+    assert!(
+        best <= objective(&reference, rated, weights, r, epsilon) + 1e-12 * (1.0 + best),
+        "objective {best} above the KKT solution's; held {held:?}"
+    );
     let mut worst = 0.0f64;
     for j in 0..n {
         let scale = 1.0 + v[j].abs();
@@ -286,20 +289,30 @@ fn check_optimal(
             assert!(difference < 1e-8 * scale, "rated R{j}: {} vs {} by the KKT system", v[j], reference[j]);
         }
         worst = worst.max(difference / scale);
-        assert!(difference < 1e-8 * scale + loose, "R{j}: {} vs {} by the KKT system; ε {epsilon}, objectives {best} and {}, held {held:?}\nv {:?}\nref {:?}", v[j], reference[j], objective(&reference, rated, weights, r, epsilon), v.as_slice(), reference.as_slice());
+        assert!(
+            difference < 1e-8 * scale + loose,
+            "R{j}: {} vs {} by the KKT system; held {held:?}",
+            v[j],
+            reference[j]
+        );
     }
     if held_rows_independent(net, &held) {
         let size: f64 = weights.iter().zip(r).map(|(w, x)| w * x.abs()).sum::<f64>() + 1.0;
         for (&(j, upper), &y) in held.iter().zip(&multipliers) {
             // ∇f + Āᵀy = 0: a lower bound holds where y ≤ 0, an upper where y ≥ 0.
             let pull = if upper { -y } else { y };
-            assert!(pull <= 1e-7 * size, "R{j} held at its {} bound pulls the wrong way: {y}", ["lower", "upper"][upper as usize]);
+            assert!(
+                pull <= 1e-7 * size,
+                "R{j} held at its {} bound pulls the wrong way: {y}",
+                ["lower", "upper"][upper as usize]
+            );
         }
     }
     for skip in 0..held.len() {
         let fewer: Vec<_> = held.iter().enumerate().filter(|&(i, _)| i != skip).map(|(_, &h)| h).collect();
         let (other, _) = kkt_solution(net, rated, weights, r, epsilon, &fewer);
-        let feasible = net.reactions.iter().enumerate().all(|(j, (_, lo, hi))| other[j] >= lo - 1e-9 && other[j] <= hi + 1e-9);
+        let feasible =
+            net.reactions.iter().enumerate().all(|(j, (_, lo, hi))| other[j] >= lo - 1e-9 && other[j] <= hi + 1e-9);
         let value = objective(&other, rated, weights, r, epsilon);
         assert!(!feasible || value >= best - 1e-9 * (1.0 + best), "releasing R{} gives {value} < {best}", held[skip].0);
     }
@@ -329,7 +342,8 @@ fn random_networks_and_weights_give_the_kkt_solution() {
         let weights: Vec<f64> = (0..p).map(|_| 0.1 + 4.9 * noise.uniform()).collect();
         let epsilon = if trial % 4 == 3 { 1e-3 } else { 1e-6 };
         let c = cell(&net, &rated, &weights, epsilon);
-        let mut points: Vec<Vec<f64>> = (0..4).map(|_| (0..p).map(|_| 120.0 * noise.uniform() - 60.0).collect()).collect();
+        let mut points: Vec<Vec<f64>> =
+            (0..4).map(|_| (0..p).map(|_| 120.0 * noise.uniform() - 60.0).collect()).collect();
         if bounded {
             // A path from the first point to the second, in 12 steps.
             for step in 1..12 {
@@ -439,6 +453,13 @@ fn bad_input_is_named_at_its_place() {
         "{err}"
     );
     assert!(err.contains("infeasible.bio:8:"), "at the cell: {err}");
+    // A tie-break weight that breaks no tie.
+    let path = dir.join("epsilon.bio");
+    std::fs::write(&path, BAD.replace("mfa(toy)", "mfa(toy, epsilon = 0)").replace("LINE", "")).unwrap();
+    let out = bioflux_with_models(&["run", path.to_str().unwrap(), "-o", dir.join("x.csv").to_str().unwrap()]);
+    let err = text(&out.stderr);
+    assert!(!out.status.success() && err.contains("option `epsilon` is 0: it must be a positive number"), "{err}");
+    assert!(err.contains("epsilon.bio:8:"), "at the cell: {err}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

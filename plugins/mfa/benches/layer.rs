@@ -20,7 +20,8 @@ const WEIGHTS: [f64; 9] = [1e4, 1.1e5, 1.1e5, 2500.0, 1.1e5, 2.5e5, 400.0, 1e6, 
 fn cho_layer() -> MfaCell {
     let models = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models");
     let weights: serde_json::Map<_, _> = RATES.iter().zip(WEIGHTS).map(|(r, w)| (r.to_string(), json!(w))).collect();
-    let config = json!({ "cell": "cho", "source": "cho_network.json", "inputs": RATES, "weights": weights, "options": {} });
+    let config =
+        json!({ "cell": "cho", "source": "cho_network.json", "inputs": RATES, "weights": weights, "options": {} });
     MfaCell::create(&Config::new(config, models)).expect("the CHO layer is created")
 }
 
@@ -58,7 +59,9 @@ fn bench(c: &mut Criterion) {
     let starving = [-0.02, -0.01, 0.0, -0.08, 0.01, -0.002, 0.2, 0.004, 1.0e-5];
     cho.eval(&starving, &mut out).unwrap();
     eprintln!("held while starving: {:?}", cho.held_bounds());
-    c.bench_function("cho layer eval, same face, starving", |b| b.iter(|| cho.eval(black_box(&starving), &mut out).unwrap()));
+    c.bench_function("cho layer eval, same face, starving", |b| {
+        b.iter(|| cho.eval(black_box(&starving), &mut out).unwrap())
+    });
     // Alternating: each evaluation changes face (the active-set steps on
     // cached faces).
     let mut flip = false;

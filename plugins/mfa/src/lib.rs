@@ -10,11 +10,12 @@
 //! face of the bounds (which fluxes sit at a bound) it is an affine map
 //! v = c + M·r, built once per face (`face`), so an evaluation is a
 //! matrix–vector product and the Jacobian dv/dr is M, exactly. Where the
-//! face of the last evaluation is no longer optimal, its neighbours are
-//! tried as its multipliers and bounds say, and failing that Clarabel
-//! solves the QP (`qp`) to pick the face to start from. The ε term (option `epsilon`,
-//! 1e-10) makes the fluxes the rates leave free the smallest ones: a
-//! tie-break, as pFBA's parsimony is for an LP.
+//! face of the last evaluation is no longer optimal, a primal active-set
+//! walk from the last fluxes moves over the cached faces to the optimal
+//! one; should it not settle, Clarabel solves the QP (`qp`) for a new
+//! starting point. The ε term (option `epsilon`, 1e-10, positive) makes
+//! the fluxes the rates leave free the smallest ones: a tie-break, as
+//! pFBA's parsimony is for an LP.
 //!
 //! Source: a network as the LP cell reads it (SBML, COBRA JSON, or an
 //! inline `network`). Inputs: the given rates, `input R = expression` (R a
@@ -86,6 +87,11 @@ impl MfaCell {
         let cell = config.cell_config()?;
         let net = load_network(&cell, &config.base_dir)?;
         let epsilon = config.number("epsilon", 1e-10).map_err(MfaError::Option)?;
+        if !(epsilon.is_finite() && epsilon > 0.0) {
+            return Err(MfaError::Option(format!(
+                "option `epsilon` is {epsilon}: it must be a positive number (the weight of ‖v‖², 1e-10 unless given)"
+            )));
+        }
         let (n, m) = (net.reactions.len(), net.metabolites.len());
         let index = |id: &str| net.reactions.iter().position(|r| r.id == id);
         // Inputs that name no reaction are the host's to report, at their place.
@@ -279,7 +285,11 @@ impl MfaCell {
     /// The bounds the last evaluation's fluxes are held at: (reaction id,
     /// at its upper bound?).
     pub fn held_bounds(&self) -> Vec<(&str, bool)> {
-        self.faces[self.current].kept_bounds().into_iter().map(|(j, upper)| (self.reactions[j].as_str(), upper)).collect()
+        self.faces[self.current]
+            .kept_bounds()
+            .into_iter()
+            .map(|(j, upper)| (self.reactions[j].as_str(), upper))
+            .collect()
     }
 
     fn try_face(&mut self, f: usize) -> Fit {

@@ -1,9 +1,10 @@
-//! The QP where the projection on the current face leaves the bounds:
-//! minimise ½·vᵀ·Q·v + cᵀ·v subject to S·v = 0, lower ≤ v ≤ upper,
-//! Q = 2·diag(d), by Clarabel's interior-point method. Its solution only
-//! decides which bounds are held; the face then gives the exact fluxes.
-//! (HiGHS's active-set QP cycles on the degenerate faces these networks
-//! have.)
+//! The whole QP, minimise ½·vᵀ·Q·v + cᵀ·v subject to S·v = 0,
+//! lower ≤ v ≤ upper, Q = 2·diag(d), by Clarabel's interior-point method:
+//! with a zero objective at creation (whether the bounds can hold, and the
+//! first point the active-set walk starts from), and where a walk does not
+//! settle (a new starting point). Its solution is not returned as it is:
+//! the walk on the faces gives the exact fluxes. (HiGHS's active-set QP
+//! cycles on the degenerate faces these networks have.)
 
 use crate::failure::MfaError;
 use clarabel::algebra::CscMatrix;
