@@ -20,9 +20,11 @@ fn close(a: f64, b: f64) -> bool {
 
 #[test]
 fn every_example_checks_clean() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut n = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
+    let models = std::fs::read_dir(root.join("models")).unwrap();
+    let examples = std::fs::read_dir(root.join("examples/cho_mfa")).unwrap();
+    for entry in models.chain(examples) {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "bio") {
             let src = std::fs::read_to_string(&path).unwrap();
@@ -32,7 +34,7 @@ fn every_example_checks_clean() {
             n += 1;
         }
     }
-    assert_eq!(n, 10);
+    assert_eq!(n, 14);
 }
 
 #[test]
