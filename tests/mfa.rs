@@ -464,6 +464,74 @@ fn bad_input_is_named_at_its_place() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// The first row at each whole day of a run's CSV (before that day's
+/// sample and feed): the header names of `measured` and (t, values).
+fn daily_samples(csv: &std::path::Path, measured: &[&str]) -> (Vec<String>, Vec<(f64, Vec<f64>)>) {
+    let table = std::fs::read_to_string(csv).unwrap();
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let columns: Vec<usize> =
+        measured.iter().map(|m| header.iter().position(|h| h.split(' ').next() == Some(m)).unwrap()).collect();
+    let mut samples: Vec<(f64, Vec<f64>)> = Vec::new();
+    for line in lines {
+        let values: Vec<f64> = line.split(',').map(|x| x.parse().unwrap()).collect();
+        let t = values[0];
+        if t > 0.0 && t % 24.0 == 0.0 && samples.last().is_none_or(|(last, _)| *last != t) {
+            samples.push((t, columns.iter().map(|&c| values[c]).collect()));
+        }
+    }
+    (columns.iter().map(|&c| header[c].to_string()).collect(), samples)
+}
+
+/// Runs `model` (with `set`, NAME=VALUE) into `dir/name.csv` and returns its daily samples.
+fn run_daily(
+    model: &str,
+    set: &[&str],
+    dir: &std::path::Path,
+    name: &str,
+    measured: &[&str],
+) -> (Vec<String>, Vec<(f64, Vec<f64>)>) {
+    let csv = dir.join(format!("{name}.csv"));
+    let mut args = vec!["run", model, "-o", csv.to_str().unwrap()];
+    for s in set {
+        args.extend(["--set", s]);
+    }
+    let out = bioflux_with_models(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    daily_samples(&csv, measured)
+}
+
+/// σ of each measured quantity: 3 % of its RMS over the samples.
+fn three_percent(samples: &[(f64, Vec<f64>)]) -> Vec<f64> {
+    let k = samples[0].1.len();
+    (0..k)
+        .map(|i| 0.03 * (samples.iter().map(|(_, v)| v[i] * v[i]).sum::<f64>() / samples.len() as f64).sqrt())
+        .collect()
+}
+
+/// The samples with Gaussian noise of `sigma` as a data file.
+fn write_data(
+    path: &std::path::Path,
+    header: &[String],
+    samples: &[(f64, Vec<f64>)],
+    sigma: &[f64],
+    noise: &mut Noise,
+) {
+    let mut data = format!("t,{}\n", header.join(","));
+    for (t, values) in samples {
+        let noisy: Vec<String> =
+            values.iter().zip(sigma).map(|(v, s)| format!("{:.6}", v + s * noise.normal())).collect();
+        data += &format!("{t},{}\n", noisy.join(","));
+    }
+    std::fs::write(path, data).unwrap();
+}
+
+const MEASURED: [&str; 6] = ["Xv", "glc", "gln", "lac", "amm", "mAb"];
+
+fn sigma_args(sigma: &[f64]) -> Vec<String> {
+    MEASURED.iter().zip(sigma).flat_map(|(m, s)| ["--sigma".to_string(), format!("{m}={s}")]).collect()
+}
+
 /// White box through the layer: synthetic daily samples of the CHO
 /// fed-batch with the flux-analysis layer (models/cho_mfa_fedbatch.bio),
 /// 3 % noise (σ = 3 % of each quantity's RMS), fitted from starts a factor
@@ -473,37 +541,11 @@ fn bad_input_is_named_at_its_place() {
 fn a_fit_through_the_cho_layer_recovers_the_kinetic_parameters() {
     let dir = std::env::temp_dir().join(format!("bioflux-mfa-fit-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let truth = dir.join("truth.csv");
-    let out = bioflux_with_models(&["run", "models/cho_mfa_fedbatch.bio", "-o", truth.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let table = std::fs::read_to_string(&truth).unwrap();
-    let mut lines = table.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let measured = ["Xv", "glc", "gln", "lac", "amm", "mAb"];
-    let columns: Vec<usize> =
-        measured.iter().map(|m| header.iter().position(|h| h.split(' ').next() == Some(m)).unwrap()).collect();
-    // The first row at each whole day (before that day's sample and feed).
-    let mut samples: Vec<(f64, Vec<f64>)> = Vec::new();
-    for line in lines {
-        let values: Vec<f64> = line.split(',').map(|x| x.parse().unwrap()).collect();
-        let t = values[0];
-        if t > 0.0 && t % 24.0 == 0.0 && samples.last().is_none_or(|(last, _)| *last != t) {
-            samples.push((t, columns.iter().map(|&c| values[c]).collect()));
-        }
-    }
+    let (header, samples) = run_daily("models/cho_mfa_fedbatch.bio", &[], &dir, "truth", &MEASURED);
     assert_eq!(samples.len(), 14);
-    let sigma: Vec<f64> = (0..measured.len())
-        .map(|k| 0.03 * (samples.iter().map(|(_, v)| v[k] * v[k]).sum::<f64>() / samples.len() as f64).sqrt())
-        .collect();
-    let mut noise = Noise(31);
-    let mut data = format!("t,{}\n", columns.iter().map(|&c| header[c]).collect::<Vec<_>>().join(","));
-    for (t, values) in &samples {
-        let noisy: Vec<String> =
-            values.iter().zip(&sigma).map(|(v, s)| format!("{:.6}", v + s * noise.normal())).collect();
-        data += &format!("{t},{}\n", noisy.join(","));
-    }
+    let sigma = three_percent(&samples);
     let data_path = dir.join("data.csv");
-    std::fs::write(&data_path, data).unwrap();
+    write_data(&data_path, &header, &samples, &sigma, &mut Noise(31));
     let fitted = dir.join("fitted.json");
     let truths = [("mu_max", 0.032), ("Y_xglc", 0.3), ("Y_lacglc", 0.8), ("Y_ammgln", 0.7)];
     let mut args: Vec<String> = ["fit", "models/cho_mfa_fedbatch.bio", "--data", data_path.to_str().unwrap()]
@@ -516,9 +558,7 @@ fn a_fit_through_the_cho_layer_recovers_the_kinetic_parameters() {
         let start = if k % 2 == 0 { value * 2.0 } else { value / 2.0 };
         args.extend(["--start".into(), format!("{name}={start}")]);
     }
-    for (name, s) in measured.iter().zip(&sigma) {
-        args.extend(["--sigma".into(), format!("{name}={s}")]);
-    }
+    args.extend(sigma_args(&sigma));
     args.extend(["-o".into(), fitted.to_str().unwrap().into()]);
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = bioflux_with_models(&refs);
@@ -530,5 +570,62 @@ fn a_fit_through_the_cho_layer_recovers_the_kinetic_parameters() {
         assert!(lo <= value && value <= hi, "{name} = {value} outside its 95 % interval [{lo}, {hi}]");
         assert!(hi / lo < 1.5, "{name}: an interval [{lo}, {hi}] this wide says little");
     }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Gray box through the layer: data from a plant whose lactate secretion
+/// falls as lactate builds up (examples/cho_mfa/plant.bio), a learned
+/// lactate term upstream of the layer (examples/cho_mfa/gray_box.bio)
+/// trained on one fed-batch, against the white-box linear guess
+/// (Y_lacglc·q_glc, fitted to the same data): on a held-out fed-batch fed
+/// less glucose the learned term's lactate is closer to the data.
+#[test]
+fn a_learned_lactate_term_through_the_layer_beats_a_linear_guess_on_held_out_data() {
+    let dir = std::env::temp_dir().join(format!("bioflux-mfa-gray-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Copies beside their outputs (the learned weights are saved beside the
+    // model), naming the network as the shipped models do.
+    let copy = |name: &str| {
+        let text = std::fs::read_to_string(format!("examples/cho_mfa/{name}")).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text.replace("\"../../models/cho_network.json\"", "\"cho_network.json\"")).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let (plant, gray) = (copy("plant.bio"), copy("gray_box.bio"));
+    let (header, train) = run_daily(&plant, &[], &dir, "plant", &MEASURED);
+    let (_, heldout) = run_daily(&plant, &["feed_glc=250"], &dir, "plant-heldout", &MEASURED);
+    let sigma = three_percent(&train);
+    let data = dir.join("data.csv");
+    write_data(&data, &header, &train, &sigma, &mut Noise(5));
+    let mut noise = Noise(6);
+    let lac = MEASURED.iter().position(|m| *m == "lac").unwrap();
+    let measured_lactate: Vec<f64> = heldout.iter().map(|(_, v)| v[lac] + sigma[lac] * noise.normal()).collect();
+    let fit = |model: &str, names: &str, extra: &[&str]| {
+        let mut args: Vec<String> =
+            ["fit", model, "--data", data.to_str().unwrap(), "--fit", names].iter().map(|s| s.to_string()).collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(sigma_args(&sigma));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = bioflux_with_models(&refs);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    };
+    let linear = dir.join("linear.json");
+    fit("models/cho_mfa_fedbatch.bio", "Y_lacglc", &["-o", linear.to_str().unwrap()]);
+    fit(&gray, "lactate", &["--max-evaluations", "60"]);
+    let rms = |model: &str, name: &str| {
+        let csv = dir.join(format!("{name}.csv"));
+        let mut args = vec!["run", model, "-o", csv.to_str().unwrap(), "--set", "feed_glc=250"];
+        if name == "linear" {
+            args.extend(["--params", linear.to_str().unwrap()]);
+        }
+        let out = bioflux_with_models(&args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let (_, run) = daily_samples(&csv, &MEASURED);
+        let sum: f64 = run.iter().zip(&measured_lactate).map(|((_, v), d)| (v[lac] - d).powi(2)).sum();
+        (sum / run.len() as f64).sqrt()
+    };
+    let (learned, guessed) = (rms(&gray, "gray"), rms("models/cho_mfa_fedbatch.bio", "linear"));
+    eprintln!("held-out lactate RMS: learned term {learned:.3} mM, linear guess {guessed:.3} mM");
+    assert!(learned < 0.7 * guessed, "learned {learned} vs linear {guessed}");
     std::fs::remove_dir_all(&dir).ok();
 }
