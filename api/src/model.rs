@@ -190,6 +190,13 @@ impl Model {
         Ok(self.prepare()?.cells_mut())
     }
 
+    /// The columns a run writes, with the units of the cells' outputs as
+    /// their plugins declare them (binding the cells first if need be).
+    pub fn columns(&mut self) -> Result<Vec<bioflux_runtime::simulate::Column>, Error> {
+        let (shared, prepared) = self.ready()?;
+        Ok(bioflux_runtime::simulate::columns_with_cells(&shared.checked, prepared.cells()))
+    }
+
     /// The compiled model and its bound cells, if it has run.
     pub fn prepared(&self) -> Option<&Prepared> {
         self.prepared.as_ref()

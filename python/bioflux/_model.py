@@ -130,7 +130,8 @@ class Model:
 
     @property
     def columns(self):
-        """The columns a run gives (``t`` first) with their units."""
+        """The columns a run gives (``t`` first) with their units; a cell's
+        outputs in the units its plugin declares (the cells are bound first)."""
         return dict(self._core.columns())
 
     @property

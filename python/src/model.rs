@@ -222,8 +222,12 @@ impl Model {
     }
 
     /// (name, unit) of every column a run gives, `t` first.
-    fn columns(&self) -> Vec<(String, String)> {
-        columns(self.checked()).into_iter().map(|c| (c.name, c.unit)).collect()
+    fn columns(&self, py: Python<'_>) -> PyResult<Vec<(String, String)>> {
+        // With the cells bound, their outputs carry their plugins' units;
+        // where a plugin cannot be opened, the columns without them.
+        let bound = self.thread.call(py, None, |model| model.columns().ok())?;
+        let columns = bound.unwrap_or_else(|| columns(self.checked()));
+        Ok(columns.into_iter().map(|c| (c.name, c.unit)).collect())
     }
 
     /// Each event as written (`at 24 [h] every 24 [h]`, `when ...`).

@@ -148,3 +148,7 @@ def test_cell_outputs_carry_their_plugins_units():
     ens = m.ensemble([{"F1": 0.04}, {"F1": 0.06}], threads=2)
     assert ens.attrs["units"]["ecoli.EX_o2_e"] == "mmol/gDW/h"
     assert ens.attrs["units"]["ecoli.Biomass"] == "1/h"
+    # And in the model's own list of columns, before any run.
+    columns = bioflux.Model(MODELS / "ecoli_fedbatch.bio").columns
+    assert columns["ecoli.Biomass"] == "1/h" and columns["ecoli.EX_glc__D_e"] == "mmol/gDW/h"
+    assert columns["glucose"] == "mmol/L" and columns["t"] == "h"
