@@ -31,7 +31,7 @@ fn entries(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn runs_from_the_cache_write_the_same_bytes_and_a_damaged_cache_is_recomputed() {
-    let dir = std::env::temp_dir().join(format!("bioflux-cache-{}", std::process::id()));
+    let dir = common::scratch("cache");
     let _ = std::fs::remove_dir_all(&dir);
     let cache = dir.join("cache");
     let csv = |name: &str| dir.join(name);

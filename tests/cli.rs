@@ -19,7 +19,7 @@ fn examples() -> Vec<String> {
 }
 
 fn temp_file(name: &str, contents: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("bioflux-cli-{}", std::process::id()));
+    let dir = common::scratch("cli");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, contents).unwrap();
@@ -130,7 +130,7 @@ fn run_simulates_every_example_that_needs_no_plugin() {
 
 #[test]
 fn run_writes_json_and_files_and_takes_overrides() {
-    let path = std::env::temp_dir().join(format!("bioflux-run-{}.json", std::process::id()));
+    let path = common::scratch("run").join("run.json");
     let out = bioflux(&[
         "run",
         "models/chemostat.bio",
@@ -294,7 +294,7 @@ fn the_genome_scale_fed_batch_runs_from_the_command_line() {
 
 #[test]
 fn plot_writes_png_and_svg_with_the_series_asked_for() {
-    let dir = std::env::temp_dir().join(format!("bioflux-plot-{}", std::process::id()));
+    let dir = common::scratch("plot");
     std::fs::create_dir_all(&dir).unwrap();
     let (csv, png, svg, run_png) = (dir.join("r.csv"), dir.join("p.png"), dir.join("p.svg"), dir.join("run.png"));
     let out =
@@ -330,7 +330,7 @@ fn plot_writes_png_and_svg_with_the_series_asked_for() {
 #[test]
 fn an_installed_layout_finds_its_plugins() {
     // scripts/install.sh puts PREFIX/bin/bioflux and PREFIX/lib/bioflux/*.
-    let prefix = std::env::temp_dir().join(format!("bioflux-prefix-{}", std::process::id()));
+    let prefix = common::scratch("prefix");
     let (bin, lib) = (prefix.join("bin"), prefix.join("lib/bioflux"));
     std::fs::create_dir_all(&bin).unwrap();
     std::fs::create_dir_all(&lib).unwrap();
@@ -368,7 +368,7 @@ fn check_finds_a_reaction_the_model_file_lacks_at_its_span() {
     assert!(err.contains("did you mean `EX_glc__D_e`?"), "{err}");
     // Where its plugin cannot be found the file still checks, with a note
     // (a copy of the binary with no plugin beside it).
-    let lonely = std::env::temp_dir().join(format!("bioflux-lonely-{}", std::process::id()));
+    let lonely = common::scratch("lonely");
     std::fs::create_dir_all(&lonely).unwrap();
     std::fs::copy(env!("CARGO_BIN_EXE_bioflux"), lonely.join("bioflux")).unwrap();
     let out = Command::new(lonely.join("bioflux"))

@@ -111,7 +111,7 @@ fn every_sbml_test_suite_fbc_case_passes_through_bioflux_fba() {
 fn every_fbc_version_2_case_passes_written_as_version_3() {
     const V2: &str = "http://www.sbml.org/sbml/level3/version1/fbc/version2";
     const V3: &str = "http://www.sbml.org/sbml/level3/version1/fbc/version3";
-    let dir = std::env::temp_dir().join(format!("bioflux-fbc3-{}", std::process::id()));
+    let dir = common::scratch("fbc3");
     std::fs::create_dir_all(&dir).unwrap();
     let (mut files, mut failures) = (0, Vec::new());
     for case in &cases() {

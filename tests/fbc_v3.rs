@@ -25,7 +25,7 @@ fn fba(model: &Path, extra: &[&str]) -> (serde_json::Value, Option<i32>, String)
 
 /// `text` written to a file of its own for this test.
 fn written(name: &str, text: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("bioflux-fbc3-{}-{name}", std::process::id()));
+    let path = common::scratch("fbc3").join(name);
     std::fs::write(&path, text).unwrap();
     path
 }

@@ -54,7 +54,7 @@ simulate {{ end = 1 [h] output = 0.5 [h] rtol = 1e-10 atol = 1e-12 }}
 }
 
 fn scratch() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("bioflux-front-ends-{}", std::process::id()));
+    let dir = common::scratch("front-ends");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

@@ -420,7 +420,7 @@ simulate { end = 1 [h] }
 
 #[test]
 fn bad_input_is_named_at_its_place() {
-    let dir = std::env::temp_dir().join(format!("bioflux-mfa-{}", std::process::id()));
+    let dir = common::scratch("mfa");
     std::fs::create_dir_all(&dir).unwrap();
     let cases = [
         ("weight OUT = 0", "a weight must be positive, not 0", "weight OUT = 0"),
@@ -539,7 +539,7 @@ fn sigma_args(sigma: &[f64]) -> Vec<String> {
 /// The sensitivities pass through the layer by its exact Jacobian.
 #[test]
 fn a_fit_through_the_cho_layer_recovers_the_kinetic_parameters() {
-    let dir = std::env::temp_dir().join(format!("bioflux-mfa-fit-{}", std::process::id()));
+    let dir = common::scratch("mfa-fit");
     std::fs::create_dir_all(&dir).unwrap();
     let (header, samples) = run_daily("models/cho_mfa_fedbatch.bio", &[], &dir, "truth", &MEASURED);
     assert_eq!(samples.len(), 14);
@@ -584,7 +584,7 @@ fn a_fit_through_the_cho_layer_recovers_the_kinetic_parameters() {
 /// fitted to the same data).
 #[test]
 fn a_gray_box_through_the_layer_recovers_the_kinetics_and_beats_a_linear_guess_on_held_out_data() {
-    let dir = std::env::temp_dir().join(format!("bioflux-mfa-gray-{}", std::process::id()));
+    let dir = common::scratch("mfa-gray");
     std::fs::create_dir_all(&dir).unwrap();
     // Copies beside their outputs (the learned weights are saved beside the
     // model), naming the network as the shipped models do.

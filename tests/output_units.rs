@@ -8,9 +8,7 @@ use common::{bioflux_with_models, ok};
 
 /// A fresh directory of this test process.
 fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("bioflux-units-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch(&format!("units-{name}"))
 }
 
 fn header(csv: &std::path::Path) -> Vec<String> {

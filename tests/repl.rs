@@ -23,7 +23,7 @@ fn repl(args: &[&str], script: &str) -> Output {
 }
 
 fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("bioflux-repl-{}", std::process::id()));
+    let dir = common::scratch("repl");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

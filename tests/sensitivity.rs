@@ -13,7 +13,7 @@ fn bioflux(args: &[&str]) -> String {
 
 #[test]
 fn lp_sensitivities_equal_finite_differences_within_a_basis() {
-    let dir = std::env::temp_dir().join(format!("bioflux-sensitivity-{}", std::process::id()));
+    let dir = common::scratch("sensitivity");
     std::fs::create_dir_all(&dir).unwrap();
     let (csv, data, png) = (dir.join("map.csv"), dir.join("grid.safetensors"), dir.join("map.png"));
     let grid = ["--grid", "EX_glc_e=0:12:0.5", "--grid", "EX_o2_e=0:12:0.5"];

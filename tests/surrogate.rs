@@ -25,7 +25,7 @@ fn sample(step: &str, random: Option<(&str, &str)>, file: &Path) -> Dataset {
 }
 
 fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("bioflux-surrogate-{}", std::process::id()));
+    let d = common::scratch("surrogate");
     std::fs::create_dir_all(&d).unwrap();
     d
 }

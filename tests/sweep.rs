@@ -12,7 +12,7 @@ mod common;
 use common::{bioflux, ok, text};
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("bioflux-sweep-{}-{name}", std::process::id()));
+    let dir = common::scratch(&format!("sweep-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir

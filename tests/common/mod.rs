@@ -25,6 +25,15 @@ pub fn ok(out: Output) -> String {
 }
 
 /// Where cargo put the plugin cdylibs of this test run (target/<profile>/deps).
+/// A directory for a test's files under target/tmp (cargo's
+/// CARGO_TARGET_TMPDIR), named without the process id: the next run
+/// overwrites what this one left instead of piling up in /tmp.
+pub fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 pub fn plugin_dir() -> String {
     std::env::current_exe().unwrap().parent().unwrap().display().to_string()
 }
