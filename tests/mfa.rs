@@ -428,6 +428,7 @@ fn bad_input_is_named_at_its_place() {
         ("weight R1 = 2", "`weight R1` weighs no rate cell `c` is given", "R1 = 2"),
         ("weight OUT = 2 [h]", "a weight is a number", "2 [h]"),
         ("input UPP = 3 [mmol/gDW/h]", "network `toy` has no reaction `UPP`", "UPP"),
+        ("bound R1 <= 5", "takes no `bound` on `R1`", "has no input `R1.upper`"),
     ];
     for (line, message, at) in cases {
         let path = dir.join("bad.bio");

@@ -474,6 +474,11 @@ fn match_ports(
                     "not an input of this plugin",
                 )
                 .help(match input.bound {
+                    // The reaction is there, the plugin takes no bound on it.
+                    Some(_) if out_names.contains(&input.name.as_str()) => format!(
+                        "plugin `{plugin}` takes no `bound` on `{}`: its bounds are its model's (change them there)",
+                        input.name
+                    ),
                     // A bound names a reaction: suggest from the reactions
                     // (the plugin describes only the inputs the model uses).
                     Some(_) => suggestion(
