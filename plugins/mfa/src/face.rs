@@ -170,7 +170,15 @@ impl Face {
 
     /// The held bounds that constrain the fluxes (independent ones).
     pub fn kept_bounds(&self) -> Vec<(usize, bool)> {
-        self.kept.iter().map(|&i| self.active[i]).collect()
+        let mut bounds = Vec::with_capacity(self.kept.len());
+        self.kept_bounds_into(&mut bounds);
+        bounds
+    }
+
+    /// The same into `out` (cleared; no allocation within its capacity).
+    pub fn kept_bounds_into(&self, out: &mut Vec<(usize, bool)>) {
+        out.clear();
+        out.extend(self.kept.iter().map(|&i| self.active[i]));
     }
 
     /// v = offset + gain · r into `v`, and whether the face is the optimal

@@ -73,6 +73,9 @@ pub struct MfaCell {
     solved: Vec<f64>,
     /// The last fluxes: within the bounds, on the current face's held bounds.
     point: DVector<f64>,
+    /// The bounds a walk holds (capacity for every reaction: the walk
+    /// between cached faces allocates nothing).
+    held: Vec<(usize, bool)>,
 }
 
 /// Growth reactions are in 1/h (the COBRA convention), other fluxes mmol/gDW/h.
@@ -155,10 +158,13 @@ impl MfaCell {
             g: vec![0.0; n],
             solved: probe,
             point: DVector::zeros(n),
+            held: Vec::with_capacity(n),
         };
         // The active-set steps start from the feasibility check's fluxes.
-        let held = cell.start_at_solved();
+        cell.start_at_solved();
+        let held = std::mem::take(&mut cell.held);
         cell.current = cell.face(&held);
+        cell.held = held;
         Ok(cell)
     }
 
@@ -173,8 +179,10 @@ impl MfaCell {
             self.point.copy_from(&self.v);
             return Ok(());
         }
-        let held = self.faces[self.current].kept_bounds();
-        if self.steps(held) {
+        let mut held = std::mem::take(&mut self.held);
+        self.faces[self.current].kept_bounds_into(&mut held);
+        self.held = held;
+        if self.steps() {
             return Ok(());
         }
         self.g.fill(0.0);
@@ -186,17 +194,18 @@ impl MfaCell {
             Solved::Infeasible => return Err("the balances cannot hold within the bounds".into()),
             Solved::Other(status) => return Err(format!("the QP solver ended: {status}").into()),
         }
-        let held = self.start_at_solved();
-        if self.steps(held) {
+        self.start_at_solved();
+        if self.steps() {
             return Ok(());
         }
         Err("the active-set steps did not settle on a face (degenerate bounds); the QP's fluxes were not used".into())
     }
 
     /// `self.point` ← the QP's fluxes, with those near a bound put on it;
-    /// returns those bounds, independent ones only.
-    fn start_at_solved(&mut self) -> Vec<(usize, bool)> {
-        let mut held = Vec::new();
+    /// `self.held` ← those bounds, independent ones only.
+    fn start_at_solved(&mut self) {
+        let mut held = std::mem::take(&mut self.held);
+        held.clear();
         for j in 0..self.solved.len() {
             let (x, lo, hi) = (self.solved[j], self.problem.lower[j], self.problem.upper[j]);
             let near = |b: f64| b.is_finite() && (x - b).abs() <= 1e-7 * (1.0 + b.abs());
@@ -210,18 +219,26 @@ impl MfaCell {
             }
         }
         let face = self.face(&held);
-        self.faces[face].kept_bounds()
+        self.faces[face].kept_bounds_into(&mut held);
+        self.held = held;
     }
 
     /// A primal active-set method on the faces, from `self.point` (within
-    /// the bounds, which do not change with the rates) holding `held`:
+    /// the bounds, which do not change with the rates) holding `self.held`:
     /// move towards the current face's optimum until a bound blocks (then
     /// hold it), release a held bound that pulls the wrong way, stop on an
     /// optimal face (true: it is current, its fluxes in `self.v` and
     /// `self.point`). False after `MAX_STEPS` (cycling on degenerate faces).
-    fn steps(&mut self, mut held: Vec<(usize, bool)>) -> bool {
+    fn steps(&mut self) -> bool {
+        let mut held = std::mem::take(&mut self.held);
+        let settled = self.walk(&mut held);
+        self.held = held;
+        settled
+    }
+
+    fn walk(&mut self, held: &mut Vec<(usize, bool)>) -> bool {
         for _ in 0..MAX_STEPS {
-            let face = self.face(&held);
+            let face = self.face(held);
             self.current = face;
             match self.try_face(face) {
                 Fit::Optimal => {
