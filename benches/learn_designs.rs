@@ -10,9 +10,12 @@
 //!     cargo bench --bench learn_designs [-- DRAWS [EXTRA LEARN ARGUMENTS...]]
 
 use bioflux_plugin::dataset::Dataset;
+// The end-to-end tests' helpers: the binary with this build's plugins, noise.
+#[path = "../tests/common/mod.rs"]
+mod common;
 use bioflux_surrogate::Surrogate;
+use common::{Noise, bioflux_with_models, ok};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 /// A design: the five uptake bounds sampled (reaction, most negative bound).
@@ -65,18 +68,9 @@ const MORE: [&str; 2] = ["EX_succ_e", "EX_nh4_e"];
 const ALPHA_BM: &str = "42.5555";
 const BETA_BM: &str = "5.4528";
 
+/// `bioflux ARGS` with this build's plugins and the shipped models; its stderr.
 fn bioflux(args: &[&str]) -> String {
-    let plugins = std::env::current_exe().unwrap().parent().unwrap().display().to_string();
-    let out = Command::new(env!("CARGO_BIN_EXE_bioflux"))
-        .args(args)
-        .args(["--plugin-path", &plugins])
-        .env("BIOFLUX_MODELS", Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("bioflux runs");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "bioflux {args:?}: {stderr}");
-    stderr
+    ok(bioflux_with_models(args))
 }
 
 /// Samples the design at `n` media (seed) into rows of `columns`.
@@ -112,18 +106,6 @@ fn sample(design: &Design, dir: &Path, n: usize, seed: u64, columns: &[String]) 
     let index: Vec<usize> =
         columns.iter().map(|c| data.metadata.outputs.iter().position(|o| o == c).expect("a column")).collect();
     (0..data.len()).map(|r| index.iter().map(|&c| data.outputs[r * data.n_outputs + c]).collect()).collect()
-}
-
-struct Noise(u64);
-impl Noise {
-    fn normal(&mut self) -> f64 {
-        let mut uniform = || {
-            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-        };
-        let (u, v) = (uniform(), uniform());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
 }
 
 fn relative_rms(pairs: impl Iterator<Item = (f64, f64)>) -> f64 {

@@ -24,7 +24,6 @@ pub fn ok(out: Output) -> String {
     stderr
 }
 
-/// Where cargo put the plugin cdylibs of this test run (target/<profile>/deps).
 /// A directory for a test's files under target/tmp (cargo's
 /// CARGO_TARGET_TMPDIR), named without the process id: the next run
 /// overwrites what this one left instead of piling up in /tmp.
@@ -34,6 +33,7 @@ pub fn scratch(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// Where cargo put the plugin cdylibs of this test run (target/<profile>/deps).
 pub fn plugin_dir() -> String {
     std::env::current_exe().unwrap().parent().unwrap().display().to_string()
 }

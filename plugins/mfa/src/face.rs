@@ -60,9 +60,8 @@ fn null_space(a: &DMatrix<f64>) -> DMatrix<f64> {
 pub enum Fit {
     /// Optimal: the fluxes closest to the rates.
     Optimal,
-    /// A flux not held leaves its bounds, worst at this reaction (at its
-    /// upper bound if `upper`): the face should hold it.
-    Leaves { reaction: usize, upper: bool },
+    /// A flux not held leaves its bounds: the face should hold one more.
+    Leaves,
     /// The held bound `active[index]` pulls the wrong way: the face should
     /// release it.
     Releases { index: usize },
@@ -187,23 +186,14 @@ impl Face {
     pub fn eval(&self, problem: &Problem, r: &DVector<f64>, v: &mut DVector<f64>, nu: &mut [f64]) -> Fit {
         v.copy_from(&self.offset);
         v.gemv(1.0, &self.gain, r, 1.0);
-        let mut worst = (0.0, Fit::Optimal);
         for j in 0..v.len() {
-            if self.held[j] {
-                continue;
-            }
             let tolerance = 1e-9 * (1.0 + v[j].abs());
-            let below = problem.lower[j] - v[j];
-            let above = v[j] - problem.upper[j];
-            if below > tolerance && below > worst.0 {
-                worst = (below, Fit::Leaves { reaction: j, upper: false });
-            }
-            if above > tolerance && above > worst.0 {
-                worst = (above, Fit::Leaves { reaction: j, upper: true });
+            if !self.held[j] && (v[j] < problem.lower[j] - tolerance || v[j] > problem.upper[j] + tolerance) {
+                return Fit::Leaves;
             }
         }
-        if worst.1 != Fit::Optimal || self.kept.is_empty() {
-            return worst.1;
+        if self.kept.is_empty() {
+            return Fit::Optimal;
         }
         // The rates' scale: multipliers below it by 1e-12 are rounding.
         let scale: f64 = problem.rated.iter().zip(r.iter()).map(|(&(_, w), x)| w * x.abs()).sum::<f64>() + 1.0;

@@ -60,8 +60,8 @@ pub struct MfaCell {
     qp: Qp,
     reactions: Vec<String>,
     units: Vec<&'static str>,
-    /// Reaction of each given rate, and its weight.
-    rated: Vec<(usize, f64)>,
+    /// The given rates' reactions, in the order of the inputs (their
+    /// reactions and weights are the problem's `rated`).
     input_names: Vec<String>,
     faces: Vec<Face>,
     current: usize,
@@ -140,15 +140,14 @@ impl MfaCell {
             }
             Solved::Other(status) => return Err(MfaError::Solver(format!("the feasibility check ended: {status}"))),
         }
-        let problem = Problem::new(&s, rated.clone(), epsilon, lower, upper);
-        let faces = vec![Face::new(&problem, Vec::new())];
         let p = rated.len();
+        let problem = Problem::new(&s, rated, epsilon, lower, upper);
+        let faces = vec![Face::new(&problem, Vec::new())];
         let mut cell = MfaCell {
             problem,
             qp,
             units: net.reactions.iter().map(|r| unit_of(&r.id)).collect(),
             reactions: net.reactions.iter().map(|r| r.id.clone()).collect(),
-            rated,
             input_names,
             faces,
             current: 0,
@@ -186,7 +185,7 @@ impl MfaCell {
             return Ok(());
         }
         self.g.fill(0.0);
-        for (&(j, w), &rate) in self.rated.iter().zip(rates) {
+        for (&(j, w), &rate) in self.problem.rated.iter().zip(rates) {
             self.g[j] += w * rate;
         }
         match self.qp.solve(&self.g, &mut self.solved) {
@@ -249,7 +248,7 @@ impl MfaCell {
                     self.point.copy_from(&self.v);
                     held.remove(index);
                 }
-                Fit::Leaves { .. } => {
+                Fit::Leaves => {
                     // The longest step towards the face's optimum that stays
                     // within the bounds, and the bound that stops it.
                     let mut block: Option<(f64, usize, bool)> = None;
@@ -314,7 +313,7 @@ impl MfaCell {
     }
 
     fn residual(&self, rates: &[f64]) -> f64 {
-        self.rated.iter().zip(rates).map(|(&(j, w), &r)| w * (self.v[j] - r).powi(2)).sum()
+        self.problem.rated.iter().zip(rates).map(|(&(j, w), &r)| w * (self.v[j] - r).powi(2)).sum()
     }
 }
 
@@ -327,7 +326,11 @@ impl CellModel for MfaCell {
     }
 
     fn inputs(&self) -> Vec<PortSpec> {
-        self.input_names.iter().zip(&self.rated).map(|(n, &(j, _))| PortSpec::new(n.clone(), self.units[j])).collect()
+        self.input_names
+            .iter()
+            .zip(&self.problem.rated)
+            .map(|(n, &(j, _))| PortSpec::new(n.clone(), self.units[j]))
+            .collect()
     }
 
     fn outputs(&self) -> Vec<PortSpec> {
@@ -361,7 +364,7 @@ impl CellModel for MfaCell {
         }
         for i in 0..p {
             let mut d = 0.0;
-            for (k, (&(j, w), &r)) in self.rated.iter().zip(inputs).enumerate() {
+            for (k, (&(j, w), &r)) in self.problem.rated.iter().zip(inputs).enumerate() {
                 let dv = gain[(j, i)] - if k == i { 1.0 } else { 0.0 };
                 d += 2.0 * w * (self.v[j] - r) * dv;
             }
