@@ -266,6 +266,26 @@ enum Command {
         #[arg(long = "plugin-path", value_name = "DIR")]
         plugin_path: Vec<PathBuf>,
     },
+    /// Translate an SBML kinetic model (Level 2 Version 4 to Level 3
+    /// Version 2, core) into a .bio file.
+    Import {
+        /// The SBML file.
+        model: PathBuf,
+        /// Where to write the .bio text (default: print it).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Run cases of the SBML Test Suite (folders with NNNNN-settings.txt,
+    /// the model and the expected results) and compare by the suite's rule.
+    #[command(name = "sbml-test")]
+    SbmlTest {
+        #[arg(required = true)]
+        cases: Vec<PathBuf>,
+        /// Write `time` and the case's variables as computed (the last
+        /// case's, with several).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Print models in canonical form (or rewrite them with --write).
     Fmt {
         #[arg(required = true)]
@@ -381,6 +401,8 @@ fn command(cli: Cli) -> ExitCode {
             plugin_path,
         }),
         Command::Fmt { files, write, check } => commands::fmt(&files, write, check),
+        Command::Import { model, output } => commands::import(&model, output.as_deref()),
+        Command::SbmlTest { cases, output } => commands::sbml_test(&cases, output.as_deref()),
         Command::Plugins { plugin_path } => commands::plugins(&plugin_path),
         Command::Plot { results, x, y, output, shared } => commands::plot(&results, &x, &y, &output, shared),
         Command::Repl { file, plugin_path } => commands::repl(file, plugin_path),

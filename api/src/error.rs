@@ -17,6 +17,13 @@ pub enum Error {
     /// A file could not be read.
     #[error("cannot read {}: {source}", path.display())]
     Read { path: PathBuf, source: std::io::Error },
+    /// An SBML file that cannot be imported (malformed, or a feature the
+    /// language cannot say yet).
+    #[error("{}: {source}", path.display())]
+    Import { path: PathBuf, source: bioflux_sbml::ImportError },
+    /// A test-suite case folder that cannot be read.
+    #[error(transparent)]
+    Case(#[from] bioflux_sbml::suite::CaseError),
     /// Problems at places in a model's text (syntax, names, units, a
     /// plugin's unknown reaction...), every one found, each against the text.
     #[error("{} error{} found", diagnostics.len(), if diagnostics.len() == 1 { "" } else { "s" })]

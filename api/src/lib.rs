@@ -25,6 +25,7 @@ mod fit;
 mod learn;
 mod model;
 mod plugins;
+mod sbml;
 mod surrogate;
 
 pub use cell::{Cell, DerivativeMap};
@@ -36,6 +37,8 @@ pub use fit::{FitRequest, FitSetup, Fitted};
 pub use learn::{LearnColumns, LearnData, RatesError, learn, learn_columns};
 pub use model::{Model, Options, Parameter, SharedModel};
 pub use plugins::open_surrogate;
+pub use bioflux_sbml::Options as ImportOptions;
+pub use sbml::{CaseOutcome, CaseResult, import as import_sbml, run_case};
 pub use surrogate::surrogate_tool;
 
 pub use bioflux_compiler::CheckedModel;

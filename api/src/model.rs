@@ -87,8 +87,14 @@ impl SharedModel {
 
 impl Model {
     /// Reads, checks and opens the model in `path`; trained weights beside
-    /// it (`MODEL.TERM.weights.json`) become its learned terms' values.
+    /// it (`MODEL.TERM.weights.json`) become its learned terms' values. An
+    /// SBML file (`.xml`, `.sbml`) is translated first ([`crate::import_sbml`]).
     pub fn open(path: &Path, options: &Options) -> Result<Model, Error> {
+        if crate::sbml::is_sbml(path) {
+            let translation = crate::sbml::import(path, &bioflux_sbml::Options::default())?;
+            let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            return Model::build(&path.display().to_string(), translation.text, path, base_dir, options);
+        }
         let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Model::build(&path.display().to_string(), text, path, base_dir, options)

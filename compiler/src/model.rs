@@ -180,6 +180,9 @@ pub struct Species {
     pub unit_text: String,
     /// What it is in the process.
     pub role: Role,
+    /// The compartment it is in (the parameter that is its size), or
+    /// `None` for the reactor, whose volume is `V`.
+    pub compartment: Option<ParamId>,
     /// Where it is in the .bio file.
     pub span: Span,
 }
@@ -434,6 +437,12 @@ pub struct Network {
 pub struct CheckedModel {
     /// The model's name.
     pub name: String,
+    /// `model NAME unitless`: no dimensions were checked; every value is
+    /// in the model's own units.
+    pub unitless: bool,
+    /// The compartments beside the reactor: each is the parameter that is
+    /// its size.
+    pub compartments: Vec<ParamId>,
     /// Parameters, learned terms' weights among them.
     pub params: Vec<Param>,
     /// In an order where each let only uses earlier ones.
@@ -541,4 +550,20 @@ pub struct Mlp {
     pub n_params: usize,
     /// Where it is in the .bio file.
     pub span: Span,
+}
+
+impl CheckedModel {
+    /// The volume species `k` is in: its compartment's size (a parameter)
+    /// or the reactor's volume in `state`.
+    pub fn size_of(&self, k: usize, state: &[f64], params: &[f64]) -> f64 {
+        match self.species[k].compartment {
+            Some(p) => params[p.index()],
+            None => state[StateLayout::VOLUME],
+        }
+    }
+
+    /// Species `k`'s concentration in `state` (amount over its volume).
+    pub fn concentration(&self, k: usize, state: &[f64], params: &[f64]) -> f64 {
+        state[StateLayout::species(k)] / self.size_of(k, state, params)
+    }
 }

@@ -96,6 +96,8 @@ pub struct Comment {
 pub struct Model {
     /// The name on the `model NAME` line.
     pub name: Ident,
+    /// Where `unitless` is written after the name, if it is.
+    pub unitless: Option<Span>,
     /// The statements in file order.
     pub items: Vec<Item>,
     /// Every comment, in file order.
@@ -149,6 +151,17 @@ pub enum ItemKind {
         unit: Option<UnitExpr>,
         /// `substrate`, `product` or `biomass`, if given.
         role: Option<Ident>,
+        /// The compartment after `in`, if any (else the reactor).
+        compartment: Option<Ident>,
+    },
+    /// `compartment cytosol = 2 [L]`
+    Compartment {
+        /// The compartment's name.
+        name: Ident,
+        /// Its size (a constant expression).
+        size: Option<Expr>,
+        /// Its unit, if written without a size.
+        unit: Option<UnitExpr>,
     },
     /// `cell ecoli = pfba("iCH360.xml", threads = 1) { ... }`
     Cell {

@@ -27,7 +27,9 @@ pub fn format_model(model: &Model, source: &str) -> String {
         last_pos: 0,
         at_block_start: true,
     };
-    p.leaf(0, model.name.span.end, &format!("model {}", model.name.name));
+    let head_end = model.unitless.map_or(model.name.span.end, |s| s.end);
+    let unitless = if model.unitless.is_some() { " unitless" } else { "" };
+    p.leaf(0, head_end, &format!("model {}{unitless}", model.name.name));
     for item in &model.items {
         p.item(item);
     }
@@ -145,13 +147,26 @@ impl Printer<'_> {
             ItemKind::Let { name, value } => {
                 self.leaf(span.start, span.end, &format!("let {} = {}", name.name, expr(value)))
             }
-            ItemKind::Species { name, initial, unit, role } => {
+            ItemKind::Compartment { name, size, unit } => {
+                let mut s = format!("compartment {}", name.name);
+                if let Some(v) = size {
+                    s += &format!(" = {}", expr(v));
+                }
+                if let Some(u) = unit {
+                    s += &format!(" [{}]", unit_text(u));
+                }
+                self.leaf(span.start, span.end, &s);
+            }
+            ItemKind::Species { name, initial, unit, role, compartment } => {
                 let mut s = format!("species {}", name.name);
                 if let Some(v) = initial {
                     s += &format!(" = {}", expr(v));
                 }
                 if let Some(u) = unit {
                     s += &format!(" [{}]", unit_text(u));
+                }
+                if let Some(c) = compartment {
+                    s += &format!(" in {}", c.name);
                 }
                 if let Some(r) = role {
                     s += &format!(" : {}", r.name);

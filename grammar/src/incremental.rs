@@ -68,6 +68,7 @@ pub fn reparse_broken(
     recovered.items.shift(by);
     let mut tree = Model {
         name: model.name.clone(),
+        unitless: model.unitless,
         items: model.items[..region.first].to_vec(),
         comments: Vec::new(),
         span: model.span,

@@ -39,9 +39,9 @@ pub enum SyntaxErrorKind {
 }
 
 /// The keywords that start a statement after the `model` line.
-pub const STATEMENT_KEYWORDS: [&str; 14] = [
+pub const STATEMENT_KEYWORDS: [&str; 15] = [
     "param", "let", "reactor", "species", "cell", "exchange", "growth", "rate", "output", "simulate", "network",
-    "schedule", "at", "when",
+    "schedule", "at", "when", "compartment",
 ];
 
 /// The first word of a statement, as `expected` lists it.
@@ -55,9 +55,11 @@ pub fn parse(source: &str) -> Result<Model, SyntaxError> {
     let span = span_of(&file);
     let mut inner = file.into_inner();
     let model_decl = inner.next().expect("grammar: file starts with model_decl");
-    let name = ident(last_inner(model_decl));
+    let mut head = model_decl.into_inner().skip(1);
+    let name = ident(head.next().expect("grammar: model_decl has a name"));
+    let unitless = head.next().map(|k| span_of(&k));
     let items = inner.filter(|p| p.as_rule() != Rule::EOI).map(item).collect();
-    Ok(Model { name, items, comments: scan_comments(source), span })
+    Ok(Model { name, unitless, items, comments: scan_comments(source), span })
 }
 
 /// All syntax errors of a file, at most `limit`: after each error, parsing
@@ -203,6 +205,7 @@ fn rule_description(rule: &Rule) -> &'static str {
         Rule::let_stmt | Rule::kw_let => "`let`",
         Rule::reactor_stmt | Rule::kw_reactor => "`reactor`",
         Rule::species_stmt | Rule::kw_species => "`species`",
+        Rule::compartment_stmt | Rule::kw_compartment => "`compartment`",
         Rule::cell_stmt | Rule::kw_cell => "`cell`",
         Rule::exchange_stmt | Rule::kw_exchange => "`exchange`",
         Rule::growth_stmt | Rule::kw_growth => "`growth`",
@@ -332,6 +335,7 @@ fn operands(p: Pair<Rule>) -> impl Iterator<Item = Pair<Rule>> {
 fn item(p: Pair<Rule>) -> Item {
     let span = span_of(&p);
     let rule = p.as_rule();
+    let raw = p.clone().into_inner();
     let mut it = operands(p);
     let kind = match rule {
         Rule::param_stmt => {
@@ -342,17 +346,29 @@ fn item(p: Pair<Rule>) -> Item {
         Rule::let_stmt => ItemKind::Let { name: ident(it.next().unwrap()), value: expr(it.next().unwrap()) },
         Rule::species_stmt => {
             let name = ident(it.next().unwrap());
+            drop(it);
             let mut initial = None;
             let mut unit = None;
             let mut role = None;
-            for c in it {
-                match c.as_rule() {
+            let mut compartment = None;
+            let mut after_in = false;
+            for c in raw.skip(2) {
+                let rule = c.as_rule();
+                match rule {
                     Rule::expr => initial = Some(expr(c)),
                     Rule::unit => unit = Some(unit_expr(c.into_inner().next().unwrap())),
-                    _ => role = Some(ident(c)),
+                    Rule::ident if after_in => compartment = Some(ident(c)),
+                    Rule::ident => role = Some(ident(c)),
+                    _ => {}
                 }
+                after_in = rule == Rule::kw_in;
             }
-            ItemKind::Species { name, initial, unit, role }
+            ItemKind::Species { name, initial, unit, role, compartment }
+        }
+        Rule::compartment_stmt => {
+            let name = ident(it.next().unwrap());
+            let (size, unit) = value_or_unit(it.next());
+            ItemKind::Compartment { name, size, unit }
         }
         Rule::reactor_stmt => {
             ItemKind::Reactor { kind: ident(it.next().unwrap()), items: it.map(reactor_item).collect() }

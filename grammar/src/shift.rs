@@ -78,9 +78,10 @@ impl Shift for ItemKind {
             ItemKind::Param { name, value, unit } => (name.shift(by), value.shift(by), unit.shift(by)).0,
             ItemKind::Let { name, value } => (name.shift(by), value.shift(by)).0,
             ItemKind::Reactor { kind, items } => (kind.shift(by), items.shift(by)).0,
-            ItemKind::Species { name, initial, unit, role } => {
-                (name.shift(by), initial.shift(by), unit.shift(by), role.shift(by)).0
+            ItemKind::Species { name, initial, unit, role, compartment } => {
+                (name.shift(by), initial.shift(by), unit.shift(by), role.shift(by), compartment.shift(by)).0
             }
+            ItemKind::Compartment { name, size, unit } => (name.shift(by), size.shift(by), unit.shift(by)).0,
             ItemKind::Cell { name, plugin, args, body } => {
                 (name.shift(by), plugin.shift(by), args.shift(by), body.shift(by)).0
             }

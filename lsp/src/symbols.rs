@@ -146,7 +146,7 @@ impl SymbolIndex {
 
     fn declare(&mut self, item: &ast::Item) {
         let (name, kind) = match &item.kind {
-            ItemKind::Param { name, .. } => (name, DeclKind::Param),
+            ItemKind::Param { name, .. } | ItemKind::Compartment { name, .. } => (name, DeclKind::Param),
             ItemKind::Let { name, .. } => (name, DeclKind::Let),
             ItemKind::Species { name, .. } => (name, DeclKind::Species),
             ItemKind::Cell { name, .. } => (name, DeclKind::Cell),
@@ -216,8 +216,13 @@ impl SymbolIndex {
                 unit.iter().for_each(|u| self.units.push(u.span));
             }
             ItemKind::Let { value, .. } => self.expr(value),
-            ItemKind::Species { initial, unit, .. } => {
+            ItemKind::Species { initial, unit, compartment, .. } => {
                 initial.iter().for_each(|v| self.expr(v));
+                unit.iter().for_each(|u| self.units.push(u.span));
+                compartment.iter().for_each(|c| self.name(c));
+            }
+            ItemKind::Compartment { size, unit, .. } => {
+                size.iter().for_each(|v| self.expr(v));
                 unit.iter().for_each(|u| self.units.push(u.span));
             }
             ItemKind::Reactor { items, .. } => {

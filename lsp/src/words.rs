@@ -23,11 +23,14 @@ pub const STATEMENTS: &[(&str, &str)] = &[
     ("schedule", "a table of values over time: `schedule feed [L/h] linear { 0 [h]: 0  5 [h]: 0.02 }`"),
     ("at", "actions at fixed times: `at 24 [h] every 24 [h] until 96 [h] { add glucose = 10 [mmol] }`"),
     ("when", "actions when a condition becomes true: `when V >= 1.5 [L] { stop }`"),
+    ("compartment", "a volume beside the reactor's, for species `in` it: `compartment cytosol = 2 [L]`"),
 ];
 
 /// Words inside statements and blocks, with what each does.
 pub const BLOCK_WORDS: &[(&str, &str)] = &[
     ("model", "the model's name, on the first line: `model my_process`"),
+    ("unitless", "after the model's name: its numbers carry no units and dimensions are not checked"),
+    ("in", "the compartment a species is in: `species atp = 2 [mM] in cytosol` (else the reactor)"),
     ("bound", "a flux bound of the cell's LP, any expression: `bound EX_glc__D_e >= -10 * S / (Ks + S)`"),
     ("input", "an input of a plugin that is not a bound: `input temperature = T`"),
     ("weight", "how much a given rate counts in a flux-analysis cell's least squares: `weight EX_lac__L_e = 0.5`"),

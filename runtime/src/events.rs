@@ -233,7 +233,7 @@ pub fn apply(
                 let a = value(amount, p).ok_or_else(|| fail("the amount is not a number"))?;
                 let sp = &model.species[species.index()];
                 let slot = StateLayout::species(species.index());
-                let shown = |x: &[f64]| StateLayout::concentration(x, species.index()) / sp.unit.factor;
+                let shown = |x: &[f64]| model.concentration(species.index(), x, p) / sp.unit.factor;
                 let before = shown(x);
                 for tg in tangents.iter_mut() {
                     tg.state[slot] += derivative(amount, p, &tg.params);
@@ -273,19 +273,22 @@ pub fn apply(
                         v * 1e3
                     )));
                 }
-                // n_k ← n_k·r, V ← V − s, with r = (V − s)/V.
+                // n_k ← n_k·r, V ← V − s, with r = (V − s)/V, for the
+                // species in the reactor (not those in other compartments).
                 let r = (v - s) / v;
+                let in_reactor = (0..model.species.len()).filter(|&k| model.species[k].compartment.is_none());
                 for tg in tangents.iter_mut() {
                     let ds = derivative(volume, p, &tg.params);
                     let dv = tg.state[V];
                     let dr = ((1.0 - r) * dv - ds) / v;
-                    for (d, n) in StateLayout::amounts_mut(&mut tg.state).iter_mut().zip(StateLayout::amounts(x)) {
-                        *d = r * *d + n * dr;
+                    for k in in_reactor.clone() {
+                        let slot = StateLayout::species(k);
+                        tg.state[slot] = r * tg.state[slot] + x[slot] * dr;
                     }
                     tg.state[V] = dv - ds;
                 }
-                for n in StateLayout::amounts_mut(x) {
-                    *n *= r;
+                for k in in_reactor {
+                    x[StateLayout::species(k)] *= r;
                 }
                 x[V] = v - s;
                 changes.push(Change { target: "V".into(), before: v, after: x[V], unit: "L".into() });

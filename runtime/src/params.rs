@@ -224,7 +224,8 @@ pub fn initial_state(model: &CheckedModel, params: &[f64]) -> Vec<f64> {
     let mut x = vec![0.0; StateLayout::len(model.species.len())];
     x[StateLayout::VOLUME] = volume;
     for (k, s) in model.species.iter().enumerate() {
-        x[StateLayout::species(k)] = constant(&s.initial_expr, params).unwrap_or(s.initial) * volume;
+        let size = s.compartment.map_or(volume, |c| params[c.index()]);
+        x[StateLayout::species(k)] = constant(&s.initial_expr, params).unwrap_or(s.initial) * size;
     }
     x
 }

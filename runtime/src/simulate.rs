@@ -159,14 +159,14 @@ pub struct Simulation {
 
 /// The state ([`StateLayout`]) a results row of [`columns`] holds: the
 /// volume from `V`, each species' amount from its column (in its unit)
-/// times the volume.
-pub fn state_of_row(columns: &[Column], row: &[f64], n_species: usize) -> Vec<f64> {
+/// times the volume it is in.
+pub fn state_of_row(model: &CheckedModel, params: &[f64], columns: &[Column], row: &[f64]) -> Vec<f64> {
     // Columns: t, V, then the species.
-    let volume = row[1];
+    let n_species = model.species.len();
     let mut x = vec![0.0; StateLayout::len(n_species)];
-    x[StateLayout::VOLUME] = volume;
+    x[StateLayout::VOLUME] = row[1];
     for k in 0..n_species {
-        x[StateLayout::species(k)] = row[2 + k] * columns[2 + k].factor * volume;
+        x[StateLayout::species(k)] = row[2 + k] * columns[2 + k].factor * model.size_of(k, &x, params);
     }
     x
 }
@@ -193,6 +193,11 @@ pub fn columns(model: &CheckedModel) -> Vec<Column> {
             None => String::new(),
         };
         cols.push(Column { name: o.name.clone(), unit, factor: 1.0 });
+    }
+    if model.unitless {
+        for c in &mut cols {
+            c.unit.clear();
+        }
     }
     cols
 }

@@ -103,7 +103,12 @@ impl<'a> Checker<'a> {
     /// Resolves and types `e`. In a `constant` context, state, time and
     /// cell outputs are reported where they appear.
     pub(super) fn expr(&mut self, e: &'a ast::Expr, constant: bool) -> Typed {
-        let typed = self.expr_untracked(e, constant);
+        let mut typed = self.expr_untracked(e, constant);
+        // In a unitless model every number takes the dimension its context
+        // needs, as a bare number does in a model with units.
+        if self.unitless && matches!(typed.ty, Ty::Num(_)) {
+            typed.ty = Ty::Bare;
+        }
         if let Some(types) = &mut self.types {
             types.push((e.span, typed.ty));
         }
@@ -123,6 +128,18 @@ impl<'a> Checker<'a> {
             }
             ExprKind::WithUnit { expr, unit } => {
                 let inner = self.expr(expr, constant);
+                if self.unitless {
+                    self.error(
+                        Diagnostic::new(
+                            Code::UnitMismatch,
+                            unit.span,
+                            "a unit in a unitless model",
+                            "this model's numbers carry no units",
+                        )
+                        .help("remove the unit, or `unitless` from the `model` line to check units everywhere"),
+                    );
+                    return inner;
+                }
                 let unit = match eval_unit(unit) {
                     Ok(u) => u,
                     Err((name, span)) => {

@@ -132,6 +132,8 @@ struct Decls<'a> {
     schedules: Vec<&'a ast::Item>,
     cells: Vec<&'a ast::Item>,
     networks: Vec<&'a ast::Item>,
+    /// The parameters that are compartments' sizes, by parameter index.
+    compartments: Vec<usize>,
 }
 
 struct SpeciesDecl<'a> {
@@ -139,6 +141,7 @@ struct SpeciesDecl<'a> {
     initial: Option<&'a ast::Expr>,
     unit: Option<&'a ast::UnitExpr>,
     role: Option<&'a ast::Ident>,
+    compartment: Option<&'a ast::Ident>,
 }
 
 struct Checker<'a> {
@@ -167,6 +170,8 @@ struct Checker<'a> {
     events: Vec<Event>,
     /// The type of each expression checked, by span, when asked for.
     types: Option<ExprTypes>,
+    /// `model NAME unitless`: dimensions are not checked.
+    unitless: bool,
 }
 
 impl<'a> Checker<'a> {
@@ -192,6 +197,7 @@ impl<'a> Checker<'a> {
             mlps: Vec::new(),
             events: Vec::new(),
             types: None,
+            unitless: ast.unitless.is_some(),
         }
     }
 
@@ -236,6 +242,8 @@ impl<'a> Checker<'a> {
     fn finish(self) -> CheckedModel {
         CheckedModel {
             name: self.ast.name.name.clone(),
+            unitless: self.unitless,
+            compartments: self.decls.compartments.iter().map(|&i| ParamId(i)).collect(),
             params: self.params.into_iter().flatten().collect(),
             lets: self.lets,
             schedules: self.schedules.into_iter().flatten().collect(),
@@ -304,13 +312,20 @@ impl<'a> Checker<'a> {
                     self.decls.lets.push((name, value));
                     self.declare(name, Symbol::Let(i));
                 }
-                ItemKind::Species { name, initial, unit, role } => {
+                ItemKind::Compartment { name, size, unit } => {
+                    let i = self.decls.params.len();
+                    self.decls.params.push((name, size.as_ref(), unit.as_ref()));
+                    self.decls.compartments.push(i);
+                    self.declare(name, Symbol::Param(i));
+                }
+                ItemKind::Species { name, initial, unit, role, compartment } => {
                     let i = self.decls.species.len();
                     self.decls.species.push(SpeciesDecl {
                         name,
                         initial: initial.as_ref(),
                         unit: unit.as_ref(),
                         role: role.as_ref(),
+                        compartment: compartment.as_ref(),
                     });
                     self.declare(name, Symbol::Species(i));
                 }
@@ -479,25 +494,29 @@ impl<'a> Checker<'a> {
 
     fn resolve_param(&mut self, i: usize) -> NodeInfo {
         let (name, value, unit) = self.decls.params[i];
+        let is_compartment = self.decls.compartments.contains(&i);
         let Some(value) = value else {
             let unit_text = unit.map(|u| format!(" [{}]", bioflux_grammar::format::unit_text(u)));
+            let (noun, keyword, what) =
+                if is_compartment { ("compartment", "compartment", "size") } else { ("parameter", "param", "value") };
             self.error(
-                Diagnostic::new(
-                    Code::MissingValue,
-                    name.span,
-                    format!("parameter `{}` has no value", name.name),
-                    "needs a value",
-                )
-                .help(format!(
-                    "give it one: `param {} = 1{}`",
-                    name.name,
-                    unit_text.unwrap_or_default()
-                )),
+                Diagnostic::new(Code::MissingValue, name.span, format!("{noun} `{}` has no {what}", name.name), format!("needs a {what}"))
+                    .help(format!("give it one: `{keyword} {} = 1{}`", name.name, unit_text.unwrap_or_default())),
             );
             return NodeInfo { ty: Ty::Error, value: Some(f64::NAN), index: i };
         };
-        let typed = self.constant_expr(value, "a parameter's value");
+        let typed = self.constant_expr(value, if is_compartment { "a compartment's size" } else { "a parameter's value" });
         let dim = typed.ty.dim().unwrap_or(Dim::NONE);
+        if is_compartment && !self.unitless {
+            self.expect_dim(
+                typed.ty,
+                Dim::VOLUME,
+                value.span,
+                "a compartment's size",
+                "give the size as a volume: `compartment cytosol = 2 [L]`",
+            );
+        }
+        let dim = if is_compartment && !self.unitless { Dim::VOLUME } else { dim };
         let v = typed.value.unwrap_or(f64::NAN);
         self.params[i] = Some(Param { name: name.name.clone(), value: v, expr: typed.expr, dim, span: name.span });
         NodeInfo { ty: Ty::Num(dim), value: Some(v), index: i }

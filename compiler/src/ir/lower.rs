@@ -8,6 +8,8 @@
 //!
 //! with r_k the volumetric `rate`, μ_k the `growth` of a biomass species and
 //! q the specific `exchange` flux of a cell, times that cell's biomass X.
+//! A species in a `compartment` has that compartment's size in place of V
+//! and no flows.
 
 use super::{Arith, Cmp, Graph, Math, Node, NodeId};
 use crate::model::{BinOp, CheckedModel, Expr, Func, Interpolation, OutputValue, SpeciesId, StateLayout, Trigger};
@@ -100,7 +102,13 @@ pub fn lower(model: &CheckedModel, layouts: &[CellLayout]) -> System {
             let flux = l.g.mul(q, x);
             specific = l.g.add(specific, flux);
         }
-        let reaction = l.g.mul(specific, volume);
+        let size = l.size(k);
+        let reaction = l.g.mul(specific, size);
+        if model.species[k].compartment.is_some() {
+            // A compartment has no feed and no outflow: only its reactions.
+            derivatives.push(reaction);
+            continue;
+        }
         let inlet = match model.reactor.inlets.iter().find(|(s, _)| *s == SpeciesId(k)) {
             Some((_, c_in)) => {
                 let c_in = l.expr(c_in);
@@ -147,8 +155,16 @@ pub fn lower(model: &CheckedModel, layouts: &[CellLayout]) -> System {
 impl Lowering<'_> {
     fn concentration(&mut self, k: usize) -> NodeId {
         let n = self.g.leaf(Node::State(StateLayout::species(k) as u32));
-        let v = self.g.leaf(Node::State(StateLayout::VOLUME as u32));
-        self.g.div(n, v)
+        let size = self.size(k);
+        self.g.div(n, size)
+    }
+
+    /// The volume species `k` is in: its compartment's size, or `V`.
+    fn size(&mut self, k: usize) -> NodeId {
+        match self.model.species[k].compartment {
+            Some(p) => self.g.leaf(Node::Param(p.index() as u32)),
+            None => self.g.leaf(Node::State(StateLayout::VOLUME as u32)),
+        }
     }
 
     fn let_value(&mut self, i: usize) -> NodeId {

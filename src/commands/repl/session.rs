@@ -437,7 +437,7 @@ impl Session {
             (Some(at), Some(sim)) => {
                 let t = time(at)?;
                 let row = interpolate(sim, t).ok_or_else(|| fail(format!("t = {t} h is outside the results")))?;
-                (t, bioflux_runtime::simulate::state_of_row(&sim.columns, &row, model.species.len()))
+                (t, bioflux_runtime::simulate::state_of_row(model, &params, &sim.columns, &row))
             }
             (Some(_), None) => return Err(fail("no results yet: `:run` first, or leave out `at`")),
             (None, _) => (checked.simulate.start, initial_state(model, &params)),

@@ -1,0 +1,889 @@
+//! An [`SbmlModel`] as `.bio` text.
+//!
+//! The model becomes a `unitless` model: each SBML compartment a
+//! `compartment`, each species a `species` in it (a concentration; its
+//! amount is the state), each reaction's rate a `let` (an amount per time)
+//! whose stoichiometry-weighted sum over the compartment's size is each
+//! species' `rate`; assignment rules are `let`s, rate rules `rate`s,
+//! initial assignments the initial expressions of parameters and species,
+//! function definitions are expanded where they are called. A parameter
+//! with a rate rule becomes a species of the (unit, constant) reactor, so
+//! that it is integrated.
+
+use crate::error::ImportError;
+use crate::math::Math;
+use crate::model::*;
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write;
+
+/// What to translate besides the model.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// What the file is called, for its first comment.
+    pub source_name: String,
+    /// Quantities to report as columns, in order (the test suite's
+    /// `variables`).
+    pub report: Vec<Report>,
+    /// The `simulate` block, if any: start, end, output interval and
+    /// tolerances.
+    pub simulate: Option<Simulate>,
+}
+
+/// A `simulate` block for the translation.
+#[derive(Clone, Copy, Debug)]
+pub struct Simulate {
+    /// Start time.
+    pub start: f64,
+    /// End time.
+    pub end: f64,
+    /// Output interval.
+    pub every: f64,
+    /// Relative tolerance.
+    pub rtol: f64,
+    /// Absolute tolerance.
+    pub atol: f64,
+}
+
+/// A quantity to report.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// An SBML id.
+    pub id: String,
+    /// For a species: its amount (else its concentration, as SBML's
+    /// symbol means it otherwise).
+    pub amount: Option<bool>,
+}
+
+/// The translated model.
+#[derive(Clone, Debug)]
+pub struct Translation {
+    /// The `.bio` text.
+    pub text: String,
+    /// What was not translated or was renamed, one line each.
+    pub notes: Vec<String>,
+    /// For each [`Options::report`] entry, the column of the results that
+    /// holds it.
+    pub columns: Vec<String>,
+}
+
+/// Names of the language that an SBML id may not take.
+const TAKEN: &[&str] = &[
+    "model", "param", "let", "reactor", "species", "cell", "exchange", "growth", "rate", "output", "simulate",
+    "network", "schedule", "if", "then", "else", "and", "or", "not", "true", "false", "at", "every", "until", "when",
+    "add", "sample", "stop", "compartment", "in", "unitless", "t", "V", "exp", "ln", "log", "log10", "sqrt", "abs",
+    "min", "max", "pow", "step", "ramp", "mlp", "reaction", "metabolite", "objective", "bound", "input", "weight",
+    "inlet",
+];
+
+const AVOGADRO: f64 = 6.02214076e23;
+
+/// Translates `m` into `.bio` text.
+pub fn translate(m: &SbmlModel, options: &Options) -> Result<Translation, ImportError> {
+    let mut t = Translator::new(m)?;
+    t.emit(options)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SpeciesKind {
+    /// A species of the `.bio` model (changed by reactions, a rate rule, or
+    /// nothing).
+    State,
+    /// Set by an assignment rule: a `let` holding what its symbol means.
+    Assigned,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ParamKind {
+    Constant,
+    Assigned,
+    /// Integrated: a species of the unit reactor.
+    Rate,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Symbol {
+    Compartment(usize),
+    Species(usize),
+    Parameter(usize),
+    Reaction(usize),
+    /// A species reference's id: its stoichiometry (reaction, is product,
+    /// index).
+    Stoichiometry(usize, bool, usize),
+}
+
+struct Translator<'m> {
+    m: &'m SbmlModel,
+    symbols: HashMap<&'m str, Symbol>,
+    /// SBML id → `.bio` name.
+    names: HashMap<String, String>,
+    used: HashSet<String>,
+    notes: Vec<String>,
+    species_kind: Vec<SpeciesKind>,
+    param_kind: Vec<ParamKind>,
+    rules: HashMap<&'m str, &'m Rule>,
+    initial: HashMap<&'m str, &'m Math>,
+    functions: HashMap<&'m str, &'m FunctionDefinition>,
+}
+
+/// An expression as text and how tightly it binds (higher: tighter).
+struct Text {
+    s: String,
+    prec: u8,
+}
+
+const P_OR: u8 = 1;
+const P_AND: u8 = 2;
+const P_NOT: u8 = 3;
+const P_CMP: u8 = 4;
+const P_ADD: u8 = 5;
+const P_MUL: u8 = 6;
+const P_NEG: u8 = 7;
+const P_POW: u8 = 8;
+const P_ATOM: u8 = 9;
+
+impl Text {
+    fn atom(s: impl Into<String>) -> Text {
+        Text { s: s.into(), prec: P_ATOM }
+    }
+
+    /// The text, in brackets if it binds looser than `prec`.
+    fn at(&self, prec: u8) -> String {
+        if self.prec < prec { format!("({})", self.s) } else { self.s.clone() }
+    }
+}
+
+/// Where an expression is evaluated.
+#[derive(Clone, Copy)]
+struct Ctx<'a> {
+    /// The reaction whose local parameters shadow global names.
+    reaction: Option<usize>,
+    /// Before the run: species and rule-set names stand for their initial
+    /// values.
+    initial: bool,
+    /// Where, for messages.
+    place: &'a str,
+    line: u32,
+    depth: u32,
+}
+
+impl<'m> Translator<'m> {
+    fn new(m: &'m SbmlModel) -> Result<Translator<'m>, ImportError> {
+        let mut t = Translator {
+            m,
+            symbols: HashMap::new(),
+            names: HashMap::new(),
+            used: HashSet::new(),
+            notes: Vec::new(),
+            species_kind: vec![SpeciesKind::State; m.species.len()],
+            param_kind: vec![ParamKind::Constant; m.parameters.len()],
+            rules: HashMap::new(),
+            initial: HashMap::new(),
+            functions: HashMap::new(),
+        };
+        t.refuse_unsupported()?;
+        for (i, c) in m.compartments.iter().enumerate() {
+            t.symbols.insert(&c.id, Symbol::Compartment(i));
+        }
+        for (i, s) in m.species.iter().enumerate() {
+            t.symbols.insert(&s.id, Symbol::Species(i));
+        }
+        for (i, p) in m.parameters.iter().enumerate() {
+            t.symbols.insert(&p.id, Symbol::Parameter(i));
+        }
+        for (i, r) in m.reactions.iter().enumerate() {
+            t.symbols.insert(&r.id, Symbol::Reaction(i));
+            for (product, refs) in [(false, &r.reactants), (true, &r.products)] {
+                for (k, sr) in refs.iter().enumerate() {
+                    if let Some(id) = &sr.id {
+                        t.symbols.insert(id, Symbol::Stoichiometry(i, product, k));
+                    }
+                }
+            }
+        }
+        for f in &m.functions {
+            t.functions.insert(&f.id, f);
+        }
+        for (symbol, math, _) in &m.initial_assignments {
+            t.initial.insert(symbol, math);
+        }
+        for rule in &m.rules {
+            if rule.math.is_none() {
+                t.notes.push(format!("the {:?} rule for `{}` has no math and is ignored", rule.kind, rule.variable));
+                continue;
+            }
+            t.rules.insert(&rule.variable, rule);
+            let line = rule.line;
+            match t.symbols.get(rule.variable.as_str()).copied() {
+                Some(Symbol::Species(i)) => {
+                    if rule.kind == RuleKind::Assignment {
+                        t.species_kind[i] = SpeciesKind::Assigned;
+                    }
+                }
+                Some(Symbol::Parameter(i)) => {
+                    t.param_kind[i] = if rule.kind == RuleKind::Assignment { ParamKind::Assigned } else { ParamKind::Rate };
+                }
+                Some(Symbol::Compartment(_)) => {
+                    return Err(unsupported("a compartment whose size changes", &format!("rule for `{}`", rule.variable), line));
+                }
+                Some(Symbol::Stoichiometry(..)) => {
+                    return Err(unsupported("a stoichiometry that changes", &format!("rule for `{}`", rule.variable), line));
+                }
+                _ => {
+                    return Err(ImportError::Invalid {
+                        line,
+                        message: format!("a rule sets `{}`, which is no compartment, species or parameter", rule.variable),
+                    });
+                }
+            }
+        }
+        // Names, in a fixed order so that renaming is deterministic.
+        let ids: Vec<String> = m
+            .compartments
+            .iter()
+            .map(|c| c.id.clone())
+            .chain(m.species.iter().map(|s| s.id.clone()))
+            .chain(m.parameters.iter().map(|p| p.id.clone()))
+            .chain(m.reactions.iter().map(|r| r.id.clone()))
+            .chain(m.reactions.iter().flat_map(|r| r.reactants.iter().chain(&r.products).filter_map(|s| s.id.clone())))
+            .collect();
+        for id in ids {
+            t.name_for(&id);
+        }
+        Ok(t)
+    }
+
+    /// What the language cannot say yet, refused by feature.
+    fn refuse_unsupported(&self) -> Result<(), ImportError> {
+        let m = self.m;
+        for r in &m.reactions {
+            if r.fast {
+                return Err(unsupported("a fast reaction", &format!("reaction `{}`", r.id), r.line));
+            }
+            for sr in r.reactants.iter().chain(&r.products) {
+                if sr.stoichiometry_math {
+                    return Err(unsupported("stoichiometryMath", &format!("reaction `{}`", r.id), sr.line));
+                }
+            }
+        }
+        for rule in &m.rules {
+            if rule.kind == RuleKind::Algebraic && rule.math.is_some() {
+                return Err(unsupported("an algebraic rule", "listOfRules", rule.line));
+            }
+        }
+        if let Some(e) = m.events.first() {
+            let name = e.id.as_deref().map(|i| format!("event `{i}`")).unwrap_or_else(|| "an event".into());
+            return Err(unsupported("an event", &name, e.line));
+        }
+        Ok(())
+    }
+
+    /// The `.bio` name of an SBML id: the id, unless the language uses it.
+    fn name_for(&mut self, id: &str) -> String {
+        if let Some(n) = self.names.get(id) {
+            return n.clone();
+        }
+        let mut name = id.to_string();
+        while TAKEN.contains(&name.as_str()) || self.used.contains(&name) {
+            name.push('_');
+        }
+        if name != id {
+            self.notes.push(format!("`{id}` is called `{name}` (`{id}` is a word of the language)"));
+        }
+        self.used.insert(name.clone());
+        self.names.insert(id.to_string(), name.clone());
+        name
+    }
+
+    fn name(&self, id: &str) -> String {
+        self.names.get(id).cloned().unwrap_or_else(|| id.to_string())
+    }
+
+    fn local_name(&self, reaction: usize, local: &str) -> String {
+        format!("{}_{}", self.name(&self.m.reactions[reaction].id), local)
+    }
+
+    fn emit(&mut self, options: &Options) -> Result<Translation, ImportError> {
+        let m = self.m;
+        let mut out = String::new();
+        let title = m.name.as_deref().map(|n| format!(" (\"{n}\")")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "// Imported from {} by `bioflux import`: SBML Level {} Version {}, model `{}`{title}.",
+            if options.source_name.is_empty() { "SBML" } else { &options.source_name },
+            m.level,
+            m.version,
+            m.id
+        );
+        let _ = writeln!(out, "// Amounts per time for reactions; a species is its amount over its compartment's size.");
+        let model_name = sanitize_model_name(&m.id);
+        let _ = writeln!(out, "model {model_name} unitless\n");
+
+        // Locals of every reaction, as parameters (a kinetic law may not
+        // change them).
+        let mut locals: Vec<(String, f64)> = Vec::new();
+        for (i, r) in m.reactions.iter().enumerate() {
+            for (id, v) in &r.locals {
+                let name = self.local_name(i, id);
+                self.used.insert(name.clone());
+                locals.push((name, *v));
+            }
+        }
+
+        for c in &m.compartments {
+            let ctx = Ctx { reaction: None, initial: true, place: "a compartment's size", line: c.line, depth: 0 };
+            let size = match (self.initial.get(c.id.as_str()), c.size) {
+                (Some(e), _) => self.num(e, ctx)?.s,
+                (None, Some(v)) => number(v).s,
+                (None, None) => {
+                    self.notes.push(format!("compartment `{}` has no size; it is taken as 1", c.id));
+                    "1".into()
+                }
+            };
+            let _ = writeln!(out, "compartment {} = {size}{}", self.name(&c.id), comment(&c.name, &c.id));
+        }
+        for p in &m.parameters {
+            let i = self.param_index(&p.id);
+            if self.param_kind[i] != ParamKind::Constant {
+                continue;
+            }
+            let value = self.param_initial(p)?;
+            let _ = writeln!(out, "param {} = {value}{}", self.name(&p.id), comment(&p.name, &p.id));
+        }
+        for (name, v) in &locals {
+            let _ = writeln!(out, "param {name} = {}  // a local parameter", number(*v).s);
+        }
+        for r in &m.reactions {
+            for sr in r.reactants.iter().chain(&r.products) {
+                if let Some(id) = &sr.id {
+                    let value = match self.initial.get(id.as_str()) {
+                        Some(e) => {
+                            let ctx = Ctx { reaction: None, initial: true, place: "a stoichiometry", line: sr.line, depth: 0 };
+                            self.num(e, ctx)?.s
+                        }
+                        None => number(sr.stoichiometry).s,
+                    };
+                    let _ = writeln!(out, "param {} = {value}  // stoichiometry of `{}` in `{}`", self.name(id), sr.species, r.id);
+                }
+            }
+        }
+        out.push('\n');
+        // Species: each a concentration in its compartment.
+        for (k, s) in m.species.iter().enumerate() {
+            if self.species_kind[k] == SpeciesKind::Assigned {
+                continue;
+            }
+            if !self.symbols.contains_key(s.compartment.as_str()) {
+                return Err(ImportError::Invalid {
+                    line: s.line,
+                    message: format!("species `{}` is in compartment `{}`, which the model lacks", s.id, s.compartment),
+                });
+            }
+            let initial = self.species_initial(k, 0)?;
+            let _ =
+                writeln!(out, "species {} = {} in {}{}", self.name(&s.id), initial.s, self.name(&s.compartment), comment(&s.name, &s.id));
+        }
+        for p in &m.parameters {
+            if self.param_kind[self.param_index(&p.id)] == ParamKind::Rate {
+                let value = self.param_initial(p)?;
+                let _ = writeln!(out, "species {} = {value}  // a parameter with a rate rule: V is 1", self.name(&p.id));
+            }
+        }
+        out.push('\n');
+        // Rules that assign, and the reactions' rates.
+        for rule in &m.rules {
+            let Some(math) = &rule.math else { continue };
+            if rule.kind != RuleKind::Assignment {
+                continue;
+            }
+            let ctx = Ctx { reaction: None, initial: false, place: "an assignment rule", line: rule.line, depth: 0 };
+            let value = self.num(math, ctx)?;
+            let _ = writeln!(out, "let {} = {}", self.name(&rule.variable), value.s);
+        }
+        for (i, r) in m.reactions.iter().enumerate() {
+            let place = format!("the kinetic law of `{}`", r.id);
+            let ctx = Ctx { reaction: Some(i), initial: false, place: &place, line: r.line, depth: 0 };
+            let rate = match &r.rate {
+                Some(math) => self.num(math, ctx)?.s,
+                None => "0".into(),
+            };
+            let _ = writeln!(out, "let {} = {rate}{}", self.name(&r.id), comment(&r.name, &r.id));
+        }
+        out.push('\n');
+        self.rates(&mut out)?;
+        // Columns to report.
+        let mut columns = Vec::new();
+        let mut report_lines = String::new();
+        for (n, rep) in options.report.iter().enumerate() {
+            let column = self.report(rep, n, &mut report_lines)?;
+            columns.push(column);
+        }
+        if !report_lines.is_empty() {
+            out.push('\n');
+            out.push_str(&report_lines);
+        }
+        if let Some(s) = options.simulate {
+            let _ = writeln!(
+                out,
+                "\nsimulate {{\n    start = {}\n    end = {}\n    output = {}\n    rtol = {}\n    atol = {}\n}}",
+                number(s.start).s,
+                number(s.end).s,
+                number(s.every).s,
+                number(s.rtol).s,
+                number(s.atol).s
+            );
+        }
+        Ok(Translation { text: out, notes: std::mem::take(&mut self.notes), columns })
+    }
+
+    /// One `rate` line per species that changes by reactions or a rate rule.
+    fn rates(&mut self, out: &mut String) -> Result<(), ImportError> {
+        let m = self.m;
+        for (k, s) in m.species.iter().enumerate() {
+            if self.species_kind[k] != SpeciesKind::State {
+                continue;
+            }
+            let size = self.name(&s.compartment);
+            let rule = self.rules.get(s.id.as_str()).filter(|r| r.kind == RuleKind::Rate).copied();
+            let mut terms: Vec<String> = Vec::new();
+            if !s.boundary && !s.constant {
+                for (i, r) in m.reactions.iter().enumerate() {
+                    for (product, refs) in [(false, &r.reactants), (true, &r.products)] {
+                        for sr in refs.iter().filter(|sr| sr.species == s.id) {
+                            let coefficient = match &sr.id {
+                                Some(id) => Text::atom(self.name(id)),
+                                None => number(sr.stoichiometry),
+                            };
+                            let rate = self.name(&m.reactions[i].id);
+                            let sign = if product { "+" } else { "-" };
+                            let term = if coefficient.s == "1" { rate } else { format!("{} * {rate}", coefficient.at(P_MUL)) };
+                            terms.push(format!("{sign} {term}"));
+                        }
+                    }
+                }
+            }
+            if let Some(rule) = rule {
+                if !terms.is_empty() {
+                    return Err(unsupported(
+                        "a species changed by both reactions and a rate rule",
+                        &format!("species `{}`", s.id),
+                        rule.line,
+                    ));
+                }
+                if s.constant {
+                    continue;
+                }
+                let ctx = Ctx { reaction: None, initial: false, place: "a rate rule", line: rule.line, depth: 0 };
+                let value = self.num(rule.math.as_ref().expect("rules without math are dropped"), ctx)?;
+                let line = if s.only_substance { format!("{} / {size}", value.at(P_MUL)) } else { value.s };
+                let _ = writeln!(out, "rate {} = {line}", self.name(&s.id));
+                continue;
+            }
+            if terms.is_empty() {
+                continue;
+            }
+            let mut sum = terms.join(" ");
+            if let Some(rest) = sum.strip_prefix("+ ") {
+                sum = rest.to_string();
+            } else if let Some(rest) = sum.strip_prefix("- ") {
+                sum = format!("-{rest}");
+            }
+            let factor = s.conversion_factor.as_ref().or(m.conversion_factor.as_ref()).map(|f| self.name(f));
+            let sum = match factor {
+                Some(f) => format!("{f} * ({sum})"),
+                None if terms.len() > 1 => format!("({sum})"),
+                None => sum,
+            };
+            let _ = writeln!(out, "rate {} = {sum} / {size}", self.name(&s.id));
+        }
+        for p in &m.parameters {
+            if self.param_kind[self.param_index(&p.id)] != ParamKind::Rate {
+                continue;
+            }
+            let rule = self.rules[p.id.as_str()];
+            let ctx = Ctx { reaction: None, initial: false, place: "a rate rule", line: rule.line, depth: 0 };
+            let value = self.num(rule.math.as_ref().expect("rules without math are dropped"), ctx)?;
+            let _ = writeln!(out, "rate {} = {}", self.name(&p.id), value.s);
+        }
+        Ok(())
+    }
+
+    /// A `let` for a reported quantity; returns the column's name.
+    fn report(&mut self, rep: &Report, n: usize, out: &mut String) -> Result<String, ImportError> {
+        let value = match self.symbols.get(rep.id.as_str()).copied() {
+            Some(Symbol::Species(k)) => {
+                let s = &self.m.species[k];
+                let symbol = self.species_symbol(k);
+                let size = self.name(&s.compartment);
+                // What SBML's symbol means: the amount with only substance units.
+                let means_amount = s.only_substance;
+                match (rep.amount.unwrap_or(means_amount), means_amount) {
+                    (true, true) | (false, false) => symbol.s,
+                    (true, false) => format!("{} * {size}", symbol.at(P_MUL)),
+                    (false, true) => format!("{} / {size}", symbol.at(P_MUL)),
+                }
+            }
+            Some(_) => self.name(&rep.id),
+            None => {
+                return Err(ImportError::Invalid {
+                    line: 0,
+                    message: format!("`{}` is to be reported, but the model has no such id", rep.id),
+                });
+            }
+        };
+        let column = format!("report_{n}_");
+        let _ = writeln!(out, "let {column} = {value}\noutput {column}");
+        Ok(column)
+    }
+
+    fn param_index(&self, id: &str) -> usize {
+        match self.symbols.get(id) {
+            Some(Symbol::Parameter(i)) => *i,
+            _ => unreachable!("a parameter's id names it"),
+        }
+    }
+
+    fn param_initial(&mut self, p: &Parameter) -> Result<String, ImportError> {
+        let ctx = Ctx { reaction: None, initial: true, place: "a parameter's value", line: p.line, depth: 0 };
+        Ok(match (self.initial.get(p.id.as_str()), p.value) {
+            (Some(e), _) => self.num(e, ctx)?.s,
+            (None, Some(v)) => number(v).s,
+            (None, None) => {
+                self.notes.push(format!("parameter `{}` has no value; it is NaN until set", p.id));
+                "0 / 0".into()
+            }
+        })
+    }
+
+    /// Species `k`'s initial concentration as an expression of constants.
+    fn species_initial(&mut self, k: usize, depth: u32) -> Result<Text, ImportError> {
+        let s = &self.m.species[k];
+        let size = self.name(&s.compartment);
+        let ctx = Ctx { reaction: None, initial: true, place: "an initial value", line: s.line, depth: depth + 1 };
+        if depth > 32 {
+            return Err(ImportError::Invalid { line: s.line, message: format!("the initial value of `{}` depends on itself", s.id) });
+        }
+        if let Some(e) = self.initial.get(s.id.as_str()).copied() {
+            let v = self.num(e, ctx)?;
+            return Ok(if s.only_substance { Text { s: format!("{} / {size}", v.at(P_MUL)), prec: P_MUL } } else { v });
+        }
+        match (s.initial_concentration, s.initial_amount) {
+            (Some(c), _) => Ok(number(c)),
+            (None, Some(a)) => Ok(if a == 0.0 { number(0.0) } else { Text { s: format!("{} / {size}", number(a).at(P_MUL)), prec: P_MUL } }),
+            (None, None) => Err(ImportError::Invalid { line: s.line, message: format!("species `{}` has no initial amount or concentration", s.id) }),
+        }
+    }
+
+    /// What SBML's symbol of species `k` means, in `.bio`: its
+    /// concentration, or its amount with only substance units.
+    fn species_symbol(&self, k: usize) -> Text {
+        let s = &self.m.species[k];
+        let name = self.name(&s.id);
+        if self.species_kind[k] == SpeciesKind::Assigned || !s.only_substance {
+            Text::atom(name)
+        } else {
+            Text { s: format!("{name} * {}", self.name(&s.compartment)), prec: P_MUL }
+        }
+    }
+
+    fn name_value(&mut self, id: &str, ctx: Ctx) -> Result<Text, ImportError> {
+        if let Some(r) = ctx.reaction
+            && self.m.reactions[r].locals.iter().any(|(l, _)| l == id)
+        {
+            return Ok(Text::atom(self.local_name(r, id)));
+        }
+        let deeper = Ctx { depth: ctx.depth + 1, ..ctx };
+        if ctx.depth > 64 {
+            return Err(ImportError::Invalid { line: ctx.line, message: format!("`{id}` is defined in terms of itself") });
+        }
+        match self.symbols.get(id).copied() {
+            Some(Symbol::Species(k)) => {
+                if ctx.initial {
+                    if self.species_kind[k] == SpeciesKind::Assigned {
+                        return self.rule_at_start(id, deeper);
+                    }
+                    let s = &self.m.species[k];
+                    let conc = self.species_initial(k, ctx.depth + 1)?;
+                    return Ok(if s.only_substance {
+                        Text { s: format!("{} * {}", conc.at(P_MUL), self.name(&s.compartment)), prec: P_MUL }
+                    } else {
+                        conc
+                    });
+                }
+                Ok(self.species_symbol(k))
+            }
+            Some(Symbol::Parameter(i)) => {
+                if ctx.initial && self.param_kind[i] == ParamKind::Assigned {
+                    return self.rule_at_start(id, deeper);
+                }
+                if ctx.initial && self.param_kind[i] == ParamKind::Rate {
+                    let p = self.m.parameters[i].clone();
+                    return Ok(Text { s: self.param_initial(&p)?, prec: P_ADD });
+                }
+                Ok(Text::atom(self.name(id)))
+            }
+            Some(Symbol::Reaction(r)) if ctx.initial => match self.m.reactions[r].rate.clone() {
+                Some(rate) => self.num(&rate, Ctx { reaction: Some(r), ..deeper }),
+                None => Ok(number(0.0)),
+            },
+            Some(_) => Ok(Text::atom(self.name(id))),
+            None => Err(ImportError::Invalid { line: ctx.line, message: format!("`{id}` in {} is not defined", ctx.place) }),
+        }
+    }
+
+    /// An assignment rule's value at the start (for initial values).
+    fn rule_at_start(&mut self, id: &str, ctx: Ctx) -> Result<Text, ImportError> {
+        let math = self.rules[id].math.clone().expect("rules without math are dropped");
+        let v = self.num(&math, ctx)?;
+        Ok(Text { s: v.at(P_ATOM), prec: P_ATOM })
+    }
+
+    /// `e` as a number.
+    fn num(&mut self, e: &Math, ctx: Ctx) -> Result<Text, ImportError> {
+        let unsupported_here = |what: &str| unsupported(what, ctx.place, ctx.line);
+        Ok(match e {
+            Math::Number(v) => number(*v),
+            Math::Bool(_) => return Err(unsupported_here("a true/false value used as a number")),
+            Math::Name(n) => self.name_value(n, ctx)?,
+            Math::Time => {
+                if ctx.initial {
+                    return Err(unsupported_here("time in an initial value"));
+                }
+                Text::atom("t")
+            }
+            Math::Avogadro => number(AVOGADRO),
+            Math::Lambda(..) => return Err(unsupported_here("a lambda outside a function definition")),
+            Math::Call(f, args) => return self.call(f, args, ctx),
+            Math::Piecewise(pieces, otherwise) => {
+                let mut text = match otherwise {
+                    Some(o) => self.num(o, ctx)?,
+                    None => Text { s: "0 / 0".into(), prec: P_MUL },
+                };
+                for (value, cond) in pieces.iter().rev() {
+                    let (v, c) = (self.num(value, ctx)?, self.cond(cond, ctx)?);
+                    text = Text { s: format!("if {} then {} else {}", c.s, v.s, text.s), prec: 0 };
+                }
+                text
+            }
+            Math::Apply(op, args) => self.apply(op, args, ctx)?,
+        })
+    }
+
+    fn call(&mut self, f: &str, args: &[Math], ctx: Ctx) -> Result<Text, ImportError> {
+        let Some(def) = self.functions.get(f).copied() else {
+            return Err(match f {
+                "delay" => unsupported("the `delay` csymbol", ctx.place, ctx.line),
+                "rateOf" => unsupported("the `rateOf` csymbol", ctx.place, ctx.line),
+                _ => ImportError::Invalid { line: ctx.line, message: format!("`{f}` in {} is no function definition", ctx.place) },
+            });
+        };
+        let Some(body) = &def.body else {
+            return Err(unsupported("a function definition without math", &format!("function `{f}`"), def.line));
+        };
+        if args.len() != def.args.len() || ctx.depth > 64 {
+            return Err(ImportError::Invalid {
+                line: ctx.line,
+                message: format!("`{f}` takes {} arguments, not {}", def.args.len(), args.len()),
+            });
+        }
+        let bindings: Vec<(String, Math)> = def.args.iter().cloned().zip(args.iter().cloned()).collect();
+        let body = body.substitute(&bindings);
+        let v = self.num(&body, Ctx { depth: ctx.depth + 1, ..ctx })?;
+        Ok(Text { s: v.at(P_ATOM), prec: P_ATOM })
+    }
+
+    fn apply(&mut self, op: &str, args: &[Math], ctx: Ctx) -> Result<Text, ImportError> {
+        let n = args.len();
+        let nums = |t: &mut Self| -> Result<Vec<Text>, ImportError> { args.iter().map(|a| t.num(a, ctx)).collect() };
+        let func = |name: &str, a: &[Text]| Text::atom(format!("{name}({})", a.iter().map(|x| x.s.clone()).collect::<Vec<_>>().join(", ")));
+        let arity = |want: usize| -> Result<(), ImportError> {
+            if n == want {
+                Ok(())
+            } else {
+                Err(ImportError::Invalid { line: ctx.line, message: format!("MathML `{op}` with {n} arguments in {}", ctx.place) })
+            }
+        };
+        Ok(match op {
+            "plus" => match n {
+                0 => number(0.0),
+                1 => nums(self)?.remove(0),
+                _ => {
+                    let a = nums(self)?;
+                    let mut s = a[0].at(P_ADD);
+                    for x in &a[1..] {
+                        if let Some(neg) = x.s.strip_prefix('-').filter(|_| x.prec == P_NEG) {
+                            s += &format!(" - {neg}");
+                        } else {
+                            s += &format!(" + {}", x.at(P_ADD));
+                        }
+                    }
+                    Text { s, prec: P_ADD }
+                }
+            },
+            "minus" => match n {
+                1 => {
+                    let a = self.num(&args[0], ctx)?;
+                    Text { s: format!("-{}", a.at(P_POW)), prec: P_NEG }
+                }
+                2 => {
+                    let a = nums(self)?;
+                    Text { s: format!("{} - {}", a[0].at(P_ADD), a[1].at(P_MUL)), prec: P_ADD }
+                }
+                _ => return Err(ImportError::Invalid { line: ctx.line, message: format!("MathML `minus` with {n} arguments") }),
+            },
+            "times" => match n {
+                0 => number(1.0),
+                1 => nums(self)?.remove(0),
+                _ => {
+                    let a = nums(self)?;
+                    let s = a.iter().map(|x| x.at(P_MUL)).collect::<Vec<_>>().join(" * ");
+                    Text { s, prec: P_MUL }
+                }
+            },
+            "divide" => {
+                arity(2)?;
+                let a = nums(self)?;
+                Text { s: format!("{} / {}", a[0].at(P_MUL), a[1].at(P_NEG)), prec: P_MUL }
+            }
+            "power" => {
+                arity(2)?;
+                let a = nums(self)?;
+                Text { s: format!("{} ^ {}", a[0].at(P_ATOM), a[1].at(P_NEG)), prec: P_POW }
+            }
+            "root" => {
+                arity(2)?;
+                let a = nums(self)?;
+                if a[0].s == "2" {
+                    func("sqrt", &a[1..])
+                } else {
+                    Text { s: format!("{} ^ (1 / {})", a[1].at(P_ATOM), a[0].at(P_NEG)), prec: P_POW }
+                }
+            }
+            "log" => {
+                arity(2)?;
+                let a = nums(self)?;
+                if a[0].s == "10" {
+                    func("log10", &a[1..])
+                } else {
+                    Text { s: format!("ln({}) / ln({})", a[1].s, a[0].s), prec: P_MUL }
+                }
+            }
+            "exp" | "ln" | "abs" => {
+                arity(1)?;
+                func(op, &nums(self)?)
+            }
+            "min" | "max" if n >= 1 => {
+                let a = nums(self)?;
+                if n == 1 { Text { s: a[0].at(P_ATOM), prec: P_ATOM } } else { func(op, &a) }
+            }
+            "piecewise" => unreachable!("piecewise is its own node"),
+            "eq" | "neq" | "gt" | "lt" | "geq" | "leq" | "and" | "or" | "xor" | "not" | "implies" => {
+                return Err(unsupported("a true/false value used as a number", ctx.place, ctx.line));
+            }
+            other => return Err(unsupported(&format!("the MathML function `{other}`"), ctx.place, ctx.line)),
+        })
+    }
+
+    /// `e` as a condition.
+    fn cond(&mut self, e: &Math, ctx: Ctx) -> Result<Text, ImportError> {
+        let (op, args) = match e {
+            Math::Bool(true) => return Ok(Text { s: "0 < 1".into(), prec: P_CMP }),
+            Math::Bool(false) => return Ok(Text { s: "1 < 0".into(), prec: P_CMP }),
+            Math::Apply(op, args) => (op.as_str(), args),
+            Math::Call(f, args) if self.functions.contains_key(f.as_str()) => {
+                let def = self.functions[f.as_str()];
+                let Some(body) = &def.body else {
+                    return Err(unsupported("a function definition without math", &format!("function `{f}`"), def.line));
+                };
+                let bindings: Vec<(String, Math)> = def.args.iter().cloned().zip(args.iter().cloned()).collect();
+                let body = body.substitute(&bindings);
+                if ctx.depth > 64 {
+                    return Err(ImportError::Invalid { line: ctx.line, message: format!("`{f}` calls itself") });
+                }
+                return self.cond(&body, Ctx { depth: ctx.depth + 1, ..ctx });
+            }
+            _ => return Err(unsupported("a number used as a true/false value", ctx.place, ctx.line)),
+        };
+        let cmp = match op {
+            "eq" => Some("=="),
+            "neq" => Some("!="),
+            "gt" => Some(">"),
+            "lt" => Some("<"),
+            "geq" => Some(">="),
+            "leq" => Some("<="),
+            _ => None,
+        };
+        if let Some(symbol) = cmp {
+            let a: Vec<Text> = args.iter().map(|x| self.num(x, ctx)).collect::<Result<_, _>>()?;
+            if a.len() < 2 {
+                return Ok(Text { s: "0 < 1".into(), prec: P_CMP });
+            }
+            let parts: Vec<String> = a.windows(2).map(|w| format!("{} {symbol} {}", w[0].at(P_ADD), w[1].at(P_ADD))).collect();
+            return Ok(if parts.len() == 1 {
+                Text { s: parts[0].clone(), prec: P_CMP }
+            } else {
+                Text { s: parts.join(" and "), prec: P_AND }
+            });
+        }
+        let conds: Vec<Text> = args.iter().map(|x| self.cond(x, ctx)).collect::<Result<_, _>>()?;
+        Ok(match op {
+            "and" | "or" if conds.is_empty() => {
+                Text { s: if op == "and" { "0 < 1" } else { "1 < 0" }.into(), prec: P_CMP }
+            }
+            "and" => Text { s: conds.iter().map(|c| c.at(P_AND + 1)).collect::<Vec<_>>().join(" and "), prec: P_AND },
+            "or" => Text { s: conds.iter().map(|c| c.at(P_OR + 1)).collect::<Vec<_>>().join(" or "), prec: P_OR },
+            "not" if conds.len() == 1 => Text { s: format!("not {}", conds[0].at(P_NOT)), prec: P_NOT },
+            "xor" => {
+                // True when an odd number of arguments are.
+                let mut acc = Text { s: "1 < 0".into(), prec: P_CMP };
+                for c in conds {
+                    acc = Text {
+                        s: format!("({} and not {}) or (not {} and {})", acc.at(P_AND + 1), c.at(P_NOT), acc.at(P_NOT), c.at(P_AND + 1)),
+                        prec: P_OR,
+                    };
+                }
+                acc
+            }
+            "implies" if conds.len() == 2 => {
+                Text { s: format!("not {} or {}", conds[0].at(P_NOT), conds[1].at(P_OR + 1)), prec: P_OR }
+            }
+            other => return Err(unsupported(&format!("the MathML function `{other}` as a condition"), ctx.place, ctx.line)),
+        })
+    }
+}
+
+fn unsupported(feature: &str, place: &str, line: u32) -> ImportError {
+    ImportError::Unsupported { feature: feature.to_string(), place: place.to_string(), line }
+}
+
+/// A number as the language reads it (exponent form where shorter).
+fn number(v: f64) -> Text {
+    if v.is_nan() {
+        return Text { s: "0 / 0".into(), prec: P_MUL };
+    }
+    if v.is_infinite() {
+        let s = if v > 0.0 { "1e999" } else { "-1e999" };
+        return Text { s: s.into(), prec: if v > 0.0 { P_ATOM } else { P_NEG } };
+    }
+    let a = v.abs();
+    let body = if a != 0.0 && !(1e-4..1e15).contains(&a) { format!("{a:e}") } else { format!("{a}") };
+    if v < 0.0 { Text { s: format!("-{body}"), prec: P_NEG } } else { Text::atom(body) }
+}
+
+/// ` // name` where an element's name says more than its id.
+fn comment(name: &Option<String>, id: &str) -> String {
+    match name {
+        Some(n) if n != id && !n.is_empty() => format!("  // {}", n.replace('\n', " ")),
+        _ => String::new(),
+    }
+}
+
+fn sanitize_model_name(id: &str) -> String {
+    let mut s: String = id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
+        s.insert_str(0, "sbml_");
+    }
+    while TAKEN.contains(&s.as_str()) {
+        s.push('_');
+    }
+    s
+}
