@@ -507,8 +507,10 @@ pub enum Trigger {
     },
 }
 
-/// What an event does. Values are constant expressions of the parameters,
-/// in base units, evaluated when the event fires.
+/// What an event does. Values are in base units, evaluated when the event
+/// fires: amounts, volumes and samples are constant expressions of the
+/// parameters; the new values of `NAME = value` may also read the state and
+/// the time (all of an event's new values are computed before any is set).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     /// Adds an amount (mmol, g, gDW) of a species to the vessel.
@@ -527,6 +529,14 @@ pub enum Action {
         /// The parameter (`CheckedModel::params`).
         param: ParamId,
         /// Its new value.
+        value: Expr,
+    },
+    /// Sets a species' concentration (its amount becomes the value times
+    /// the volume it is in).
+    SetSpecies {
+        /// The species.
+        species: SpeciesId,
+        /// Its new concentration.
         value: Expr,
     },
     /// Ends the run normally.

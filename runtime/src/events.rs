@@ -227,7 +227,22 @@ pub fn apply(
     let mut stop = false;
     let fail = |what: &str| ActionError(format!("event `{}` at t = {t} h: {what}", e.label));
     let value = |expr: &Expr, p: &[f64]| constant(expr, p).filter(|v| v.is_finite());
+    // Every new value of `NAME = value` comes from the state before any
+    // action of the event changes it (as SBML's event assignments do).
+    let mut new_values = Vec::with_capacity(e.actions.len());
     for action in &e.actions {
+        let (Action::SetParam { value: expr, .. } | Action::SetSpecies { value: expr, .. }) = action else {
+            new_values.push(f64::NAN);
+            continue;
+        };
+        if !tangents.is_empty() && constant(expr, p).is_none() {
+            return Err(fail("sensitivities cannot follow a new value that reads the state or the time"));
+        }
+        let at = bioflux_compiler::eval::At { model, params: p, state: x, t };
+        let v = bioflux_compiler::eval::value(expr, &at).map_err(|err| fail(&err.to_string()))?;
+        new_values.push(v);
+    }
+    for (action, &new) in e.actions.iter().zip(&new_values) {
         match action {
             Action::AddAmount { species, amount } => {
                 let a = value(amount, p).ok_or_else(|| fail("the amount is not a number"))?;
@@ -293,8 +308,23 @@ pub fn apply(
                 x[V] = v - s;
                 changes.push(Change { target: "V".into(), before: v, after: x[V], unit: "L".into() });
             }
+            Action::SetSpecies { species, value: expr } => {
+                let k = species.index();
+                let sp = &model.species[k];
+                let slot = StateLayout::species(k);
+                let size = model.size_of(k, x, p);
+                for tg in tangents.iter_mut() {
+                    let d_size = match sp.compartment {
+                        Some(c) => tg.params[c.index()],
+                        None => tg.state[StateLayout::VOLUME],
+                    };
+                    tg.state[slot] = derivative(expr, p, &tg.params) * size + new * d_size;
+                }
+                let before = x[slot] / size / sp.unit.factor;
+                x[slot] = new * size;
+                changes.push(Change { target: sp.name.clone(), before, after: new / sp.unit.factor, unit: sp.unit_text.clone() });
+            }
             Action::SetParam { param, value: expr } => {
-                let new = value(expr, p).ok_or_else(|| fail("the new value is not a number"))?;
                 for tg in tangents.iter_mut() {
                     tg.params[param.index()] = derivative(expr, p, &tg.params);
                 }

@@ -234,12 +234,12 @@ impl<'a, 'input> Reader<'a, 'input> {
                 continue;
             }
             if ns != core {
-                let package = ns.and_then(|u| u.split('/').rev().nth(2)).unwrap_or("unknown");
+                let package = ns.and_then(|u| u.split('/').rev().nth(1)).unwrap_or("unknown");
                 return Err(self.unsupported(n, format!("the SBML `{package}` package"), format!("<{name}>")));
             }
             for a in n.attributes() {
                 if a.namespace().is_some_and(|u| u != core.unwrap_or_default()) && !a.name().eq("required") {
-                    let package = a.namespace().and_then(|u| u.split('/').rev().nth(2)).unwrap_or("unknown");
+                    let package = a.namespace().and_then(|u| u.split('/').rev().nth(1)).unwrap_or("unknown");
                     return Err(self.unsupported(n, format!("the SBML `{package}` package"), format!("<{name}>")));
                 }
             }

@@ -270,9 +270,20 @@ impl<'m> Translator<'m> {
                 return Err(unsupported("an algebraic rule", "listOfRules", rule.line));
             }
         }
-        if let Some(e) = m.events.first() {
-            let name = e.id.as_deref().map(|i| format!("event `{i}`")).unwrap_or_else(|| "an event".into());
-            return Err(unsupported("an event", &name, e.line));
+        for e in &m.events {
+            let name = event_name(e);
+            if e.delay {
+                return Err(unsupported("an event with a delay", &name, e.line));
+            }
+            if e.priority {
+                return Err(unsupported("an event priority", &name, e.line));
+            }
+            if !e.persistent {
+                return Err(unsupported("a non-persistent event trigger", &name, e.line));
+            }
+            if !e.initial_value {
+                return Err(unsupported("an event trigger with initialValue=\"false\"", &name, e.line));
+            }
         }
         Ok(())
     }
@@ -410,6 +421,7 @@ impl<'m> Translator<'m> {
         }
         out.push('\n');
         self.rates(&mut out)?;
+        self.events(&mut out)?;
         // Columns to report.
         let mut columns = Vec::new();
         let mut report_lines = String::new();
@@ -505,6 +517,87 @@ impl<'m> Translator<'m> {
             let _ = writeln!(out, "rate {} = {}", self.name(&p.id), value.s);
         }
         Ok(())
+    }
+
+    /// Each event as a `when` with its assignments.
+    fn events(&mut self, out: &mut String) -> Result<(), ImportError> {
+        let m = self.m;
+        for e in &m.events {
+            let name = event_name(e);
+            let Some(trigger) = &e.trigger else {
+                self.notes.push(format!("{name} has no trigger and never fires"));
+                continue;
+            };
+            let ctx = Ctx { reaction: None, initial: false, place: &name, line: e.line, depth: 0 };
+            let condition = self.trigger(trigger, ctx)?;
+            let mut actions = Vec::new();
+            for (variable, math) in &e.assignments {
+                let Some(math) = math else {
+                    self.notes.push(format!("an assignment to `{variable}` of {name} has no math and is ignored"));
+                    continue;
+                };
+                let value = self.num(math, ctx)?;
+                let target = match self.symbols.get(variable.as_str()).copied() {
+                    Some(Symbol::Species(k)) if self.species_kind[k] == SpeciesKind::State => {
+                        let s = &m.species[k];
+                        if s.only_substance {
+                            format!("{} = {} / {}", self.name(&s.id), value.at(P_MUL), self.name(&s.compartment))
+                        } else {
+                            format!("{} = {}", self.name(&s.id), value.s)
+                        }
+                    }
+                    Some(Symbol::Parameter(i)) if self.param_kind[i] != ParamKind::Assigned => {
+                        format!("{} = {}", self.name(variable), value.s)
+                    }
+                    Some(Symbol::Compartment(_)) => {
+                        return Err(unsupported("an event that changes a compartment's size", &name, e.line));
+                    }
+                    Some(Symbol::Stoichiometry(..)) => {
+                        return Err(unsupported("a stoichiometry that changes", &name, e.line));
+                    }
+                    _ => {
+                        return Err(ImportError::Invalid {
+                            line: e.line,
+                            message: format!("{name} assigns `{variable}`, which no event may set"),
+                        });
+                    }
+                };
+                actions.push(target);
+            }
+            if actions.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "when {} {{", condition.s);
+            for a in actions {
+                let _ = writeln!(out, "    {a}");
+            }
+            out.push_str("}\n");
+        }
+        Ok(())
+    }
+
+    /// A trigger: comparisons joined by and, or, not (what a root finder
+    /// follows); an equality is refused.
+    fn trigger(&mut self, e: &Math, ctx: Ctx) -> Result<Text, ImportError> {
+        fn followable(t: &Translator, e: &Math) -> bool {
+            match e {
+                Math::Apply(op, args) => match op.as_str() {
+                    "gt" | "lt" | "geq" | "leq" => true,
+                    "and" | "or" | "not" => args.iter().all(|a| followable(t, a)),
+                    _ => false,
+                },
+                Math::Bool(_) => true,
+                Math::Call(f, args) => t.functions.get(f.as_str()).and_then(|d| d.body.as_ref()).is_some_and(|b| {
+                    let bindings: Vec<(String, Math)> = t.functions[f.as_str()].args.iter().cloned().zip(args.iter().cloned()).collect();
+                    followable(t, &b.substitute(&bindings))
+                }),
+                _ => false,
+            }
+        }
+        if !followable(self, e) {
+            return Err(unsupported("an event trigger that is not made of <, >, <=, >= comparisons", ctx.place, ctx.line));
+        }
+        self.cond(e, ctx)
     }
 
     /// A `let` for a reported quantity; returns the column's name.
@@ -849,6 +942,10 @@ impl<'m> Translator<'m> {
             other => return Err(unsupported(&format!("the MathML function `{other}` as a condition"), ctx.place, ctx.line)),
         })
     }
+}
+
+fn event_name(e: &Event) -> String {
+    e.id.as_deref().map(|i| format!("event `{i}`")).unwrap_or_else(|| "an event".into())
 }
 
 fn unsupported(feature: &str, place: &str, line: u32) -> ImportError {

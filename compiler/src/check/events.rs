@@ -16,8 +16,8 @@ const MAX_OCCURRENCES: f64 = 1e6;
 const PARAM: SymbolKind = SymbolKind {
     noun: "parameter",
     pick: |s| if let Symbol::Param(i) = s { Some(i) } else { None },
-    wrong_kind_help: "an event sets a `param`; a species changes with `add NAME = amount` or `sample`",
-    declare_help: "an event sets a parameter declared with `param`, e.g. `param F = 0 [L/h]`",
+    wrong_kind_help: "an event sets a `param` or a species' concentration; `add NAME = amount` adds to a species",
+    declare_help: "an event sets a parameter declared with `param` (e.g. `param F = 0 [L/h]`) or a species",
 };
 
 impl<'a> Checker<'a> {
@@ -219,8 +219,8 @@ impl<'a> Checker<'a> {
         Some(Action::AddAmount { species: SpeciesId(species), amount: typed.expr })
     }
 
-    fn set(&mut self, target: &'a ast::Ident, value: &'a ast::Expr, span: Span) -> Option<Action> {
-        let typed = self.constant_expr(value, "a parameter's new value");
+    fn set(&mut self, target: &'a ast::Ident, value: &'a ast::Expr, _span: Span) -> Option<Action> {
+        let typed = self.expr(value, false);
         let builtin_help = match target.name.as_str() {
             "V" => Some("the volume changes with `add V = 0.1 [L]` or `sample 50 [mL]`"),
             "t" => Some("time cannot be set"),
@@ -238,20 +238,27 @@ impl<'a> Checker<'a> {
             );
             return None;
         }
-        if let Some(&(Symbol::Species(_), _)) = self.symbols.get(target.name.as_str()) {
+        if !typed.cells.is_empty() {
             self.error(
                 Diagnostic::new(
-                    Code::Type,
-                    span,
-                    format!("`{}` is a species, not a parameter", target.name),
-                    "a species",
+                    Code::NotConstant,
+                    value.span,
+                    "an event's new value cannot read a cell model's output",
+                    "reads a cell model",
                 )
-                .help(format!(
-                    "an event changes a species with `add {} = 10 [mmol]` (an amount) or `sample 50 [mL]`",
-                    target.name
-                )),
+                .help("use parameters, species and time here; a cell's outputs exist only between events"),
             );
             return None;
+        }
+        if let Some(&(Symbol::Species(species), _)) = self.symbols.get(target.name.as_str()) {
+            let dim = self.species_dim(species)?;
+            let help = format!(
+                "`{}` is a concentration ({dim}); to add an amount write `add {} = 10 [mmol]`",
+                target.name, target.name
+            );
+            self.expect_dim(typed.ty, dim, value.span, &format!("the new concentration of `{}`", target.name), &help)
+                .then_some(())?;
+            return Some(Action::SetSpecies { species: SpeciesId(species), value: typed.expr });
         }
         let param = self.index_of(target, &PARAM)?;
         let dim = self.params[param].as_ref().map(|p| p.dim)?;
