@@ -169,7 +169,8 @@ fn syntax_error(source: &str, e: pest::error::Error<Rule>) -> SyntaxError {
         if positives.iter().any(|r| matches!(r, Rule::model_decl | Rule::kw_model)) {
             kind = SyntaxErrorKind::NoModelLine;
         }
-        for r in positives {
+        // `unitless` after the model's name is rare: not worth offering.
+        for r in positives.iter().filter(|r| **r != Rule::kw_unitless) {
             let d = if is_statement_start(r) { A_STATEMENT } else { rule_description(r) };
             if !expected.iter().any(|x| x == d) {
                 expected.push(d.to_string());

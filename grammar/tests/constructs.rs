@@ -174,12 +174,50 @@ fn species_with_roles() {
             initial: Some(with_unit(num("0.1"), unit_div(unit_name("gDW"), unit_name("L")))),
             unit: None,
             role: Some(id("biomass")),
+            compartment: None,
         }
     );
     assert_eq!(
         one("species ac = 0 [mmol/L]"),
-        ItemKind::Species { name: id("ac"), initial: Some(with_unit(num("0"), mmol_per_l())), unit: None, role: None }
+        ItemKind::Species {
+            name: id("ac"),
+            initial: Some(with_unit(num("0"), mmol_per_l())),
+            unit: None,
+            role: None,
+            compartment: None
+        }
     );
+}
+
+#[test]
+fn compartments_and_species_in_them() {
+    assert_eq!(
+        one("compartment cytosol = 2 [L]"),
+        ItemKind::Compartment { name: id("cytosol"), size: Some(with_unit(num("2"), unit_name("L"))), unit: None }
+    );
+    assert_eq!(
+        one("species atp = 3 [mmol/L] in cytosol : product"),
+        ItemKind::Species {
+            name: id("atp"),
+            initial: Some(with_unit(num("3"), mmol_per_l())),
+            unit: None,
+            role: Some(id("product")),
+            compartment: Some(id("cytosol")),
+        }
+    );
+    // A species whose initial value is a name: `in` ends the expression.
+    let ItemKind::Species { compartment, role, .. } = one("species s = s0 in c") else { panic!() };
+    assert_eq!((compartment.map(|c| c.name), role), (Some("c".to_string()), None));
+}
+
+#[test]
+fn a_unitless_model_line() {
+    let m = bioflux_grammar::parse("model m unitless\nparam k = 1\n").unwrap();
+    assert!(m.unitless.is_some());
+    assert!(bioflux_grammar::parse("model m\nparam k = 1\n").unwrap().unitless.is_none());
+    let text = "model m unitless\n\ncompartment c = 2\nspecies s = 1 in c\n";
+    let m = bioflux_grammar::parse(text).unwrap();
+    assert_eq!(bioflux_grammar::format_model(&m, text), text);
 }
 
 #[test]

@@ -88,7 +88,11 @@ pub fn to_py(py: Python<'_>, error: Error) -> PyErr {
         Error::NoJacobian { ref plugin } | Error::NotAnLpCell { ref plugin } => plugin_error(py, &message, plugin),
         Error::Evaluation { .. } => PluginError::new_err(message),
         Error::Panic { message } => internal(message),
-        Error::Rates(_)
+        // An SBML file bioflux cannot translate (the message names the
+        // feature and its line), or a test-suite case folder.
+        Error::Import { .. }
+        | Error::Case(_)
+        | Error::Rates(_)
         | Error::Dataset(_)
         | Error::Axis(_)
         | Error::UnknownCell { .. }

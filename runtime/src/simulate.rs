@@ -814,11 +814,28 @@ where
 {
     let t0 = solver.state().t;
     let here = |solver: &S| (solver.state().t, solver.state().y.clone_as_vec());
-    solver.set_stop_time(end).map_err(|e| {
-        let (time, state) = here(&solver);
-        SegmentFailure { time, state, message: e.to_string(), cause: FailureCause::Solver }
-    })?;
+    // The stop time is set only before the step that would pass it: the
+    // solver shortens its next step to land on it by rescaling its history,
+    // and a large rescale makes interpolation inside the step just taken
+    // inaccurate (outputs off by 0.4 % on a linear solution before this).
+    // Setting it after those outputs are recorded shortens the same step.
+    let mut stop_set = false;
     let result = 'stepping: loop {
+        let (t_now, h_next) = (solver.state().t, solver.state().h);
+        if !stop_set && t_now + h_next >= end - 1e-12 * end.abs().max(1.0) {
+            stop_set = true;
+            if let Err(e) = solver.set_stop_time(end) {
+                let (time, state) = here(&solver);
+                break Err(SegmentFailure { time, state, message: e.to_string(), cause: FailureCause::Solver });
+            }
+            if (solver.state().t - end).abs() <= 1e-12 * end.abs().max(1.0) {
+                let (time, state) = here(&solver);
+                while let Some(tau) = rec.due(time) {
+                    rec.record(tau, &state);
+                }
+                break Ok(Reached { time, state, root: false });
+            }
+        }
         match solver.step() {
             Ok(reason) => {
                 let (mut t, mut y) = here(&solver);

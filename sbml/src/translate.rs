@@ -75,7 +75,8 @@ const TAKEN: &[&str] = &[
     "inlet",
 ];
 
-const AVOGADRO: f64 = 6.02214076e23;
+/// The value SBML Level 3 gives the `avogadro` csymbol (CODATA 2006).
+const AVOGADRO: f64 = 6.02214179e23;
 
 /// Translates `m` into `.bio` text.
 pub fn translate(m: &SbmlModel, options: &Options) -> Result<Translation, ImportError> {
