@@ -31,7 +31,8 @@ fn passing_list() -> BTreeSet<String> {
 #[test]
 fn every_case_that_passed_still_passes_and_counts_by_tag() {
     let Some(dir) = suite_dir() else { return };
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut cases: Vec<PathBuf> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
     cases.sort();
     assert!(cases.len() > 1000, "{} cases in {}", cases.len(), dir.display());
     // Two workers: the cases are small, each compiles its own model.

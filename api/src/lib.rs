@@ -28,6 +28,7 @@ mod plugins;
 mod sbml;
 mod surrogate;
 
+pub use bioflux_sbml::Options as ImportOptions;
 pub use cell::{Cell, DerivativeMap};
 pub use check::{CellCatalog, CellCheck};
 pub use design::{DesignOptions, DesignRun, RunStatus, collect_design, panic_message, run_design};
@@ -37,7 +38,6 @@ pub use fit::{FitRequest, FitSetup, Fitted};
 pub use learn::{LearnColumns, LearnData, RatesError, learn, learn_columns};
 pub use model::{Model, Options, Parameter, SharedModel};
 pub use plugins::open_surrogate;
-pub use bioflux_sbml::Options as ImportOptions;
 pub use sbml::{CaseOutcome, CaseResult, import as import_sbml, run_case};
 pub use surrogate::surrogate_tool;
 

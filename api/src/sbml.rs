@@ -90,7 +90,13 @@ pub fn run_case(dir: &Path) -> Result<CaseResult, Error> {
             atol: (s.absolute * 1e-4).clamp(1e-16, 1e-8),
         }),
     };
-    let mut result = CaseResult { case: case.clone(), outcome: CaseOutcome::Error(String::new()), header: Vec::new(), rows: Vec::new(), bio: None };
+    let mut result = CaseResult {
+        case: case.clone(),
+        outcome: CaseOutcome::Error(String::new()),
+        header: Vec::new(),
+        rows: Vec::new(),
+        bio: None,
+    };
     let translation = match import(&case.model, &options) {
         Ok(t) => t,
         Err(Error::Import { source: ImportError::Unsupported { feature, place, .. }, .. }) => {

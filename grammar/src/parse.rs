@@ -40,8 +40,21 @@ pub enum SyntaxErrorKind {
 
 /// The keywords that start a statement after the `model` line.
 pub const STATEMENT_KEYWORDS: [&str; 15] = [
-    "param", "let", "reactor", "species", "cell", "exchange", "growth", "rate", "output", "simulate", "network",
-    "schedule", "at", "when", "compartment",
+    "param",
+    "let",
+    "reactor",
+    "species",
+    "cell",
+    "exchange",
+    "growth",
+    "rate",
+    "output",
+    "simulate",
+    "network",
+    "schedule",
+    "at",
+    "when",
+    "compartment",
 ];
 
 /// The first word of a statement, as `expected` lists it.

@@ -322,7 +322,12 @@ pub fn apply(
                 }
                 let before = x[slot] / size / sp.unit.factor;
                 x[slot] = new * size;
-                changes.push(Change { target: sp.name.clone(), before, after: new / sp.unit.factor, unit: sp.unit_text.clone() });
+                changes.push(Change {
+                    target: sp.name.clone(),
+                    before,
+                    after: new / sp.unit.factor,
+                    unit: sp.unit_text.clone(),
+                });
             }
             Action::SetParam { param, value: expr } => {
                 for tg in tangents.iter_mut() {

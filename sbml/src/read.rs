@@ -109,7 +109,11 @@ pub fn read_sbml(text: &str) -> Result<SbmlModel, ImportError> {
                 for p in r.list(law, list, if list == "listOfParameters" { "parameter" } else { "localParameter" }) {
                     let pid = r.id(p)?;
                     let Some(v) = r.number_attr(p, "value")? else {
-                        return Err(r.unsupported(p, "a local parameter without a value".into(), format!("reaction `{id}`")));
+                        return Err(r.unsupported(
+                            p,
+                            "a local parameter without a value".into(),
+                            format!("reaction `{id}`"),
+                        ));
                     };
                     locals.push((pid, v));
                 }
@@ -309,7 +313,13 @@ impl<'a, 'input> Reader<'a, 'input> {
                 }
                 match body {
                     Some(b) => Math::Lambda(args, Box::new(b)),
-                    None => return Err(self.unsupported(n, "a function definition without a body".into(), "<lambda>".into())),
+                    None => {
+                        return Err(self.unsupported(
+                            n,
+                            "a function definition without a body".into(),
+                            "<lambda>".into(),
+                        ));
+                    }
                 }
             }
             "apply" => {

@@ -92,7 +92,8 @@ impl Case {
                 break;
             }
         }
-        let model = model.ok_or_else(|| CaseError::Read { path: dir.to_path_buf(), message: "no SBML model file".into() })?;
+        let model =
+            model.ok_or_else(|| CaseError::Read { path: dir.to_path_buf(), message: "no SBML model file".into() })?;
         Ok(Case { id, dir: dir.to_path_buf(), model, settings, expected, tags })
     }
 
@@ -155,7 +156,10 @@ pub fn parse_table(text: &str, path: &Path) -> Result<Table, CaseError> {
                 t => t.parse::<f64>(),
             })
             .collect();
-        rows.push(row.map_err(|_| CaseError::Malformed { path: path.to_path_buf(), message: format!("`{line}` is not numbers") })?);
+        rows.push(row.map_err(|_| CaseError::Malformed {
+            path: path.to_path_buf(),
+            message: format!("`{line}` is not numbers"),
+        })?);
     }
     Ok(Table { header, rows })
 }

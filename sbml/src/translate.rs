@@ -68,10 +68,57 @@ pub struct Translation {
 
 /// Names of the language that an SBML id may not take.
 const TAKEN: &[&str] = &[
-    "model", "param", "let", "reactor", "species", "cell", "exchange", "growth", "rate", "output", "simulate",
-    "network", "schedule", "if", "then", "else", "and", "or", "not", "true", "false", "at", "every", "until", "when",
-    "add", "sample", "stop", "compartment", "in", "unitless", "t", "V", "exp", "ln", "log", "log10", "sqrt", "abs",
-    "min", "max", "pow", "step", "ramp", "mlp", "reaction", "metabolite", "objective", "bound", "input", "weight",
+    "model",
+    "param",
+    "let",
+    "reactor",
+    "species",
+    "cell",
+    "exchange",
+    "growth",
+    "rate",
+    "output",
+    "simulate",
+    "network",
+    "schedule",
+    "if",
+    "then",
+    "else",
+    "and",
+    "or",
+    "not",
+    "true",
+    "false",
+    "at",
+    "every",
+    "until",
+    "when",
+    "add",
+    "sample",
+    "stop",
+    "compartment",
+    "in",
+    "unitless",
+    "t",
+    "V",
+    "exp",
+    "ln",
+    "log",
+    "log10",
+    "sqrt",
+    "abs",
+    "min",
+    "max",
+    "pow",
+    "step",
+    "ramp",
+    "mlp",
+    "reaction",
+    "metabolite",
+    "objective",
+    "bound",
+    "input",
+    "weight",
     "inlet",
 ];
 
@@ -221,18 +268,30 @@ impl<'m> Translator<'m> {
                     }
                 }
                 Some(Symbol::Parameter(i)) => {
-                    t.param_kind[i] = if rule.kind == RuleKind::Assignment { ParamKind::Assigned } else { ParamKind::Rate };
+                    t.param_kind[i] =
+                        if rule.kind == RuleKind::Assignment { ParamKind::Assigned } else { ParamKind::Rate };
                 }
                 Some(Symbol::Compartment(_)) => {
-                    return Err(unsupported("a compartment whose size changes", &format!("rule for `{}`", rule.variable), line));
+                    return Err(unsupported(
+                        "a compartment whose size changes",
+                        &format!("rule for `{}`", rule.variable),
+                        line,
+                    ));
                 }
                 Some(Symbol::Stoichiometry(..)) => {
-                    return Err(unsupported("a stoichiometry that changes", &format!("rule for `{}`", rule.variable), line));
+                    return Err(unsupported(
+                        "a stoichiometry that changes",
+                        &format!("rule for `{}`", rule.variable),
+                        line,
+                    ));
                 }
                 _ => {
                     return Err(ImportError::Invalid {
                         line,
-                        message: format!("a rule sets `{}`, which is no compartment, species or parameter", rule.variable),
+                        message: format!(
+                            "a rule sets `{}`, which is no compartment, species or parameter",
+                            rule.variable
+                        ),
                     });
                 }
             }
@@ -326,7 +385,8 @@ impl<'m> Translator<'m> {
             m.version,
             m.id
         );
-        let _ = writeln!(out, "// Amounts per time for reactions; a species is its amount over its compartment's size.");
+        let _ =
+            writeln!(out, "// Amounts per time for reactions; a species is its amount over its compartment's size.");
         let model_name = sanitize_model_name(&m.id);
         let _ = writeln!(out, "model {model_name} unitless\n");
 
@@ -369,12 +429,24 @@ impl<'m> Translator<'m> {
                 if let Some(id) = &sr.id {
                     let value = match self.initial.get(id.as_str()) {
                         Some(e) => {
-                            let ctx = Ctx { reaction: None, initial: true, place: "a stoichiometry", line: sr.line, depth: 0 };
+                            let ctx = Ctx {
+                                reaction: None,
+                                initial: true,
+                                place: "a stoichiometry",
+                                line: sr.line,
+                                depth: 0,
+                            };
                             self.num(e, ctx)?.s
                         }
                         None => number(sr.stoichiometry).s,
                     };
-                    let _ = writeln!(out, "param {} = {value}  // stoichiometry of `{}` in `{}`", self.name(id), sr.species, r.id);
+                    let _ = writeln!(
+                        out,
+                        "param {} = {value}  // stoichiometry of `{}` in `{}`",
+                        self.name(id),
+                        sr.species,
+                        r.id
+                    );
                 }
             }
         }
@@ -391,13 +463,20 @@ impl<'m> Translator<'m> {
                 });
             }
             let initial = self.species_initial(k, 0)?;
-            let _ =
-                writeln!(out, "species {} = {} in {}{}", self.name(&s.id), initial.s, self.name(&s.compartment), comment(&s.name, &s.id));
+            let _ = writeln!(
+                out,
+                "species {} = {} in {}{}",
+                self.name(&s.id),
+                initial.s,
+                self.name(&s.compartment),
+                comment(&s.name, &s.id)
+            );
         }
         for p in &m.parameters {
             if self.param_kind[self.param_index(&p.id)] == ParamKind::Rate {
                 let value = self.param_initial(p)?;
-                let _ = writeln!(out, "species {} = {value}  // a parameter with a rate rule: V is 1", self.name(&p.id));
+                let _ =
+                    writeln!(out, "species {} = {value}  // a parameter with a rate rule: V is 1", self.name(&p.id));
             }
         }
         out.push('\n');
@@ -468,7 +547,8 @@ impl<'m> Translator<'m> {
                             };
                             let rate = self.name(&m.reactions[i].id);
                             let sign = if product { "+" } else { "-" };
-                            let term = if coefficient.s == "1" { rate } else { format!("{} * {rate}", coefficient.at(P_MUL)) };
+                            let term =
+                                if coefficient.s == "1" { rate } else { format!("{} * {rate}", coefficient.at(P_MUL)) };
                             terms.push(format!("{sign} {term}"));
                         }
                     }
@@ -589,14 +669,19 @@ impl<'m> Translator<'m> {
                 },
                 Math::Bool(_) => true,
                 Math::Call(f, args) => t.functions.get(f.as_str()).and_then(|d| d.body.as_ref()).is_some_and(|b| {
-                    let bindings: Vec<(String, Math)> = t.functions[f.as_str()].args.iter().cloned().zip(args.iter().cloned()).collect();
+                    let bindings: Vec<(String, Math)> =
+                        t.functions[f.as_str()].args.iter().cloned().zip(args.iter().cloned()).collect();
                     followable(t, &b.substitute(&bindings))
                 }),
                 _ => false,
             }
         }
         if !followable(self, e) {
-            return Err(unsupported("an event trigger that is not made of <, >, <=, >= comparisons", ctx.place, ctx.line));
+            return Err(unsupported(
+                "an event trigger that is not made of <, >, <=, >= comparisons",
+                ctx.place,
+                ctx.line,
+            ));
         }
         self.cond(e, ctx)
     }
@@ -654,7 +739,10 @@ impl<'m> Translator<'m> {
         let size = self.name(&s.compartment);
         let ctx = Ctx { reaction: None, initial: true, place: "an initial value", line: s.line, depth: depth + 1 };
         if depth > 32 {
-            return Err(ImportError::Invalid { line: s.line, message: format!("the initial value of `{}` depends on itself", s.id) });
+            return Err(ImportError::Invalid {
+                line: s.line,
+                message: format!("the initial value of `{}` depends on itself", s.id),
+            });
         }
         if let Some(e) = self.initial.get(s.id.as_str()).copied() {
             let v = self.num(e, ctx)?;
@@ -662,8 +750,15 @@ impl<'m> Translator<'m> {
         }
         match (s.initial_concentration, s.initial_amount) {
             (Some(c), _) => Ok(number(c)),
-            (None, Some(a)) => Ok(if a == 0.0 { number(0.0) } else { Text { s: format!("{} / {size}", number(a).at(P_MUL)), prec: P_MUL } }),
-            (None, None) => Err(ImportError::Invalid { line: s.line, message: format!("species `{}` has no initial amount or concentration", s.id) }),
+            (None, Some(a)) => Ok(if a == 0.0 {
+                number(0.0)
+            } else {
+                Text { s: format!("{} / {size}", number(a).at(P_MUL)), prec: P_MUL }
+            }),
+            (None, None) => Err(ImportError::Invalid {
+                line: s.line,
+                message: format!("species `{}` has no initial amount or concentration", s.id),
+            }),
         }
     }
 
@@ -687,7 +782,10 @@ impl<'m> Translator<'m> {
         }
         let deeper = Ctx { depth: ctx.depth + 1, ..ctx };
         if ctx.depth > 64 {
-            return Err(ImportError::Invalid { line: ctx.line, message: format!("`{id}` is defined in terms of itself") });
+            return Err(ImportError::Invalid {
+                line: ctx.line,
+                message: format!("`{id}` is defined in terms of itself"),
+            });
         }
         match self.symbols.get(id).copied() {
             Some(Symbol::Species(k)) => {
@@ -720,7 +818,9 @@ impl<'m> Translator<'m> {
                 None => Ok(number(0.0)),
             },
             Some(_) => Ok(Text::atom(self.name(id))),
-            None => Err(ImportError::Invalid { line: ctx.line, message: format!("`{id}` in {} is not defined", ctx.place) }),
+            None => {
+                Err(ImportError::Invalid { line: ctx.line, message: format!("`{id}` in {} is not defined", ctx.place) })
+            }
         }
     }
 
@@ -767,7 +867,10 @@ impl<'m> Translator<'m> {
             return Err(match f {
                 "delay" => unsupported("the `delay` csymbol", ctx.place, ctx.line),
                 "rateOf" => unsupported("the `rateOf` csymbol", ctx.place, ctx.line),
-                _ => ImportError::Invalid { line: ctx.line, message: format!("`{f}` in {} is no function definition", ctx.place) },
+                _ => ImportError::Invalid {
+                    line: ctx.line,
+                    message: format!("`{f}` in {} is no function definition", ctx.place),
+                },
             });
         };
         let Some(body) = &def.body else {
@@ -788,12 +891,17 @@ impl<'m> Translator<'m> {
     fn apply(&mut self, op: &str, args: &[Math], ctx: Ctx) -> Result<Text, ImportError> {
         let n = args.len();
         let nums = |t: &mut Self| -> Result<Vec<Text>, ImportError> { args.iter().map(|a| t.num(a, ctx)).collect() };
-        let func = |name: &str, a: &[Text]| Text::atom(format!("{name}({})", a.iter().map(|x| x.s.clone()).collect::<Vec<_>>().join(", ")));
+        let func = |name: &str, a: &[Text]| {
+            Text::atom(format!("{name}({})", a.iter().map(|x| x.s.clone()).collect::<Vec<_>>().join(", ")))
+        };
         let arity = |want: usize| -> Result<(), ImportError> {
             if n == want {
                 Ok(())
             } else {
-                Err(ImportError::Invalid { line: ctx.line, message: format!("MathML `{op}` with {n} arguments in {}", ctx.place) })
+                Err(ImportError::Invalid {
+                    line: ctx.line,
+                    message: format!("MathML `{op}` with {n} arguments in {}", ctx.place),
+                })
             }
         };
         Ok(match op {
@@ -822,7 +930,12 @@ impl<'m> Translator<'m> {
                     let a = nums(self)?;
                     Text { s: format!("{} - {}", a[0].at(P_ADD), a[1].at(P_MUL)), prec: P_ADD }
                 }
-                _ => return Err(ImportError::Invalid { line: ctx.line, message: format!("MathML `minus` with {n} arguments") }),
+                _ => {
+                    return Err(ImportError::Invalid {
+                        line: ctx.line,
+                        message: format!("MathML `minus` with {n} arguments"),
+                    });
+                }
             },
             "times" => match n {
                 0 => number(1.0),
@@ -886,7 +999,11 @@ impl<'m> Translator<'m> {
             Math::Call(f, args) if self.functions.contains_key(f.as_str()) => {
                 let def = self.functions[f.as_str()];
                 let Some(body) = &def.body else {
-                    return Err(unsupported("a function definition without math", &format!("function `{f}`"), def.line));
+                    return Err(unsupported(
+                        "a function definition without math",
+                        &format!("function `{f}`"),
+                        def.line,
+                    ));
                 };
                 let bindings: Vec<(String, Math)> = def.args.iter().cloned().zip(args.iter().cloned()).collect();
                 let body = body.substitute(&bindings);
@@ -911,7 +1028,8 @@ impl<'m> Translator<'m> {
             if a.len() < 2 {
                 return Ok(Text { s: "0 < 1".into(), prec: P_CMP });
             }
-            let parts: Vec<String> = a.windows(2).map(|w| format!("{} {symbol} {}", w[0].at(P_ADD), w[1].at(P_ADD))).collect();
+            let parts: Vec<String> =
+                a.windows(2).map(|w| format!("{} {symbol} {}", w[0].at(P_ADD), w[1].at(P_ADD))).collect();
             return Ok(if parts.len() == 1 {
                 Text { s: parts[0].clone(), prec: P_CMP }
             } else {
@@ -931,7 +1049,13 @@ impl<'m> Translator<'m> {
                 let mut acc = Text { s: "1 < 0".into(), prec: P_CMP };
                 for c in conds {
                     acc = Text {
-                        s: format!("({} and not {}) or (not {} and {})", acc.at(P_AND + 1), c.at(P_NOT), acc.at(P_NOT), c.at(P_AND + 1)),
+                        s: format!(
+                            "({} and not {}) or (not {} and {})",
+                            acc.at(P_AND + 1),
+                            c.at(P_NOT),
+                            acc.at(P_NOT),
+                            c.at(P_AND + 1)
+                        ),
                         prec: P_OR,
                     };
                 }
@@ -940,7 +1064,9 @@ impl<'m> Translator<'m> {
             "implies" if conds.len() == 2 => {
                 Text { s: format!("not {} or {}", conds[0].at(P_NOT), conds[1].at(P_OR + 1)), prec: P_OR }
             }
-            other => return Err(unsupported(&format!("the MathML function `{other}` as a condition"), ctx.place, ctx.line)),
+            other => {
+                return Err(unsupported(&format!("the MathML function `{other}` as a condition"), ctx.place, ctx.line));
+            }
         })
     }
 }

@@ -500,12 +500,22 @@ impl<'a> Checker<'a> {
             let (noun, keyword, what) =
                 if is_compartment { ("compartment", "compartment", "size") } else { ("parameter", "param", "value") };
             self.error(
-                Diagnostic::new(Code::MissingValue, name.span, format!("{noun} `{}` has no {what}", name.name), format!("needs a {what}"))
-                    .help(format!("give it one: `{keyword} {} = 1{}`", name.name, unit_text.unwrap_or_default())),
+                Diagnostic::new(
+                    Code::MissingValue,
+                    name.span,
+                    format!("{noun} `{}` has no {what}", name.name),
+                    format!("needs a {what}"),
+                )
+                .help(format!(
+                    "give it one: `{keyword} {} = 1{}`",
+                    name.name,
+                    unit_text.unwrap_or_default()
+                )),
             );
             return NodeInfo { ty: Ty::Error, value: Some(f64::NAN), index: i };
         };
-        let typed = self.constant_expr(value, if is_compartment { "a compartment's size" } else { "a parameter's value" });
+        let typed =
+            self.constant_expr(value, if is_compartment { "a compartment's size" } else { "a parameter's value" });
         let dim = typed.ty.dim().unwrap_or(Dim::NONE);
         if is_compartment && !self.unitless {
             self.expect_dim(

@@ -124,7 +124,8 @@ impl<'a> Checker<'a> {
     fn compartment_of(&mut self, id: &ast::Ident) -> Option<ParamId> {
         let found = self.decls.compartments.iter().copied().find(|&p| self.decls.params[p].0.name == id.name);
         if found.is_none() {
-            let names: Vec<&str> = self.decls.compartments.iter().map(|&p| self.decls.params[p].0.name.as_str()).collect();
+            let names: Vec<&str> =
+                self.decls.compartments.iter().map(|&p| self.decls.params[p].0.name.as_str()).collect();
             let what = match self.symbols.get(id.name.as_str()) {
                 Some((sym, _)) => format!("`{}` is {}, not a compartment", id.name, sym.describe()),
                 None => format!("no compartment named `{}`", id.name),
