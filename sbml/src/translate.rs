@@ -66,21 +66,11 @@ pub struct Translation {
     pub columns: Vec<String>,
 }
 
-/// Names of the language that an SBML id may not take.
+/// Words of the language, besides the statement keywords, that an SBML id
+/// may not take: expression words, built-in names and functions, words
+/// inside blocks and events.
 const TAKEN: &[&str] = &[
     "model",
-    "param",
-    "let",
-    "reactor",
-    "species",
-    "cell",
-    "exchange",
-    "growth",
-    "rate",
-    "output",
-    "simulate",
-    "network",
-    "schedule",
     "if",
     "then",
     "else",
@@ -89,14 +79,11 @@ const TAKEN: &[&str] = &[
     "not",
     "true",
     "false",
-    "at",
     "every",
     "until",
-    "when",
     "add",
     "sample",
     "stop",
-    "compartment",
     "in",
     "unitless",
     "t",
@@ -121,6 +108,10 @@ const TAKEN: &[&str] = &[
     "weight",
     "inlet",
 ];
+
+fn taken(name: &str) -> bool {
+    TAKEN.contains(&name) || bioflux_grammar::STATEMENT_KEYWORDS.contains(&name)
+}
 
 /// The value SBML Level 3 gives the `avogadro` csymbol (CODATA 2006).
 const AVOGADRO: f64 = 6.02214179e23;
@@ -354,7 +345,7 @@ impl<'m> Translator<'m> {
             return n.clone();
         }
         let mut name = id.to_string();
-        while TAKEN.contains(&name.as_str()) || self.used.contains(&name) {
+        while taken(&name) || self.used.contains(&name) {
             name.push('_');
         }
         if name != id {
@@ -1106,7 +1097,7 @@ fn sanitize_model_name(id: &str) -> String {
     if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
         s.insert_str(0, "sbml_");
     }
-    while TAKEN.contains(&s.as_str()) {
+    while taken(&s) {
         s.push('_');
     }
     s
