@@ -97,35 +97,17 @@ pub fn run_case(dir: &Path) -> Result<CaseResult, Error> {
         rows: Vec::new(),
         bio: None,
     };
-    let translation = match import(&case.model, &options) {
-        Ok(t) => t,
-        Err(Error::Import { source: ImportError::Unsupported { feature, place, .. }, .. }) => {
-            result.outcome = CaseOutcome::Unsupported { feature, place };
-            return Ok(result);
-        }
+    let computed = (|| {
+        let translation = import(&case.model, &options)?;
+        result.bio = Some(translation.text.clone());
+        let mut model = Model::from_source(&format!("{}.bio", case.id), &translation.text, &Options::default())?;
+        let run = model.run(&Overrides::default())?;
+        Ok::<_, Error>((translation, run))
+    })();
+    let (translation, run) = match computed {
+        Ok(done) => done,
         Err(e) => {
-            result.outcome = CaseOutcome::Error(e.to_string());
-            return Ok(result);
-        }
-    };
-    result.bio = Some(translation.text.clone());
-    let name = format!("{}.bio", case.id);
-    let mut model = match Model::from_source(&name, &translation.text, &Options::default()) {
-        Ok(m) => m,
-        Err(Error::Invalid { diagnostics, .. }) => {
-            let first = diagnostics.first().map(|d| d.message.clone()).unwrap_or_default();
-            result.outcome = CaseOutcome::Error(format!("the translation does not check: {first}"));
-            return Ok(result);
-        }
-        Err(e) => {
-            result.outcome = CaseOutcome::Error(e.to_string());
-            return Ok(result);
-        }
-    };
-    let run = match model.run(&Overrides::default()) {
-        Ok(r) => r,
-        Err(e) => {
-            result.outcome = CaseOutcome::Error(e.to_string());
+            result.outcome = outcome_of(e);
             return Ok(result);
         }
     };
@@ -155,4 +137,19 @@ pub fn run_case(dir: &Path) -> Result<CaseResult, Error> {
         (w, None) => CaseOutcome::Failed(w),
     };
     Ok(result)
+}
+
+/// What an error before the comparison makes of a case: a feature refused
+/// by the import is unsupported, anything else an error.
+fn outcome_of(error: Error) -> CaseOutcome {
+    match error {
+        Error::Import { source: ImportError::Unsupported { feature, place, .. }, .. } => {
+            CaseOutcome::Unsupported { feature, place }
+        }
+        Error::Invalid { diagnostics, .. } => {
+            let first = diagnostics.first().map(|d| d.message.clone()).unwrap_or_default();
+            CaseOutcome::Error(format!("the translation does not check: {first}"))
+        }
+        other => CaseOutcome::Error(other.to_string()),
+    }
 }

@@ -440,9 +440,6 @@ pub struct CheckedModel {
     /// `model NAME unitless`: no dimensions were checked; every value is
     /// in the model's own units.
     pub unitless: bool,
-    /// The compartments beside the reactor: each is the parameter that is
-    /// its size.
-    pub compartments: Vec<ParamId>,
     /// Parameters, learned terms' weights among them.
     pub params: Vec<Param>,
     /// In an order where each let only uses earlier ones.

@@ -31,13 +31,3 @@ pub enum ImportError {
         line: u32,
     },
 }
-
-impl ImportError {
-    /// The unsupported feature's name, if that is why.
-    pub fn unsupported_feature(&self) -> Option<&str> {
-        match self {
-            ImportError::Unsupported { feature, .. } => Some(feature),
-            _ => None,
-        }
-    }
-}

@@ -27,39 +27,6 @@ pub enum Math {
 }
 
 impl Math {
-    /// Every name the expression reads.
-    pub fn names(&self, out: &mut Vec<String>) {
-        match self {
-            Math::Name(n) => out.push(n.clone()),
-            Math::Apply(_, args) | Math::Call(_, args) => args.iter().for_each(|a| a.names(out)),
-            Math::Piecewise(pieces, otherwise) => {
-                for (v, c) in pieces {
-                    v.names(out);
-                    c.names(out);
-                }
-                if let Some(o) = otherwise {
-                    o.names(out);
-                }
-            }
-            Math::Lambda(_, body) => body.names(out),
-            _ => {}
-        }
-    }
-
-    /// Whether the expression reads the time.
-    pub fn reads_time(&self) -> bool {
-        match self {
-            Math::Time => true,
-            Math::Apply(_, args) | Math::Call(_, args) => args.iter().any(Math::reads_time),
-            Math::Piecewise(pieces, otherwise) => {
-                pieces.iter().any(|(v, c)| v.reads_time() || c.reads_time())
-                    || otherwise.as_ref().is_some_and(|o| o.reads_time())
-            }
-            Math::Lambda(_, body) => body.reads_time(),
-            _ => false,
-        }
-    }
-
     /// `self` with each argument name replaced by its value (a function
     /// definition applied).
     pub fn substitute(&self, bindings: &[(String, Math)]) -> Math {

@@ -238,12 +238,12 @@ impl<'a, 'input> Reader<'a, 'input> {
                 continue;
             }
             if ns != core {
-                let package = ns.and_then(|u| u.split('/').rev().nth(1)).unwrap_or("unknown");
+                let package = package_name(ns);
                 return Err(self.unsupported(n, format!("the SBML `{package}` package"), format!("<{name}>")));
             }
             for a in n.attributes() {
-                if a.namespace().is_some_and(|u| u != core.unwrap_or_default()) && !a.name().eq("required") {
-                    let package = a.namespace().and_then(|u| u.split('/').rev().nth(1)).unwrap_or("unknown");
+                if a.namespace().is_some_and(|u| Some(u) != core) {
+                    let package = package_name(a.namespace());
                     return Err(self.unsupported(n, format!("the SBML `{package}` package"), format!("<{name}>")));
                 }
             }
@@ -373,6 +373,12 @@ impl<'a, 'input> Reader<'a, 'input> {
             _ => parse(&texts.concat()).ok_or_else(bad),
         }
     }
+}
+
+/// A package's name from its namespace URI
+/// (`http://www.sbml.org/sbml/level3/version1/comp/version1` → `comp`).
+fn package_name(namespace: Option<&str>) -> &str {
+    namespace.and_then(|u| u.split('/').rev().nth(1)).unwrap_or("unknown")
 }
 
 /// A csymbol's meaning: the last part of its `definitionURL`.

@@ -145,9 +145,8 @@ enum Symbol {
     Species(usize),
     Parameter(usize),
     Reaction(usize),
-    /// A species reference's id: its stoichiometry (reaction, is product,
-    /// index).
-    Stoichiometry(usize, bool, usize),
+    /// A species reference's id: its stoichiometry.
+    Stoichiometry,
 }
 
 struct Translator<'m> {
@@ -231,12 +230,8 @@ impl<'m> Translator<'m> {
         }
         for (i, r) in m.reactions.iter().enumerate() {
             t.symbols.insert(&r.id, Symbol::Reaction(i));
-            for (product, refs) in [(false, &r.reactants), (true, &r.products)] {
-                for (k, sr) in refs.iter().enumerate() {
-                    if let Some(id) = &sr.id {
-                        t.symbols.insert(id, Symbol::Stoichiometry(i, product, k));
-                    }
-                }
+            for id in r.reactants.iter().chain(&r.products).filter_map(|sr| sr.id.as_ref()) {
+                t.symbols.insert(id, Symbol::Stoichiometry);
             }
         }
         for f in &m.functions {
@@ -269,7 +264,7 @@ impl<'m> Translator<'m> {
                         line,
                     ));
                 }
-                Some(Symbol::Stoichiometry(..)) => {
+                Some(Symbol::Stoichiometry) => {
                     return Err(unsupported(
                         "a stoichiometry that changes",
                         &format!("rule for `{}`", rule.variable),
@@ -624,7 +619,7 @@ impl<'m> Translator<'m> {
                     Some(Symbol::Compartment(_)) => {
                         return Err(unsupported("an event that changes a compartment's size", &name, e.line));
                     }
-                    Some(Symbol::Stoichiometry(..)) => {
+                    Some(Symbol::Stoichiometry) => {
                         return Err(unsupported("a stoichiometry that changes", &name, e.line));
                     }
                     _ => {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// `bioflux import MODEL.xml [-o MODEL.bio]`.
 pub fn import(model: &Path, output: Option<&Path>) -> bool {
     let outcome = || -> Result<bool, CommandError> {
-        let translation = bioflux_api::import_sbml(model, &bioflux_sbml_options())?;
+        let translation = bioflux_api::import_sbml(model, &bioflux_api::ImportOptions::default())?;
         for note in &translation.notes {
             eprintln!("note: {note}");
         }
@@ -24,10 +24,6 @@ pub fn import(model: &Path, output: Option<&Path>) -> bool {
         Ok(true)
     };
     finish(outcome(), "nothing written")
-}
-
-fn bioflux_sbml_options() -> bioflux_api::ImportOptions {
-    bioflux_api::ImportOptions::default()
 }
 
 /// `bioflux sbml-test CASE_DIR... [-o OUT.csv]`: true when every case passed.

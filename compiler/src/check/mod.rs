@@ -243,7 +243,6 @@ impl<'a> Checker<'a> {
         CheckedModel {
             name: self.ast.name.name.clone(),
             unitless: self.unitless,
-            compartments: self.decls.compartments.iter().map(|&i| ParamId(i)).collect(),
             params: self.params.into_iter().flatten().collect(),
             lets: self.lets,
             schedules: self.schedules.into_iter().flatten().collect(),
@@ -516,8 +515,8 @@ impl<'a> Checker<'a> {
         };
         let typed =
             self.constant_expr(value, if is_compartment { "a compartment's size" } else { "a parameter's value" });
-        let dim = typed.ty.dim().unwrap_or(Dim::NONE);
-        if is_compartment && !self.unitless {
+        // A size written without a unit is read in litres.
+        let dim = if is_compartment && !self.unitless {
             self.expect_dim(
                 typed.ty,
                 Dim::VOLUME,
@@ -525,8 +524,10 @@ impl<'a> Checker<'a> {
                 "a compartment's size",
                 "give the size as a volume: `compartment cytosol = 2 [L]`",
             );
-        }
-        let dim = if is_compartment && !self.unitless { Dim::VOLUME } else { dim };
+            Dim::VOLUME
+        } else {
+            typed.ty.dim().unwrap_or(Dim::NONE)
+        };
         let v = typed.value.unwrap_or(f64::NAN);
         self.params[i] = Some(Param { name: name.name.clone(), value: v, expr: typed.expr, dim, span: name.span });
         NodeInfo { ty: Ty::Num(dim), value: Some(v), index: i }

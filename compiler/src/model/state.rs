@@ -20,19 +20,4 @@ impl StateLayout {
     pub const fn len(n_species: usize) -> usize {
         1 + n_species
     }
-
-    /// The species' amounts of a state.
-    pub fn amounts(state: &[f64]) -> &[f64] {
-        &state[Self::species(0)..]
-    }
-
-    /// The species' amounts of a state, to change.
-    pub fn amounts_mut(state: &mut [f64]) -> &mut [f64] {
-        &mut state[Self::species(0)..]
-    }
-
-    /// Species `k`'s concentration in a state (amount over volume).
-    pub fn concentration(state: &[f64], k: usize) -> f64 {
-        state[Self::species(k)] / state[Self::VOLUME]
-    }
 }
