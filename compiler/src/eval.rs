@@ -176,7 +176,7 @@ pub fn value(e: &Expr, at: &At) -> Result<f64, EvalError> {
         Expr::Const(v) => *v,
         Expr::Param(i) => at.params[i.index()],
         Expr::Let(i) => value(&at.model.lets[*i].value, at)?,
-        Expr::Species(i) => at.model.concentration(i.index(), at.state, at.params),
+        Expr::Species(i) => at.model.concentration(i.index(), at.state, at.params, at.t),
         Expr::Schedule(k) => schedule(at.model, *k, at.t),
         Expr::Time => at.t,
         Expr::Volume => at.state[StateLayout::VOLUME],

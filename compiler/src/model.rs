@@ -180,11 +180,21 @@ pub struct Species {
     pub unit_text: String,
     /// What it is in the process.
     pub role: Role,
-    /// The compartment it is in (the parameter that is its size), or
-    /// `None` for the reactor, whose volume is `V`.
-    pub compartment: Option<ParamId>,
+    /// The compartment it is in, or `None` for the reactor, whose volume
+    /// is `V`.
+    pub compartment: Option<Compartment>,
     /// Where it is in the .bio file.
     pub span: Span,
+}
+
+/// What a compartment's size is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compartment {
+    /// A constant: the parameter that holds it.
+    Fixed(ParamId),
+    /// An expression of the state or time: the `let` (index into
+    /// [`CheckedModel::lets`]) that computes it.
+    Changing(usize),
 }
 
 /// How the vessel is operated.
@@ -560,17 +570,45 @@ pub struct Mlp {
 }
 
 impl CheckedModel {
-    /// The volume species `k` is in: its compartment's size (a parameter)
+    /// The volume species `k` is in at time `t`: its compartment's size
     /// or the reactor's volume in `state`.
-    pub fn size_of(&self, k: usize, state: &[f64], params: &[f64]) -> f64 {
+    pub fn size_of(&self, k: usize, state: &[f64], params: &[f64], t: f64) -> f64 {
         match self.species[k].compartment {
-            Some(p) => params[p.index()],
+            Some(Compartment::Fixed(p)) => params[p.index()],
+            Some(Compartment::Changing(l)) => {
+                let at = crate::eval::At { model: self, params, state, t };
+                // The checker admits no cell output in a compartment's size.
+                crate::eval::value(&self.lets[l].value, &at).unwrap_or(f64::NAN)
+            }
             None => state[StateLayout::VOLUME],
         }
     }
 
-    /// Species `k`'s concentration in `state` (amount over its volume).
-    pub fn concentration(&self, k: usize, state: &[f64], params: &[f64]) -> f64 {
-        state[StateLayout::species(k)] / self.size_of(k, state, params)
+    /// Sets every species' amount in `state` (whose volume is set) from its
+    /// concentration at time `t`. A compartment's size may read species in
+    /// other compartments, so the amounts are computed again, once per
+    /// changing compartment, until each size has read final amounts.
+    pub fn set_amounts(&self, state: &mut [f64], params: &[f64], t: f64, concentration: impl Fn(usize) -> f64) {
+        let mut changing: Vec<usize> = self
+            .species
+            .iter()
+            .filter_map(|s| match s.compartment {
+                Some(Compartment::Changing(l)) => Some(l),
+                _ => None,
+            })
+            .collect();
+        changing.sort_unstable();
+        changing.dedup();
+        for _ in 0..=changing.len() {
+            for k in 0..self.species.len() {
+                state[StateLayout::species(k)] = concentration(k) * self.size_of(k, state, params, t);
+            }
+        }
+    }
+
+    /// Species `k`'s concentration in `state` at time `t` (amount over its
+    /// volume).
+    pub fn concentration(&self, k: usize, state: &[f64], params: &[f64], t: f64) -> f64 {
+        state[StateLayout::species(k)] / self.size_of(k, state, params, t)
     }
 }

@@ -9,7 +9,7 @@
 
 use bioflux_compiler::CheckedModel;
 use bioflux_compiler::eval::{constant, constant_tangent};
-use bioflux_compiler::model::{Action, Expr, StateLayout, Trigger};
+use bioflux_compiler::model::{Action, Compartment, Expr, StateLayout, Trigger};
 
 /// More time events than this in one run is a mistake (`every` far too
 /// small for the run's length).
@@ -229,8 +229,14 @@ pub fn apply(
     let value = |expr: &Expr, p: &[f64]| constant(expr, p).filter(|v| v.is_finite());
     // Every new value of `NAME = value` comes from the state before any
     // action of the event changes it (as SBML's event assignments do).
+    // So does the size that turns a new concentration into an amount.
     let mut new_values = Vec::with_capacity(e.actions.len());
+    let mut sizes_before = Vec::with_capacity(e.actions.len());
     for action in &e.actions {
+        sizes_before.push(match action {
+            Action::SetSpecies { species, .. } => model.size_of(species.index(), x, p, t),
+            _ => f64::NAN,
+        });
         let (Action::SetParam { value: expr, .. } | Action::SetSpecies { value: expr, .. }) = action else {
             new_values.push(f64::NAN);
             continue;
@@ -242,13 +248,13 @@ pub fn apply(
         let v = bioflux_compiler::eval::value(expr, &at).map_err(|err| fail(&err.to_string()))?;
         new_values.push(v);
     }
-    for (action, &new) in e.actions.iter().zip(&new_values) {
+    for ((action, &new), &size_before) in e.actions.iter().zip(&new_values).zip(&sizes_before) {
         match action {
             Action::AddAmount { species, amount } => {
                 let a = value(amount, p).ok_or_else(|| fail("the amount is not a number"))?;
                 let sp = &model.species[species.index()];
                 let slot = StateLayout::species(species.index());
-                let shown = |x: &[f64]| model.concentration(species.index(), x, p) / sp.unit.factor;
+                let shown = |x: &[f64]| model.concentration(species.index(), x, p, t) / sp.unit.factor;
                 let before = shown(x);
                 for tg in tangents.iter_mut() {
                     tg.state[slot] += derivative(amount, p, &tg.params);
@@ -312,10 +318,15 @@ pub fn apply(
                 let k = species.index();
                 let sp = &model.species[k];
                 let slot = StateLayout::species(k);
-                let size = model.size_of(k, x, p);
+                let size = size_before;
                 for tg in tangents.iter_mut() {
                     let d_size = match sp.compartment {
-                        Some(c) => tg.params[c.index()],
+                        Some(Compartment::Fixed(c)) => tg.params[c.index()],
+                        Some(Compartment::Changing(_)) => {
+                            return Err(fail(
+                                "sensitivities cannot follow a species set in a compartment whose size changes",
+                            ));
+                        }
                         None => tg.state[StateLayout::VOLUME],
                     };
                     tg.state[slot] = derivative(expr, p, &tg.params) * size + new * d_size;

@@ -223,10 +223,10 @@ pub fn initial_state(model: &CheckedModel, params: &[f64]) -> Vec<f64> {
     let volume = constant(&model.reactor.volume_expr, params).unwrap_or(model.reactor.volume);
     let mut x = vec![0.0; StateLayout::len(model.species.len())];
     x[StateLayout::VOLUME] = volume;
-    for (k, s) in model.species.iter().enumerate() {
-        let size = s.compartment.map_or(volume, |c| params[c.index()]);
-        x[StateLayout::species(k)] = constant(&s.initial_expr, params).unwrap_or(s.initial) * size;
-    }
+    model.set_amounts(&mut x, params, model.simulate.start, |k| {
+        let s = &model.species[k];
+        constant(&s.initial_expr, params).unwrap_or(s.initial)
+    });
     x
 }
 

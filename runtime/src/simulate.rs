@@ -165,9 +165,7 @@ pub fn state_of_row(model: &CheckedModel, params: &[f64], columns: &[Column], ro
     let n_species = model.species.len();
     let mut x = vec![0.0; StateLayout::len(n_species)];
     x[StateLayout::VOLUME] = row[1];
-    for k in 0..n_species {
-        x[StateLayout::species(k)] = row[2 + k] * columns[2 + k].factor * model.size_of(k, &x, params);
-    }
+    model.set_amounts(&mut x, params, row[0], |k| row[2 + k] * columns[2 + k].factor);
     x
 }
 

@@ -158,6 +158,11 @@ struct Translator<'m> {
     notes: Vec<String>,
     species_kind: Vec<SpeciesKind>,
     param_kind: Vec<ParamKind>,
+    /// How each compartment's size is given (`Rate`: a species of the unit
+    /// reactor, [`Translator::size_state`], that the compartment reads).
+    compartment_kind: Vec<ParamKind>,
+    /// How each species reference's stoichiometry (by id) is given.
+    stoichiometry_kind: HashMap<&'m str, ParamKind>,
     rules: HashMap<&'m str, &'m Rule>,
     initial: HashMap<&'m str, &'m Math>,
     functions: HashMap<&'m str, &'m FunctionDefinition>,
@@ -214,6 +219,8 @@ impl<'m> Translator<'m> {
             notes: Vec::new(),
             species_kind: vec![SpeciesKind::State; m.species.len()],
             param_kind: vec![ParamKind::Constant; m.parameters.len()],
+            compartment_kind: vec![ParamKind::Constant; m.compartments.len()],
+            stoichiometry_kind: HashMap::new(),
             rules: HashMap::new(),
             initial: HashMap::new(),
             functions: HashMap::new(),
@@ -257,19 +264,13 @@ impl<'m> Translator<'m> {
                     t.param_kind[i] =
                         if rule.kind == RuleKind::Assignment { ParamKind::Assigned } else { ParamKind::Rate };
                 }
-                Some(Symbol::Compartment(_)) => {
-                    return Err(unsupported(
-                        "a compartment whose size changes",
-                        &format!("rule for `{}`", rule.variable),
-                        line,
-                    ));
+                Some(Symbol::Compartment(i)) => {
+                    t.compartment_kind[i] =
+                        if rule.kind == RuleKind::Assignment { ParamKind::Assigned } else { ParamKind::Rate };
                 }
                 Some(Symbol::Stoichiometry) => {
-                    return Err(unsupported(
-                        "a stoichiometry that changes",
-                        &format!("rule for `{}`", rule.variable),
-                        line,
-                    ));
+                    let kind = if rule.kind == RuleKind::Assignment { ParamKind::Assigned } else { ParamKind::Rate };
+                    t.stoichiometry_kind.insert(&rule.variable, kind);
                 }
                 _ => {
                     return Err(ImportError::Invalid {
@@ -294,6 +295,11 @@ impl<'m> Translator<'m> {
             .collect();
         for id in ids {
             t.name_for(&id);
+        }
+        for (i, c) in m.compartments.iter().enumerate() {
+            if t.compartment_kind[i] == ParamKind::Rate {
+                t.fresh_name(&size_state_key(&c.id), &format!("{}_size", c.id));
+            }
         }
         Ok(t)
     }
@@ -336,9 +342,16 @@ impl<'m> Translator<'m> {
 
     /// The `.bio` name of an SBML id: the id, unless the language uses it.
     fn name_for(&mut self, id: &str) -> String {
-        if let Some(n) = self.names.get(id) {
+        self.fresh_name(id, id)
+    }
+
+    /// The `.bio` name kept under `key`: `base`, or `base` with `_`s added
+    /// until no other name has it.
+    fn fresh_name(&mut self, key: &str, base: &str) -> String {
+        if let Some(n) = self.names.get(key) {
             return n.clone();
         }
+        let id = base;
         let mut name = id.to_string();
         while taken(&name) || self.used.contains(&name) {
             name.push('_');
@@ -347,8 +360,14 @@ impl<'m> Translator<'m> {
             self.notes.push(format!("`{id}` is called `{name}` (`{id}` is a word of the language)"));
         }
         self.used.insert(name.clone());
-        self.names.insert(id.to_string(), name.clone());
+        self.names.insert(key.to_string(), name.clone());
         name
+    }
+
+    /// The species of the unit reactor that holds the size of compartment
+    /// `i`, whose size has a rate rule.
+    fn size_state(&self, i: usize) -> String {
+        self.name(&size_state_key(&self.m.compartments[i].id))
     }
 
     fn name(&self, id: &str) -> String {
@@ -387,17 +406,32 @@ impl<'m> Translator<'m> {
             }
         }
 
-        for c in &m.compartments {
-            let ctx = Ctx { reaction: None, initial: true, place: "a compartment's size", line: c.line, depth: 0 };
-            let size = match (self.initial.get(c.id.as_str()), c.size) {
-                (Some(e), _) => self.num(e, ctx)?.s,
-                (None, Some(v)) => number(v).s,
-                (None, None) => {
-                    self.notes.push(format!("compartment `{}` has no size; it is taken as 1", c.id));
-                    "1".into()
+        for (i, c) in m.compartments.iter().enumerate() {
+            let name = self.name(&c.id);
+            let described = comment(&c.name, &c.id);
+            match self.compartment_kind[i] {
+                ParamKind::Constant => {
+                    let size = self.compartment_initial(i, 0)?;
+                    let _ = writeln!(out, "compartment {name} = {}{described}", size.s);
                 }
-            };
-            let _ = writeln!(out, "compartment {} = {size}{}", self.name(&c.id), comment(&c.name, &c.id));
+                ParamKind::Assigned => {
+                    let rule = self.rules[c.id.as_str()];
+                    let ctx =
+                        Ctx { reaction: None, initial: false, place: "an assignment rule", line: rule.line, depth: 0 };
+                    let size = self.num(rule.math.as_ref().expect("rules without math are dropped"), ctx)?;
+                    let _ = writeln!(out, "compartment {name} = {}{described}", size.s);
+                }
+                ParamKind::Rate => {
+                    let size = self.compartment_initial(i, 0)?;
+                    let state = self.size_state(i);
+                    let _ = writeln!(out, "compartment {name} = {state}{described}");
+                    let _ = writeln!(
+                        out,
+                        "species {state} = {}  // the size of `{}`, which a rate rule changes",
+                        size.s, c.id
+                    );
+                }
+            }
         }
         for p in &m.parameters {
             let i = self.param_index(&p.id);
@@ -412,28 +446,24 @@ impl<'m> Translator<'m> {
         }
         for r in &m.reactions {
             for sr in r.reactants.iter().chain(&r.products) {
-                if let Some(id) = &sr.id {
-                    let value = match self.initial.get(id.as_str()) {
-                        Some(e) => {
-                            let ctx = Ctx {
-                                reaction: None,
-                                initial: true,
-                                place: "a stoichiometry",
-                                line: sr.line,
-                                depth: 0,
-                            };
-                            self.num(e, ctx)?.s
-                        }
-                        None => number(sr.stoichiometry).s,
-                    };
-                    let _ = writeln!(
-                        out,
-                        "param {} = {value}  // stoichiometry of `{}` in `{}`",
-                        self.name(id),
-                        sr.species,
-                        r.id
-                    );
-                }
+                let Some(id) = &sr.id else { continue };
+                let kind = self.stoichiometry_kind.get(id.as_str()).copied().unwrap_or(ParamKind::Constant);
+                let ctx = Ctx { reaction: None, initial: true, place: "a stoichiometry", line: sr.line, depth: 0 };
+                let (keyword, note) = match kind {
+                    ParamKind::Constant => ("param", ""),
+                    ParamKind::Rate => ("species", ", which a rate rule changes"),
+                    // The assignment rule is its `let`.
+                    ParamKind::Assigned => continue,
+                };
+                let value = self.stoichiometry_initial(id, ctx)?;
+                let _ = writeln!(
+                    out,
+                    "{keyword} {} = {}  // stoichiometry of `{}` in `{}`{note}",
+                    self.name(id),
+                    value.s,
+                    sr.species,
+                    r.id
+                );
             }
         }
         out.push('\n');
@@ -469,7 +499,9 @@ impl<'m> Translator<'m> {
         // Rules that assign, and the reactions' rates.
         for rule in &m.rules {
             let Some(math) = &rule.math else { continue };
-            if rule.kind != RuleKind::Assignment {
+            if rule.kind != RuleKind::Assignment
+                || matches!(self.symbols.get(rule.variable.as_str()), Some(Symbol::Compartment(_)))
+            {
                 continue;
             }
             let ctx = Ctx { reaction: None, initial: false, place: "an assignment rule", line: rule.line, depth: 0 };
@@ -553,7 +585,17 @@ impl<'m> Translator<'m> {
                 }
                 let ctx = Ctx { reaction: None, initial: false, place: "a rate rule", line: rule.line, depth: 0 };
                 let value = self.num(rule.math.as_ref().expect("rules without math are dropped"), ctx)?;
-                let line = if s.only_substance { format!("{} / {size}", value.at(P_MUL)) } else { value.s };
+                let line = if s.only_substance {
+                    format!("{} / {size}", value.at(P_MUL))
+                } else {
+                    // `rate` moves the amount by rate × size; SBML's rule is
+                    // the concentration's derivative, so a growing
+                    // compartment adds c·(dsize/dt)/size.
+                    match self.size_derivative(&s.compartment, rule.line)? {
+                        None => value.s,
+                        Some(d) => format!("{} + {} * {} / {size}", value.at(P_ADD), self.name(&s.id), d.at(P_MUL)),
+                    }
+                };
                 let _ = writeln!(out, "rate {} = {line}", self.name(&s.id));
                 continue;
             }
@@ -574,14 +616,20 @@ impl<'m> Translator<'m> {
             };
             let _ = writeln!(out, "rate {} = {sum} / {size}", self.name(&s.id));
         }
-        for p in &m.parameters {
-            if self.param_kind[self.param_index(&p.id)] != ParamKind::Rate {
-                continue;
-            }
-            let rule = self.rules[p.id.as_str()];
+        // Integrated parameters, compartment sizes and stoichiometries.
+        let mut integrated: Vec<(String, &Rule)> = Vec::new();
+        for rule in m.rules.iter().filter(|r| r.kind == RuleKind::Rate && r.math.is_some()) {
+            let target = match self.symbols.get(rule.variable.as_str()).copied() {
+                Some(Symbol::Parameter(_) | Symbol::Stoichiometry) => self.name(&rule.variable),
+                Some(Symbol::Compartment(i)) => self.size_state(i),
+                _ => continue,
+            };
+            integrated.push((target, rule));
+        }
+        for (target, rule) in integrated {
             let ctx = Ctx { reaction: None, initial: false, place: "a rate rule", line: rule.line, depth: 0 };
             let value = self.num(rule.math.as_ref().expect("rules without math are dropped"), ctx)?;
-            let _ = writeln!(out, "rate {} = {}", self.name(&p.id), value.s);
+            let _ = writeln!(out, "rate {target} = {}", value.s);
         }
         Ok(())
     }
@@ -616,11 +664,20 @@ impl<'m> Translator<'m> {
                     Some(Symbol::Parameter(i)) if self.param_kind[i] != ParamKind::Assigned => {
                         format!("{} = {}", self.name(variable), value.s)
                     }
-                    Some(Symbol::Compartment(_)) => {
-                        return Err(unsupported("an event that changes a compartment's size", &name, e.line));
-                    }
-                    Some(Symbol::Stoichiometry) => {
-                        return Err(unsupported("a stoichiometry that changes", &name, e.line));
+                    Some(Symbol::Compartment(i)) => match self.compartment_kind[i] {
+                        ParamKind::Constant => format!("{} = {}", self.name(variable), value.s),
+                        ParamKind::Rate => format!("{} = {}", self.size_state(i), value.s),
+                        ParamKind::Assigned => {
+                            return Err(ImportError::Invalid {
+                                line: e.line,
+                                message: format!("{name} assigns `{variable}`, which an assignment rule sets"),
+                            });
+                        }
+                    },
+                    Some(Symbol::Stoichiometry)
+                        if self.stoichiometry_kind.get(variable.as_str()) != Some(&ParamKind::Assigned) =>
+                    {
+                        format!("{} = {}", self.name(variable), value.s)
                     }
                     _ => {
                         return Err(ImportError::Invalid {
@@ -719,17 +776,83 @@ impl<'m> Translator<'m> {
         })
     }
 
+    /// The derivative of compartment `id`'s size, where it changes
+    /// continuously.
+    fn size_derivative(&mut self, id: &str, line: u32) -> Result<Option<Text>, ImportError> {
+        let Some(Symbol::Compartment(i)) = self.symbols.get(id).copied() else { return Ok(None) };
+        match self.compartment_kind[i] {
+            ParamKind::Constant => Ok(None),
+            ParamKind::Rate => {
+                let rule = self.rules[id];
+                let ctx = Ctx { reaction: None, initial: false, place: "a rate rule", line: rule.line, depth: 0 };
+                Ok(Some(self.num(rule.math.as_ref().expect("rules without math are dropped"), ctx)?))
+            }
+            ParamKind::Assigned => Err(unsupported(
+                "a rate rule on a concentration in a compartment sized by an assignment rule",
+                &format!("compartment `{id}`"),
+                line,
+            )),
+        }
+    }
+
+    /// The stoichiometry with id `id` at the start.
+    fn stoichiometry_initial(&mut self, id: &str, ctx: Ctx) -> Result<Text, ImportError> {
+        if self.stoichiometry_kind.get(id) == Some(&ParamKind::Assigned) {
+            return self.rule_at_start(id, ctx);
+        }
+        if let Some(e) = self.initial.get(id).copied() {
+            let v = self.num(e, ctx)?;
+            return Ok(Text { s: v.at(P_ATOM), prec: P_ATOM });
+        }
+        let sr = self
+            .m
+            .reactions
+            .iter()
+            .flat_map(|r| r.reactants.iter().chain(&r.products))
+            .find(|sr| sr.id.as_deref() == Some(id))
+            .expect("a stoichiometry's id names a species reference");
+        Ok(number(sr.stoichiometry))
+    }
+
+    /// Compartment `i`'s size at the start as an expression of constants.
+    fn compartment_initial(&mut self, i: usize, depth: u32) -> Result<Text, ImportError> {
+        let c = &self.m.compartments[i];
+        let ctx = Ctx { reaction: None, initial: true, place: "a compartment's size", line: c.line, depth: depth + 1 };
+        if self.compartment_kind[i] == ParamKind::Assigned {
+            return self.rule_at_start(&c.id, ctx);
+        }
+        Ok(match (self.initial.get(c.id.as_str()), c.size) {
+            (Some(e), _) => self.num(e, ctx)?,
+            (None, Some(v)) => number(v),
+            (None, None) => {
+                self.notes.push(format!("compartment `{}` has no size; it is taken as 1", c.id));
+                number(1.0)
+            }
+        })
+    }
+
+    /// The size of compartment `id` where an initial value reads it: its
+    /// name when constant, else its size at the start.
+    fn size_at_start(&mut self, id: &str, depth: u32) -> Result<Text, ImportError> {
+        match self.symbols.get(id).copied() {
+            Some(Symbol::Compartment(i)) if self.compartment_kind[i] != ParamKind::Constant => {
+                self.compartment_initial(i, depth + 1)
+            }
+            _ => Ok(Text::atom(self.name(id))),
+        }
+    }
+
     /// Species `k`'s initial concentration as an expression of constants.
     fn species_initial(&mut self, k: usize, depth: u32) -> Result<Text, ImportError> {
         let s = &self.m.species[k];
-        let size = self.name(&s.compartment);
-        let ctx = Ctx { reaction: None, initial: true, place: "an initial value", line: s.line, depth: depth + 1 };
         if depth > 32 {
             return Err(ImportError::Invalid {
                 line: s.line,
                 message: format!("the initial value of `{}` depends on itself", s.id),
             });
         }
+        let ctx = Ctx { reaction: None, initial: true, place: "an initial value", line: s.line, depth: depth + 1 };
+        let size = self.size_at_start(&s.compartment, depth)?.at(P_NEG);
         if let Some(e) = self.initial.get(s.id.as_str()).copied() {
             let v = self.num(e, ctx)?;
             return Ok(if s.only_substance { Text { s: format!("{} / {size}", v.at(P_MUL)), prec: P_MUL } } else { v });
@@ -781,8 +904,9 @@ impl<'m> Translator<'m> {
                     }
                     let s = &self.m.species[k];
                     let conc = self.species_initial(k, ctx.depth + 1)?;
+                    let size = self.size_at_start(&s.compartment, ctx.depth + 1)?.at(P_MUL);
                     return Ok(if s.only_substance {
-                        Text { s: format!("{} * {}", conc.at(P_MUL), self.name(&s.compartment)), prec: P_MUL }
+                        Text { s: format!("{} * {size}", conc.at(P_MUL)), prec: P_MUL }
                     } else {
                         conc
                     });
@@ -799,6 +923,11 @@ impl<'m> Translator<'m> {
                 }
                 Ok(Text::atom(self.name(id)))
             }
+            Some(Symbol::Compartment(i)) if ctx.initial && self.compartment_kind[i] != ParamKind::Constant => {
+                let v = self.compartment_initial(i, ctx.depth + 1)?;
+                Ok(Text { s: v.at(P_ATOM), prec: P_ATOM })
+            }
+            Some(Symbol::Stoichiometry) if ctx.initial => self.stoichiometry_initial(id, deeper),
             Some(Symbol::Reaction(r)) if ctx.initial => match self.m.reactions[r].rate.clone() {
                 Some(rate) => self.num(&rate, Ctx { reaction: Some(r), ..deeper }),
                 None => Ok(number(0.0)),
@@ -1055,6 +1184,12 @@ impl<'m> Translator<'m> {
             }
         })
     }
+}
+
+/// The key of a compartment's size state among the names: not an SBML id,
+/// which has no spaces.
+fn size_state_key(compartment: &str) -> String {
+    format!("size of {compartment}")
 }
 
 fn event_name(e: &Event) -> String {

@@ -5,6 +5,7 @@
 //! are resolved lazily, on first use, with a stack that turns a cyclic
 //! definition into a diagnostic instead of endless recursion.
 
+mod compartments;
 mod events;
 mod expr;
 mod items;
@@ -134,6 +135,9 @@ struct Decls<'a> {
     networks: Vec<&'a ast::Item>,
     /// The parameters that are compartments' sizes, by parameter index.
     compartments: Vec<usize>,
+    /// The lets that are the sizes of compartments whose size changes, by
+    /// let declaration index.
+    changing_compartments: Vec<usize>,
 }
 
 struct SpeciesDecl<'a> {
@@ -299,6 +303,7 @@ impl<'a> Checker<'a> {
     fn declare_all(&mut self) {
         let mut reactor_span: Option<Span> = None;
         let mut simulate_span: Option<Span> = None;
+        let changing = compartments::changing(self.ast);
         for item in &self.ast.items {
             match &item.kind {
                 ItemKind::Param { name, value, unit } => {
@@ -309,6 +314,12 @@ impl<'a> Checker<'a> {
                 ItemKind::Let { name, value } => {
                     let i = self.decls.lets.len();
                     self.decls.lets.push((name, value));
+                    self.declare(name, Symbol::Let(i));
+                }
+                ItemKind::Compartment { name, size: Some(size), .. } if changing.contains(name.name.as_str()) => {
+                    let i = self.decls.lets.len();
+                    self.decls.lets.push((name, size));
+                    self.decls.changing_compartments.push(i);
                     self.declare(name, Symbol::Let(i));
                 }
                 ItemKind::Compartment { name, size, unit } => {
@@ -536,6 +547,9 @@ impl<'a> Checker<'a> {
     fn resolve_let(&mut self, i: usize) -> NodeInfo {
         let (name, value) = self.decls.lets[i];
         let typed = self.expr(value, false);
+        if self.decls.changing_compartments.contains(&i) {
+            self.check_changing_size(name, value, &typed);
+        }
         self.let_cells.insert(i, typed.cells.clone());
         let index = self.lets.len();
         self.lets.push(Let { name: name.name.clone(), value: typed.expr, dim: typed.ty.dim(), span: name.span });

@@ -9,10 +9,12 @@
 //! with r_k the volumetric `rate`, μ_k the `growth` of a biomass species and
 //! q the specific `exchange` flux of a cell, times that cell's biomass X.
 //! A species in a `compartment` has that compartment's size in place of V
-//! and no flows.
+//! (a constant, or an expression of the state and time) and no flows.
 
 use super::{Arith, Cmp, Graph, Math, Node, NodeId};
-use crate::model::{BinOp, CheckedModel, Expr, Func, Interpolation, OutputValue, SpeciesId, StateLayout, Trigger};
+use crate::model::{
+    BinOp, CheckedModel, Compartment, Expr, Func, Interpolation, OutputValue, SpeciesId, StateLayout, Trigger,
+};
 
 /// Where a cell model's inputs and outputs sit in its plugin's buffers.
 #[derive(Clone, Debug, PartialEq)]
@@ -162,7 +164,8 @@ impl Lowering<'_> {
     /// The volume species `k` is in: its compartment's size, or `V`.
     fn size(&mut self, k: usize) -> NodeId {
         match self.model.species[k].compartment {
-            Some(p) => self.g.leaf(Node::Param(p.index() as u32)),
+            Some(Compartment::Fixed(p)) => self.g.leaf(Node::Param(p.index() as u32)),
+            Some(Compartment::Changing(l)) => self.let_value(l),
             None => self.g.leaf(Node::State(StateLayout::VOLUME as u32)),
         }
     }

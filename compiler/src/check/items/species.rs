@@ -4,7 +4,7 @@ use crate::check::{Checker, NodeInfo, Ty};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::*;
 use crate::units::{Dim, Unit, eval_unit};
-use bioflux_grammar::ast::{self, ExprKind, ItemKind, Span};
+use bioflux_grammar::ast::{ExprKind, ItemKind, Span};
 use bioflux_grammar::format::unit_text;
 
 const ROLES: [&str; 3] = ["substrate", "product", "biomass"];
@@ -118,26 +118,6 @@ impl<'a> Checker<'a> {
             span: name.span,
         });
         NodeInfo { ty: Ty::Num(dim), value: None, index: i }
-    }
-
-    /// The compartment `id` names (its size's parameter), or a diagnostic.
-    fn compartment_of(&mut self, id: &ast::Ident) -> Option<ParamId> {
-        let found = self.decls.compartments.iter().copied().find(|&p| self.decls.params[p].0.name == id.name);
-        if found.is_none() {
-            let names: Vec<&str> =
-                self.decls.compartments.iter().map(|&p| self.decls.params[p].0.name.as_str()).collect();
-            let what = match self.symbols.get(id.name.as_str()) {
-                Some((sym, _)) => format!("`{}` is {}, not a compartment", id.name, sym.describe()),
-                None => format!("no compartment named `{}`", id.name),
-            };
-            let help = crate::diagnostic::suggestion(
-                &id.name,
-                names,
-                "declare it: `compartment cytosol = 2 [L]`; a species without `in` is in the reactor",
-            );
-            self.error(Diagnostic::new(Code::Undefined, id.span, what, "not a compartment").help(help));
-        }
-        found.map(ParamId)
     }
 
     pub(in crate::check) fn resolve_schedule(&mut self, i: usize) -> NodeInfo {
