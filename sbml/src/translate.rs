@@ -776,6 +776,83 @@ impl<'m> Translator<'m> {
         })
     }
 
+    /// What `rateOf(id)` means: the derivative of `id`'s symbol, as MathML.
+    fn rate_of(&mut self, id: &str, ctx: Ctx) -> Result<Math, ImportError> {
+        let m = self.m;
+        // A reaction's local parameter shadows a global id, and is constant.
+        if let Some(r) = ctx.reaction
+            && m.reactions[r].locals.iter().any(|(l, _)| l == id)
+        {
+            return Ok(Math::Number(0.0));
+        }
+        let rate_rule = self.rules.get(id).filter(|r| r.kind == RuleKind::Rate).and_then(|r| r.math.clone());
+        let assigned = self.rules.get(id).is_some_and(|r| r.kind == RuleKind::Assignment);
+        if assigned {
+            return Err(unsupported("`rateOf` a variable an assignment rule sets", ctx.place, ctx.line));
+        }
+        if let Some(rule) = rate_rule {
+            return Ok(rule);
+        }
+        let Some(Symbol::Species(k)) = self.symbols.get(id).copied() else {
+            // Constant, or changed only by events: piecewise constant.
+            return match self.symbols.get(id) {
+                Some(_) => Ok(Math::Number(0.0)),
+                None => Err(ImportError::Invalid {
+                    line: ctx.line,
+                    message: format!("`rateOf({id})` in {}: no such id", ctx.place),
+                }),
+            };
+        };
+        let s = &m.species[k];
+        if s.boundary || s.constant {
+            return Ok(Math::Number(0.0));
+        }
+        let mut terms = Vec::new();
+        for r in &m.reactions {
+            for (sign, refs) in [(-1.0, &r.reactants), (1.0, &r.products)] {
+                for sr in refs.iter().filter(|sr| sr.species == s.id) {
+                    let coefficient = match &sr.id {
+                        Some(sid) => Math::Name(sid.clone()),
+                        None => Math::Number(sr.stoichiometry),
+                    };
+                    let term = Math::Apply("times".into(), vec![coefficient, Math::Name(r.id.clone())]);
+                    terms.push(if sign < 0.0 { Math::Apply("minus".into(), vec![term]) } else { term });
+                }
+            }
+        }
+        let mut amount = Math::Apply("plus".into(), terms);
+        if let Some(f) = s.conversion_factor.as_ref().or(m.conversion_factor.as_ref()) {
+            amount = Math::Apply("times".into(), vec![Math::Name(f.clone()), amount]);
+        }
+        if s.only_substance {
+            return Ok(amount);
+        }
+        // d(n/size)/dt = (dn/dt)/size − c·(dsize/dt)/size.
+        let size = Math::Name(s.compartment.clone());
+        let mut rate = Math::Apply("divide".into(), vec![amount, size.clone()]);
+        if let Some(Symbol::Compartment(i)) = self.symbols.get(s.compartment.as_str()).copied() {
+            match self.compartment_kind[i] {
+                ParamKind::Constant => {}
+                ParamKind::Assigned => {
+                    return Err(unsupported(
+                        "`rateOf` a concentration in a compartment sized by an assignment rule",
+                        ctx.place,
+                        ctx.line,
+                    ));
+                }
+                ParamKind::Rate => {
+                    let d_size = self.rules[s.compartment.as_str()].math.clone().expect("rules without math are dropped");
+                    let dilution = Math::Apply(
+                        "divide".into(),
+                        vec![Math::Apply("times".into(), vec![Math::Name(s.id.clone()), d_size]), size],
+                    );
+                    rate = Math::Apply("minus".into(), vec![rate, dilution]);
+                }
+            }
+        }
+        Ok(rate)
+    }
+
     /// The derivative of compartment `id`'s size, where it changes
     /// continuously.
     fn size_derivative(&mut self, id: &str, line: u32) -> Result<Option<Text>, ImportError> {
@@ -978,10 +1055,26 @@ impl<'m> Translator<'m> {
     }
 
     fn call(&mut self, f: &str, args: &[Math], ctx: Ctx) -> Result<Text, ImportError> {
+        if f == "rateOf" && !self.functions.contains_key(f) {
+            let [Math::Name(id)] = args else {
+                return Err(ImportError::Invalid {
+                    line: ctx.line,
+                    message: format!("`rateOf` in {} takes one identifier", ctx.place),
+                });
+            };
+            if ctx.depth > 64 {
+                return Err(ImportError::Invalid {
+                    line: ctx.line,
+                    message: format!("the rate of `{id}` is defined in terms of itself"),
+                });
+            }
+            let rate = self.rate_of(id, ctx)?;
+            let v = self.num(&rate, Ctx { depth: ctx.depth + 1, ..ctx })?;
+            return Ok(Text { s: v.at(P_ATOM), prec: P_ATOM });
+        }
         let Some(def) = self.functions.get(f).copied() else {
             return Err(match f {
                 "delay" => unsupported("the `delay` csymbol", ctx.place, ctx.line),
-                "rateOf" => unsupported("the `rateOf` csymbol", ctx.place, ctx.line),
                 _ => ImportError::Invalid {
                     line: ctx.line,
                     message: format!("`{f}` in {} is no function definition", ctx.place),
