@@ -163,6 +163,8 @@ struct Translator<'m> {
     compartment_kind: Vec<ParamKind>,
     /// How each species reference's stoichiometry (by id) is given.
     stoichiometry_kind: HashMap<&'m str, ParamKind>,
+    /// The start time, which `time` is in initial values.
+    start: f64,
     rules: HashMap<&'m str, &'m Rule>,
     initial: HashMap<&'m str, &'m Math>,
     functions: HashMap<&'m str, &'m FunctionDefinition>,
@@ -221,6 +223,7 @@ impl<'m> Translator<'m> {
             param_kind: vec![ParamKind::Constant; m.parameters.len()],
             compartment_kind: vec![ParamKind::Constant; m.compartments.len()],
             stoichiometry_kind: HashMap::new(),
+            start: 0.0,
             rules: HashMap::new(),
             initial: HashMap::new(),
             functions: HashMap::new(),
@@ -380,6 +383,7 @@ impl<'m> Translator<'m> {
 
     fn emit(&mut self, options: &Options) -> Result<Translation, ImportError> {
         let m = self.m;
+        self.start = options.simulate.map_or(0.0, |s| s.start);
         let mut out = String::new();
         let title = m.name.as_deref().map(|n| format!(" (\"{n}\")")).unwrap_or_default();
         let _ = writeln!(
@@ -1028,14 +1032,11 @@ impl<'m> Translator<'m> {
         let unsupported_here = |what: &str| unsupported(what, ctx.place, ctx.line);
         Ok(match e {
             Math::Number(v) => number(*v),
-            Math::Bool(_) => return Err(unsupported_here("a true/false value used as a number")),
+            Math::Bool(b) => number(if *b { 1.0 } else { 0.0 }),
             Math::Name(n) => self.name_value(n, ctx)?,
-            Math::Time => {
-                if ctx.initial {
-                    return Err(unsupported_here("time in an initial value"));
-                }
-                Text::atom("t")
-            }
+            // Initial values are those at the start.
+            Math::Time if ctx.initial => number(self.start),
+            Math::Time => Text::atom("t"),
             Math::Avogadro => number(AVOGADRO),
             Math::Lambda(..) => return Err(unsupported_here("a lambda outside a function definition")),
             Math::Call(f, args) => return self.call(f, args, ctx),
@@ -1191,8 +1192,10 @@ impl<'m> Translator<'m> {
                 if n == 1 { Text { s: a[0].at(P_ATOM), prec: P_ATOM } } else { func(op, &a) }
             }
             "piecewise" => unreachable!("piecewise is its own node"),
+            // True is 1 and false 0, as other simulators read them.
             "eq" | "neq" | "gt" | "lt" | "geq" | "leq" | "and" | "or" | "xor" | "not" | "implies" => {
-                return Err(unsupported("a true/false value used as a number", ctx.place, ctx.line));
+                let c = self.cond(&Math::Apply(op.into(), args.to_vec()), ctx)?;
+                Text { s: format!("if {} then 1 else 0", c.s), prec: 0 }
             }
             other => return Err(unsupported(&format!("the MathML function `{other}`"), ctx.place, ctx.line)),
         })
@@ -1220,7 +1223,11 @@ impl<'m> Translator<'m> {
                 }
                 return self.cond(&body, Ctx { depth: ctx.depth + 1, ..ctx });
             }
-            _ => return Err(unsupported("a number used as a true/false value", ctx.place, ctx.line)),
+            // A number is true where it is not zero.
+            other => {
+                let v = self.num(other, ctx)?;
+                return Ok(Text { s: format!("{} != 0", v.at(P_ADD)), prec: P_CMP });
+            }
         };
         let cmp = match op {
             "eq" => Some("=="),
