@@ -164,15 +164,39 @@ fn codegen_err(e: impl std::fmt::Display) -> JitError {
 }
 
 // Math the ISA has no instruction for: called from the generated code.
-extern "C" fn bioflux_exp(x: f64) -> f64 {
-    ir::math(Math::Exp, x)
+macro_rules! unary_math {
+    ($($symbol:ident => $f:ident),* $(,)?) => {
+        $(extern "C" fn $symbol(x: f64) -> f64 {
+            ir::math(Math::$f, x)
+        })*
+        /// Each such function of one number, the symbol the code calls, and
+        /// its address.
+        const UNARY_MATH: &[(Math, &str, extern "C" fn(f64) -> f64)] = &[$((Math::$f, stringify!($symbol), $symbol)),*];
+    };
 }
-extern "C" fn bioflux_ln(x: f64) -> f64 {
-    ir::math(Math::Ln, x)
-}
-extern "C" fn bioflux_log10(x: f64) -> f64 {
-    ir::math(Math::Log10, x)
-}
+
+unary_math!(
+    bioflux_exp => Exp,
+    bioflux_ln => Ln,
+    bioflux_log10 => Log10,
+    bioflux_sin => Sin,
+    bioflux_cos => Cos,
+    bioflux_tan => Tan,
+    bioflux_asin => Asin,
+    bioflux_acos => Acos,
+    bioflux_atan => Atan,
+    bioflux_sinh => Sinh,
+    bioflux_cosh => Cosh,
+    bioflux_tanh => Tanh,
+    bioflux_asinh => Asinh,
+    bioflux_acosh => Acosh,
+    bioflux_atanh => Atanh,
+    bioflux_floor => Floor,
+    bioflux_ceil => Ceil,
+    bioflux_trunc => Trunc,
+    bioflux_factorial => Factorial,
+);
+
 extern "C" fn bioflux_pow(a: f64, b: f64) -> f64 {
     ir::arith(Arith::Pow, a, b)
 }
@@ -221,9 +245,9 @@ fn compile_functions(system: &System, sensitivities: bool) -> Result<CompiledMod
     let isa =
         cranelift_native::builder().map_err(codegen_err)?.finish(settings::Flags::new(flags)).map_err(codegen_err)?;
     let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
-    builder.symbol("bioflux_exp", bioflux_exp as *const u8);
-    builder.symbol("bioflux_ln", bioflux_ln as *const u8);
-    builder.symbol("bioflux_log10", bioflux_log10 as *const u8);
+    for &(_, symbol, f) in UNARY_MATH {
+        builder.symbol(symbol, f as *const u8);
+    }
     builder.symbol("bioflux_pow", bioflux_pow as *const u8);
     let mut module = JITModule::new(builder);
 
@@ -299,7 +323,8 @@ struct CallPointers {
 impl<'a> Generator<'a> {
     fn new(module: &'a mut JITModule, graph: &'a Graph, system: &'a System) -> Result<Self, JitError> {
         let mut math = HashMap::new();
-        for (name, arity) in [("bioflux_exp", 1), ("bioflux_ln", 1), ("bioflux_log10", 1), ("bioflux_pow", 2)] {
+        let unary = UNARY_MATH.iter().map(|&(_, symbol, _)| (symbol, 1));
+        for (name, arity) in unary.chain([("bioflux_pow", 2)]) {
             let mut sig = module.make_signature();
             for _ in 0..arity {
                 sig.params.push(AbiParam::new(types::F64));
@@ -538,9 +563,10 @@ impl Emitter<'_, '_> {
                 Some(match f {
                     Math::Sqrt => self.b.ins().sqrt(a),
                     Math::Abs => self.b.ins().fabs(a),
-                    Math::Exp => self.call_math("bioflux_exp", &[a]),
-                    Math::Ln => self.call_math("bioflux_ln", &[a]),
-                    Math::Log10 => self.call_math("bioflux_log10", &[a]),
+                    other => {
+                        let symbol = UNARY_MATH.iter().find(|(f, ..)| *f == other).map(|&(_, symbol, _)| symbol);
+                        self.call_math(symbol.expect("every other function of one number is called"), &[a])
+                    }
                 })
             }
             Node::Arith(op, a, b) => {

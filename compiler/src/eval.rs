@@ -71,11 +71,7 @@ pub fn constant_tangent(e: &Expr, params: &[f64], dp: &[f64]) -> Option<(f64, f6
             let v = call(*f, &values, 0.0);
             let (x, dx) = parts[0];
             let d = match f {
-                Func::Exp => v * dx,
-                Func::Ln => dx / x,
-                Func::Log10 => dx / (x * std::f64::consts::LN_10),
-                Func::Sqrt => dx / (2.0 * v),
-                Func::Abs => dx * x.signum(),
+                Func::Math(m) => dx * crate::ir::math_slope_at(*m, x, v),
                 Func::Pow => power_tangent(x, dx, parts[1].0, parts[1].1, v),
                 // The argument that is the extreme carries the derivative.
                 Func::Min | Func::Max => parts.iter().find(|p| p.0 == v).map_or(0.0, |p| p.1),
@@ -117,11 +113,7 @@ pub fn binary(op: BinOp, a: f64, b: f64) -> f64 {
 /// A built-in function at time `t` (only `step` and `ramp` read it).
 pub fn call(f: Func, args: &[f64], t: f64) -> f64 {
     match f {
-        Func::Exp => args[0].exp(),
-        Func::Ln => args[0].ln(),
-        Func::Log10 => args[0].log10(),
-        Func::Sqrt => args[0].sqrt(),
-        Func::Abs => args[0].abs(),
+        Func::Math(m) => crate::ir::math(m, args[0]),
         Func::Min => args.iter().copied().fold(f64::INFINITY, f64::min),
         Func::Max => args.iter().copied().fold(f64::NEG_INFINITY, f64::max),
         Func::Pow => args[0].powf(args[1]),

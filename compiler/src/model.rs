@@ -5,6 +5,7 @@
 use crate::units::{Dim, Unit};
 // Spans are the one type every stage shares (a checked model's names and
 // errors point into the text): the grammar's, as in the AST.
+pub use crate::ir::Math;
 pub use bioflux_grammar::ast::Span;
 
 mod state;
@@ -52,16 +53,8 @@ pub enum Expr {
 /// Built-in functions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Func {
-    /// `exp`.
-    Exp,
-    /// `ln` (also `log`).
-    Ln,
-    /// `log10`.
-    Log10,
-    /// `sqrt`.
-    Sqrt,
-    /// `abs`.
-    Abs,
+    /// A function of one number (`exp`, `ln`, `sin`, `floor`, ...).
+    Math(Math),
     /// `min`.
     Min,
     /// `max`.
@@ -75,14 +68,10 @@ pub enum Func {
 }
 
 impl Func {
-    /// Every built-in function by its name in the language.
-    pub const ALL: [(&'static str, Func); 11] = [
-        ("exp", Func::Exp),
-        ("ln", Func::Ln),
-        ("log", Func::Ln),
-        ("log10", Func::Log10),
-        ("sqrt", Func::Sqrt),
-        ("abs", Func::Abs),
+    /// The built-in functions of more than one argument, and `log` (`ln`),
+    /// by their names in the language; [`Math::ALL`] has the others.
+    const OTHERS: [(&'static str, Func); 6] = [
+        ("log", Func::Math(Math::Ln)),
         ("min", Func::Min),
         ("max", Func::Max),
         ("pow", Func::Pow),
@@ -90,9 +79,14 @@ impl Func {
         ("ramp", Func::Ramp),
     ];
 
+    /// Every built-in function by its name in the language.
+    pub fn all() -> impl Iterator<Item = (&'static str, Func)> {
+        Math::ALL.iter().map(|&(n, m)| (n, Func::Math(m))).chain(Func::OTHERS)
+    }
+
     /// The function a name stands for.
     pub fn lookup(name: &str) -> Option<Func> {
-        Func::ALL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+        Func::all().find(|(n, _)| *n == name).map(|(_, f)| f)
     }
 }
 

@@ -194,7 +194,7 @@ impl SymbolIndex {
                 self.expr(rhs);
             }
             ExprKind::Call { func, args } => {
-                let known = Func::ALL.iter().map(|(n, _)| *n).chain(["mlp"]).find(|n| *n == func.name);
+                let known = Func::all().map(|(n, _)| n).chain(["mlp"]).find(|n| *n == func.name);
                 if let Some(n) = known {
                     self.refs.push(Reference { span: func.span, target: Target::Function(n), is_declaration: false });
                 }

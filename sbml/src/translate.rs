@@ -94,6 +94,22 @@ const TAKEN: &[&str] = &[
     "log10",
     "sqrt",
     "abs",
+    "sin",
+    "cos",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "asinh",
+    "acosh",
+    "atanh",
+    "floor",
+    "ceil",
+    "trunc",
+    "factorial",
     "min",
     "max",
     "pow",
@@ -845,7 +861,8 @@ impl<'m> Translator<'m> {
                     ));
                 }
                 ParamKind::Rate => {
-                    let d_size = self.rules[s.compartment.as_str()].math.clone().expect("rules without math are dropped");
+                    let d_size =
+                        self.rules[s.compartment.as_str()].math.clone().expect("rules without math are dropped");
                     let dilution = Math::Apply(
                         "divide".into(),
                         vec![Math::Apply("times".into(), vec![Math::Name(s.id.clone()), d_size]), size],
@@ -1183,9 +1200,52 @@ impl<'m> Translator<'m> {
                     Text { s: format!("ln({}) / ln({})", a[1].s, a[0].s), prec: P_MUL }
                 }
             }
-            "exp" | "ln" | "abs" => {
+            "exp" | "ln" | "abs" | "floor" | "factorial" | "sin" | "cos" | "tan" | "sinh" | "cosh" | "tanh" => {
                 arity(1)?;
                 func(op, &nums(self)?)
+            }
+            "ceiling" | "arcsin" | "arccos" | "arctan" | "arcsinh" | "arccosh" | "arctanh" => {
+                arity(1)?;
+                let name = if op == "ceiling" { "ceil" } else { &op.replacen("arc", "a", 1) };
+                func(name, &nums(self)?)
+            }
+            // Reciprocals: sec x = 1 / cos x; arcsec x = acos(1 / x).
+            "sec" | "csc" | "cot" | "sech" | "csch" | "coth" => {
+                arity(1)?;
+                let of = match op {
+                    "sec" => "cos",
+                    "csc" => "sin",
+                    "cot" => "tan",
+                    "sech" => "cosh",
+                    "csch" => "sinh",
+                    _ => "tanh",
+                };
+                Text { s: format!("1 / {}", func(of, &nums(self)?).s), prec: P_MUL }
+            }
+            "arcsec" | "arccsc" | "arccot" | "arcsech" | "arccsch" | "arccoth" => {
+                arity(1)?;
+                let of = match op {
+                    "arcsec" => "acos",
+                    "arccsc" => "asin",
+                    "arccot" => "atan",
+                    "arcsech" => "acosh",
+                    "arccsch" => "asinh",
+                    _ => "atanh",
+                };
+                let x = self.num(&args[0], ctx)?;
+                Text::atom(format!("{of}(1 / {})", x.at(P_NEG)))
+            }
+            // The whole quotient, towards zero; the remainder has the
+            // dividend's sign.
+            "quotient" | "rem" => {
+                arity(2)?;
+                let a = nums(self)?;
+                let q = format!("trunc({} / {})", a[0].at(P_MUL), a[1].at(P_NEG));
+                if op == "quotient" {
+                    Text::atom(q)
+                } else {
+                    Text { s: format!("{} - {} * {q}", a[0].at(P_ADD), a[1].at(P_MUL)), prec: P_ADD }
+                }
             }
             "min" | "max" if n >= 1 => {
                 let a = nums(self)?;

@@ -6,7 +6,7 @@
 
 use super::{BUILTINS, Checker, Node, Symbol};
 use crate::diagnostic::{Code, Diagnostic, suggestion};
-use crate::model::{CellId, Expr, Func, ParamId, SpeciesId};
+use crate::model::{CellId, Expr, Func, Math, ParamId, SpeciesId};
 use crate::units::{Dim, eval_unit, unit_names};
 use bioflux_grammar::ast::{self, BinOp, ExprKind, Span};
 
@@ -499,8 +499,8 @@ impl<'a> Checker<'a> {
         let Some(f) = Func::lookup(&func.name) else {
             let mut help = suggestion(
                 &func.name,
-                Func::ALL.iter().map(|(n, _)| *n),
-                "functions: exp ln log10 sqrt abs min max pow step ramp",
+                Func::all().map(|(n, _)| n),
+                "functions: exp ln log10 sqrt abs sin cos tan floor ceil ... min max pow step ramp (docs/language.md)",
             );
             if let Some(&(sym, _)) = self.symbols.get(func.name.as_str()) {
                 help = format!("`{}` is {}; only built-in functions can be called", func.name, sym.describe());
@@ -520,7 +520,7 @@ impl<'a> Checker<'a> {
             return Typed::error();
         };
         let (min, max, usage) = match f {
-            Func::Exp | Func::Ln | Func::Log10 | Func::Sqrt | Func::Abs => (1, 1, format!("{}(x)", func.name)),
+            Func::Math(_) => (1, 1, format!("{}(x)", func.name)),
             Func::Pow => (2, 2, "pow(base, exponent)".into()),
             Func::Min | Func::Max => (2, usize::MAX, format!("{}(a, b, ...)", func.name)),
             Func::Step => (3, 3, "step(time, before, after)".into()),
@@ -574,11 +574,7 @@ impl<'a> Checker<'a> {
             self.numeric(a.ty, *s, &format!("`{name}`"));
         }
         match f {
-            Func::Exp | Func::Ln | Func::Log10 => {
-                self.dimensionless(args[0].ty, spans[0], name);
-                Ty::Num(Dim::NONE)
-            }
-            Func::Sqrt => match args[0].ty {
+            Func::Math(Math::Sqrt) => match args[0].ty {
                 Ty::Num(d) => match d.sqrt() {
                     Some(r) => Ty::Num(r),
                     None => {
@@ -596,7 +592,13 @@ impl<'a> Checker<'a> {
                 },
                 other => other,
             },
-            Func::Abs => args[0].ty,
+            Func::Math(Math::Abs) => args[0].ty,
+            // The others need a number without a unit (rounding one would
+            // depend on the unit it is written in).
+            Func::Math(_) => {
+                self.dimensionless(args[0].ty, spans[0], name);
+                Ty::Num(Dim::NONE)
+            }
             Func::Min | Func::Max => {
                 let mut ty = args[0].ty;
                 for i in 1..args.len() {

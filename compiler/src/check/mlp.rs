@@ -7,7 +7,7 @@
 use super::Checker;
 use super::expr::{Ty, Typed, merge_cells};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{BinOp, Expr, Func, Mlp, Param, ParamId};
+use crate::model::{BinOp, Expr, Func, Math, Mlp, Param, ParamId};
 use crate::units::Dim;
 use bioflux_grammar::ast::{self, ExprKind, Span};
 
@@ -166,7 +166,7 @@ fn binary(op: BinOp, a: Expr, b: Expr) -> Expr {
 /// symbolic derivative meets exp's overflow (∞·0 = NaN).
 fn tanh(z: Expr) -> Expr {
     let capped = Expr::Call(Func::Min, vec![z, Expr::Const(20.0)]);
-    let e = Expr::Call(Func::Exp, vec![binary(BinOp::Mul, Expr::Const(2.0), capped)]);
+    let e = Expr::Call(Func::Math(Math::Exp), vec![binary(BinOp::Mul, Expr::Const(2.0), capped)]);
     let denominator = binary(BinOp::Add, e, Expr::Const(1.0));
     binary(BinOp::Sub, Expr::Const(1.0), binary(BinOp::Div, Expr::Const(2.0), denominator))
 }

@@ -48,6 +48,27 @@ pub fn add_tangent(g: &mut Graph, outputs: &[NodeId], seed: Seed) -> Vec<NodeId>
 /// d f(a)/da as a node, for `id` = f(a) (reused where the slope is
 /// written with the value: exp, sqrt).
 pub(super) fn math_slope(g: &mut Graph, f: Math, a: NodeId, id: NodeId) -> NodeId {
+    // 1 / sqrt(s·(1 − a²)) style slopes: sign / sqrt(c0 + c1·a²).
+    let inverse_root = |g: &mut Graph, sign: f64, c0: f64, c1: f64| {
+        let aa = g.mul(a, a);
+        let k = g.constant(c1);
+        let term = g.mul(k, aa);
+        let c = g.constant(c0);
+        let inside = g.add(c, term);
+        let root = g.math(Math::Sqrt, inside);
+        let s = g.constant(sign);
+        g.div(s, root)
+    };
+    // 1 / (c0 + c1·a²).
+    let inverse = |g: &mut Graph, c0: f64, c1: f64| {
+        let aa = g.mul(a, a);
+        let k = g.constant(c1);
+        let term = g.mul(k, aa);
+        let c = g.constant(c0);
+        let inside = g.add(c, term);
+        let one = g.constant(1.0);
+        g.div(one, inside)
+    };
     match f {
         Math::Exp => id,
         Math::Ln => {
@@ -72,6 +93,26 @@ pub(super) fn math_slope(g: &mut Graph, f: Math, a: NodeId, id: NodeId) -> NodeI
             let (m, p) = (g.constant(-1.0), g.constant(1.0));
             g.select(negative, m, p)
         }
+        Math::Sin => g.math(Math::Cos, a),
+        Math::Cos => {
+            let s = g.math(Math::Sin, a);
+            g.neg(s)
+        }
+        Math::Sinh => g.math(Math::Cosh, a),
+        Math::Cosh => g.math(Math::Sinh, a),
+        // 1 + tan², 1 − tanh², from the value itself.
+        Math::Tan | Math::Tanh => {
+            let vv = g.mul(id, id);
+            let one = g.constant(1.0);
+            if f == Math::Tan { g.add(one, vv) } else { g.sub(one, vv) }
+        }
+        Math::Asin => inverse_root(g, 1.0, 1.0, -1.0),
+        Math::Acos => inverse_root(g, -1.0, 1.0, -1.0),
+        Math::Asinh => inverse_root(g, 1.0, 1.0, 1.0),
+        Math::Acosh => inverse_root(g, 1.0, -1.0, 1.0),
+        Math::Atan => inverse(g, 1.0, 1.0),
+        Math::Atanh => inverse(g, 1.0, -1.0),
+        Math::Floor | Math::Ceil | Math::Trunc | Math::Factorial => g.constant(0.0),
     }
 }
 

@@ -11,7 +11,7 @@
 //! A species in a `compartment` has that compartment's size in place of V
 //! (a constant, or an expression of the state and time) and no flows.
 
-use super::{Arith, Cmp, Graph, Math, Node, NodeId};
+use super::{Arith, Cmp, Graph, Node, NodeId};
 use crate::model::{
     BinOp, CheckedModel, Compartment, Expr, Func, Interpolation, OutputValue, SpeciesId, StateLayout, Trigger,
 };
@@ -276,11 +276,7 @@ impl Lowering<'_> {
     fn call(&mut self, f: Func, args: &[NodeId]) -> NodeId {
         let t = self.g.leaf(Node::Time);
         match f {
-            Func::Exp => self.g.math(Math::Exp, args[0]),
-            Func::Ln => self.g.math(Math::Ln, args[0]),
-            Func::Log10 => self.g.math(Math::Log10, args[0]),
-            Func::Sqrt => self.g.math(Math::Sqrt, args[0]),
-            Func::Abs => self.g.math(Math::Abs, args[0]),
+            Func::Math(m) => self.g.math(m, args[0]),
             Func::Pow => self.g.arith(Arith::Pow, args[0], args[1]),
             Func::Min => args[1..].iter().fold(args[0], |acc, &a| self.g.arith(Arith::Min, acc, a)),
             Func::Max => args[1..].iter().fold(args[0], |acc, &a| self.g.arith(Arith::Max, acc, a)),

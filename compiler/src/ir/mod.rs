@@ -45,6 +45,75 @@ pub enum Math {
     Sqrt,
     /// The absolute value.
     Abs,
+    /// The sine (radians).
+    Sin,
+    /// The cosine (radians).
+    Cos,
+    /// The tangent (radians).
+    Tan,
+    /// The arcsine.
+    Asin,
+    /// The arccosine.
+    Acos,
+    /// The arctangent.
+    Atan,
+    /// The hyperbolic sine.
+    Sinh,
+    /// The hyperbolic cosine.
+    Cosh,
+    /// The hyperbolic tangent.
+    Tanh,
+    /// The inverse hyperbolic sine.
+    Asinh,
+    /// The inverse hyperbolic cosine.
+    Acosh,
+    /// The inverse hyperbolic tangent.
+    Atanh,
+    /// The largest whole number not above x.
+    Floor,
+    /// The smallest whole number not below x.
+    Ceil,
+    /// x without its fraction (towards zero).
+    Trunc,
+    /// x! of a whole number x ≥ 0 (NaN otherwise).
+    Factorial,
+}
+
+impl Math {
+    /// Every function of one number by its name in the language.
+    pub const ALL: [(&'static str, Math); 21] = [
+        ("exp", Math::Exp),
+        ("ln", Math::Ln),
+        ("log10", Math::Log10),
+        ("sqrt", Math::Sqrt),
+        ("abs", Math::Abs),
+        ("sin", Math::Sin),
+        ("cos", Math::Cos),
+        ("tan", Math::Tan),
+        ("asin", Math::Asin),
+        ("acos", Math::Acos),
+        ("atan", Math::Atan),
+        ("sinh", Math::Sinh),
+        ("cosh", Math::Cosh),
+        ("tanh", Math::Tanh),
+        ("asinh", Math::Asinh),
+        ("acosh", Math::Acosh),
+        ("atanh", Math::Atanh),
+        ("floor", Math::Floor),
+        ("ceil", Math::Ceil),
+        ("trunc", Math::Trunc),
+        ("factorial", Math::Factorial),
+    ];
+
+    /// Its name in the language.
+    pub fn name(self) -> &'static str {
+        Math::ALL.iter().find(|(_, m)| *m == self).map_or("?", |(n, _)| n)
+    }
+
+    /// Whether it rounds: piecewise constant, with no derivative to follow.
+    pub fn rounds(self) -> bool {
+        matches!(self, Math::Floor | Math::Ceil | Math::Trunc | Math::Factorial)
+    }
 }
 
 /// Arithmetic of two numbers.
@@ -325,6 +394,48 @@ pub fn math(f: Math, x: f64) -> f64 {
         Math::Log10 => x.log10(),
         Math::Sqrt => x.sqrt(),
         Math::Abs => x.abs(),
+        Math::Sin => x.sin(),
+        Math::Cos => x.cos(),
+        Math::Tan => x.tan(),
+        Math::Asin => x.asin(),
+        Math::Acos => x.acos(),
+        Math::Atan => x.atan(),
+        Math::Sinh => x.sinh(),
+        Math::Cosh => x.cosh(),
+        Math::Tanh => x.tanh(),
+        Math::Asinh => x.asinh(),
+        Math::Acosh => x.acosh(),
+        Math::Atanh => x.atanh(),
+        Math::Floor => x.floor(),
+        Math::Ceil => x.ceil(),
+        Math::Trunc => x.trunc(),
+        Math::Factorial if x < 0.0 || x.fract() != 0.0 => f64::NAN,
+        // Γ(x + 1); exact for x ≤ 22, the nearest double beyond.
+        Math::Factorial => libm::tgamma(x + 1.0),
+    }
+}
+
+/// d f(x)/dx, with v = f(x) (what `diff` builds as nodes, for one number).
+pub fn math_slope_at(f: Math, x: f64, v: f64) -> f64 {
+    match f {
+        Math::Exp => v,
+        Math::Ln => 1.0 / x,
+        Math::Log10 => 1.0 / (x * std::f64::consts::LN_10),
+        Math::Sqrt => 1.0 / (2.0 * v),
+        Math::Abs => x.signum(),
+        Math::Sin => x.cos(),
+        Math::Cos => -x.sin(),
+        Math::Tan => 1.0 + v * v,
+        Math::Asin => 1.0 / (1.0 - x * x).sqrt(),
+        Math::Acos => -1.0 / (1.0 - x * x).sqrt(),
+        Math::Atan => 1.0 / (1.0 + x * x),
+        Math::Sinh => x.cosh(),
+        Math::Cosh => x.sinh(),
+        Math::Tanh => 1.0 - v * v,
+        Math::Asinh => 1.0 / (x * x + 1.0).sqrt(),
+        Math::Acosh => 1.0 / (x * x - 1.0).sqrt(),
+        Math::Atanh => 1.0 / (1.0 - x * x),
+        Math::Floor | Math::Ceil | Math::Trunc | Math::Factorial => 0.0,
     }
 }
 
