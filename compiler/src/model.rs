@@ -505,6 +505,8 @@ pub enum Trigger {
         condition: Expr,
         /// Whether the boundary counts as true.
         inclusive: bool,
+        /// Whether it fires at the start when the condition holds there.
+        from_start: bool,
     },
 }
 

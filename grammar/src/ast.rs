@@ -239,6 +239,9 @@ pub enum ItemKind {
     When {
         /// The condition that fires it when it becomes true.
         condition: Expr,
+        /// `from start`: it also fires at the start if the condition holds
+        /// there (otherwise the condition must become true).
+        from_start: Option<Span>,
         /// What it does.
         actions: Vec<Action>,
     },

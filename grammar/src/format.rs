@@ -270,9 +270,11 @@ impl Printer<'_> {
                 }
                 self.block(span, &header, header_end, |p| p.actions(actions));
             }
-            ItemKind::When { condition, actions } => {
-                let header = format!("when {}", expr(condition));
-                self.block(span, &header, condition.span.end, |p| p.actions(actions));
+            ItemKind::When { condition, from_start, actions } => {
+                let from = if from_start.is_some() { " from start" } else { "" };
+                let header = format!("when {}{from}", expr(condition));
+                let header_end = from_start.map_or(condition.span.end, |s| s.end);
+                self.block(span, &header, header_end, |p| p.actions(actions));
             }
         }
     }

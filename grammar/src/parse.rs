@@ -265,6 +265,7 @@ fn rule_description(rule: &Rule) -> &'static str {
         Rule::when_stmt | Rule::kw_when => "`when`",
         Rule::every | Rule::kw_every => "`every`",
         Rule::until | Rule::kw_until => "`until`",
+        Rule::from_start | Rule::kw_from | Rule::kw_start => "`from start`",
         Rule::event_body => "`{`",
         Rule::add_action | Rule::kw_add => "`add`",
         Rule::sample_action | Rule::kw_sample => "`sample`",
@@ -458,7 +459,13 @@ fn item(p: Pair<Rule>) -> Item {
         }
         Rule::when_stmt => {
             let condition = expr(it.next().unwrap());
-            ItemKind::When { condition, actions: event_actions(it.next().unwrap()) }
+            let mut next = it.next().unwrap();
+            let from_start = (next.as_rule() == Rule::from_start).then(|| {
+                let span = span_of(&next);
+                next = it.next().unwrap();
+                span
+            });
+            ItemKind::When { condition, from_start, actions: event_actions(next) }
         }
         r => unreachable!("not a statement rule: {r:?}"),
     };

@@ -97,7 +97,9 @@ impl Shift for ItemKind {
             ItemKind::At { time, every, until, actions } => {
                 (time.shift(by), every.shift(by), until.shift(by), actions.shift(by)).0
             }
-            ItemKind::When { condition, actions } => (condition.shift(by), actions.shift(by)).0,
+            ItemKind::When { condition, from_start, actions } => {
+                (condition.shift(by), from_start.shift(by), actions.shift(by)).0
+            }
         }
     }
 }

@@ -279,7 +279,7 @@ impl SymbolIndex {
                 every.iter().chain(until).for_each(|e| self.expr(e));
                 self.actions(actions);
             }
-            ItemKind::When { condition, actions } => {
+            ItemKind::When { condition, actions, .. } => {
                 self.expr(condition);
                 self.actions(actions);
             }

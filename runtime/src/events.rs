@@ -122,16 +122,19 @@ pub struct Watch {
     /// Event index of each margin (`System::margins` order).
     pub events: Vec<usize>,
     inclusive: Vec<bool>,
+    /// `from start`: fires at the start if the condition holds there.
+    from_start: Vec<bool>,
     armed: Vec<bool>,
 }
 
 impl Watch {
     pub fn new(model: &CheckedModel) -> Watch {
-        let mut w = Watch { events: vec![], inclusive: vec![], armed: vec![] };
+        let mut w = Watch { events: vec![], inclusive: vec![], from_start: vec![], armed: vec![] };
         for (i, e) in model.events.iter().enumerate() {
-            if let Trigger::When { inclusive, .. } = e.trigger {
+            if let Trigger::When { inclusive, from_start, .. } = e.trigger {
                 w.events.push(i);
                 w.inclusive.push(inclusive);
+                w.from_start.push(from_start);
             }
         }
         w.armed = vec![false; w.events.len()];
@@ -147,9 +150,11 @@ impl Watch {
     }
 
     /// At the start: a condition that already holds does not fire (it has
-    /// not become true); it waits until it has been false.
+    /// not become true) unless its event says `from start`; it waits until
+    /// it has been false.
     pub fn start(&mut self, margins: &[f64]) {
-        let armed: Vec<bool> = margins.iter().enumerate().map(|(j, &g)| !self.holds(j, g)).collect();
+        let armed: Vec<bool> =
+            margins.iter().enumerate().map(|(j, &g)| self.from_start[j] || !self.holds(j, g)).collect();
         self.armed = armed;
     }
 

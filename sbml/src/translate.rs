@@ -352,9 +352,6 @@ impl<'m> Translator<'m> {
             if !e.persistent {
                 return Err(unsupported("a non-persistent event trigger", &name, e.line));
             }
-            if !e.initial_value {
-                return Err(unsupported("an event trigger with initialValue=\"false\"", &name, e.line));
-            }
         }
         Ok(())
     }
@@ -711,7 +708,10 @@ impl<'m> Translator<'m> {
             if actions.is_empty() {
                 continue;
             }
-            let _ = writeln!(out, "when {} {{", condition.s);
+            // initialValue="false": the trigger was false before the start,
+            // so one that holds there fires there.
+            let from = if e.initial_value { "" } else { " from start" };
+            let _ = writeln!(out, "when {}{from} {{", condition.s);
             for a in actions {
                 let _ = writeln!(out, "    {a}");
             }

@@ -28,9 +28,9 @@ impl<'a> Checker<'a> {
                 ItemKind::At { time, every, until, actions } => {
                     self.at_event(item.span, time, every.as_ref(), until.as_ref(), actions)
                 }
-                ItemKind::When { condition, actions } => {
+                ItemKind::When { condition, from_start, actions } => {
                     let label = format!("when {}", source_text(condition));
-                    let trigger = self.condition(condition);
+                    let trigger = self.condition(condition, from_start.is_some());
                     let actions = self.actions(actions);
                     trigger.map(|trigger| Event { trigger, actions, label, span: item.span })
                 }
@@ -111,7 +111,7 @@ impl<'a> Checker<'a> {
 
     /// A `when` condition: comparisons, joined with and/or/not, that a root
     /// finder can follow (an equality holds only at an instant).
-    fn condition(&mut self, e: &'a ast::Expr) -> Option<Trigger> {
+    fn condition(&mut self, e: &'a ast::Expr, from_start: bool) -> Option<Trigger> {
         let typed = self.expr(e, false);
         match typed.ty {
             Ty::Bool => {}
@@ -137,7 +137,7 @@ impl<'a> Checker<'a> {
             return None;
         }
         let inclusive = matches!(typed.expr, Expr::Binary(crate::model::BinOp::Le | crate::model::BinOp::Ge, ..));
-        Some(Trigger::When { condition: typed.expr, inclusive })
+        Some(Trigger::When { condition: typed.expr, inclusive, from_start })
     }
 
     fn actions(&mut self, actions: &'a [ast::Action]) -> Vec<Action> {
