@@ -727,10 +727,10 @@ impl<'m> Translator<'m> {
             match e {
                 Math::Apply(op, args) => match op.as_str() {
                     "gt" | "lt" | "geq" | "leq" => true,
-                    "and" | "or" | "not" => args.iter().all(|a| followable(t, a)),
+                    "and" | "or" | "not" | "xor" | "implies" => args.iter().all(|a| followable(t, a)),
                     _ => false,
                 },
-                Math::Bool(_) => true,
+                Math::Bool(_) | Math::Number(_) => true,
                 Math::Call(f, args) => t.functions.get(f.as_str()).and_then(|d| d.body.as_ref()).is_some_and(|b| {
                     let bindings: Vec<(String, Math)> =
                         t.functions[f.as_str()].args.iter().cloned().zip(args.iter().cloned()).collect();
@@ -1253,7 +1253,7 @@ impl<'m> Translator<'m> {
             }
             "piecewise" => unreachable!("piecewise is its own node"),
             // True is 1 and false 0, as other simulators read them.
-            "eq" | "neq" | "gt" | "lt" | "geq" | "leq" | "and" | "or" | "xor" | "not" | "implies" => {
+            logical if LOGICAL.contains(&logical) => {
                 let c = self.cond(&Math::Apply(op.into(), args.to_vec()), ctx)?;
                 Text { s: format!("if {} then 1 else 0", c.s), prec: 0 }
             }
@@ -1266,7 +1266,9 @@ impl<'m> Translator<'m> {
         let (op, args) = match e {
             Math::Bool(true) => return Ok(Text { s: "0 < 1".into(), prec: P_CMP }),
             Math::Bool(false) => return Ok(Text { s: "1 < 0".into(), prec: P_CMP }),
-            Math::Apply(op, args) => (op.as_str(), args),
+            // A constant number: true where it is not zero.
+            Math::Number(v) => return Ok(Text { s: if *v != 0.0 { "0 < 1" } else { "1 < 0" }.into(), prec: P_CMP }),
+            Math::Apply(op, args) if LOGICAL.contains(&op.as_str()) => (op.as_str(), args),
             Math::Call(f, args) if self.functions.contains_key(f.as_str()) => {
                 let def = self.functions[f.as_str()];
                 let Some(body) = &def.body else {
@@ -1351,6 +1353,9 @@ impl<'m> Translator<'m> {
 fn size_state_key(compartment: &str) -> String {
     format!("size of {compartment}")
 }
+
+/// MathML operators whose value is true or false.
+const LOGICAL: &[&str] = &["eq", "neq", "gt", "lt", "geq", "leq", "and", "or", "xor", "not", "implies"];
 
 fn event_name(e: &Event) -> String {
     e.id.as_deref().map(|i| format!("event `{i}`")).unwrap_or_else(|| "an event".into())
