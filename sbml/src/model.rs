@@ -135,8 +135,8 @@ pub struct SpeciesReference {
     pub id: Option<String>,
     /// The stoichiometry (1 where not given).
     pub stoichiometry: f64,
-    /// Whether the stoichiometry is given by `stoichiometryMath`.
-    pub stoichiometry_math: bool,
+    /// The stoichiometry as an expression (Level 2's `stoichiometryMath`).
+    pub stoichiometry_math: Option<Math>,
     /// Line.
     pub line: u32,
 }

@@ -218,7 +218,10 @@ impl<'a, 'input> Reader<'a, 'input> {
             species: s.attribute("species").unwrap_or_default().to_string(),
             id: s.attribute("id").map(str::to_string),
             stoichiometry: self.number_attr(s, "stoichiometry")?.unwrap_or(1.0),
-            stoichiometry_math: self.child(s, "stoichiometryMath").is_some(),
+            stoichiometry_math: match self.child(s, "stoichiometryMath") {
+                Some(m) => self.math(m)?,
+                None => None,
+            },
             line: self.line(s),
         })
     }

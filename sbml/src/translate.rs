@@ -330,11 +330,6 @@ impl<'m> Translator<'m> {
             if r.fast {
                 return Err(unsupported("a fast reaction", &format!("reaction `{}`", r.id), r.line));
             }
-            for sr in r.reactants.iter().chain(&r.products) {
-                if sr.stoichiometry_math {
-                    return Err(unsupported("stoichiometryMath", &format!("reaction `{}`", r.id), sr.line));
-                }
-            }
         }
         for rule in &m.rules {
             if rule.kind == RuleKind::Algebraic && rule.math.is_some() {
@@ -576,9 +571,15 @@ impl<'m> Translator<'m> {
                 for (i, r) in m.reactions.iter().enumerate() {
                     for (product, refs) in [(false, &r.reactants), (true, &r.products)] {
                         for sr in refs.iter().filter(|sr| sr.species == s.id) {
-                            let coefficient = match &sr.id {
-                                Some(id) => Text::atom(self.name(id)),
-                                None => number(sr.stoichiometry),
+                            let coefficient = match (&sr.stoichiometry_math, &sr.id) {
+                                (Some(math), _) => {
+                                    let place = format!("the stoichiometryMath of `{}` in `{}`", sr.species, r.id);
+                                    let ctx = Ctx { reaction: None, initial: false, place: &place, line: sr.line, depth: 0 };
+                                    let v = self.num(math, ctx)?;
+                                    Text { s: v.at(P_ATOM), prec: P_ATOM }
+                                }
+                                (None, Some(id)) => Text::atom(self.name(id)),
+                                (None, None) => number(sr.stoichiometry),
                             };
                             let rate = self.name(&m.reactions[i].id);
                             let sign = if product { "+" } else { "-" };
@@ -831,9 +832,10 @@ impl<'m> Translator<'m> {
         for r in &m.reactions {
             for (sign, refs) in [(-1.0, &r.reactants), (1.0, &r.products)] {
                 for sr in refs.iter().filter(|sr| sr.species == s.id) {
-                    let coefficient = match &sr.id {
-                        Some(sid) => Math::Name(sid.clone()),
-                        None => Math::Number(sr.stoichiometry),
+                    let coefficient = match (&sr.stoichiometry_math, &sr.id) {
+                        (Some(math), _) => math.clone(),
+                        (None, Some(sid)) => Math::Name(sid.clone()),
+                        (None, None) => Math::Number(sr.stoichiometry),
                     };
                     let term = Math::Apply("times".into(), vec![coefficient, Math::Name(r.id.clone())]);
                     terms.push(if sign < 0.0 { Math::Apply("minus".into(), vec![term]) } else { term });
