@@ -507,7 +507,19 @@ pub enum Trigger {
         inclusive: bool,
         /// Whether it fires at the start when the condition holds there.
         from_start: bool,
+        /// `after`: how long the actions wait.
+        delay: Option<Delay>,
     },
+}
+
+/// How long a `when` event's actions wait after its condition becomes true.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Delay {
+    /// The delay (h), computed when the condition becomes true.
+    pub value: Expr,
+    /// Whether the actions' new values are computed then too (else when
+    /// they apply).
+    pub trigger_values: bool,
 }
 
 /// What an event does. Values are in base units, evaluated when the event

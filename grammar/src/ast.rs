@@ -242,9 +242,21 @@ pub enum ItemKind {
         /// `from start`: it also fires at the start if the condition holds
         /// there (otherwise the condition must become true).
         from_start: Option<Span>,
+        /// `after DELAY`: the actions wait that long.
+        delay: Option<Delay>,
         /// What it does.
         actions: Vec<Action>,
     },
+}
+
+/// `after DELAY [with trigger values]` of a `when` event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Delay {
+    /// How long the actions wait after the condition becomes true.
+    pub value: Expr,
+    /// `with trigger values`: the actions' new values are computed when
+    /// the condition becomes true, not when they apply.
+    pub trigger_values: Option<Span>,
 }
 
 /// One action of an event.

@@ -270,10 +270,21 @@ impl Printer<'_> {
                 }
                 self.block(span, &header, header_end, |p| p.actions(actions));
             }
-            ItemKind::When { condition, from_start, actions } => {
+            ItemKind::When { condition, from_start, delay, actions } => {
                 let from = if from_start.is_some() { " from start" } else { "" };
-                let header = format!("when {}{from}", expr(condition));
-                let header_end = from_start.map_or(condition.span.end, |s| s.end);
+                let after = match delay {
+                    Some(d) => {
+                        let values = if d.trigger_values.is_some() { " with trigger values" } else { "" };
+                        format!(" after {}{values}", expr(&d.value))
+                    }
+                    None => String::new(),
+                };
+                let header = format!("when {}{from}{after}", expr(condition));
+                let header_end = delay
+                    .as_ref()
+                    .map(|d| d.trigger_values.map_or(d.value.span.end, |s| s.end))
+                    .or(from_start.map(|s| s.end))
+                    .unwrap_or(condition.span.end);
                 self.block(span, &header, header_end, |p| p.actions(actions));
             }
         }

@@ -266,6 +266,8 @@ fn rule_description(rule: &Rule) -> &'static str {
         Rule::every | Rule::kw_every => "`every`",
         Rule::until | Rule::kw_until => "`until`",
         Rule::from_start | Rule::kw_from | Rule::kw_start => "`from start`",
+        Rule::after | Rule::kw_after => "`after`",
+        Rule::trigger_values | Rule::kw_with | Rule::kw_trigger | Rule::kw_values => "`with trigger values`",
         Rule::event_body => "`{`",
         Rule::add_action | Rule::kw_add => "`add`",
         Rule::sample_action | Rule::kw_sample => "`sample`",
@@ -465,7 +467,14 @@ fn item(p: Pair<Rule>) -> Item {
                 next = it.next().unwrap();
                 span
             });
-            ItemKind::When { condition, from_start, actions: event_actions(next) }
+            let delay = (next.as_rule() == Rule::after).then(|| {
+                let mut parts = operands(next.clone());
+                let value = expr(parts.next().unwrap());
+                let trigger_values = parts.next().map(|p| span_of(&p));
+                next = it.next().unwrap();
+                Delay { value, trigger_values }
+            });
+            ItemKind::When { condition, from_start, delay, actions: event_actions(next) }
         }
         r => unreachable!("not a statement rule: {r:?}"),
     };

@@ -97,7 +97,11 @@ impl Shift for ItemKind {
             ItemKind::At { time, every, until, actions } => {
                 (time.shift(by), every.shift(by), until.shift(by), actions.shift(by)).0
             }
-            ItemKind::When { condition, from_start, actions } => {
+            ItemKind::When { condition, from_start, delay, actions } => {
+                if let Some(d) = delay {
+                    d.value.shift(by);
+                    d.trigger_values.shift(by);
+                }
                 (condition.shift(by), from_start.shift(by), actions.shift(by)).0
             }
         }

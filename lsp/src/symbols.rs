@@ -279,8 +279,9 @@ impl SymbolIndex {
                 every.iter().chain(until).for_each(|e| self.expr(e));
                 self.actions(actions);
             }
-            ItemKind::When { condition, actions, .. } => {
+            ItemKind::When { condition, delay, actions, .. } => {
                 self.expr(condition);
+                delay.iter().for_each(|d| self.expr(&d.value));
                 self.actions(actions);
             }
         }

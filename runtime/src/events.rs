@@ -184,6 +184,50 @@ impl Watch {
     }
 }
 
+/// The actions of `when … after` events waiting for their time, in the
+/// order they are due (by time, then in the order their events fired).
+#[derive(Clone, Debug, Default)]
+pub struct Delayed {
+    waiting: Vec<Waiting>,
+    fired: u64,
+}
+
+#[derive(Clone, Debug)]
+struct Waiting {
+    time: f64,
+    order: u64,
+    event: usize,
+    /// `with trigger values`: the new values computed when it fired.
+    values: Option<Vec<f64>>,
+}
+
+impl Delayed {
+    /// When the next waiting actions are due.
+    pub fn next_time(&self) -> Option<f64> {
+        self.waiting.iter().map(|w| w.time).min_by(f64::total_cmp)
+    }
+
+    /// Whether some are due by `t`.
+    pub fn due_by(&self, t: f64) -> bool {
+        self.next_time().is_some_and(|next| next <= t + 1e-12 * t.abs().max(1.0))
+    }
+
+    fn push(&mut self, time: f64, event: usize, values: Option<Vec<f64>>) {
+        self.fired += 1;
+        self.waiting.push(Waiting { time, order: self.fired, event, values });
+    }
+
+    /// Takes those due by `t`, in order.
+    fn take_due(&mut self, t: f64) -> Vec<Waiting> {
+        let tolerance = 1e-12 * t.abs().max(1.0);
+        let (mut due, rest): (Vec<Waiting>, Vec<Waiting>) =
+            self.waiting.drain(..).partition(|w| w.time <= t + tolerance);
+        self.waiting = rest;
+        due.sort_by(|a, b| a.time.total_cmp(&b.time).then(a.order.cmp(&b.order)));
+        due
+    }
+}
+
 /// What one action changed, for the event log.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Change {
@@ -227,6 +271,47 @@ pub fn apply(
     p: &mut [f64],
     tangents: &mut [Tangent],
 ) -> Result<(EventRecord, bool), ActionError> {
+    apply_with(model, event, t, x, p, tangents, None)
+}
+
+/// The new value of each `NAME = value` action of `event` (NaN for the
+/// other actions) at time `t`.
+fn new_values(
+    model: &CheckedModel,
+    event: usize,
+    t: f64,
+    x: &[f64],
+    p: &[f64],
+    with_tangents: bool,
+) -> Result<Vec<f64>, ActionError> {
+    let e = &model.events[event];
+    let fail = |what: &str| ActionError(format!("event `{}` at t = {t} h: {what}", e.label));
+    let mut values = Vec::with_capacity(e.actions.len());
+    for action in &e.actions {
+        let (Action::SetParam { value: expr, .. } | Action::SetSpecies { value: expr, .. }) = action else {
+            values.push(f64::NAN);
+            continue;
+        };
+        if with_tangents && constant(expr, p).is_none() {
+            return Err(fail("sensitivities cannot follow a new value that reads the state or the time"));
+        }
+        let at = bioflux_compiler::eval::At { model, params: p, state: x, t };
+        values.push(bioflux_compiler::eval::value(expr, &at).map_err(|err| fail(&err.to_string()))?);
+    }
+    Ok(values)
+}
+
+/// [`apply`], with the new values of its `NAME = value` actions computed
+/// before (a delayed event's, when it fired) where `values` is given.
+fn apply_with(
+    model: &CheckedModel,
+    event: usize,
+    t: f64,
+    x: &mut [f64],
+    p: &mut [f64],
+    tangents: &mut [Tangent],
+    values: Option<&[f64]>,
+) -> Result<(EventRecord, bool), ActionError> {
     let e = &model.events[event];
     let mut changes = Vec::new();
     let mut stop = false;
@@ -235,24 +320,18 @@ pub fn apply(
     // Every new value of `NAME = value` comes from the state before any
     // action of the event changes it (as SBML's event assignments do).
     // So does the size that turns a new concentration into an amount.
-    let mut new_values = Vec::with_capacity(e.actions.len());
-    let mut sizes_before = Vec::with_capacity(e.actions.len());
-    for action in &e.actions {
-        sizes_before.push(match action {
+    let new_values = match values {
+        Some(v) => v.to_vec(),
+        None => new_values(model, event, t, x, p, !tangents.is_empty())?,
+    };
+    let sizes_before: Vec<f64> = e
+        .actions
+        .iter()
+        .map(|action| match action {
             Action::SetSpecies { species, .. } => model.size_of(species.index(), x, p, t),
             _ => f64::NAN,
-        });
-        let (Action::SetParam { value: expr, .. } | Action::SetSpecies { value: expr, .. }) = action else {
-            new_values.push(f64::NAN);
-            continue;
-        };
-        if !tangents.is_empty() && constant(expr, p).is_none() {
-            return Err(fail("sensitivities cannot follow a new value that reads the state or the time"));
-        }
-        let at = bioflux_compiler::eval::At { model, params: p, state: x, t };
-        let v = bioflux_compiler::eval::value(expr, &at).map_err(|err| fail(&err.to_string()))?;
-        new_values.push(v);
-    }
+        })
+        .collect();
     for ((action, &new), &size_before) in e.actions.iter().zip(&new_values).zip(&sizes_before) {
         match action {
             Action::AddAmount { species, amount } => {
@@ -375,14 +454,18 @@ fn derivative(expr: &Expr, p: &[f64], dp: &[f64]) -> f64 {
 /// The `when` margins at a state and parameters (at the instant events fire).
 pub type MarginsAt<'a> = dyn FnMut(&[f64], &[f64], &mut [f64]) + 'a;
 
-/// Fires the events due at one instant: `time_events` (in file order), then
-/// every `when` event whose condition they (or the state) made true, until
-/// nothing more fires. `margins` evaluates the `when` margins at a state and
-/// parameters. Returns the records and whether the run stops.
+/// Fires the events due at one instant: `time_events` (in file order), the
+/// delayed actions due, then every `when` event whose condition they (or
+/// the state) made true, until nothing more fires; a `when … after` event
+/// that fires waits in `delayed` (a run that cannot follow delays passes
+/// `None`, and such an event is an error). `margins` evaluates the `when`
+/// margins at a state and parameters. Returns the records and whether the
+/// run stops.
 #[allow(clippy::too_many_arguments)]
 pub fn fire(
     model: &CheckedModel,
     watch: &mut Watch,
+    mut delayed: Option<&mut Delayed>,
     time_events: &[usize],
     at_root: bool,
     t: f64,
@@ -398,27 +481,62 @@ pub fn fire(
         records.push(record);
         stop |= stops;
     }
-    if watch.is_empty() {
-        return Ok((records, stop));
-    }
     let mut g = vec![0.0; watch.events.len()];
     let mut before: Option<Vec<f64>> = None;
-    for round in 0.. {
-        margins(x, p, &mut g);
-        let due = watch.fire(&g, at_root && round == 0, before.as_deref());
-        before = Some(g.clone());
-        if due.is_empty() {
+    // The delayed actions due now, then rounds of `when` events; a delay
+    // of zero makes more actions due at this instant, after those rounds.
+    for pass in 0.. {
+        let due_now = delayed.as_deref_mut().map_or_else(Vec::new, |d| d.take_due(t));
+        if pass > 0 && due_now.is_empty() {
             break;
         }
-        if round == MAX_ROUNDS {
+        if pass == MAX_ROUNDS {
             return Err(ActionError(format!(
-                "at t = {t} h the `when` events keep making each other's conditions true ({MAX_ROUNDS} rounds)"
+                "at t = {t} h events with no delay keep making each other due ({MAX_ROUNDS} rounds)"
             )));
         }
-        for event in due {
-            let (record, stops) = apply(model, event, t, x, p, tangents)?;
+        for w in due_now {
+            let (record, stops) = apply_with(model, w.event, t, x, p, tangents, w.values.as_deref())?;
             records.push(record);
             stop |= stops;
+        }
+        if watch.is_empty() {
+            break;
+        }
+        for round in 0.. {
+            margins(x, p, &mut g);
+            let due = watch.fire(&g, at_root && pass == 0 && round == 0, before.as_deref());
+            before = Some(g.clone());
+            if due.is_empty() {
+                break;
+            }
+            if round == MAX_ROUNDS {
+                return Err(ActionError(format!(
+                    "at t = {t} h the `when` events keep making each other's conditions true ({MAX_ROUNDS} rounds)"
+                )));
+            }
+            for event in due {
+                let Trigger::When { delay: Some(delay), .. } = &model.events[event].trigger else {
+                    let (record, stops) = apply(model, event, t, x, p, tangents)?;
+                    records.push(record);
+                    stop |= stops;
+                    continue;
+                };
+                let label = &model.events[event].label;
+                let Some(queue) = delayed.as_deref_mut() else {
+                    return Err(ActionError(format!(
+                        "event `{label}` at t = {t} h: sensitivities cannot follow an event with a delay"
+                    )));
+                };
+                let at = bioflux_compiler::eval::At { model, params: p, state: x, t };
+                let wait = bioflux_compiler::eval::value(&delay.value, &at)
+                    .map_err(|err| ActionError(format!("event `{label}` at t = {t} h: {err}")))?;
+                if !(wait >= 0.0 && wait.is_finite()) {
+                    return Err(ActionError(format!("event `{label}` at t = {t} h: its delay is {wait} h")));
+                }
+                let values = if delay.trigger_values { Some(new_values(model, event, t, x, p, false)?) } else { None };
+                queue.push(t + wait, event, values);
+            }
         }
     }
     Ok((records, stop))

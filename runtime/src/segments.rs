@@ -1,8 +1,9 @@
 //! The segment loop that a run ([`crate::simulate`]) and a run with
 //! sensitivities ([`crate::sensitivity`]) share: the schedule's stops
 //! (breakpoints, `at` times, the end) in order; between two stops,
-//! integration until the stop or an earlier `when` root, where the events
-//! the crossing made due fire; at each stop, the `at` events due there.
+//! integration until the stop, an earlier `when` root, where the events
+//! the crossing made due fire, or an earlier time at which the actions of
+//! a `when … after` event are due; at each stop, the `at` events due there.
 
 use crate::events::Schedule;
 
@@ -31,6 +32,10 @@ pub(crate) trait Segments {
     fn at_stop(&mut self, end: f64) -> f64;
     /// A new segment begins (for the statistics).
     fn segment(&mut self) {}
+    /// When the next actions of a `when … after` event are due, if any.
+    fn next_delayed(&self) -> Option<f64> {
+        None
+    }
 }
 
 /// Runs `run` through `schedule`'s stops from `start`.
@@ -45,7 +50,14 @@ pub(crate) fn drive(schedule: &mut Schedule, start: f64, run: &mut impl Segments
         }
         run.segment();
         loop {
-            match run.integrate(end) {
+            // Delayed actions due before this stop end a stretch of their own.
+            let waiting = run.next_delayed().filter(|&due| due < end - 1e-12 * end.abs().max(1.0));
+            match run.integrate(waiting.unwrap_or(end)) {
+                Stretch::Reached if waiting.is_some() => {
+                    if !run.fire(&[], None) || run.finished() {
+                        return;
+                    }
+                }
                 Stretch::Reached => break,
                 Stretch::Over => return,
                 Stretch::Root(j) => {
@@ -58,8 +70,10 @@ pub(crate) fn drive(schedule: &mut Schedule, start: f64, run: &mut impl Segments
         if run.finished() {
             return;
         }
-        let due = schedule.due_at(run.at_stop(end));
-        if !due.is_empty() && !run.fire(&due, None) {
+        let now = run.at_stop(end);
+        let due = schedule.due_at(now);
+        let delayed_due = run.next_delayed().is_some_and(|d| d <= now + 1e-12 * now.abs().max(1.0));
+        if (!due.is_empty() || delayed_due) && !run.fire(&due, None) {
             return;
         }
     }

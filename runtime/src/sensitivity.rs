@@ -205,8 +205,18 @@ pub fn simulate_sensitivities(
             .collect();
         tangents.push(crate::events::Tangent { state: f_before, params: vec![0.0; p.len()] });
         let mut at_t = |x: &[f64], p: &[f64], g: &mut [f64]| margins_at(x, p, t, g);
-        let (records, stop) =
-            crate::events::fire(model, &mut watch, due, crossing.is_some(), t, y, &mut p, &mut tangents, &mut at_t)?;
+        let (records, stop) = crate::events::fire(
+            model,
+            &mut watch,
+            None,
+            due,
+            crossing.is_some(),
+            t,
+            y,
+            &mut p,
+            &mut tangents,
+            &mut at_t,
+        )?;
         if records.is_empty() {
             return Ok(false);
         }

@@ -605,12 +605,17 @@ pub fn simulate(
         margins(&y, &rec.params, t, &mut g);
         watch.start(&g);
     }
+    // The actions of `when … after` events waiting for their time: the
+    // events fill it, the segment loop stops at its times.
+    let delayed = RefCell::new(crate::events::Delayed::default());
     let mut fire = |due: &[usize], at_root: bool, t: f64, y: &mut Vec<f64>, rec: &mut Recorder, stats: &mut Stats| {
         let before = y.clone();
         let mut p = rec.params.clone();
         let mut at_t = |x: &[f64], p: &[f64], g: &mut [f64]| margins(x, p, t, g);
-        let (records, stops) = crate::events::fire(model, &mut watch, due, at_root, t, y, &mut p, &mut [], &mut at_t)
-            .map_err(|e| (before.clone(), e.0))?;
+        let mut waiting = delayed.borrow_mut();
+        let (records, stops) =
+            crate::events::fire(model, &mut watch, Some(&mut waiting), due, at_root, t, y, &mut p, &mut [], &mut at_t)
+                .map_err(|e| (before.clone(), e.0))?;
         if records.is_empty() {
             return Ok(None);
         }
@@ -664,6 +669,7 @@ pub fn simulate(
         event_failure: &event_failure,
         failure_at: &failure_at,
         cell_failure: &cell_failure,
+        delayed: &delayed,
         t,
         y,
         rec: &mut rec,
@@ -708,6 +714,7 @@ struct PlainRun<'r, 'c> {
     event_failure: &'r dyn Fn(f64, (Vec<f64>, String), &[f64]) -> Failure,
     failure_at: &'r dyn Fn(f64, &[f64], &[f64], FailureCause, String) -> Failure,
     cell_failure: &'r RefCell<Option<CellProblem>>,
+    delayed: &'r RefCell<crate::events::Delayed>,
     t: f64,
     y: Vec<f64>,
     rec: &'r mut Recorder<'c>,
@@ -776,6 +783,10 @@ impl crate::segments::Segments for PlainRun<'_, '_> {
 
     fn at_stop(&mut self, _end: f64) -> f64 {
         self.t
+    }
+
+    fn next_delayed(&self) -> Option<f64> {
+        self.delayed.borrow().next_time()
     }
 
     fn segment(&mut self) {

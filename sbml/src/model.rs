@@ -173,8 +173,8 @@ pub struct Event {
     pub initial_value: bool,
     /// `persistent` (Level 3; true in Level 2).
     pub persistent: bool,
-    /// Whether it has a `<delay>`.
-    pub delay: bool,
+    /// Its `<delay>`, if any (with its math, if that is given).
+    pub delay: Option<Option<Math>>,
     /// Whether it has a `<priority>`.
     pub priority: bool,
     /// `useValuesFromTriggerTime`.

@@ -151,7 +151,10 @@ pub fn read_sbml(text: &str) -> Result<SbmlModel, ImportError> {
                 Some(t) if !level2 => r.bool_attr(t, "persistent", true)?,
                 _ => true,
             },
-            delay: r.child(e, "delay").is_some(),
+            delay: match r.child(e, "delay") {
+                Some(d) => Some(r.math(d)?),
+                None => None,
+            },
             priority: r.child(e, "priority").is_some(),
             use_trigger_time_values: r.bool_attr(e, "useValuesFromTriggerTime", true)?,
             assignments,

@@ -338,9 +338,6 @@ impl<'m> Translator<'m> {
         }
         for e in &m.events {
             let name = event_name(e);
-            if e.delay {
-                return Err(unsupported("an event with a delay", &name, e.line));
-            }
             if e.priority {
                 return Err(unsupported("an event priority", &name, e.line));
             }
@@ -574,7 +571,8 @@ impl<'m> Translator<'m> {
                             let coefficient = match (&sr.stoichiometry_math, &sr.id) {
                                 (Some(math), _) => {
                                     let place = format!("the stoichiometryMath of `{}` in `{}`", sr.species, r.id);
-                                    let ctx = Ctx { reaction: None, initial: false, place: &place, line: sr.line, depth: 0 };
+                                    let ctx =
+                                        Ctx { reaction: None, initial: false, place: &place, line: sr.line, depth: 0 };
                                     let v = self.num(math, ctx)?;
                                     Text { s: v.at(P_ATOM), prec: P_ATOM }
                                 }
@@ -673,6 +671,19 @@ impl<'m> Translator<'m> {
                 let target = match self.symbols.get(variable.as_str()).copied() {
                     Some(Symbol::Species(k)) if self.species_kind[k] == SpeciesKind::State => {
                         let s = &m.species[k];
+                        let size_changes = matches!(
+                            self.symbols.get(s.compartment.as_str()),
+                            Some(&Symbol::Compartment(c)) if self.compartment_kind[c] != ParamKind::Constant
+                        );
+                        if s.only_substance && size_changes && e.delay.is_some() && e.use_trigger_time_values {
+                            // The amount would be turned into a concentration
+                            // at the trigger's size, and back at another.
+                            return Err(unsupported(
+                                "a delayed event that sets an amount in a compartment whose size changes",
+                                &name,
+                                e.line,
+                            ));
+                        }
                         if s.only_substance {
                             format!("{} = {} / {}", self.name(&s.id), value.at(P_MUL), self.name(&s.compartment))
                         } else {
@@ -712,7 +723,15 @@ impl<'m> Translator<'m> {
             // initialValue="false": the trigger was false before the start,
             // so one that holds there fires there.
             let from = if e.initial_value { "" } else { " from start" };
-            let _ = writeln!(out, "when {}{from} {{", condition.s);
+            let after = match &e.delay {
+                Some(Some(delay)) => {
+                    let d = self.num(delay, ctx)?;
+                    let values = if e.use_trigger_time_values { " with trigger values" } else { "" };
+                    format!(" after {}{values}", d.s)
+                }
+                Some(None) | None => String::new(),
+            };
+            let _ = writeln!(out, "when {}{from}{after} {{", condition.s);
             for a in actions {
                 let _ = writeln!(out, "    {a}");
             }

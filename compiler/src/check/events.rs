@@ -4,7 +4,7 @@
 use super::expr::Ty;
 use super::{Checker, SPECIES, Symbol, SymbolKind};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Action, Event, Expr, ParamId, ReactorKind, SpeciesId, Trigger};
+use crate::model::{Action, Delay, Event, Expr, ParamId, ReactorKind, SpeciesId, Trigger};
 use crate::units::Dim;
 use bioflux_grammar::ast::{self, ActionKind, BinOp, ItemKind, Span};
 use bioflux_grammar::format::expr as source_text;
@@ -28,9 +28,10 @@ impl<'a> Checker<'a> {
                 ItemKind::At { time, every, until, actions } => {
                     self.at_event(item.span, time, every.as_ref(), until.as_ref(), actions)
                 }
-                ItemKind::When { condition, from_start, actions } => {
+                ItemKind::When { condition, from_start, delay, actions } => {
                     let label = format!("when {}", source_text(condition));
-                    let trigger = self.condition(condition, from_start.is_some());
+                    let delay = delay.as_ref().map(|d| self.delay(d));
+                    let trigger = self.condition(condition, from_start.is_some(), delay);
                     let actions = self.actions(actions);
                     trigger.map(|trigger| Event { trigger, actions, label, span: item.span })
                 }
@@ -111,7 +112,32 @@ impl<'a> Checker<'a> {
 
     /// A `when` condition: comparisons, joined with and/or/not, that a root
     /// finder can follow (an equality holds only at an instant).
-    fn condition(&mut self, e: &'a ast::Expr, from_start: bool) -> Option<Trigger> {
+    /// `after DELAY`: a time, which may read the state when the condition
+    /// becomes true.
+    fn delay(&mut self, d: &'a ast::Delay) -> Delay {
+        let typed = self.expr(&d.value, false);
+        self.numeric(typed.ty, d.value.span, "an event's delay");
+        if !self.unitless {
+            self.expect_dim(
+                typed.ty,
+                Dim::TIME,
+                d.value.span,
+                "an event's delay",
+                "give the delay as a time: `after 30 [min]` (a bare number is hours)",
+            );
+        }
+        if let Some(v) = typed.value
+            && !(v >= 0.0)
+        {
+            self.error(
+                Diagnostic::new(Code::BadValue, d.value.span, "an event's delay is negative", "below zero")
+                    .help("the actions apply this long after the condition becomes true: `after 0 [h]` or more"),
+            );
+        }
+        Delay { value: typed.expr, trigger_values: d.trigger_values.is_some() }
+    }
+
+    fn condition(&mut self, e: &'a ast::Expr, from_start: bool, delay: Option<Delay>) -> Option<Trigger> {
         let typed = self.expr(e, false);
         match typed.ty {
             Ty::Bool => {}
@@ -137,7 +163,7 @@ impl<'a> Checker<'a> {
             return None;
         }
         let inclusive = matches!(typed.expr, Expr::Binary(crate::model::BinOp::Le | crate::model::BinOp::Ge, ..));
-        Some(Trigger::When { condition: typed.expr, inclusive, from_start })
+        Some(Trigger::When { condition: typed.expr, inclusive, from_start, delay })
     }
 
     fn actions(&mut self, actions: &'a [ast::Action]) -> Vec<Action> {

@@ -271,7 +271,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A number (not a condition); returns the operand's type.
-    fn numeric(&mut self, ty: Ty, span: Span, op: &str) -> Ty {
+    pub(super) fn numeric(&mut self, ty: Ty, span: Span, op: &str) -> Ty {
         if ty == Ty::Bool {
             self.type_error(span, &format!("{op} needs a number, not a condition"));
             return Ty::Error;
