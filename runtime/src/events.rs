@@ -128,6 +128,8 @@ pub struct Watch {
 }
 
 impl Watch {
+    /// The `when` events of `model`, whose margins come first among the
+    /// compiled ones (the rest are roots only).
     pub fn new(model: &CheckedModel) -> Watch {
         let mut w = Watch { events: vec![], inclusive: vec![], from_start: vec![], armed: vec![] };
         for (i, e) in model.events.iter().enumerate() {
@@ -153,6 +155,7 @@ impl Watch {
     /// not become true) unless its event says `from start`; it waits until
     /// it has been false.
     pub fn start(&mut self, margins: &[f64]) {
+        let margins = &margins[..self.events.len()];
         let armed: Vec<bool> =
             margins.iter().enumerate().map(|(j, &g)| self.from_start[j] || !self.holds(j, g)).collect();
         self.armed = armed;
@@ -166,7 +169,7 @@ impl Watch {
     /// event that just fired, and it would fire again at the next event).
     pub fn fire(&mut self, margins: &[f64], at_root: bool, before: Option<&[f64]>) -> Vec<usize> {
         let mut due = Vec::new();
-        for (j, &g) in margins.iter().enumerate() {
+        for (j, &g) in margins[..self.events.len()].iter().enumerate() {
             if before.is_some_and(|b| b[j].to_bits() == g.to_bits()) {
                 continue;
             }
@@ -473,6 +476,7 @@ pub fn fire(
     p: &mut [f64],
     tangents: &mut [Tangent],
     margins: &mut MarginsAt,
+    n_margins: usize,
 ) -> Result<(Vec<EventRecord>, bool), ActionError> {
     let mut records = Vec::new();
     let mut stop = false;
@@ -481,7 +485,7 @@ pub fn fire(
         records.push(record);
         stop |= stops;
     }
-    let mut g = vec![0.0; watch.events.len()];
+    let mut g = vec![0.0; n_margins];
     let mut before: Option<Vec<f64>> = None;
     // The delayed actions due now, then rounds of `when` events; a delay
     // of zero makes more actions due at this instant, after those rounds.

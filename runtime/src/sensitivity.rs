@@ -216,6 +216,7 @@ pub fn simulate_sensitivities(
             &mut p,
             &mut tangents,
             &mut at_t,
+            n_margins,
         )?;
         if records.is_empty() {
             return Ok(false);

@@ -613,9 +613,20 @@ pub fn simulate(
         let mut p = rec.params.clone();
         let mut at_t = |x: &[f64], p: &[f64], g: &mut [f64]| margins(x, p, t, g);
         let mut waiting = delayed.borrow_mut();
-        let (records, stops) =
-            crate::events::fire(model, &mut watch, Some(&mut waiting), due, at_root, t, y, &mut p, &mut [], &mut at_t)
-                .map_err(|e| (before.clone(), e.0))?;
+        let (records, stops) = crate::events::fire(
+            model,
+            &mut watch,
+            Some(&mut waiting),
+            due,
+            at_root,
+            t,
+            y,
+            &mut p,
+            &mut [],
+            &mut at_t,
+            n_margins,
+        )
+        .map_err(|e| (before.clone(), e.0))?;
         if records.is_empty() {
             return Ok(None);
         }

@@ -58,7 +58,8 @@ pub struct System {
     pub observables: Vec<NodeId>,
     /// One margin per `when` event, in file order: positive where its
     /// condition holds, negative where not, crossing zero where it
-    /// switches (what a root finder follows).
+    /// switches (what a root finder follows); then the margin of each
+    /// comparison of the conditions joined with and/or, roots only.
     pub margins: Vec<NodeId>,
     /// Each cell's slots in its plugin's buffers.
     pub cells: Vec<CellLayout>,
@@ -135,14 +136,25 @@ pub fn lower(model: &CheckedModel, layouts: &[CellLayout]) -> System {
         };
         observables.push(node);
     }
-    let margins = model
+    let conditions: Vec<&Expr> = model
         .events
         .iter()
         .filter_map(|e| match &e.trigger {
-            Trigger::When { condition, .. } => Some(l.margin(condition)),
+            Trigger::When { condition, .. } => Some(condition),
             Trigger::At { .. } => None,
         })
         .collect();
+    let mut margins: Vec<NodeId> = conditions.iter().map(|c| l.margin(c)).collect();
+    // Then each comparison of a condition joined with and/or on its own: a
+    // window such as `t > 2.9 and t < 3.1` that one step jumps over has no
+    // root in its min, but each side of it crosses zero.
+    for c in &conditions {
+        if matches!(c, Expr::Binary(BinOp::And | BinOp::Or, ..))
+            || matches!(c, Expr::Not(inner) if matches!(**inner, Expr::Binary(BinOp::And | BinOp::Or, ..)))
+        {
+            l.comparison_margins(c, &mut margins);
+        }
+    }
     System {
         margins,
         graph: l.g,
@@ -223,6 +235,21 @@ impl Lowering<'_> {
                 let (yes, no) = (self.g.constant(1.0), self.g.constant(-1.0));
                 self.g.select(c, yes, no)
             }
+        }
+    }
+
+    /// The margin of each comparison in a condition made with and/or/not.
+    fn comparison_margins(&mut self, e: &Expr, out: &mut Vec<NodeId>) {
+        match e {
+            Expr::Binary(BinOp::And | BinOp::Or, a, b) => {
+                self.comparison_margins(a, out);
+                self.comparison_margins(b, out);
+            }
+            Expr::Not(a) => self.comparison_margins(a, out),
+            // One of parameters only is constant between events: no root
+            // (and one that is zero would be a root everywhere).
+            comparison if crate::eval::constant(comparison, &vec![0.0; self.model.params.len()]).is_some() => {}
+            comparison => out.push(self.margin(comparison)),
         }
     }
 
