@@ -57,3 +57,62 @@ fn transport_between_a_compartment_and_the_reactor_matches_the_analytic_solution
     }
     assert_eq!(rows, 16);
 }
+
+/// A gas phase that grows at 0.1 L/h from 0.5 L (its size a species of the
+/// reactor, read through a `let`-like size) holds a gas that leaves at
+/// 0.2 mmol/h: the amount falls linearly, the concentration is amount over
+/// the size at each time.
+const GROWING: &str = r#"model growing
+
+species headspace = 0.5 [mmol/L]          // 0.5 L in the 1 L reactor: its size in litres
+rate headspace = 0.1 [mmol/L/h]
+compartment gas = headspace * 1 [L^2/mmol]
+species co2 = 4 [mmol/L] in gas
+rate co2 = -0.2 [mmol/h] / gas
+let amount = co2 * gas
+output gas, amount
+
+simulate { end = 5 [h] output = 0.5 [h] rtol = 1e-10 atol = 1e-12 }
+"#;
+
+#[test]
+fn a_compartment_whose_size_changes_keeps_amounts_and_dilutes_concentrations() {
+    let dir = scratch("compartments");
+    let file = dir.join("growing.bio");
+    std::fs::write(&file, GROWING).unwrap();
+    let out = dir.join("growing.csv");
+    ok(bioflux(&["run", file.to_str().unwrap(), "-o", out.to_str().unwrap()]));
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header, ["t [h]", "V [L]", "headspace [mmol/L]", "co2 [mmol/L]", "gas [L]", "amount [mmol]"]);
+    let mut rows = 0;
+    for line in lines {
+        let v: Vec<f64> = line.split(',').map(|x| x.parse().unwrap()).collect();
+        let t = v[0];
+        let size = 0.5 + 0.1 * t;
+        let amount = 4.0 * 0.5 - 0.2 * t;
+        assert!((v[4] - size).abs() < 1e-9, "size at {t}: {}", v[4]);
+        assert!((v[5] - amount).abs() < 1e-8, "amount at {t}: {} vs {amount}", v[5]);
+        assert!((v[3] - amount / size).abs() < 1e-8, "concentration at {t}: {}", v[3]);
+        rows += 1;
+    }
+    assert_eq!(rows, 11);
+}
+
+#[test]
+fn a_size_that_reads_its_own_species_is_a_cycle_and_a_size_must_be_a_volume() {
+    let dir = scratch("compartments");
+    let file = dir.join("cycle.bio");
+    std::fs::write(
+        &file,
+        "model cycle\ncompartment vesicle = 1 [L] + x * 1 [L^2/mmol]\nspecies x = 1 [mmol/L] in vesicle\n\
+         compartment wrong = x * 2\nsimulate { end = 1 [h] }\n",
+    )
+    .unwrap();
+    let out = bioflux(&["check", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let text = common::text(&out.stderr);
+    assert!(text.contains("`x` is defined in terms of itself: x → vesicle → x"), "{text}");
+    assert!(text.contains("a compartment's size must be in L, but this is mmol/L"), "{text}");
+}

@@ -442,7 +442,25 @@ fn state_events_and_event_words_as_names() {
         bin(BinOp::Lt, name("S"), with_unit(num("2"), mmol_per_l())),
         bin(BinOp::Ge, name("V"), num("1.5")),
     );
-    assert_eq!(item, ItemKind::When { condition, actions: vec![action(ActionKind::Stop)] });
+    assert_eq!(
+        item,
+        ItemKind::When { condition, from_start: None, delay: None, actions: vec![action(ActionKind::Stop)] }
+    );
+    // `from start`, `after DELAY`, `with trigger values`, in that order.
+    let ItemKind::When { from_start, delay, .. } =
+        one("when S < 2 from start after 30 [min] with trigger values { stop }")
+    else {
+        panic!()
+    };
+    assert!(from_start.is_some());
+    let delay = delay.expect("a delay");
+    assert_eq!(delay.value, with_unit(num("30"), unit_name("min")));
+    assert!(delay.trigger_values.is_some());
+    let ItemKind::When { from_start, delay, .. } = one("when S < 2 after d { stop }") else { panic!() };
+    assert!(from_start.is_none() && delay.is_some_and(|d| d.value == name("d") && d.trigger_values.is_none()));
+    // The words stay names elsewhere.
+    let names = items("param from = 1\nparam start = 2\nparam after = 3\nlet values = from + start + after");
+    assert_eq!(names.len(), 4);
     // `add`, `sample`, `stop`, `every`: keywords only where an event needs them.
     let items = items(
         "param stop = 1\nparam add = 2\nparam sample = 3\nlet every = add + stop\nwhen every > 1 { stop = 2  add = 3  sample = 4 }",

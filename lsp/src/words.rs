@@ -105,3 +105,14 @@ pub fn describe(word: &str) -> Option<&'static str> {
 pub fn function(name: &str) -> Option<&'static str> {
     FUNCTIONS.iter().find(|(w, _)| *w == name).map(|(_, d)| *d)
 }
+
+#[cfg(test)]
+mod tests {
+    /// Hover and completion know every built-in function the checker does.
+    #[test]
+    fn every_built_in_function_has_its_line() {
+        for (name, _) in bioflux_compiler::model::Func::all() {
+            assert!(super::function(name).is_some(), "no line for `{name}`");
+        }
+    }
+}

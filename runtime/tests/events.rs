@@ -421,3 +421,117 @@ fn random_event_schedules_follow_the_closed_form() {
     // The scenarios exercise every kind of event.
     assert!(rescued >= 10 && sampled >= 10, "{rescued} rescues, {sampled} samples");
 }
+
+/// A tracer decaying at k = 0.5/h from 8 mmol/L; when it falls below 2 (at
+/// τ = ln 4 / k) a dose waits 1.5 h. `after d` sets the value it computes
+/// when it applies; `with trigger values` the one computed at τ.
+const DELAYED: &str = "model delayed
+param k = 0.5 [1/h]
+param seen = 0 [mmol/L]
+param kept = 0 [mmol/L]
+species A = 8 [mmol/L]
+rate A = -k * A
+when A < 2 [mmol/L] after 1.5 [h] {
+    seen = A
+}
+when A < 2 [mmol/L] after 90 [min] with trigger values {
+    kept = A
+}
+output seen, kept
+simulate { end = 6 [h] output = 0.25 [h] }
+";
+
+#[test]
+fn delayed_actions_apply_after_their_delay_with_values_from_then_or_from_the_trigger() {
+    let sim = simulate(DELAYED);
+    let tau = 4f64.ln() / 0.5;
+    let applied = tau + 1.5;
+    let a = |t: f64| 8.0 * (-0.5 * t).exp();
+    assert_eq!(sim.events.len(), 2, "{:?}", sim.events);
+    for e in &sim.events {
+        assert!((e.time - applied).abs() < 1e-6, "applied at {} (trigger {tau})", e.time);
+    }
+    // Before the delay is over nothing has changed; after, the values.
+    assert_eq!(at(&sim, "seen", 3.5), 0.0);
+    assert!(rel(at(&sim, "seen", 5.0), a(applied)) < 1e-6, "{}", at(&sim, "seen", 5.0));
+    assert!(rel(at(&sim, "kept", 5.0), 2.0) < 1e-6, "{}", at(&sim, "kept", 5.0));
+    assert!(rel(at(&sim, "A", 6.0), a(6.0)) < 1e-7);
+}
+
+#[test]
+fn from_start_fires_at_the_start_a_delay_of_zero_at_once_and_each_firing_queues_its_own() {
+    // cos(π t) > 0 holds at the start and becomes true again at 1.5 and
+    // 3.5 h. Each firing adds 1 to n half an hour later; `from start` with
+    // a delay of zero adds 1 to m at the start and at each crossing.
+    let sim = simulate(
+        "model queued
+param n = 0
+param m = 0
+when cos(3.141592653589793 * t / 1 [h]) > 0 after 0.5 [h] {
+    n = n + 1
+}
+when cos(3.141592653589793 * t / 1 [h]) > 0 from start after 0 [h] {
+    m = m + 1
+}
+output n, m
+simulate { end = 4.5 [h] output = 0.25 [h] }
+",
+    );
+    assert_eq!(at(&sim, "n", 1.75), 0.0, "not at the start: the condition held already");
+    assert_eq!(at(&sim, "n", 2.0), 1.0);
+    assert_eq!(at(&sim, "n", 3.75), 1.0);
+    assert_eq!(at(&sim, "n", 4.0), 2.0);
+    assert_eq!(at(&sim, "m", 0.0), 1.0, "from start fires at 0");
+    assert_eq!(at(&sim, "m", 1.25), 1.0);
+    assert_eq!(at(&sim, "m", 1.75), 2.0, "a delay of zero applies at the crossing");
+    assert_eq!(at(&sim, "m", 4.5), 3.0);
+    let firings: Vec<f64> = sim.events.iter().map(|e| e.time).collect();
+    let expected = [0.0, 1.5, 2.0, 3.5, 4.0];
+    assert_eq!(firings.len(), expected.len(), "{firings:?}");
+    for (got, want) in firings.iter().zip(expected) {
+        assert!((got - want).abs() < 1e-6, "{firings:?}");
+    }
+}
+
+#[test]
+fn a_narrow_window_between_two_comparisons_is_not_jumped_over() {
+    // Nothing changes between events, so the integrator's steps grow long;
+    // the window (2.9, 3.1) is shorter than them.
+    let sim = simulate(
+        "model window
+param hit = 0
+when t > 2.9 [h] and t < 3.1 [h] {
+    hit = t / 1 [h]
+}
+output hit
+simulate { end = 10 [h] output = 1 [h] }
+",
+    );
+    assert_eq!(sim.events.len(), 1, "{:?}", sim.events);
+    assert!((at(&sim, "hit", 10.0) - 2.9).abs() < 1e-6, "{}", at(&sim, "hit", 10.0));
+}
+
+#[test]
+fn sensitivities_refuse_a_delayed_event_by_name() {
+    let m = model(DELAYED);
+    let env = Environment::default();
+    let mut prepared = Prepared::with_sensitivities(&m, &env).unwrap();
+    let params = parameter_values(&m, &[]).unwrap();
+    let n = initial_state(&m, &params).len();
+    let settings = Settings {
+        start: 0.0,
+        end: 6.0,
+        output_interval: None,
+        solver: bioflux_compiler::model::Solver::Bdf,
+        rtol: 1e-8,
+        atol: 1e-10,
+        cancel: None,
+    };
+    let k = m.params.iter().position(|p| p.name == "k").unwrap();
+    let mut dk = vec![0.0; params.len()];
+    dk[k] = 1.0;
+    let directions = Directions { params: vec![dk], initial: vec![vec![0.0; n]] };
+    let err = prepared.trajectory(&m, &params, &directions, &[1.0, 5.0], &settings).unwrap_err();
+    let message = format!("{err:?}");
+    assert!(message.contains("cannot follow an event with a delay"), "{message}");
+}
