@@ -488,13 +488,20 @@ impl<'a> Checker<'a> {
         let mut names: Vec<String> = path.iter().map(|(n, _)| self.node_name(*n).name.clone()).collect();
         names.push(self.node_name(node).name.clone());
         let start = self.node_name(node);
+        let through_a_size =
+            path.iter().any(|(n, _)| matches!(n, Node::Let(l) if self.decls.changing_compartments.contains(l)));
+        let help = if through_a_size {
+            "a compartment's size cannot read a species inside it (its concentration needs the size): read amounts held elsewhere, such as a species of the reactor"
+        } else {
+            "break the cycle: one of these must be a parameter, a species or a value that does not use the others"
+        };
         let mut d = Diagnostic::new(
             Code::Cycle,
             start.span,
             format!("`{}` is defined in terms of itself: {}", start.name, names.join(" → ")),
             "this definition depends on itself",
         )
-        .help("break the cycle: one of these must be a parameter, a species or a value that does not use the others");
+        .help(help);
         for (_, span) in path.iter().skip(1) {
             d = d.with_label(*span, "used here");
         }
