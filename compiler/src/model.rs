@@ -509,6 +509,9 @@ pub enum Trigger {
         from_start: bool,
         /// `after`: how long the actions wait.
         delay: Option<Delay>,
+        /// `priority`: of the events due at one instant, the highest
+        /// applies first (computed then; without one, after those with).
+        priority: Option<Expr>,
     },
 }
 

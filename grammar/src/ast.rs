@@ -244,6 +244,9 @@ pub enum ItemKind {
         from_start: Option<Span>,
         /// `after DELAY`: the actions wait that long.
         delay: Option<Delay>,
+        /// `priority P`: of the events due at one instant, those with the
+        /// highest priority apply first.
+        priority: Option<Expr>,
         /// What it does.
         actions: Vec<Action>,
     },

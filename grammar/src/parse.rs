@@ -267,6 +267,7 @@ fn rule_description(rule: &Rule) -> &'static str {
         Rule::until | Rule::kw_until => "`until`",
         Rule::from_start | Rule::kw_from | Rule::kw_start => "`from start`",
         Rule::after | Rule::kw_after => "`after`",
+        Rule::priority | Rule::kw_priority => "`priority`",
         Rule::trigger_values | Rule::kw_with | Rule::kw_trigger | Rule::kw_values => "`with trigger values`",
         Rule::event_body => "`{`",
         Rule::add_action | Rule::kw_add => "`add`",
@@ -474,7 +475,12 @@ fn item(p: Pair<Rule>) -> Item {
                 next = it.next().unwrap();
                 Delay { value, trigger_values }
             });
-            ItemKind::When { condition, from_start, delay, actions: event_actions(next) }
+            let priority = (next.as_rule() == Rule::priority).then(|| {
+                let value = expr(last_inner(next.clone()));
+                next = it.next().unwrap();
+                value
+            });
+            ItemKind::When { condition, from_start, delay, priority, actions: event_actions(next) }
         }
         r => unreachable!("not a statement rule: {r:?}"),
     };

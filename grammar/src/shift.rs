@@ -97,7 +97,8 @@ impl Shift for ItemKind {
             ItemKind::At { time, every, until, actions } => {
                 (time.shift(by), every.shift(by), until.shift(by), actions.shift(by)).0
             }
-            ItemKind::When { condition, from_start, delay, actions } => {
+            ItemKind::When { condition, from_start, delay, priority, actions } => {
+                priority.shift(by);
                 if let Some(d) = delay {
                     d.value.shift(by);
                     d.trigger_values.shift(by);

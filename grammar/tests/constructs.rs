@@ -444,8 +444,10 @@ fn state_events_and_event_words_as_names() {
     );
     assert_eq!(
         item,
-        ItemKind::When { condition, from_start: None, delay: None, actions: vec![action(ActionKind::Stop)] }
+        ItemKind::When { condition, from_start: None, delay: None, priority: None, actions: vec![action(ActionKind::Stop)] }
     );
+    let ItemKind::When { priority, .. } = one("when S < 2 after 1 priority -p { stop }") else { panic!() };
+    assert_eq!(priority, Some(neg(name("p"))));
     // `from start`, `after DELAY`, `with trigger values`, in that order.
     let ItemKind::When { from_start, delay, .. } =
         one("when S < 2 from start after 30 [min] with trigger values { stop }")

@@ -279,9 +279,10 @@ impl SymbolIndex {
                 every.iter().chain(until).for_each(|e| self.expr(e));
                 self.actions(actions);
             }
-            ItemKind::When { condition, delay, actions, .. } => {
+            ItemKind::When { condition, delay, priority, actions, .. } => {
                 self.expr(condition);
                 delay.iter().for_each(|d| self.expr(&d.value));
+                priority.iter().for_each(|p| self.expr(p));
                 self.actions(actions);
             }
         }

@@ -125,13 +125,16 @@ pub struct Watch {
     /// `from start`: fires at the start if the condition holds there.
     from_start: Vec<bool>,
     armed: Vec<bool>,
+    /// Some event has a priority: an instant's events go by it.
+    by_priority: bool,
 }
 
 impl Watch {
     /// The `when` events of `model`, whose margins come first among the
     /// compiled ones (the rest are roots only).
     pub fn new(model: &CheckedModel) -> Watch {
-        let mut w = Watch { events: vec![], inclusive: vec![], from_start: vec![], armed: vec![] };
+        let by_priority = model.events.iter().any(|e| matches!(e.trigger, Trigger::When { priority: Some(_), .. }));
+        let mut w = Watch { events: vec![], inclusive: vec![], from_start: vec![], armed: vec![], by_priority };
         for (i, e) in model.events.iter().enumerate() {
             if let Trigger::When { inclusive, from_start, .. } = e.trigger {
                 w.events.push(i);
@@ -184,6 +187,123 @@ impl Watch {
             }
         }
         due
+    }
+}
+
+/// Puts the actions of `event` in the queue if it has a delay (and says
+/// so); the delay and, `with trigger values`, the new values are computed
+/// now.
+fn enqueue(
+    model: &CheckedModel,
+    delayed: Option<&mut Delayed>,
+    event: usize,
+    t: f64,
+    x: &[f64],
+    p: &[f64],
+) -> Result<bool, ActionError> {
+    let Trigger::When { delay: Some(delay), .. } = &model.events[event].trigger else { return Ok(false) };
+    let label = &model.events[event].label;
+    let Some(queue) = delayed else {
+        return Err(ActionError(format!(
+            "event `{label}` at t = {t} h: sensitivities cannot follow an event with a delay"
+        )));
+    };
+    let at = bioflux_compiler::eval::At { model, params: p, state: x, t };
+    let wait = bioflux_compiler::eval::value(&delay.value, &at)
+        .map_err(|err| ActionError(format!("event `{label}` at t = {t} h: {err}")))?;
+    if !(wait >= 0.0 && wait.is_finite()) {
+        return Err(ActionError(format!("event `{label}` at t = {t} h: its delay is {wait} h")));
+    }
+    let values = if delay.trigger_values { Some(new_values(model, event, t, x, p, false)?) } else { None };
+    queue.push(t + wait, event, values);
+    Ok(true)
+}
+
+/// One instant's events where some have a priority: what is due (`when`
+/// events whose condition became true, delayed actions whose time came)
+/// waits together, and the one with the highest priority, computed now,
+/// applies first; then the conditions are looked at again, so an event
+/// its actions make due competes with those still waiting. Equal
+/// priorities, and events without one (which come last), apply in the
+/// order they became due.
+struct Instant<'m, 'q> {
+    model: &'m CheckedModel,
+    delayed: Option<&'q mut Delayed>,
+    t: f64,
+    records: Vec<EventRecord>,
+    stop: bool,
+}
+
+enum Due {
+    Now(usize),
+    Delayed(Waiting),
+}
+
+impl Instant<'_, '_> {
+    #[allow(clippy::too_many_arguments)]
+    fn by_priority(
+        &mut self,
+        watch: &mut Watch,
+        at_root: bool,
+        x: &mut [f64],
+        p: &mut [f64],
+        tangents: &mut [Tangent],
+        margins: &mut MarginsAt,
+        g: &mut [f64],
+    ) -> Result<(), ActionError> {
+        let (model, t) = (self.model, self.t);
+        let mut waiting: Vec<Due> = Vec::new();
+        let mut before: Option<Vec<f64>> = None;
+        for step in 0.. {
+            if step == MAX_ROUNDS * 10 {
+                return Err(ActionError(format!("at t = {t} h events keep making each other due")));
+            }
+            if let Some(d) = self.delayed.as_deref_mut() {
+                waiting.extend(d.take_due(t).into_iter().map(Due::Delayed));
+            }
+            margins(x, p, g);
+            for event in watch.fire(g, at_root && step == 0, before.as_deref()) {
+                if !enqueue(model, self.delayed.as_deref_mut(), event, t, x, p)? {
+                    waiting.push(Due::Now(event));
+                }
+            }
+            before = Some(g.to_vec());
+            // A delay of zero is due now: look again before choosing.
+            if self.delayed.as_deref().is_some_and(|d| d.due_by(t)) {
+                continue;
+            }
+            if waiting.is_empty() {
+                return Ok(());
+            }
+            let priority = |due: &Due| {
+                let event = match due {
+                    Due::Now(e) => *e,
+                    Due::Delayed(w) => w.event,
+                };
+                match &model.events[event].trigger {
+                    Trigger::When { priority: Some(expr), .. } => {
+                        let at = bioflux_compiler::eval::At { model, params: p, state: x, t };
+                        bioflux_compiler::eval::value(expr, &at).unwrap_or(f64::NEG_INFINITY)
+                    }
+                    _ => f64::NEG_INFINITY,
+                }
+            };
+            let mut first = 0;
+            let mut highest = priority(&waiting[0]);
+            for (i, due) in waiting.iter().enumerate().skip(1) {
+                let value = priority(due);
+                if value > highest {
+                    (first, highest) = (i, value);
+                }
+            }
+            let (record, stops) = match waiting.remove(first) {
+                Due::Now(event) => apply(model, event, t, x, p, tangents)?,
+                Due::Delayed(w) => apply_with(model, w.event, t, x, p, tangents, w.values.as_deref())?,
+            };
+            self.records.push(record);
+            self.stop |= stops;
+        }
+        Ok(())
     }
 }
 
@@ -486,6 +606,11 @@ pub fn fire(
         stop |= stops;
     }
     let mut g = vec![0.0; n_margins];
+    if watch.by_priority {
+        let mut instant = Instant { model, delayed, t, records, stop };
+        instant.by_priority(watch, at_root, x, p, tangents, margins, &mut g)?;
+        return Ok((instant.records, instant.stop));
+    }
     let mut before: Option<Vec<f64>> = None;
     // The delayed actions due now, then rounds of `when` events; a delay
     // of zero makes more actions due at this instant, after those rounds.
@@ -520,26 +645,11 @@ pub fn fire(
                 )));
             }
             for event in due {
-                let Trigger::When { delay: Some(delay), .. } = &model.events[event].trigger else {
+                if !enqueue(model, delayed.as_deref_mut(), event, t, x, p)? {
                     let (record, stops) = apply(model, event, t, x, p, tangents)?;
                     records.push(record);
                     stop |= stops;
-                    continue;
-                };
-                let label = &model.events[event].label;
-                let Some(queue) = delayed.as_deref_mut() else {
-                    return Err(ActionError(format!(
-                        "event `{label}` at t = {t} h: sensitivities cannot follow an event with a delay"
-                    )));
-                };
-                let at = bioflux_compiler::eval::At { model, params: p, state: x, t };
-                let wait = bioflux_compiler::eval::value(&delay.value, &at)
-                    .map_err(|err| ActionError(format!("event `{label}` at t = {t} h: {err}")))?;
-                if !(wait >= 0.0 && wait.is_finite()) {
-                    return Err(ActionError(format!("event `{label}` at t = {t} h: its delay is {wait} h")));
                 }
-                let values = if delay.trigger_values { Some(new_values(model, event, t, x, p, false)?) } else { None };
-                queue.push(t + wait, event, values);
             }
         }
     }

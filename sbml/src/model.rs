@@ -175,8 +175,8 @@ pub struct Event {
     pub persistent: bool,
     /// Its `<delay>`, if any (with its math, if that is given).
     pub delay: Option<Option<Math>>,
-    /// Whether it has a `<priority>`.
-    pub priority: bool,
+    /// Its `<priority>`'s math, if any.
+    pub priority: Option<Math>,
     /// `useValuesFromTriggerTime`.
     pub use_trigger_time_values: bool,
     /// Its assignments: variable and math.

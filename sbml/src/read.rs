@@ -155,7 +155,10 @@ pub fn read_sbml(text: &str) -> Result<SbmlModel, ImportError> {
                 Some(d) => Some(r.math(d)?),
                 None => None,
             },
-            priority: r.child(e, "priority").is_some(),
+            priority: match r.child(e, "priority") {
+                Some(p) => r.math(p)?,
+                None => None,
+            },
             use_trigger_time_values: r.bool_attr(e, "useValuesFromTriggerTime", true)?,
             assignments,
             line: r.line(e),

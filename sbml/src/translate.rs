@@ -338,9 +338,6 @@ impl<'m> Translator<'m> {
         }
         for e in &m.events {
             let name = event_name(e);
-            if e.priority {
-                return Err(unsupported("an event priority", &name, e.line));
-            }
             if !e.persistent {
                 return Err(unsupported("a non-persistent event trigger", &name, e.line));
             }
@@ -723,15 +720,23 @@ impl<'m> Translator<'m> {
             // initialValue="false": the trigger was false before the start,
             // so one that holds there fires there.
             let from = if e.initial_value { "" } else { " from start" };
+            let by_priority = m.events.iter().any(|e| e.priority.is_some());
             let after = match &e.delay {
                 Some(Some(delay)) => {
                     let d = self.num(delay, ctx)?;
                     let values = if e.use_trigger_time_values { " with trigger values" } else { "" };
                     format!(" after {}{values}", d.s)
                 }
+                // Events due at one instant apply one by one by priority;
+                // SBML computes their values when they became due.
+                _ if by_priority && e.use_trigger_time_values => " after 0 with trigger values".to_string(),
                 Some(None) | None => String::new(),
             };
-            let _ = writeln!(out, "when {}{from}{after} {{", condition.s);
+            let priority = match &e.priority {
+                Some(p) => format!(" priority {}", self.num(p, ctx)?.s),
+                None => String::new(),
+            };
+            let _ = writeln!(out, "when {}{from}{after}{priority} {{", condition.s);
             for a in actions {
                 let _ = writeln!(out, "    {a}");
             }

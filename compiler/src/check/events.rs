@@ -28,10 +28,11 @@ impl<'a> Checker<'a> {
                 ItemKind::At { time, every, until, actions } => {
                     self.at_event(item.span, time, every.as_ref(), until.as_ref(), actions)
                 }
-                ItemKind::When { condition, from_start, delay, actions } => {
+                ItemKind::When { condition, from_start, delay, priority, actions } => {
                     let label = format!("when {}", source_text(condition));
                     let delay = delay.as_ref().map(|d| self.delay(d));
-                    let trigger = self.condition(condition, from_start.is_some(), delay);
+                    let priority = priority.as_ref().map(|p| self.priority(p));
+                    let trigger = self.condition(condition, from_start.is_some(), delay, priority);
                     let actions = self.actions(actions);
                     trigger.map(|trigger| Event { trigger, actions, label, span: item.span })
                 }
@@ -137,7 +138,34 @@ impl<'a> Checker<'a> {
         Delay { value: typed.expr, trigger_values: d.trigger_values.is_some() }
     }
 
-    fn condition(&mut self, e: &'a ast::Expr, from_start: bool, delay: Option<Delay>) -> Option<Trigger> {
+    /// `priority P`: a number without a unit, which may read the state.
+    fn priority(&mut self, p: &'a ast::Expr) -> Expr {
+        let typed = self.expr(p, false);
+        self.numeric(typed.ty, p.span, "an event's priority");
+        if let Ty::Num(d) = typed.ty
+            && !d.is_none()
+            && !self.unitless
+        {
+            self.error(
+                Diagnostic::new(
+                    Code::UnitMismatch,
+                    p.span,
+                    format!("an event's priority is a number without a unit, but this is {d}"),
+                    format!("this is {d}"),
+                )
+                .help("write a plain number: `priority 2` (the highest applies first)"),
+            );
+        }
+        typed.expr
+    }
+
+    fn condition(
+        &mut self,
+        e: &'a ast::Expr,
+        from_start: bool,
+        delay: Option<Delay>,
+        priority: Option<Expr>,
+    ) -> Option<Trigger> {
         let typed = self.expr(e, false);
         match typed.ty {
             Ty::Bool => {}
@@ -163,7 +191,7 @@ impl<'a> Checker<'a> {
             return None;
         }
         let inclusive = matches!(typed.expr, Expr::Binary(crate::model::BinOp::Le | crate::model::BinOp::Ge, ..));
-        Some(Trigger::When { condition: typed.expr, inclusive, from_start, delay })
+        Some(Trigger::When { condition: typed.expr, inclusive, from_start, delay, priority })
     }
 
     fn actions(&mut self, actions: &'a [ast::Action]) -> Vec<Action> {
