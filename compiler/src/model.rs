@@ -512,6 +512,9 @@ pub enum Trigger {
         /// `priority`: of the events due at one instant, the highest
         /// applies first (computed then; without one, after those with).
         priority: Option<Expr>,
+        /// `if still true`: its actions are dropped if the condition stops
+        /// holding before they apply.
+        if_still_true: bool,
     },
 }
 

@@ -247,6 +247,9 @@ pub enum ItemKind {
         /// `priority P`: of the events due at one instant, those with the
         /// highest priority apply first.
         priority: Option<Expr>,
+        /// `if still true`: dropped if the condition stops holding before
+        /// the actions apply.
+        if_still_true: Option<Span>,
         /// What it does.
         actions: Vec<Action>,
     },

@@ -270,7 +270,7 @@ impl Printer<'_> {
                 }
                 self.block(span, &header, header_end, |p| p.actions(actions));
             }
-            ItemKind::When { condition, from_start, delay, priority, actions } => {
+            ItemKind::When { condition, from_start, delay, priority, if_still_true, actions } => {
                 let from = if from_start.is_some() { " from start" } else { "" };
                 let after = match delay {
                     Some(d) => {
@@ -280,10 +280,11 @@ impl Printer<'_> {
                     None => String::new(),
                 };
                 let priority_text = priority.as_ref().map(|p| format!(" priority {}", expr(p))).unwrap_or_default();
-                let header = format!("when {}{from}{after}{priority_text}", expr(condition));
-                let header_end = priority
-                    .as_ref()
-                    .map(|p| p.span.end)
+                let still = if if_still_true.is_some() { " if still true" } else { "" };
+                let header = format!("when {}{from}{after}{priority_text}{still}", expr(condition));
+                let header_end = if_still_true
+                    .map(|s| s.end)
+                    .or(priority.as_ref().map(|p| p.span.end))
                     .or(delay.as_ref().map(|d| d.trigger_values.map_or(d.value.span.end, |s| s.end)))
                     .or(from_start.map(|s| s.end))
                     .unwrap_or(condition.span.end);

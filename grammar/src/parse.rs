@@ -268,6 +268,7 @@ fn rule_description(rule: &Rule) -> &'static str {
         Rule::from_start | Rule::kw_from | Rule::kw_start => "`from start`",
         Rule::after | Rule::kw_after => "`after`",
         Rule::priority | Rule::kw_priority => "`priority`",
+        Rule::still_true | Rule::kw_still => "`if still true`",
         Rule::trigger_values | Rule::kw_with | Rule::kw_trigger | Rule::kw_values => "`with trigger values`",
         Rule::event_body => "`{`",
         Rule::add_action | Rule::kw_add => "`add`",
@@ -480,7 +481,12 @@ fn item(p: Pair<Rule>) -> Item {
                 next = it.next().unwrap();
                 value
             });
-            ItemKind::When { condition, from_start, delay, priority, actions: event_actions(next) }
+            let if_still_true = (next.as_rule() == Rule::still_true).then(|| {
+                let span = span_of(&next);
+                next = it.next().unwrap();
+                span
+            });
+            ItemKind::When { condition, from_start, delay, priority, if_still_true, actions: event_actions(next) }
         }
         r => unreachable!("not a statement rule: {r:?}"),
     };

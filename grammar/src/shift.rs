@@ -97,8 +97,9 @@ impl Shift for ItemKind {
             ItemKind::At { time, every, until, actions } => {
                 (time.shift(by), every.shift(by), until.shift(by), actions.shift(by)).0
             }
-            ItemKind::When { condition, from_start, delay, priority, actions } => {
+            ItemKind::When { condition, from_start, delay, priority, if_still_true, actions } => {
                 priority.shift(by);
+                if_still_true.shift(by);
                 if let Some(d) = delay {
                     d.value.shift(by);
                     d.trigger_values.shift(by);

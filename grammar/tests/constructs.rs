@@ -444,8 +444,19 @@ fn state_events_and_event_words_as_names() {
     );
     assert_eq!(
         item,
-        ItemKind::When { condition, from_start: None, delay: None, priority: None, actions: vec![action(ActionKind::Stop)] }
+        ItemKind::When {
+            condition,
+            from_start: None,
+            delay: None,
+            priority: None,
+            if_still_true: None,
+            actions: vec![action(ActionKind::Stop)]
+        }
     );
+    let ItemKind::When { if_still_true, .. } = one("when S < 2 after 1 priority 2 if still true { stop }") else {
+        panic!()
+    };
+    assert!(if_still_true.is_some());
     let ItemKind::When { priority, .. } = one("when S < 2 after 1 priority -p { stop }") else { panic!() };
     assert_eq!(priority, Some(neg(name("p"))));
     // `from start`, `after DELAY`, `with trigger values`, in that order.

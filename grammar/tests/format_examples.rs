@@ -43,9 +43,13 @@ fn examples_are_already_canonical() {
 
 #[test]
 fn event_timing_words_format_as_written_and_keep_their_comments() {
-    let src = "model m\nwhen  x<1   from   start after 30[min]  with trigger values { // held\n  p=x }\n";
+    let src = "model m\nwhen  x<1   from   start after 30[min]  with trigger values priority  2 if  still true { // held\n  p=x }\n";
     let formatted = format_source(src).unwrap();
-    assert!(formatted.contains("when x < 1 from start after 30 [min] with trigger values { // held"), "{formatted}");
+    assert!(
+        formatted
+            .contains("when x < 1 from start after 30 [min] with trigger values priority 2 if still true { // held"),
+        "{formatted}"
+    );
     assert_eq!(format_source(&formatted).unwrap(), formatted, "idempotent");
     assert_eq!(parse(&formatted).unwrap().items.len(), parse(src).unwrap().items.len());
 }

@@ -40,6 +40,7 @@ pub const BLOCK_WORDS: &[(&str, &str)] = &[
     ("metabolite", "a metabolite of an inline network and its formula: `metabolite glc \"C6H12O6\"`"),
     ("every", "repeats an `at` event with this period"),
     ("until", "the last time an `every` event may fire"),
+    ("still", "`when c after d if still true`: the actions apply only if the condition still holds then"),
     ("priority", "`when c priority 2`: of the events due at one instant, the highest priority applies first"),
     ("from", "`when c from start`: the event also fires at the start if its condition holds there"),
     ("start", "`when c from start`: the event also fires at the start if its condition holds there"),

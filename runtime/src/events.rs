@@ -125,21 +125,41 @@ pub struct Watch {
     /// `from start`: fires at the start if the condition holds there.
     from_start: Vec<bool>,
     armed: Vec<bool>,
-    /// Some event has a priority: an instant's events go by it.
+    /// `if still true`: due actions are dropped when the condition fails.
+    still_true: Vec<bool>,
+    /// Each margin when last looked at.
+    last: Vec<f64>,
+    /// Some event has a priority or `if still true`: an instant's events
+    /// apply one at a time, by priority.
     by_priority: bool,
+    /// Draws the order of events of equal priority (xorshift64*, seeded
+    /// the same in every run, so a run is reproducible).
+    draw: u64,
 }
 
 impl Watch {
     /// The `when` events of `model`, whose margins come first among the
     /// compiled ones (the rest are roots only).
     pub fn new(model: &CheckedModel) -> Watch {
-        let by_priority = model.events.iter().any(|e| matches!(e.trigger, Trigger::When { priority: Some(_), .. }));
-        let mut w = Watch { events: vec![], inclusive: vec![], from_start: vec![], armed: vec![], by_priority };
+        let by_priority = model.events.iter().any(|e| {
+            matches!(e.trigger, Trigger::When { priority: Some(_), .. } | Trigger::When { if_still_true: true, .. })
+        });
+        let mut w = Watch {
+            events: vec![],
+            inclusive: vec![],
+            from_start: vec![],
+            armed: vec![],
+            still_true: vec![],
+            last: vec![],
+            by_priority,
+            draw: 0x9E37_79B9_7F4A_7C15,
+        };
         for (i, e) in model.events.iter().enumerate() {
-            if let Trigger::When { inclusive, from_start, .. } = e.trigger {
+            if let Trigger::When { inclusive, from_start, if_still_true, .. } = e.trigger {
                 w.events.push(i);
                 w.inclusive.push(inclusive);
                 w.from_start.push(from_start);
+                w.still_true.push(if_still_true);
             }
         }
         w.armed = vec![false; w.events.len()];
@@ -148,6 +168,22 @@ impl Watch {
 
     pub fn is_empty(&self) -> bool {
         self.events.is_empty()
+    }
+
+    /// The `if still true` events whose condition has failed at these
+    /// margins: what they have due is dropped. On the boundary it still
+    /// holds (a located crossing into true sits there).
+    fn failed(&self, margins: &[f64]) -> Vec<usize> {
+        (0..self.events.len()).filter(|&j| self.still_true[j] && margins[j] < 0.0).map(|j| self.events[j]).collect()
+    }
+
+    /// A number below `n`, drawn.
+    fn draw_below(&mut self, n: usize) -> usize {
+        self.draw ^= self.draw << 13;
+        self.draw ^= self.draw >> 7;
+        self.draw ^= self.draw << 17;
+        // xorshift64*: the high bits of the product, not the weak low ones.
+        ((self.draw.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) % n as u64) as usize
     }
 
     fn holds(&self, j: usize, margin: f64) -> bool {
@@ -162,6 +198,7 @@ impl Watch {
         let armed: Vec<bool> =
             margins.iter().enumerate().map(|(j, &g)| self.from_start[j] || !self.holds(j, g)).collect();
         self.armed = armed;
+        self.last = margins.to_vec();
     }
 
     /// The events that fire at these margins, in file order; they are
@@ -177,8 +214,11 @@ impl Watch {
                 continue;
             }
             // At a located crossing the margin may sit on zero: count it
-            // as reached, so the crossing is not lost.
-            let holds = self.holds(j, g) || (at_root && g == 0.0 && self.armed[j]);
+            // as reached, so the crossing is not lost; one that sat on zero
+            // already (an action set it there) has not crossed.
+            let crossed_to_zero = at_root && g == 0.0 && self.armed[j] && self.last[j] < 0.0;
+            self.last[j] = g;
+            let holds = self.holds(j, g) || crossed_to_zero;
             if holds && self.armed[j] {
                 due.push(self.events[j]);
                 self.armed[j] = false;
@@ -219,13 +259,14 @@ fn enqueue(
     Ok(true)
 }
 
-/// One instant's events where some have a priority: what is due (`when`
-/// events whose condition became true, delayed actions whose time came)
-/// waits together, and the one with the highest priority, computed now,
-/// applies first; then the conditions are looked at again, so an event
-/// its actions make due competes with those still waiting. Equal
-/// priorities, and events without one (which come last), apply in the
-/// order they became due.
+/// One instant's events where some have a priority or `if still true`:
+/// what is due (`when` events whose condition became true, delayed actions
+/// whose time came) waits together, and the one with the highest priority,
+/// computed now, applies first; then the conditions are looked at again,
+/// so an event its actions make due competes with those still waiting, and
+/// an `if still true` one whose condition failed is dropped. Of equal
+/// priorities (events without one come last) one is drawn at random, as
+/// SBML says, from a generator seeded the same in every run.
 struct Instant<'m, 'q> {
     model: &'m CheckedModel,
     delayed: Option<&'q mut Delayed>,
@@ -237,6 +278,15 @@ struct Instant<'m, 'q> {
 enum Due {
     Now(usize),
     Delayed(Waiting),
+}
+
+impl Due {
+    fn event(&self) -> usize {
+        match self {
+            Due::Now(e) => *e,
+            Due::Delayed(w) => w.event,
+        }
+    }
 }
 
 impl Instant<'_, '_> {
@@ -258,10 +308,13 @@ impl Instant<'_, '_> {
             if step == MAX_ROUNDS * 10 {
                 return Err(ActionError(format!("at t = {t} h events keep making each other due")));
             }
+            margins(x, p, g);
+            let failed = watch.failed(g);
+            waiting.retain(|due| !failed.contains(&due.event()));
             if let Some(d) = self.delayed.as_deref_mut() {
+                d.drop_events(&failed);
                 waiting.extend(d.take_due(t).into_iter().map(Due::Delayed));
             }
-            margins(x, p, g);
             for event in watch.fire(g, at_root && step == 0, before.as_deref()) {
                 if !enqueue(model, self.delayed.as_deref_mut(), event, t, x, p)? {
                     waiting.push(Due::Now(event));
@@ -275,27 +328,18 @@ impl Instant<'_, '_> {
             if waiting.is_empty() {
                 return Ok(());
             }
-            let priority = |due: &Due| {
-                let event = match due {
-                    Due::Now(e) => *e,
-                    Due::Delayed(w) => w.event,
-                };
-                match &model.events[event].trigger {
-                    Trigger::When { priority: Some(expr), .. } => {
-                        let at = bioflux_compiler::eval::At { model, params: p, state: x, t };
-                        bioflux_compiler::eval::value(expr, &at).unwrap_or(f64::NEG_INFINITY)
-                    }
-                    _ => f64::NEG_INFINITY,
+            let priority = |due: &Due| match &model.events[due.event()].trigger {
+                Trigger::When { priority: Some(expr), .. } => {
+                    let at = bioflux_compiler::eval::At { model, params: p, state: x, t };
+                    bioflux_compiler::eval::value(expr, &at).unwrap_or(f64::NEG_INFINITY)
                 }
+                _ => f64::NEG_INFINITY,
             };
-            let mut first = 0;
-            let mut highest = priority(&waiting[0]);
-            for (i, due) in waiting.iter().enumerate().skip(1) {
-                let value = priority(due);
-                if value > highest {
-                    (first, highest) = (i, value);
-                }
-            }
+            let values: Vec<f64> = waiting.iter().map(priority).collect();
+            let highest = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let tied: Vec<usize> = (0..waiting.len()).filter(|&i| values[i] == highest).collect();
+            // SBML: of equal priorities, one at random.
+            let first = if tied.len() == 1 { tied[0] } else { tied[watch.draw_below(tied.len())] };
             let (record, stops) = match waiting.remove(first) {
                 Due::Now(event) => apply(model, event, t, x, p, tangents)?,
                 Due::Delayed(w) => apply_with(model, w.event, t, x, p, tangents, w.values.as_deref())?,
@@ -328,6 +372,11 @@ impl Delayed {
     /// When the next waiting actions are due.
     pub fn next_time(&self) -> Option<f64> {
         self.waiting.iter().map(|w| w.time).min_by(f64::total_cmp)
+    }
+
+    /// Drops what `events` have waiting.
+    fn drop_events(&mut self, events: &[usize]) {
+        self.waiting.retain(|w| !events.contains(&w.event));
     }
 
     /// Whether some are due by `t`.
@@ -615,6 +664,12 @@ pub fn fire(
     // The delayed actions due now, then rounds of `when` events; a delay
     // of zero makes more actions due at this instant, after those rounds.
     for pass in 0.. {
+        if !watch.is_empty()
+            && let Some(d) = delayed.as_deref_mut()
+        {
+            margins(x, p, &mut g);
+            d.drop_events(&watch.failed(&g));
+        }
         let due_now = delayed.as_deref_mut().map_or_else(Vec::new, |d| d.take_due(t));
         if pass > 0 && due_now.is_empty() {
             break;
@@ -634,6 +689,9 @@ pub fn fire(
         }
         for round in 0.. {
             margins(x, p, &mut g);
+            if let Some(d) = delayed.as_deref_mut() {
+                d.drop_events(&watch.failed(&g));
+            }
             let due = watch.fire(&g, at_root && pass == 0 && round == 0, before.as_deref());
             before = Some(g.clone());
             if due.is_empty() {

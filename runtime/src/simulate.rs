@@ -12,7 +12,7 @@ use crate::host::BoundCells;
 use crate::sparse;
 use bioflux_codegen::{CellContext, CompiledModel};
 use bioflux_compiler::CheckedModel;
-use bioflux_compiler::model::{Solver, StateLayout};
+use bioflux_compiler::model::{Solver, StateLayout, Trigger};
 use diffsol::{
     FaerSparseLU, FaerSparseMat, NalgebraLU, NalgebraMat, OdeBuilder, OdeEquations, OdeSolverMethod,
     OdeSolverStopReason, Vector,
@@ -474,8 +474,24 @@ pub fn simulate(
     let watches = cells.stop_watches();
     let n_roots = n_margins + watches.len();
     let scratch = RefCell::new(vec![0.0; n]);
+    // A margin exactly on zero takes the sign of its truth there (true
+    // for `<=`/`>=`): the root finder then sees only changes of truth,
+    // not a margin an action left on zero, a root at every step.
+    let zero_sign: Vec<f64> = model
+        .events
+        .iter()
+        .filter_map(|e| match e.trigger {
+            Trigger::When { inclusive, .. } => Some(if inclusive { f64::MIN_POSITIVE } else { -f64::MIN_POSITIVE }),
+            Trigger::At { .. } => None,
+        })
+        .collect();
     let roots = |x: &[f64], p: &[f64], t: f64, g: &mut [f64]| {
         margins(x, p, t, &mut g[..n_margins]);
+        for (j, gj) in g[..n_margins].iter_mut().enumerate() {
+            if *gj == 0.0 {
+                *gj = zero_sign.get(j).copied().unwrap_or(-f64::MIN_POSITIVE);
+            }
+        }
         if watches.is_empty() {
             return;
         }

@@ -336,12 +336,6 @@ impl<'m> Translator<'m> {
                 return Err(unsupported("an algebraic rule", "listOfRules", rule.line));
             }
         }
-        for e in &m.events {
-            let name = event_name(e);
-            if !e.persistent {
-                return Err(unsupported("a non-persistent event trigger", &name, e.line));
-            }
-        }
         Ok(())
     }
 
@@ -651,7 +645,7 @@ impl<'m> Translator<'m> {
     fn events(&mut self, out: &mut String) -> Result<(), ImportError> {
         let m = self.m;
         for e in &m.events {
-            let name = event_name(e);
+            let _name = event_name(e);
             let Some(trigger) = &e.trigger else {
                 self.notes.push(format!("{name} has no trigger and never fires"));
                 continue;
@@ -736,7 +730,8 @@ impl<'m> Translator<'m> {
                 Some(p) => format!(" priority {}", self.num(p, ctx)?.s),
                 None => String::new(),
             };
-            let _ = writeln!(out, "when {}{from}{after}{priority} {{", condition.s);
+            let still = if e.persistent { "" } else { " if still true" };
+            let _ = writeln!(out, "when {}{from}{after}{priority}{still} {{", condition.s);
             for a in actions {
                 let _ = writeln!(out, "    {a}");
             }

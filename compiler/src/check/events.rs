@@ -28,11 +28,12 @@ impl<'a> Checker<'a> {
                 ItemKind::At { time, every, until, actions } => {
                     self.at_event(item.span, time, every.as_ref(), until.as_ref(), actions)
                 }
-                ItemKind::When { condition, from_start, delay, priority, actions } => {
+                ItemKind::When { condition, from_start, delay, priority, if_still_true, actions } => {
                     let label = format!("when {}", source_text(condition));
                     let delay = delay.as_ref().map(|d| self.delay(d));
                     let priority = priority.as_ref().map(|p| self.priority(p));
-                    let trigger = self.condition(condition, from_start.is_some(), delay, priority);
+                    let trigger =
+                        self.condition(condition, from_start.is_some(), delay, priority, if_still_true.is_some());
                     let actions = self.actions(actions);
                     trigger.map(|trigger| Event { trigger, actions, label, span: item.span })
                 }
@@ -165,6 +166,7 @@ impl<'a> Checker<'a> {
         from_start: bool,
         delay: Option<Delay>,
         priority: Option<Expr>,
+        if_still_true: bool,
     ) -> Option<Trigger> {
         let typed = self.expr(e, false);
         match typed.ty {
@@ -191,7 +193,7 @@ impl<'a> Checker<'a> {
             return None;
         }
         let inclusive = matches!(typed.expr, Expr::Binary(crate::model::BinOp::Le | crate::model::BinOp::Ge, ..));
-        Some(Trigger::When { condition: typed.expr, inclusive, from_start, delay, priority })
+        Some(Trigger::When { condition: typed.expr, inclusive, from_start, delay, priority, if_still_true })
     }
 
     fn actions(&mut self, actions: &'a [ast::Action]) -> Vec<Action> {
