@@ -645,7 +645,7 @@ impl<'m> Translator<'m> {
     fn events(&mut self, out: &mut String) -> Result<(), ImportError> {
         let m = self.m;
         for e in &m.events {
-            let _name = event_name(e);
+            let name = event_name(e);
             let Some(trigger) = &e.trigger else {
                 self.notes.push(format!("{name} has no trigger and never fires"));
                 continue;
