@@ -106,8 +106,7 @@ fn features_not_supported_are_refused_by_name_and_line() {
             base.replace("<cn> 1 </cn></math>\n      </rateRule>", "<apply><csymbol encoding=\"text\" definitionURL=\"http://www.sbml.org/sbml/symbols/delay\"> delay </csymbol><ci> k </ci><cn> 1 </cn></apply></math>\n      </rateRule>"),
             "the `delay` csymbol",
         ),
-        (base.replace("useValuesFromTriggerTime=\"true\">", "useValuesFromTriggerTime=\"true\"><priority><math xmlns=\"http://www.w3.org/1998/Math/MathML\"><cn> 1 </cn></math></priority>"), "an event priority"),
-        (base.replace("persistent=\"true\"", "persistent=\"false\""), "a non-persistent event trigger"),
+        (base.replace("<listOfRules>", "<comp:listOfSubmodels xmlns:comp=\"http://www.sbml.org/sbml/level3/version1/comp/version1\"/><listOfRules>"), "the SBML `comp` package"),
         (base.replace("<listOfRules>", "<listOfRules><algebraicRule><math xmlns=\"http://www.w3.org/1998/Math/MathML\"><ci> k </ci></math></algebraicRule>"), "an algebraic rule"),
         (base.replace("<reaction id=\"export\" reversible=\"false\">", "<reaction id=\"export\" reversible=\"false\" fast=\"true\">"), "a fast reaction"),
     ];
