@@ -129,7 +129,7 @@ impl<'a> Checker<'a> {
             );
         }
         if let Some(v) = typed.value
-            && !(v >= 0.0)
+            && (v < 0.0 || v.is_nan())
         {
             self.error(
                 Diagnostic::new(Code::BadValue, d.value.span, "an event's delay is negative", "below zero")
