@@ -154,6 +154,16 @@ pub enum ItemKind {
         /// The compartment after `in`, if any (else the reactor).
         compartment: Option<Ident>,
     },
+    /// `function hill(x, k, n) = x^n / (k^n + x^n)`: called by name, it
+    /// stands for its body with the arguments in place of its parameters.
+    Function {
+        /// The function's name.
+        name: Ident,
+        /// Its parameters.
+        args: Vec<Ident>,
+        /// Its value.
+        body: Expr,
+    },
     /// `compartment cytosol = 2 [L]`
     Compartment {
         /// The compartment's name.

@@ -147,6 +147,14 @@ impl Printer<'_> {
             ItemKind::Let { name, value } => {
                 self.leaf(span.start, span.end, &format!("let {} = {}", name.name, expr(value)))
             }
+            ItemKind::Function { name, args, body } => {
+                let args: Vec<&str> = args.iter().map(|a| a.name.as_str()).collect();
+                self.leaf(
+                    span.start,
+                    span.end,
+                    &format!("function {}({}) = {}", name.name, args.join(", "), expr(body)),
+                );
+            }
             ItemKind::Compartment { name, size, unit } => {
                 let mut s = format!("compartment {}", name.name);
                 if let Some(v) = size {

@@ -39,7 +39,7 @@ pub enum SyntaxErrorKind {
 }
 
 /// The keywords that start a statement after the `model` line.
-pub const STATEMENT_KEYWORDS: [&str; 15] = [
+pub const STATEMENT_KEYWORDS: [&str; 16] = [
     "param",
     "let",
     "reactor",
@@ -55,6 +55,7 @@ pub const STATEMENT_KEYWORDS: [&str; 15] = [
     "at",
     "when",
     "compartment",
+    "function",
 ];
 
 /// The first word of a statement, as `expected` lists it.
@@ -220,6 +221,7 @@ fn rule_description(rule: &Rule) -> &'static str {
         Rule::reactor_stmt | Rule::kw_reactor => "`reactor`",
         Rule::species_stmt | Rule::kw_species => "`species`",
         Rule::compartment_stmt | Rule::kw_compartment => "`compartment`",
+        Rule::function_stmt | Rule::kw_function => "`function`",
         Rule::cell_stmt | Rule::kw_cell => "`cell`",
         Rule::exchange_stmt | Rule::kw_exchange => "`exchange`",
         Rule::growth_stmt | Rule::kw_growth => "`growth`",
@@ -383,6 +385,12 @@ fn item(p: Pair<Rule>) -> Item {
                 after_in = rule == Rule::kw_in;
             }
             ItemKind::Species { name, initial, unit, role, compartment }
+        }
+        Rule::function_stmt => {
+            let name = ident(it.next().unwrap());
+            let mut parts: Vec<Pair<Rule>> = it.collect();
+            let body = expr(parts.pop().expect("grammar: a function has a body"));
+            ItemKind::Function { name, args: parts.into_iter().map(ident).collect(), body }
         }
         Rule::compartment_stmt => {
             let name = ident(it.next().unwrap());

@@ -82,6 +82,7 @@ impl Shift for ItemKind {
                 (name.shift(by), initial.shift(by), unit.shift(by), role.shift(by), compartment.shift(by)).0
             }
             ItemKind::Compartment { name, size, unit } => (name.shift(by), size.shift(by), unit.shift(by)).0,
+            ItemKind::Function { name, args, body } => (name.shift(by), args.shift(by), body.shift(by)).0,
             ItemKind::Cell { name, plugin, args, body } => {
                 (name.shift(by), plugin.shift(by), args.shift(by), body.shift(by)).0
             }

@@ -87,6 +87,7 @@ fn names(analysis: &Analysis) -> Vec<CompletionItem> {
                 DeclKind::Cell => CompletionItemKind::MODULE,
                 DeclKind::Schedule => CompletionItemKind::VALUE,
                 DeclKind::Network => CompletionItemKind::STRUCT,
+                DeclKind::Function => CompletionItemKind::FUNCTION,
             };
             item(&d.name, kind, d.kind.keyword())
         })

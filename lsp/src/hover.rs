@@ -117,6 +117,7 @@ fn declaration(text: &str, analysis: &Analysis, d: usize) -> Option<String> {
         DeclKind::Schedule => model.and_then(|m| m.schedules.iter().find(|s| s.name == decl.name)).map(|s| {
             format!("{} rows from {} h to {} h, in {}", s.times.len(), s.times[0], s.times[s.times.len() - 1], s.dim)
         }),
+        DeclKind::Function => Some("a function: each call is its body with the call's arguments in place".to_string()),
         DeclKind::Network => model
             .and_then(|m| m.networks.iter().find(|n| n.name == decl.name))
             .map(|n| format!("{} reactions, {} metabolites", n.reactions.len(), n.metabolites.len())),

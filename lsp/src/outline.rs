@@ -36,6 +36,7 @@ pub fn outline(text: &str, model: &ast::Model) -> Vec<OutlineEntry> {
                 ItemKind::Param { name, .. } => entry(&name.name, "param", SymbolKind::CONSTANT, span, name.span),
                 ItemKind::Let { name, .. } => entry(&name.name, "let", SymbolKind::VARIABLE, span, name.span),
                 ItemKind::Species { name, .. } => entry(&name.name, "species", SymbolKind::FIELD, span, name.span),
+                ItemKind::Function { name, .. } => entry(&name.name, "function", SymbolKind::FUNCTION, span, name.span),
                 ItemKind::Compartment { name, .. } => {
                     entry(&name.name, "compartment", SymbolKind::CONSTANT, span, name.span)
                 }

@@ -40,6 +40,7 @@ pub fn tokens(text: &str, lines: &LineIndex, analysis: &Analysis) -> Vec<Semanti
                     DeclKind::Species => (2, 0),
                     DeclKind::Cell => (3, 0),
                     DeclKind::Network => (4, 0),
+                    DeclKind::Function => (5, 0),
                 },
                 Target::CellPort { .. } => (6, 0),
                 Target::Builtin(..) => (1, 0b100),

@@ -25,6 +25,8 @@ pub enum DeclKind {
     Schedule,
     /// `network`.
     Network,
+    /// `function`.
+    Function,
 }
 
 impl DeclKind {
@@ -37,6 +39,7 @@ impl DeclKind {
             DeclKind::Cell => "cell",
             DeclKind::Schedule => "schedule",
             DeclKind::Network => "network",
+            DeclKind::Function => "function",
         }
     }
 }
@@ -95,6 +98,9 @@ pub struct SymbolIndex {
     /// Reactions of inline networks: (network declaration, id, span of the id).
     pub network_reactions: Vec<(usize, String, Span)>,
     by_name: HashMap<String, usize>,
+    /// The parameters of the function whose body is being read: local
+    /// names, not the model's.
+    locals: Vec<String>,
 }
 
 impl SymbolIndex {
@@ -152,6 +158,7 @@ impl SymbolIndex {
             ItemKind::Cell { name, .. } => (name, DeclKind::Cell),
             ItemKind::Schedule { name, .. } => (name, DeclKind::Schedule),
             ItemKind::Network { name, .. } => (name, DeclKind::Network),
+            ItemKind::Function { name, .. } => (name, DeclKind::Function),
             _ => return,
         };
         self.add_decl(name, kind, item.span);
@@ -159,6 +166,9 @@ impl SymbolIndex {
 
     /// A use of a name, recorded where it resolves.
     fn name(&mut self, id: &ast::Ident) {
+        if self.locals.contains(&id.name) {
+            return;
+        }
         let target = if let Some(&d) = self.by_name.get(&id.name) {
             Target::Decl(d)
         } else if let Some((b, what)) = BUILTINS.iter().find(|(b, _)| *b == id.name) {
@@ -197,6 +207,8 @@ impl SymbolIndex {
                 let known = Func::all().map(|(n, _)| n).chain(["mlp"]).find(|n| *n == func.name);
                 if let Some(n) = known {
                     self.refs.push(Reference { span: func.span, target: Target::Function(n), is_declaration: false });
+                } else if let Some(&d) = self.by_name.get(&func.name) {
+                    self.refs.push(Reference { span: func.span, target: Target::Decl(d), is_declaration: false });
                 }
                 args.iter().for_each(|a| self.expr(a));
             }
@@ -220,6 +232,11 @@ impl SymbolIndex {
                 initial.iter().for_each(|v| self.expr(v));
                 unit.iter().for_each(|u| self.units.push(u.span));
                 compartment.iter().for_each(|c| self.name(c));
+            }
+            ItemKind::Function { args, body, .. } => {
+                self.locals = args.iter().map(|a| a.name.clone()).collect();
+                self.expr(body);
+                self.locals.clear();
             }
             ItemKind::Compartment { size, unit, .. } => {
                 size.iter().for_each(|v| self.expr(v));

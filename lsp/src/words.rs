@@ -23,6 +23,10 @@ pub const STATEMENTS: &[(&str, &str)] = &[
     ("schedule", "a table of values over time: `schedule feed [L/h] linear { 0 [h]: 0  5 [h]: 0.02 }`"),
     ("at", "actions at fixed times: `at 24 [h] every 24 [h] until 96 [h] { add glucose = 10 [mmol] }`"),
     ("when", "actions when a condition becomes true: `when V >= 1.5 [L] { stop }`"),
+    (
+        "function",
+        "a function of its arguments, written out where it is called: `function hill(x, k, n) = x^n / (k^n + x^n)`",
+    ),
     ("compartment", "a volume beside the reactor's, for species `in` it: `compartment cytosol = 2 [L]`"),
 ];
 

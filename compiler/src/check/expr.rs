@@ -402,9 +402,10 @@ impl<'a> Checker<'a> {
             Symbol::Let(i) => Node::Let(i),
             Symbol::Species(i) => Node::Species(i),
             Symbol::Schedule(i) => Node::Schedule(i),
-            Symbol::Cell(_) | Symbol::Network(_) => {
+            Symbol::Cell(_) | Symbol::Network(_) | Symbol::Function(_) => {
                 let hint = match sym {
                     Symbol::Cell(_) => format!("use one of its outputs, such as `{}.Biomass`", id.name),
+                    Symbol::Function(_) => format!("call it: `{}(x)`", id.name),
                     _ => format!("a network is used through a cell model: `cell c = pfba({})`", id.name),
                 };
                 self.error(
@@ -496,6 +497,9 @@ impl<'a> Checker<'a> {
     }
 
     fn call(&mut self, func: &ast::Ident, args: &'a [ast::Expr], span: Span, constant: bool) -> Typed {
+        if let Some(&(Symbol::Function(i), _)) = self.symbols.get(func.name.as_str()) {
+            return self.call_function(i, func, args, span, constant);
+        }
         let Some(f) = Func::lookup(&func.name) else {
             let mut help = suggestion(
                 &func.name,

@@ -8,6 +8,7 @@
 mod compartments;
 mod events;
 mod expr;
+mod functions;
 mod items;
 mod mlp;
 mod network;
@@ -22,7 +23,8 @@ pub use expr::Ty;
 
 /// Checks a parsed model.
 pub fn check_model(model: &ast::Model) -> Result<CheckedModel, Vec<Diagnostic>> {
-    let mut c = Checker::new(model);
+    let written_out = typed_arena::Arena::new();
+    let mut c = Checker::new(model, &written_out);
     c.run();
     c.outcome()
 }
@@ -33,7 +35,8 @@ pub type ExprTypes = Vec<(Span, Ty)>;
 /// Checks a parsed model and keeps the type of every expression it
 /// checked, by span (what an editor shows on hover).
 pub fn check_model_typed(model: &ast::Model) -> (Result<CheckedModel, Vec<Diagnostic>>, ExprTypes) {
-    let mut c = Checker::new(model);
+    let written_out = typed_arena::Arena::new();
+    let mut c = Checker::new(model, &written_out);
     c.types = Some(Vec::new());
     c.run();
     let types = c.types.take().unwrap_or_default();
@@ -49,6 +52,7 @@ enum Symbol {
     Schedule(usize),
     Cell(usize),
     Network(usize),
+    Function(usize),
 }
 
 impl Symbol {
@@ -60,6 +64,7 @@ impl Symbol {
             Symbol::Schedule(_) => "a schedule",
             Symbol::Cell(_) => "a cell model",
             Symbol::Network(_) => "a network",
+            Symbol::Function(_) => "a function",
         }
     }
 }
@@ -138,6 +143,8 @@ struct Decls<'a> {
     /// The lets that are the sizes of compartments whose size changes, by
     /// let declaration index.
     changing_compartments: Vec<usize>,
+    /// `function NAME(args) = body`.
+    functions: Vec<(&'a ast::Ident, &'a [ast::Ident], &'a ast::Expr)>,
 }
 
 struct SpeciesDecl<'a> {
@@ -150,6 +157,12 @@ struct SpeciesDecl<'a> {
 
 struct Checker<'a> {
     ast: &'a ast::Model,
+    /// Calls of `function`s written out (each body with its arguments in
+    /// place), kept while the checker borrows them.
+    written_out: &'a typed_arena::Arena<ast::Expr>,
+    /// The functions being written out, innermost last (a call of one of
+    /// them again is a recursion).
+    expanding: Vec<usize>,
     diags: Vec<Diagnostic>,
     symbols: HashMap<&'a str, (Symbol, Span)>,
     decls: Decls<'a>,
@@ -179,9 +192,11 @@ struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
-    fn new(ast: &'a ast::Model) -> Self {
+    fn new(ast: &'a ast::Model, written_out: &'a typed_arena::Arena<ast::Expr>) -> Self {
         Checker {
             ast,
+            written_out,
+            expanding: Vec::new(),
             diags: Vec::new(),
             symbols: HashMap::new(),
             decls: Decls::default(),
@@ -220,6 +235,7 @@ impl<'a> Checker<'a> {
 
     fn run(&mut self) {
         self.declare_all();
+        self.check_functions();
         self.check_networks();
         self.check_cell_headers();
         for i in 0..self.decls.params.len() {
@@ -327,6 +343,11 @@ impl<'a> Checker<'a> {
                     self.decls.params.push((name, size.as_ref(), unit.as_ref()));
                     self.decls.compartments.push(i);
                     self.declare(name, Symbol::Param(i));
+                }
+                ItemKind::Function { name, args, body } => {
+                    let i = self.decls.functions.len();
+                    self.decls.functions.push((name, args, body));
+                    self.declare(name, Symbol::Function(i));
                 }
                 ItemKind::Species { name, initial, unit, role, compartment } => {
                     let i = self.decls.species.len();

@@ -1,0 +1,202 @@
+//! `function NAME(args) = body`: each call is its body with the call's
+//! arguments in place of the parameters, checked where it is called — so a
+//! function's dimensions are those of its arguments there, and a name of
+//! the model in its body means what it means at the call.
+
+use super::expr::Typed;
+use super::{BUILTINS, Checker};
+use crate::diagnostic::{Code, Diagnostic, suggestion};
+use crate::model::Func;
+use bioflux_grammar::ast::{self, ExprKind, Span};
+
+impl<'a> Checker<'a> {
+    /// Each function's parameters are distinct and not built-in names, its
+    /// name is not a built-in function, and every name in its body is a
+    /// parameter or a name of the model.
+    pub(super) fn check_functions(&mut self) {
+        for i in 0..self.decls.functions.len() {
+            let (name, args, body) = self.decls.functions[i];
+            if Func::lookup(&name.name).is_some() || name.name == "mlp" {
+                self.error(
+                    Diagnostic::new(
+                        Code::Duplicate,
+                        name.span,
+                        format!("`{}` is a built-in function", name.name),
+                        "built in",
+                    )
+                    .help("choose another name for your function"),
+                );
+            }
+            for (k, a) in args.iter().enumerate() {
+                if args[..k].iter().any(|b| b.name == a.name) {
+                    self.error(
+                        Diagnostic::new(
+                            Code::Duplicate,
+                            a.span,
+                            format!("function `{}` names its parameter `{}` twice", name.name, a.name),
+                            "named again",
+                        )
+                        .help("give each parameter its own name"),
+                    );
+                }
+            }
+            let mut unknown = Vec::new();
+            names_in(body, &mut |id| {
+                let known = args.iter().any(|a| a.name == id.name)
+                    || BUILTINS.iter().any(|(b, _)| *b == id.name)
+                    || self.symbols.contains_key(id.name.as_str());
+                if !known {
+                    unknown.push(id.clone());
+                }
+            });
+            for id in unknown {
+                let help = suggestion(
+                    &id.name,
+                    args.iter().map(|a| a.name.as_str()).chain(self.symbols.keys().copied()),
+                    &format!("a function's body reads its parameters ({}) and the model's names", names(args)),
+                );
+                self.error(
+                    Diagnostic::new(
+                        Code::Undefined,
+                        id.span,
+                        format!(
+                            "`{}` in function `{}` is neither its parameter nor a name of the model",
+                            id.name, name.name
+                        ),
+                        "not defined",
+                    )
+                    .help(help),
+                );
+            }
+        }
+    }
+
+    /// A call of function `i`: its body with these arguments, checked here.
+    pub(super) fn call_function(
+        &mut self,
+        i: usize,
+        func: &ast::Ident,
+        args: &'a [ast::Expr],
+        span: Span,
+        constant: bool,
+    ) -> Typed {
+        let (name, params, body) = self.decls.functions[i];
+        if args.len() != params.len() {
+            self.error(
+                Diagnostic::new(
+                    Code::Arity,
+                    span,
+                    format!(
+                        "`{}` takes {} argument{}, but {} {} given",
+                        func.name,
+                        params.len(),
+                        if params.len() == 1 { "" } else { "s" },
+                        args.len(),
+                        if args.len() == 1 { "was" } else { "were" }
+                    ),
+                    "wrong number of arguments",
+                )
+                .with_label(name.span, "defined here")
+                .help(format!("usage: {}({})", name.name, names(params))),
+            );
+            return Typed::error();
+        }
+        if self.expanding.contains(&i) {
+            self.error(
+                Diagnostic::new(
+                    Code::Cycle,
+                    func.span,
+                    format!("function `{}` calls itself", name.name),
+                    "called again here",
+                )
+                .with_label(name.span, "defined here")
+                .help("a function is written out where it is called, so it cannot call itself (directly or through another)"),
+            );
+            return Typed::error();
+        }
+        let mut written = substitute(body, params, args);
+        // Hovering the call shows the call's value.
+        written.span = span;
+        let written: &'a ast::Expr = self.written_out.alloc(written);
+        self.expanding.push(i);
+        let typed = self.expr(written, constant);
+        self.expanding.pop();
+        typed
+    }
+}
+
+fn names(params: &[ast::Ident]) -> String {
+    params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// Every name read in `e` (not a call's function name, nor a list's name).
+fn names_in<'e>(e: &'e ast::Expr, f: &mut impl FnMut(&'e ast::Ident)) {
+    match &e.kind {
+        ExprKind::Number(_) | ExprKind::Text(_) | ExprKind::CellOutput { .. } => {}
+        ExprKind::Name(id) => f(id),
+        ExprKind::WithUnit { expr, .. } | ExprKind::Neg(expr) | ExprKind::Not(expr) => names_in(expr, f),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            names_in(lhs, f);
+            names_in(rhs, f);
+        }
+        ExprKind::Call { args, .. } => args.iter().for_each(|a| names_in(a, f)),
+        ExprKind::List { items, .. } => items.iter().for_each(|a| names_in(a, f)),
+        ExprKind::If { cond, then, otherwise } => {
+            names_in(cond, f);
+            names_in(then, f);
+            names_in(otherwise, f);
+        }
+    }
+}
+
+/// `body` with each parameter's name replaced by its argument.
+fn substitute(body: &ast::Expr, params: &[ast::Ident], args: &[ast::Expr]) -> ast::Expr {
+    let kind = match &body.kind {
+        ExprKind::Name(id) => match params.iter().position(|p| p.name == id.name) {
+            // The tree keeps an argument whole: `x^2` with x = a + b is
+            // (a + b)^2.
+            Some(k) => return args[k].clone(),
+            None => ExprKind::Name(id.clone()),
+        },
+        ExprKind::Number(_) | ExprKind::Text(_) | ExprKind::CellOutput { .. } => body.kind.clone(),
+        ExprKind::WithUnit { expr, unit } => {
+            ExprKind::WithUnit { expr: Box::new(substitute(expr, params, args)), unit: unit.clone() }
+        }
+        ExprKind::Neg(a) => ExprKind::Neg(Box::new(substitute(a, params, args))),
+        ExprKind::Not(a) => ExprKind::Not(Box::new(substitute(a, params, args))),
+        ExprKind::Binary { op, lhs, rhs } => ExprKind::Binary {
+            op: *op,
+            lhs: Box::new(substitute(lhs, params, args)),
+            rhs: Box::new(substitute(rhs, params, args)),
+        },
+        ExprKind::Call { func, args: call_args } => {
+            ExprKind::Call { func: func.clone(), args: call_args.iter().map(|a| substitute(a, params, args)).collect() }
+        }
+        ExprKind::List { name, items } => {
+            ExprKind::List { name: name.clone(), items: items.iter().map(|a| substitute(a, params, args)).collect() }
+        }
+        ExprKind::If { cond, then, otherwise } => ExprKind::If {
+            cond: Box::new(substitute(cond, params, args)),
+            then: Box::new(substitute(then, params, args)),
+            otherwise: Box::new(substitute(otherwise, params, args)),
+        },
+    };
+    ast::Expr { kind, span: body.span }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::check_source;
+
+    #[test]
+    fn a_call_is_its_body_with_the_arguments_in_place() {
+        let m = check_source(
+            "f.bio",
+            "model f\nparam k = 2 [mmol/L]\nfunction hill(x, n) = x^n / (k^n + x^n)\nlet h = hill(4 [mmol/L], 2)\n",
+        )
+        .unwrap_or_else(|d| panic!("{}", d[0].render()));
+        let at = crate::eval::At { model: &m, params: &[m.params[0].value], state: &[1.0], t: 0.0 };
+        let v = crate::eval::value(&m.lets[0].value, &at).unwrap();
+        assert!((v - 16.0 / 20.0).abs() < 1e-12, "{v}");
+    }
+}
