@@ -131,7 +131,7 @@ pub struct Watch {
     last: Vec<f64>,
     /// Some event has a priority or `if still true`: an instant's events
     /// apply one at a time, by priority.
-    by_priority: bool,
+    one_at_a_time: bool,
     /// Draws the order of events of equal priority (xorshift64*, seeded
     /// the same in every run, so a run is reproducible).
     draw: u64,
@@ -141,7 +141,7 @@ impl Watch {
     /// The `when` events of `model`, whose margins come first among the
     /// compiled ones (the rest are roots only).
     pub fn new(model: &CheckedModel) -> Watch {
-        let by_priority = model.events.iter().any(|e| {
+        let one_at_a_time = model.events.iter().any(|e| {
             matches!(e.trigger, Trigger::When { priority: Some(_), .. } | Trigger::When { if_still_true: true, .. })
         });
         let mut w = Watch {
@@ -151,7 +151,7 @@ impl Watch {
             armed: vec![],
             still_true: vec![],
             last: vec![],
-            by_priority,
+            one_at_a_time,
             draw: 0x9E37_79B9_7F4A_7C15,
         };
         for (i, e) in model.events.iter().enumerate() {
@@ -291,7 +291,7 @@ impl Due {
 
 impl Instant<'_, '_> {
     #[allow(clippy::too_many_arguments)]
-    fn by_priority(
+    fn one_at_a_time(
         &mut self,
         watch: &mut Watch,
         at_root: bool,
@@ -655,9 +655,9 @@ pub fn fire(
         stop |= stops;
     }
     let mut g = vec![0.0; n_margins];
-    if watch.by_priority {
+    if watch.one_at_a_time {
         let mut instant = Instant { model, delayed, t, records, stop };
-        instant.by_priority(watch, at_root, x, p, tangents, margins, &mut g)?;
+        instant.one_at_a_time(watch, at_root, x, p, tangents, margins, &mut g)?;
         return Ok((instant.records, instant.stop));
     }
     let mut before: Option<Vec<f64>> = None;
