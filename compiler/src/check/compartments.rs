@@ -13,7 +13,8 @@ use std::collections::HashSet;
 
 /// The names of the compartments whose size reads time, the reactor's
 /// volume, a species, a `let`, a schedule, a parameter an event sets, a
-/// cell's output, a learned term or another such compartment.
+/// cell's output, a learned term, another such compartment, or calls a
+/// function that does.
 pub(super) fn changing(model: &ast::Model) -> HashSet<&str> {
     let mut varying: HashSet<&str> = ["t", "V"].into_iter().collect();
     for item in &model.items {
@@ -40,17 +41,32 @@ pub(super) fn changing(model: &ast::Model) -> HashSet<&str> {
             _ => None,
         })
         .collect();
+    // A function whose body reads such a name varies when called.
+    let functions: Vec<(&str, &ast::Expr)> = model
+        .items
+        .iter()
+        .filter_map(|item| match &item.kind {
+            ItemKind::Function { name, body, .. } => Some((name.name.as_str(), body)),
+            _ => None,
+        })
+        .collect();
     let mut changing = HashSet::new();
-    // A compartment may be sized by another: repeat until nothing is added.
+    // A compartment may be sized by another, a function call another:
+    // repeat until nothing is added.
     loop {
-        let before = changing.len();
+        let before = varying.len();
+        for &(name, body) in &functions {
+            if !varying.contains(name) && reads_any(body, &varying) {
+                varying.insert(name);
+            }
+        }
         for &(name, size) in &sizes {
             if !changing.contains(name) && reads_any(size, &varying) {
                 changing.insert(name);
                 varying.insert(name);
             }
         }
-        if changing.len() == before {
+        if varying.len() == before {
             return changing;
         }
     }
@@ -63,7 +79,9 @@ fn reads_any(e: &ast::Expr, names: &HashSet<&str>) -> bool {
         ExprKind::CellOutput { .. } => true,
         ExprKind::WithUnit { expr, .. } | ExprKind::Neg(expr) | ExprKind::Not(expr) => reads_any(expr, names),
         ExprKind::Binary { lhs, rhs, .. } => reads_any(lhs, names) || reads_any(rhs, names),
-        ExprKind::Call { func, args } => func.name == "mlp" || args.iter().any(|a| reads_any(a, names)),
+        ExprKind::Call { func, args } => {
+            func.name == "mlp" || names.contains(func.name.as_str()) || args.iter().any(|a| reads_any(a, names))
+        }
         ExprKind::List { items, .. } => items.iter().any(|a| reads_any(a, names)),
         ExprKind::If { cond, then, otherwise } => {
             reads_any(cond, names) || reads_any(then, names) || reads_any(otherwise, names)

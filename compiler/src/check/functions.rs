@@ -199,4 +199,15 @@ mod tests {
         let v = crate::eval::value(&m.lets[0].value, &at).unwrap();
         assert!((v - 16.0 / 20.0).abs() < 1e-12, "{v}");
     }
+
+    #[test]
+    fn a_compartment_sized_by_a_function_of_the_state_changes() {
+        let m = check_source(
+            "f.bio",
+            "model f\nspecies g = 1 [mmol/L]\nrate g = 1 [mmol/L/h]\nfunction litres(x) = x * g * 1 [L^2/mmol]\n\
+             compartment c = litres(2)\nspecies s = 2 [mmol/L] in c\n",
+        )
+        .unwrap_or_else(|d| panic!("{}", d[0].render()));
+        assert!(matches!(m.species[1].compartment, Some(crate::model::Compartment::Changing(_))));
+    }
 }
