@@ -33,7 +33,17 @@ fn an_imported_model_checks_runs_and_matches_its_analytic_solution() {
     let err = ok(bioflux(&["import", MODEL, "-o", bio.to_str().unwrap()]));
     assert!(err.contains("`cell` is called `cell_`"), "{err}");
     let source = std::fs::read_to_string(&bio).unwrap();
-    for line in ["model transport unitless", "compartment medium = 0.5", "species B = 0 in medium", "when t >= 4 {"] {
+    for line in [
+        "model transport unitless",
+        "compartment medium = 0.5  // [litre]",
+        "species B = 0 in medium  // [mole]",
+        "when t >= 4 {",
+        // Units as declared, as comments.
+        "// Units as the file declares them (not checked): substance in mole, volume in litre.",
+        "param k = 0.25  // [second^-1]",
+        "compartment cell_ = 2  // the cell [litre]",
+        "in cell_  // [mole / litre]",
+    ] {
         assert!(source.contains(line), "{line:?} missing from:\n{source}");
     }
     ok(bioflux(&["check", bio.to_str().unwrap()]));

@@ -32,6 +32,11 @@ pub struct SbmlModel {
     pub reactions: Vec<Reaction>,
     /// Events.
     pub events: Vec<Event>,
+    /// Unit definitions: id → the unit as text (`mole·litre^-1`).
+    pub unit_definitions: Vec<(String, String)>,
+    /// The model's default units (`substanceUnits`, `timeUnits`,
+    /// `volumeUnits`, `extentUnits`), where declared.
+    pub default_units: Vec<(&'static str, String)>,
 }
 
 /// `<functionDefinition>`.
@@ -59,6 +64,8 @@ pub struct Compartment {
     /// Whether it never changes.
     pub constant: bool,
     /// Line.
+    /// Its `units` (`substanceUnits` for a species), where declared.
+    pub units: Option<String>,
     pub line: u32,
 }
 
@@ -84,6 +91,8 @@ pub struct Species {
     /// `conversionFactor` (a parameter id).
     pub conversion_factor: Option<String>,
     /// Line.
+    /// Its `units` (`substanceUnits` for a species), where declared.
+    pub units: Option<String>,
     pub line: u32,
 }
 
@@ -99,6 +108,8 @@ pub struct Parameter {
     /// Whether it never changes.
     pub constant: bool,
     /// Line.
+    /// Its `units` (`substanceUnits` for a species), where declared.
+    pub units: Option<String>,
     pub line: u32,
 }
 

@@ -32,6 +32,17 @@ pub fn read_sbml(text: &str) -> Result<SbmlModel, ImportError> {
         conversion_factor: model.attribute("conversionFactor").map(str::to_string),
         ..SbmlModel::default()
     };
+    for d in r.list(model, "listOfUnitDefinitions", "unitDefinition") {
+        let units: Vec<String> = r.list(d, "listOfUnits", "unit").into_iter().map(unit_text).collect();
+        m.unit_definitions.push((d.attribute("id").unwrap_or_default().to_string(), units.join("·")));
+    }
+    for (attribute, what) in
+        [("substanceUnits", "substance"), ("timeUnits", "time"), ("volumeUnits", "volume"), ("extentUnits", "extent")]
+    {
+        if let Some(u) = model.attribute(attribute) {
+            m.default_units.push((what, u.to_string()));
+        }
+    }
     for f in r.list(model, "listOfFunctionDefinitions", "functionDefinition") {
         let id = r.id(f)?;
         let (args, body) = match r.math(f)? {
@@ -47,6 +58,7 @@ pub fn read_sbml(text: &str) -> Result<SbmlModel, ImportError> {
             name: c.attribute("name").map(str::to_string),
             size: r.number_attr(c, "size")?.or(r.number_attr(c, "volume")?),
             constant: r.bool_attr(c, "constant", true)?,
+            units: c.attribute("units").map(str::to_string),
             line: r.line(c),
         });
     }
@@ -62,6 +74,7 @@ pub fn read_sbml(text: &str) -> Result<SbmlModel, ImportError> {
             boundary: r.bool_attr(s, "boundaryCondition", false)?,
             constant: r.bool_attr(s, "constant", false)?,
             conversion_factor: s.attribute("conversionFactor").map(str::to_string),
+            units: s.attribute("substanceUnits").map(str::to_string),
             line: r.line(s),
         });
     }
@@ -71,6 +84,7 @@ pub fn read_sbml(text: &str) -> Result<SbmlModel, ImportError> {
             name: p.attribute("name").map(str::to_string),
             value: r.number_attr(p, "value")?,
             constant: r.bool_attr(p, "constant", true)?,
+            units: p.attribute("units").map(str::to_string),
             line: r.line(p),
         });
     }
@@ -165,6 +179,21 @@ pub fn read_sbml(text: &str) -> Result<SbmlModel, ImportError> {
         });
     }
     Ok(m)
+}
+
+/// One `<unit>` as text: `mole`, `litre^-1`, `1e-3 mole` (multiplier and
+/// scale folded into one factor).
+fn unit_text(u: Node) -> String {
+    let number = |name: &str, default: f64| u.attribute(name).and_then(|v| v.trim().parse().ok()).unwrap_or(default);
+    let kind = u.attribute("kind").unwrap_or("?");
+    let (exponent, scale, multiplier) = (number("exponent", 1.0), number("scale", 0.0), number("multiplier", 1.0));
+    let factor = multiplier * 10f64.powf(scale);
+    let mut text = if factor == 1.0 { String::new() } else { format!("{factor:e} ") };
+    text.push_str(kind);
+    if exponent != 1.0 {
+        text.push_str(&format!("^{exponent}"));
+    }
+    text
 }
 
 struct Reader<'a, 'input> {

@@ -363,6 +363,28 @@ impl<'m> Translator<'m> {
         name
     }
 
+    /// A unit as the file declares it: a unit definition's units, or a
+    /// base unit's name; without one, the model's default for `default`
+    /// (`substance`, `time`, `volume`, `extent`).
+    fn unit_text(&self, unit: Option<&str>, default: &str) -> Option<String> {
+        let id = unit.or_else(|| self.m.default_units.iter().find(|(w, _)| *w == default).map(|(_, u)| u.as_str()))?;
+        Some(self.m.unit_definitions.iter().find(|(d, _)| d == id).map_or(id, |(_, text)| text.as_str()).to_string())
+    }
+
+    /// Species `k`'s unit: its substance, over its compartment's volume
+    /// unless it has only substance units.
+    fn species_unit(&self, k: usize) -> Option<String> {
+        let s = &self.m.species[k];
+        let substance = self.unit_text(s.units.as_deref(), "substance")?;
+        if s.only_substance {
+            return Some(substance);
+        }
+        let c = self.m.compartments.iter().find(|c| c.id == s.compartment)?;
+        let volume = self.unit_text(c.units.as_deref(), "volume")?;
+        let volume = if volume.contains(['·', ' ']) { format!("({volume})") } else { volume };
+        Some(format!("{substance} / {volume}"))
+    }
+
     /// The species of the unit reactor that holds the size of compartment
     /// `i`, whose size has a rate rule.
     fn size_state(&self, i: usize) -> String {
@@ -392,6 +414,13 @@ impl<'m> Translator<'m> {
         );
         let _ =
             writeln!(out, "// Amounts per time for reactions; a species is its amount over its compartment's size.");
+        let declared: Vec<String> = ["substance", "time", "volume", "extent"]
+            .iter()
+            .filter_map(|w| self.unit_text(None, w).map(|u| format!("{w} in {u}")))
+            .collect();
+        if !declared.is_empty() {
+            let _ = writeln!(out, "// Units as the file declares them (not checked): {}.", declared.join(", "));
+        }
         let model_name = sanitize_model_name(&m.id);
         let _ = writeln!(out, "model {model_name} unitless\n");
 
@@ -408,7 +437,8 @@ impl<'m> Translator<'m> {
 
         for (i, c) in m.compartments.iter().enumerate() {
             let name = self.name(&c.id);
-            let described = comment(&c.name, &c.id);
+            let unit = self.unit_text(c.units.as_deref(), "volume");
+            let described = comment(&c.name, &c.id, unit);
             match self.compartment_kind[i] {
                 ParamKind::Constant => {
                     let size = self.compartment_initial(i, 0)?;
@@ -439,7 +469,8 @@ impl<'m> Translator<'m> {
                 continue;
             }
             let value = self.param_initial(p)?;
-            let _ = writeln!(out, "param {} = {value}{}", self.name(&p.id), comment(&p.name, &p.id));
+            let unit = self.unit_text(p.units.as_deref(), "");
+            let _ = writeln!(out, "param {} = {value}{}", self.name(&p.id), comment(&p.name, &p.id, unit));
         }
         for (name, v) in &locals {
             let _ = writeln!(out, "param {name} = {}  // a local parameter", number(*v).s);
@@ -485,7 +516,7 @@ impl<'m> Translator<'m> {
                 self.name(&s.id),
                 initial.s,
                 self.name(&s.compartment),
-                comment(&s.name, &s.id)
+                comment(&s.name, &s.id, self.species_unit(k))
             );
         }
         for p in &m.parameters {
@@ -515,7 +546,10 @@ impl<'m> Translator<'m> {
                 Some(math) => self.num(math, ctx)?.s,
                 None => "0".into(),
             };
-            let _ = writeln!(out, "let {} = {rate}{}", self.name(&r.id), comment(&r.name, &r.id));
+            let unit = self
+                .unit_text(None, "extent")
+                .map(|u| format!("{u} / {}", self.unit_text(None, "time").unwrap_or("time".into())));
+            let _ = writeln!(out, "let {} = {rate}{}", self.name(&r.id), comment(&r.name, &r.id, unit));
         }
         out.push('\n');
         self.rates(&mut out)?;
@@ -1400,11 +1434,18 @@ fn number(v: f64) -> Text {
     if v < 0.0 { Text { s: format!("-{body}"), prec: P_NEG } } else { Text::atom(body) }
 }
 
-/// ` // name` where an element's name says more than its id.
-fn comment(name: &Option<String>, id: &str) -> String {
-    match name {
-        Some(n) if n != id && !n.is_empty() => format!("  // {}", n.replace('\n', " ")),
-        _ => String::new(),
+/// ` // name [unit]`: the name where it says more than the id, the unit
+/// the file declares (not checked: the model is unitless).
+fn comment(name: &Option<String>, id: &str, unit: Option<String>) -> String {
+    let name = match name {
+        Some(n) if n != id && !n.is_empty() => Some(n.replace('\n', " ")),
+        _ => None,
+    };
+    match (name, unit) {
+        (Some(n), Some(u)) => format!("  // {n} [{u}]"),
+        (Some(n), None) => format!("  // {n}"),
+        (None, Some(u)) => format!("  // [{u}]"),
+        (None, None) => String::new(),
     }
 }
 
