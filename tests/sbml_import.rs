@@ -43,6 +43,8 @@ fn an_imported_model_checks_runs_and_matches_its_analytic_solution() {
         "param k = 0.25  // [second^-1]",
         "compartment cell_ = 2  // the cell [litre]",
         "in cell_  // [mole / litre]",
+        // A function definition that reads only its arguments stays one.
+        "function twice(x) = 2 * x",
     ] {
         assert!(source.contains(line), "{line:?} missing from:\n{source}");
     }

@@ -181,6 +181,12 @@ struct Translator<'m> {
     stoichiometry_kind: HashMap<&'m str, ParamKind>,
     /// The start time, which `time` is in initial values.
     start: f64,
+    /// While a function definition's body is written: its arguments' SBML
+    /// ids and `.bio` names.
+    locals: Vec<(String, String)>,
+    /// The function definitions written as `function`s (the others are
+    /// written out where they are called).
+    emitted: HashSet<String>,
     rules: HashMap<&'m str, &'m Rule>,
     initial: HashMap<&'m str, &'m Math>,
     functions: HashMap<&'m str, &'m FunctionDefinition>,
@@ -240,6 +246,8 @@ impl<'m> Translator<'m> {
             compartment_kind: vec![ParamKind::Constant; m.compartments.len()],
             stoichiometry_kind: HashMap::new(),
             start: 0.0,
+            locals: Vec::new(),
+            emitted: HashSet::new(),
             rules: HashMap::new(),
             initial: HashMap::new(),
             functions: HashMap::new(),
@@ -312,7 +320,7 @@ impl<'m> Translator<'m> {
             .chain(m.reactions.iter().map(|r| r.id.clone()))
             .chain(m.reactions.iter().flat_map(|r| r.reactants.iter().chain(&r.products).filter_map(|s| s.id.clone())))
             .collect();
-        for id in ids {
+        for id in ids.into_iter().chain(m.functions.iter().map(|f| f.id.clone())) {
             t.name_for(&id);
         }
         for (i, c) in m.compartments.iter().enumerate() {
@@ -424,6 +432,7 @@ impl<'m> Translator<'m> {
         let model_name = sanitize_model_name(&m.id);
         let _ = writeln!(out, "model {model_name} unitless\n");
 
+        self.functions_out(&mut out);
         // Locals of every reaction, as parameters (a kinetic law may not
         // change them).
         let mut locals: Vec<(String, f64)> = Vec::new();
@@ -577,6 +586,43 @@ impl<'m> Translator<'m> {
             );
         }
         Ok(Translation { text: out, notes: std::mem::take(&mut self.notes), columns })
+    }
+
+    /// Each function definition whose body reads only its arguments as a
+    /// `function`; one that reads more (time, `rateOf`) or that the
+    /// language cannot say is written out where it is called instead.
+    fn functions_out(&mut self, out: &mut String) {
+        let m = self.m;
+        let mut any = false;
+        for def in &m.functions {
+            let Some(body) = &def.body else { continue };
+            if !reads_only(body, &def.args) {
+                continue;
+            }
+            self.locals = def
+                .args
+                .iter()
+                .map(|a| {
+                    let mut name = a.clone();
+                    while taken(&name) {
+                        name.push('_');
+                    }
+                    (a.clone(), name)
+                })
+                .collect();
+            let place = format!("function `{}`", def.id);
+            let ctx = Ctx { reaction: None, initial: false, place: &place, line: def.line, depth: 0 };
+            let text = self.num(body, ctx);
+            let args: Vec<String> = self.locals.drain(..).map(|(_, name)| name).collect();
+            if let Ok(text) = text {
+                let _ = writeln!(out, "function {}({}) = {}", self.name(&def.id), args.join(", "), text.s);
+                self.emitted.insert(def.id.clone());
+                any = true;
+            }
+        }
+        if any {
+            out.push('\n');
+        }
     }
 
     /// One `rate` line per species that changes by reactions or a rate rule.
@@ -1037,6 +1083,9 @@ impl<'m> Translator<'m> {
     }
 
     fn name_value(&mut self, id: &str, ctx: Ctx) -> Result<Text, ImportError> {
+        if let Some((_, local)) = self.locals.iter().find(|(a, _)| a == id) {
+            return Ok(Text::atom(local.clone()));
+        }
         if let Some(r) = ctx.reaction
             && self.m.reactions[r].locals.iter().any(|(l, _)| l == id)
         {
@@ -1162,6 +1211,10 @@ impl<'m> Translator<'m> {
                 line: ctx.line,
                 message: format!("`{f}` takes {} arguments, not {}", def.args.len(), args.len()),
             });
+        }
+        if self.emitted.contains(f) {
+            let values: Vec<String> = args.iter().map(|a| self.num(a, ctx).map(|v| v.s)).collect::<Result<_, _>>()?;
+            return Ok(Text::atom(format!("{}({})", self.name(f), values.join(", "))));
         }
         let bindings: Vec<(String, Math)> = def.args.iter().cloned().zip(args.iter().cloned()).collect();
         let body = body.substitute(&bindings);
@@ -1407,6 +1460,22 @@ impl<'m> Translator<'m> {
 /// which has no spaces.
 fn size_state_key(compartment: &str) -> String {
     format!("size of {compartment}")
+}
+
+/// Whether `body` reads nothing but `args` (no model ids, no time, no
+/// `rateOf` or `delay`): such a function definition can be a `function`.
+fn reads_only(body: &Math, args: &[String]) -> bool {
+    match body {
+        Math::Number(_) | Math::Bool(_) | Math::Avogadro => true,
+        Math::Name(n) => args.contains(n),
+        Math::Time | Math::Lambda(..) => false,
+        Math::Call(f, xs) => f != "rateOf" && f != "delay" && xs.iter().all(|x| reads_only(x, args)),
+        Math::Apply(_, xs) => xs.iter().all(|x| reads_only(x, args)),
+        Math::Piecewise(pieces, otherwise) => {
+            pieces.iter().all(|(v, c)| reads_only(v, args) && reads_only(c, args))
+                && otherwise.as_ref().is_none_or(|o| reads_only(o, args))
+        }
+    }
 }
 
 /// MathML operators whose value is true or false.

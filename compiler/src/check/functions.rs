@@ -49,6 +49,15 @@ impl<'a> Checker<'a> {
                     unknown.push(id.clone());
                 }
             });
+            // A call of itself, directly or through others, in its body.
+            if let Some(call) = self.calls_back(i, body, &mut Vec::new()) {
+                self.recursive_functions.push(i);
+                self.error(
+                    Diagnostic::new(Code::Cycle, call.span, format!("function `{}` calls itself", name.name), "called again here")
+                        .with_label(name.span, "defined here")
+                        .help("a function is written out where it is called, so it cannot call itself (directly or through another)"),
+                );
+            }
             for id in unknown {
                 let help = suggestion(
                     &id.name,
@@ -101,27 +110,37 @@ impl<'a> Checker<'a> {
             );
             return Typed::error();
         }
-        if self.expanding.contains(&i) {
-            self.error(
-                Diagnostic::new(
-                    Code::Cycle,
-                    func.span,
-                    format!("function `{}` calls itself", name.name),
-                    "called again here",
-                )
-                .with_label(name.span, "defined here")
-                .help("a function is written out where it is called, so it cannot call itself (directly or through another)"),
-            );
+        // Reported at its definition; writing it out would not end.
+        if self.recursive_functions.contains(&i) {
             return Typed::error();
         }
         let mut written = substitute(body, params, args);
         // Hovering the call shows the call's value.
         written.span = span;
         let written: &'a ast::Expr = self.written_out.alloc(written);
-        self.expanding.push(i);
-        let typed = self.expr(written, constant);
-        self.expanding.pop();
-        typed
+        self.expr(written, constant)
+    }
+
+    /// The first call in `e` (a body of function `start`, or of one it
+    /// calls) that leads back to `start`.
+    fn calls_back(&self, start: usize, e: &'a ast::Expr, seen: &mut Vec<usize>) -> Option<&'a ast::Ident> {
+        let mut found = None;
+        calls_in(e, &mut |func| {
+            if found.is_some() {
+                return;
+            }
+            if let Some(&(super::Symbol::Function(j), _)) = self.symbols.get(func.name.as_str()) {
+                if j == start {
+                    found = Some(func);
+                } else if !seen.contains(&j) {
+                    seen.push(j);
+                    if self.calls_back(start, self.decls.functions[j].2, seen).is_some() {
+                        found = Some(func);
+                    }
+                }
+            }
+        });
+        found
     }
 }
 
@@ -145,6 +164,28 @@ fn names_in<'e>(e: &'e ast::Expr, f: &mut impl FnMut(&'e ast::Ident)) {
             names_in(cond, f);
             names_in(then, f);
             names_in(otherwise, f);
+        }
+    }
+}
+
+/// Every call in `e`, by the function's name.
+fn calls_in<'e>(e: &'e ast::Expr, f: &mut impl FnMut(&'e ast::Ident)) {
+    match &e.kind {
+        ExprKind::Number(_) | ExprKind::Text(_) | ExprKind::CellOutput { .. } | ExprKind::Name(_) => {}
+        ExprKind::WithUnit { expr, .. } | ExprKind::Neg(expr) | ExprKind::Not(expr) => calls_in(expr, f),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            calls_in(lhs, f);
+            calls_in(rhs, f);
+        }
+        ExprKind::Call { func, args } => {
+            f(func);
+            args.iter().for_each(|a| calls_in(a, f));
+        }
+        ExprKind::List { items, .. } => items.iter().for_each(|a| calls_in(a, f)),
+        ExprKind::If { cond, then, otherwise } => {
+            calls_in(cond, f);
+            calls_in(then, f);
+            calls_in(otherwise, f);
         }
     }
 }
@@ -209,5 +250,16 @@ mod tests {
         )
         .unwrap_or_else(|d| panic!("{}", d[0].render()));
         assert!(matches!(m.species[1].compartment, Some(crate::model::Compartment::Changing(_))));
+    }
+
+    #[test]
+    fn a_call_in_an_argument_of_the_same_function_is_no_recursion() {
+        let m = check_source("f.bio", "model f\nfunction mul(x, y) = x * y\nlet a = mul(2, mul(3, 4))\n")
+            .unwrap_or_else(|d| panic!("{}", d[0].render()));
+        let at = crate::eval::At { model: &m, params: &[], state: &[1.0], t: 0.0 };
+        assert_eq!(crate::eval::value(&m.lets[0].value, &at).unwrap(), 24.0);
+        let errors = check_source("g.bio", "model g\nfunction f(x) = g(x)\nfunction g(x) = 1 + f(x)\nlet a = f(1)\n")
+            .expect_err("mutual recursion");
+        assert_eq!(errors.iter().filter(|d| d.message.contains("calls itself")).count(), 2);
     }
 }

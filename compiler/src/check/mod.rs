@@ -160,9 +160,9 @@ struct Checker<'a> {
     /// Calls of `function`s written out (each body with its arguments in
     /// place), kept while the checker borrows them.
     written_out: &'a typed_arena::Arena<ast::Expr>,
-    /// The functions being written out, innermost last (a call of one of
-    /// them again is a recursion).
-    expanding: Vec<usize>,
+    /// Functions that call themselves (reported; their calls are not
+    /// written out).
+    recursive_functions: Vec<usize>,
     diags: Vec<Diagnostic>,
     symbols: HashMap<&'a str, (Symbol, Span)>,
     decls: Decls<'a>,
@@ -196,7 +196,7 @@ impl<'a> Checker<'a> {
         Checker {
             ast,
             written_out,
-            expanding: Vec::new(),
+            recursive_functions: Vec::new(),
             diags: Vec::new(),
             symbols: HashMap::new(),
             decls: Decls::default(),
