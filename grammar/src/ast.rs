@@ -599,6 +599,29 @@ pub struct Expr {
     pub span: Span,
 }
 
+impl Expr {
+    /// Calls `f` on this expression and every expression inside it, outer
+    /// first.
+    pub fn each<'e>(&'e self, f: &mut impl FnMut(&'e Expr)) {
+        f(self);
+        match &self.kind {
+            ExprKind::Number(_) | ExprKind::Name(_) | ExprKind::CellOutput { .. } | ExprKind::Text(_) => {}
+            ExprKind::WithUnit { expr, .. } | ExprKind::Neg(expr) | ExprKind::Not(expr) => expr.each(f),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                lhs.each(f);
+                rhs.each(f);
+            }
+            ExprKind::Call { args, .. } => args.iter().for_each(|a| a.each(f)),
+            ExprKind::List { items, .. } => items.iter().for_each(|a| a.each(f)),
+            ExprKind::If { cond, then, otherwise } => {
+                cond.each(f);
+                then.each(f);
+                otherwise.each(f);
+            }
+        }
+    }
+}
+
 /// The forms an expression takes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {

@@ -663,13 +663,9 @@ pub fn fire(
     let mut before: Option<Vec<f64>> = None;
     // The delayed actions due now, then rounds of `when` events; a delay
     // of zero makes more actions due at this instant, after those rounds.
+    // (`if still true` events go one at a time, above: nothing here is
+    // dropped.)
     for pass in 0.. {
-        if !watch.is_empty()
-            && let Some(d) = delayed.as_deref_mut()
-        {
-            margins(x, p, &mut g);
-            d.drop_events(&watch.failed(&g));
-        }
         let due_now = delayed.as_deref_mut().map_or_else(Vec::new, |d| d.take_due(t));
         if pass > 0 && due_now.is_empty() {
             break;
@@ -689,9 +685,6 @@ pub fn fire(
         }
         for round in 0.. {
             margins(x, p, &mut g);
-            if let Some(d) = delayed.as_deref_mut() {
-                d.drop_events(&watch.failed(&g));
-            }
             let due = watch.fire(&g, at_root && pass == 0 && round == 0, before.as_deref());
             before = Some(g.clone());
             if due.is_empty() {

@@ -67,8 +67,8 @@ pub struct Translation {
 }
 
 /// Words of the language, besides the statement keywords, that an SBML id
-/// may not take: expression words, built-in names and functions, words
-/// inside blocks and events.
+/// may not take: expression words, built-in names, `mlp`, words inside
+/// blocks and events (the built-in functions come from the compiler).
 const TAKEN: &[&str] = &[
     "model",
     "if",
@@ -88,33 +88,6 @@ const TAKEN: &[&str] = &[
     "unitless",
     "t",
     "V",
-    "exp",
-    "ln",
-    "log",
-    "log10",
-    "sqrt",
-    "abs",
-    "sin",
-    "cos",
-    "tan",
-    "asin",
-    "acos",
-    "atan",
-    "sinh",
-    "cosh",
-    "tanh",
-    "asinh",
-    "acosh",
-    "atanh",
-    "floor",
-    "ceil",
-    "trunc",
-    "factorial",
-    "min",
-    "max",
-    "pow",
-    "step",
-    "ramp",
     "mlp",
     "reaction",
     "metabolite",
@@ -126,7 +99,9 @@ const TAKEN: &[&str] = &[
 ];
 
 fn taken(name: &str) -> bool {
-    TAKEN.contains(&name) || bioflux_grammar::STATEMENT_KEYWORDS.contains(&name)
+    TAKEN.contains(&name)
+        || bioflux_grammar::STATEMENT_KEYWORDS.contains(&name)
+        || bioflux_compiler::model::Func::lookup(name).is_some()
 }
 
 /// The value SBML Level 3 gives the `avogadro` csymbol (CODATA 2006).

@@ -73,20 +73,16 @@ pub(super) fn changing(model: &ast::Model) -> HashSet<&str> {
 }
 
 fn reads_any(e: &ast::Expr, names: &HashSet<&str>) -> bool {
-    match &e.kind {
-        ExprKind::Number(_) | ExprKind::Text(_) => false,
-        ExprKind::Name(n) => names.contains(n.name.as_str()),
-        ExprKind::CellOutput { .. } => true,
-        ExprKind::WithUnit { expr, .. } | ExprKind::Neg(expr) | ExprKind::Not(expr) => reads_any(expr, names),
-        ExprKind::Binary { lhs, rhs, .. } => reads_any(lhs, names) || reads_any(rhs, names),
-        ExprKind::Call { func, args } => {
-            func.name == "mlp" || names.contains(func.name.as_str()) || args.iter().any(|a| reads_any(a, names))
+    let mut any = false;
+    e.each(&mut |x| {
+        any |= match &x.kind {
+            ExprKind::Name(n) => names.contains(n.name.as_str()),
+            ExprKind::CellOutput { .. } => true,
+            ExprKind::Call { func, .. } => func.name == "mlp" || names.contains(func.name.as_str()),
+            _ => false,
         }
-        ExprKind::List { items, .. } => items.iter().any(|a| reads_any(a, names)),
-        ExprKind::If { cond, then, otherwise } => {
-            reads_any(cond, names) || reads_any(then, names) || reads_any(otherwise, names)
-        }
-    }
+    });
+    any
 }
 
 impl<'a> Checker<'a> {

@@ -150,44 +150,20 @@ fn names(params: &[ast::Ident]) -> String {
 
 /// Every name read in `e` (not a call's function name, nor a list's name).
 fn names_in<'e>(e: &'e ast::Expr, f: &mut impl FnMut(&'e ast::Ident)) {
-    match &e.kind {
-        ExprKind::Number(_) | ExprKind::Text(_) | ExprKind::CellOutput { .. } => {}
-        ExprKind::Name(id) => f(id),
-        ExprKind::WithUnit { expr, .. } | ExprKind::Neg(expr) | ExprKind::Not(expr) => names_in(expr, f),
-        ExprKind::Binary { lhs, rhs, .. } => {
-            names_in(lhs, f);
-            names_in(rhs, f);
+    e.each(&mut |x| {
+        if let ExprKind::Name(id) = &x.kind {
+            f(id)
         }
-        ExprKind::Call { args, .. } => args.iter().for_each(|a| names_in(a, f)),
-        ExprKind::List { items, .. } => items.iter().for_each(|a| names_in(a, f)),
-        ExprKind::If { cond, then, otherwise } => {
-            names_in(cond, f);
-            names_in(then, f);
-            names_in(otherwise, f);
-        }
-    }
+    });
 }
 
 /// Every call in `e`, by the function's name.
 fn calls_in<'e>(e: &'e ast::Expr, f: &mut impl FnMut(&'e ast::Ident)) {
-    match &e.kind {
-        ExprKind::Number(_) | ExprKind::Text(_) | ExprKind::CellOutput { .. } | ExprKind::Name(_) => {}
-        ExprKind::WithUnit { expr, .. } | ExprKind::Neg(expr) | ExprKind::Not(expr) => calls_in(expr, f),
-        ExprKind::Binary { lhs, rhs, .. } => {
-            calls_in(lhs, f);
-            calls_in(rhs, f);
+    e.each(&mut |x| {
+        if let ExprKind::Call { func, .. } = &x.kind {
+            f(func)
         }
-        ExprKind::Call { func, args } => {
-            f(func);
-            args.iter().for_each(|a| calls_in(a, f));
-        }
-        ExprKind::List { items, .. } => items.iter().for_each(|a| calls_in(a, f)),
-        ExprKind::If { cond, then, otherwise } => {
-            calls_in(cond, f);
-            calls_in(then, f);
-            calls_in(otherwise, f);
-        }
-    }
+    });
 }
 
 /// `body` with each parameter's name replaced by its argument.
