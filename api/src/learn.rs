@@ -60,6 +60,34 @@ pub struct LearnColumns {
     /// Exchanges of carbon or nitrogen no column names: the balances take
     /// them as zero (without `internal`).
     pub unseen: Vec<String>,
+    /// Why the columns carry no degrees of reduction (so the learning
+    /// balances no electrons), where they do not.
+    pub no_electrons: Option<NoElectrons>,
+}
+
+/// Why a learning cannot balance electrons: taking an exchange of them as
+/// zero (O₂ above all) would make the balance wrong, not weaker.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NoElectrons {
+    /// The stoichiometry tool gave no degrees of reduction (formulas or
+    /// charges missing) for these columns' reactions.
+    Unknown(Vec<String>),
+    /// Exchanges that carry electrons (or may: a formula or charge is
+    /// missing) that no column names.
+    Unseen(Vec<String>),
+}
+
+impl std::fmt::Display for NoElectrons {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NoElectrons::Unknown(columns) => {
+                write!(f, "the model gives no formula or charge for a metabolite of {}", columns.join(", "))
+            }
+            NoElectrons::Unseen(exchanges) => {
+                write!(f, "no column names these exchanges of electrons: {}", exchanges.join(", "))
+            }
+        }
+    }
 }
 
 /// Reads the rates and the model's network into the request's columns.
@@ -75,6 +103,7 @@ pub fn learn_columns(request: &LearnData) -> Result<LearnColumns, Error> {
         })
     };
     let (carbon, nitrogen) = element_flows(&net);
+    let electrons = electron_flows(&net);
     let column = |name: &str, required: bool| -> Result<RateColumn, Error> {
         let j = reaction(name)?;
         let values = match header.iter().position(|h| h == name) {
@@ -88,7 +117,13 @@ pub fn learn_columns(request: &LearnData) -> Result<LearnColumns, Error> {
             }
             None => vec![None; rows.len()],
         };
-        Ok(RateColumn { name: name.to_string(), values, carbon: carbon[j], nitrogen: nitrogen[j] })
+        Ok(RateColumn {
+            name: name.to_string(),
+            values,
+            carbon: carbon[j],
+            nitrogen: nitrogen[j],
+            electrons: electrons[j],
+        })
     };
     let columns = |names: &[String], required| names.iter().map(|n| column(n, required)).collect::<Result<Vec<_>, _>>();
     let named: Vec<&String> = request.inputs.iter().chain(&request.outputs).chain(&request.unmeasured).collect();
@@ -104,13 +139,32 @@ pub fn learn_columns(request: &LearnData) -> Result<LearnColumns, Error> {
         }
         InternalNetwork { reactions: net.reactions.clone(), s, n_metabolites: m }
     });
-    Ok(LearnColumns {
-        inputs: columns(&request.inputs, true)?,
-        outputs: columns(&request.outputs, true)?,
-        unmeasured: columns(&request.unmeasured, false)?,
-        internal,
-        unseen,
-    })
+    let (mut inputs, mut outputs, mut unmeasured) =
+        (columns(&request.inputs, true)?, columns(&request.outputs, true)?, columns(&request.unmeasured, false)?);
+    let unknown: Vec<String> = inputs
+        .iter()
+        .chain(&outputs)
+        .chain(&unmeasured)
+        .filter(|c| c.electrons.is_none())
+        .map(|c| c.name.clone())
+        .collect();
+    let unseen_electrons: Vec<String> = exchanges(&net)
+        .filter(|&j| electrons[j] != Some(0.0) && !named.contains(&&net.reactions[j]))
+        .map(|j| net.reactions[j].clone())
+        .collect();
+    let no_electrons = if !unknown.is_empty() {
+        Some(NoElectrons::Unknown(unknown))
+    } else if !unseen_electrons.is_empty() {
+        Some(NoElectrons::Unseen(unseen_electrons))
+    } else {
+        None
+    };
+    if no_electrons.is_some() {
+        for c in inputs.iter_mut().chain(&mut outputs).chain(&mut unmeasured) {
+            c.electrons = None;
+        }
+    }
+    Ok(LearnColumns { inputs, outputs, unmeasured, internal, unseen, no_electrons })
 }
 
 /// Learns: the surrogate plugin's `learn_rates` tool.
@@ -141,6 +195,18 @@ fn element_flows(net: &Stoichiometry) -> (Vec<f64>, Vec<f64>) {
         nitrogen[e.reaction] -= e.coefficient * net.nitrogen[e.metabolite].unwrap_or(0.0);
     }
     (carbon, nitrogen)
+}
+
+/// Electrons (degree of reduction) leaving per unit of each reaction's
+/// flux, −Σ_m s_mj·γ_m; `None` where a metabolite's is unknown.
+fn electron_flows(net: &Stoichiometry) -> Vec<Option<f64>> {
+    let mut electrons = vec![Some(0.0); net.reactions.len()];
+    for e in &net.entries {
+        let gamma = net.electrons.get(e.metabolite).copied().flatten();
+        let flow = &mut electrons[e.reaction];
+        *flow = flow.zip(gamma).map(|(sum, g)| sum - e.coefficient * g);
+    }
+    electrons
 }
 
 /// Reactions with one metabolite: exchanges with the medium.

@@ -35,7 +35,7 @@ pub use design::{DesignOptions, DesignRun, RunStatus, collect_design, panic_mess
 pub use error::Error;
 pub use fba::{Bound, FbaRequest, FbaSolution, FbaStatus, fba};
 pub use fit::{FitRequest, FitSetup, Fitted};
-pub use learn::{LearnColumns, LearnData, RatesError, learn, learn_columns};
+pub use learn::{LearnColumns, LearnData, NoElectrons, RatesError, learn, learn_columns};
 pub use model::{Model, Options, Parameter, SharedModel};
 pub use plugins::open_surrogate;
 pub use sbml::{CaseOutcome, CaseResult, import as import_sbml, run_case};

@@ -39,9 +39,16 @@ pub struct LearnArgs {
     /// Nitrogen in biomass, mmol N/gDW (learned when not given).
     #[arg(long = "beta-bm")]
     pub beta_bm: Option<f64>,
+    /// Degree of reduction of biomass, mmol e⁻/gDW (learned when not given).
+    #[arg(long = "gamma-bm")]
+    pub gamma_bm: Option<f64>,
     /// λ of both element balances (the paper's 1e-4).
     #[arg(long, default_value_t = 1e-4)]
     pub lambda: f64,
+    /// Leave out the degree-of-reduction (electron) balance, which is held
+    /// exactly wherever the model gives every column's formulas and charges.
+    #[arg(long = "no-electron-balance")]
+    pub no_electron_balance: bool,
     /// λ₁ of the carbon balance alone (default: --lambda).
     #[arg(long = "lambda-carbon")]
     pub lambda_carbon: Option<f64>,
@@ -55,7 +62,7 @@ pub struct LearnArgs {
     #[arg(long = "lambda-stoichiometry", default_value_t = 1e-4)]
     pub lambda_stoichiometry: f64,
     /// Hidden layer widths.
-    #[arg(long, value_delimiter = ',', default_value = "32,32")]
+    #[arg(long, value_delimiter = ',', default_value = "8")]
     pub layers: Vec<usize>,
     /// silu, tanh or relu.
     #[arg(long, default_value = "tanh")]
@@ -115,6 +122,9 @@ fn run(args: &LearnArgs) -> Result<(), CommandError> {
             columns.unseen.join(", ")
         );
     }
+    if let (false, true, Some(why)) = (args.internal, !args.no_electron_balance, &columns.no_electrons) {
+        eprintln!("note: no degree-of-reduction balance: {why}");
+    }
     let request = RatesRequest {
         output: args.output.clone(),
         source: args.model.display().to_string(),
@@ -124,9 +134,11 @@ fn run(args: &LearnArgs) -> Result<(), CommandError> {
         growth: args.growth.clone(),
         alpha_bm: args.alpha_bm,
         beta_bm: args.beta_bm,
+        gamma_bm: args.gamma_bm,
         lambda_carbon: args.lambda_carbon.unwrap_or(args.lambda),
         lambda_nitrogen: args.lambda_nitrogen.unwrap_or(args.lambda),
         lambda_stoichiometry: args.lambda_stoichiometry,
+        electron_balance: !args.no_electron_balance,
         internal: columns.internal,
         layers: args.layers.clone(),
         activation: args.activation.clone(),
@@ -161,6 +173,9 @@ fn run(args: &LearnArgs) -> Result<(), CommandError> {
         if request.internal.is_none() {
             curves.push(log("L_c² [(mmol C/gDW/h)²]", &|l| l.carbon));
             curves.push(log("L_n² [(mmol N/gDW/h)²]", &|l| l.nitrogen));
+            if reply.gamma_bm.is_some() {
+                curves.push(log("L_e² [(mmol e⁻/gDW/h)²]", &|l| l.electrons));
+            }
         }
         if request.internal.is_some() {
             curves.push(log("‖S·v̄‖²", &|l| l.stoichiometry));

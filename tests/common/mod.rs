@@ -1,6 +1,8 @@
 //! Running the `bioflux` binary from the end-to-end tests.
 #![allow(dead_code)] // each test crate uses some of these
 
+pub mod media;
+
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -139,6 +139,12 @@ pub struct Stoichiometry {
     pub carbon: Vec<Option<f64>>,
     /// Nitrogen atoms per metabolite.
     pub nitrogen: Vec<Option<f64>>,
+    /// Degree of reduction per metabolite: electrons available on
+    /// oxidation to CO₂, H₂O, NH₃, H₃PO₄, H₂SO₄ (glucose 24, O₂ −4),
+    /// `None` where its formula, its charge or an element's reference state
+    /// is unknown. Empty from a plugin that does not give them.
+    #[serde(default)]
+    pub electrons: Vec<Option<f64>>,
 }
 
 /// How a stoichiometry reply breaks the tool's contract.
@@ -157,16 +163,16 @@ pub enum StoichiometryError {
     },
     /// An atom list of another length than the metabolites.
     AtomCount {
-        /// `carbon` or `nitrogen`.
+        /// `carbon`, `nitrogen` or `electrons`.
         element: &'static str,
         /// Its length.
         counts: usize,
         /// The metabolites.
         metabolites: usize,
     },
-    /// A negative or non-finite atom count.
+    /// A negative or non-finite atom count (a non-finite degree of reduction).
     Atoms {
-        /// `carbon` or `nitrogen`.
+        /// `carbon`, `nitrogen` or `electrons`.
         element: &'static str,
         /// The count.
         count: f64,
@@ -208,6 +214,17 @@ impl Stoichiometry {
             if let Some(&count) = atoms.iter().flatten().find(|a| !a.is_finite() || **a < 0.0) {
                 return Err(StoichiometryError::Atoms { element, count });
             }
+        }
+        // A degree of reduction may be negative (O₂), never non-finite.
+        if !self.electrons.is_empty() && self.electrons.len() != m {
+            return Err(StoichiometryError::AtomCount {
+                element: "electrons",
+                counts: self.electrons.len(),
+                metabolites: m,
+            });
+        }
+        if let Some(&count) = self.electrons.iter().flatten().find(|a| !a.is_finite()) {
+            return Err(StoichiometryError::Atoms { element: "electrons", count });
         }
         Ok(())
     }
@@ -362,6 +379,11 @@ pub struct RateColumn {
     pub carbon: f64,
     /// Nitrogen atoms, as `carbon`.
     pub nitrogen: f64,
+    /// Electrons (degree of reduction) leaving per unit of flux (glucose 24,
+    /// O₂ −4); `None` where the model cannot say, which turns the
+    /// degree-of-reduction balance off.
+    #[serde(default)]
+    pub electrons: Option<f64>,
 }
 
 /// The stoichiometry for internal fluxes (eq. 2 of Kusters et al.).
@@ -397,12 +419,19 @@ pub struct RatesRequest {
     pub alpha_bm: Option<f64>,
     /// Nitrogen of biomass (mmol per gDW); learned when `None`.
     pub beta_bm: Option<f64>,
+    /// Degree of reduction of biomass (mmol e⁻ per gDW); learned when `None`.
+    #[serde(default)]
+    pub gamma_bm: Option<f64>,
     /// λ₁, λ₂ of the carbon and nitrogen balances, λ₃ of ‖S·v̄‖².
     pub lambda_carbon: f64,
     /// λ₂.
     pub lambda_nitrogen: f64,
     /// λ₃.
     pub lambda_stoichiometry: f64,
+    /// Hold the degree-of-reduction balance Σ γ_j v_j + γ_bm·µ = 0 exactly
+    /// (used only where every column's `electrons` is known).
+    #[serde(default)]
+    pub electron_balance: bool,
     /// With it, the network predicts every reaction's flux v̄.
     pub internal: Option<InternalNetwork>,
     /// Hidden layer widths, activation, and the optimiser's settings.
@@ -441,6 +470,9 @@ pub struct EpochLoss {
     pub nitrogen: f64,
     /// Mean ‖S·v̄‖².
     pub stoichiometry: f64,
+    /// Mean L_e² (mmol e⁻/gDW/h)² of the degree-of-reduction balance.
+    #[serde(default)]
+    pub electrons: f64,
     /// The validation MSE.
     pub validation: f64,
 }
@@ -453,7 +485,8 @@ pub struct ColumnError {
     pub name: String,
     /// Root mean square error, in the column's unit.
     pub rmse: f64,
-    /// RMSE over the RMS of the measured values (none where those are 0).
+    /// RMSE over the RMS of the measured values (none where those are 0
+    /// to rounding, below 1e-9).
     pub relative_rmse: Option<f64>,
     /// Whether the column was unmeasured (checked here only).
     pub unmeasured: bool,
@@ -471,6 +504,10 @@ pub struct RatesReply {
     pub alpha_bm: f64,
     /// Nitrogen of biomass (mmol per gDW).
     pub beta_bm: f64,
+    /// Degree of reduction of biomass (mmol e⁻ per gDW), learned or given;
+    /// `None` where the degree-of-reduction balance was not used.
+    #[serde(default)]
+    pub gamma_bm: Option<f64>,
     /// Per epoch.
     pub losses: Vec<EpochLoss>,
     /// Per predicted column.
@@ -536,6 +573,7 @@ mod tests {
             entries: vec![Entry { metabolite: 1, reaction: 0, coefficient: -1.0 }],
             carbon: vec![Some(6.0), None],
             nitrogen: vec![Some(0.0), None],
+            electrons: vec![Some(24.0), None],
         };
         assert_eq!(s.validate(), Ok(()));
         s.entries[0].metabolite = 2;
@@ -549,5 +587,12 @@ mod tests {
         let e = s.validate().unwrap_err();
         assert_eq!(e, StoichiometryError::AtomCount { element: "carbon", counts: 1, metabolites: 2 });
         assert!(e.to_string().contains("1 carbon counts for 2 metabolites"), "{e}");
+        s.carbon.push(None);
+        s.electrons[1] = Some(f64::INFINITY);
+        assert_eq!(s.validate(), Err(StoichiometryError::Atoms { element: "electrons", count: f64::INFINITY }));
+        s.electrons[1] = Some(-4.0);
+        assert_eq!(s.validate(), Ok(()), "O₂'s degree of reduction is negative");
+        s.electrons.clear();
+        assert_eq!(s.validate(), Ok(()), "a plugin that gives no degrees of reduction");
     }
 }

@@ -18,6 +18,7 @@
 mod basis_map;
 mod cache;
 pub mod error;
+mod formula;
 mod highs;
 pub mod network;
 pub mod pfba;
@@ -32,33 +33,6 @@ use network::{Network, Objective};
 use pfba::{BoundKind, InputBound, Options, Pfba, Policy, SolveError, Solved, Start};
 
 pub use network::{find_model, load_network};
-
-/// How many atoms of `element` a formula such as `C21H26N7O14P2` has.
-fn atoms(formula: &str, element: &str) -> f64 {
-    let chars: Vec<char> = formula.chars().collect();
-    let (mut i, mut total) = (0, 0.0);
-    while i < chars.len() {
-        if !chars[i].is_ascii_uppercase() {
-            i += 1;
-            continue;
-        }
-        let mut symbol = chars[i].to_string();
-        i += 1;
-        while i < chars.len() && chars[i].is_ascii_lowercase() {
-            symbol.push(chars[i]);
-            i += 1;
-        }
-        let start = i;
-        while i < chars.len() && chars[i].is_ascii_digit() {
-            i += 1;
-        }
-        let count: String = chars[start..i].iter().collect();
-        if symbol == element {
-            total += count.parse::<f64>().unwrap_or(1.0);
-        }
-    }
-    total
-}
 
 /// The plugin's tools (`bioflux_plugin::tools`): `stoichiometry` answers
 /// the network behind a configuration, `reactions` its equations and bounds; `notes` what loading models assumed
@@ -75,7 +49,8 @@ fn tool(name: &str, request: &str) -> Option<Result<String, String>> {
     }
 }
 
-/// S as non-zeros and the carbon and nitrogen atoms per metabolite.
+/// S as non-zeros, the carbon and nitrogen atoms and the degree of
+/// reduction per metabolite.
 fn stoichiometry(request: StoichiometryRequest) -> Result<Stoichiometry, ConfigError> {
     let config = Config::new(request.config, request.base_dir);
     let cell = config.cell_config()?;
@@ -88,14 +63,22 @@ fn stoichiometry(request: StoichiometryRequest) -> Result<Stoichiometry, ConfigE
             r.stoichiometry.iter().map(move |&(m, c)| Entry { metabolite: m, reaction: j, coefficient: c })
         })
         .collect();
-    let element =
-        |e: &str| -> Vec<Option<f64>> { net.formulas.iter().map(|f| f.as_deref().map(|f| atoms(f, e))).collect() };
+    let element = |e: &str| -> Vec<Option<f64>> {
+        net.formulas.iter().map(|f| f.as_deref().map(|f| formula::atoms(f, e))).collect()
+    };
+    let electrons = net
+        .formulas
+        .iter()
+        .zip(&net.charges)
+        .map(|(f, c)| formula::degree_of_reduction(f.as_deref()?, (*c)?))
+        .collect();
     Ok(Stoichiometry {
         reactions: net.reactions.iter().map(|r| r.id.clone()).collect(),
         metabolites: net.metabolites.clone(),
         entries,
         carbon: element("C"),
         nitrogen: element("N"),
+        electrons,
     })
 }
 

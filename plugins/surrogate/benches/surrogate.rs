@@ -45,6 +45,7 @@ fn paper_size() -> Surrogate {
         activation: Activation::Silu,
         metrics: Metrics::default(),
         exact: None,
+        balanced: Vec::new(),
     };
     Surrogate::from_parts(meta, layers, None, std::path::Path::new(".")).unwrap()
 }

@@ -79,7 +79,7 @@ pub enum SurrogateError {
     )]
     NotIdentifiable { columns: Vec<String>, element: &'static str, flag: &'static str },
     #[error(
-        "unmeasured `{column}` carries neither carbon nor nitrogen: no balance constrains it; measure it or leave it out"
+        "unmeasured `{column}` carries neither carbon nor nitrogen (nor electrons a balance could use): no balance constrains it; measure it or leave it out"
     )]
     Unconstrained { column: String },
     #[error("the growth column `{column}` is not among the measured outputs")]
@@ -103,4 +103,6 @@ pub enum ShapeMismatch {
     NullBasis { values: usize, reactions: usize, dimension: usize },
     #[error("the last layer writes {writes} values but the surrogate has {outputs} outputs")]
     Outputs { writes: usize, outputs: usize },
+    #[error("surrogate.json's balances: {why}")]
+    Balanced { why: String },
 }

@@ -11,6 +11,7 @@
 //! into this plugin only, never into the bioflux binary.
 
 pub mod balance;
+pub mod balanced;
 pub mod error;
 pub mod infer;
 pub mod meta;
@@ -70,6 +71,9 @@ fn check_shapes(
     if reads != expected {
         return Err(ShapeMismatch::Outputs { writes: reads, outputs: expected });
     }
+    for b in &meta.balanced {
+        b.check(meta.inputs.len(), meta.outputs.len()).map_err(|why| ShapeMismatch::Balanced { why })?;
+    }
     Ok(())
 }
 
@@ -88,6 +92,10 @@ pub struct Surrogate {
     /// per input, for `jacobian`.
     dy: Vec<f32>,
     slope: Vec<f64>,
+    /// The inputs as the network takes them before they are held to the
+    /// domain (the balances hold for these), and d(that)/d(port value).
+    raw: Vec<f64>,
+    raw_slope: Vec<f64>,
     /// Buffers of `eval_batch`, kept between calls.
     batch_x: Vec<f32>,
     batch_y: Vec<f32>,
@@ -154,6 +162,8 @@ impl Surrogate {
             y: vec![0.0; width],
             dy: vec![0.0; width * k],
             slope: vec![0.0; k],
+            raw: vec![0.0; k],
+            raw_slope: meta.inputs.iter().map(|i| if i.uptake { -1.0 } else { 1.0 }).collect(),
             meta,
             layers,
             head,
@@ -198,12 +208,16 @@ impl Surrogate {
     pub fn eval(&mut self, inputs: &[f64], outputs: &mut [f64]) {
         for (c, &p) in inputs.iter().enumerate() {
             let v = self.network_input(c, p);
+            self.raw[c] = v;
             let v = self.in_domain(c, v);
             let i = &self.meta.inputs[c];
             self.x[c] = ((v - i.mean) / i.std) as f32;
         }
         self.plain.forward(&self.x, &mut self.y);
         self.transform(&self.y, outputs);
+        for b in &self.meta.balanced {
+            b.apply(&self.raw, outputs);
+        }
     }
 
     /// One row of the network's output (normalised; in exact mode the
@@ -249,10 +263,19 @@ impl Surrogate {
         let mut y = std::mem::take(&mut self.batch_y);
         y.resize(n * width, 0.0);
         self.plain.forward_batch(&x, &mut y);
-        for (row, out) in y.chunks_exact(width.max(1)).zip(outputs.chunks_exact_mut(m)).take(n) {
+        let mut raw = std::mem::take(&mut self.raw);
+        for ((row, out), port) in
+            y.chunks_exact(width.max(1)).zip(outputs.chunks_exact_mut(m)).zip(inputs.chunks_exact(k.max(1))).take(n)
+        {
             self.transform(row, out);
+            for (c, &p) in port.iter().enumerate() {
+                raw[c] = self.network_input(c, p);
+            }
+            for b in &self.meta.balanced {
+                b.apply(&raw, out);
+            }
         }
-        (self.batch_x, self.batch_y) = (x, y);
+        (self.batch_x, self.batch_y, self.raw) = (x, y, raw);
     }
 
     /// d(outputs)/d(port values), `jac[o * k + i]`, by forward-mode
@@ -299,6 +322,9 @@ impl Surrogate {
                 }
             }
         }
+        for b in &self.meta.balanced {
+            b.apply_to_jacobian(&self.raw_slope, jac);
+        }
     }
 
     /// The same Jacobian by candle's autodiff (the input repeated once per
@@ -331,6 +357,9 @@ impl Surrogate {
                 };
                 jac[o * k + c] = g[o * k + c] as f64 / self.meta.inputs[c].std * sign;
             }
+        }
+        for b in &self.meta.balanced {
+            b.apply_to_jacobian(&self.raw_slope, jac);
         }
         Ok(())
     }

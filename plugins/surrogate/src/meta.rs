@@ -2,6 +2,7 @@
 //! model it learned: names and units, normalisation, architecture, the
 //! training domain, and how well it did.
 
+use crate::balanced::Balanced;
 use crate::mlp::Activation;
 use serde::{Deserialize, Serialize};
 
@@ -64,6 +65,10 @@ pub struct SurrogateMeta {
     /// whatever the weights.
     #[serde(default)]
     pub exact: Option<Exact>,
+    /// Balances the outputs hold exactly, applied in order after the
+    /// network (a network learned from measured rates).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub balanced: Vec<Balanced>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -103,6 +103,7 @@ pub fn train(args: &TrainArgs) -> Result<TrainReply, SurrogateError> {
         activation,
         metrics: checked.metrics(&fitted, started),
         exact: balance.exact.as_ref().map(|e| e.0.clone()),
+        balanced: Vec::new(),
     };
     if let Some(s) = &balance.s_matrix {
         let (mean, max) = balance_over_validation(args, &data, &split, &balance, &meta, &fitted, s)?;

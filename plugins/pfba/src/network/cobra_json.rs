@@ -74,6 +74,7 @@ pub fn cobra_json(text: &str) -> Result<Network, ModelError> {
         }
         net.metabolites.push(id);
         net.formulas.push(m.get("formula").and_then(|f| f.as_str()).map(str::to_string));
+        net.charges.push(m.get("charge").and_then(json_number).filter(|c| c.is_finite()));
     }
     let mut defaulted = Vec::new();
     let mut objective = Vec::new();

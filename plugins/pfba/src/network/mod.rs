@@ -77,6 +77,9 @@ pub struct Constraint {
 pub struct Network {
     pub metabolites: Vec<String>,
     pub formulas: Vec<Option<String>>,
+    /// Each metabolite's charge, where the file gives one.
+    #[serde(default)]
+    pub charges: Vec<Option<f64>>,
     pub reactions: Vec<Reaction>,
     /// Further linear constraints on the fluxes.
     pub constraints: Vec<Constraint>,
@@ -113,6 +116,7 @@ impl Network {
     pub fn indices_are_consistent(&self) -> bool {
         let (m, n) = (self.metabolites.len(), self.reactions.len());
         self.formulas.len() == m
+            && self.charges.len() == m
             && self.reactions.iter().all(|r| r.stoichiometry.iter().all(|&(k, _)| k < m))
             && self.objective.terms.iter().all(|&(j, _)| j < n)
             && self.constraints.iter().all(|c| c.terms.iter().all(|&(j, _)| j < n))
@@ -221,6 +225,7 @@ pub fn inline(doc: &serde_json::Value) -> Result<Network, ModelError> {
                 let m = *met_index.entry(met.clone()).or_insert_with(|| {
                     net.metabolites.push(met.clone());
                     net.formulas.push(None);
+                    net.charges.push(None);
                     net.metabolites.len() - 1
                 });
                 let c = cobra_json::json_number(c)

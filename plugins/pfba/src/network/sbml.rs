@@ -82,6 +82,8 @@ pub fn sbml(text: &str) -> Result<Network, ModelError> {
         let formula =
             if cobra { formula_in_notes(s) } else { s.attribute((fbc, "chemicalFormula")).map(str::to_string) };
         net.formulas.push(formula);
+        let charge = if cobra { charge_in_notes(s) } else { s.attribute((fbc, "charge")).map(str::to_string) };
+        net.charges.push(charge.and_then(|c| c.trim().parse::<f64>().ok()).filter(|c| c.is_finite()));
     }
 
     let v1_bounds = if fbc == FBC_V1 { flux_bounds_v1(model)? } else { HashMap::new() };
@@ -514,9 +516,19 @@ fn required_packages(root: Node) -> Result<Vec<String>, ModelError> {
 /// A species' formula from its notes (`FORMULA: C6H12O6`), as the COBRA
 /// format writes it.
 fn formula_in_notes(species: Node) -> Option<String> {
+    note_value(species, "FORMULA:")
+}
+
+/// A species' charge from its notes (`CHARGE: -2`), as the COBRA format
+/// writes it.
+fn charge_in_notes(species: Node) -> Option<String> {
+    note_value(species, "CHARGE:")
+}
+
+fn note_value(species: Node, key: &str) -> Option<String> {
     let notes = children(species, "notes").next()?;
     notes.descendants().filter_map(|n| n.text()).find_map(|text| {
-        let formula = text.trim().strip_prefix("FORMULA:")?.trim();
-        (!formula.is_empty()).then(|| formula.to_string())
+        let value = text.trim().strip_prefix(key)?.trim();
+        (!value.is_empty()).then(|| value.to_string())
     })
 }

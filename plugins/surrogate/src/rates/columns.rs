@@ -16,6 +16,8 @@ pub(super) struct Predicted {
     /// are the biomass reaction's, used only with a network).
     pub carbon: f64,
     pub nitrogen: f64,
+    /// Electrons (degree of reduction) per unit of flux, where known.
+    pub electrons: Option<f64>,
 }
 
 /// The number of samples, once every column has one value per sample and
@@ -47,6 +49,7 @@ pub(super) fn predicted_columns(req: &RatesRequest, n: usize) -> Result<Vec<Pred
         measured,
         carbon: c.carbon,
         nitrogen: c.nitrogen,
+        electrons: c.electrons,
     };
     let given: Vec<Predicted> =
         req.outputs.iter().map(|c| column(c, true)).chain(req.unmeasured.iter().map(|c| column(c, false))).collect();
@@ -61,7 +64,14 @@ pub(super) fn predicted_columns(req: &RatesRequest, n: usize) -> Result<Vec<Pred
         } else if let Some(c) = named.get(r.as_str()) {
             all.push(column(c, true));
         } else {
-            all.push(Predicted { name: r.clone(), values: vec![None; n], measured: false, carbon: 0.0, nitrogen: 0.0 });
+            all.push(Predicted {
+                name: r.clone(),
+                values: vec![None; n],
+                measured: false,
+                carbon: 0.0,
+                nitrogen: 0.0,
+                electrons: None,
+            });
         }
     }
     let missing: Vec<String> = given
@@ -79,11 +89,13 @@ pub(super) fn predicted_columns(req: &RatesRequest, n: usize) -> Result<Vec<Pred
 
 /// What the balances can determine: an unmeasured rate carrying an element
 /// trades off exactly against the biomass's unknown content of it, and an
-/// unmeasured rate carrying neither element is constrained by nothing.
+/// unmeasured rate carrying neither element (nor electrons, where that
+/// balance is used) is constrained by nothing.
 pub(super) fn check_identifiable(
     req: &RatesRequest,
     predicted: &[Predicted],
     growth: usize,
+    electrons_balanced: bool,
 ) -> Result<(), SurrogateError> {
     let element_unknown = |element: &'static str, given: Option<f64>, atoms: fn(&Predicted) -> f64| {
         let hidden: Vec<String> = predicted
@@ -104,7 +116,14 @@ pub(super) fn check_identifiable(
     element_unknown("carbon", req.alpha_bm, |c| c.carbon)?;
     element_unknown("nitrogen", req.beta_bm, |c| c.nitrogen)?;
     for (c, col) in predicted.iter().enumerate() {
-        if c != growth && !col.measured && col.carbon == 0.0 && col.nitrogen == 0.0 && req.internal.is_none() {
+        let electrons = electrons_balanced && col.electrons.is_some_and(|e| e != 0.0);
+        if c != growth
+            && !col.measured
+            && col.carbon == 0.0
+            && col.nitrogen == 0.0
+            && !electrons
+            && req.internal.is_none()
+        {
             return Err(SurrogateError::Unconstrained { column: col.name.clone() });
         }
     }

@@ -4,7 +4,9 @@
 //! growth rate and other rates; its loss is the paper's eq. 1,
 //! MSE + λ₁·L_c² + λ₂·L_n², with L_c = Σ a_j v_j + α_bm·µ and
 //! L_n = Σ b_j v_j + β_bm·µ over every exchanged flux (measured inputs,
-//! predicted outputs, unmeasured rates), α_bm and β_bm trainable; with a
+//! predicted outputs, unmeasured rates), α_bm and β_bm trainable, and where
+//! the model knows every column's degree of reduction, the electron
+//! balance λ_e·L_e², L_e = Σ γ_j v_j + γ_bm·µ (O₂ at −4); with a
 //! network (eq. 2), it predicts every reaction's flux v̄ as coordinates in a
 //! null-space basis of S, so S·v̄ = 0 holds to rounding (λ₃‖S·v̄‖² is then
 //! reported, and zero).
@@ -17,6 +19,7 @@
 
 use crate::SurrogateError;
 use crate::balance::{Head, f32_tensor, null_space};
+use crate::balanced::Balanced;
 use crate::meta::{Exact, FORMAT, InputMeta, Metrics, OutputMeta, SurrogateMeta};
 use crate::mlp::{Activation, forward, layer_names};
 use crate::train::{Rng, device, initial_layers, moments};
@@ -24,11 +27,13 @@ use bioflux_plugin::tools::{ColumnError, EpochLoss, RatesReply, RatesRequest};
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use columns::{Predicted, check_identifiable, check_lengths, predicted_columns};
+use elements::{Element, NoElectronBalance, Projection, balances, projections};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::time::Instant;
 
 mod columns;
+mod elements;
 
 /// A trainable scalar, or a given one.
 enum Content {
@@ -71,7 +76,7 @@ pub fn learn(req: &RatesRequest) -> Result<RatesReply, SurrogateError> {
     let head = Head::new(&outputs, exact.as_ref().map(|(e, b, d)| (e, b.as_slice(), *d)), &dev)?;
     let tensors = Tensors::new(req, &samples, &scales, &dev)?;
     let learned = fit(req, activation, &samples, &scales, &head, &tensors, &mut rng, &dev)?;
-    let checked = validate(req, &samples, &head, activation, &tensors, &learned)?;
+    let checked = validate(req, &samples, &scales, &head, activation, &tensors, &learned, &dev)?;
     let meta = SurrogateMeta {
         format: FORMAT,
         source: req.source.clone(),
@@ -82,16 +87,18 @@ pub fn learn(req: &RatesRequest) -> Result<RatesReply, SurrogateError> {
         activation,
         metrics: checked.metrics(&samples, &learned, started),
         exact: exact.as_ref().map(|e| e.0.clone()),
+        balanced: balanced(&samples, &scales, &learned),
     };
     write_network(req, &meta, &learned, exact.as_ref(), &samples, &checked)?;
-    let summary = summary(req, &samples, &learned, &checked, started);
+    let summary = summary(req, &samples, &scales, &learned, &checked, started);
     let report = req.output.join("report.txt");
     std::fs::write(&report, &summary).map_err(|source| SurrogateError::Write { path: report, source })?;
     Ok(RatesReply {
         output: req.output.clone(),
         summary,
-        alpha_bm: learned.alpha_bm,
-        beta_bm: learned.beta_bm,
+        alpha_bm: learned.content(&samples, Element::Carbon).unwrap_or_default(),
+        beta_bm: learned.content(&samples, Element::Nitrogen).unwrap_or_default(),
+        gamma_bm: learned.content(&samples, Element::Electrons),
         losses: learned.losses,
         errors: checked.errors,
         stoichiometric_residual: checked.stoichiometric_residual,
@@ -105,6 +112,9 @@ struct Samples {
     predicted: Vec<Predicted>,
     /// The growth rate's column among `predicted`.
     growth: usize,
+    /// The balances of the loss, and why the electrons' is not among them.
+    elements: Vec<Element>,
+    no_electron_balance: Option<NoElectronBalance>,
     usable: Vec<usize>,
     train_rows: Vec<usize>,
     val_rows: Vec<usize>,
@@ -122,7 +132,8 @@ impl Samples {
             .iter()
             .position(|c| c.name == req.growth && c.measured)
             .ok_or_else(|| SurrogateError::NoGrowth { column: req.growth.clone() })?;
-        check_identifiable(req, &predicted, growth)?;
+        let (elements, no_electron_balance) = balances(req, &predicted, growth);
+        check_identifiable(req, &predicted, growth, elements.contains(&Element::Electrons))?;
         // Samples: every input measured, and the growth rate.
         let usable: Vec<usize> = (0..n)
             .filter(|&r| {
@@ -143,6 +154,8 @@ impl Samples {
         Ok(Samples {
             predicted,
             growth,
+            elements,
+            no_electron_balance,
             usable,
             train_rows: train_rows.to_vec(),
             val_rows: val_rows.to_vec(),
@@ -152,9 +165,9 @@ impl Samples {
         })
     }
 
-    /// Carbon (or nitrogen) leaving through the measured inputs and outputs
-    /// of sample `r` (`a`: the inputs' atoms per unit flux).
-    fn measured_sum(&self, r: usize, atoms: &dyn Fn(&Predicted) -> f64, a: &[f64]) -> f64 {
+    /// An element leaving through the measured inputs and outputs of sample
+    /// `r` (`a`: the inputs' atoms per unit flux).
+    fn measured_sum(&self, r: usize, element: Element, a: &[f64]) -> f64 {
         let k = a.len();
         let from_inputs: f64 = (0..k).map(|j| a[j] * self.inputs[r * k + j]).sum();
         let from_outputs: f64 = self
@@ -162,7 +175,7 @@ impl Samples {
             .iter()
             .enumerate()
             .filter(|(c, col)| *c != self.growth && col.measured)
-            .map(|(_, col)| atoms(col) * col.values[r].unwrap_or(0.0))
+            .map(|(_, col)| element.of(col) * col.values[r].unwrap_or(0.0))
             .sum();
         from_inputs + from_outputs
     }
@@ -173,17 +186,22 @@ impl Samples {
     }
 }
 
-/// The balances' settings and the predicted columns' normalisation.
+/// One balance's settings: the inputs' atoms per unit flux, the biomass
+/// content (given, or its least-squares start), its λ.
+struct BalanceScale {
+    element: Element,
+    atoms_in: Vec<f64>,
+    given: Option<f64>,
+    start: f64,
+    lambda: f64,
+}
+
+/// The balances' settings (in `Samples::elements`' order) and the
+/// predicted columns' normalisation.
 struct Scales {
-    /// Carbon and nitrogen per unit of each input's flux.
-    a_in: Vec<f64>,
-    b_in: Vec<f64>,
-    alpha_given: Option<f64>,
-    beta_given: Option<f64>,
-    alpha_start: f64,
-    beta_start: f64,
-    lambda_c: f64,
-    lambda_n: f64,
+    balances: Vec<BalanceScale>,
+    /// The balances held exactly, in the order they apply.
+    projected: Vec<Projection>,
     out_mean: Vec<f64>,
     out_std: Vec<f64>,
 }
@@ -191,12 +209,10 @@ struct Scales {
 impl Scales {
     fn new(req: &RatesRequest, samples: &Samples) -> Scales {
         let predicted = &samples.predicted;
-        let a_in: Vec<f64> = req.inputs.iter().map(|c| c.carbon).collect();
-        let b_in: Vec<f64> = req.inputs.iter().map(|c| c.nitrogen).collect();
-        // α, β by least squares on the measured data: the start of learning.
-        let least_squares = |atoms: &dyn Fn(&Predicted) -> f64, a: &[f64]| -> f64 {
+        // α, β, γ by least squares on the measured data: the start of learning.
+        let least_squares = |element: Element, a: &[f64]| -> f64 {
             let (num, den) = samples.train_rows.iter().fold((0.0, 0.0), |(num, den), &r| {
-                (num - samples.measured_sum(r, atoms, a) * samples.mu(r), den + samples.mu(r) * samples.mu(r))
+                (num - samples.measured_sum(r, element, a) * samples.mu(r), den + samples.mu(r) * samples.mu(r))
             });
             if den > 0.0 { num / den } else { 0.0 }
         };
@@ -204,12 +220,22 @@ impl Scales {
         // biomass reaction's own stoichiometry fixing α_bm and β_bm: no
         // element terms.
         let growth = &predicted[samples.growth];
-        let (alpha_given, beta_given, lambda_c, lambda_n) = match &req.internal {
-            Some(_) => (Some(growth.carbon), Some(growth.nitrogen), 0.0, 0.0),
-            None => (req.alpha_bm, req.beta_bm, req.lambda_carbon, req.lambda_nitrogen),
-        };
-        let alpha_start = alpha_given.unwrap_or_else(|| least_squares(&|c| c.carbon, &a_in));
-        let beta_start = beta_given.unwrap_or_else(|| least_squares(&|c| c.nitrogen, &b_in));
+        let balances: Vec<BalanceScale> = samples
+            .elements
+            .iter()
+            .map(|&element| {
+                let atoms_in: Vec<f64> = req.inputs.iter().map(|c| element.of_input(c)).collect();
+                let (given, lambda) = match (&req.internal, element) {
+                    (Some(_), _) => (Some(element.of(growth)), 0.0),
+                    (None, Element::Carbon) => (req.alpha_bm, req.lambda_carbon),
+                    (None, Element::Nitrogen) => (req.beta_bm, req.lambda_nitrogen),
+                    // Held exactly (a projection), not a penalty.
+                    (None, Element::Electrons) => (req.gamma_bm, 0.0),
+                };
+                let start = given.unwrap_or_else(|| least_squares(element, &atoms_in));
+                BalanceScale { element, atoms_in, given, start, lambda }
+            })
+            .collect();
         // Normalisation of the predicted columns from their training values;
         // an unmeasured one from what the balances say it is.
         let p = predicted.len();
@@ -217,18 +243,13 @@ impl Scales {
         let mut out_std = vec![1.0; p];
         for (c, col) in predicted.iter().enumerate() {
             let rows = &samples.train_rows;
+            // An unmeasured column: what the first balance it enters says.
             let values: Vec<f64> = if col.measured {
                 rows.iter().filter_map(|&r| col.values[r]).collect()
-            } else if col.carbon != 0.0 {
+            } else if let Some(b) = balances.iter().find(|b| b.element.of(col) != 0.0) {
                 rows.iter()
                     .map(|&r| {
-                        -(samples.measured_sum(r, &|c| c.carbon, &a_in) + alpha_start * samples.mu(r)) / col.carbon
-                    })
-                    .collect()
-            } else if col.nitrogen != 0.0 {
-                rows.iter()
-                    .map(|&r| {
-                        -(samples.measured_sum(r, &|c| c.nitrogen, &b_in) + beta_start * samples.mu(r)) / col.nitrogen
+                        -(samples.measured_sum(r, b.element, &b.atoms_in) + b.start * samples.mu(r)) / b.element.of(col)
                     })
                     .collect()
             } else {
@@ -254,7 +275,11 @@ impl Scales {
                 }
             }
         }
-        Scales { a_in, b_in, alpha_given, beta_given, alpha_start, beta_start, lambda_c, lambda_n, out_mean, out_std }
+        let projected = match req.internal {
+            Some(_) => Vec::new(),
+            None => projections(req, &samples.elements, predicted, samples.growth, &out_std),
+        };
+        Scales { balances, projected, out_mean, out_std }
     }
 }
 
@@ -290,14 +315,39 @@ struct Tensors {
     val: [Tensor; 4],
     mean: Tensor,
     std: Tensor,
-    a_pred: Tensor,
-    b_pred: Tensor,
-    a_in: Tensor,
-    b_in: Tensor,
+    /// Per balance: the predicted columns' atoms (p × 1, the growth
+    /// column's 0) and the inputs' (k × 1).
+    atoms_pred: Vec<Tensor>,
+    atoms_in: Vec<Tensor>,
+    /// 1 at the growth column (p × 1): where a biomass content enters.
+    growth: Tensor,
+    /// Per exact balance: each column's weight in a correction (p × 1).
+    weights: Vec<Tensor>,
     s: Option<Tensor>,
 }
 
 impl Tensors {
+    /// The outputs of a batch in their units, the exact balances applied
+    /// (y ← y − u·(g·y + h·x), u = W·g / (g·W·g)), `contents` the biomass's.
+    fn predict(
+        &self,
+        scales: &Scales,
+        head: &Head,
+        network: Tensor,
+        x_raw: &Tensor,
+        contents: &[Tensor],
+    ) -> candle_core::Result<Tensor> {
+        let mut pred = head.apply(&network)?;
+        for (e, w) in scales.projected.iter().zip(&self.weights) {
+            let g = (&self.atoms_pred[e.balance] + self.growth.broadcast_mul(&contents[e.balance])?)?;
+            let wg = (w * &g)?;
+            let u = wg.broadcast_div(&(&g * &wg)?.sum_all()?)?;
+            let imbalance = (pred.matmul(&g)? + x_raw.matmul(&self.atoms_in[e.balance])?)?;
+            pred = (pred - imbalance.matmul(&u.t()?)?)?;
+        }
+        Ok(pred)
+    }
+
     fn new(req: &RatesRequest, samples: &Samples, scales: &Scales, dev: &Device) -> candle_core::Result<Tensors> {
         let (k, p) = (req.inputs.len(), samples.predicted.len());
         let (inputs, predicted) = (&samples.inputs, &samples.predicted);
@@ -326,18 +376,30 @@ impl Tensors {
                 rows_tensor(rows, &mask, p)?,
             ])
         };
-        let atoms_pred = |f: fn(&Predicted) -> f64| -> Vec<f64> {
-            predicted.iter().enumerate().map(|(c, col)| if c == samples.growth { 0.0 } else { f(col) }).collect()
+        let atoms_pred = |element: Element| -> Vec<f64> {
+            predicted
+                .iter()
+                .enumerate()
+                .map(|(c, col)| if c == samples.growth { 0.0 } else { element.of(col) })
+                .collect()
         };
         Ok(Tensors {
             train: split(&samples.train_rows)?,
             val: split(&samples.val_rows)?,
             mean: f32_tensor(&scales.out_mean, (1, p), dev)?,
             std: f32_tensor(&scales.out_std, (1, p), dev)?,
-            a_pred: f32_tensor(&atoms_pred(|c| c.carbon), (p, 1), dev)?,
-            b_pred: f32_tensor(&atoms_pred(|c| c.nitrogen), (p, 1), dev)?,
-            a_in: f32_tensor(&scales.a_in, (k, 1), dev)?,
-            b_in: f32_tensor(&scales.b_in, (k, 1), dev)?,
+            atoms_pred: scales
+                .balances
+                .iter()
+                .map(|b| f32_tensor(&atoms_pred(b.element), (p, 1), dev))
+                .collect::<Result<_, _>>()?,
+            atoms_in: scales.balances.iter().map(|b| f32_tensor(&b.atoms_in, (k, 1), dev)).collect::<Result<_, _>>()?,
+            growth: f32_tensor(
+                &(0..p).map(|c| f64::from(u8::from(c == samples.growth))).collect::<Vec<_>>(),
+                (p, 1),
+                dev,
+            )?,
+            weights: scales.projected.iter().map(|e| f32_tensor(&e.weight, (p, 1), dev)).collect::<Result<_, _>>()?,
             s: match &req.internal {
                 Some(net) => Some(f32_tensor(&net.s, (net.n_metabolites, p), dev).and_then(|t| t.t())?),
                 None => None,
@@ -349,8 +411,8 @@ impl Tensors {
 /// The best weights and biomass contents, and every epoch's losses.
 struct Learned {
     weights: Vec<(Tensor, Tensor)>,
-    alpha_bm: f64,
-    beta_bm: f64,
+    /// Per balance (`Samples::elements`' order): the biomass's content.
+    contents: Vec<f64>,
     losses: Vec<EpochLoss>,
     best_validation: f64,
     best_epoch: usize,
@@ -373,9 +435,9 @@ fn fit(
     let widths: Vec<usize> = std::iter::once(k).chain(req.layers.iter().copied()).chain([head.width(p)]).collect();
     let mut vars = initial_layers(&widths, rng, dev)?;
     let n_layer_vars = vars.len();
-    let alpha = Content::new(scales.alpha_given, scales.alpha_start, dev)?;
-    let beta = Content::new(scales.beta_given, scales.beta_start, dev)?;
-    for c in [&alpha, &beta] {
+    let contents: Vec<Content> =
+        scales.balances.iter().map(|b| Content::new(b.given, b.start, dev)).collect::<Result<_, _>>()?;
+    for c in &contents {
         if let Content::Learned(v) = c {
             vars.push(v.clone());
         }
@@ -385,38 +447,41 @@ fn fit(
     };
     let mut optimizer = AdamW::new(vars.clone(), ParamsAdamW { lr: req.lr, weight_decay: 0.0, ..Default::default() })?;
 
-    // The loss terms of a batch: (mse, L_c², L_n², ‖S·v̄‖²), each a mean.
-    let terms = |vars: &[Var], [x, x_raw, y, m]: &[Tensor; 4]| -> candle_core::Result<[Tensor; 4]> {
-        let pred = head.apply(&forward(&layers(vars), activation, x)?)?;
+    // The loss terms of a batch, each a mean: mse, ‖S·v̄‖², then each
+    // balance's L² (in `scales.balances`' order).
+    let terms = |vars: &[Var], [x, x_raw, y, m]: &[Tensor; 4]| -> candle_core::Result<Vec<Tensor>> {
+        let content_tensors = contents.iter().map(|c| c.tensor(dev)).collect::<candle_core::Result<Vec<_>>>()?;
+        let pred = t.predict(scales, head, forward(&layers(vars), activation, x)?, x_raw, &content_tensors)?;
         let standardised = pred.broadcast_sub(&t.mean)?.broadcast_div(&t.std)?;
         let mse = ((standardised - y)? * m)?
             .sqr()?
             .sum_all()?
             .affine(1.0 / m.sum_all()?.to_scalar::<f32>()?.max(1.0) as f64, 0.0)?;
         let mu = pred.narrow(1, growth, 1)?;
-        let balance = |a_in: &Tensor, a_pred: &Tensor, content: &Content| -> candle_core::Result<Tensor> {
-            let l = (x_raw.matmul(a_in)? + pred.matmul(a_pred)?)?
-                .broadcast_add(&mu.broadcast_mul(&content.tensor(dev)?)?)?;
-            l.sqr()?.mean_all()
-        };
-        let carbon = balance(&t.a_in, &t.a_pred, &alpha)?;
-        let nitrogen = balance(&t.b_in, &t.b_pred, &beta)?;
         let stoichiometry = match &t.s {
             Some(s) => pred.matmul(s)?.sqr()?.sum_keepdim(1)?.mean_all()?,
             None => Tensor::new(0f32, dev)?,
         };
-        Ok([mse, carbon, nitrogen, stoichiometry])
+        let mut terms = vec![mse, stoichiometry];
+        for ((a_in, a_pred), content) in t.atoms_in.iter().zip(&t.atoms_pred).zip(&content_tensors) {
+            let l = (x_raw.matmul(a_in)? + pred.matmul(a_pred)?)?.broadcast_add(&mu.broadcast_mul(content)?)?;
+            terms.push(l.sqr()?.mean_all()?);
+        }
+        Ok(terms)
     };
-    let total = |terms: &[Tensor; 4]| -> candle_core::Result<Tensor> {
+    let weights: Vec<f64> =
+        [1.0, req.lambda_stoichiometry].into_iter().chain(scales.balances.iter().map(|b| b.lambda)).collect();
+    let total = |terms: &[Tensor]| -> candle_core::Result<Tensor> {
         let mut loss = terms[0].clone();
-        for (w, term) in
-            [(scales.lambda_c, &terms[1]), (scales.lambda_n, &terms[2]), (req.lambda_stoichiometry, &terms[3])]
-        {
+        for (&w, term) in weights.iter().zip(terms).skip(1) {
             if w > 0.0 {
                 loss = (loss + term.affine(w, 0.0)?)?;
             }
         }
         Ok(loss)
+    };
+    let of = |sums: &[f64], element: Element| {
+        scales.balances.iter().position(|b| b.element == element).map_or(0.0, |i| sums[2 + i])
     };
 
     let bar = if req.quiet { ProgressBar::hidden() } else { ProgressBar::new(req.epochs as u64) };
@@ -426,7 +491,7 @@ fn fit(
     let mut idx: Vec<u32> = (0..samples.train_rows.len() as u32).collect();
     for epoch in 0..req.epochs {
         rng.shuffle(&mut idx);
-        let mut sums = [0.0f64; 4];
+        let mut sums = vec![0.0f64; weights.len()];
         for batch in idx.chunks(req.batch.max(1)) {
             let i = Tensor::from_slice(batch, batch.len(), dev)?;
             let [a, b, c, d] = [0, 1, 2, 3].map(|j| t.train[j].index_select(&i, 0));
@@ -441,12 +506,14 @@ fn fit(
             return Err(SurrogateError::Diverged { what: "learning", epoch: epoch + 1, loss: validation });
         }
         let m = samples.train_rows.len() as f64;
+        let means: Vec<f64> = sums.iter().map(|s| s / m).collect();
         losses.push(EpochLoss {
             epoch: epoch + 1,
-            mse: sums[0] / m,
-            carbon: sums[1] / m,
-            nitrogen: sums[2] / m,
-            stoichiometry: sums[3] / m,
+            mse: means[0],
+            carbon: of(&means, Element::Carbon),
+            nitrogen: of(&means, Element::Nitrogen),
+            stoichiometry: means[1],
+            electrons: of(&means, Element::Electrons),
             validation,
         });
         if validation < best.0 {
@@ -465,12 +532,18 @@ fn fit(
     }
     Ok(Learned {
         weights: layers(&vars),
-        alpha_bm: alpha.value()?,
-        beta_bm: beta.value()?,
+        contents: contents.iter().map(Content::value).collect::<Result<_, _>>()?,
         losses,
         best_validation: best.0,
         best_epoch: best.1,
     })
+}
+
+impl Learned {
+    /// The biomass's content of `element`, where a balance of it was used.
+    fn content(&self, samples: &Samples, element: Element) -> Option<f64> {
+        samples.elements.iter().position(|&e| e == element).map(|i| self.contents[i])
+    }
 }
 
 /// The held-out samples: predictions, errors per column in their units,
@@ -481,16 +554,22 @@ struct Checked {
     stoichiometric_residual: Option<f64>,
 }
 
+#[allow(clippy::too_many_arguments)] // the steps' products, each named
 fn validate(
     req: &RatesRequest,
     samples: &Samples,
+    scales: &Scales,
     head: &Head,
     activation: Activation,
     t: &Tensors,
     learned: &Learned,
+    dev: &Device,
 ) -> Result<Checked, SurrogateError> {
     let p = samples.predicted.len();
-    let pred: Vec<Vec<f32>> = head.apply(&forward(&learned.weights, activation, &t.val[0])?)?.to_vec2()?;
+    let contents: Vec<Tensor> =
+        learned.contents.iter().map(|&c| Tensor::new(&[c as f32], dev)).collect::<Result<_, _>>()?;
+    let network = forward(&learned.weights, activation, &t.val[0])?;
+    let pred: Vec<Vec<f32>> = t.predict(scales, head, network, &t.val[1], &contents)?.to_vec2()?;
     let mut errors = Vec::new();
     for (c, col) in samples.predicted.iter().enumerate() {
         let pairs: Vec<(f64, f64)> =
@@ -503,7 +582,7 @@ fn validate(
         errors.push(ColumnError {
             name: col.name.clone(),
             rmse,
-            relative_rmse: (scale > 0.0).then(|| rmse / scale),
+            relative_rmse: (scale > 1e-9).then(|| rmse / scale),
             unmeasured: !col.measured,
         });
     }
@@ -549,6 +628,31 @@ impl Checked {
             balance_max: self.stoichiometric_residual,
         }
     }
+}
+
+/// The exact balances as the surrogate applies them (in f64, with the
+/// biomass contents learned).
+fn balanced(samples: &Samples, scales: &Scales, learned: &Learned) -> Vec<Balanced> {
+    scales
+        .projected
+        .iter()
+        .map(|e| {
+            let b = &scales.balances[e.balance];
+            let g: Vec<f64> = samples
+                .predicted
+                .iter()
+                .enumerate()
+                .map(|(c, col)| if c == samples.growth { learned.contents[e.balance] } else { b.element.of(col) })
+                .collect();
+            let gain: f64 = g.iter().zip(&e.weight).map(|(g, w)| g * g * w).sum();
+            Balanced {
+                element: b.element.name().to_string(),
+                direction: g.iter().zip(&e.weight).map(|(g, w)| w * g / gain).collect(),
+                outputs: g,
+                inputs: b.atoms_in.clone(),
+            }
+        })
+        .collect()
 }
 
 /// The inputs as a surrogate's: measured rates, their normalisation and
@@ -601,10 +705,12 @@ fn write_network(
     candle_core::safetensors::save(&tensors, req.output.join("model.safetensors"))?;
     // Plain data: serialising it cannot fail.
     write("surrogate.json", serde_json::to_string_pretty(meta).unwrap_or_default())?;
-    let mut loss_csv = String::from("epoch,mse,carbon,nitrogen,stoichiometry,validation\n");
+    let mut loss_csv = String::from("epoch,mse,carbon,nitrogen,electrons,stoichiometry,validation\n");
     for l in &learned.losses {
-        loss_csv +=
-            &format!("{},{},{},{},{},{}\n", l.epoch, l.mse, l.carbon, l.nitrogen, l.stoichiometry, l.validation);
+        loss_csv += &format!(
+            "{},{},{},{},{},{},{}\n",
+            l.epoch, l.mse, l.carbon, l.nitrogen, l.electrons, l.stoichiometry, l.validation
+        );
     }
     write("loss.csv", loss_csv)?;
     // The validation samples' predictions, by the sample's row in the data.
@@ -617,26 +723,62 @@ fn write_network(
 }
 
 /// The reply's summary (also report.txt).
-fn summary(req: &RatesRequest, samples: &Samples, learned: &Learned, checked: &Checked, started: Instant) -> String {
+fn summary(
+    req: &RatesRequest,
+    samples: &Samples,
+    scales: &Scales,
+    learned: &Learned,
+    checked: &Checked,
+    started: Instant,
+) -> String {
     let (k, p) = (req.inputs.len(), samples.predicted.len());
-    let (alpha_bm, beta_bm) = (learned.alpha_bm, learned.beta_bm);
     let origin = |given: Option<f64>| match (&req.internal, given) {
         (Some(_), _) => " (the biomass reaction's)",
         (None, Some(_)) => " (given)",
         (None, None) => " (learned)",
     };
+    let contents: Vec<String> = samples
+        .elements
+        .iter()
+        .zip(&learned.contents)
+        .map(|(&element, value)| {
+            let (symbol, unit) = element.content();
+            format!("{symbol} = {value:.4} {unit}{}", origin(element.given(req)))
+        })
+        .collect();
     let mut summary = format!(
         "learned {k} → {:?} → {p} from {} measured samples ({} held out) in {:.1} s, {} epochs (best at {})\n\
-         biomass: α_bm = {alpha_bm:.4} mmol C/gDW{}, β_bm = {beta_bm:.4} mmol N/gDW{}\n",
+         biomass: {}\n",
         req.layers,
         samples.train_rows.len(),
         samples.val_rows.len(),
         started.elapsed().as_secs_f64(),
         learned.losses.len(),
         learned.best_epoch + 1,
-        origin(req.alpha_bm),
-        origin(req.beta_bm),
+        contents.join(", "),
     );
+    if req.internal.is_none() {
+        // Which balances hold exactly, and where their corrections go.
+        let exact: Vec<String> = scales
+            .projected
+            .iter()
+            .map(|e| {
+                let onto: Vec<&str> = (0..samples.predicted.len())
+                    .filter(|&c| e.weight[c] > 0.0)
+                    .map(|c| samples.predicted[c].name.as_str())
+                    .collect();
+                format!("{} (onto {})", scales.balances[e.balance].element.name(), onto.join(", "))
+            })
+            .collect();
+        if !exact.is_empty() {
+            summary += &format!("held exactly: {}\n", exact.join("; "));
+        }
+        if let Some(why @ (NoElectronBalance::Unknown(_) | NoElectronBalance::TradesOff(_))) =
+            &samples.no_electron_balance
+        {
+            summary += &format!("no degree-of-reduction balance: {why}\n");
+        }
+    }
     summary += &format!("{:<24} {:>12} {:>10}\n", "held-out error", "RMSE", "relative");
     for e in &checked.errors {
         let tag = if e.unmeasured { "  (unmeasured: checked only)" } else { "" };
