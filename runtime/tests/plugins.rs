@@ -410,6 +410,27 @@ fn the_lp_plugins_stoichiometry_is_the_model_files() {
     };
     assert_eq!(atoms("glc__D_e"), (Some(6.0), Some(0.0)));
     assert_eq!(atoms("gln__L_c"), (Some(5.0), Some(2.0)));
+    // Degrees of reduction from formulas and charges (Roels' references):
+    // glucose 24, O₂ −4, acetate (C2H3O2⁻) 8, CO₂, water, NH₄⁺ and HPO₄²⁻ 0.
+    let gamma = |id: &str| net.electrons[net.metabolites.iter().position(|x| x == id).unwrap()];
+    for (id, g) in [("glc__D_e", 24.0), ("o2_e", -4.0), ("ac_e", 8.0), ("co2_e", 0.0), ("h2o_e", 0.0), ("nh4_e", 0.0)] {
+        assert_eq!(gamma(id), Some(g), "{id}");
+    }
+    assert_eq!(gamma("pi_e"), Some(0.0));
+    // Every internal reaction of e_coli_core balances electrons; biomass
+    // takes 174.85 per unit (4.11 per carbon: the textbook 4.2 per C-mol).
+    let flow = |j: usize| -> f64 {
+        net.entries
+            .iter()
+            .filter(|e| e.reaction == j)
+            .map(|e| e.coefficient * gamma(&net.metabolites[e.metabolite]).unwrap())
+            .sum()
+    };
+    let biomass = net.reactions.iter().position(|r| r == "Biomass_Ecoli_core").unwrap();
+    assert!((flow(biomass) + 174.8464).abs() < 1e-3, "{}", flow(biomass));
+    for (j, r) in net.reactions.iter().enumerate().filter(|&(j, r)| !r.starts_with("EX_") && j != biomass) {
+        assert!(flow(j).abs() < 1e-9, "{r} moves {} electrons", flow(j));
+    }
     // PGI: g6p_c → f6p_c.
     let j = net.reactions.iter().position(|r| r == "PGI").unwrap();
     let mut pgi: Vec<(String, f64)> = net

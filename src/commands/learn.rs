@@ -39,9 +39,10 @@ pub struct LearnArgs {
     /// Nitrogen in biomass, mmol N/gDW (learned when not given).
     #[arg(long = "beta-bm")]
     pub beta_bm: Option<f64>,
-    /// Degree of reduction of biomass, mmol e⁻/gDW (learned when not given).
-    #[arg(long = "gamma-bm")]
-    pub gamma_bm: Option<f64>,
+    /// Degree of reduction of biomass, mmol e⁻/gDW, or `learn`; by default
+    /// the biomass reaction's, from the model's formulas and charges.
+    #[arg(long = "gamma-bm", value_name = "NUMBER|learn", value_parser = parse_gamma)]
+    pub gamma_bm: Option<Gamma>,
     /// λ of both element balances (the paper's 1e-4).
     #[arg(long, default_value_t = 1e-4)]
     pub lambda: f64,
@@ -97,6 +98,23 @@ pub struct LearnArgs {
     pub plugin_path: Vec<PathBuf>,
 }
 
+/// The biomass's degree of reduction as given on the command line.
+#[derive(Clone, Copy, Debug)]
+pub enum Gamma {
+    Given(f64),
+    Learn,
+}
+
+fn parse_gamma(text: &str) -> Result<Gamma, String> {
+    match text {
+        "learn" => Ok(Gamma::Learn),
+        number => match number.parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(Gamma::Given(v)),
+            _ => Err(format!("`{number}` is neither a number nor `learn`")),
+        },
+    }
+}
+
 /// `bioflux learn`: true when the network was written.
 pub fn learn(args: &LearnArgs) -> bool {
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
@@ -125,6 +143,21 @@ fn run(args: &LearnArgs) -> Result<(), CommandError> {
     if let (false, true, Some(why)) = (args.internal, !args.no_electron_balance, &columns.no_electrons) {
         eprintln!("note: no degree-of-reduction balance: {why}");
     }
+    // The biomass's degree of reduction is close to universal (≈ 4.2 per
+    // carbon) and learning it from noisy rates moves it by several percent
+    // (benches/learn_designs.rs): the model's, unless told otherwise.
+    let model_gamma = columns.outputs.iter().find(|c| c.name == args.growth).and_then(|c| c.electrons);
+    let gamma_bm = match args.gamma_bm {
+        Some(Gamma::Given(v)) => Some(v),
+        Some(Gamma::Learn) => None,
+        None => model_gamma,
+    };
+    if let (None, Some(g), false, None) = (args.gamma_bm, model_gamma, args.no_electron_balance, &columns.no_electrons)
+    {
+        eprintln!(
+            "note: γ_bm = {g:.4} mmol e⁻/gDW, the biomass reaction's degree of reduction (--gamma-bm learn to learn it)"
+        );
+    }
     let request = RatesRequest {
         output: args.output.clone(),
         source: args.model.display().to_string(),
@@ -134,7 +167,7 @@ fn run(args: &LearnArgs) -> Result<(), CommandError> {
         growth: args.growth.clone(),
         alpha_bm: args.alpha_bm,
         beta_bm: args.beta_bm,
-        gamma_bm: args.gamma_bm,
+        gamma_bm,
         lambda_carbon: args.lambda_carbon.unwrap_or(args.lambda),
         lambda_nitrogen: args.lambda_nitrogen.unwrap_or(args.lambda),
         lambda_stoichiometry: args.lambda_stoichiometry,

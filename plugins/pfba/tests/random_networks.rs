@@ -258,6 +258,7 @@ fn reaction_order_does_not_matter() {
         let net = Network {
             metabolites: vec!["A".into()],
             formulas: vec![None],
+            charges: vec![None],
             reactions,
             objective: Objective::maximize(vec![(objective, 1.0)]),
             notes: vec![],
