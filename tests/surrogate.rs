@@ -378,3 +378,80 @@ fn weights_that_do_not_match_the_description_are_refused() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+/// `train --also`: more samples of the same cell are appended (a denser
+/// grid near zero uptake); samples of another cell are refused by name.
+#[test]
+fn more_samples_of_the_same_cell_are_appended_and_of_another_refused() {
+    let d = dir();
+    let (coarse, dense) = (d.join("coarse.safetensors"), d.join("dense-corner.safetensors"));
+    let n_coarse = sample("4", None, &coarse).len();
+    let glc = "EX_glc_e=0:2:0.5";
+    ok(bioflux(&[
+        "sample",
+        "models/central_carbon.bio",
+        "--cell",
+        "ecoli",
+        "--grid",
+        glc,
+        "--grid",
+        "EX_o2_e=0:2:0.5",
+        "-o",
+        dense.to_str().unwrap(),
+    ]));
+    let n_dense = Dataset::read(&dense).unwrap().len();
+    let out = d.join("net-also");
+    let args = |also: &Path| {
+        vec![
+            "train".to_string(),
+            coarse.to_str().unwrap().into(),
+            "--also".into(),
+            also.to_str().unwrap().into(),
+            "-o".into(),
+            out.to_str().unwrap().into(),
+            "--hidden".into(),
+            "8".into(),
+            "--epochs".into(),
+            "5".into(),
+        ]
+    };
+    let run = |a: Vec<String>| bioflux(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let trained = run(args(&dense));
+    let summary = common::text(&trained.stderr);
+    assert!(trained.status.success(), "{summary}");
+    let surrogate = Surrogate::load(&out).unwrap();
+    let report = std::fs::read_to_string(out.join("report.txt")).unwrap();
+    let total: usize = ["trained on ", "validated on "]
+        .iter()
+        .map(|key| {
+            let at = report.find(key).unwrap_or_else(|| panic!("{report}")) + key.len();
+            report[at..].split_whitespace().next().unwrap().trim_end_matches(',').parse::<usize>().unwrap()
+        })
+        .sum();
+    assert_eq!(total, n_coarse + n_dense, "every sample of both files: {report}");
+    assert_eq!(surrogate.meta.inputs.len(), 2);
+    // Samples of another cell (e_coli_core's, other inputs) are refused.
+    let other = d.join("other-cell.safetensors");
+    ok(common::bioflux_with_models(&[
+        "sample",
+        "tests/fixtures/kusters_media.bio",
+        "--cell",
+        "ecoli",
+        "--grid",
+        "EX_glc__D_e=2:10:4",
+        "--grid",
+        "EX_o2_e=0:20:10",
+        "--grid",
+        "EX_gln__L_e=0:1:1",
+        "--grid",
+        "EX_glu__L_e=0:1:1",
+        "--grid",
+        "EX_lac__D_e=0:1:1",
+        "-o",
+        other.to_str().unwrap(),
+    ]));
+    let refused = run(args(&other));
+    let e = common::text(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(e.contains("other-cell.safetensors samples another cell than the first file"), "{e}");
+}

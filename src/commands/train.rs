@@ -12,6 +12,10 @@ use std::path::PathBuf;
 pub struct TrainArgs {
     /// Samples written by `bioflux sample`.
     pub data: PathBuf,
+    /// More samples of the same cell, appended to DATA (a denser grid where
+    /// the outputs change fastest, such as near zero uptake); repeatable.
+    #[arg(long = "also", value_name = "SAMPLES")]
+    pub also: Vec<PathBuf>,
     /// The directory to write model.safetensors, surrogate.json, report.txt.
     #[arg(short, long)]
     pub output: PathBuf,
@@ -55,6 +59,7 @@ impl TrainArgs {
     fn request(&self) -> TrainRequest {
         TrainRequest {
             data: self.data.clone(),
+            more_data: self.also.clone(),
             output: self.output.clone(),
             hidden: self.hidden.clone(),
             activation: self.activation.clone(),

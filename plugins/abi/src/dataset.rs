@@ -90,6 +90,13 @@ pub enum DatasetError {
         /// What is wrong with it.
         what: String,
     },
+    /// A further sample file of another cell, inputs or outputs.
+    OtherCell {
+        /// The further file.
+        path: std::path::PathBuf,
+        /// How it differs.
+        what: String,
+    },
 }
 
 impl std::fmt::Display for DatasetError {
@@ -99,6 +106,9 @@ impl std::fmt::Display for DatasetError {
             DatasetError::Write { path, reason } => write!(f, "cannot write {}: {reason}", path.display()),
             DatasetError::NotSamples { path, what } => {
                 write!(f, "{} is not a bioflux sample file: {what}", path.display())
+            }
+            DatasetError::OtherCell { path, what } => {
+                write!(f, "{} samples another cell than the first file: {what}", path.display())
             }
         }
     }
@@ -144,6 +154,26 @@ fn bytes_f64(v: &[f64]) -> std::borrow::Cow<'_, [u8]> {
 }
 
 impl Dataset {
+    /// The rows of `other` (read from `path`) after these: more samples of
+    /// the same cell (a denser grid where its outputs change fastest).
+    pub fn append(&mut self, other: Dataset, path: &Path) -> Result<(), DatasetError> {
+        let differs = |what: &str| DatasetError::OtherCell { path: path.into(), what: what.to_string() };
+        let (a, b) = (&self.metadata, &other.metadata);
+        if (a.model.as_str(), a.cell.as_str()) != (b.model.as_str(), b.cell.as_str()) {
+            return Err(differs(&format!("cell `{}` of {}, not `{}` of {}", b.cell, b.model, a.cell, a.model)));
+        }
+        if a.inputs != b.inputs || a.input_meaning != b.input_meaning {
+            return Err(differs(&format!("inputs {:?}, not {:?}", b.inputs, a.inputs)));
+        }
+        if a.outputs != b.outputs {
+            return Err(differs("other outputs"));
+        }
+        self.inputs.extend(other.inputs);
+        self.outputs.extend(other.outputs);
+        self.status.extend(other.status);
+        Ok(())
+    }
+
     /// The number of rows.
     pub fn len(&self) -> usize {
         self.status.len()

@@ -245,6 +245,9 @@ impl Tool for Train {
 pub struct TrainRequest {
     /// Samples written by `bioflux sample`.
     pub data: PathBuf,
+    /// More samples of the same cell, appended (a denser grid where its
+    /// outputs change fastest).
+    pub more_data: Vec<PathBuf>,
     /// The directory to write the surrogate to.
     pub output: PathBuf,
     /// Hidden layer widths.
@@ -279,6 +282,7 @@ impl Default for TrainRequest {
     fn default() -> Self {
         TrainRequest {
             data: PathBuf::new(),
+            more_data: Vec::new(),
             output: PathBuf::new(),
             hidden: vec![256, 256, 256],
             activation: "silu".into(),

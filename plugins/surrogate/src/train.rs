@@ -80,7 +80,10 @@ fn normalised(rows: &[usize], data: &[f64], width: usize, mean: &[f64], std: &[f
 /// Trains and writes the surrogate; returns a one-paragraph summary.
 pub fn train(args: &TrainArgs) -> Result<TrainReply, SurrogateError> {
     let started = Instant::now();
-    let data = Dataset::read(&args.data)?;
+    let mut data = Dataset::read(&args.data)?;
+    for path in &args.more_data {
+        data.append(Dataset::read(path)?, path)?;
+    }
     let activation = Activation::parse(&args.activation)?;
     let dev = device(&args.device)?;
     let usable = usable_rows(&data);
