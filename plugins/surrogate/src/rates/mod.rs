@@ -4,9 +4,11 @@
 //! growth rate and other rates; its loss is the paper's eq. 1,
 //! MSE + λ₁·L_c² + λ₂·L_n², with L_c = Σ a_j v_j + α_bm·µ and
 //! L_n = Σ b_j v_j + β_bm·µ over every exchanged flux (measured inputs,
-//! predicted outputs, unmeasured rates), α_bm and β_bm trainable, and where
+//! predicted outputs, unmeasured rates), α_bm and β_bm trainable. Where
 //! the model knows every column's degree of reduction, the electron
-//! balance λ_e·L_e², L_e = Σ γ_j v_j + γ_bm·µ (O₂ at −4); with a
+//! balance Σ γ_j v_j + γ_bm·µ = 0 (O₂ at −4) is held exactly by a
+//! correction after the network (`elements::projections`), and then carbon
+//! too where an unmeasured rate carries it; with a
 //! network (eq. 2), it predicts every reaction's flux v̄ as coordinates in a
 //! null-space basis of S, so S·v̄ = 0 holds to rounding (λ₃‖S·v̄‖² is then
 //! reported, and zero).
