@@ -171,7 +171,8 @@ fn run(args: &LearnArgs) -> Result<(), CommandError> {
         lambda_carbon: args.lambda_carbon.unwrap_or(args.lambda),
         lambda_nitrogen: args.lambda_nitrogen.unwrap_or(args.lambda),
         lambda_stoichiometry: args.lambda_stoichiometry,
-        electron_balance: !args.no_electron_balance,
+        // Where the columns cannot carry it, the note above said why.
+        electron_balance: !args.no_electron_balance && columns.no_electrons.is_none(),
         internal: columns.internal,
         layers: args.layers.clone(),
         activation: args.activation.clone(),
