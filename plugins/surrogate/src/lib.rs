@@ -264,12 +264,13 @@ impl Surrogate {
         y.resize(n * width, 0.0);
         self.plain.forward_batch(&x, &mut y);
         let mut raw = std::mem::take(&mut self.raw);
-        for ((row, out), port) in
-            y.chunks_exact(width.max(1)).zip(outputs.chunks_exact_mut(m)).zip(inputs.chunks_exact(k.max(1))).take(n)
-        {
+        for (r, (row, out)) in y.chunks_exact(width.max(1)).zip(outputs.chunks_exact_mut(m)).take(n).enumerate() {
             self.transform(row, out);
-            for (c, &p) in port.iter().enumerate() {
-                raw[c] = self.network_input(c, p);
+            if self.meta.balanced.is_empty() {
+                continue;
+            }
+            for (c, v) in raw.iter_mut().enumerate() {
+                *v = self.network_input(c, inputs[r * k + c]);
             }
             for b in &self.meta.balanced {
                 b.apply(&raw, out);
