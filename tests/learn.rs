@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 mod common;
-use common::{Noise, bioflux_with_models, ok, text};
+use common::{bioflux_with_models, ok, text};
 
 const INPUTS: &[&str] = &["EX_glc__D_e", "EX_o2_e", "EX_gln__L_e", "EX_glu__L_e", "EX_lac__D_e"];
 const GROWTH: &str = "Biomass_Ecoli_core";
@@ -109,19 +109,8 @@ fn media() -> &'static Media {
         header.push("EX_co2_e".into());
         let train = sample_media("125", "7", &d.join("media.safetensors"), &header);
         let test = sample_media("50", "8", &d.join("test.safetensors"), &header);
-        let mut noise = Noise(2024);
-        let mut csv = header.join(",") + "\n";
-        for row in &train {
-            let n = row.len();
-            let values: Vec<String> = row
-                .iter()
-                .enumerate()
-                .map(|(c, v)| if c + 1 == n { v.to_string() } else { (v * (1.0 + 0.05 * noise.normal())).to_string() })
-                .collect();
-            csv += &(values.join(",") + "\n");
-        }
         let noisy = d.join("rates.csv");
-        std::fs::write(&noisy, csv).unwrap();
+        std::fs::write(&noisy, common::media::noisy_csv(&header, &train, 0.05, 2024)).unwrap();
         Media { noisy, test, header }
     })
 }

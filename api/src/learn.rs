@@ -127,7 +127,10 @@ pub fn learn_columns(request: &LearnData) -> Result<LearnColumns, Error> {
     };
     let columns = |names: &[String], required| names.iter().map(|n| column(n, required)).collect::<Result<Vec<_>, _>>();
     let named: Vec<&String> = request.inputs.iter().chain(&request.outputs).chain(&request.unmeasured).collect();
-    let unseen = exchanges(&net)
+    let exchanges = exchanges(&net);
+    let unseen = exchanges
+        .iter()
+        .copied()
         .filter(|&j| (carbon[j] != 0.0 || nitrogen[j] != 0.0) && !named.contains(&&net.reactions[j]))
         .map(|j| net.reactions[j].clone())
         .collect();
@@ -148,7 +151,9 @@ pub fn learn_columns(request: &LearnData) -> Result<LearnColumns, Error> {
         .filter(|c| c.electrons.is_none())
         .map(|c| c.name.clone())
         .collect();
-    let unseen_electrons: Vec<String> = exchanges(&net)
+    let unseen_electrons: Vec<String> = exchanges
+        .iter()
+        .copied()
         .filter(|&j| electrons[j] != Some(0.0) && !named.contains(&&net.reactions[j]))
         .map(|j| net.reactions[j].clone())
         .collect();
@@ -209,9 +214,14 @@ fn electron_flows(net: &Stoichiometry) -> Vec<Option<f64>> {
     electrons
 }
 
-/// Reactions with one metabolite: exchanges with the medium.
-fn exchanges(net: &Stoichiometry) -> impl Iterator<Item = usize> + '_ {
-    (0..net.reactions.len()).filter(|&j| net.entries.iter().filter(|e| e.reaction == j).count() == 1)
+/// Reactions with one metabolite: exchanges with the medium (one pass
+/// over the entries).
+fn exchanges(net: &Stoichiometry) -> Vec<usize> {
+    let mut metabolites = vec![0usize; net.reactions.len()];
+    for e in &net.entries {
+        metabolites[e.reaction] += 1;
+    }
+    (0..net.reactions.len()).filter(|&j| metabolites[j] == 1).collect()
 }
 
 /// A sample's rates, `None` where not measured.

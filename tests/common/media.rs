@@ -101,18 +101,7 @@ impl Media {
     /// The training media as a rates CSV with relative noise `level` on
     /// every rate but CO₂ (kept: a check column).
     pub fn noisy_csv(&self, path: &Path, level: f64, seed: u64) {
-        let mut noise = Noise(seed);
-        let mut csv = self.columns.join(",") + "\n";
-        for row in &self.train {
-            let n = row.len();
-            let values: Vec<String> = row
-                .iter()
-                .enumerate()
-                .map(|(c, v)| if c + 1 == n { v.to_string() } else { (v * (1.0 + level * noise.normal())).to_string() })
-                .collect();
-            csv += &(values.join(",") + "\n");
-        }
-        std::fs::write(path, csv).unwrap();
+        std::fs::write(path, noisy_csv(&self.columns, &self.train, level, seed)).unwrap();
     }
 
     /// `bioflux learn` on `data` into `net`, CO₂ unmeasured, α and β given.
@@ -176,6 +165,23 @@ impl Media {
             .flat_map(|(row, p)| self.outputs.iter().enumerate().map(move |(j, o)| (p[at(o)], row[k + j])));
         (co2_error, relative_rms(measured))
     }
+}
+
+/// Rows of rates as CSV text under `header`, relative noise `level` on
+/// every column but the last (CO₂: a check column where it is unmeasured).
+pub fn noisy_csv(header: &[String], rows: &[Vec<f64>], level: f64, seed: u64) -> String {
+    let mut noise = Noise(seed);
+    let mut csv = header.join(",") + "\n";
+    for row in rows {
+        let n = row.len();
+        let values: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(c, v)| if c + 1 == n { v.to_string() } else { (v * (1.0 + level * noise.normal())).to_string() })
+            .collect();
+        csv += &(values.join(",") + "\n");
+    }
+    csv
 }
 
 pub fn relative_rms(pairs: impl Iterator<Item = (f64, f64)>) -> f64 {

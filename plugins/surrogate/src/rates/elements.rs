@@ -15,18 +15,18 @@ pub(super) enum Element {
 impl Element {
     /// What a column carries out of the culture per unit of flux.
     pub fn of(self, col: &Predicted) -> f64 {
-        match self {
-            Element::Carbon => col.carbon,
-            Element::Nitrogen => col.nitrogen,
-            Element::Electrons => col.electrons.unwrap_or(0.0),
-        }
+        self.pick(col.carbon, col.nitrogen, col.electrons)
     }
 
     pub fn of_input(self, col: &RateColumn) -> f64 {
+        self.pick(col.carbon, col.nitrogen, col.electrons)
+    }
+
+    fn pick(self, carbon: f64, nitrogen: f64, electrons: Option<f64>) -> f64 {
         match self {
-            Element::Carbon => col.carbon,
-            Element::Nitrogen => col.nitrogen,
-            Element::Electrons => col.electrons.unwrap_or(0.0),
+            Element::Carbon => carbon,
+            Element::Nitrogen => nitrogen,
+            Element::Electrons => electrons.unwrap_or(0.0),
         }
     }
 
