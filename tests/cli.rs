@@ -420,8 +420,9 @@ fn the_shipped_surrogate_runs_the_fed_batch_close_to_the_lp() {
     };
     let (surrogate, lp) = (last("models/ecoli_fedbatch_surrogate.bio"), last("models/ecoli_fedbatch.bio"));
     assert_eq!((surrogate[0], lp[0]), (15.0, 15.0));
-    // Biomass at 15 h (column 3) within 3 % of the LP's.
-    assert!((surrogate[3] - lp[3]).abs() < 0.03 * lp[3], "surrogate {} vs LP {}", surrogate[3], lp[3]);
+    // Biomass at 15 h (column 3) within 0.5 % of the LP's (issue 32: the
+    // run ends near zero glucose uptake, where the network is scaled).
+    assert!((surrogate[3] - lp[3]).abs() < 0.005 * lp[3], "surrogate {} vs LP {}", surrogate[3], lp[3]);
 }
 
 #[test]

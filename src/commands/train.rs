@@ -34,6 +34,10 @@ pub struct TrainArgs {
     /// Stop after this many epochs without a better validation loss.
     #[arg(long, default_value_t = 50)]
     pub patience: usize,
+    /// Cut the learning rate to a third after this many epochs without a
+    /// better validation loss (0: keep it constant).
+    #[arg(long = "lr-drop", default_value_t = 0)]
+    pub lr_drop: usize,
     /// The fraction of samples held out for validation.
     #[arg(long = "val", default_value_t = 0.1)]
     pub validation: f64,
@@ -51,6 +55,12 @@ pub struct TrainArgs {
     /// Predict coordinates in a null-space basis of S: S·v = 0 whatever the weights.
     #[arg(long)]
     pub exact: bool,
+    /// Give the network each uptake's share of their sum and have it
+    /// predict the outputs divided by (the sum + OFFSET mmol/gDW/h): an
+    /// LP's fluxes scale with its uptakes near zero uptake, where a plain
+    /// network is least accurate.
+    #[arg(long = "uptake-scaling", value_name = "OFFSET")]
+    pub uptake_scaling: Option<f64>,
     #[arg(long = "plugin-path", value_name = "DIR")]
     pub plugin_path: Vec<PathBuf>,
 }
@@ -67,6 +77,7 @@ impl TrainArgs {
             batch: self.batch,
             lr: self.lr,
             patience: self.patience,
+            lr_drop: self.lr_drop,
             validation: self.validation,
             seed: self.seed,
             device: self.device.clone(),
@@ -74,6 +85,7 @@ impl TrainArgs {
             balance_weight: self.balance_weight,
             element_weight: self.element_weight,
             exact: self.exact,
+            uptake_scaling: self.uptake_scaling,
         }
     }
 }

@@ -262,6 +262,9 @@ pub struct TrainRequest {
     pub lr: f64,
     /// Stop after this many epochs without a better validation loss.
     pub patience: usize,
+    /// Cut the learning rate to a third after this many epochs without a
+    /// better validation loss (0: a constant rate).
+    pub lr_drop: usize,
     /// The fraction of samples held out for validation.
     pub validation: f64,
     /// Seeds the split, the initial weights and the shuffles.
@@ -276,6 +279,10 @@ pub struct TrainRequest {
     pub element_weight: f64,
     /// Predict coordinates in a null-space basis of S: S·v = 0 exactly.
     pub exact: bool,
+    /// Give the network the uptakes' shares of their sum and have it
+    /// predict the outputs divided by (the sum + this offset, mmol/gDW/h):
+    /// an LP's fluxes scale with its uptakes near zero uptake.
+    pub uptake_scaling: Option<f64>,
 }
 
 impl Default for TrainRequest {
@@ -290,6 +297,7 @@ impl Default for TrainRequest {
             batch: 256,
             lr: 1e-3,
             patience: 50,
+            lr_drop: 0,
             validation: 0.1,
             seed: 0,
             device: "cpu".into(),
@@ -297,6 +305,7 @@ impl Default for TrainRequest {
             balance_weight: 0.0,
             element_weight: 0.0,
             exact: false,
+            uptake_scaling: None,
         }
     }
 }

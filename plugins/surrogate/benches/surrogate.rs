@@ -46,6 +46,7 @@ fn paper_size() -> Surrogate {
         metrics: Metrics::default(),
         exact: None,
         balanced: Vec::new(),
+        uptake_scaling: None,
     };
     Surrogate::from_parts(meta, layers, None, std::path::Path::new(".")).unwrap()
 }

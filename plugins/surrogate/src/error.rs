@@ -60,6 +60,13 @@ pub enum SurrogateError {
         path.display()
     )]
     NoStoichiometry { path: PathBuf },
+    #[error(
+        "{} has no uptake inputs to scale by (--uptake-scaling): sample uptakes as positive values of a lower bound (`--grid EX_glc__D_e=0:20:0.2`)",
+        path.display()
+    )]
+    NoUptakes { path: PathBuf },
+    #[error("--uptake-scaling {0}: the offset must be positive (mmol/gDW/h; 1 is a good start)")]
+    UptakeOffset(f64),
     /// The loss became NaN or infinite.
     #[error("{what} diverged at epoch {epoch} (validation loss {loss}); lower --lr")]
     Diverged { what: &'static str, epoch: usize, loss: f64 },
@@ -105,4 +112,6 @@ pub enum ShapeMismatch {
     Outputs { writes: usize, outputs: usize },
     #[error("surrogate.json's balances: {why}")]
     Balanced { why: String },
+    #[error("surrogate.json's uptake scaling: {why}")]
+    UptakeScaling { why: String },
 }

@@ -31,14 +31,16 @@ pub fn infer(args: &InferArgs) -> Result<InferReport, SurrogateError> {
         state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (state >> 11) as f64 / (1u64 << 53) as f64
     };
-    let mut x = Vec::with_capacity(args.batch * k);
-    for _ in 0..args.batch {
-        for i in inputs {
-            let v = i.min + uniform() * (i.max - i.min);
-            x.push(((v - i.mean) / i.std) as f32);
+    let features = k + surrogate.meta.uptake_scaling.as_ref().map_or(0, |s| s.width());
+    let mut x = vec![0f32; args.batch * features];
+    let mut held = vec![0.0; k];
+    for row in x.chunks_exact_mut(features) {
+        for (v, i) in held.iter_mut().zip(inputs) {
+            *v = i.min + uniform() * (i.max - i.min);
         }
+        Surrogate::features(&surrogate.meta, &held, row);
     }
-    let x = Tensor::from_vec(x, (args.batch, k), &dev)?;
+    let x = Tensor::from_vec(x, (args.batch, features), &dev)?;
     let activation = surrogate.meta.activation;
     let pass = || -> Result<Tensor, candle_core::Error> { forward(&layers, activation, &x) };
     // Reading one number back waits for the device to finish.
@@ -58,7 +60,7 @@ pub fn infer(args: &InferArgs) -> Result<InferReport, SurrogateError> {
     let report = InferReport {
         device: args.device.clone(),
         batch: args.batch,
-        shape: format!("{k} → {} → {last}", widths.join(" → ")),
+        shape: format!("{features} → {} → {last}", widths.join(" → ")),
         seconds_per_batch: best,
         samples_per_second: args.batch as f64 / best,
         samples_per_second_to_host: args.batch as f64 / best_to_host,

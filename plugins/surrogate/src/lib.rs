@@ -18,6 +18,7 @@ pub mod meta;
 pub mod mlp;
 pub mod plain;
 pub mod rates;
+pub mod scaling;
 pub mod train;
 
 use balance::Head;
@@ -39,7 +40,10 @@ fn check_shapes(
     layers: &[(Tensor, Tensor)],
     basis: Option<&(Vec<f64>, usize)>,
 ) -> Result<(), ShapeMismatch> {
-    let mut reads = meta.inputs.len();
+    if let Some(scaling) = &meta.uptake_scaling {
+        scaling.check(&meta.inputs).map_err(|why| ShapeMismatch::UptakeScaling { why })?;
+    }
+    let mut reads = meta.inputs.len() + meta.uptake_scaling.as_ref().map_or(0, |s| s.width());
     let last = layers.len().saturating_sub(1);
     for (i, (weight, bias)) in layers.iter().enumerate() {
         let (w, b) = layer_names(i);
@@ -86,16 +90,26 @@ pub struct Surrogate {
     /// The null-space basis (reactions × d, row-major) in the exact mode.
     basis: Option<(Vec<f64>, usize)>,
     plain: Plain,
+    /// The network's inputs (normalised inputs, then the normalised uptake
+    /// shares where the outputs are scaled) and outputs.
     x: Vec<f32>,
     y: Vec<f32>,
-    /// ∂y/∂x of the network (width × inputs) and d(network input)/d(port)
-    /// per input, for `jacobian`.
+    /// ∂y/∂x of the network (width × network inputs), d(network input)/
+    /// d(port) (network inputs × inputs) and their product (width × inputs),
+    /// for `jacobian`.
     dy: Vec<f32>,
-    slope: Vec<f64>,
+    dx: Vec<f64>,
+    dz: Vec<f64>,
+    /// The inputs as the network takes them, held to the domain, and
+    /// d(that)/d(port value) (zero where held at the edge).
+    held: Vec<f64>,
+    held_slope: Vec<f64>,
     /// The inputs as the network takes them before they are held to the
     /// domain (the balances hold for these), and d(that)/d(port value).
     raw: Vec<f64>,
     raw_slope: Vec<f64>,
+    /// The outputs before scaling, for the Jacobian's product rule.
+    raw_out: Vec<f64>,
     /// Buffers of `eval_batch`, kept between calls.
     batch_x: Vec<f32>,
     batch_y: Vec<f32>,
@@ -153,15 +167,20 @@ impl Surrogate {
         };
         let head = Head::new(&meta.outputs, exact, &Device::Cpu)?;
         let (k, m) = (meta.inputs.len(), meta.outputs.len());
+        let features = k + meta.uptake_scaling.as_ref().map_or(0, |s| s.width());
         let width = head.width(m);
         Ok(Surrogate {
             warned: vec![false; k],
             batch_x: Vec::new(),
             batch_y: Vec::new(),
-            x: vec![0.0; k],
+            raw_out: vec![0.0; m],
+            x: vec![0.0; features],
             y: vec![0.0; width],
-            dy: vec![0.0; width * k],
-            slope: vec![0.0; k],
+            dy: vec![0.0; width * features],
+            dx: vec![0.0; features * k],
+            dz: vec![0.0; width * k],
+            held: vec![0.0; k],
+            held_slope: vec![0.0; k],
             raw: vec![0.0; k],
             raw_slope: meta.inputs.iter().map(|i| if i.uptake { -1.0 } else { 1.0 }).collect(),
             meta,
@@ -204,17 +223,40 @@ impl Surrogate {
         v.clamp(i.min, i.max)
     }
 
-    /// Outputs at port values `inputs`.
-    pub fn eval(&mut self, inputs: &[f64], outputs: &mut [f64]) {
+    /// The inputs as the network takes them from port values, into `raw`
+    /// (as given) and `held` (held to the domain), with their slopes.
+    fn take_inputs(&mut self, inputs: &[f64]) {
         for (c, &p) in inputs.iter().enumerate() {
             let v = self.network_input(c, p);
+            let held = self.in_domain(c, v);
             self.raw[c] = v;
-            let v = self.in_domain(c, v);
-            let i = &self.meta.inputs[c];
-            self.x[c] = ((v - i.mean) / i.std) as f32;
+            self.held[c] = held;
+            // Outside the domain the input is held at its edge: no slope there.
+            self.held_slope[c] = if held == v { self.raw_slope[c] } else { 0.0 };
         }
+    }
+
+    /// The network's inputs from `held`: normalised, then the uptakes'
+    /// shares where the outputs are scaled.
+    pub(crate) fn features(meta: &SurrogateMeta, held: &[f64], x: &mut [f32]) {
+        let k = meta.inputs.len();
+        for ((x, v), i) in x.iter_mut().zip(held).zip(&meta.inputs) {
+            *x = ((v - i.mean) / i.std) as f32;
+        }
+        if let Some(scaling) = &meta.uptake_scaling {
+            scaling.shares(held, &mut x[k..]);
+        }
+    }
+
+    /// Outputs at port values `inputs`.
+    pub fn eval(&mut self, inputs: &[f64], outputs: &mut [f64]) {
+        self.take_inputs(inputs);
+        Self::features(&self.meta, &self.held, &mut self.x);
         self.plain.forward(&self.x, &mut self.y);
         self.transform(&self.y, outputs);
+        if let Some(scaling) = &self.meta.uptake_scaling {
+            scaling.unscale(&self.held, &self.held_slope, outputs, None);
+        }
         for b in &self.meta.balanced {
             b.apply(&self.raw, outputs);
         }
@@ -248,14 +290,15 @@ impl Surrogate {
     /// several samples per pass over its weights.
     pub fn eval_batch(&mut self, n: usize, inputs: &[f64], outputs: &mut [f64]) {
         let (k, m) = (self.meta.inputs.len(), self.meta.outputs.len());
+        // No more rows than both buffers hold.
+        let n = n.min(outputs.len() / m.max(1)).min(if k > 0 { inputs.len() / k } else { n });
+        let features = self.x.len();
         let mut x = std::mem::take(&mut self.batch_x);
-        x.clear();
-        for row in inputs.chunks_exact(k.max(1)).take(n) {
-            for (c, &p) in row.iter().enumerate() {
-                let v = self.network_input(c, p);
-                let v = self.in_domain(c, v);
-                x.push(((v - self.meta.inputs[c].mean) / self.meta.inputs[c].std) as f32);
-            }
+        x.resize(n * features, 0.0);
+        // Rows by index: a network without inputs still has n rows.
+        for r in 0..n {
+            self.take_inputs(&inputs[r * k..(r + 1) * k]);
+            Self::features(&self.meta, &self.held, &mut x[r * features..(r + 1) * features]);
         }
         // The network's width is the output count, or in exact mode the
         // null-space dimension plus the other outputs.
@@ -263,20 +306,21 @@ impl Surrogate {
         let mut y = std::mem::take(&mut self.batch_y);
         y.resize(n * width, 0.0);
         self.plain.forward_batch(&x, &mut y);
-        let mut raw = std::mem::take(&mut self.raw);
-        for (r, (row, out)) in y.chunks_exact(width.max(1)).zip(outputs.chunks_exact_mut(m)).take(n).enumerate() {
-            self.transform(row, out);
-            if self.meta.balanced.is_empty() {
+        for r in 0..n {
+            let out = &mut outputs[r * m..(r + 1) * m];
+            self.transform(&y[r * width..(r + 1) * width], out);
+            if self.meta.uptake_scaling.is_none() && self.meta.balanced.is_empty() {
                 continue;
             }
-            for (c, v) in raw.iter_mut().enumerate() {
-                *v = self.network_input(c, inputs[r * k + c]);
+            self.take_inputs(&inputs[r * k..(r + 1) * k]);
+            if let Some(scaling) = &self.meta.uptake_scaling {
+                scaling.unscale(&self.held, &self.held_slope, out, None);
             }
             for b in &self.meta.balanced {
-                b.apply(&raw, out);
+                b.apply(&self.raw, out);
             }
         }
-        (self.batch_x, self.batch_y, self.raw) = (x, y, raw);
+        (self.batch_x, self.batch_y) = (x, y);
     }
 
     /// d(outputs)/d(port values), `jac[o * k + i]`, by forward-mode
@@ -285,43 +329,64 @@ impl Surrogate {
     /// transform's linear part and the inputs' scaling.
     pub fn jacobian(&mut self, inputs: &[f64], jac: &mut [f64]) {
         let k = self.meta.inputs.len();
-        // Outside the domain the input is held at its edge: no slope there.
-        for (c, &p) in inputs.iter().enumerate() {
-            let v = self.network_input(c, p);
-            let held = self.in_domain(c, v);
-            let i = &self.meta.inputs[c];
-            self.x[c] = ((held - i.mean) / i.std) as f32;
-            self.slope[c] = match (held == v, i.uptake) {
-                (false, _) => 0.0,
-                (true, true) => -1.0 / i.std,
-                (true, false) => 1.0 / i.std,
-            };
-        }
+        self.take_inputs(inputs);
+        Self::features(&self.meta, &self.held, &mut self.x);
         self.plain.forward_with_jacobian(&self.x, &mut self.y, &mut self.dy);
-        let width = self.y.len();
+        self.feature_slopes();
+        // dz = dy · dx: the network's outputs by the port values.
+        let features = self.x.len();
+        for (dz, dy) in self.dz.chunks_exact_mut(k.max(1)).zip(self.dy.chunks_exact(features.max(1))) {
+            for (c, dz) in dz.iter_mut().enumerate() {
+                *dz = dy.iter().enumerate().map(|(f, &d)| d as f64 * self.dx[f * k + c]).sum();
+            }
+        }
         match (&self.meta.exact, &self.basis) {
             (Some(e), Some((basis, d))) => {
                 for (row, &c) in e.reactions.iter().enumerate() {
                     let coefficients = &basis[row * d..(row + 1) * d];
                     for i in 0..k {
-                        let dz =
-                            coefficients.iter().enumerate().map(|(j, b)| b * self.dy[j * k + i] as f64).sum::<f64>();
-                        jac[c * k + i] = dz * e.scale * self.slope[i];
+                        let dz = coefficients.iter().enumerate().map(|(j, b)| b * self.dz[j * k + i]).sum::<f64>();
+                        jac[c * k + i] = dz * e.scale;
                     }
                 }
                 for (o, &c) in e.others.iter().enumerate() {
                     for i in 0..k {
-                        jac[c * k + i] = self.dy[(d + o) * k + i] as f64 * self.meta.outputs[c].std * self.slope[i];
+                        jac[c * k + i] = self.dz[(d + o) * k + i] * self.meta.outputs[c].std;
                     }
                 }
             }
             _ => {
-                for o in 0..width {
+                for (o, out) in self.meta.outputs.iter().enumerate() {
                     for i in 0..k {
-                        jac[o * k + i] = self.dy[o * k + i] as f64 * self.meta.outputs[o].std * self.slope[i];
+                        jac[o * k + i] = self.dz[o * k + i] * out.std;
                     }
                 }
             }
+        }
+        self.unscale_jacobian(jac);
+    }
+
+    /// d(network input)/d(port value) into `dx` (network inputs × inputs).
+    fn feature_slopes(&mut self) {
+        let k = self.meta.inputs.len();
+        self.dx.fill(0.0);
+        for (c, i) in self.meta.inputs.iter().enumerate() {
+            self.dx[c * k + c] = self.held_slope[c] / i.std;
+        }
+        if let Some(scaling) = &self.meta.uptake_scaling {
+            scaling.share_slopes(&self.held, &self.held_slope, &mut self.dx[k * k..]);
+        }
+    }
+
+    /// The scaling's product rule (it needs the unscaled outputs: one more
+    /// transform of `y`) and the balances, on a Jacobian of the network's
+    /// outputs in their units.
+    fn unscale_jacobian(&mut self, jac: &mut [f64]) {
+        if let Some(scaling) = &self.meta.uptake_scaling {
+            let mut out = std::mem::take(&mut self.raw_out);
+            self.transform(&self.y, &mut out);
+            scaling.unscale(&self.held, &self.held_slope, &mut out, Some(jac));
+            self.raw_out = out;
         }
         for b in &self.meta.balanced {
             b.apply_to_jacobian(&self.raw_slope, jac);
@@ -333,35 +398,25 @@ impl Surrogate {
     /// forward-mode `jacobian` is tested against.
     pub fn jacobian_by_autodiff(&mut self, inputs: &[f64], jac: &mut [f64]) -> Result<(), SurrogateError> {
         let (k, m) = (self.meta.inputs.len(), self.meta.outputs.len());
-        // Outside the domain the input is held at its edge: no slope there.
-        let mut inside = vec![true; k];
-        let mut row = Vec::with_capacity(k);
-        for (c, &p) in inputs.iter().enumerate() {
-            let v = self.network_input(c, p);
-            let held = self.in_domain(c, v);
-            inside[c] = held == v;
-            row.push(((held - self.meta.inputs[c].mean) / self.meta.inputs[c].std) as f32);
-        }
-        let x: Vec<f32> = (0..m).flat_map(|_| row.iter().copied()).collect();
-        let x = Var::from_tensor(&Tensor::from_vec(x, (m, k), &Device::Cpu)?)?;
+        self.take_inputs(inputs);
+        Self::features(&self.meta, &self.held, &mut self.x);
+        let features = self.x.len();
+        let x: Vec<f32> = (0..m).flat_map(|_| self.x.iter().copied()).collect();
+        let x = Var::from_tensor(&Tensor::from_vec(x, (m, features), &Device::Cpu)?)?;
         let y = self.head.apply(&forward(&self.layers, self.meta.activation, x.as_tensor())?)?;
         let eye = Tensor::eye(m, candle_core::DType::F32, &Device::Cpu)?;
         let diagonal = y.mul(&eye)?.sum_all()?;
         let grads = diagonal.backward()?;
         let g: Vec<f32> = grads.get(x.as_tensor()).ok_or(SurrogateError::NoGradient)?.flatten_all()?.to_vec1()?;
+        self.feature_slopes();
         for o in 0..m {
             for c in 0..k {
-                let sign = match (inside[c], self.meta.inputs[c].uptake) {
-                    (false, _) => 0.0,
-                    (true, true) => -1.0,
-                    (true, false) => 1.0,
-                };
-                jac[o * k + c] = g[o * k + c] as f64 / self.meta.inputs[c].std * sign;
+                jac[o * k + c] = (0..features).map(|f| g[o * features + f] as f64 * self.dx[f * k + c]).sum();
             }
         }
-        for b in &self.meta.balanced {
-            b.apply_to_jacobian(&self.raw_slope, jac);
-        }
+        // The unscaled outputs for the product rule: the plain network's.
+        self.plain.forward(&self.x, &mut self.y);
+        self.unscale_jacobian(jac);
         Ok(())
     }
 }

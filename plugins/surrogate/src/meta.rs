@@ -4,6 +4,7 @@
 
 use crate::balanced::Balanced;
 use crate::mlp::Activation;
+use crate::scaling::UptakeScaling;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -69,6 +70,11 @@ pub struct SurrogateMeta {
     /// network (a network learned from measured rates).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub balanced: Vec<Balanced>,
+    /// Set when the network also sees the uptakes' shares and predicts the
+    /// outputs divided by their sum plus an offset (`outputs`' mean and
+    /// std then describe those scaled outputs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uptake_scaling: Option<UptakeScaling>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -6,6 +6,7 @@ use crate::SurrogateError;
 use crate::balance::{Head, columns, f32_tensor, null_space};
 use crate::meta::{Exact, FORMAT, InputMeta, Metrics, OutputMeta, SurrogateMeta};
 use crate::mlp::{Activation, forward, layer_names};
+use crate::scaling::UptakeScaling;
 use bioflux_plugin::dataset::Dataset;
 use bioflux_plugin::tools::{TrainReply, TrainRequest as TrainArgs};
 use candle_core::{Device, Tensor, Var};
@@ -91,11 +92,31 @@ pub fn train(args: &TrainArgs) -> Result<TrainReply, SurrogateError> {
         return Err(SurrogateError::TooFewSamples { path: args.data.clone(), usable: usable.len() });
     }
     let mut rng = Rng(args.seed ^ 0x5DEE_CE66_D1CE_4E5B);
-    let split = Split::new(&data, &usable, args.validation, &mut rng, &dev)?;
+    let mut scaling = match args.uptake_scaling {
+        Some(offset) if !(offset.is_finite() && offset > 0.0) => return Err(SurrogateError::UptakeOffset(offset)),
+        Some(offset) => {
+            let uptakes: Vec<bool> = (0..data.n_inputs).map(|c| is_uptake(&data, c)).collect();
+            let mut scaling =
+                UptakeScaling::over(&uptakes, offset).ok_or_else(|| SurrogateError::NoUptakes { path: args.data.clone() })?;
+            let needed: Vec<usize> =
+                scaling.uptakes.iter().copied().filter(|&c| nothing_flows_without(&data, &usable, c)).collect();
+            if !needed.is_empty() {
+                scaling.scale_by = needed;
+            }
+            Some(scaling)
+        }
+        None => None,
+    };
+    let seen = Seen::new(&data, scaling.as_ref());
+    let split = Split::new(&seen, data.n_outputs, &usable, args.validation, &mut rng, &dev)?;
+    if let Some(scaling) = &mut scaling {
+        scaling.mean = split.in_mean[data.n_inputs..].to_vec();
+        scaling.std = split.in_std[data.n_inputs..].to_vec();
+    }
     let outputs = output_metas(&data, &split);
     let balance = Balance::new(args, &data, &outputs, &split, &dev)?;
     let fitted = fit(args, activation, &split, &balance, &mut rng, &dev)?;
-    let checked = validate(&data, &split, &balance, activation, &fitted)?;
+    let checked = validate(&data, &seen, &split, &balance, activation, &fitted)?;
     let mut meta = SurrogateMeta {
         format: FORMAT,
         source: data.metadata.model.clone(),
@@ -107,6 +128,7 @@ pub fn train(args: &TrainArgs) -> Result<TrainReply, SurrogateError> {
         metrics: checked.metrics(&fitted, started),
         exact: balance.exact.as_ref().map(|e| e.0.clone()),
         balanced: Vec::new(),
+        uptake_scaling: scaling,
     };
     if let Some(s) = &balance.s_matrix {
         let (mean, max) = balance_over_validation(args, &data, &split, &balance, &meta, &fitted, s)?;
@@ -132,6 +154,57 @@ fn usable_rows(data: &Dataset) -> Vec<usize> {
         .collect()
 }
 
+/// Whether input `c` is an uptake (sampled as minus a lower bound).
+fn is_uptake(data: &Dataset, c: usize) -> bool {
+    data.metadata.input_meaning.get(c).is_some_and(|s| s.starts_with("uptake"))
+}
+
+/// Whether, in the samples where uptake `c` is zero, no output changes
+/// with the other inputs (the fluxes are all zero, a relaxation's slack is
+/// the whole demand): the cell can do nothing without it. False where no
+/// two samples have it at zero.
+fn nothing_flows_without(data: &Dataset, usable: &[usize], c: usize) -> bool {
+    let (k, m) = (data.n_inputs, data.n_outputs);
+    let rows: Vec<usize> = usable.iter().copied().filter(|&r| data.inputs[r * k + c] == 0.0).collect();
+    rows.len() >= 2
+        && (0..m).all(|o| {
+            let first = data.outputs[rows[0] * m + o];
+            rows.iter().all(|&r| (data.outputs[r * m + o] - first).abs() <= 1e-6 * (1.0 + first.abs()))
+        })
+}
+
+/// The samples as the network sees them: the inputs, then the uptakes'
+/// shares; the outputs divided by the scale — or as sampled without
+/// uptake scaling.
+struct Seen {
+    inputs: Vec<f64>,
+    outputs: Vec<f64>,
+    /// The network's inputs per row.
+    width: usize,
+    /// Per row: what the outputs were divided by (1 without scaling).
+    scale: Vec<f64>,
+}
+
+impl Seen {
+    fn new(data: &Dataset, scaling: Option<&UptakeScaling>) -> Seen {
+        let (k, m) = (data.n_inputs, data.n_outputs);
+        let Some(scaling) = scaling else {
+            return Seen { inputs: data.inputs.clone(), outputs: data.outputs.clone(), width: k, scale: vec![1.0; data.len()] };
+        };
+        let width = k + scaling.width();
+        let (mut inputs, mut outputs, mut scale) = (Vec::new(), Vec::new(), Vec::new());
+        for r in 0..data.len() {
+            let u = &data.inputs[r * k..(r + 1) * k];
+            let factor = scaling.scale(u);
+            inputs.extend_from_slice(u);
+            inputs.extend(scaling.raw_shares(u));
+            outputs.extend(data.outputs[r * m..(r + 1) * m].iter().map(|v| v / factor));
+            scale.push(factor);
+        }
+        Seen { inputs, outputs, width, scale }
+    }
+}
+
 /// The seeded train / validation split and the normalised tensors.
 struct Split {
     train_rows: Vec<usize>,
@@ -148,13 +221,14 @@ struct Split {
 
 impl Split {
     fn new(
-        data: &Dataset,
+        data: &Seen,
+        m: usize,
         usable: &[usize],
         validation: f64,
         rng: &mut Rng,
         dev: &Device,
     ) -> Result<Split, SurrogateError> {
-        let (k, m) = (data.n_inputs, data.n_outputs);
+        let k = data.width;
         let mut order = usable.to_vec();
         rng.shuffle(&mut order);
         let n_val = ((order.len() as f64 * validation).round() as usize).clamp(1, order.len() - 1);
@@ -292,6 +366,7 @@ fn fit(
     let mut best = (f64::INFINITY, 0usize, Vec::new(), 0.0);
     let mut train_idx: Vec<u32> = (0..split.train_rows.len() as u32).collect();
     let mut epochs = 0;
+    let (mut lr, mut last_drop) = (args.lr, 0);
     for epoch in 0..args.epochs {
         epochs = epoch + 1;
         rng.shuffle(&mut train_idx);
@@ -321,10 +396,17 @@ fn fit(
             let snapshot = vars.iter().map(|v| v.as_tensor().copy()).collect::<Result<Vec<_>, _>>()?;
             best = (val_loss, epoch, snapshot, train_loss);
         }
-        bar.set_message(format!("train {train_loss:.3e}  validation {val_loss:.3e}"));
+        bar.set_message(format!("train {train_loss:.3e}  validation {val_loss:.3e}  lr {lr:.1e}"));
         bar.inc(1);
         if epoch - best.1 >= args.patience {
             break;
+        }
+        // Reduce on plateau: a smaller step settles where a constant one
+        // keeps jumping around the minimum.
+        if args.lr_drop > 0 && epoch - best.1 >= args.lr_drop && epoch - last_drop >= args.lr_drop {
+            lr /= 3.0;
+            last_drop = epoch;
+            optimizer.set_learning_rate(lr);
         }
     }
     bar.finish_and_clear();
@@ -346,13 +428,18 @@ struct Validation {
 
 fn validate(
     data: &Dataset,
+    seen: &Seen,
     split: &Split,
     balance: &Balance,
     activation: Activation,
     fitted: &Fitted,
 ) -> Result<Validation, SurrogateError> {
     let m = data.n_outputs;
-    let pred: Vec<Vec<f32>> = balance.units(&fitted.weights, activation, &split.x_val)?.to_vec2()?;
+    let mut pred: Vec<Vec<f32>> = balance.units(&fitted.weights, activation, &split.x_val)?.to_vec2()?;
+    // In the outputs' units, not the network's scaled ones.
+    for (p, &r) in pred.iter_mut().zip(&split.val_rows) {
+        p.iter_mut().for_each(|v| *v = (*v as f64 * seen.scale[r]) as f32);
+    }
     let (mut abs_sum, mut sq_sum, mut worst) = (0.0, 0.0, vec![0.0f64; m]);
     for (p, &r) in pred.iter().zip(&split.val_rows) {
         for c in 0..m {
@@ -397,7 +484,7 @@ fn input_metas(data: &Dataset, usable: &[usize], split: &Split) -> Vec<InputMeta
             InputMeta {
                 name: md.inputs.get(c).cloned().unwrap_or(format!("input {c}")),
                 port: md.input_ports.get(c).cloned().unwrap_or_default(),
-                uptake: md.input_meaning.get(c).is_some_and(|s| s.starts_with("uptake")),
+                uptake: is_uptake(data, c),
                 mean: split.in_mean[c],
                 std: split.in_std[c],
                 min: column.clone().fold(f64::INFINITY, f64::min),
@@ -515,12 +602,19 @@ fn report(meta: &SurrogateMeta, data: &Dataset, split: &Split, fitted: &Fitted, 
 fn summary(args: &TrainArgs, meta: &SurrogateMeta, split: &Split, fitted: &Fitted, balance: &Balance) -> String {
     let metrics = &meta.metrics;
     format!(
-        "trained {} → {:?} → {} ({}{}) on {} samples in {:.1} s, {} epochs; validation MAE {:.3e}, max error {:.3e} ({}){}; wrote {}",
+        "trained {} → {:?} → {} ({}{}{}) on {} samples in {:.1} s, {} epochs; validation MAE {:.3e}, max error {:.3e} ({}){}; wrote {}",
         meta.inputs.len(),
         args.hidden,
         meta.outputs.len(),
         args.activation,
         if balance.exact.is_some() { ", exact S·v = 0" } else { "" },
+        match &meta.uptake_scaling {
+            Some(s) => {
+                let names: Vec<&str> = s.scale_by.iter().map(|&c| meta.inputs[c].name.as_str()).collect();
+                format!(", outputs scaled by {} + {}", names.join(" + "), s.offset)
+            }
+            None => String::new(),
+        },
         split.train_rows.len(),
         metrics.seconds,
         fitted.epochs,
