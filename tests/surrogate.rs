@@ -354,10 +354,25 @@ fn weights_that_do_not_match_the_description_are_refused() {
     let hidden = r#""hidden":[128,128,128]"#;
     for (case, from, edit, expected) in [
         ("widths", hidden, r#""hidden":[128,128,64]"#, "hidden widths are [128, 128, 64]"),
-        ("layers", hidden, r#""hidden":[128,128]"#, "the last layer writes 128 values but the surrogate has 351 outputs"),
+        (
+            "layers",
+            hidden,
+            r#""hidden":[128,128]"#,
+            "the last layer writes 128 values but the surrogate has 351 outputs",
+        ),
         ("offset", r#""offset":1.0"#, r#""offset":-1.0"#, "uptake scaling: epsilon, offset and the shares' standard"),
-        ("uptakes", r#""uptakes":[0,1]"#, r#""uptakes":[0,2]"#, "uptake scaling: input 2 is not an uptake of the 2 inputs"),
-        ("scale", r#""scale_by":[0]"#, r#""scale_by":[1,3]"#, "uptake scaling: it scales by inputs [1, 3], not some of"),
+        (
+            "uptakes",
+            r#""uptakes":[0,1]"#,
+            r#""uptakes":[0,2]"#,
+            "uptake scaling: input 2 is not an uptake of the 2 inputs",
+        ),
+        (
+            "scale",
+            r#""scale_by":[0]"#,
+            r#""scale_by":[1,3]"#,
+            "uptake scaling: it scales by inputs [1, 3], not some of",
+        ),
     ] {
         let net = d.join(case).join("net");
         std::fs::create_dir_all(&net).unwrap();
@@ -530,7 +545,9 @@ fn uptake_scaling_learns_near_zero_uptake_where_a_plain_network_does_not() {
     // positively homogeneous in the uptakes, v(2u) = 2·v(u) (not the slack).
     let corner_data = Dataset::read(&corner).unwrap();
     let (k, m) = (corner_data.n_inputs, corner_data.n_outputs);
-    let at = |u: &[f64]| (0..corner_data.len()).find(|&r| (0..k).all(|c| (corner_data.inputs[r * k + c] - u[c]).abs() < 1e-9));
+    let at = |u: &[f64]| {
+        (0..corner_data.len()).find(|&r| (0..k).all(|c| (corner_data.inputs[r * k + c] - u[c]).abs() < 1e-9))
+    };
     let slack = corner_data.metadata.outputs.iter().position(|n| n == "slack").unwrap();
     let mut pairs = 0;
     for r in 0..corner_data.len() {
@@ -542,7 +559,11 @@ fn uptake_scaling_learns_near_zero_uptake_where_a_plain_network_does_not() {
         pairs += 1;
         for c in (0..m).filter(|&c| c != slack) {
             let (once, double) = (corner_data.outputs[r * m + c], corner_data.outputs[twice * m + c]);
-            assert!((double - 2.0 * once).abs() < 1e-6, "{} at {u:?}: {double} vs 2 × {once}", corner_data.metadata.outputs[c]);
+            assert!(
+                (double - 2.0 * once).abs() < 1e-6,
+                "{} at {u:?}: {double} vs 2 × {once}",
+                corner_data.metadata.outputs[c]
+            );
         }
     }
     assert!(pairs > 50, "{pairs} relaxed pairs");

@@ -291,7 +291,7 @@ impl Surrogate {
     pub fn eval_batch(&mut self, n: usize, inputs: &[f64], outputs: &mut [f64]) {
         let (k, m) = (self.meta.inputs.len(), self.meta.outputs.len());
         // No more rows than both buffers hold.
-        let n = n.min(outputs.len() / m.max(1)).min(if k > 0 { inputs.len() / k } else { n });
+        let n = n.min(outputs.len() / m.max(1)).min(inputs.len().checked_div(k).unwrap_or(n));
         let features = self.x.len();
         let mut x = std::mem::take(&mut self.batch_x);
         x.resize(n * features, 0.0);

@@ -218,7 +218,11 @@ mod tests {
             let (mut up, down) = (u, u);
             up[c] += h;
             let fd = (s.limiting(&up) - s.limiting(&down)) / h;
-            assert!((s.limiting_slope(&u, c) - fd).abs() < 1e-5, "at {u:?} along {c}: {} vs {fd}", s.limiting_slope(&u, c));
+            assert!(
+                (s.limiting_slope(&u, c) - fd).abs() < 1e-5,
+                "at {u:?} along {c}: {} vs {fd}",
+                s.limiting_slope(&u, c)
+            );
         }
         s.scale_by = vec![1];
         assert_eq!(s.scale(&[2.0, 6.0]), 7.0);

@@ -96,8 +96,8 @@ pub fn train(args: &TrainArgs) -> Result<TrainReply, SurrogateError> {
         Some(offset) if !(offset.is_finite() && offset > 0.0) => return Err(SurrogateError::UptakeOffset(offset)),
         Some(offset) => {
             let uptakes: Vec<bool> = (0..data.n_inputs).map(|c| is_uptake(&data, c)).collect();
-            let mut scaling =
-                UptakeScaling::over(&uptakes, offset).ok_or_else(|| SurrogateError::NoUptakes { path: args.data.clone() })?;
+            let mut scaling = UptakeScaling::over(&uptakes, offset)
+                .ok_or_else(|| SurrogateError::NoUptakes { path: args.data.clone() })?;
             let needed: Vec<usize> =
                 scaling.uptakes.iter().copied().filter(|&c| nothing_flows_without(&data, &usable, c)).collect();
             if !needed.is_empty() {
@@ -189,7 +189,12 @@ impl Seen {
     fn new(data: &Dataset, scaling: Option<&UptakeScaling>) -> Seen {
         let (k, m) = (data.n_inputs, data.n_outputs);
         let Some(scaling) = scaling else {
-            return Seen { inputs: data.inputs.clone(), outputs: data.outputs.clone(), width: k, scale: vec![1.0; data.len()] };
+            return Seen {
+                inputs: data.inputs.clone(),
+                outputs: data.outputs.clone(),
+                width: k,
+                scale: vec![1.0; data.len()],
+            };
         };
         let width = k + scaling.width();
         let (mut inputs, mut outputs, mut scale) = (Vec::new(), Vec::new(), Vec::new());
