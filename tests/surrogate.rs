@@ -480,6 +480,18 @@ fn more_samples_of_the_same_cell_are_appended_and_of_another_refused() {
     assert!(e.contains("other-cell.safetensors samples another cell than the first file"), "{e}");
 }
 
+/// Samples the `ecoli` cell of `model` over `grids` (INPUT=START:END:STEP
+/// each) into `file`.
+fn sample_grids(model: &str, grids: &[&str], file: &Path) -> Dataset {
+    let mut args = vec!["sample", model, "--cell", "ecoli"];
+    for grid in grids {
+        args.extend(["--grid", grid]);
+    }
+    args.extend(["-o", file.to_str().unwrap()]);
+    ok(bioflux(&args));
+    Dataset::read(file).unwrap()
+}
+
 /// Trains a surrogate of central_carbon's cell on `data` (and `more`),
 /// with `extra` arguments, into `out`.
 fn train_on(data: &Path, more: &Path, out: &Path, extra: &[&str]) {
@@ -523,27 +535,18 @@ fn uptake_scaling_learns_near_zero_uptake_where_a_plain_network_does_not() {
     let d = dir();
     let (grid, corner) = (d.join("scaling-grid.safetensors"), d.join("scaling-corner.safetensors"));
     sample("0.5", None, &grid);
-    let glc_o2 = ["--grid", "EX_glc_e=0:2:0.05", "--grid", "EX_o2_e=0:2:0.05"];
-    let mut args = vec!["sample", "models/central_carbon.bio", "--cell", "ecoli"];
-    args.extend(glc_o2);
-    args.extend(["-o", corner.to_str().unwrap()]);
-    ok(bioflux(&args));
+    let corner_data = sample_grids("models/central_carbon.bio", &["EX_glc_e=0:2:0.05", "EX_o2_e=0:2:0.05"], &corner);
     let (plain, scaled) = (d.join("net-unscaled"), d.join("net-scaled"));
     train_on(&grid, &corner, &plain, &[]);
     train_on(&grid, &corner, &scaled, &["--uptake-scaling", "1"]);
     // Held out: the midpoints of the corner's grid.
     let held_out = d.join("scaling-held-out.safetensors");
-    let glc_o2 = ["--grid", "EX_glc_e=0.025:1.975:0.1", "--grid", "EX_o2_e=0.025:1.975:0.1"];
-    let mut args = vec!["sample", "models/central_carbon.bio", "--cell", "ecoli"];
-    args.extend(glc_o2);
-    args.extend(["-o", held_out.to_str().unwrap()]);
-    ok(bioflux(&args));
-    let data = Dataset::read(&held_out).unwrap();
+    let midpoints = ["EX_glc_e=0.025:1.975:0.1", "EX_o2_e=0.025:1.975:0.1"];
+    let data = sample_grids("models/central_carbon.bio", &midpoints, &held_out);
     let relaxed = data.status.iter().filter(|&&s| s == 1).count();
     assert!(relaxed > data.len() / 2, "the corner is mostly relaxed: {relaxed} of {}", data.len());
     // What the scaling rests on: where relaxed, the LP's fluxes are
     // positively homogeneous in the uptakes, v(2u) = 2·v(u) (not the slack).
-    let corner_data = Dataset::read(&corner).unwrap();
     let (k, m) = (corner_data.n_inputs, corner_data.n_outputs);
     let at = |u: &[f64]| {
         (0..corner_data.len()).find(|&r| (0..k).all(|c| (corner_data.inputs[r * k + c] - u[c]).abs() < 1e-9))
@@ -612,13 +615,9 @@ fn the_shipped_surrogate_is_close_to_the_lp_near_zero_uptake_and_at_ten() {
     let d = dir();
     let held_out = d.join("ich360-corner.safetensors");
     // Off the training grids (0–20 by 0.2, 0–2.5 by 0.025).
-    let grid = ["--grid", "EX_glc__D_e=0.0375:1.9875:0.075", "--grid", "EX_o2_e=0.0375:1.9875:0.075"];
-    let mut args = vec!["sample", "models/ecoli_fedbatch.bio", "--cell", "ecoli"];
-    args.extend(grid);
-    args.extend(["-o", held_out.to_str().unwrap()]);
-    ok(bioflux(&args));
+    let grid = ["EX_glc__D_e=0.0375:1.9875:0.075", "EX_o2_e=0.0375:1.9875:0.075"];
+    let data = sample_grids("models/ecoli_fedbatch.bio", &grid, &held_out);
     let net = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/surrogates/ich360");
-    let data = Dataset::read(&held_out).unwrap();
     let (off, checked) = fluxes_off(&net, &data);
     // 0.3 % on the bench's corner grid; before uptake scaling 44 %.
     assert!(checked > 20_000 && off * 100 <= checked, "{off} of {checked} fluxes more than 10 % off");
@@ -627,9 +626,7 @@ fn the_shipped_surrogate_is_close_to_the_lp_near_zero_uptake_and_at_ten() {
     // outputs are scaled by glucose alone.
     assert_eq!(s.meta.uptake_scaling.as_ref().map(|u| u.scale_by.clone()), Some(vec![0]));
     let ten = d.join("ich360-ten.safetensors");
-    let args = ["sample", "models/ecoli_fedbatch.bio", "--cell", "ecoli", "--grid", "EX_glc__D_e=10:10:1"];
-    ok(bioflux(&[&args[..], &["--grid", "EX_o2_e=10:10:1", "-o", ten.to_str().unwrap()]].concat()));
-    let lp = Dataset::read(&ten).unwrap();
+    let lp = sample_grids("models/ecoli_fedbatch.bio", &["EX_glc__D_e=10:10:1", "EX_o2_e=10:10:1"], &ten);
     let mut y = vec![0.0; lp.n_outputs];
     s.eval(&[-10.0, -10.0], &mut y);
     let worst = y.iter().zip(&lp.outputs).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
