@@ -27,8 +27,9 @@ pub struct UptakeScaling {
     /// Added to the sum the shares divide by, so that they are defined
     /// (zero) at zero uptake.
     pub epsilon: f64,
-    /// Added to the sum the outputs are scaled by (mmol/gDW/h): away from
-    /// zero the network's outputs are the fluxes per unit of uptake.
+    /// Added to the scale (mmol/gDW/h), so that it is positive at zero
+    /// uptake; away from zero the network's outputs are the fluxes per unit
+    /// of the limiting uptake.
     pub offset: f64,
     /// The shares' normalisation, as the inputs'.
     pub mean: Vec<f64>,
@@ -71,7 +72,7 @@ impl UptakeScaling {
             return Err(format!("it scales by inputs {:?}, not some of the uptakes {:?}", self.scale_by, self.uptakes));
         }
         let positive = [self.epsilon, self.offset].into_iter().chain(self.std.iter().copied());
-        if !positive.clone().all(|v| v.is_finite() && v > 0.0) || !self.mean.iter().all(|v| v.is_finite()) {
+        if !positive.all(|v| v.is_finite() && v > 0.0) || !self.mean.iter().all(|v| v.is_finite()) {
             return Err("epsilon, offset and the shares' standard deviations must be positive and finite".into());
         }
         Ok(())
