@@ -71,7 +71,7 @@ impl UptakeScaling {
         if self.scale_by.is_empty() || self.scale_by.iter().any(|c| !self.uptakes.contains(c)) {
             return Err(format!("it scales by inputs {:?}, not some of the uptakes {:?}", self.scale_by, self.uptakes));
         }
-        let positive = [self.epsilon, self.offset].into_iter().chain(self.std.iter().copied());
+        let mut positive = [self.epsilon, self.offset].into_iter().chain(self.std.iter().copied());
         if !positive.all(|v| v.is_finite() && v > 0.0) || !self.mean.iter().all(|v| v.is_finite()) {
             return Err("epsilon, offset and the shares' standard deviations must be positive and finite".into());
         }
