@@ -113,6 +113,7 @@ pub struct Surrogate {
     /// Buffers of `eval_batch`, kept between calls.
     batch_x: Vec<f32>,
     batch_y: Vec<f32>,
+    batch_scale: Vec<f64>,
     /// Which inputs have been seen outside the training domain (warned once).
     warned: Vec<bool>,
     dir: PathBuf,
@@ -173,6 +174,7 @@ impl Surrogate {
             warned: vec![false; k],
             batch_x: Vec::new(),
             batch_y: Vec::new(),
+            batch_scale: Vec::new(),
             raw_out: vec![0.0; m],
             x: vec![0.0; features],
             y: vec![0.0; width],
@@ -295,10 +297,14 @@ impl Surrogate {
         let features = self.x.len();
         let mut x = std::mem::take(&mut self.batch_x);
         x.resize(n * features, 0.0);
-        // Rows by index: a network without inputs still has n rows.
-        for r in 0..n {
+        // Rows by index: a network without inputs still has n rows. Each
+        // row's scale is kept for its outputs, so its inputs are read once.
+        let mut scales = std::mem::take(&mut self.batch_scale);
+        scales.resize(n, 1.0);
+        for (r, scale) in scales.iter_mut().enumerate() {
             self.take_inputs(&inputs[r * k..(r + 1) * k]);
             Self::features(&self.meta, &self.held, &mut x[r * features..(r + 1) * features]);
+            *scale = self.meta.uptake_scaling.as_ref().map_or(1.0, |s| s.scale(&self.held));
         }
         // The network's width is the output count, or in exact mode the
         // null-space dimension plus the other outputs.
@@ -309,18 +315,20 @@ impl Surrogate {
         for r in 0..n {
             let out = &mut outputs[r * m..(r + 1) * m];
             self.transform(&y[r * width..(r + 1) * width], out);
-            if self.meta.uptake_scaling.is_none() && self.meta.balanced.is_empty() {
+            if self.meta.uptake_scaling.is_some() {
+                out.iter_mut().for_each(|v| *v *= scales[r]);
+            }
+            if self.meta.balanced.is_empty() {
                 continue;
             }
-            self.take_inputs(&inputs[r * k..(r + 1) * k]);
-            if let Some(scaling) = &self.meta.uptake_scaling {
-                scaling.unscale(&self.held, &self.held_slope, out, None);
+            for c in 0..k {
+                self.raw[c] = self.network_input(c, inputs[r * k + c]);
             }
             for b in &self.meta.balanced {
                 b.apply(&self.raw, out);
             }
         }
-        (self.batch_x, self.batch_y) = (x, y);
+        (self.batch_x, self.batch_y, self.batch_scale) = (x, y, scales);
     }
 
     /// d(outputs)/d(port values), `jac[o * k + i]`, by forward-mode
