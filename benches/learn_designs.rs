@@ -17,7 +17,7 @@ use common::media::Design;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-const DESIGNS: [Design; 4] = [
+const DESIGNS: [Design; 5] = [
     Design {
         name: "test's: glucose, O2, glutamine, glutamate, lactate",
         uptakes: [
@@ -40,6 +40,11 @@ const DESIGNS: [Design; 4] = [
     Design {
         name: "untuned: glucose, O2, malate, 2-oxoglutarate, formate",
         uptakes: [("EX_glc__D_e", 10.0), ("EX_o2_e", 20.0), ("EX_mal__L_e", 3.0), ("EX_akg_e", 3.0), ("EX_for_e", 5.0)],
+    },
+    // Added after the ensemble defaults were chosen on the four above.
+    Design {
+        name: "untuned: glucose, O2, ethanol, acetaldehyde, lactate",
+        uptakes: [("EX_glc__D_e", 10.0), ("EX_o2_e", 20.0), ("EX_etoh_e", 3.0), ("EX_acald_e", 3.0), ("EX_lac__D_e", 3.0)],
     },
 ];
 

@@ -1,7 +1,8 @@
-//! `bioflux learn` on a media design generated here, not the one its
-//! defaults were chosen on (issue 32, item 2): the unmeasured CO₂ from the
-//! balances within 5 %, the electron balance what makes it so, and the
-//! balances the network holds exactly in every evaluation.
+//! `bioflux learn` on media designs generated here, at other media than
+//! those its defaults were chosen on (issue 32, item 2): the unmeasured CO₂
+//! from the balances within 5 %, the electron balance and the ensemble what
+//! make it so, and the balances the network holds exactly in every
+//! evaluation.
 
 use bioflux_surrogate::Surrogate;
 use std::path::{Path, PathBuf};
@@ -13,6 +14,14 @@ use common::media::{Design, Media};
 const DESIGN: Design = Design {
     name: "glucose, O2, fructose, glutamine, pyruvate",
     uptakes: [("EX_glc__D_e", 10.0), ("EX_o2_e", 20.0), ("EX_fru_e", 2.0), ("EX_gln__L_e", 2.0), ("EX_pyr_e", 2.0)],
+};
+
+/// The design the defaults before the ensemble missed (6.5 % in the bench):
+/// formate, mostly secreted, as the fifth "uptake"; glutamate and ethanol
+/// switching on and off across the media.
+const SWITCHING: Design = Design {
+    name: "glucose, O2, malate, 2-oxoglutarate, formate",
+    uptakes: [("EX_glc__D_e", 10.0), ("EX_o2_e", 20.0), ("EX_mal__L_e", 3.0), ("EX_akg_e", 3.0), ("EX_for_e", 5.0)],
 };
 
 /// Degrees of reduction (electrons per mole, CO₂/H₂O/NH₃ as references;
@@ -67,15 +76,21 @@ fn samplings() -> &'static [Media] {
     DONE.get_or_init(|| (0..3).map(|s| DESIGN.media(&dir().join(format!("sampling{s}")), 101 + s)).collect())
 }
 
+/// Two samplings of the switching design (seeds other than the bench's).
+fn switching_samplings() -> &'static [Media] {
+    static DONE: std::sync::OnceLock<Vec<Media>> = std::sync::OnceLock::new();
+    DONE.get_or_init(|| (0..2).map(|s| SWITCHING.media(&dir().join(format!("switching{s}")), 201 + s)).collect())
+}
+
 fn media() -> &'static Media {
     &samplings()[0]
 }
 
 /// Test-media CO₂ errors, two noise draws of each sampling, `extra`
 /// arguments; and their mean.
-fn co2_error(tag: &str, extra: &[&str]) -> (f64, Vec<f64>) {
+fn co2_error(samplings: &[Media], tag: &str, extra: &[&str]) -> (f64, Vec<f64>) {
     let mut errors = Vec::new();
-    for (s, m) in samplings().iter().enumerate() {
+    for (s, m) in samplings.iter().enumerate() {
         for draw in 0..2 {
             let data = dir().join(format!("rates{s}-{draw}.csv"));
             m.noisy_csv(&data, 0.05, 500 + draw);
@@ -90,12 +105,24 @@ fn co2_error(tag: &str, extra: &[&str]) -> (f64, Vec<f64>) {
 
 #[test]
 fn unmeasured_co2_within_five_percent_on_a_design_of_its_own() {
-    let (balanced, draws) = co2_error("net", &[]);
-    let (carbon_only, _) = co2_error("carbon-only", &["--no-electron-balance"]);
+    let (balanced, draws) = co2_error(samplings(), "net", &[]);
+    let (carbon_only, _) = co2_error(samplings(), "carbon-only", &["--no-electron-balance"]);
     eprintln!("CO₂ relative RMS on {}: {draws:?} (without the electron balance {carbon_only})", DESIGN.name);
     assert!(balanced < 0.05, "CO₂ {balanced} ({draws:?})");
     assert!(draws.iter().all(|&e| e < 0.08), "every draw: {draws:?}");
     assert!(carbon_only > 1.5 * balanced, "the electron balance halves the error: {carbon_only} vs {balanced}");
+}
+
+/// Where one network bends between the samples on its own, the mean of
+/// five (the default), each holding out another fifth, keeps CO₂ within
+/// 5 %; one network of the same size does not.
+#[test]
+fn the_ensemble_holds_co2_within_five_percent_where_one_network_does_not() {
+    let (ensemble, draws) = co2_error(switching_samplings(), "switching", &[]);
+    let (one, single_draws) = co2_error(switching_samplings(), "switching-one", &["--ensemble", "1"]);
+    eprintln!("CO₂ relative RMS on {}: {draws:?}; one network: {single_draws:?}", SWITCHING.name);
+    assert!(ensemble < 0.05, "CO₂ {ensemble} ({draws:?})");
+    assert!(ensemble < 0.9 * one, "the ensemble {ensemble} against one network {one}");
 }
 
 #[test]

@@ -62,9 +62,13 @@ pub struct LearnArgs {
     /// λ₃ of ‖S·v̄‖² with --internal.
     #[arg(long = "lambda-stoichiometry", default_value_t = 1e-4)]
     pub lambda_stoichiometry: f64,
-    /// Hidden layer widths.
-    #[arg(long, value_delimiter = ',', default_value = "8")]
+    /// Hidden layer widths (of each network of the ensemble).
+    #[arg(long, value_delimiter = ',', default_value = "16,16")]
     pub layers: Vec<usize>,
+    /// Networks trained side by side from other initial weights; the
+    /// written network is their mean (1: one network).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub ensemble: u64,
     /// silu, tanh or relu.
     #[arg(long, default_value = "tanh")]
     pub activation: String,
@@ -175,6 +179,7 @@ fn run(args: &LearnArgs) -> Result<(), CommandError> {
         electron_balance: !args.no_electron_balance && columns.no_electrons.is_none(),
         internal: columns.internal,
         layers: args.layers.clone(),
+        ensemble: args.ensemble as usize,
         activation: args.activation.clone(),
         epochs: args.epochs,
         batch: args.batch,

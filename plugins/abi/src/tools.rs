@@ -449,6 +449,10 @@ pub struct RatesRequest {
     pub internal: Option<InternalNetwork>,
     /// Hidden layer widths, activation, and the optimiser's settings.
     pub layers: Vec<usize>,
+    /// How many such networks are trained side by side (from other initial
+    /// weights, on the same samples); the written network is their mean.
+    #[serde(default = "one")]
+    pub ensemble: usize,
     /// silu, tanh or relu.
     pub activation: String,
     /// Most epochs.
@@ -527,9 +531,11 @@ pub struct RatesReply {
     pub errors: Vec<ColumnError>,
     /// max over validation samples of ‖S·v̄‖∞, with internal fluxes.
     pub stoichiometric_residual: Option<f64>,
-    /// Samples trained on and validated on.
+    /// Samples some network trains on (an ensemble's members each train on
+    /// all but their held-out fold: every sample).
     pub n_train: usize,
-    /// Samples validated on.
+    /// Samples some network holds out (with an ensemble, every sample, each
+    /// by the members of its fold).
     pub n_validation: usize,
 }
 
@@ -608,4 +614,9 @@ mod tests {
         s.electrons.clear();
         assert_eq!(s.validate(), Ok(()), "a plugin that gives no degrees of reduction");
     }
+}
+
+/// A lone network: what a request without `ensemble` asked for.
+fn one() -> usize {
+    1
 }

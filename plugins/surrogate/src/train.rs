@@ -35,14 +35,25 @@ impl Rng {
 /// ±1/√fan_in, drawn from `rng`: (weight, bias) per layer.
 pub(crate) fn initial_layers(widths: &[usize], rng: &mut Rng, dev: &Device) -> candle_core::Result<Vec<Var>> {
     let mut vars = Vec::new();
-    for w in widths.windows(2) {
-        let bound = 1.0 / (w[0] as f64).sqrt();
-        let weight: Vec<f32> = (0..w[0] * w[1]).map(|_| (bound * (2.0 * rng.next() - 1.0)) as f32).collect();
-        let bias: Vec<f32> = (0..w[1]).map(|_| (bound * (2.0 * rng.next() - 1.0)) as f32).collect();
+    for (w, (weight, bias)) in widths.windows(2).zip(initial_values(widths, rng)) {
         vars.push(Var::from_tensor(&Tensor::from_vec(weight, (w[1], w[0]), dev)?)?);
         vars.push(Var::from_tensor(&Tensor::from_vec(bias, w[1], dev)?)?);
     }
     Ok(vars)
+}
+
+/// The values `initial_layers` draws, in its order: per layer the
+/// row-major (out × in) weight, then the bias.
+pub(crate) fn initial_values(widths: &[usize], rng: &mut Rng) -> Vec<(Vec<f32>, Vec<f32>)> {
+    widths
+        .windows(2)
+        .map(|w| {
+            let bound = 1.0 / (w[0] as f64).sqrt();
+            let weight: Vec<f32> = (0..w[0] * w[1]).map(|_| (bound * (2.0 * rng.next() - 1.0)) as f32).collect();
+            let bias: Vec<f32> = (0..w[1]).map(|_| (bound * (2.0 * rng.next() - 1.0)) as f32).collect();
+            (weight, bias)
+        })
+        .collect()
 }
 
 /// A device by name; CUDA only in a plugin built with `--features cuda`.

@@ -24,18 +24,20 @@ use crate::balance::{Head, f32_tensor, null_space};
 use crate::balanced::Balanced;
 use crate::meta::{Exact, FORMAT, InputMeta, Metrics, OutputMeta, SurrogateMeta};
 use crate::mlp::{Activation, forward, layer_names};
-use crate::train::{Rng, device, initial_layers, moments};
+use crate::train::{Rng, device, moments};
 use bioflux_plugin::tools::{ColumnError, EpochLoss, RatesReply, RatesRequest};
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use columns::{Predicted, check_identifiable, check_lengths, predicted_columns};
 use elements::{Element, NoElectronBalance, Projection, balances, projections};
+use ensemble::Ensemble;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::time::Instant;
 
 mod columns;
 mod elements;
+mod ensemble;
 
 /// A trainable scalar, or a given one.
 enum Content {
@@ -85,7 +87,7 @@ pub fn learn(req: &RatesRequest) -> Result<RatesReply, SurrogateError> {
         cell: "measured rates".into(),
         inputs: input_metas(req, &samples),
         outputs,
-        hidden: req.layers.clone(),
+        hidden: learned.hidden.clone(),
         activation,
         metrics: checked.metrics(&samples, &learned, started),
         exact: exact.as_ref().map(|e| e.0.clone()),
@@ -119,8 +121,15 @@ struct Samples {
     elements: Vec<Element>,
     no_electron_balance: Option<NoElectronBalance>,
     usable: Vec<usize>,
+    /// Rows some network trains on, and rows some network holds out (with
+    /// one network: the split; with an ensemble, each row is held out by
+    /// the members of its fold and trained on by the others).
     train_rows: Vec<usize>,
     val_rows: Vec<usize>,
+    /// Per row of the data, its fold (`usize::MAX` where unusable); the
+    /// ensemble's member m holds out fold m mod `folds`.
+    fold: Vec<usize>,
+    folds: usize,
     /// Row-major, samples × inputs (0 where missing).
     inputs: Vec<f64>,
     in_mean: Vec<f64>,
@@ -149,23 +158,42 @@ impl Samples {
         }
         let mut order = usable.clone();
         rng.shuffle(&mut order);
+        // Folds of the held-out fraction; fold 0 is a lone network's
+        // held-out samples, the rest it trains on (the last fold takes the
+        // remainder).
         let n_val = ((order.len() as f64 * req.validation).round() as usize).clamp(1, order.len() - 1);
-        let (val_rows, train_rows) = order.split_at(n_val);
+        let folds = (order.len() / n_val).max(2);
+        let mut fold = vec![usize::MAX; n];
+        for (i, &r) in order.iter().enumerate() {
+            fold[r] = (i / n_val).min(folds - 1);
+        }
+        let members = req.ensemble.max(1);
+        let held_out = |r: usize| (0..members).any(|m| fold[r] == m % folds);
+        let trained_on = |r: usize| (0..members).any(|m| fold[r] != m % folds);
+        let val_rows: Vec<usize> = order.iter().copied().filter(|&r| held_out(r)).collect();
+        let train_rows: Vec<usize> = order.iter().copied().filter(|&r| trained_on(r)).collect();
         let inputs: Vec<f64> =
             (0..n).flat_map(|r| req.inputs.iter().map(move |c| c.values[r].unwrap_or(0.0))).collect();
-        let (in_mean, in_std) = moments(train_rows, &inputs, k);
+        let (in_mean, in_std) = moments(&train_rows, &inputs, k);
         Ok(Samples {
             predicted,
             growth,
             elements,
             no_electron_balance,
             usable,
-            train_rows: train_rows.to_vec(),
-            val_rows: val_rows.to_vec(),
+            train_rows,
+            val_rows,
+            fold,
+            folds,
             inputs,
             in_mean,
             in_std,
         })
+    }
+
+    /// Whether the ensemble's member `m` holds out row `r`.
+    fn held_out(&self, r: usize, m: usize) -> bool {
+        self.fold[r] == m % self.folds
     }
 
     /// An element leaving through the measured inputs and outputs of sample
@@ -312,10 +340,12 @@ fn exact_head(req: &RatesRequest, samples: &Samples, scales: &Scales) -> Option<
 }
 
 /// The data as tensors: per split raw and normalised inputs, standardised
-/// targets and their mask; the normalisation and the balances' atoms.
+/// targets, their mask and which members see each row (samples ×
+/// members: in `train` 1 where the member trains on the row, in `val`
+/// where it holds it out); the normalisation and the balances' atoms.
 struct Tensors {
-    train: [Tensor; 4],
-    val: [Tensor; 4],
+    train: [Tensor; 5],
+    val: [Tensor; 5],
     mean: Tensor,
     std: Tensor,
     /// Per balance: the predicted columns' atoms (p × 1, the growth
@@ -371,12 +401,15 @@ impl Tensors {
                 .collect()
         };
         let mask = |r: usize| predicted.iter().map(|col| f32::from(col.measured && col.values[r].is_some())).collect();
-        let split = |rows: &[usize]| -> candle_core::Result<[Tensor; 4]> {
+        let members = req.ensemble.max(1);
+        let split = |rows: &[usize], held_out: bool| -> candle_core::Result<[Tensor; 5]> {
+            let seen = |r: usize| (0..members).map(|m| f32::from(samples.held_out(r, m) == held_out)).collect();
             Ok([
                 rows_tensor(rows, &x_norm, k)?,
                 rows_tensor(rows, &x_raw, k)?,
                 rows_tensor(rows, &target, p)?,
                 rows_tensor(rows, &mask, p)?,
+                rows_tensor(rows, &seen, members)?,
             ])
         };
         let atoms_pred = |element: Element| -> Vec<f64> {
@@ -387,8 +420,8 @@ impl Tensors {
                 .collect()
         };
         Ok(Tensors {
-            train: split(&samples.train_rows)?,
-            val: split(&samples.val_rows)?,
+            train: split(&samples.train_rows, false)?,
+            val: split(&samples.val_rows, true)?,
             mean: f32_tensor(&scales.out_mean, (1, p), dev)?,
             std: f32_tensor(&scales.out_std, (1, p), dev)?,
             atoms_pred: scales
@@ -413,7 +446,12 @@ impl Tensors {
 
 /// The best weights and biomass contents, and every epoch's losses.
 struct Learned {
+    /// One plain network (an ensemble's members merged into their mean).
     weights: Vec<(Tensor, Tensor)>,
+    hidden: Vec<usize>,
+    /// The members side by side, unmerged: their held-out predictions.
+    ensemble: Ensemble,
+    member_weights: Vec<(Tensor, Tensor)>,
     /// Per balance (`Samples::elements`' order): the biomass's content.
     contents: Vec<f64>,
     losses: Vec<EpochLoss>,
@@ -436,7 +474,7 @@ fn fit(
     let (k, p, growth) = (req.inputs.len(), samples.predicted.len(), samples.growth);
     // The network and the biomass contents.
     let widths: Vec<usize> = std::iter::once(k).chain(req.layers.iter().copied()).chain([head.width(p)]).collect();
-    let mut vars = initial_layers(&widths, rng, dev)?;
+    let (ensemble, mut vars) = Ensemble::new(&widths, req.ensemble, rng, dev)?;
     let n_layer_vars = vars.len();
     let contents: Vec<Content> =
         scales.balances.iter().map(|b| Content::new(b.given, b.start, dev)).collect::<Result<_, _>>()?;
@@ -445,21 +483,24 @@ fn fit(
             vars.push(v.clone());
         }
     }
-    let layers = |vars: &[Var]| -> Vec<(Tensor, Tensor)> {
-        vars[..n_layer_vars].chunks(2).map(|p| (p[0].as_tensor().clone(), p[1].as_tensor().clone())).collect()
-    };
+    let layers = |vars: &[Var]| ensemble.layers(&vars[..n_layer_vars]);
     let mut optimizer = AdamW::new(vars.clone(), ParamsAdamW { lr: req.lr, weight_decay: 0.0, ..Default::default() })?;
 
-    // The loss terms of a batch, each a mean: mse, ‖S·v̄‖², then each
-    // balance's L² (in `scales.balances`' order).
-    let terms = |vars: &[Var], [x, x_raw, y, m]: &[Tensor; 4]| -> candle_core::Result<Vec<Tensor>> {
+    // The loss terms of a batch, each a mean (over its samples and the
+    // ensemble's members): mse, ‖S·v̄‖², then each balance's L² (in
+    // `scales.balances`' order).
+    let terms = |vars: &[Var], [x, x_raw, y, m, seen]: &[Tensor; 5]| -> candle_core::Result<Vec<Tensor>> {
         let content_tensors = contents.iter().map(|c| c.tensor(dev)).collect::<candle_core::Result<Vec<_>>>()?;
-        let pred = t.predict(scales, head, forward(&layers(vars), activation, x)?, x_raw, &content_tensors)?;
+        let network = forward(&layers(vars)?, activation, x)?;
+        let (network, [x_raw, y, m]) = ensemble.per_member(network, [x_raw, y, m])?;
+        // Each member is scored on the rows it sees (trains on, or holds out).
+        let m = m.broadcast_mul(&seen.flatten_all()?.unsqueeze(1)?)?;
+        let (x_raw, y, m) = (&x_raw, &y, &m);
+        let pred = t.predict(scales, head, network, x_raw, &content_tensors)?;
         let standardised = pred.broadcast_sub(&t.mean)?.broadcast_div(&t.std)?;
-        let mse = ((standardised - y)? * m)?
-            .sqr()?
-            .sum_all()?
-            .affine(1.0 / m.sum_all()?.to_scalar::<f32>()?.max(1.0) as f64, 0.0)?;
+        let squared = ((standardised - y)? * m)?.sqr()?;
+        let mse = squared.sum_all()?.affine(1.0 / m.sum_all()?.to_scalar::<f32>()?.max(1.0) as f64, 0.0)?;
+        let member_mse = (ensemble.member_sums(&squared)? / ensemble.member_sums(m)?.clamp(1.0, f64::INFINITY)?)?;
         let mu = pred.narrow(1, growth, 1)?;
         let stoichiometry = match &t.s {
             Some(s) => pred.matmul(s)?.sqr()?.sum_keepdim(1)?.mean_all()?,
@@ -470,6 +511,8 @@ fn fit(
             let l = (x_raw.matmul(a_in)? + pred.matmul(a_pred)?)?.broadcast_add(&mu.broadcast_mul(content)?)?;
             terms.push(l.sqr()?.mean_all()?);
         }
+        // Last, past the weighted terms: each member's mse (early stopping).
+        terms.push(member_mse);
         Ok(terms)
     };
     let weights: Vec<f64> =
@@ -490,21 +533,27 @@ fn fit(
     let bar = if req.quiet { ProgressBar::hidden() } else { ProgressBar::new(req.epochs as u64) };
     bar.set_style(ProgressStyle::with_template("{bar:30} epoch {pos}/{len} {msg}").expect("a valid template"));
     let mut losses = Vec::new();
+    // The best epoch of the ensemble's mean validation (the biomass
+    // contents they share are taken from it) and of each member (its
+    // weights are).
     let mut best: (f64, usize, Vec<Tensor>) = (f64::INFINITY, 0, Vec::new());
+    let mut best_member: Vec<(f32, usize, Vec<Tensor>)> = vec![(f32::INFINITY, 0, Vec::new()); req.ensemble.max(1)];
     let mut idx: Vec<u32> = (0..samples.train_rows.len() as u32).collect();
     for epoch in 0..req.epochs {
         rng.shuffle(&mut idx);
         let mut sums = vec![0.0f64; weights.len()];
         for batch in idx.chunks(req.batch.max(1)) {
             let i = Tensor::from_slice(batch, batch.len(), dev)?;
-            let [a, b, c, d] = [0, 1, 2, 3].map(|j| t.train[j].index_select(&i, 0));
-            let terms = terms(&vars, &[a?, b?, c?, d?])?;
+            let [a, b, c, d, e] = [0, 1, 2, 3, 4].map(|j| t.train[j].index_select(&i, 0));
+            let terms = terms(&vars, &[a?, b?, c?, d?, e?])?;
             optimizer.backward_step(&total(&terms)?)?;
             for (s, term) in sums.iter_mut().zip(&terms) {
                 *s += term.to_dtype(DType::F64).and_then(|v| v.to_scalar::<f64>())? * batch.len() as f64;
             }
         }
-        let validation = terms(&vars, &t.val)?[0].to_dtype(DType::F64).and_then(|v| v.to_scalar::<f64>())?;
+        let held_out = terms(&vars, &t.val)?;
+        let validation = held_out[0].to_dtype(DType::F64).and_then(|v| v.to_scalar::<f64>())?;
+        let member_validation: Vec<f32> = held_out[held_out.len() - 1].to_vec1()?;
         if !validation.is_finite() {
             return Err(SurrogateError::Diverged { what: "learning", epoch: epoch + 1, loss: validation });
         }
@@ -523,18 +572,29 @@ fn fit(
             let snapshot = vars.iter().map(|v| v.as_tensor().copy()).collect::<Result<Vec<_>, _>>()?;
             best = (validation, epoch, snapshot);
         }
+        for (best, &v) in best_member.iter_mut().zip(&member_validation) {
+            if v < best.0 {
+                *best = (v, epoch, vars[..n_layer_vars].iter().map(|v| v.as_tensor().copy()).collect::<Result<_, _>>()?);
+            }
+        }
         bar.set_message(format!("mse {:.3e}  validation {validation:.3e}", sums[0] / m));
         bar.inc(1);
-        if epoch - best.1 >= req.patience {
+        if best_member.iter().all(|b| epoch - b.1 >= req.patience) {
             break;
         }
     }
     bar.finish_and_clear();
-    for (v, t) in vars.iter().zip(&best.2) {
+    let member_snapshots: Vec<Vec<Tensor>> = best_member.into_iter().map(|b| b.2).collect();
+    let layer_snapshot = ensemble.each_from_its_own(&member_snapshots)?;
+    for (v, t) in vars.iter().zip(layer_snapshot.iter().chain(&best.2[n_layer_vars..])) {
         v.set(t)?;
     }
+    let member_weights = layers(&vars)?;
     Ok(Learned {
-        weights: layers(&vars),
+        weights: ensemble.merged(member_weights.clone())?,
+        hidden: ensemble.hidden(),
+        member_weights,
+        ensemble,
         contents: contents.iter().map(Content::value).collect::<Result<_, _>>()?,
         losses,
         best_validation: best.0,
@@ -571,8 +631,20 @@ fn validate(
     let p = samples.predicted.len();
     let contents: Vec<Tensor> =
         learned.contents.iter().map(|&c| Tensor::new(&[c as f32], dev)).collect::<Result<_, _>>()?;
-    let network = forward(&learned.weights, activation, &t.val[0])?;
-    let pred: Vec<Vec<f32>> = t.predict(scales, head, network, &t.val[1], &contents)?.to_vec2()?;
+    // Each held-out row's prediction: the mean of the members holding it out.
+    let network = forward(&learned.member_weights, activation, &t.val[0])?;
+    let (network, [x_raw]) = learned.ensemble.per_member(network, [&t.val[1]])?;
+    let each: Vec<Vec<f32>> = t.predict(scales, head, network, &x_raw, &contents)?.to_vec2()?;
+    let seen: Vec<Vec<f32>> = t.val[4].to_vec2()?;
+    let pred: Vec<Vec<f32>> = seen
+        .iter()
+        .enumerate()
+        .map(|(i, members)| {
+            let rows = &each[i * members.len()..(i + 1) * members.len()];
+            let n = members.iter().sum::<f32>().max(1.0);
+            (0..p).map(|c| members.iter().zip(rows).map(|(w, y)| w * y[c]).sum::<f32>() / n).collect()
+        })
+        .collect();
     let mut errors = Vec::new();
     for (c, col) in samples.predicted.iter().enumerate() {
         let pairs: Vec<(f64, f64)> =
@@ -749,11 +821,21 @@ fn summary(
             format!("{symbol} = {value:.4} {unit}{}", origin(element.given(req)))
         })
         .collect();
+    let members = req.ensemble.max(1);
+    let networks = if members > 1 {
+        let each = samples.usable.iter().filter(|&&r| samples.held_out(r, 0)).count();
+        format!(
+            "the mean of {members} networks {k} → {:?} → {p}, each holding out one of {} folds (≈ {each} samples; the \
+             held-out errors below are theirs),",
+            req.layers, samples.folds
+        )
+    } else {
+        format!("{k} → {:?} → {p}", req.layers)
+    };
     let mut summary = format!(
-        "learned {k} → {:?} → {p} from {} measured samples ({} held out) in {:.1} s, {} epochs (best at {})\n\
+        "learned {networks} from {} measured samples ({} held out) in {:.1} s, {} epochs (best at {})\n\
          biomass: {}\n",
-        req.layers,
-        samples.train_rows.len(),
+        samples.usable.len(),
         samples.val_rows.len(),
         started.elapsed().as_secs_f64(),
         learned.losses.len(),
