@@ -44,7 +44,13 @@ const DESIGNS: [Design; 5] = [
     // Added after the ensemble defaults were chosen on the four above.
     Design {
         name: "untuned: glucose, O2, ethanol, acetaldehyde, lactate",
-        uptakes: [("EX_glc__D_e", 10.0), ("EX_o2_e", 20.0), ("EX_etoh_e", 3.0), ("EX_acald_e", 3.0), ("EX_lac__D_e", 3.0)],
+        uptakes: [
+            ("EX_glc__D_e", 10.0),
+            ("EX_o2_e", 20.0),
+            ("EX_etoh_e", 3.0),
+            ("EX_acald_e", 3.0),
+            ("EX_lac__D_e", 3.0),
+        ],
     },
 ];
 
@@ -57,7 +63,14 @@ fn main() {
     // BIOFLUX_ENSEMBLE=K: the mean of K networks trained from seeds 1..=K.
     let members: usize = std::env::var("BIOFLUX_ENSEMBLE").ok().and_then(|k| k.parse().ok()).unwrap_or(1);
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("learn-designs");
+    // BIOFLUX_DESIGNS=0,3: only those designs (by their place above).
+    let only: Option<Vec<usize>> = std::env::var("BIOFLUX_DESIGNS")
+        .ok()
+        .map(|list| list.split(',').filter_map(|d| d.trim().parse().ok()).collect());
     for (d, design) in DESIGNS.iter().enumerate() {
+        if only.as_ref().is_some_and(|only| !only.contains(&d)) {
+            continue;
+        }
         let dir = root.join(format!("design{d}"));
         let media = design.media(&dir, 7 + d as u64);
         println!("design {d} ({}): {} outputs measured, CO2 unmeasured", design.name, media.outputs.len());

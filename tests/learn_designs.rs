@@ -113,16 +113,18 @@ fn unmeasured_co2_within_five_percent_on_a_design_of_its_own() {
     assert!(carbon_only > 1.5 * balanced, "the electron balance halves the error: {carbon_only} vs {balanced}");
 }
 
-/// Where one network bends between the samples on its own, the mean of
-/// five (the default), each holding out another fifth, keeps CO₂ within
-/// 5 %; one network of the same size does not.
+/// The design the defaults before the ensemble missed: the mean of five
+/// 16,16 networks (the default), each holding out another fifth, keeps CO₂
+/// within 5 %; one network of 8 (the defaults before) does
+/// worse.
 #[test]
-fn the_ensemble_holds_co2_within_five_percent_where_one_network_does_not() {
+fn the_ensemble_holds_co2_within_five_percent_where_one_small_network_did_not() {
     let (ensemble, draws) = co2_error(switching_samplings(), "switching", &[]);
-    let (one, single_draws) = co2_error(switching_samplings(), "switching-one", &["--ensemble", "1"]);
-    eprintln!("CO₂ relative RMS on {}: {draws:?}; one network: {single_draws:?}", SWITCHING.name);
+    let (one, single_draws) = co2_error(switching_samplings(), "switching-one", &["--ensemble", "1", "--layers", "8"]);
+    eprintln!("CO₂ relative RMS on {}: {draws:?}; one network of 8: {single_draws:?}", SWITCHING.name);
     assert!(ensemble < 0.05, "CO₂ {ensemble} ({draws:?})");
-    assert!(ensemble < 0.9 * one, "the ensemble {ensemble} against one network {one}");
+    assert!(draws.iter().all(|&e| e < 0.06), "every draw: {draws:?}");
+    assert!(ensemble < 0.8 * one, "the ensemble {ensemble} against one network of 8 {one}");
 }
 
 #[test]

@@ -72,7 +72,11 @@ impl Ensemble {
     /// The network's outputs (batch × members·width) as one row per sample
     /// and member, sample-major, and `rows` (batch × n each) repeated to
     /// match.
-    pub(super) fn per_member<const N: usize>(&self, network: Tensor, rows: [&Tensor; N]) -> Result<(Tensor, [Tensor; N])> {
+    pub(super) fn per_member<const N: usize>(
+        &self,
+        network: Tensor,
+        rows: [&Tensor; N],
+    ) -> Result<(Tensor, [Tensor; N])> {
         let width = self.widths[self.widths.len() - 1];
         let batch = network.dim(0)?;
         let network = network.reshape((batch * self.members, width))?;
@@ -102,8 +106,11 @@ impl Ensemble {
         (0..n_vars)
             .map(|v| {
                 let out = self.widths[v / 2 + 1];
-                let blocks =
-                    snapshots.iter().enumerate().map(|(m, s)| s[v].narrow(0, m * out, out)).collect::<Result<Vec<_>>>()?;
+                let blocks = snapshots
+                    .iter()
+                    .enumerate()
+                    .map(|(m, s)| s[v].narrow(0, m * out, out))
+                    .collect::<Result<Vec<_>>>()?;
                 Tensor::cat(&blocks, 0)
             })
             .collect()
@@ -188,7 +195,8 @@ mod tests {
         let dev = Device::Cpu;
         let widths = [2, 3, 3, 1];
         let (ensemble, vars) = Ensemble::new(&widths, 2, &mut Rng(3), &dev).unwrap();
-        let mut optimizer = AdamW::new(vars.clone(), ParamsAdamW { lr: 0.1, weight_decay: 0.0, ..Default::default() }).unwrap();
+        let mut optimizer =
+            AdamW::new(vars.clone(), ParamsAdamW { lr: 0.1, weight_decay: 0.0, ..Default::default() }).unwrap();
         let x = Tensor::new(&[[0.5f32, -0.5], [1.0, 2.0]], &dev).unwrap();
         for _ in 0..5 {
             let y = forward(&ensemble.layers(&vars).unwrap(), Activation::Tanh, &x).unwrap();

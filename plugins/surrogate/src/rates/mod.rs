@@ -574,7 +574,8 @@ fn fit(
         }
         for (best, &v) in best_member.iter_mut().zip(&member_validation) {
             if v < best.0 {
-                *best = (v, epoch, vars[..n_layer_vars].iter().map(|v| v.as_tensor().copy()).collect::<Result<_, _>>()?);
+                *best =
+                    (v, epoch, vars[..n_layer_vars].iter().map(|v| v.as_tensor().copy()).collect::<Result<_, _>>()?);
             }
         }
         bar.set_message(format!("mse {:.3e}  validation {validation:.3e}", sums[0] / m));
@@ -826,17 +827,22 @@ fn summary(
         let each = samples.usable.iter().filter(|&&r| samples.held_out(r, 0)).count();
         format!(
             "the mean of {members} networks {k} → {:?} → {p}, each holding out one of {} folds (≈ {each} samples; the \
-             held-out errors below are theirs),",
-            req.layers, samples.folds
+             held-out errors below are theirs), from {} measured samples",
+            req.layers,
+            samples.folds,
+            samples.usable.len()
         )
     } else {
-        format!("{k} → {:?} → {p}", req.layers)
+        format!(
+            "{k} → {:?} → {p} from {} measured samples ({} held out)",
+            req.layers,
+            samples.usable.len(),
+            samples.val_rows.len()
+        )
     };
     let mut summary = format!(
-        "learned {networks} from {} measured samples ({} held out) in {:.1} s, {} epochs (best at {})\n\
+        "learned {networks} in {:.1} s, {} epochs (best at {})\n\
          biomass: {}\n",
-        samples.usable.len(),
-        samples.val_rows.len(),
         started.elapsed().as_secs_f64(),
         learned.losses.len(),
         learned.best_epoch + 1,
