@@ -65,8 +65,9 @@ pub struct LearnArgs {
     /// Hidden layer widths (of each network of the ensemble).
     #[arg(long, value_delimiter = ',', default_value = "16,16")]
     pub layers: Vec<usize>,
-    /// Networks trained side by side from other initial weights; the
-    /// written network is their mean (1: one network).
+    /// Networks trained side by side, each from its own initial weights
+    /// and holding out its own fold (`--val`) of the samples; the written
+    /// network is their mean (1: one network and one held-out fraction).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub ensemble: u64,
     /// silu, tanh or relu.
@@ -81,7 +82,7 @@ pub struct LearnArgs {
     /// Stop after this many epochs without a better validation loss.
     #[arg(long, default_value_t = 300)]
     pub patience: usize,
-    /// The fraction of samples held out.
+    /// The fraction of samples each network holds out.
     #[arg(long = "val", default_value_t = 0.2)]
     pub validation: f64,
     #[arg(long, default_value_t = 0)]
