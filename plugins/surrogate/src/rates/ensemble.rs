@@ -1,13 +1,15 @@
 //! An ensemble of networks trained side by side as one block-diagonal
 //! network. With a hundred noisy samples one network's error is mostly its
 //! own (where it happened to bend between samples); the mean of several,
-//! each fitted to the same data from other initial weights, keeps what
-//! they agree on. Member m owns rows m·h … (m+1)·h of every layer and, past
+//! each from its own initial weights and holding out its own fold of the
+//! samples (so that all of them are learned from), keeps what they agree
+//! on. Member m owns rows m·h … (m+1)·h of every layer and, past
 //! the first, only the columns of its own previous layer: the other
 //! weights are masked out of the forward pass, so their gradients are zero
 //! and they stay zero. Each member's outputs are scored on their own (the
-//! loss is the members' mean), and the written network ends in their mean,
-//! so a surrogate reads it as one plain network.
+//! loss is the members' mean), each keeps the weights of its own best
+//! held-out epoch, and the written network ends in their mean, so a
+//! surrogate reads it as one plain network.
 
 use crate::train::{Rng, initial_values};
 use candle_core::{Device, Result, Tensor, Var};
