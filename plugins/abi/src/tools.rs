@@ -567,6 +567,11 @@ pub enum Answer<T> {
     Unknown(String),
 }
 
+/// A lone network: what a request without `ensemble` asked for.
+fn one() -> usize {
+    1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -614,9 +619,4 @@ mod tests {
         s.electrons.clear();
         assert_eq!(s.validate(), Ok(()), "a plugin that gives no degrees of reduction");
     }
-}
-
-/// A lone network: what a request without `ensemble` asked for.
-fn one() -> usize {
-    1
 }
