@@ -66,6 +66,12 @@ pub(crate) fn device(name: &str) -> Result<Device, SurrogateError> {
     }
 }
 
+/// The outputs that are reactions of S (n_met × m, row-major): a column
+/// with a coefficient.
+fn reactions_in(s: &[f64], n_met: usize, m: usize) -> Vec<usize> {
+    (0..m).filter(|&c| (0..n_met).any(|r| s[r * m + c] != 0.0)).collect()
+}
+
 /// Column means and standard deviations (1 where a column is constant).
 pub(crate) fn moments(rows: &[usize], data: &[f64], width: usize) -> (Vec<f64>, Vec<f64>) {
     let n = rows.len() as f64;
@@ -119,7 +125,15 @@ pub fn train(args: &TrainArgs) -> Result<TrainReply, SurrogateError> {
         None => None,
     };
     let seen = Seen::new(&data, scaling.as_ref());
-    let split = Split::new(&seen, data.n_outputs, &usable, args.validation, &mut rng, &dev)?;
+    // The exact mode's fluxes come from shared coordinates: their errors
+    // are weighed in one scale, not each against its own spread (a flux
+    // that barely varies would rule the loss, and the network cannot aim at
+    // it alone).
+    let one_spread: Vec<usize> = match (&data.stoichiometry, args.exact) {
+        (Some(s), true) => reactions_in(s, data.n_metabolites, data.n_outputs),
+        _ => Vec::new(),
+    };
+    let split = Split::new(&seen, data.n_outputs, &usable, &one_spread, args.validation, &mut rng, &dev)?;
     if let Some(scaling) = &mut scaling {
         scaling.mean = split.in_mean[data.n_inputs..].to_vec();
         scaling.std = split.in_std[data.n_inputs..].to_vec();
@@ -236,10 +250,13 @@ struct Split {
 }
 
 impl Split {
+    /// `one_spread`: outputs normalised by one common spread (the RMS of
+    /// theirs) instead of each by its own.
     fn new(
         data: &Seen,
         m: usize,
         usable: &[usize],
+        one_spread: &[usize],
         validation: f64,
         rng: &mut Rng,
         dev: &Device,
@@ -250,7 +267,13 @@ impl Split {
         let n_val = ((order.len() as f64 * validation).round() as usize).clamp(1, order.len() - 1);
         let (val_rows, train_rows) = order.split_at(n_val);
         let (in_mean, in_std) = moments(train_rows, &data.inputs, k);
-        let (out_mean, out_std) = moments(train_rows, &data.outputs, m);
+        let (out_mean, mut out_std) = moments(train_rows, &data.outputs, m);
+        if !one_spread.is_empty() {
+            let common = (one_spread.iter().map(|&c| out_std[c] * out_std[c]).sum::<f64>() / one_spread.len() as f64).sqrt();
+            for &c in one_spread {
+                out_std[c] = common;
+            }
+        }
         let to_tensor = |rows: &[usize], d: &[f64], w: usize, mean: &[f64], std: &[f64]| {
             Tensor::from_vec(normalised(rows, d, w, mean, std), (rows.len(), w), dev)
         };
@@ -314,7 +337,7 @@ impl Balance {
         let n_met = data.n_metabolites;
         let exact = match (&s_matrix, args.exact) {
             (Some(s), true) => {
-                let reactions: Vec<usize> = (0..m).filter(|&c| (0..n_met).any(|r| s[r * m + c] != 0.0)).collect();
+                let reactions = reactions_in(s, n_met, m);
                 let others: Vec<usize> = (0..m).filter(|c| !reactions.contains(c)).collect();
                 let (basis, d) = null_space(&columns(s, n_met, m, &reactions), n_met, reactions.len());
                 let scale = reactions.iter().map(|&c| split.out_std[c]).sum::<f64>() / reactions.len().max(1) as f64;
