@@ -269,7 +269,8 @@ impl Split {
         let (in_mean, in_std) = moments(train_rows, &data.inputs, k);
         let (out_mean, mut out_std) = moments(train_rows, &data.outputs, m);
         if !one_spread.is_empty() {
-            let common = (one_spread.iter().map(|&c| out_std[c] * out_std[c]).sum::<f64>() / one_spread.len() as f64).sqrt();
+            let common =
+                (one_spread.iter().map(|&c| out_std[c] * out_std[c]).sum::<f64>() / one_spread.len() as f64).sqrt();
             for &c in one_spread {
                 out_std[c] = common;
             }
