@@ -86,11 +86,12 @@ impl Ensemble {
             let n = t.dim(1)?;
             t.unsqueeze(1)?.broadcast_as((batch, self.members, n))?.contiguous()?.reshape((batch * self.members, n))
         };
-        let mut repeated: Vec<Tensor> = Vec::with_capacity(N);
-        for t in rows {
-            repeated.push(if self.members == 1 { t.clone() } else { repeat(t)? });
+        let mut repeated = rows.map(Tensor::clone);
+        if self.members > 1 {
+            for t in &mut repeated {
+                *t = repeat(t)?;
+            }
         }
-        let repeated: [Tensor; N] = repeated.try_into().map_err(|_| candle_core::Error::Msg("unreachable".into()))?;
         Ok((network, repeated))
     }
 
