@@ -2,7 +2,9 @@
 //! random weights): one-sample forward and a batch of 1,024 by the plain
 //! path and by candle, and the Jacobian by forward mode and by autodiff.
 //! Also the floor of a one-sample forward: reading its weights once, with
-//! nothing computed (`surrogate/read-weights-once`).
+//! nothing computed (`surrogate/read-weights-once`). And the size `bioflux
+//! learn` writes by default: five members of 16, 16 merged into one
+//! network (5 → 80, 80 → 13) whose middle layer is block-diagonal.
 //!
 //! RAYON_NUM_THREADS=1 cargo bench -p bioflux-surrogate
 
@@ -12,16 +14,22 @@ use bioflux_surrogate::mlp::{Activation, forward};
 use candle_core::{Device, Tensor};
 use criterion::{Criterion, criterion_group, criterion_main};
 
-fn paper_size() -> Surrogate {
-    let widths = [2, 256, 256, 256, 349];
+/// Random weights of these widths; with `member`, the hidden-to-hidden
+/// layers block-diagonal in blocks of that many (a merged ensemble's).
+fn random(widths: &[usize], member: Option<usize>) -> Surrogate {
+    let n = widths.len() - 1;
     let layers = widths
         .windows(2)
-        .map(|w| {
+        .enumerate()
+        .map(|(l, w)| {
             let bound = 1.0 / (w[0] as f64).sqrt();
-            (
-                Tensor::rand(-bound as f32, bound as f32, (w[1], w[0]), &Device::Cpu).unwrap(),
-                Tensor::rand(-bound as f32, bound as f32, w[1], &Device::Cpu).unwrap(),
-            )
+            let mut weight = Tensor::rand(-bound as f32, bound as f32, (w[1], w[0]), &Device::Cpu).unwrap();
+            if let Some(m) = member.filter(|_| l > 0 && l + 1 < n) {
+                let mask: Vec<f32> =
+                    (0..w[1] * w[0]).map(|i| f32::from(u8::from(i / w[0] / m == i % w[0] / m))).collect();
+                weight = weight.mul(&Tensor::from_vec(mask, (w[1], w[0]), &Device::Cpu).unwrap()).unwrap();
+            }
+            (weight, Tensor::rand(-bound as f32, bound as f32, w[1], &Device::Cpu).unwrap())
         })
         .collect();
     let input = |name: &str| InputMeta {
@@ -37,11 +45,11 @@ fn paper_size() -> Surrogate {
         format: 1,
         source: "random".into(),
         cell: "bench".into(),
-        inputs: vec![input("EX_glc__D_e"), input("EX_o2_e")],
-        outputs: (0..349)
+        inputs: (0..widths[0]).map(|i| input(&format!("EX_{i}"))).collect(),
+        outputs: (0..widths[n])
             .map(|i| OutputMeta { name: format!("R{i}"), unit: "mmol/gDW/h".into(), mean: 0.0, std: 1.0 })
             .collect(),
-        hidden: vec![256, 256, 256],
+        hidden: widths[1..n].to_vec(),
         activation: Activation::Silu,
         metrics: Metrics::default(),
         exact: None,
@@ -84,7 +92,7 @@ unsafe fn read_once_avx512(w: &[f32]) -> f32 {
 }
 
 fn benches(c: &mut Criterion) {
-    let mut s = paper_size();
+    let mut s = random(&[2, 256, 256, 256, 349], None);
     let mut out = vec![0.0; 349];
     let weights: usize = [2, 256, 256, 256, 349].windows(2).map(|w| w[0] * w[1]).sum();
     // On a cache line, as the plain path keeps its weights.
@@ -109,6 +117,15 @@ fn benches(c: &mut Criterion) {
     c.bench_function("surrogate/jacobian/forward-mode", |b| b.iter(|| s.jacobian(&[-6.0, -12.0], &mut jac)));
     c.bench_function("surrogate/jacobian/candle-autodiff", |b| {
         b.iter(|| s.jacobian_by_autodiff(&[-6.0, -12.0], &mut jac).unwrap())
+    });
+    let mut learned = random(&[5, 80, 80, 13], Some(16));
+    let (x, mut out, mut jac) = ([-6.0, -12.0, -1.0, -0.5, -2.0], vec![0.0; 13], vec![0.0; 13 * 5]);
+    c.bench_function("learned-ensemble/forward-one/plain", |b| b.iter(|| learned.eval(&x, &mut out)));
+    c.bench_function("learned-ensemble/jacobian/forward-mode", |b| b.iter(|| learned.jacobian(&x, &mut jac)));
+    let inputs: Vec<f64> = (0..n).flat_map(|i| x.map(|v| v * (i % 17) as f64 / 8.0)).collect();
+    let mut outputs = vec![0.0; n * 13];
+    c.bench_function("learned-ensemble/forward-batch-1024/plain", |b| {
+        b.iter(|| learned.eval_batch(n, &inputs, &mut outputs))
     });
 }
 

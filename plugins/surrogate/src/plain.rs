@@ -11,6 +11,7 @@
 
 use crate::mlp::Activation;
 use candle_core::{Result, Tensor};
+use std::ops::Range;
 
 /// Outputs per vector chunk: one AVX-512 register of f32 (two AVX2 ones).
 const CHUNK: usize = 16;
@@ -69,6 +70,25 @@ struct Layer {
     outputs: usize,
     /// `outputs` rounded up to whole chunks.
     width: usize,
+    /// Per chunk of outputs, the inputs with a weight into it, where that
+    /// leaves out most of the layer: a merged ensemble's block-diagonal
+    /// layers (rates/ensemble), whose zero blocks are skipped.
+    blocks: Option<Vec<Range<usize>>>,
+}
+
+/// Per chunk of outputs (`width` apart in `weights`, a layer's layout) the
+/// range of inputs with a nonzero weight into it; `None` where skipping
+/// the rest would save less than half the layer's work.
+fn blocks(weights: &[f32], inputs: usize, width: usize) -> Option<Vec<Range<usize>>> {
+    let nonzero = |j: usize, c: usize| weights[j * width + c * CHUNK..][..CHUNK].iter().any(|&w| w != 0.0);
+    let ranges: Vec<Range<usize>> = (0..width / CHUNK)
+        .map(|c| match (0..inputs).position(|j| nonzero(j, c)) {
+            Some(first) => first..(0..inputs).rposition(|j| nonzero(j, c)).map_or(first, |last| last + 1),
+            None => 0..0,
+        })
+        .collect();
+    let work: usize = ranges.iter().map(|r| r.len()).sum();
+    (2 * work <= inputs * ranges.len()).then_some(ranges)
 }
 
 /// The vector unit the kernels are compiled for, detected once at load.
@@ -137,7 +157,8 @@ impl Plain {
             let mut bias = Aligned::zeros(width);
             bias[..outputs].copy_from_slice(&b.to_vec1::<f32>()?);
             stride = stride.max(width).max(inputs.next_multiple_of(CHUNK));
-            plain.push(Layer { start, bias, inputs, outputs, width });
+            let blocks = blocks(&weights[start..start + inputs * width], inputs, width);
+            plain.push(Layer { start, bias, inputs, outputs, width, blocks });
             start += inputs * width;
         }
         let inputs = plain.first().map_or(0, |l| l.inputs);
@@ -330,16 +351,24 @@ impl Step<'_> {
     /// in tiles of `R` chunks, the remainder in halving tiles.
     #[inline(always)]
     fn affine<V: simd::Chunk, const M: usize, const R: usize>(&mut self, v0: usize) {
-        let chunks = self.layer.width / CHUNK;
+        let layer = self.layer;
+        if let Some(blocks) = &layer.blocks {
+            // One chunk per tile, over only the inputs that reach it.
+            for (c, inputs) in blocks.iter().enumerate() {
+                self.tile::<V, M, 1>(v0, c, inputs.clone());
+            }
+            return;
+        }
+        let chunks = layer.width / CHUNK;
         let mut c = 0;
         while c + R <= chunks {
-            self.tile::<V, M, R>(v0, c);
+            self.tile::<V, M, R>(v0, c, 0..layer.inputs);
             c += R;
         }
         macro_rules! rest {
             ($($p:literal),*) => {$(
                 if $p < R && chunks - c >= $p {
-                    self.tile::<V, M, $p>(v0, c);
+                    self.tile::<V, M, $p>(v0, c, 0..layer.inputs);
                     c += $p;
                 }
             )*};
@@ -349,9 +378,10 @@ impl Step<'_> {
     }
 
     /// `R` chunks of outputs from chunk `c0`, for `M` vectors, accumulated
-    /// in registers over the whole input.
+    /// in registers over `inputs` (all of them, or those with weights into
+    /// the chunk).
     #[inline(always)]
-    fn tile<V: simd::Chunk, const M: usize, const R: usize>(&mut self, v0: usize, c0: usize) {
+    fn tile<V: simd::Chunk, const M: usize, const R: usize>(&mut self, v0: usize, c0: usize, inputs: Range<usize>) {
         let (layer, s) = (self.layer, self.stride);
         let o0 = c0 * CHUNK;
         let mut acc = [[V::zero(); R]; M];
@@ -365,13 +395,13 @@ impl Step<'_> {
                 *chunk = V::load(&layer.bias[o0 + r * CHUNK..][..CHUNK]);
             }
         }
-        let inputs = layer.inputs;
-        assert!(self.src.len() >= (v0 + M) * s && (v0 + M - 1) * s + inputs <= self.src.len());
-        assert!(inputs == 0 || (inputs - 1) * layer.width + o0 + R * CHUNK <= self.weights.len());
-        for j in 0..inputs {
+        let end = inputs.end;
+        assert!(end <= layer.inputs && self.src.len() >= (v0 + M) * s && (v0 + M - 1) * s + end <= self.src.len());
+        assert!(end == 0 || (end - 1) * layer.width + o0 + R * CHUNK <= self.weights.len());
+        for j in inputs {
             let x: [V; M] = std::array::from_fn(|m| V::splat(self.src[(v0 + m) * s + j]));
             let column = &self.weights[j * layer.width + o0..][..R * CHUNK];
-            if j + AHEAD < inputs {
+            if j + AHEAD < end {
                 let ahead = &self.weights[(j + AHEAD) * layer.width + o0..][..R * CHUNK];
                 for r in 0..R {
                     V::prefetch(&ahead[r * CHUNK]);
@@ -601,6 +631,58 @@ mod tests {
             }
             for buffer in [&plain.a, &plain.b, &plain.slopes] {
                 assert!(on_line(buffer.as_ptr()), "{widths:?}");
+            }
+        }
+    }
+
+    /// A merged ensemble's block-diagonal layers: their zero blocks are
+    /// found and skipped, and every kernel gives what it gives on the same
+    /// weights multiplied out in full, bit for bit (a zero weight adds
+    /// exactly nothing).
+    #[test]
+    fn block_diagonal_layers_skip_their_zero_blocks_and_give_the_same_numbers() {
+        for (widths, member) in [(&[5, 80, 80, 13][..], 16), (&[3, 64, 64, 64, 5], 8), (&[2, 36, 36, 3], 12)] {
+            let mut layers = network(widths, 7);
+            // Zero every weight between members in the hidden-to-hidden layers.
+            for (w, _) in &mut layers[1..widths.len() - 2] {
+                let (rows, cols) = w.dims2().unwrap();
+                let mut values = w.to_vec2::<f32>().unwrap();
+                for (o, row) in values.iter_mut().enumerate() {
+                    for (j, v) in row.iter_mut().enumerate() {
+                        if o / member != j / member {
+                            *v = 0.0;
+                        }
+                    }
+                }
+                *w = Tensor::from_vec(values.concat(), (rows, cols), &Device::Cpu).unwrap();
+            }
+            let plain = Plain::new(&layers, Activation::Silu).unwrap();
+            let skipping: Vec<bool> = plain.layers.iter().map(|l| l.blocks.is_some()).collect();
+            // Three members of 12 straddle the chunks of 16: each chunk reaches
+            // two members' inputs (60 of 108), too little to skip.
+            let middle = member != 12;
+            let mut expected = vec![false; widths.len() - 1];
+            expected[1..widths.len() - 2].fill(middle);
+            assert_eq!(skipping, expected, "{widths:?}");
+            let k = widths[0];
+            let out = *widths.last().unwrap();
+            let x: Vec<f32> = (0..k).map(|i| 0.3 - 0.6 * i as f32).collect();
+            let rows: Vec<f32> = (0..11).flat_map(|r| x.iter().map(move |v| v * (r as f32 - 4.5))).collect();
+            for isa in isas() {
+                let results = |skip: bool| {
+                    let mut plain = Plain::new(&layers, Activation::Silu).unwrap();
+                    plain.isa = isa;
+                    if !skip {
+                        plain.layers.iter_mut().for_each(|l| l.blocks = None);
+                    }
+                    let (mut y, mut y2, mut dy, mut batch) =
+                        (vec![0.0; out], vec![0.0; out], vec![0.0; out * k], vec![0.0; 11 * out]);
+                    plain.forward(&x, &mut y);
+                    plain.forward_with_jacobian(&x, &mut y2, &mut dy);
+                    plain.forward_batch(&rows, &mut batch);
+                    [y, y2, dy, batch]
+                };
+                assert_eq!(results(true), results(false), "{isa:?} {widths:?}");
             }
         }
     }
