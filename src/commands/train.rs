@@ -56,9 +56,9 @@ pub struct TrainArgs {
     #[arg(long)]
     pub exact: bool,
     /// Give the network each uptake's share of their sum and have it
-    /// predict the outputs divided by (the sum + OFFSET mmol/gDW/h): an
-    /// LP's fluxes scale with its uptakes near zero uptake, where a plain
-    /// network is least accurate.
+    /// predict the outputs divided by (the limiting uptake + OFFSET
+    /// mmol/gDW/h): an LP's fluxes scale with its uptakes near zero
+    /// uptake, where a plain network is least accurate.
     #[arg(long = "uptake-scaling", value_name = "OFFSET")]
     pub uptake_scaling: Option<f64>,
     #[arg(long = "plugin-path", value_name = "DIR")]
