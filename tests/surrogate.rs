@@ -94,13 +94,17 @@ fn the_jacobian_equals_finite_differences_of_the_surrogate() {
 }
 
 fn jacobian_equals_differences(net: &Path) {
+    jacobian_equals_differences_at(net, &[[-5.0, -10.0], [-12.0, -3.0], [-0.5, -15.0]], 1e-2);
+}
+
+/// Central differences of step `h`.
+fn jacobian_equals_differences_at(net: &Path, points: &[[f64; 2]], h: f64) {
     let mut s = Surrogate::load(net).unwrap();
     let m = s.meta.outputs.len();
-    for point in [[-5.0, -10.0], [-12.0, -3.0], [-0.5, -15.0]] {
+    for &point in points {
         let mut jac = vec![0.0; m * 2];
         s.jacobian(&point, &mut jac);
         for i in 0..2 {
-            let h = 1e-2;
             let (mut up, mut down) = (point, point);
             up[i] += h;
             down[i] -= h;
@@ -125,9 +129,13 @@ fn jacobian_equals_differences(net: &Path) {
 /// against candle's reverse-mode autodiff, inside and outside the training
 /// domain (held at its edge: zero slope there).
 fn jacobians_agree_with_autodiff(net: &Path) {
+    jacobians_agree_with_autodiff_at(net, &[[-5.0, -10.0], [-12.0, -3.0], [-0.5, -15.0], [-30.0, -10.0]]);
+}
+
+fn jacobians_agree_with_autodiff_at(net: &Path, points: &[[f64; 2]]) {
     let mut s = Surrogate::load(net).unwrap();
     let m = s.meta.outputs.len();
-    for point in [[-5.0, -10.0], [-12.0, -3.0], [-0.5, -15.0], [-30.0, -10.0]] {
+    for &point in points {
         let (mut forward, mut reverse) = (vec![0.0; m * 2], vec![0.0; m * 2]);
         s.jacobian(&point, &mut forward);
         s.jacobian_by_autodiff(&point, &mut reverse).unwrap();
@@ -610,6 +618,89 @@ fn uptake_scaling_learns_near_zero_uptake_where_a_plain_network_does_not() {
     };
     let (lp, nn) = (last_biomass(&lp_csv), last_biomass(&nn_csv));
     assert!((nn - lp).abs() <= 0.005 * lp, "final biomass {nn} vs the LP's {lp}");
+}
+
+/// `train --near-zero` (issue 32, item 3) on central_carbon's cell: a
+/// second network learns the corner's samples alone and answers there,
+/// blended into the whole one across the corner's last fifth. On held-out
+/// corner points it misses fewer fluxes than the whole network alone (the
+/// same directory without the region); outputs and Jacobian stay
+/// continuous across the blend (differences, autodiff, batches); samples
+/// that do not start where the others do are refused with their reason.
+#[test]
+fn a_network_near_zero_learns_the_corner_and_blends_into_the_whole() {
+    let d = dir();
+    let (grid, corner) = (d.join("near-zero-grid.safetensors"), d.join("near-zero-corner.safetensors"));
+    sample("0.5", None, &grid);
+    sample_grids("models/central_carbon.bio", &["EX_glc_e=0:2:0.05", "EX_o2_e=0:2:0.05"], &corner);
+    let both = d.join("net-near-zero");
+    let corner_arg = corner.to_str().unwrap();
+    train_on(&grid, &corner, &both, &["--uptake-scaling", "1", "--near-zero", corner_arg]);
+    let description: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(both.join("surrogate.json")).unwrap()).unwrap();
+    let region = &description["near_zero"];
+    assert_eq!(region["dir"], "near-zero", "{description}");
+    for (edge, want) in [("inner", 1.6), ("outer", 2.0)] {
+        for c in 0..2 {
+            assert!((region[edge][c].as_f64().unwrap() - want).abs() < 1e-9, "{edge}: {region}");
+        }
+    }
+    // The whole network alone: the same directory without the region.
+    let alone = d.join("net-near-zero-whole");
+    std::fs::create_dir_all(&alone).unwrap();
+    for file in ["model.safetensors", "report.txt"] {
+        std::fs::copy(both.join(file), alone.join(file)).unwrap();
+    }
+    let mut whole = description.clone();
+    whole.as_object_mut().unwrap().remove("near_zero");
+    std::fs::write(alone.join("surrogate.json"), whole.to_string()).unwrap();
+    let held_out = d.join("near-zero-held-out.safetensors");
+    let data =
+        sample_grids("models/central_carbon.bio", &["EX_glc_e=0.025:1.975:0.1", "EX_o2_e=0.025:1.975:0.1"], &held_out);
+    let (with_region, checked) = fluxes_off(&both, &data);
+    let (without, _) = fluxes_off(&alone, &data);
+    eprintln!(
+        "held-out corner: {with_region} fluxes more than 10 % off with the region, {without} without, of {checked}"
+    );
+    assert!(with_region * 2 <= without && with_region * 100 <= checked, "{with_region} vs {without} of {checked}");
+    // Inside the region, across its blend (one input or both), beyond it.
+    let points = [[-0.5, -1.0], [-1.8, -1.0], [-1.0, -1.9], [-1.7, -1.85], [-1.8, -10.0], [-12.0, -3.0]];
+    // A small step: the corner's network bends sharply near the LP's kinks.
+    jacobian_equals_differences_at(&both, &points, 1e-3);
+    jacobians_agree_with_autodiff_at(&both, &points);
+    let mut s = Surrogate::load(&both).unwrap();
+    let m = s.meta.outputs.len();
+    let inputs: Vec<f64> = points.iter().flatten().copied().collect();
+    let mut batch = vec![0.0; points.len() * m];
+    s.eval_batch(points.len(), &inputs, &mut batch);
+    let (mut y, mut inside, mut outside) = (vec![0.0; m], vec![0.0; m], vec![0.0; m]);
+    for (r, point) in points.iter().enumerate() {
+        s.eval(point, &mut y);
+        assert_eq!(&batch[r * m..(r + 1) * m], &y[..], "batch row {r} at {point:?}");
+    }
+    // Continuous at the outer edge: just inside and just beyond agree.
+    s.eval(&[-1.0, -(2.0 - 1e-7)], &mut inside);
+    s.eval(&[-1.0, -(2.0 + 1e-7)], &mut outside);
+    for (a, b) in inside.iter().zip(&outside) {
+        assert!((a - b).abs() < 1e-5 * (1.0 + a.abs()), "{a} vs {b} across the region's edge");
+    }
+    // A region that does not start at zero uptake is refused.
+    let elsewhere = d.join("near-zero-elsewhere.safetensors");
+    sample_grids("models/central_carbon.bio", &["EX_glc_e=1:2:0.1", "EX_o2_e=0:2:0.1"], &elsewhere);
+    let out = bioflux(&[
+        "train",
+        grid.to_str().unwrap(),
+        "-o",
+        d.join("net-near-zero-refused").to_str().unwrap(),
+        "--hidden",
+        "8",
+        "--epochs",
+        "2",
+        "--near-zero",
+        elsewhere.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("--near-zero") && stderr.contains("starts at 1"), "{stderr}");
 }
 
 /// The shipped iCH360 network (scripts/train-surrogate.sh) near zero uptake

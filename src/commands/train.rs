@@ -61,6 +61,12 @@ pub struct TrainArgs {
     /// uptake, where a plain network is least accurate.
     #[arg(long = "uptake-scaling", value_name = "OFFSET")]
     pub uptake_scaling: Option<f64>,
+    /// Samples of the region near zero uptake (a denser grid from the same
+    /// lower edges, such as the one given to --also): a second network
+    /// learns them alone, with the same settings, and answers there; the
+    /// two are blended across the region's last fifth.
+    #[arg(long = "near-zero", value_name = "SAMPLES")]
+    pub near_zero: Option<PathBuf>,
     #[arg(long = "plugin-path", value_name = "DIR")]
     pub plugin_path: Vec<PathBuf>,
 }
@@ -86,6 +92,7 @@ impl TrainArgs {
             element_weight: self.element_weight,
             exact: self.exact,
             uptake_scaling: self.uptake_scaling,
+            near_zero: self.near_zero.clone(),
         }
     }
 }

@@ -283,6 +283,10 @@ pub struct TrainRequest {
     /// predict the outputs divided by (the sum + this offset, mmol/gDW/h):
     /// an LP's fluxes scale with its uptakes near zero uptake.
     pub uptake_scaling: Option<f64>,
+    /// Samples of a region near zero uptake (a denser grid from the same
+    /// lower edges): a second network is trained on them alone, with the
+    /// same settings, and answers there, blended in at the region's edge.
+    pub near_zero: Option<PathBuf>,
 }
 
 impl Default for TrainRequest {
@@ -306,6 +310,7 @@ impl Default for TrainRequest {
             element_weight: 0.0,
             exact: false,
             uptake_scaling: None,
+            near_zero: None,
         }
     }
 }

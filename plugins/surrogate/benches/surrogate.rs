@@ -55,6 +55,7 @@ fn random(widths: &[usize], member: Option<usize>) -> Surrogate {
         exact: None,
         balanced: Vec::new(),
         uptake_scaling: None,
+        near_zero: None,
     };
     Surrogate::from_parts(meta, layers, None, std::path::Path::new(".")).unwrap()
 }

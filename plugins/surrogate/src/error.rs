@@ -65,6 +65,11 @@ pub enum SurrogateError {
         path.display()
     )]
     NoUptakes { path: PathBuf },
+    #[error(
+        "--near-zero {}: {why} (sample the region from the other samples' lower edges, narrower in the uptakes: `--grid EX_glc__D_e=0:2.5:0.025`)",
+        path.display()
+    )]
+    NearZeroSamples { path: PathBuf, why: String },
     #[error("--uptake-scaling {0}: the offset must be positive (mmol/gDW/h; 1 is a good start)")]
     UptakeOffset(f64),
     /// The loss became NaN or infinite.
@@ -114,4 +119,6 @@ pub enum ShapeMismatch {
     Balanced { why: String },
     #[error("surrogate.json's uptake scaling: {why}")]
     UptakeScaling { why: String },
+    #[error("surrogate.json's network near zero uptake: {why}")]
+    NearZero { why: String },
 }

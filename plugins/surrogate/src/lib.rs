@@ -16,6 +16,7 @@ pub mod error;
 pub mod infer;
 pub mod meta;
 pub mod mlp;
+pub mod near_zero;
 pub mod plain;
 pub mod rates;
 pub mod scaling;
@@ -28,6 +29,7 @@ use candle_core::{Device, Tensor, Var};
 pub use error::{ShapeMismatch, SurrogateError};
 use meta::SurrogateMeta;
 use mlp::{forward, layer_names};
+use near_zero::NearZero;
 use plain::Plain;
 use std::path::{Path, PathBuf};
 
@@ -78,7 +80,49 @@ fn check_shapes(
     for b in &meta.balanced {
         b.check(meta.inputs.len(), meta.outputs.len()).map_err(|why| ShapeMismatch::Balanced { why })?;
     }
+    if let Some(region) = &meta.near_zero {
+        region.check(meta.inputs.len()).map_err(|why| ShapeMismatch::NearZero { why })?;
+    }
     Ok(())
+}
+
+/// The network near zero uptake (`NearZero`), with its buffers.
+struct Region {
+    surrogate: Surrogate,
+    near_zero: NearZero,
+    /// Its outputs, the first network's (for the Jacobian), its Jacobian,
+    /// and the weight's slope by each port.
+    values: Vec<f64>,
+    whole: Vec<f64>,
+    jac: Vec<f64>,
+    slope: Vec<f64>,
+}
+
+impl Region {
+    /// The region's surrogate from its directory inside `dir`: the same
+    /// ports in, the same outputs out.
+    fn load(meta: &SurrogateMeta, near_zero: &NearZero, dir: &Path) -> Result<Box<Region>, SurrogateError> {
+        let surrogate = Surrogate::load(&dir.join(&near_zero.dir))?;
+        let ports = |m: &SurrogateMeta| m.inputs.iter().map(|i| i.port.clone()).collect::<Vec<_>>();
+        let outputs = |m: &SurrogateMeta| m.outputs.iter().map(|o| o.name.clone()).collect::<Vec<_>>();
+        if ports(&surrogate.meta) != ports(meta) || outputs(&surrogate.meta) != outputs(meta) {
+            return Err(SurrogateError::Shapes {
+                dir: dir.to_path_buf(),
+                mismatch: ShapeMismatch::NearZero {
+                    why: format!("`{}` has other inputs or outputs than this surrogate", near_zero.dir),
+                },
+            });
+        }
+        let (k, m) = (meta.inputs.len(), meta.outputs.len());
+        Ok(Box::new(Region {
+            surrogate,
+            near_zero: near_zero.clone(),
+            values: vec![0.0; m],
+            whole: vec![0.0; m],
+            jac: vec![0.0; m * k],
+            slope: vec![0.0; k],
+        }))
+    }
 }
 
 /// A trained surrogate loaded from its directory.
@@ -117,6 +161,8 @@ pub struct Surrogate {
     /// Which inputs have been seen outside the training domain (warned once).
     warned: Vec<bool>,
     dir: PathBuf,
+    /// The network near zero uptake, where there is one.
+    region: Option<Box<Region>>,
 }
 
 impl Surrogate {
@@ -147,7 +193,13 @@ impl Surrogate {
             }
             None => None,
         };
-        Self::from_parts(meta, layers, basis, dir)
+        let region = match &meta.near_zero {
+            Some(near_zero) => Some(Region::load(&meta, near_zero, dir)?),
+            None => None,
+        };
+        let mut surrogate = Self::from_parts(meta, layers, basis, dir)?;
+        surrogate.region = region;
+        Ok(surrogate)
     }
 
     /// A surrogate from its description, (weight, bias) per layer and, in
@@ -191,6 +243,7 @@ impl Surrogate {
             basis,
             plain,
             dir: dir.to_path_buf(),
+            region: None,
         })
     }
 
@@ -252,6 +305,26 @@ impl Surrogate {
 
     /// Outputs at port values `inputs`.
     pub fn eval(&mut self, inputs: &[f64], outputs: &mut [f64]) {
+        self.eval_whole(inputs, outputs);
+        self.blend(inputs, outputs);
+    }
+
+    /// Near zero uptake, the region's network's outputs mixed in by its
+    /// weight at `held` (the inputs just taken).
+    fn blend(&mut self, inputs: &[f64], outputs: &mut [f64]) {
+        let Some(region) = self.region.as_deref_mut() else { return };
+        let weight = region.near_zero.weight(&self.held, &self.held_slope, None);
+        if weight == 0.0 {
+            return;
+        }
+        region.surrogate.eval(inputs, &mut region.values);
+        for (out, value) in outputs.iter_mut().zip(&region.values) {
+            *out += weight * (value - *out);
+        }
+    }
+
+    /// The first network's outputs (without the region's).
+    fn eval_whole(&mut self, inputs: &[f64], outputs: &mut [f64]) {
         self.take_inputs(inputs);
         Self::features(&self.meta, &self.held, &mut self.x);
         self.plain.forward(&self.x, &mut self.y);
@@ -328,6 +401,13 @@ impl Surrogate {
                 b.apply(&self.raw, out);
             }
         }
+        if self.region.is_some() {
+            for (r, out) in outputs.chunks_exact_mut(m.max(1)).take(n).enumerate() {
+                let row = &inputs[r * k..(r + 1) * k];
+                self.take_inputs(row);
+                self.blend(row, out);
+            }
+        }
         (self.batch_x, self.batch_y, self.batch_scale) = (x, y, scales);
     }
 
@@ -336,6 +416,45 @@ impl Surrogate {
     /// inputs ride the same pass (about 1 + k forwards), then the output
     /// transform's linear part and the inputs' scaling.
     pub fn jacobian(&mut self, inputs: &[f64], jac: &mut [f64]) {
+        self.jacobian_whole(inputs, jac);
+        // Forward mode cannot fail.
+        let _ = self.blend_jacobian(inputs, jac, |region, inputs, jac| {
+            region.jacobian(inputs, jac);
+            Ok(())
+        });
+    }
+
+    /// Near zero uptake, the product rule of the blend on the first
+    /// network's Jacobian `jac` (at the inputs just taken):
+    /// J = (1 − w)·J_whole + w·J_region + (y_region − y_whole)·dw/dport,
+    /// the region's Jacobian by `region_jacobian`.
+    fn blend_jacobian(
+        &mut self,
+        inputs: &[f64],
+        jac: &mut [f64],
+        region_jacobian: impl FnOnce(&mut Surrogate, &[f64], &mut [f64]) -> Result<(), SurrogateError>,
+    ) -> Result<(), SurrogateError> {
+        let Some(mut region) = self.region.take() else { return Ok(()) };
+        let weight = region.near_zero.weight(&self.held, &self.held_slope, Some(&mut region.slope));
+        let mut done = Ok(());
+        if weight > 0.0 {
+            let Region { surrogate, values, whole, jac: region_jac, slope, .. } = &mut *region;
+            self.eval_whole(inputs, whole);
+            surrogate.eval(inputs, values);
+            done = region_jacobian(surrogate, inputs, region_jac);
+            let k = slope.len();
+            for (o, row) in jac.chunks_exact_mut(k.max(1)).enumerate() {
+                for (c, d) in row.iter_mut().enumerate() {
+                    *d += weight * (region_jac[o * k + c] - *d) + (values[o] - whole[o]) * slope[c];
+                }
+            }
+        }
+        self.region = Some(region);
+        done
+    }
+
+    /// The first network's Jacobian (without the region's).
+    fn jacobian_whole(&mut self, inputs: &[f64], jac: &mut [f64]) {
         let k = self.meta.inputs.len();
         self.take_inputs(inputs);
         Self::features(&self.meta, &self.held, &mut self.x);
@@ -425,7 +544,7 @@ impl Surrogate {
         // The unscaled outputs for the product rule: the plain network's.
         self.plain.forward(&self.x, &mut self.y);
         self.unscale_jacobian(jac);
-        Ok(())
+        self.blend_jacobian(inputs, jac, |region, inputs, jac| region.jacobian_by_autodiff(inputs, jac))
     }
 }
 

@@ -4,6 +4,7 @@
 
 use crate::balanced::Balanced;
 use crate::mlp::Activation;
+use crate::near_zero::NearZero;
 use crate::scaling::UptakeScaling;
 use serde::{Deserialize, Serialize};
 
@@ -75,6 +76,10 @@ pub struct SurrogateMeta {
     /// std then describe those scaled outputs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uptake_scaling: Option<UptakeScaling>,
+    /// Set when a second network answers near zero uptake (`train
+    /// --near-zero`), blended into this one at its region's edge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub near_zero: Option<NearZero>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -2,17 +2,19 @@
 //! validation split, AdamW on minibatches, early stopping on the validation
 //! loss; writes model.safetensors, surrogate.json and report.txt.
 
-use crate::SurrogateError;
 use crate::balance::{Head, columns, f32_tensor, null_space};
 use crate::meta::{Exact, FORMAT, InputMeta, Metrics, OutputMeta, SurrogateMeta};
 use crate::mlp::{Activation, forward, layer_names};
+use crate::near_zero::NearZero;
 use crate::scaling::UptakeScaling;
+use crate::{Surrogate, SurrogateError};
 use bioflux_plugin::dataset::Dataset;
 use bioflux_plugin::tools::{TrainReply, TrainRequest as TrainArgs};
 use candle_core::{Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::Instant;
 
 /// A seeded generator for weights and shuffles (training is deterministic
@@ -97,6 +99,36 @@ fn normalised(rows: &[usize], data: &[f64], width: usize, mean: &[f64], std: &[f
 
 /// Trains and writes the surrogate; returns a one-paragraph summary.
 pub fn train(args: &TrainArgs) -> Result<TrainReply, SurrogateError> {
+    let whole = train_one(args)?;
+    let Some(samples) = &args.near_zero else { return Ok(whole) };
+    let near = TrainArgs {
+        data: samples.clone(),
+        more_data: Vec::new(),
+        output: args.output.join(NearZero::DIR),
+        near_zero: None,
+        ..args.clone()
+    };
+    let region = train_one(&near)?;
+    let description = args.output.join("surrogate.json");
+    let read = |path: &Path| -> Result<SurrogateMeta, SurrogateError> {
+        let json =
+            std::fs::read_to_string(path).map_err(|source| SurrogateError::Read { path: path.into(), source })?;
+        serde_json::from_str(&json).map_err(|source| SurrogateError::Description { path: path.into(), source })
+    };
+    let mut meta = read(&description)?;
+    let inner = read(&near.output.join("surrogate.json"))?;
+    let near_zero = NearZero::between(&meta.inputs, &inner.inputs)
+        .map_err(|why| SurrogateError::NearZeroSamples { path: samples.clone(), why })?;
+    meta.near_zero = Some(near_zero);
+    let json = serde_json::to_string_pretty(&meta).unwrap_or_default();
+    std::fs::write(&description, json).map_err(|source| SurrogateError::Write { path: description.clone(), source })?;
+    // What was written loads: both networks, the same ports and outputs.
+    Surrogate::load(&args.output)?;
+    Ok(TrainReply { output: whole.output, summary: format!("{}; near zero uptake: {}", whole.summary, region.summary) })
+}
+
+/// One network on `args.data` (and `more_data`), written to `args.output`.
+fn train_one(args: &TrainArgs) -> Result<TrainReply, SurrogateError> {
     let started = Instant::now();
     let mut data = Dataset::read(&args.data)?;
     for path in &args.more_data {
@@ -154,6 +186,7 @@ pub fn train(args: &TrainArgs) -> Result<TrainReply, SurrogateError> {
         exact: balance.exact.as_ref().map(|e| e.0.clone()),
         balanced: Vec::new(),
         uptake_scaling: scaling,
+        near_zero: None,
     };
     if let Some(s) = &balance.s_matrix {
         let (mean, max) = balance_over_validation(args, &data, &split, &balance, &meta, &fitted, s)?;

@@ -93,6 +93,7 @@ pub fn learn(req: &RatesRequest) -> Result<RatesReply, SurrogateError> {
         exact: exact.as_ref().map(|e| e.0.clone()),
         balanced: balanced(&samples, &scales, &learned),
         uptake_scaling: None,
+        near_zero: None,
     };
     write_network(req, &meta, &learned, exact.as_ref(), &samples, &checked)?;
     let summary = summary(req, &samples, &scales, &learned, &checked, started);
