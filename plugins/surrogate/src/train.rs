@@ -99,6 +99,14 @@ fn normalised(rows: &[usize], data: &[f64], width: usize, mean: &[f64], std: &[f
 
 /// Trains and writes the surrogate; returns a one-paragraph summary.
 pub fn train(args: &TrainArgs) -> Result<TrainReply, SurrogateError> {
+    if let Some(samples) = &args.near_zero {
+        // Before anything trains: the region lies inside the other samples.
+        let whole = read_samples(args)?;
+        let region = Dataset::read(samples)?;
+        let (whole, region) = (domains(&whole, &usable_rows(&whole)), domains(&region, &usable_rows(&region)));
+        NearZero::between(&whole, &region)
+            .map_err(|why| SurrogateError::NearZeroSamples { path: samples.clone(), why })?;
+    }
     let whole = train_one(args)?;
     let Some(samples) = &args.near_zero else { return Ok(whole) };
     let near = TrainArgs {
@@ -130,10 +138,7 @@ pub fn train(args: &TrainArgs) -> Result<TrainReply, SurrogateError> {
 /// One network on `args.data` (and `more_data`), written to `args.output`.
 fn train_one(args: &TrainArgs) -> Result<TrainReply, SurrogateError> {
     let started = Instant::now();
-    let mut data = Dataset::read(&args.data)?;
-    for path in &args.more_data {
-        data.append(Dataset::read(path)?, path)?;
-    }
+    let data = read_samples(args)?;
     let activation = Activation::parse(&args.activation)?;
     let dev = device(&args.device)?;
     let usable = usable_rows(&data);
@@ -198,6 +203,15 @@ fn train_one(args: &TrainArgs) -> Result<TrainReply, SurrogateError> {
     std::fs::write(args.output.join("report.txt"), &report)
         .map_err(|source| SurrogateError::Write { path: args.output.join("report.txt"), source })?;
     Ok(TrainReply { output: args.output.clone(), summary: summary(args, &meta, &split, &fitted, &balance) })
+}
+
+/// `data` with `more_data` appended.
+fn read_samples(args: &TrainArgs) -> Result<Dataset, SurrogateError> {
+    let mut data = Dataset::read(&args.data)?;
+    for path in &args.more_data {
+        data.append(Dataset::read(path)?, path)?;
+    }
+    Ok(data)
 }
 
 /// Samples with a result: solved (or relaxed), every number finite.
@@ -549,6 +563,16 @@ impl Validation {
 
 /// The inputs' names, ports, normalisation and training domain.
 fn input_metas(data: &Dataset, usable: &[usize], split: &Split) -> Vec<InputMeta> {
+    let mut inputs = domains(data, usable);
+    for (c, input) in inputs.iter_mut().enumerate() {
+        (input.mean, input.std) = (split.in_mean[c], split.in_std[c]);
+    }
+    inputs
+}
+
+/// The inputs' names, ports and domains over the `usable` rows (not yet
+/// normalised: mean 0, std 1).
+fn domains(data: &Dataset, usable: &[usize]) -> Vec<InputMeta> {
     let k = data.n_inputs;
     let md = &data.metadata;
     (0..k)
@@ -558,8 +582,8 @@ fn input_metas(data: &Dataset, usable: &[usize], split: &Split) -> Vec<InputMeta
                 name: md.inputs.get(c).cloned().unwrap_or(format!("input {c}")),
                 port: md.input_ports.get(c).cloned().unwrap_or_default(),
                 uptake: is_uptake(data, c),
-                mean: split.in_mean[c],
-                std: split.in_std[c],
+                mean: 0.0,
+                std: 1.0,
                 min: column.clone().fold(f64::INFINITY, f64::min),
                 max: column.fold(f64::NEG_INFINITY, f64::max),
             }
