@@ -19,10 +19,10 @@ use bioflux_plugin::dataset::Dataset;
 use bioflux_surrogate::Surrogate;
 use std::path::Path;
 
-/// The cells of a regular two-input grid of LP samples over which the
+/// A regular two-input grid of LP samples: the cells over which the
 /// fluxes are not one affine function; and the grid's own values,
 /// interpolated.
-struct Kinks {
+struct LpGrid {
     origin: [f64; 2],
     step: [f64; 2],
     /// (i, j) of each kinked cell, the cell from node (i, j) to (i + 1, j + 1).
@@ -34,8 +34,8 @@ struct Kinks {
     grid: Dataset,
 }
 
-impl Kinks {
-    fn new(grid: Dataset, is_flux: impl Fn(&str) -> bool) -> Kinks {
+impl LpGrid {
+    fn new(grid: Dataset, is_flux: impl Fn(&str) -> bool) -> LpGrid {
         assert_eq!(grid.n_inputs, 2, "a grid over two inputs");
         let axis = |c: usize| {
             let mut v: Vec<f64> = (0..grid.len()).map(|r| grid.inputs[r * 2 + c]).collect();
@@ -76,7 +76,7 @@ impl Kinks {
                 }
             }
         }
-        Kinks { origin, step, cells, nodes: [a.len(), b.len()], row: at, grid }
+        LpGrid { origin, step, cells, nodes: [a.len(), b.len()], row: at, grid }
     }
 
     /// The grid's LP outputs at `x` by bilinear interpolation (`out` in the
@@ -134,13 +134,13 @@ fn main() {
         let (k, m) = (data.n_inputs, data.n_outputs);
         let (mut checked, mut off, mut worst) = (0usize, 0usize, (0.0f64, String::new()));
         let mut points_off = 0usize;
-        let kinks =
-            grid.map(|g| Kinks::new(Dataset::read(Path::new(g)).unwrap(), |n| n != "objective" && n != "slack"));
+        let lp_grid =
+            grid.map(|g| LpGrid::new(Dataset::read(Path::new(g)).unwrap(), |n| n != "objective" && n != "slack"));
         // Points, and points missed, 0, 1, 2, 3 and 4 or more cells from a kink.
         let mut by_distance = [(0usize, 0usize); 5];
         // The interpolated grid's fluxes off, and points.
         let (mut interpolated_off, mut interpolated_points) = (0usize, 0usize);
-        let mut between = vec![0.0; kinks.as_ref().map_or(0, |k| k.grid.n_outputs)];
+        let mut between = vec![0.0; lp_grid.as_ref().map_or(0, |k| k.grid.n_outputs)];
         let mut worst_at_10 = (0.0f64, String::new());
         for r in 0..data.len() {
             let x = &data.inputs[r * k..(r + 1) * k];
@@ -168,12 +168,12 @@ fn main() {
                 }
             }
             points_off += usize::from(any);
-            if let Some(kinks) = &kinks {
-                let near = &mut by_distance[kinks.distance(x).clamp(0, 4) as usize];
+            if let Some(lp_grid) = &lp_grid {
+                let near = &mut by_distance[lp_grid.distance(x).clamp(0, 4) as usize];
                 near.0 += 1;
                 near.1 += usize::from(any);
-                kinks.interpolate(x, &mut between);
-                let grid_names = &kinks.grid.metadata.outputs;
+                lp_grid.interpolate(x, &mut between);
+                let grid_names = &lp_grid.grid.metadata.outputs;
                 let missed = (0..m).filter(|&c| {
                     let truth = data.outputs[r * m + c];
                     let name = &data.metadata.outputs[c];
@@ -194,8 +194,8 @@ fn main() {
             100.0 * worst.0,
             worst.1
         );
-        if let Some(kinks) = &kinks {
-            println!("  {} of the grid's cells hold a kink of the LP; points missed of points at", kinks.cells.len());
+        if let Some(lp_grid) = &lp_grid {
+            println!("  {} of the grid's cells hold a kink of the LP; points missed of points at", lp_grid.cells.len());
             for (d, (points, missed)) in by_distance.iter().enumerate() {
                 let cells = if d == 4 { "4 or more cells".to_string() } else { format!("{d} cells") };
                 println!("    {cells} from a kink: {missed} of {points}");
