@@ -67,6 +67,10 @@ pub struct TrainArgs {
     /// two are blended across the region's last fifth.
     #[arg(long = "near-zero", value_name = "SAMPLES")]
     pub near_zero: Option<PathBuf>,
+    /// Most epochs for the network near zero uptake (default: --epochs): a
+    /// denser region has more samples per epoch.
+    #[arg(long = "near-zero-epochs", value_name = "N", requires = "near_zero")]
+    pub near_zero_epochs: Option<usize>,
     #[arg(long = "plugin-path", value_name = "DIR")]
     pub plugin_path: Vec<PathBuf>,
 }
@@ -93,6 +97,7 @@ impl TrainArgs {
             exact: self.exact,
             uptake_scaling: self.uptake_scaling,
             near_zero: self.near_zero.clone(),
+            near_zero_epochs: self.near_zero_epochs,
         }
     }
 }

@@ -287,6 +287,9 @@ pub struct TrainRequest {
     /// lower edges): a second network is trained on them alone, with the
     /// same settings, and answers there, blended in at the region's edge.
     pub near_zero: Option<PathBuf>,
+    /// Most epochs for the network near zero uptake (`epochs` where
+    /// unset): a denser region has more samples per epoch.
+    pub near_zero_epochs: Option<usize>,
 }
 
 impl Default for TrainRequest {
@@ -311,6 +314,7 @@ impl Default for TrainRequest {
             exact: false,
             uptake_scaling: None,
             near_zero: None,
+            near_zero_epochs: None,
         }
     }
 }

@@ -193,12 +193,11 @@ impl Surrogate {
             }
             None => None,
         };
-        let region = match &meta.near_zero {
-            Some(near_zero) => Some(Region::load(&meta, near_zero, dir)?),
-            None => None,
-        };
+        // This network's shapes are checked before its region is read.
         let mut surrogate = Self::from_parts(meta, layers, basis, dir)?;
-        surrogate.region = region;
+        if let Some(near_zero) = &surrogate.meta.near_zero {
+            surrogate.region = Some(Region::load(&surrogate.meta, near_zero, dir)?);
+        }
         Ok(surrogate)
     }
 

@@ -114,6 +114,7 @@ pub fn train(args: &TrainArgs) -> Result<TrainReply, SurrogateError> {
         more_data: Vec::new(),
         output: args.output.join(NearZero::DIR),
         near_zero: None,
+        epochs: args.near_zero_epochs.unwrap_or(args.epochs),
         ..args.clone()
     };
     let region = train_one(&near)?;
