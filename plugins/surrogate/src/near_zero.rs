@@ -1,10 +1,10 @@
 //! A second network for the region near zero uptake (issue 32, item 3),
 //! blended into the first there. One network over the whole domain
 //! rounds off the LP's kinks where the fluxes are smallest: on iCH360's
-//! corner (glucose, O₂ ≤ 2) the shipped network missed 394 fluxes by more
-//! than 10 %, a network trained on the corner's samples alone 39 — and
-//! the corner's own LP values interpolated between its samples miss 26.
-//! So the corner gets its own network: inside its box it alone answers,
+//! corner (glucose, O₂ ≤ 2) one network missed 394 fluxes by more than
+//! 10 %, where the corner's own LP samples (by 0.025) interpolated miss 26;
+//! a network trained on those samples alone missed 39, on samples by 0.01
+//! (whose interpolation misses none) 4. So the corner gets its own network: inside its box it alone answers,
 //! beyond the box only the first, and across the box's last fifth their
 //! outputs are mixed by a smoothstep, so that outputs and Jacobian stay
 //! continuous.
