@@ -89,16 +89,27 @@ fn check_shapes(
 /// The network near zero uptake (`NearZero`), with its buffers.
 struct Region {
     surrogate: Surrogate,
-    near_zero: NearZero,
     /// Its outputs, the first network's (for the Jacobian), its Jacobian,
-    /// and the weight's slope by each port.
+    /// the weight's slope by each port, and each batch row's weight.
     values: Vec<f64>,
     whole: Vec<f64>,
     jac: Vec<f64>,
     slope: Vec<f64>,
+    batch_weight: Vec<f64>,
 }
 
 impl Region {
+    /// `outputs` ← their mix with the region's at `inputs`, by `weight`.
+    fn mix(&mut self, weight: f64, inputs: &[f64], outputs: &mut [f64]) {
+        if weight == 0.0 {
+            return;
+        }
+        self.surrogate.eval(inputs, &mut self.values);
+        for (out, value) in outputs.iter_mut().zip(&self.values) {
+            *out += weight * (value - *out);
+        }
+    }
+
     /// The region's surrogate from its directory inside `dir`: the same
     /// ports in, the same outputs out.
     fn load(meta: &SurrogateMeta, near_zero: &NearZero, dir: &Path) -> Result<Box<Region>, SurrogateError> {
@@ -116,11 +127,11 @@ impl Region {
         let (k, m) = (meta.inputs.len(), meta.outputs.len());
         Ok(Box::new(Region {
             surrogate,
-            near_zero: near_zero.clone(),
             values: vec![0.0; m],
             whole: vec![0.0; m],
             jac: vec![0.0; m * k],
             slope: vec![0.0; k],
+            batch_weight: Vec::new(),
         }))
     }
 }
@@ -311,15 +322,15 @@ impl Surrogate {
     /// Near zero uptake, the region's network's outputs mixed in by its
     /// weight at `held` (the inputs just taken).
     fn blend(&mut self, inputs: &[f64], outputs: &mut [f64]) {
-        let Some(region) = self.region.as_deref_mut() else { return };
-        let weight = region.near_zero.weight(&self.held, &self.held_slope, None);
-        if weight == 0.0 {
-            return;
+        let weight = self.region_weight();
+        if let Some(region) = self.region.as_deref_mut() {
+            region.mix(weight, inputs, outputs);
         }
-        region.surrogate.eval(inputs, &mut region.values);
-        for (out, value) in outputs.iter_mut().zip(&region.values) {
-            *out += weight * (value - *out);
-        }
+    }
+
+    /// The region's network's weight at `held` (zero without a region).
+    fn region_weight(&self) -> f64 {
+        self.meta.near_zero.as_ref().map_or(0.0, |n| n.weight(&self.held, &self.held_slope, None))
     }
 
     /// The first network's outputs (without the region's).
@@ -373,10 +384,16 @@ impl Surrogate {
         // row's scale is kept for its outputs, so its inputs are read once.
         let mut scales = std::mem::take(&mut self.batch_scale);
         scales.resize(n, 1.0);
+        // Each row's weight of the region's network, from the same inputs.
+        let mut weights = self.region.as_mut().map(|r| std::mem::take(&mut r.batch_weight)).unwrap_or_default();
+        weights.resize(if self.region.is_some() { n } else { 0 }, 0.0);
         for (r, scale) in scales.iter_mut().enumerate() {
             self.take_inputs(&inputs[r * k..(r + 1) * k]);
             Self::features(&self.meta, &self.held, &mut x[r * features..(r + 1) * features]);
             *scale = self.meta.uptake_scaling.as_ref().map_or(1.0, |s| s.scale(&self.held));
+            if let Some(weight) = weights.get_mut(r) {
+                *weight = self.region_weight();
+            }
         }
         // The network's width is the output count, or in exact mode the
         // null-space dimension plus the other outputs.
@@ -400,12 +417,11 @@ impl Surrogate {
                 b.apply(&self.raw, out);
             }
         }
-        if self.region.is_some() {
+        if let Some(region) = self.region.as_deref_mut() {
             for (r, out) in outputs.chunks_exact_mut(m.max(1)).take(n).enumerate() {
-                let row = &inputs[r * k..(r + 1) * k];
-                self.take_inputs(row);
-                self.blend(row, out);
+                region.mix(weights[r], &inputs[r * k..(r + 1) * k], out);
             }
+            region.batch_weight = weights;
         }
         (self.batch_x, self.batch_y, self.batch_scale) = (x, y, scales);
     }
@@ -433,8 +449,12 @@ impl Surrogate {
         jac: &mut [f64],
         region_jacobian: impl FnOnce(&mut Surrogate, &[f64], &mut [f64]) -> Result<(), SurrogateError>,
     ) -> Result<(), SurrogateError> {
+        // A region is loaded only with its description.
         let Some(mut region) = self.region.take() else { return Ok(()) };
-        let weight = region.near_zero.weight(&self.held, &self.held_slope, Some(&mut region.slope));
+        let weight = match &self.meta.near_zero {
+            Some(near_zero) => near_zero.weight(&self.held, &self.held_slope, Some(&mut region.slope)),
+            None => 0.0,
+        };
         let mut done = Ok(());
         if weight > 0.0 {
             let Region { surrogate, values, whole, jac: region_jac, slope, .. } = &mut *region;
